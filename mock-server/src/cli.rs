@@ -1,0 +1,136 @@
+//! The `mock-server` command line: parse, raise the open-file limit, bind, announce, serve.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context as _, bail};
+use clap::Parser;
+
+use crate::{AppState, Config, Stats, listener, run};
+
+/// How long requests in flight may finish after SIGINT/SIGTERM.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// HTTP delay server for concurrency benchmarks. First stdout line: `listening on http://ADDR`.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "mock-server", version)]
+pub struct Args {
+    /// Address to bind (loopback by default; port 0 picks a free port).
+    #[arg(long, default_value = "127.0.0.1:8000")]
+    pub addr: SocketAddr,
+    /// Delay of `/get` and `/health` when the request names none, in milliseconds.
+    #[arg(long, default_value_t = 0)]
+    pub delay_ms: u64,
+    /// Tokio worker threads (default: the number of cores).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub workers: Option<u32>,
+    /// Listen backlog asked for; the kernel caps it at net.core.somaxconn.
+    #[arg(long, default_value_t = 65_535, value_parser = clap::value_parser!(u32).range(1..=1_048_576))]
+    pub backlog: u32,
+    /// Largest delay a request may ask for, in milliseconds.
+    #[arg(long, default_value_t = 60_000)]
+    pub max_delay_ms: u64,
+    /// Largest response body a request may ask for, in bytes.
+    #[arg(long, default_value_t = 10 * 1024 * 1024, value_parser = clap::value_parser!(u64).range(0..=1 << 30))]
+    pub max_bytes: u64,
+}
+
+impl Args {
+    fn config(&self) -> anyhow::Result<Config> {
+        if self.delay_ms > self.max_delay_ms {
+            bail!(
+                "--delay-ms {} is above --max-delay-ms {}",
+                self.delay_ms,
+                self.max_delay_ms
+            );
+        }
+        Ok(Config {
+            default_delay_ms: self.delay_ms,
+            max_delay_ms: self.max_delay_ms,
+            max_bytes: self.max_bytes,
+        })
+    }
+}
+
+/// Runs the server until SIGINT or SIGTERM. Logs go to stderr (`RUST_LOG`, default `info`).
+pub fn main(args: Args) -> anyhow::Result<()> {
+    let config = args.config()?;
+    init_logging();
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(n) => tracing::info!("open-file limit: {n}"),
+        Err(e) => tracing::warn!("could not raise the open-file limit: {e}"),
+    }
+    let workers = match args.workers {
+        Some(n) => n as usize,
+        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers)
+        .enable_all()
+        .build()
+        .context("building the tokio runtime")?;
+    runtime.block_on(async {
+        let listener = listener::bind(args.addr, args.backlog)
+            .with_context(|| format!("binding {}", args.addr))?;
+        let addr = listener.local_addr()?;
+        let somaxconn = read_somaxconn();
+        let effective = somaxconn.map_or(args.backlog, |cap| args.backlog.min(cap));
+        // The harness reads this line to learn the port: keep it first and exact.
+        println!("listening on http://{addr}");
+        tracing::info!(
+            "backlog asked {}, net.core.somaxconn {}, effective {effective}; workers {workers}; \
+             default delay {} ms",
+            args.backlog,
+            somaxconn.map_or("unknown".to_owned(), |n| n.to_string()),
+            config.default_delay_ms,
+        );
+        let state = AppState {
+            config,
+            stats: Arc::new(Stats::default()),
+        };
+        run(listener, state, shutdown_signal(), SHUTDOWN_GRACE).await?;
+        tracing::info!("stopped");
+        Ok(())
+    })
+}
+
+/// `net.core.somaxconn`, the kernel's cap on any listen backlog (Linux only).
+pub fn read_somaxconn() -> Option<u32> {
+    std::fs::read_to_string("/proc/sys/net/core/somaxconn")
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = interrupt => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = interrupt.await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = interrupt.await;
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,124 @@
+//! The TCP listener: an explicit accept backlog, TCP_NODELAY, and a count of connections.
+//!
+//! `tokio::net::TcpListener::bind` listens with a small fixed backlog; at thousands of
+//! simultaneous connects that overflows the accept queue and the kernel's SYN retransmits add
+//! 1 s stalls that would look like client slowness. axum's own accept loop also sleeps 1 s after
+//! an EMFILE; ours backs off 10 ms and counts the error.
+
+use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
+
+use crate::stats::{ConnectionGuard, Stats};
+
+/// Binds `addr` and listens with `backlog` (the kernel caps it at `net.core.somaxconn`).
+/// Must be called inside a tokio runtime.
+pub fn bind(addr: SocketAddr, backlog: u32) -> io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    // A restarted server must not wait for TIME_WAIT sockets of the last run.
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(backlog)
+}
+
+/// An axum [`Listener`](axum::serve::Listener) that counts connections in [`Stats`].
+#[derive(Debug)]
+pub struct CountingListener {
+    inner: TcpListener,
+    stats: Arc<Stats>,
+}
+
+impl CountingListener {
+    /// Wraps a bound listener.
+    pub fn new(inner: TcpListener, stats: Arc<Stats>) -> Self {
+        Self { inner, stats }
+    }
+}
+
+impl axum::serve::Listener for CountingListener {
+    type Io = CountedStream;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        loop {
+            match self.inner.accept().await {
+                Ok((stream, addr)) => {
+                    if let Err(e) = stream.set_nodelay(true) {
+                        tracing::debug!("TCP_NODELAY on {addr}: {e}");
+                    }
+                    let guard = self.stats.connection_opened();
+                    return (CountedStream { stream, guard }, addr);
+                }
+                Err(e) => {
+                    self.stats.accept_failed();
+                    tracing::warn!("accept failed: {e}");
+                    // Out of file descriptors (or similar): the error repeats until a
+                    // connection closes, so back off briefly instead of spinning.
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+            }
+        }
+    }
+
+    fn local_addr(&self) -> io::Result<Self::Addr> {
+        self.inner.local_addr()
+    }
+}
+
+/// An accepted stream that marks its connection closed when dropped.
+#[derive(Debug)]
+pub struct CountedStream {
+    stream: TcpStream,
+    #[allow(dead_code)] // held for its Drop
+    guard: ConnectionGuard,
+}
+
+impl AsyncRead for CountedStream {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().stream).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for CountedStream {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().stream).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().stream).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.stream.is_write_vectored()
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().stream).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().stream).poll_shutdown(cx)
+    }
+}

@@ -1,0 +1,178 @@
+//! The router: the benchmark endpoint `/get`, httpbin-compatible endpoints, and `/stats`.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{StatusCode, Uri};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::json;
+
+use crate::params::{self, BadParam};
+use crate::stats::{Stats, StatsSnapshot};
+use crate::{Config, response_body};
+
+/// Body size of `/get` when the client does not ask for one.
+pub const DEFAULT_BYTES: u64 = 32;
+
+/// What every handler shares.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    /// Defaults and caps.
+    pub config: Config,
+    /// Live counters.
+    pub stats: Arc<Stats>,
+}
+
+/// Builds the router. Every endpoint but `/stats` counts as a request in flight.
+pub fn app(state: AppState) -> Router {
+    let measured = Router::new()
+        .route("/", get(get_endpoint))
+        .route("/get", get(get_endpoint))
+        .route("/delay/{seconds}", get(delay_endpoint))
+        .route("/status/{code}", get(status_endpoint))
+        .route("/bytes/{n}", get(bytes_endpoint))
+        .route("/health", get(health_endpoint))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            track_in_flight,
+        ));
+    Router::new()
+        .merge(measured)
+        .route("/stats", get(stats_endpoint))
+        .route("/stats/reset", post(reset_endpoint))
+        .fallback(not_found)
+        .with_state(state)
+}
+
+async fn track_in_flight(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let guard = state.stats.request_started();
+    let response = next.run(request).await;
+    guard.completed();
+    response
+}
+
+impl IntoResponse for BadParam {
+    fn into_response(self) -> Response {
+        (StatusCode::BAD_REQUEST, format!("{self}\n")).into_response()
+    }
+}
+
+type Params = Query<Vec<(String, String)>>;
+
+fn param<'a>(params: &'a Params, name: &str) -> Option<&'a str> {
+    // The last occurrence wins, as in most query parsers.
+    params
+        .iter()
+        .rev()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// `GET /get?delay_ms=&jitter_ms=&bytes=&status=`: the benchmark endpoint.
+async fn get_endpoint(State(state): State<AppState>, params: Params) -> Result<Response, BadParam> {
+    let cfg = &state.config;
+    let delay_ms = match param(&params, "delay_ms") {
+        Some(raw) => params::integer("delay_ms", raw, 0, cfg.max_delay_ms)?,
+        None => cfg.default_delay_ms,
+    };
+    let jitter_ms = match param(&params, "jitter_ms") {
+        Some(raw) => params::integer("jitter_ms", raw, 0, cfg.max_delay_ms)?,
+        None => 0,
+    };
+    let bytes = match param(&params, "bytes") {
+        Some(raw) => params::integer("bytes", raw, 0, cfg.max_bytes)?,
+        None => DEFAULT_BYTES.min(cfg.max_bytes),
+    };
+    let status = match param(&params, "status") {
+        Some(raw) => status_code("status", raw)?,
+        None => StatusCode::OK,
+    };
+    let delay_ms = with_jitter(delay_ms, jitter_ms).min(cfg.max_delay_ms);
+    delay(&state.stats, Duration::from_millis(delay_ms)).await;
+    Ok((status, body_of(bytes)).into_response())
+}
+
+/// Adds a uniform offset in `-jitter..=jitter`, never going below zero.
+fn with_jitter(delay_ms: u64, jitter_ms: u64) -> u64 {
+    if jitter_ms == 0 {
+        return delay_ms;
+    }
+    let offset = fastrand::u64(0..=2 * jitter_ms);
+    (delay_ms + offset).saturating_sub(jitter_ms)
+}
+
+/// `GET /delay/{seconds}` (httpbin): waits, then answers JSON.
+async fn delay_endpoint(
+    State(state): State<AppState>,
+    Path(seconds): Path<String>,
+    uri: Uri,
+) -> Result<Response, BadParam> {
+    let max_s = state.config.max_delay_ms as f64 / 1000.0;
+    let seconds = params::number("seconds", &seconds, 0.0, max_s)?;
+    delay(&state.stats, Duration::from_secs_f64(seconds)).await;
+    Ok(Json(json!({ "delay_s": seconds, "url": uri.to_string(), "args": {} })).into_response())
+}
+
+/// `GET /status/{code}` (httpbin): answers with that status and an empty body.
+async fn status_endpoint(Path(code): Path<String>) -> Result<StatusCode, BadParam> {
+    status_code("code", &code)
+}
+
+/// `GET /bytes/{n}` (httpbin): answers `n` bytes (a fixed pattern, see [`response_body`]).
+async fn bytes_endpoint(
+    State(state): State<AppState>,
+    Path(n): Path<String>,
+) -> Result<Bytes, BadParam> {
+    let n = params::integer("n", &n, 0, state.config.max_bytes)?;
+    Ok(body_of(n))
+}
+
+/// `GET /health`: `{"status":"ok"}` after the server's default delay.
+async fn health_endpoint(State(state): State<AppState>) -> Json<serde_json::Value> {
+    let wait = Duration::from_millis(state.config.default_delay_ms);
+    delay(&state.stats, wait).await;
+    Json(json!({ "status": "ok" }))
+}
+
+async fn stats_endpoint(State(state): State<AppState>) -> Json<StatsSnapshot> {
+    Json(state.stats.snapshot())
+}
+
+async fn reset_endpoint(State(state): State<AppState>) -> Json<StatsSnapshot> {
+    state.stats.reset();
+    Json(state.stats.snapshot())
+}
+
+async fn not_found(uri: Uri) -> (StatusCode, String) {
+    (
+        StatusCode::NOT_FOUND,
+        format!("not found: {}\n", uri.path()),
+    )
+}
+
+/// A final status a response may carry: 200–599 (1xx are not final responses).
+fn status_code(name: &'static str, raw: &str) -> Result<StatusCode, BadParam> {
+    let code = params::integer(name, raw, 200, 599)?;
+    let code = u16::try_from(code).expect("range-checked to 200..=599");
+    Ok(StatusCode::from_u16(code).expect("200..=599 are valid status codes"))
+}
+
+fn body_of(len: u64) -> Bytes {
+    let len = usize::try_from(len).expect("capped by --max-bytes");
+    Bytes::from(response_body(len))
+}
+
+/// Sleeps and records how far the real sleep overshot the requested one.
+async fn delay(stats: &Stats, wanted: Duration) {
+    if wanted.is_zero() {
+        return;
+    }
+    let start = Instant::now();
+    tokio::time::sleep(wanted).await;
+    stats.record_delay(wanted, start.elapsed());
+}

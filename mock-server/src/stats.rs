@@ -1,0 +1,240 @@
+//! What the server really saw: requests and connections in flight, their peaks, and how far
+//! each served delay overshot the one requested.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use hdrhistogram::Histogram;
+use serde::{Deserialize, Serialize};
+
+/// Live counters, shared by the router and the listener. Gauges (`in_flight`,
+/// `connections_open`) are never reset; counters and peaks are, by [`Stats::reset`].
+#[derive(Debug)]
+pub struct Stats {
+    requests_served: AtomicU64,
+    requests_cancelled: AtomicU64,
+    in_flight: AtomicU64,
+    peak_in_flight: AtomicU64,
+    connections_accepted: AtomicU64,
+    connections_open: AtomicU64,
+    peak_connections_open: AtomicU64,
+    accept_errors: AtomicU64,
+    /// Served delay minus requested delay, in microseconds.
+    overshoot_us: Mutex<Histogram<u64>>,
+}
+
+/// A copy of [`Stats`] at one moment: the JSON body of `GET /stats`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct StatsSnapshot {
+    /// Requests whose handler completed (any status) since the last reset.
+    pub requests_served: u64,
+    /// Requests dropped before their handler completed (client went away) since the last reset.
+    pub requests_cancelled: u64,
+    /// Requests being handled right now (`/stats` itself excluded).
+    pub in_flight: u64,
+    /// Highest `in_flight` since the last reset.
+    pub peak_in_flight: u64,
+    /// TCP connections accepted since the last reset.
+    pub connections_accepted: u64,
+    /// TCP connections open right now.
+    pub connections_open: u64,
+    /// Highest `connections_open` since the last reset.
+    pub peak_connections_open: u64,
+    /// Failed `accept` calls (e.g. EMFILE) since the last reset.
+    pub accept_errors: u64,
+    /// How much served delays overshot the requested ones since the last reset.
+    pub delay_overshoot_us: Overshoot,
+}
+
+/// Percentiles of (served delay − requested delay), microseconds, over delayed requests.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Overshoot {
+    /// Delayed requests measured.
+    pub count: u64,
+    /// Median overshoot.
+    pub p50: u64,
+    /// 99th percentile overshoot.
+    pub p99: u64,
+    /// Largest overshoot.
+    pub max: u64,
+}
+
+impl Default for Stats {
+    fn default() -> Self {
+        Self {
+            requests_served: AtomicU64::new(0),
+            requests_cancelled: AtomicU64::new(0),
+            in_flight: AtomicU64::new(0),
+            peak_in_flight: AtomicU64::new(0),
+            connections_accepted: AtomicU64::new(0),
+            connections_open: AtomicU64::new(0),
+            peak_connections_open: AtomicU64::new(0),
+            accept_errors: AtomicU64::new(0),
+            overshoot_us: Mutex::new(new_histogram()),
+        }
+    }
+}
+
+fn new_histogram() -> Histogram<u64> {
+    // 1 µs to 1 hour at 3 significant digits; larger values saturate at the top.
+    Histogram::new_with_bounds(1, 3_600_000_000, 3).expect("valid histogram bounds")
+}
+
+impl Stats {
+    /// Marks a request as started; the returned guard ends it.
+    pub fn request_started(&self) -> RequestGuard<'_> {
+        let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        self.peak_in_flight.fetch_max(now, Ordering::SeqCst);
+        RequestGuard {
+            stats: self,
+            completed: false,
+        }
+    }
+
+    /// Marks a connection as accepted; the returned guard closes it when dropped.
+    pub fn connection_opened(self: &std::sync::Arc<Self>) -> ConnectionGuard {
+        self.connections_accepted.fetch_add(1, Ordering::SeqCst);
+        let now = self.connections_open.fetch_add(1, Ordering::SeqCst) + 1;
+        self.peak_connections_open.fetch_max(now, Ordering::SeqCst);
+        ConnectionGuard {
+            stats: std::sync::Arc::clone(self),
+        }
+    }
+
+    /// Counts a failed `accept`.
+    pub fn accept_failed(&self) {
+        self.accept_errors.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// Records how long a delay really took against the one requested.
+    pub fn record_delay(&self, requested: Duration, served: Duration) {
+        let over = served.saturating_sub(requested).as_micros();
+        let over = u64::try_from(over).unwrap_or(u64::MAX);
+        if let Ok(mut h) = self.overshoot_us.lock() {
+            h.saturating_record(over);
+        }
+    }
+
+    /// Zeroes counters and the overshoot histogram; peaks restart from the current gauges.
+    pub fn reset(&self) {
+        self.requests_served.store(0, Ordering::SeqCst);
+        self.requests_cancelled.store(0, Ordering::SeqCst);
+        self.connections_accepted.store(0, Ordering::SeqCst);
+        self.accept_errors.store(0, Ordering::SeqCst);
+        let in_flight = self.in_flight.load(Ordering::SeqCst);
+        self.peak_in_flight.store(in_flight, Ordering::SeqCst);
+        let open = self.connections_open.load(Ordering::SeqCst);
+        self.peak_connections_open.store(open, Ordering::SeqCst);
+        if let Ok(mut h) = self.overshoot_us.lock() {
+            h.reset();
+        }
+    }
+
+    /// Reads every counter.
+    pub fn snapshot(&self) -> StatsSnapshot {
+        let delay_overshoot_us = match self.overshoot_us.lock() {
+            Ok(h) if !h.is_empty() => Overshoot {
+                count: h.len(),
+                p50: h.value_at_quantile(0.50),
+                p99: h.value_at_quantile(0.99),
+                max: h.max(),
+            },
+            _ => Overshoot::default(),
+        };
+        StatsSnapshot {
+            requests_served: self.requests_served.load(Ordering::SeqCst),
+            requests_cancelled: self.requests_cancelled.load(Ordering::SeqCst),
+            in_flight: self.in_flight.load(Ordering::SeqCst),
+            peak_in_flight: self.peak_in_flight.load(Ordering::SeqCst),
+            connections_accepted: self.connections_accepted.load(Ordering::SeqCst),
+            connections_open: self.connections_open.load(Ordering::SeqCst),
+            peak_connections_open: self.peak_connections_open.load(Ordering::SeqCst),
+            accept_errors: self.accept_errors.load(Ordering::SeqCst),
+            delay_overshoot_us,
+        }
+    }
+}
+
+/// One request in flight. [`RequestGuard::completed`] counts it as served; dropping it
+/// without that (the client went away mid-delay) counts it as cancelled.
+#[derive(Debug)]
+pub struct RequestGuard<'a> {
+    stats: &'a Stats,
+    completed: bool,
+}
+
+impl RequestGuard<'_> {
+    /// The handler produced its response.
+    pub fn completed(mut self) {
+        self.completed = true;
+    }
+}
+
+impl Drop for RequestGuard<'_> {
+    fn drop(&mut self) {
+        let counter = if self.completed {
+            &self.stats.requests_served
+        } else {
+            &self.stats.requests_cancelled
+        };
+        counter.fetch_add(1, Ordering::SeqCst);
+        self.stats.in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// One open connection; dropping it closes it in the counters.
+#[derive(Debug)]
+pub struct ConnectionGuard {
+    stats: std::sync::Arc<Stats>,
+}
+
+impl Drop for ConnectionGuard {
+    fn drop(&mut self) {
+        self.stats.connections_open.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    #[test]
+    fn peaks_follow_gauges_and_reset_restarts_them_from_now() {
+        let stats = Arc::new(Stats::default());
+        let a = stats.request_started();
+        let b = stats.request_started();
+        let conn = stats.connection_opened();
+        a.completed();
+        drop(b); // never completed: cancelled
+        let s = stats.snapshot();
+        assert_eq!((s.in_flight, s.peak_in_flight), (0, 2));
+        assert_eq!((s.requests_served, s.requests_cancelled), (1, 1));
+        assert_eq!((s.connections_open, s.connections_accepted), (1, 1));
+
+        stats.reset();
+        let s = stats.snapshot();
+        assert_eq!((s.peak_in_flight, s.requests_served), (0, 0));
+        assert_eq!((s.connections_accepted, s.peak_connections_open), (0, 1));
+        drop(conn);
+        assert_eq!(stats.snapshot().connections_open, 0);
+    }
+
+    #[test]
+    fn overshoot_percentiles_come_from_recorded_delays() {
+        let stats = Stats::default();
+        let want = Duration::from_millis(100);
+        for extra_us in [200, 200, 200, 5_000] {
+            stats.record_delay(want, want + Duration::from_micros(extra_us));
+        }
+        // A delay served early counts as zero overshoot, not a wrapped huge number.
+        stats.record_delay(want, Duration::from_millis(99));
+        let o = stats.snapshot().delay_overshoot_us;
+        assert_eq!(o.count, 5);
+        assert!((199..=201).contains(&o.p50), "p50 {}", o.p50);
+        assert!((4_990..=5_010).contains(&o.max), "max {}", o.max);
+        stats.reset();
+        assert_eq!(stats.snapshot().delay_overshoot_us, Overshoot::default());
+    }
+}

@@ -1,0 +1,188 @@
+//! Real sockets: many requests in flight at once, malformed input, and the binary's contract
+//! (first stdout line, graceful stop on SIGTERM).
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use mock_server::{AppState, Config, Stats, StatsSnapshot, listener, run};
+
+/// Starts the server on 127.0.0.1:0 inside this test's runtime; returns its address and the
+/// sender that stops it.
+async fn start() -> (
+    SocketAddr,
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<()>,
+) {
+    let _ = rlimit::increase_nofile_limit(u64::MAX);
+    let listener = listener::bind("127.0.0.1:0".parse().expect("addr"), 4096).expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let state = AppState {
+        config: Config::default(),
+        stats: Arc::new(Stats::default()),
+    };
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let shutdown = async move {
+        let _ = stopped.await;
+    };
+    let task = tokio::spawn(async move {
+        run(listener, state, shutdown, Duration::from_secs(10))
+            .await
+            .expect("serve");
+    });
+    (addr, stop, task)
+}
+
+async fn stats(client: &reqwest::Client, addr: SocketAddr) -> StatsSnapshot {
+    let body = client
+        .get(format!("http://{addr}/stats"))
+        .send()
+        .await
+        .expect("GET /stats")
+        .bytes()
+        .await
+        .expect("stats body");
+    serde_json::from_slice(&body).expect("stats json")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_delayed_requests_are_all_in_flight_at_once() {
+    const IN_FLIGHT: usize = 1_000;
+    let (addr, stop, task) = start().await;
+    let client = reqwest::Client::new();
+    // The delay is long enough for all connections to be set up while the first still waits.
+    let url = format!("http://{addr}/get?delay_ms=3000");
+    let requests = (0..IN_FLIGHT).map(|_| {
+        let client = client.clone();
+        let url = url.clone();
+        tokio::spawn(async move {
+            let response = client.get(url).send().await.expect("send");
+            assert_eq!(response.status(), 200);
+            response.bytes().await.expect("body").len()
+        })
+    });
+    for length in futures::future::join_all(requests).await {
+        assert_eq!(length.expect("task"), 32);
+    }
+    let seen = stats(&client, addr).await;
+    assert_eq!(seen.requests_served, IN_FLIGHT as u64);
+    assert_eq!(seen.peak_in_flight, IN_FLIGHT as u64);
+    assert!(seen.peak_connections_open >= IN_FLIGHT as u64);
+    assert_eq!(seen.connections_accepted, seen.peak_connections_open);
+    assert_eq!(seen.delay_overshoot_us.count, IN_FLIGHT as u64);
+    assert_eq!(seen.in_flight, 0);
+    stop.send(()).expect("server running");
+    task.await.expect("server task");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_bytes_and_huge_headers_leave_it_serving() {
+    let (addr, stop, task) = start().await;
+    let garbage: Vec<&[u8]> = vec![
+        b"\x00\x01\x02\xff\xfe garbage\r\n\r\n",
+        b"GET /get HTTP/9.9\r\n\r\n",
+        b"GET /get HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n",
+        b"GE",
+        b"\r\n\r\n\r\n",
+    ];
+    let huge_header = format!(
+        "GET /get HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n",
+        "a".repeat(1 << 20)
+    );
+    tokio::task::spawn_blocking(move || {
+        for bytes in garbage.iter().copied().chain([huge_header.as_bytes()]) {
+            let mut stream = TcpStream::connect(addr).expect("connect");
+            stream
+                .set_read_timeout(Some(Duration::from_secs(5)))
+                .expect("timeout");
+            // The server may close before reading everything: a write error is fine.
+            let _ = stream.write_all(bytes);
+            let _ = stream.shutdown(std::net::Shutdown::Write);
+            let mut answer = Vec::new();
+            let _ = stream.read_to_end(&mut answer);
+            let answer = String::from_utf8_lossy(&answer);
+            assert!(
+                answer.is_empty() || answer.starts_with("HTTP/1.1 4"),
+                "a malformed request got: {answer}"
+            );
+        }
+    })
+    .await
+    .expect("raw client");
+    let client = reqwest::Client::new();
+    let response = client
+        .get(format!("http://{addr}/get"))
+        .send()
+        .await
+        .expect("still serving");
+    assert_eq!(response.status(), 200);
+    stop.send(()).expect("server running");
+    task.await.expect("server task");
+}
+
+#[test]
+fn the_binary_announces_its_address_first_and_stops_cleanly_on_sigterm() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mock-server"))
+        .args(["--addr", "127.0.0.1:0", "--delay-ms", "1"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn mock-server");
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut first)
+        .expect("first line");
+    let addr = first
+        .trim_end()
+        .strip_prefix("listening on http://")
+        .unwrap_or_else(|| panic!("unexpected first line {first:?}"));
+    let addr: SocketAddr = addr.parse().expect("resolved address");
+    assert_ne!(addr.port(), 0, "the real port, not the one asked for");
+
+    let mut stream = TcpStream::connect(addr).expect("connect");
+    stream
+        .write_all(b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .expect("write");
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).expect("read");
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.ends_with(r#"{"status":"ok"}"#), "{answer}");
+
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    let status = child.wait().expect("wait");
+    assert!(status.success(), "exit after SIGTERM: {status}");
+}
+
+#[test]
+fn bad_command_lines_are_refused_with_the_reason() {
+    for (args, reason) in [
+        (
+            &["--delay-ms", "abc"][..],
+            "invalid value 'abc' for '--delay-ms",
+        ),
+        (&["--workers", "0"][..], "--workers"),
+        (
+            &["--delay-ms", "70000"][..],
+            "--delay-ms 70000 is above --max-delay-ms 60000",
+        ),
+        (
+            &["--addr", "nowhere"][..],
+            "invalid value 'nowhere' for '--addr",
+        ),
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_mock-server"))
+            .args(args)
+            .output()
+            .expect("run mock-server");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?} was accepted");
+        assert!(stderr.contains(reason), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+}
