@@ -1,0 +1,154 @@
+//! The two HTTP clients with comparable settings, one request each way with the same checks,
+//! and the tokio runtimes the async strategies build.
+//!
+//! Fairness: ureq 3 zero-fills a 128 KiB input and a 128 KiB output buffer per connection and
+//! keeps at most 3 idle connections per host; hyper (under reqwest) starts near 8 KiB and
+//! pools without a cap. Left at defaults, a memory chart would measure those buffers and the
+//! reconnects, not threads versus tasks; so both get the settings of [`ClientConfig`].
+
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+
+use crate::job::{ErrorKind, Job, Tally};
+
+/// ureq's input and output buffer per connection, matched to hyper's initial 8 KiB read buffer.
+pub const UREQ_BUFFER_BYTES: usize = 8 * 1024;
+
+/// The client settings of a point, recorded in every result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClientConfig {
+    /// Idle connections kept per host (both clients).
+    pub pool_idle_per_host: usize,
+    /// ureq's input and output buffer per connection.
+    pub ureq_buffer_bytes: usize,
+    /// hyper's buffers are not configurable through reqwest: it starts at 8 KiB and grows.
+    pub reqwest_buffer: String,
+    /// Per-request timeout (both clients), milliseconds.
+    pub timeout_ms: u64,
+    /// TCP_NODELAY (both clients).
+    pub tcp_nodelay: bool,
+    /// Stack size of threads spawned by thread strategies, KiB.
+    pub thread_stack_kib: usize,
+    /// Worker threads of multi-thread tokio runtimes.
+    pub tokio_workers: usize,
+}
+
+impl ClientConfig {
+    /// The settings every strategy of `job` uses.
+    pub fn of(job: &Job) -> Self {
+        Self {
+            pool_idle_per_host: job.concurrency,
+            ureq_buffer_bytes: UREQ_BUFFER_BYTES,
+            reqwest_buffer: "hyper default (8 KiB read buffer, grows)".into(),
+            timeout_ms: u64::try_from(job.timeout.as_millis()).unwrap_or(u64::MAX),
+            tcp_nodelay: true,
+            thread_stack_kib: job.stack_bytes / 1024,
+            tokio_workers: job.tokio_workers,
+        }
+    }
+}
+
+/// A ureq agent pooling up to C idle connections, with small buffers and the job's timeout.
+pub fn ureq_agent(job: &Job) -> ureq::Agent {
+    let config = ureq::Agent::config_builder()
+        .max_idle_connections(job.concurrency)
+        .max_idle_connections_per_host(job.concurrency)
+        .input_buffer_size(UREQ_BUFFER_BYTES)
+        .output_buffer_size(UREQ_BUFFER_BYTES)
+        .timeout_global(Some(job.timeout))
+        .no_delay(true)
+        .http_status_as_error(false)
+        .proxy(None)
+        .build();
+    ureq::Agent::new_with_config(config)
+}
+
+/// A reqwest client pooling up to C idle connections, HTTP/1.1, with the job's timeout.
+pub fn reqwest_client(job: &Job) -> Result<reqwest::Client, reqwest::Error> {
+    reqwest::Client::builder()
+        .pool_max_idle_per_host(job.concurrency)
+        .timeout(job.timeout)
+        .tcp_nodelay(true)
+        .http1_only()
+        .no_proxy()
+        .build()
+}
+
+/// One blocking request through `agent`: status 200 and the expected body, read to the end.
+pub fn get_blocking(agent: &ureq::Agent, job: &Job, tally: &Tally) {
+    let start = Instant::now();
+    let outcome = agent
+        .get(&job.url)
+        .call()
+        .map_err(|e| ureq_error_kind(&e))
+        .and_then(|mut response| {
+            let status = response.status().as_u16();
+            let body = response
+                .body_mut()
+                .read_to_vec()
+                .map_err(|e| ureq_error_kind(&e))?;
+            check(status, &body, job)
+        });
+    tally.record(start.elapsed(), outcome);
+}
+
+/// One async request through `client`, with the same checks as [`get_blocking`].
+pub async fn get_async(client: &reqwest::Client, job: &Job, tally: &Tally) {
+    let start = Instant::now();
+    let outcome = async {
+        let response = client
+            .get(&job.url)
+            .send()
+            .await
+            .map_err(|e| reqwest_error_kind(&e))?;
+        let status = response.status().as_u16();
+        let body = response.bytes().await.map_err(|e| reqwest_error_kind(&e))?;
+        check(status, &body, job)
+    }
+    .await;
+    tally.record(start.elapsed(), outcome);
+}
+
+fn check(status: u16, body: &[u8], job: &Job) -> Result<(), ErrorKind> {
+    if status != 200 {
+        return Err(ErrorKind::HttpStatus(status));
+    }
+    let expected = (b'a'..=b'z').cycle().take(job.body_len);
+    if body.len() != job.body_len || !body.iter().copied().eq(expected) {
+        return Err(ErrorKind::BodyMismatch);
+    }
+    Ok(())
+}
+
+fn ureq_error_kind(e: &ureq::Error) -> ErrorKind {
+    match e {
+        ureq::Error::Timeout(_) => ErrorKind::Timeout,
+        ureq::Error::StatusCode(code) => ErrorKind::HttpStatus(*code),
+        ureq::Error::Io(io) => ErrorKind::from_io(io),
+        other => ErrorKind::from_chain(other).unwrap_or(ErrorKind::Other),
+    }
+}
+
+fn reqwest_error_kind(e: &reqwest::Error) -> ErrorKind {
+    if e.is_timeout() {
+        return ErrorKind::Timeout;
+    }
+    ErrorKind::from_chain(e).unwrap_or(ErrorKind::Other)
+}
+
+/// A multi-thread runtime with the job's worker count (tokio's default stack size: the
+/// workers are few, `--stack-kib` is about per-request threads).
+pub fn multi_thread_runtime(job: &Job) -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(job.tokio_workers)
+        .enable_all()
+        .build()
+}
+
+/// A current-thread runtime: every task on the calling thread.
+pub fn current_thread_runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+}

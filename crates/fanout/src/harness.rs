@@ -1,0 +1,408 @@
+//! The orchestrator: starts the mock server as its own process, runs each point in a fresh
+//! worker process, and joins the worker's figures with what the server and the kernel saw.
+//!
+//! Both roles are this same executable run again (`std::env::current_exe()`) with
+//! [`ROLE_VAR`] set, so neither `cargo bench` nor the CLI needs another binary's path.
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitCode, Stdio};
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use mock_server::StatsSnapshot;
+use serde::{Deserialize, Serialize};
+
+use crate::meter::ListenCounters;
+use crate::strategies;
+use crate::worker::{self, JOB_VAR, WorkerInput, WorkerReport};
+use crate::workload::Point;
+
+/// Environment variable naming the role a re-executed binary plays: `server` or `worker`.
+pub const ROLE_VAR: &str = "FANOUT_ROLE";
+
+/// Plays the role named in [`ROLE_VAR`], if any, and returns its exit code; `None` when this
+/// process is the orchestrator. Call it first thing in `main`.
+pub fn play_role() -> Option<ExitCode> {
+    let role = std::env::var(ROLE_VAR).ok()?;
+    let result = match role.as_str() {
+        "server" => mock_server::cli::main(mock_server::cli::Args::parse()),
+        "worker" => worker::main().map_err(anyhow::Error::from),
+        other => Err(anyhow::anyhow!(
+            "{ROLE_VAR}={other:?}: expected server or worker"
+        )),
+    };
+    Some(match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("fanout {role}: {e:#}");
+            ExitCode::FAILURE
+        }
+    })
+}
+
+/// Errors of the orchestrator.
+#[derive(Debug, thiserror::Error)]
+pub enum HarnessError {
+    /// The server process could not be started or did not announce its address.
+    #[error("starting the mock server: {0}")]
+    ServerStart(String),
+    /// The server stopped answering.
+    #[error("the mock server at {url} is not answering: {reason}")]
+    ServerGone {
+        /// Its base URL.
+        url: String,
+        /// What failed.
+        reason: String,
+    },
+    /// A worker process could not be started.
+    #[error("starting a worker: {0}")]
+    WorkerStart(#[source] std::io::Error),
+}
+
+/// A mock-server process owned by the orchestrator; stopped (SIGTERM, then SIGKILL) on drop.
+#[derive(Debug)]
+pub struct ServerProcess {
+    child: Child,
+    url: String,
+}
+
+impl ServerProcess {
+    /// Starts `exe` in the server role on a free loopback port and waits for its address.
+    pub fn start(exe: &Path) -> Result<Self, HarnessError> {
+        let mut child = Command::new(exe)
+            .env(ROLE_VAR, "server")
+            .env("RUST_LOG", "warn")
+            .args(["--addr", "127.0.0.1:0"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .map_err(|e| HarnessError::ServerStart(format!("{}: {e}", exe.display())))?;
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let mut first = String::new();
+        let read = BufReader::new(stdout).read_line(&mut first);
+        let url = match read {
+            Ok(_) => first
+                .trim_end()
+                .strip_prefix("listening on ")
+                .map(str::to_owned),
+            Err(_) => None,
+        };
+        let Some(url) = url else {
+            let _ = child.kill();
+            let status = child.wait().map(|s| s.to_string()).unwrap_or_default();
+            return Err(HarnessError::ServerStart(format!(
+                "no 'listening on' line (got {first:?}; {status})"
+            )));
+        };
+        Ok(Self { child, url })
+    }
+
+    /// Base URL, e.g. `http://127.0.0.1:41234`.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        stop_child(&mut self.child, Duration::from_secs(6));
+    }
+}
+
+/// SIGTERM, a bounded wait, then SIGKILL.
+fn stop_child(child: &mut Child, grace: Duration) {
+    use nix::sys::signal::{Signal, kill};
+    use nix::unistd::Pid;
+    if let Ok(pid) = i32::try_from(child.id()) {
+        let _ = kill(Pid::from_raw(pid), Signal::SIGTERM);
+    }
+    let deadline = Instant::now() + grace;
+    while Instant::now() < deadline {
+        if let Ok(Some(_)) = child.try_wait() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// What the server saw during a point.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct ServerSaw {
+    /// Most requests in flight at once.
+    pub peak_in_flight: u64,
+    /// TCP connections accepted.
+    pub connections_accepted: u64,
+    /// Most connections open at once.
+    pub peak_connections_open: u64,
+    /// Requests answered.
+    pub requests_served: u64,
+    /// Requests the client abandoned mid-delay.
+    pub requests_cancelled: u64,
+}
+
+impl From<StatsSnapshot> for ServerSaw {
+    fn from(s: StatsSnapshot) -> Self {
+        Self {
+            peak_in_flight: s.peak_in_flight,
+            connections_accepted: s.connections_accepted,
+            peak_connections_open: s.peak_connections_open,
+            requests_served: s.requests_served,
+            requests_cancelled: s.requests_cancelled,
+        }
+    }
+}
+
+/// How a point ended.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "status", content = "reason", rename_all = "snake_case")]
+pub enum Outcome {
+    /// The worker ran and reported.
+    Measured,
+    /// Not run, and why.
+    Skipped(String),
+    /// The worker crashed, was killed, or did not report.
+    Failed(String),
+}
+
+/// One point's full result: the JSON object of `fanout run --json` and of `points.jsonl`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PointReport {
+    /// Strategy name.
+    pub strategy: String,
+    /// Requests in flight asked for (C).
+    pub concurrency: usize,
+    /// Requests in all (N).
+    pub requests: usize,
+    /// Server delay, ms.
+    pub delay_ms: u64,
+    /// Measured, skipped or failed.
+    #[serde(flatten)]
+    pub outcome: Outcome,
+    /// Ideal wall time ceil(N/C)·D, seconds.
+    pub ideal_s: f64,
+    /// ideal / wall × ok / N: 1.0 is perfect, failed requests count against it.
+    pub efficiency: f64,
+    /// Ok requests per second of wall time.
+    pub throughput_rps: f64,
+    /// Figures the worker measured about itself.
+    #[serde(flatten)]
+    pub worker: WorkerReport,
+    /// What the server saw, when it has `/stats`.
+    pub server: Option<ServerSaw>,
+    /// Kernel listen-queue overflows during the point (TcpExt ListenOverflows).
+    pub listen_overflows: u64,
+    /// All listen-queue counters' movement during the point; any movement marks the point.
+    pub listen: ListenCounters,
+    /// The workload as run.
+    pub point: Point,
+}
+
+impl PointReport {
+    /// A report for a point that was not measured.
+    pub fn unmeasured(point: &Point, outcome: Outcome) -> Self {
+        Self {
+            strategy: point.strategy.clone(),
+            concurrency: point.concurrency,
+            requests: point.requests,
+            delay_ms: point.delay_ms,
+            outcome,
+            ideal_s: point.ideal_s(),
+            efficiency: 0.0,
+            throughput_rps: 0.0,
+            worker: WorkerReport::default(),
+            server: None,
+            listen_overflows: 0,
+            listen: ListenCounters::default(),
+            point: point.clone(),
+        }
+    }
+
+    /// Total failed requests.
+    pub fn error_count(&self) -> u64 {
+        self.worker.tally.errors.values().sum()
+    }
+
+    /// Peak RSS above the RSS before the job, per request in flight asked for, bytes.
+    pub fn rss_per_in_flight_bytes(&self) -> f64 {
+        let grown = self
+            .worker
+            .peak_rss_bytes
+            .saturating_sub(self.worker.rss_before_bytes);
+        grown as f64 / self.concurrency.max(1) as f64
+    }
+}
+
+/// Runs `point` in a fresh worker (`exe` in the worker role) against the server at
+/// `base_url`, resetting the server's stats before and reading them after. A worker still
+/// running after `time_limit` is killed and the point recorded as failed.
+pub fn run_point(
+    exe: &Path,
+    base_url: &str,
+    point: &Point,
+    time_limit: Duration,
+) -> Result<PointReport, HarnessError> {
+    let Some(strategy) = strategies::find(&point.strategy) else {
+        let why = format!("unknown strategy; valid: {}", strategies::names());
+        return Ok(PointReport::unmeasured(point, Outcome::Skipped(why)));
+    };
+    let least = point.least_wall_s(strategy);
+    if least > time_limit.as_secs_f64() {
+        let why = format!(
+            "needs at least {least:.0} s (ceil(N / {} in flight) × D), above the {} s limit",
+            strategy.in_flight.of(&point.job("")),
+            time_limit.as_secs()
+        );
+        return Ok(PointReport::unmeasured(point, Outcome::Skipped(why)));
+    }
+    let stats = StatsClient::new(base_url);
+    stats.reset()?;
+    let listen_before = ListenCounters::now();
+
+    let input = WorkerInput {
+        strategy: point.strategy.clone(),
+        job: point.job(base_url),
+    };
+    let input = serde_json::to_string(&input).expect("a job serializes");
+    let mut child = Command::new(exe)
+        .env(ROLE_VAR, "worker")
+        .env(JOB_VAR, input)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .map_err(HarnessError::WorkerStart)?;
+    let ended = wait_with_limit(&mut child, time_limit);
+    let mut stdout = String::new();
+    if let Some(mut out) = child.stdout.take() {
+        let _ = out.read_to_string(&mut stdout);
+    }
+
+    let listen = match (listen_before, ListenCounters::now()) {
+        (Some(before), Some(after)) => after.since(&before),
+        _ => ListenCounters::default(),
+    };
+    let server = stats.read()?;
+    let outcome = match ended {
+        None => Outcome::Failed(format!(
+            "killed after the {} s time limit",
+            time_limit.as_secs()
+        )),
+        Some(status) if !status.success() => Outcome::Failed(format!("worker {status}")),
+        Some(_) => Outcome::Measured,
+    };
+    let worker: Option<WorkerReport> = stdout
+        .lines()
+        .rev()
+        .find_map(|line| serde_json::from_str(line).ok());
+    let (outcome, worker) = match (outcome, worker) {
+        (Outcome::Measured, Some(w)) => (Outcome::Measured, w),
+        (Outcome::Measured, None) => (
+            Outcome::Failed(format!("worker printed no report: {stdout:?}")),
+            WorkerReport::default(),
+        ),
+        (failed, _) => (failed, WorkerReport::default()),
+    };
+    let mut report = PointReport::unmeasured(point, outcome);
+    if report.outcome == Outcome::Measured {
+        let ok = worker.tally.ok as f64;
+        report.efficiency = if worker.wall_s > 0.0 {
+            report.ideal_s / worker.wall_s * ok / point.requests.max(1) as f64
+        } else {
+            0.0
+        };
+        report.throughput_rps = if worker.wall_s > 0.0 {
+            ok / worker.wall_s
+        } else {
+            0.0
+        };
+    }
+    report.worker = worker;
+    report.server = server;
+    report.listen_overflows = listen.listen_overflows;
+    report.listen = listen;
+    Ok(report)
+}
+
+/// Waits for `child` up to `limit`; kills it past that. `None` when it had to be killed.
+fn wait_with_limit(child: &mut Child, limit: Duration) -> Option<std::process::ExitStatus> {
+    let deadline = Instant::now() + limit;
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) => return Some(status),
+            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(10)),
+            _ => {
+                stop_child(child, Duration::from_secs(2));
+                return None;
+            }
+        }
+    }
+}
+
+/// Reads and resets a server's `/stats`. A server without it (`--url` to another server)
+/// gives `None`; a server that does not answer at all is an error.
+#[derive(Debug)]
+pub struct StatsClient {
+    agent: ureq::Agent,
+    base_url: String,
+}
+
+impl StatsClient {
+    /// A client for the server at `base_url`.
+    pub fn new(base_url: &str) -> Self {
+        let config = ureq::Agent::config_builder()
+            .timeout_global(Some(Duration::from_secs(10)))
+            .http_status_as_error(false)
+            .proxy(None)
+            .build();
+        Self {
+            agent: ureq::Agent::new_with_config(config),
+            base_url: base_url.trim_end_matches('/').to_owned(),
+        }
+    }
+
+    fn gone(&self, reason: impl ToString) -> HarnessError {
+        HarnessError::ServerGone {
+            url: self.base_url.clone(),
+            reason: reason.to_string(),
+        }
+    }
+
+    /// `POST /stats/reset`; Ok even when the server has no such endpoint.
+    pub fn reset(&self) -> Result<(), HarnessError> {
+        let url = format!("{}/stats/reset", self.base_url);
+        let mut response = self
+            .agent
+            .post(&url)
+            .send_empty()
+            .map_err(|e| self.gone(e))?;
+        // Read to the end so the connection goes back to the pool: a new one for the final
+        // GET /stats would count among the point's connections.
+        let _ = response.body_mut().read_to_vec();
+        Ok(())
+    }
+
+    /// `GET /stats`, or `None` when the server has none.
+    pub fn read(&self) -> Result<Option<ServerSaw>, HarnessError> {
+        let url = format!("{}/stats", self.base_url);
+        let mut response = self.agent.get(&url).call().map_err(|e| self.gone(e))?;
+        if response.status() != 200 {
+            return Ok(None);
+        }
+        let body = response
+            .body_mut()
+            .read_to_string()
+            .map_err(|e| self.gone(e))?;
+        Ok(serde_json::from_str::<StatsSnapshot>(&body)
+            .ok()
+            .map(ServerSaw::from))
+    }
+}
+
+/// The executable to re-run in the server and worker roles: this one.
+pub fn current_exe() -> std::io::Result<PathBuf> {
+    std::env::current_exe()
+}

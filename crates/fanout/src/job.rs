@@ -1,0 +1,278 @@
+//! What a strategy is asked to do ([`Job`]) and what it records per request ([`Tally`]).
+
+use std::collections::BTreeMap;
+use std::io;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use hdrhistogram::Histogram;
+use serde::{Deserialize, Serialize};
+
+/// One measured point's work, as handed to a strategy.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Job {
+    /// Full request URL, delay and body size included.
+    pub url: String,
+    /// Requests in flight at once (C).
+    pub concurrency: usize,
+    /// Requests in all (N).
+    pub requests: usize,
+    /// Length of the body every response must carry ([`mock_server::response_body`]).
+    pub body_len: usize,
+    /// Per-request timeout, the same for every client.
+    pub timeout: Duration,
+    /// Stack size of every thread a thread strategy spawns.
+    pub stack_bytes: usize,
+    /// Worker threads of multi-thread tokio runtimes.
+    pub tokio_workers: usize,
+}
+
+/// Why a request did not count as ok. The JSON key is [`ErrorKind::key`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ErrorKind {
+    /// The per-request timeout elapsed.
+    Timeout,
+    /// Nothing listening (ECONNREFUSED).
+    ConnectionRefused,
+    /// The peer reset or closed the connection mid-request.
+    ConnectionReset,
+    /// Out of file descriptors (EMFILE/ENFILE).
+    TooManyOpenFiles,
+    /// Out of local ports (EADDRNOTAVAIL).
+    AddrNotAvailable,
+    /// The OS refused a new thread (EAGAIN from clone).
+    ThreadSpawn,
+    /// A status other than 200.
+    HttpStatus(u16),
+    /// A 200 whose body was not the expected one.
+    BodyMismatch,
+    /// A task or thread panicked.
+    Panic,
+    /// Never attempted: the strategy stopped before it (see `strategy_error`).
+    NotRun,
+    /// Any other I/O error.
+    Io,
+    /// Anything else the client reported.
+    Other,
+}
+
+impl ErrorKind {
+    /// The name used in `errors` of the JSON report.
+    pub fn key(self) -> String {
+        match self {
+            Self::Timeout => "timeout".into(),
+            Self::ConnectionRefused => "connection_refused".into(),
+            Self::ConnectionReset => "connection_reset".into(),
+            Self::TooManyOpenFiles => "too_many_open_files".into(),
+            Self::AddrNotAvailable => "addr_not_available".into(),
+            Self::ThreadSpawn => "thread_spawn".into(),
+            Self::HttpStatus(code) => format!("http_{code}"),
+            Self::BodyMismatch => "body_mismatch".into(),
+            Self::Panic => "panic".into(),
+            Self::NotRun => "not_run".into(),
+            Self::Io => "io".into(),
+            Self::Other => "other".into(),
+        }
+    }
+
+    /// Classifies an I/O error by its kind and OS error number.
+    pub fn from_io(e: &io::Error) -> Self {
+        const EMFILE: i32 = 24;
+        const ENFILE: i32 = 23;
+        if let Some(EMFILE | ENFILE) = e.raw_os_error() {
+            return Self::TooManyOpenFiles;
+        }
+        match e.kind() {
+            io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => Self::Timeout,
+            io::ErrorKind::ConnectionRefused => Self::ConnectionRefused,
+            io::ErrorKind::ConnectionReset
+            | io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::BrokenPipe
+            | io::ErrorKind::UnexpectedEof => Self::ConnectionReset,
+            io::ErrorKind::AddrNotAvailable => Self::AddrNotAvailable,
+            _ => Self::Io,
+        }
+    }
+
+    /// Classifies any error by the first I/O error in its source chain, if there is one.
+    pub fn from_chain(e: &(dyn std::error::Error + 'static)) -> Option<Self> {
+        let mut current = Some(e);
+        while let Some(err) = current {
+            if let Some(io) = err.downcast_ref::<io::Error>() {
+                return Some(Self::from_io(io));
+            }
+            current = err.source();
+        }
+        None
+    }
+}
+
+/// Outcomes of a point's requests: ok count, errors by kind, latency of ok requests.
+/// Shared by every thread or task of a strategy; one short lock per request.
+#[derive(Debug)]
+pub struct Tally {
+    inner: Mutex<TallyInner>,
+}
+
+#[derive(Debug)]
+struct TallyInner {
+    ok: u64,
+    errors: BTreeMap<ErrorKind, u64>,
+    setup_errors: BTreeMap<String, u64>,
+    latency_us: Histogram<u64>,
+}
+
+/// A [`Tally`] read out for the report.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TallySummary {
+    /// Requests answered 200 with the expected body.
+    pub ok: u64,
+    /// Failed requests by [`ErrorKind::key`]; `ok + sum(errors) = N`.
+    pub errors: BTreeMap<String, u64>,
+    /// Failures that were not requests (a pool worker that could not be spawned, …).
+    pub setup_errors: BTreeMap<String, u64>,
+    /// Latency of ok requests, milliseconds.
+    pub latency_ms: Latency,
+}
+
+/// Latency percentiles in milliseconds (HdrHistogram, 3 significant digits).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Latency {
+    /// Median.
+    pub p50: f64,
+    /// 90th percentile.
+    pub p90: f64,
+    /// 99th percentile.
+    pub p99: f64,
+    /// Largest.
+    pub max: f64,
+}
+
+impl Default for Tally {
+    fn default() -> Self {
+        Self {
+            inner: Mutex::new(TallyInner {
+                ok: 0,
+                errors: BTreeMap::new(),
+                setup_errors: BTreeMap::new(),
+                // 1 µs to 1 hour; a longer latency saturates at the top.
+                latency_us: Histogram::new_with_bounds(1, 3_600_000_000, 3)
+                    .expect("valid histogram bounds"),
+            }),
+        }
+    }
+}
+
+impl Tally {
+    /// Records one request's outcome; `latency` counts only for ok requests.
+    pub fn record(&self, latency: Duration, outcome: Result<(), ErrorKind>) {
+        let mut t = self.lock();
+        match outcome {
+            Ok(()) => {
+                t.ok += 1;
+                let us = u64::try_from(latency.as_micros()).unwrap_or(u64::MAX);
+                t.latency_us.saturating_record(us.max(1));
+            }
+            Err(kind) => *t.errors.entry(kind).or_default() += 1,
+        }
+    }
+
+    /// Records a request that failed before it started (no latency).
+    pub fn fail(&self, kind: ErrorKind) {
+        *self.lock().errors.entry(kind).or_default() += 1;
+    }
+
+    /// Records a failure that is not a request's, e.g. a pool thread that could not be spawned.
+    pub fn setup_error(&self, what: &str) {
+        *self.lock().setup_errors.entry(what.to_owned()).or_default() += 1;
+    }
+
+    /// Requests recorded so far, ok or not.
+    pub fn count(&self) -> u64 {
+        let t = self.lock();
+        t.ok + t.errors.values().sum::<u64>()
+    }
+
+    /// Reads the tally out.
+    pub fn summary(&self) -> TallySummary {
+        let t = self.lock();
+        let ms = |us: u64| us as f64 / 1000.0;
+        let latency_ms = if t.latency_us.is_empty() {
+            Latency::default()
+        } else {
+            Latency {
+                p50: ms(t.latency_us.value_at_quantile(0.50)),
+                p90: ms(t.latency_us.value_at_quantile(0.90)),
+                p99: ms(t.latency_us.value_at_quantile(0.99)),
+                max: ms(t.latency_us.max()),
+            }
+        };
+        TallySummary {
+            ok: t.ok,
+            errors: t.errors.iter().map(|(k, n)| (k.key(), *n)).collect(),
+            setup_errors: t.setup_errors.clone(),
+            latency_ms,
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, TallyInner> {
+        // A panic while holding the lock cannot leave the counters half-updated.
+        self.inner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ok_and_errors_add_up_and_latency_counts_only_ok_requests() {
+        let tally = Tally::default();
+        for ms in [10, 20, 30, 40] {
+            tally.record(Duration::from_millis(ms), Ok(()));
+        }
+        tally.record(Duration::from_secs(99), Err(ErrorKind::Timeout));
+        tally.record(Duration::from_millis(1), Err(ErrorKind::HttpStatus(503)));
+        tally.fail(ErrorKind::ThreadSpawn);
+        tally.setup_error("pool_thread_spawn");
+        let s = tally.summary();
+        assert_eq!(s.ok, 4);
+        assert_eq!(tally.count(), 7);
+        let keys: Vec<_> = s.errors.iter().map(|(k, n)| (k.as_str(), *n)).collect();
+        assert_eq!(keys, [("http_503", 1), ("thread_spawn", 1), ("timeout", 1)]);
+        assert_eq!(s.setup_errors["pool_thread_spawn"], 1);
+        assert!(
+            (39.9..=40.1).contains(&s.latency_ms.max),
+            "{:?}",
+            s.latency_ms
+        );
+        assert!(
+            (19.9..=20.1).contains(&s.latency_ms.p50),
+            "{:?}",
+            s.latency_ms
+        );
+    }
+
+    #[test]
+    fn io_errors_are_classified_by_os_error_and_kind() {
+        let emfile = io::Error::from_raw_os_error(24);
+        assert_eq!(ErrorKind::from_io(&emfile), ErrorKind::TooManyOpenFiles);
+        let refused = io::Error::from(io::ErrorKind::ConnectionRefused);
+        assert_eq!(ErrorKind::from_io(&refused), ErrorKind::ConnectionRefused);
+        let no_port = io::Error::from_raw_os_error(99); // EADDRNOTAVAIL on Linux
+        assert_eq!(ErrorKind::from_io(&no_port), ErrorKind::AddrNotAvailable);
+    }
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("client failed")]
+    struct Wrapper(#[source] io::Error);
+
+    #[test]
+    fn the_first_io_error_in_a_source_chain_decides_the_kind() {
+        let wrapped = Wrapper(io::Error::from(io::ErrorKind::TimedOut));
+        assert_eq!(ErrorKind::from_chain(&wrapped), Some(ErrorKind::Timeout));
+        assert_eq!(ErrorKind::from_chain(&std::fmt::Error), None);
+    }
+}

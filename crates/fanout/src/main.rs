@@ -1,0 +1,11 @@
+//! `fanout`: OS threads vs async tasks for N HTTP requests in flight, measured.
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    // Re-executed as the mock server or a worker: play that role and stop.
+    if let Some(code) = fanout::harness::play_role() {
+        return code;
+    }
+    fanout::cli::main()
+}

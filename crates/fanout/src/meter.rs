@@ -1,0 +1,247 @@
+//! Process and kernel figures from Linux: RSS and its peak (`VmHWM`), live threads, CPU time
+//! and context switches (`getrusage`), and the kernel's TCP listen-queue counters.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+/// How often the sampler reads the live thread count.
+pub const THREAD_SAMPLE_EVERY: Duration = Duration::from_millis(2);
+
+/// A field of `/proc/self/status` such as `VmHWM:    1234 kB` or `Threads:  5`; sizes in
+/// kB are returned in bytes.
+pub fn status_field(status: &str, name: &str) -> Option<u64> {
+    let line = status
+        .lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(':'))?;
+    let mut words = line.split_whitespace();
+    let value: u64 = words.next()?.parse().ok()?;
+    match words.next() {
+        Some("kB") => value.checked_mul(1024),
+        Some(_) => None,
+        None => Some(value),
+    }
+}
+
+fn own_status(name: &str) -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status_field(&status, name)
+}
+
+/// This process's resident memory now, bytes.
+pub fn rss_bytes() -> Option<u64> {
+    own_status("VmRSS")
+}
+
+/// This process's peak resident memory since exec, bytes (`VmHWM`; unlike a waited child's
+/// `ru_maxrss`, not inherited from the parent).
+pub fn peak_rss_bytes() -> Option<u64> {
+    own_status("VmHWM")
+}
+
+/// This process's live threads now.
+pub fn threads() -> Option<u64> {
+    own_status("Threads")
+}
+
+/// Samples the live thread count on a thread of its own until stopped.
+#[derive(Debug)]
+pub struct ThreadSampler {
+    stop: Arc<AtomicBool>,
+    peak: Arc<AtomicU64>,
+    handle: Option<JoinHandle<()>>,
+}
+
+impl ThreadSampler {
+    /// Starts sampling every [`THREAD_SAMPLE_EVERY`].
+    pub fn start() -> std::io::Result<Self> {
+        let stop = Arc::new(AtomicBool::new(false));
+        let peak = Arc::new(AtomicU64::new(threads().unwrap_or(0)));
+        let handle = std::thread::Builder::new()
+            .name("thread-sampler".into())
+            .spawn({
+                let (stop, peak) = (Arc::clone(&stop), Arc::clone(&peak));
+                move || {
+                    while !stop.load(Ordering::Relaxed) {
+                        if let Some(n) = threads() {
+                            peak.fetch_max(n, Ordering::Relaxed);
+                        }
+                        std::thread::sleep(THREAD_SAMPLE_EVERY);
+                    }
+                }
+            })?;
+        Ok(Self {
+            stop,
+            peak,
+            handle: Some(handle),
+        })
+    }
+
+    /// Stops sampling; returns the peak thread count, the sampler's own thread not counted.
+    pub fn stop(mut self) -> u64 {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(handle) = self.handle.take() {
+            let _ = handle.join();
+        }
+        let last = threads().unwrap_or(0);
+        self.peak
+            .load(Ordering::Relaxed)
+            .max(last)
+            .saturating_sub(1)
+    }
+}
+
+/// CPU time and context switches of this process, all threads, dead ones included.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Usage {
+    /// User CPU seconds.
+    pub user_s: f64,
+    /// System CPU seconds.
+    pub sys_s: f64,
+    /// Voluntary context switches (waits).
+    pub voluntary: u64,
+    /// Involuntary context switches (preemptions).
+    pub involuntary: u64,
+}
+
+impl Usage {
+    /// `getrusage(RUSAGE_SELF)` now.
+    pub fn now() -> nix::Result<Self> {
+        let u = nix::sys::resource::getrusage(nix::sys::resource::UsageWho::RUSAGE_SELF)?;
+        let secs = |t: nix::sys::time::TimeVal| t.tv_sec() as f64 + t.tv_usec() as f64 / 1e6;
+        Ok(Self {
+            user_s: secs(u.user_time()),
+            sys_s: secs(u.system_time()),
+            voluntary: u64::try_from(u.voluntary_context_switches()).unwrap_or(0),
+            involuntary: u64::try_from(u.involuntary_context_switches()).unwrap_or(0),
+        })
+    }
+
+    /// What was used between `earlier` and `self`.
+    pub fn since(&self, earlier: &Self) -> Self {
+        Self {
+            user_s: self.user_s - earlier.user_s,
+            sys_s: self.sys_s - earlier.sys_s,
+            voluntary: self.voluntary.saturating_sub(earlier.voluntary),
+            involuntary: self.involuntary.saturating_sub(earlier.involuntary),
+        }
+    }
+}
+
+/// The kernel's TCP counters that reveal a listen queue overflowing (`/proc/net/netstat`):
+/// when they move during a point, SYN retransmits have added whole seconds to it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListenCounters {
+    /// TcpExt ListenOverflows: connections the accept queue had no room for.
+    pub listen_overflows: u64,
+    /// TcpExt ListenDrops: SYNs dropped at a listening socket, overflows included.
+    pub listen_drops: u64,
+    /// TcpExt TCPSynRetrans: SYNs sent again.
+    pub syn_retrans: u64,
+}
+
+impl ListenCounters {
+    /// Reads the counters now, or `None` where `/proc/net/netstat` is not there.
+    pub fn now() -> Option<Self> {
+        let text = std::fs::read_to_string("/proc/net/netstat").ok()?;
+        Self::parse(&text)
+    }
+
+    /// Parses the text of `/proc/net/netstat` (a header line and a value line per group).
+    pub fn parse(netstat: &str) -> Option<Self> {
+        let mut lines = netstat.lines();
+        while let (Some(names), Some(values)) = (lines.next(), lines.next()) {
+            let (Some(names), Some(values)) = (
+                names.strip_prefix("TcpExt:"),
+                values.strip_prefix("TcpExt:"),
+            ) else {
+                continue;
+            };
+            let fields: BTreeMap<&str, u64> = names
+                .split_whitespace()
+                .zip(values.split_whitespace())
+                .filter_map(|(n, v)| Some((n, v.parse().ok()?)))
+                .collect();
+            let get = |name| fields.get(name).copied().unwrap_or(0);
+            return Some(Self {
+                listen_overflows: get("ListenOverflows"),
+                listen_drops: get("ListenDrops"),
+                syn_retrans: get("TCPSynRetrans"),
+            });
+        }
+        None
+    }
+
+    /// How much each counter moved from `earlier` to `self`.
+    pub fn since(&self, earlier: &Self) -> Self {
+        Self {
+            listen_overflows: self
+                .listen_overflows
+                .saturating_sub(earlier.listen_overflows),
+            listen_drops: self.listen_drops.saturating_sub(earlier.listen_drops),
+            syn_retrans: self.syn_retrans.saturating_sub(earlier.syn_retrans),
+        }
+    }
+
+    /// True when any counter is non-zero (used on a difference).
+    pub fn any(&self) -> bool {
+        *self != Self::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const STATUS: &str = "Name:\tfanout\nVmHWM:\t   20480 kB\nVmRSS:\t    1024 kB\nThreads:\t7\n";
+
+    #[test]
+    fn status_fields_are_read_in_bytes_or_plain_counts() {
+        assert_eq!(status_field(STATUS, "VmHWM"), Some(20_480 * 1024));
+        assert_eq!(status_field(STATUS, "VmRSS"), Some(1024 * 1024));
+        assert_eq!(status_field(STATUS, "Threads"), Some(7));
+        assert_eq!(status_field(STATUS, "VmSwap"), None);
+        assert_eq!(status_field("Vm:\tlots kB\n", "Vm"), None);
+    }
+
+    #[test]
+    fn the_own_process_figures_are_there_and_plausible() {
+        let (rss, peak) = (
+            rss_bytes().expect("VmRSS"),
+            peak_rss_bytes().expect("VmHWM"),
+        );
+        assert!(rss > 0 && peak >= rss, "rss {rss} peak {peak}");
+        let sampler = ThreadSampler::start().expect("sampler");
+        let extra: Vec<_> = (0..3)
+            .map(|_| std::thread::spawn(|| std::thread::sleep(Duration::from_millis(50))))
+            .collect();
+        std::thread::sleep(Duration::from_millis(20));
+        let peak_threads = sampler.stop();
+        extra.into_iter().for_each(|t| t.join().expect("join"));
+        // The test thread, the 3 extra ones, maybe other tests' threads; not the sampler.
+        assert!(peak_threads >= 4, "peak threads {peak_threads}");
+    }
+
+    #[test]
+    fn netstat_counters_are_found_in_the_tcpext_group() {
+        let text = "TcpExt: SyncookiesSent ListenOverflows ListenDrops TCPSynRetrans\n\
+                    TcpExt: 0 12 15 40\n\
+                    IpExt: InNoRoutes\nIpExt: 0\n";
+        let c = ListenCounters::parse(text).expect("TcpExt");
+        assert_eq!(
+            (c.listen_overflows, c.listen_drops, c.syn_retrans),
+            (12, 15, 40)
+        );
+        let later = ListenCounters {
+            listen_overflows: 13,
+            ..c
+        };
+        assert!(later.since(&c).any());
+        assert!(!c.since(&c).any());
+        assert_eq!(ListenCounters::parse("Ip: 1\nIp: 2\n"), None);
+    }
+}

@@ -1,0 +1,32 @@
+//! `async_spawn_blocking`: blocking ureq calls on tokio's blocking pool, sized to C.
+
+use std::sync::Arc;
+
+use tokio::task::JoinSet;
+
+use super::{StrategyError, join_all};
+use crate::client::{get_blocking, ureq_agent};
+use crate::job::{Job, Tally};
+
+/// Hands all N blocking requests to `spawn_blocking`; the pool runs at most C at once.
+/// Tokio caps the blocking pool at 512 by default, which would silently make this a pool of
+/// 512: it is set to C here, with the threads' stack size of the thread strategies.
+pub fn run(job: &Arc<Job>, tally: &Arc<Tally>) -> Result<(), StrategyError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(job.tokio_workers)
+        .max_blocking_threads(job.concurrency)
+        .thread_stack_size(job.stack_bytes)
+        .enable_all()
+        .build()
+        .map_err(StrategyError::Runtime)?;
+    runtime.block_on(async {
+        let agent = ureq_agent(job);
+        let mut tasks = JoinSet::new();
+        for _ in 0..job.requests {
+            let (agent, job, tally) = (agent.clone(), Arc::clone(job), Arc::clone(tally));
+            tasks.spawn_blocking(move || get_blocking(&agent, &job, &tally));
+        }
+        join_all(tasks, tally).await;
+    });
+    Ok(())
+}

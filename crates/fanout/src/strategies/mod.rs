@@ -1,0 +1,154 @@
+//! The strategies: one module each, one `pub fn run(job, tally)` each, named as in DESIGN.md.
+//! A pitfall is measured like any strategy; its figures are what show the pitfall.
+
+use std::sync::Arc;
+
+use crate::job::{Job, Tally};
+
+pub mod async_buffered;
+pub mod async_current_thread;
+pub mod async_semaphore;
+pub mod async_spawn_blocking;
+pub mod pitfall_blocking_in_async;
+pub mod pitfall_client_per_request;
+pub mod pitfall_unbounded;
+pub mod sequential;
+pub mod thread_per_request;
+pub mod thread_pool;
+
+/// A failure that stops a strategy before it can run its requests.
+#[derive(Debug, thiserror::Error)]
+pub enum StrategyError {
+    /// The tokio runtime could not be built.
+    #[error("building the tokio runtime: {0}")]
+    Runtime(#[source] std::io::Error),
+    /// The reqwest client could not be built.
+    #[error("building the reqwest client: {0}")]
+    Client(#[source] reqwest::Error),
+}
+
+/// Every strategy's entry point.
+pub type RunFn = fn(&Arc<Job>, &Arc<Tally>) -> Result<(), StrategyError>;
+
+/// How many requests a strategy holds in flight, by design.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InFlight {
+    /// One at a time.
+    One,
+    /// At most C.
+    Concurrency,
+    /// About the tokio worker count, whatever C is (blocking calls stall the workers).
+    Workers,
+    /// All N at once.
+    All,
+}
+
+impl InFlight {
+    /// Requests in flight by design for `job`.
+    pub fn of(self, job: &Job) -> usize {
+        let n = match self {
+            Self::One => 1,
+            Self::Concurrency => job.concurrency,
+            Self::Workers => job.tokio_workers,
+            Self::All => job.requests,
+        };
+        n.clamp(1, job.requests.max(1))
+    }
+}
+
+/// A strategy: its name (part of the interface: criterion IDs, JSON, charts), what it models,
+/// and its entry point.
+#[derive(Debug, Clone, Copy)]
+pub struct Strategy {
+    /// Name as in DESIGN.md.
+    pub name: &'static str,
+    /// What it models, in one line.
+    pub models: &'static str,
+    /// Requests it holds in flight by design.
+    pub in_flight: InFlight,
+    /// Entry point.
+    pub run: RunFn,
+}
+
+/// All strategies, in the order of DESIGN.md's table.
+pub const ALL: &[Strategy] = &[
+    Strategy {
+        name: "sequential",
+        models: "one ureq Agent, one request after another (the synchronous baseline)",
+        in_flight: InFlight::One,
+        run: sequential::run,
+    },
+    Strategy {
+        name: "thread_per_request",
+        models: "a new OS thread per request, at most C alive (threading.Thread per URL)",
+        in_flight: InFlight::Concurrency,
+        run: thread_per_request::run,
+    },
+    Strategy {
+        name: "thread_pool",
+        models: "C long-lived threads pull from a crossbeam channel, shared Agent (ThreadPoolExecutor)",
+        in_flight: InFlight::Concurrency,
+        run: thread_pool::run,
+    },
+    Strategy {
+        name: "async_semaphore",
+        models: "tokio multi-thread, N tasks, Semaphore(C), shared reqwest Client (asyncio + Semaphore)",
+        in_flight: InFlight::Concurrency,
+        run: async_semaphore::run,
+    },
+    Strategy {
+        name: "async_buffered",
+        models: "one stream, buffer_unordered(C), shared Client (idiomatic Rust; no task per request)",
+        in_flight: InFlight::Concurrency,
+        run: async_buffered::run,
+    },
+    Strategy {
+        name: "async_current_thread",
+        models: "tokio current-thread runtime, N tasks, Semaphore(C) (asyncio's single thread)",
+        in_flight: InFlight::Concurrency,
+        run: async_current_thread::run,
+    },
+    Strategy {
+        name: "async_spawn_blocking",
+        models: "tokio spawn_blocking(ureq), blocking pool sized to C (asyncio.to_thread)",
+        in_flight: InFlight::Concurrency,
+        run: async_spawn_blocking::run,
+    },
+    Strategy {
+        name: "pitfall_unbounded",
+        models: "all N tasks at once, no limit (gather() with no semaphore)",
+        in_flight: InFlight::All,
+        run: pitfall_unbounded::run,
+    },
+    Strategy {
+        name: "pitfall_blocking_in_async",
+        models: "ureq called inside async tasks: in flight = tokio workers (requests.get in a coroutine)",
+        in_flight: InFlight::Workers,
+        run: pitfall_blocking_in_async::run,
+    },
+    Strategy {
+        name: "pitfall_client_per_request",
+        models: "a new reqwest Client per request: a new connection each (a fresh session per request)",
+        in_flight: InFlight::Concurrency,
+        run: pitfall_client_per_request::run,
+    },
+];
+
+/// The strategy named `name`.
+pub fn find(name: &str) -> Option<&'static Strategy> {
+    ALL.iter().find(|s| s.name == name)
+}
+
+/// The valid names, comma-separated, for error messages.
+pub fn names() -> String {
+    ALL.iter().map(|s| s.name).collect::<Vec<_>>().join(", ")
+}
+
+/// Waits for every task; a task that panicked counts as its request's error.
+async fn join_all(mut tasks: tokio::task::JoinSet<()>, tally: &Tally) {
+    while let Some(joined) = tasks.join_next().await {
+        if joined.is_err() {
+            tally.fail(crate::job::ErrorKind::Panic);
+        }
+    }
+}

@@ -1,0 +1,33 @@
+//! `pitfall_client_per_request`: a new reqwest Client per request, so no connection is ever
+//! reused — a fresh session per request.
+
+use std::sync::Arc;
+
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+use super::{StrategyError, join_all};
+use crate::client::{get_async, multi_thread_runtime, reqwest_client};
+use crate::job::{ErrorKind, Job, Tally};
+
+/// Like `async_semaphore`, but each task builds (and drops) its own Client.
+pub fn run(job: &Arc<Job>, tally: &Arc<Tally>) -> Result<(), StrategyError> {
+    let runtime = multi_thread_runtime(job).map_err(StrategyError::Runtime)?;
+    runtime.block_on(async {
+        let permits = Arc::new(Semaphore::new(job.concurrency));
+        let mut tasks = JoinSet::new();
+        for _ in 0..job.requests {
+            let permits = Arc::clone(&permits);
+            let (job, tally) = (Arc::clone(job), Arc::clone(tally));
+            tasks.spawn(async move {
+                let _permit = permits.acquire().await;
+                match reqwest_client(&job) {
+                    Ok(client) => get_async(&client, &job, &tally).await, // the pitfall
+                    Err(_) => tally.fail(ErrorKind::Other),
+                }
+            });
+        }
+        join_all(tasks, tally).await;
+    });
+    Ok(())
+}

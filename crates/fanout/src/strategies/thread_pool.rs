@@ -1,0 +1,44 @@
+//! `thread_pool`: C long-lived threads pull requests from a crossbeam channel, sharing one Agent.
+
+use std::sync::Arc;
+use std::thread;
+
+use super::StrategyError;
+use crate::client::{get_blocking, ureq_agent};
+use crate::job::{Job, Tally};
+
+/// Queues N requests, then C worker threads take them one at a time until the queue is empty.
+/// A worker the OS refuses leaves a smaller pool (recorded as a setup error); the others still
+/// serve every request.
+pub fn run(job: &Arc<Job>, tally: &Arc<Tally>) -> Result<(), StrategyError> {
+    let agent = ureq_agent(job);
+    let (queue, work) = crossbeam_channel::bounded::<()>(job.requests);
+    for _ in 0..job.requests {
+        let _ = queue.send(());
+    }
+    drop(queue); // workers stop when the queue is empty
+    thread::scope(|scope| {
+        let mut workers = 0;
+        for _ in 0..job.concurrency {
+            let (agent, work) = (&agent, &work);
+            let spawned = thread::Builder::new()
+                .stack_size(job.stack_bytes)
+                .spawn_scoped(scope, move || {
+                    while work.recv().is_ok() {
+                        get_blocking(agent, job, tally);
+                    }
+                });
+            match spawned {
+                Ok(_) => workers += 1,
+                Err(_) => tally.setup_error("pool_thread_spawn"),
+            }
+        }
+        if workers == 0 {
+            // Nobody to do the work: the requests fail rather than vanish.
+            while work.recv().is_ok() {
+                tally.fail(crate::job::ErrorKind::ThreadSpawn);
+            }
+        }
+    }); // joins every worker
+    Ok(())
+}

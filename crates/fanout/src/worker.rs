@@ -1,0 +1,119 @@
+//! The worker role: one fresh process runs one strategy once and prints its own figures as one
+//! JSON line. A fresh process makes `VmHWM` belong to this point alone.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+
+use crate::client::ClientConfig;
+use crate::job::{ErrorKind, Job, Tally, TallySummary};
+use crate::meter::{self, ThreadSampler, Usage};
+use crate::strategies;
+
+/// Environment variable carrying the worker's [`WorkerInput`] as JSON.
+pub const JOB_VAR: &str = "FANOUT_JOB";
+
+/// What the orchestrator hands a worker.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WorkerInput {
+    /// Strategy name.
+    pub strategy: String,
+    /// The work.
+    pub job: Job,
+}
+
+/// What a worker measured about itself.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct WorkerReport {
+    /// Outcomes of the requests.
+    #[serde(flatten)]
+    pub tally: TallySummary,
+    /// Wall time of the timed region: runtime/pool/client built, every request, teardown.
+    pub wall_s: f64,
+    /// Resident memory just before the timed region.
+    pub rss_before_bytes: u64,
+    /// Peak resident memory of the process (`VmHWM`).
+    pub peak_rss_bytes: u64,
+    /// Most threads alive at once (sampled; the sampler's own thread not counted).
+    pub peak_threads: u64,
+    /// User CPU seconds in the timed region.
+    pub cpu_user_s: f64,
+    /// System CPU seconds in the timed region.
+    pub cpu_sys_s: f64,
+    /// Voluntary context switches in the timed region.
+    pub ctx_voluntary: u64,
+    /// Involuntary context switches in the timed region.
+    pub ctx_involuntary: u64,
+    /// Why the strategy stopped before running its requests, if it did.
+    pub strategy_error: Option<String>,
+    /// The settings the clients ran with.
+    pub client_config: Option<ClientConfig>,
+}
+
+/// Errors that keep a worker from measuring at all.
+#[derive(Debug, thiserror::Error)]
+pub enum WorkerError {
+    /// The input variable is missing or not valid JSON.
+    #[error("{JOB_VAR}: {0}")]
+    Input(String),
+    /// No strategy has that name.
+    #[error("unknown strategy {0:?}; valid: {names}", names = strategies::names())]
+    UnknownStrategy(String),
+    /// The metering itself failed.
+    #[error("metering: {0}")]
+    Meter(String),
+}
+
+/// Runs the worker role: reads [`JOB_VAR`], measures, prints one JSON line.
+pub fn main() -> Result<(), WorkerError> {
+    let raw = std::env::var(JOB_VAR).map_err(|e| WorkerError::Input(e.to_string()))?;
+    let input: WorkerInput =
+        serde_json::from_str(&raw).map_err(|e| WorkerError::Input(e.to_string()))?;
+    let report = measure(&input)?;
+    let line = serde_json::to_string(&report).map_err(|e| WorkerError::Meter(e.to_string()))?;
+    println!("{line}");
+    Ok(())
+}
+
+/// Runs `input`'s strategy once in this process and meters it.
+pub fn measure(input: &WorkerInput) -> Result<WorkerReport, WorkerError> {
+    let strategy = strategies::find(&input.strategy)
+        .ok_or_else(|| WorkerError::UnknownStrategy(input.strategy.clone()))?;
+    let meter_err = |what: &str| WorkerError::Meter(format!("{what} unreadable"));
+    let job = Arc::new(input.job.clone());
+    let tally = Arc::new(Tally::default());
+
+    let rss_before_bytes = meter::rss_bytes().ok_or_else(|| meter_err("VmRSS"))?;
+    let sampler = ThreadSampler::start().map_err(|e| WorkerError::Meter(e.to_string()))?;
+    let usage_before = Usage::now().map_err(|e| WorkerError::Meter(e.to_string()))?;
+    let start = Instant::now();
+    // ---- timed region ----
+    let result = (strategy.run)(&job, &tally);
+    // ---- end ----
+    let wall_s = start.elapsed().as_secs_f64();
+    let usage = Usage::now()
+        .map_err(|e| WorkerError::Meter(e.to_string()))?
+        .since(&usage_before);
+    let peak_threads = sampler.stop();
+    let peak_rss_bytes = meter::peak_rss_bytes().ok_or_else(|| meter_err("VmHWM"))?;
+
+    // ok + errors = N, always: requests a failed strategy never ran are errors too.
+    let unaccounted = (job.requests as u64).saturating_sub(tally.count());
+    for _ in 0..unaccounted {
+        tally.fail(ErrorKind::NotRun);
+    }
+    Ok(WorkerReport {
+        tally: tally.summary(),
+        wall_s,
+        rss_before_bytes,
+        peak_rss_bytes,
+        peak_threads,
+        cpu_user_s: usage.user_s,
+        cpu_sys_s: usage.sys_s,
+        ctx_voluntary: usage.voluntary,
+        ctx_involuntary: usage.involuntary,
+        strategy_error: result.err().map(|e| e.to_string()),
+        client_config: Some(ClientConfig::of(&job)),
+    })
+}
