@@ -5,10 +5,24 @@
 //! keeps at most 3 idle connections per host; hyper (under reqwest) starts near 8 KiB and
 //! pools without a cap. Left at defaults, a memory chart would measure those buffers and the
 //! reconnects, not threads versus tasks; so both get the settings of [`ClientConfig`].
+//!
+//! Two more ureq costs that are not the threading model's, measured here at C = 10,000:
+//! - ureq 3's idle pool scans every idle connection, under one lock, on each checkout and
+//!   return (`Authority::eq`, `Scheme::eq` and `Vec::retain` were 45% of a thread_pool
+//!   profile with 10,000 idle connections). So the thread strategies give each thread slot an
+//!   Agent of its own that keeps its one connection, where hyper's pool is one hash map.
+//! - with any timeout set, ureq resolves every new connection's host on a thread of its own,
+//!   even an IP literal; hyper does not resolve IP literals. [`IpLiteralResolver`] does the
+//!   same for ureq, so no hidden thread is spawned per connection.
 
+use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
+
+use ureq::http::Uri;
+use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
+use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
 
 use crate::job::{ErrorKind, Job, Tally};
 
@@ -18,8 +32,10 @@ pub const UREQ_BUFFER_BYTES: usize = 8 * 1024;
 /// The client settings of a point, recorded in every result.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ClientConfig {
-    /// Idle connections kept per host (both clients).
-    pub pool_idle_per_host: usize,
+    /// How the reqwest strategies pool connections.
+    pub reqwest_pool: String,
+    /// How the ureq strategies pool connections.
+    pub ureq_pool: String,
     /// ureq's input and output buffer per connection.
     pub ureq_buffer_bytes: usize,
     /// hyper's buffers are not configurable through reqwest: it starts at 8 KiB and grows.
@@ -38,7 +54,8 @@ impl ClientConfig {
     /// The settings every strategy of `job` uses.
     pub fn of(job: &Job) -> Self {
         Self {
-            pool_idle_per_host: job.concurrency,
+            reqwest_pool: format!("one Client, up to {} idle connections", job.concurrency),
+            ureq_pool: "an Agent per thread slot, keeping its one connection".into(),
             ureq_buffer_bytes: UREQ_BUFFER_BYTES,
             reqwest_buffer: "hyper default (8 KiB read buffer, grows)".into(),
             timeout_ms: u64::try_from(job.timeout.as_millis()).unwrap_or(u64::MAX),
@@ -49,11 +66,11 @@ impl ClientConfig {
     }
 }
 
-/// A ureq agent pooling up to C idle connections, with small buffers and the job's timeout.
-pub fn ureq_agent(job: &Job) -> ureq::Agent {
+/// A ureq agent keeping up to `idle` idle connections, with small buffers and the job's timeout.
+pub fn ureq_agent(job: &Job, idle: usize) -> ureq::Agent {
     let config = ureq::Agent::config_builder()
-        .max_idle_connections(job.concurrency)
-        .max_idle_connections_per_host(job.concurrency)
+        .max_idle_connections(idle)
+        .max_idle_connections_per_host(idle)
         .input_buffer_size(UREQ_BUFFER_BYTES)
         .output_buffer_size(UREQ_BUFFER_BYTES)
         .timeout_global(Some(job.timeout))
@@ -61,7 +78,36 @@ pub fn ureq_agent(job: &Job) -> ureq::Agent {
         .http_status_as_error(false)
         .proxy(None)
         .build();
-    ureq::Agent::new_with_config(config)
+    ureq::Agent::with_parts(
+        config,
+        DefaultConnector::new(),
+        IpLiteralResolver::default(),
+    )
+}
+
+/// Resolves an IP-literal host in place, as hyper does; any other host goes to ureq's own
+/// resolver.
+#[derive(Debug, Default)]
+pub struct IpLiteralResolver(DefaultResolver);
+
+impl Resolver for IpLiteralResolver {
+    fn resolve(
+        &self,
+        uri: &Uri,
+        config: &ureq::config::Config,
+        timeout: NextTimeout,
+    ) -> Result<ResolvedSocketAddrs, ureq::Error> {
+        let host = uri.host().unwrap_or_default();
+        let ip = host.trim_matches(['[', ']']).parse::<IpAddr>();
+        match ip {
+            Ok(ip) => {
+                let mut addrs = self.empty();
+                addrs.push(SocketAddr::new(ip, uri.port_u16().unwrap_or(80)));
+                Ok(addrs)
+            }
+            Err(_) => self.0.resolve(uri, config, timeout),
+        }
+    }
 }
 
 /// A reqwest client pooling up to C idle connections, HTTP/1.1, with the job's timeout.

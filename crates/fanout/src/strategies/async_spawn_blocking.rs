@@ -1,5 +1,6 @@
 //! `async_spawn_blocking`: blocking ureq calls on tokio's blocking pool, sized to C.
 
+use std::cell::OnceCell;
 use std::sync::Arc;
 
 use tokio::task::JoinSet;
@@ -7,6 +8,11 @@ use tokio::task::JoinSet;
 use super::{StrategyError, join_all};
 use crate::client::{get_blocking, ureq_agent};
 use crate::job::{Job, Tally};
+
+thread_local! {
+    /// Each blocking-pool thread's Agent, keeping its one connection (see [`crate::client`]).
+    static AGENT: OnceCell<ureq::Agent> = const { OnceCell::new() };
+}
 
 /// Hands all N blocking requests to `spawn_blocking`; the pool runs at most C at once.
 /// Tokio caps the blocking pool at 512 by default, which would silently make this a pool of
@@ -20,11 +26,14 @@ pub fn run(job: &Arc<Job>, tally: &Arc<Tally>) -> Result<(), StrategyError> {
         .build()
         .map_err(StrategyError::Runtime)?;
     runtime.block_on(async {
-        let agent = ureq_agent(job);
         let mut tasks = JoinSet::new();
         for _ in 0..job.requests {
-            let (agent, job, tally) = (agent.clone(), Arc::clone(job), Arc::clone(tally));
-            tasks.spawn_blocking(move || get_blocking(&agent, &job, &tally));
+            let (job, tally) = (Arc::clone(job), Arc::clone(tally));
+            tasks.spawn_blocking(move || {
+                AGENT.with(|agent| {
+                    get_blocking(agent.get_or_init(|| ureq_agent(&job, 1)), &job, &tally)
+                });
+            });
         }
         join_all(tasks, tally).await;
     });

@@ -14,7 +14,7 @@ use crate::job::{Job, Tally};
 pub fn run(job: &Arc<Job>, tally: &Arc<Tally>) -> Result<(), StrategyError> {
     let runtime = multi_thread_runtime(job).map_err(StrategyError::Runtime)?;
     runtime.block_on(async {
-        let agent = ureq_agent(job);
+        let agent = ureq_agent(job, job.concurrency);
         let permits = Arc::new(Semaphore::new(job.concurrency));
         let mut tasks = JoinSet::new();
         for _ in 0..job.requests {

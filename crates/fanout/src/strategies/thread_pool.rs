@@ -1,17 +1,17 @@
-//! `thread_pool`: C long-lived threads pull requests from a crossbeam channel, sharing one Agent.
+//! `thread_pool`: C long-lived threads pull requests from a crossbeam channel.
 
 use std::sync::Arc;
 use std::thread;
 
 use super::StrategyError;
 use crate::client::{get_blocking, ureq_agent};
-use crate::job::{Job, Tally};
+use crate::job::{ErrorKind, Job, Tally};
 
 /// Queues N requests, then C worker threads take them one at a time until the queue is empty.
-/// A worker the OS refuses leaves a smaller pool (recorded as a setup error); the others still
-/// serve every request.
+/// Each worker has an Agent keeping its one connection (see [`crate::client`] for why not one
+/// shared Agent). A worker the OS refuses leaves a smaller pool (recorded as a setup error);
+/// the others still serve every request.
 pub fn run(job: &Arc<Job>, tally: &Arc<Tally>) -> Result<(), StrategyError> {
-    let agent = ureq_agent(job);
     let (queue, work) = crossbeam_channel::bounded::<()>(job.requests);
     for _ in 0..job.requests {
         let _ = queue.send(());
@@ -20,12 +20,13 @@ pub fn run(job: &Arc<Job>, tally: &Arc<Tally>) -> Result<(), StrategyError> {
     thread::scope(|scope| {
         let mut workers = 0;
         for _ in 0..job.concurrency {
-            let (agent, work) = (&agent, &work);
+            let work = &work;
             let spawned = thread::Builder::new()
                 .stack_size(job.stack_bytes)
                 .spawn_scoped(scope, move || {
+                    let agent = ureq_agent(job, 1);
                     while work.recv().is_ok() {
-                        get_blocking(agent, job, tally);
+                        get_blocking(&agent, job, tally);
                     }
                 });
             match spawned {
@@ -36,7 +37,7 @@ pub fn run(job: &Arc<Job>, tally: &Arc<Tally>) -> Result<(), StrategyError> {
         if workers == 0 {
             // Nobody to do the work: the requests fail rather than vanish.
             while work.recv().is_ok() {
-                tally.fail(crate::job::ErrorKind::ThreadSpawn);
+                tally.fail(ErrorKind::ThreadSpawn);
             }
         }
     }); // joins every worker
