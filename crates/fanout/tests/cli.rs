@@ -1,0 +1,178 @@
+//! The `fanout` binary end to end: `run --json` starts its own server, runs a fresh worker and
+//! reports every figure; bad input gets one clear line and a non-zero exit.
+
+use std::process::Command;
+
+fn fanout(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_fanout"))
+        .args(args)
+        .output()
+        .expect("run fanout")
+}
+
+#[test]
+fn run_json_reports_every_figure_with_ok_plus_errors_equal_to_n() {
+    let out = fanout(&[
+        "run",
+        "--json",
+        "-s",
+        "thread_pool",
+        "-c",
+        "5",
+        "-n",
+        "15",
+        "--delay-ms",
+        "50",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let stdout = String::from_utf8(out.stdout).expect("utf-8");
+    let r: serde_json::Value = serde_json::from_str(stdout.trim()).expect("one JSON object");
+    for key in [
+        "strategy",
+        "concurrency",
+        "requests",
+        "delay_ms",
+        "ok",
+        "errors",
+        "wall_s",
+        "ideal_s",
+        "efficiency",
+        "throughput_rps",
+        "rss_before_bytes",
+        "peak_rss_bytes",
+        "peak_threads",
+        "cpu_user_s",
+        "cpu_sys_s",
+        "ctx_voluntary",
+        "ctx_involuntary",
+        "latency_ms",
+        "server",
+        "listen_overflows",
+        "client_config",
+    ] {
+        assert!(r.get(key).is_some(), "missing {key} in {r}");
+    }
+    assert_eq!(r["status"], "measured");
+    assert_eq!(r["strategy"], "thread_pool");
+    let errors: u64 = r["errors"]
+        .as_object()
+        .expect("errors object")
+        .values()
+        .map(|n| n.as_u64().expect("count"))
+        .sum();
+    assert_eq!(r["ok"].as_u64().expect("ok") + errors, 15);
+    assert_eq!(r["server"]["requests_served"], 15);
+    assert_eq!(r["server"]["peak_in_flight"], 5);
+    assert!((r["ideal_s"].as_f64().expect("ideal") - 0.15).abs() < 1e-9);
+    // The worker's own figures: a pool of 5 threads plus main, memory above what it started with.
+    assert!(r["peak_threads"].as_u64().expect("threads") >= 6, "{r}");
+    assert!(
+        r["peak_rss_bytes"].as_u64() > r["rss_before_bytes"].as_u64(),
+        "{r}"
+    );
+}
+
+#[test]
+fn a_point_that_cannot_finish_in_the_time_limit_is_skipped_with_its_reason() {
+    let out = fanout(&[
+        "run",
+        "-s",
+        "sequential",
+        "-c",
+        "1000",
+        "--delay-ms",
+        "100",
+        "--time-limit-s",
+        "5",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("skipped: needs at least 200 s"), "{stdout}");
+}
+
+#[test]
+fn a_server_with_nothing_listening_is_a_clear_error() {
+    let out = fanout(&[
+        "run",
+        "-s",
+        "thread_pool",
+        "-c",
+        "2",
+        "--url",
+        "http://127.0.0.1:9",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr.contains("mock server at http://127.0.0.1:9 is not answering"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn bad_input_gets_one_clear_line_and_a_non_zero_exit() {
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["run", "-s", "nope", "-c", "10"],
+            "unknown strategy \"nope\"; valid: sequential, ",
+        ),
+        (
+            &["run", "-s", "thread_pool", "-c", "0"],
+            "invalid value '0' for '--concurrency",
+        ),
+        (
+            &["run", "-s", "thread_pool", "-c", "-5"],
+            "unexpected argument '-5'",
+        ),
+        (
+            &["run", "-s", "thread_pool", "-c", "ten"],
+            "invalid value 'ten' for '--concurrency",
+        ),
+        (
+            &[
+                "run",
+                "-s",
+                "thread_pool",
+                "-c",
+                "10",
+                "--delay-ms",
+                "99999",
+            ],
+            "--delay-ms",
+        ),
+        (
+            &[
+                "run",
+                "-s",
+                "thread_pool",
+                "-c",
+                "10",
+                "--delay-ms",
+                "500",
+                "--timeout-ms",
+                "500",
+            ],
+            "--timeout-ms 500 must be above the delay (500 ms)",
+        ),
+        (
+            &["run", "-s", "thread_pool", "-c", "10", "--stack-kib", "1"],
+            "--stack-kib",
+        ),
+    ];
+    for (args, message) in cases {
+        let out = fanout(args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?} accepted");
+        assert!(stderr.contains(message), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn list_names_every_strategy() {
+    let out = fanout(&["list"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(stdout.lines().count(), 10);
+    assert!(stdout.contains("pitfall_blocking_in_async"));
+}

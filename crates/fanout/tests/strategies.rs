@@ -1,0 +1,171 @@
+//! Every strategy against a real mock server at small scale: every request ok, and the server
+//! saw the concurrency the strategy promises (bounded: exactly C) or its pitfall's signature.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use fanout::job::{Job, Tally};
+use fanout::strategies::{self, InFlight};
+use mock_server::{AppState, Config, Stats, StatsSnapshot};
+
+const C: usize = 20;
+const N: usize = 60;
+/// Long enough that all C requests of a round are in flight before the first one ends.
+const DELAY_MS: u64 = 200;
+const WORKERS: usize = 2;
+
+/// A mock server of this test's own on a free port, served by a background runtime.
+struct Server {
+    base_url: String,
+    stats: Arc<Stats>,
+    _runtime: tokio::runtime::Runtime,
+}
+
+fn server() -> Server {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let stats = Arc::new(Stats::default());
+    let state = AppState {
+        config: Config::default(),
+        stats: Arc::clone(&stats),
+    };
+    let listener = runtime
+        .block_on(async { mock_server::listener::bind("127.0.0.1:0".parse().expect("addr"), 1024) })
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    runtime.spawn(mock_server::run(
+        listener,
+        state,
+        std::future::pending(),
+        Duration::ZERO,
+    ));
+    Server {
+        base_url: format!("http://{addr}"),
+        stats,
+        _runtime: runtime,
+    }
+}
+
+/// Runs `name` with `requests` requests; returns what the tally and the server saw.
+fn run(name: &str, requests: usize) -> (fanout::job::TallySummary, StatsSnapshot) {
+    let server = server();
+    let strategy = strategies::find(name).expect("known strategy");
+    let job = Arc::new(Job {
+        url: format!("{}/get?delay_ms={DELAY_MS}&bytes=32", server.base_url),
+        concurrency: C,
+        requests,
+        body_len: 32,
+        timeout: Duration::from_secs(30),
+        stack_bytes: 256 * 1024,
+        tokio_workers: WORKERS,
+    });
+    let tally = Arc::new(Tally::default());
+    (strategy.run)(&job, &tally).expect("strategy runs");
+    let summary = tally.summary();
+    assert_eq!(summary.ok, requests as u64, "{name}: {summary:?}");
+    assert!(summary.errors.is_empty(), "{name}: {:?}", summary.errors);
+    let seen = server.stats.snapshot();
+    assert_eq!(seen.requests_served, requests as u64, "{name}");
+    (summary, seen)
+}
+
+fn check_bounded(name: &str) -> StatsSnapshot {
+    let (summary, seen) = run(name, N);
+    assert_eq!(seen.peak_in_flight, C as u64, "{name} in flight");
+    assert!(
+        summary.latency_ms.p50 >= DELAY_MS as f64,
+        "{name}: {summary:?}"
+    );
+    seen
+}
+
+#[test]
+fn the_table_has_every_strategy_of_the_design_once() {
+    let names: Vec<_> = strategies::ALL.iter().map(|s| s.name).collect();
+    assert_eq!(
+        names,
+        [
+            "sequential",
+            "thread_per_request",
+            "thread_pool",
+            "async_semaphore",
+            "async_buffered",
+            "async_current_thread",
+            "async_spawn_blocking",
+            "pitfall_unbounded",
+            "pitfall_blocking_in_async",
+            "pitfall_client_per_request",
+        ]
+    );
+    assert_eq!(
+        strategies::find("sequential").map(|s| s.in_flight),
+        Some(InFlight::One)
+    );
+    assert!(strategies::find("nope").is_none());
+}
+
+#[test]
+fn sequential_has_one_request_in_flight_on_one_connection() {
+    let (_, seen) = run("sequential", 8);
+    assert_eq!(seen.peak_in_flight, 1);
+    assert_eq!(seen.connections_accepted, 1);
+}
+
+#[test]
+fn thread_per_request_holds_c_and_reuses_one_connection_per_slot() {
+    let seen = check_bounded("thread_per_request");
+    assert_eq!(seen.connections_accepted, C as u64);
+}
+
+#[test]
+fn thread_pool_holds_c_and_reuses_one_connection_per_worker() {
+    let seen = check_bounded("thread_pool");
+    assert_eq!(seen.connections_accepted, C as u64);
+}
+
+#[test]
+fn async_spawn_blocking_holds_c_with_a_connection_per_pool_thread() {
+    let seen = check_bounded("async_spawn_blocking");
+    assert_eq!(seen.connections_accepted, C as u64);
+}
+
+#[test]
+fn async_semaphore_holds_c_and_reuses_connections() {
+    let seen = check_bounded("async_semaphore");
+    assert!(seen.connections_accepted < N as u64, "{seen:?}");
+}
+
+#[test]
+fn async_buffered_holds_c_and_reuses_connections() {
+    let seen = check_bounded("async_buffered");
+    assert!(seen.connections_accepted < N as u64, "{seen:?}");
+}
+
+#[test]
+fn async_current_thread_holds_c_and_reuses_connections() {
+    let seen = check_bounded("async_current_thread");
+    assert!(seen.connections_accepted < N as u64, "{seen:?}");
+}
+
+#[test]
+fn pitfall_unbounded_puts_all_n_in_flight() {
+    let (_, seen) = run("pitfall_unbounded", N);
+    assert_eq!(seen.peak_in_flight, N as u64);
+}
+
+#[test]
+fn pitfall_blocking_in_async_holds_only_the_worker_count() {
+    let (_, seen) = run("pitfall_blocking_in_async", 12);
+    assert!(seen.peak_in_flight <= WORKERS as u64, "{seen:?}");
+    assert!(seen.peak_in_flight >= 1);
+}
+
+#[test]
+fn pitfall_client_per_request_opens_a_connection_per_request() {
+    let (_, seen) = run("pitfall_client_per_request", N);
+    assert!(seen.peak_in_flight <= C as u64, "{seen:?}");
+    assert_eq!(seen.connections_accepted, N as u64);
+}
