@@ -8,7 +8,8 @@ use std::time::Duration;
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
-/// Live counters, shared by the router and the listener. Gauges (`in_flight`,
+/// Live counters, shared by the router and the listener. Relaxed atomics: each counter is
+/// exact on its own; a snapshot is not one instant across counters, nor needs to be. Gauges (`in_flight`,
 /// `connections_open`) are never reset; counters and peaks are, by [`Stats::reset`].
 #[derive(Debug)]
 pub struct Stats {
@@ -84,8 +85,8 @@ fn new_histogram() -> Histogram<u64> {
 impl Stats {
     /// Marks a request as started; the returned guard ends it.
     pub fn request_started(&self) -> RequestGuard<'_> {
-        let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
-        self.peak_in_flight.fetch_max(now, Ordering::SeqCst);
+        let now = self.in_flight.fetch_add(1, Ordering::Relaxed) + 1;
+        self.peak_in_flight.fetch_max(now, Ordering::Relaxed);
         RequestGuard {
             stats: self,
             completed: false,
@@ -94,9 +95,9 @@ impl Stats {
 
     /// Marks a connection as accepted; the returned guard closes it when dropped.
     pub fn connection_opened(self: &std::sync::Arc<Self>) -> ConnectionGuard {
-        self.connections_accepted.fetch_add(1, Ordering::SeqCst);
-        let now = self.connections_open.fetch_add(1, Ordering::SeqCst) + 1;
-        self.peak_connections_open.fetch_max(now, Ordering::SeqCst);
+        self.connections_accepted.fetch_add(1, Ordering::Relaxed);
+        let now = self.connections_open.fetch_add(1, Ordering::Relaxed) + 1;
+        self.peak_connections_open.fetch_max(now, Ordering::Relaxed);
         ConnectionGuard {
             stats: std::sync::Arc::clone(self),
         }
@@ -104,7 +105,7 @@ impl Stats {
 
     /// Counts a failed `accept`.
     pub fn accept_failed(&self) {
-        self.accept_errors.fetch_add(1, Ordering::SeqCst);
+        self.accept_errors.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Records how long a delay really took against the one requested.
@@ -118,14 +119,14 @@ impl Stats {
 
     /// Zeroes counters and the overshoot histogram; peaks restart from the current gauges.
     pub fn reset(&self) {
-        self.requests_served.store(0, Ordering::SeqCst);
-        self.requests_cancelled.store(0, Ordering::SeqCst);
-        self.connections_accepted.store(0, Ordering::SeqCst);
-        self.accept_errors.store(0, Ordering::SeqCst);
-        let in_flight = self.in_flight.load(Ordering::SeqCst);
-        self.peak_in_flight.store(in_flight, Ordering::SeqCst);
-        let open = self.connections_open.load(Ordering::SeqCst);
-        self.peak_connections_open.store(open, Ordering::SeqCst);
+        self.requests_served.store(0, Ordering::Relaxed);
+        self.requests_cancelled.store(0, Ordering::Relaxed);
+        self.connections_accepted.store(0, Ordering::Relaxed);
+        self.accept_errors.store(0, Ordering::Relaxed);
+        let in_flight = self.in_flight.load(Ordering::Relaxed);
+        self.peak_in_flight.store(in_flight, Ordering::Relaxed);
+        let open = self.connections_open.load(Ordering::Relaxed);
+        self.peak_connections_open.store(open, Ordering::Relaxed);
         if let Ok(mut h) = self.overshoot_us.lock() {
             h.reset();
         }
@@ -143,14 +144,14 @@ impl Stats {
             _ => Overshoot::default(),
         };
         StatsSnapshot {
-            requests_served: self.requests_served.load(Ordering::SeqCst),
-            requests_cancelled: self.requests_cancelled.load(Ordering::SeqCst),
-            in_flight: self.in_flight.load(Ordering::SeqCst),
-            peak_in_flight: self.peak_in_flight.load(Ordering::SeqCst),
-            connections_accepted: self.connections_accepted.load(Ordering::SeqCst),
-            connections_open: self.connections_open.load(Ordering::SeqCst),
-            peak_connections_open: self.peak_connections_open.load(Ordering::SeqCst),
-            accept_errors: self.accept_errors.load(Ordering::SeqCst),
+            requests_served: self.requests_served.load(Ordering::Relaxed),
+            requests_cancelled: self.requests_cancelled.load(Ordering::Relaxed),
+            in_flight: self.in_flight.load(Ordering::Relaxed),
+            peak_in_flight: self.peak_in_flight.load(Ordering::Relaxed),
+            connections_accepted: self.connections_accepted.load(Ordering::Relaxed),
+            connections_open: self.connections_open.load(Ordering::Relaxed),
+            peak_connections_open: self.peak_connections_open.load(Ordering::Relaxed),
+            accept_errors: self.accept_errors.load(Ordering::Relaxed),
             delay_overshoot_us,
         }
     }
@@ -178,8 +179,8 @@ impl Drop for RequestGuard<'_> {
         } else {
             &self.stats.requests_cancelled
         };
-        counter.fetch_add(1, Ordering::SeqCst);
-        self.stats.in_flight.fetch_sub(1, Ordering::SeqCst);
+        counter.fetch_add(1, Ordering::Relaxed);
+        self.stats.in_flight.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
@@ -191,7 +192,7 @@ pub struct ConnectionGuard {
 
 impl Drop for ConnectionGuard {
     fn drop(&mut self) {
-        self.stats.connections_open.fetch_sub(1, Ordering::SeqCst);
+        self.stats.connections_open.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
