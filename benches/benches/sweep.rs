@@ -9,7 +9,8 @@
 //! samples", which is by design here). The `peak_rss` group does not run the points again: it
 //! replays, one for one, the peaks the `wall_time` runs measured (it runs workers only for
 //! points whose `wall_time` was filtered out). Points whose strategy needs more than
-//! [`MAX_LEAST_WALL`] by design (`sequential` at 1,000) are skipped with the reason printed.
+//! [`MAX_LEAST_WALL`] by design (`sequential` at 1,000), or that an OS limit cannot fit (the
+//! preflight of `fanout run`), are skipped with the reason printed.
 //!
 //! A run with failed requests never looks fast: its sample is wall × N / ok (the time N ok
 //! requests would take at that rate), and the failure is printed.
@@ -27,7 +28,9 @@ use criterion::{
     AxisScale, BenchmarkId, Criterion, PlotConfiguration, SamplingMode, measurement::Measurement,
 };
 use fanout::harness::{Outcome, PointReport, ServerProcess, current_exe, play_role, run_point};
+use fanout::preflight::{self, Severity};
 use fanout::strategies;
+use fanout::system::Limits;
 use fanout::workload::Point;
 use fanout_benches::{PeakRss, parse_concurrency, parse_strategies};
 
@@ -114,7 +117,7 @@ fn configure<M: Measurement>(criterion: Criterion<M>) -> Criterion<M> {
 }
 
 /// The points to run, after printing why any are skipped.
-fn points(strategies: &[&str], concurrency: &[usize]) -> Vec<Point> {
+fn points(strategies: &[&str], concurrency: &[usize], limits: &Limits) -> Vec<Point> {
     let mut points = Vec::new();
     for &c in concurrency {
         for &name in strategies {
@@ -128,6 +131,14 @@ fn points(strategies: &[&str], concurrency: &[usize]) -> Vec<Point> {
                     strategy.in_flight.of(&point.job("")),
                     MAX_LEAST_WALL.as_secs()
                 );
+                continue;
+            }
+            let findings = preflight::check(std::slice::from_ref(&point), limits);
+            for warning in findings.iter().filter(|f| f.severity == Severity::Warn) {
+                println!("sweep: {warning}");
+            }
+            if let Some(refused) = preflight::refusals(&findings).next() {
+                println!("sweep: skipping {refused}");
                 continue;
             }
             points.push(point);
@@ -168,7 +179,7 @@ fn main() -> ExitCode {
         base_url: server.url(),
         stash: RefCell::default(),
     };
-    let points = points(&strategies, &concurrency);
+    let points = points(&strategies, &concurrency, &Limits::read());
     let log_scale = PlotConfiguration::default().summary_scale(AxisScale::Logarithmic);
 
     let mut time = configure(Criterion::default());

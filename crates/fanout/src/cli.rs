@@ -1,6 +1,8 @@
-//! The `fanout` command line: `run` one point, `list` the strategies.
+//! The `fanout` command line: `run` one point, `sweep` many, `compare` two runs, `report` a
+//! run folder again, `list` the strategies.
 
 use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -8,8 +10,8 @@ use anyhow::{Context as _, bail};
 use clap::{Parser, Subcommand};
 
 use crate::harness::{self, Outcome, PointReport, ServerProcess};
-use crate::strategies;
 use crate::workload::{self, Point};
+use crate::{charts, compare, preflight, strategies, summary, sweep, system};
 
 /// OS threads vs async tasks for N HTTP requests in flight, measured in isolated processes.
 #[derive(Debug, Parser)]
@@ -21,19 +23,111 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Measure one strategy at one concurrency in a fresh worker process.
-    #[command(after_help = WORKLOAD_RULE)]
+    /// Measure one strategy at one concurrency in a fresh worker process. Without --url, a
+    /// mock server is started for the run (its own process) and stopped after; the worker's
+    /// peak RSS (VmHWM), threads, CPU and context switches are its own.
+    #[command(after_help = workload::RULE)]
     Run(RunArgs),
+    /// Measure many points, repeated, into a run folder with a summary and charts.
+    #[command(after_help = workload::RULE)]
+    Sweep(SweepArgs),
+    /// Compare two run folders (or points.jsonl files): NEW/OLD per matching point.
+    Compare(CompareArgs),
+    /// Redraw summary.md, points.csv and the charts of a run folder from its points.jsonl.
+    Report {
+        /// The run folder.
+        dir: PathBuf,
+    },
     /// List the strategies and what each models.
     List,
+    /// Print the machine, the OS limits, and which would cap which points.
+    Doctor {
+        /// Strategies: `all` or a comma-separated list of names.
+        #[arg(long, default_value = "all", value_parser = parse_strategies)]
+        strategies: StrategyList,
+        /// Concurrency values, comma-separated.
+        #[arg(long, value_delimiter = ',', default_value = "10,100,1000,10000",
+              value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+        concurrency: Vec<u64>,
+    },
 }
 
-const WORKLOAD_RULE: &str = "\
-Defaults: N = 2·C; D = max(100 ms, C / 5,000 s), so the offered load C/D stays at or below \
-5,000 requests/s — well under what this 2-core machine serves — and a point measures the \
-concurrency model, not CPU saturation. Without --url, a mock server is started for the run \
-(its own process) and stopped after; the point runs in a fresh worker process whose peak RSS \
-(VmHWM), threads, CPU and context switches are its own.";
+#[derive(Debug, clap::Args)]
+struct SweepArgs {
+    /// Strategies: `all` or a comma-separated list of names.
+    #[arg(long, default_value = "all", value_parser = parse_strategies)]
+    strategies: StrategyList,
+    /// Concurrency values, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "10,100,1000,10000",
+          value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    concurrency: Vec<u64>,
+    /// Server delay for every point, ms [default: the rule below, per C].
+    #[arg(long, value_parser = clap::value_parser!(u64).range(0..=60_000))]
+    delay_ms: Option<u64>,
+    /// Requests per in-flight slot: N = K·C.
+    #[arg(long, default_value_t = workload::REQUESTS_PER_SLOT as u64,
+          value_parser = clap::value_parser!(u64).range(1..=1_000))]
+    requests_per_slot: u64,
+    /// Repeats of every point (summary: medians and min–max).
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=100))]
+    repeat: u32,
+    /// Run folder [default: results/DATE-HOST].
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// A smoke sweep for a first run: 4 strategies at 10 → 10,000, one repeat (about a minute).
+    #[arg(long)]
+    quick: bool,
+    /// Base URL of a running mock-server instead of starting one.
+    #[arg(long)]
+    url: Option<String>,
+    /// Per-request timeout, ms.
+    #[arg(long, default_value_t = workload::DEFAULT_TIMEOUT_MS,
+          value_parser = clap::value_parser!(u64).range(1..=3_600_000))]
+    timeout_ms: u64,
+    /// Stack size of each thread the thread strategies spawn, KiB.
+    #[arg(long, default_value_t = workload::DEFAULT_STACK_KIB as u64,
+          value_parser = clap::value_parser!(u64).range(16..=1_048_576))]
+    stack_kib: u64,
+    /// Worker threads of multi-thread tokio runtimes [default: cores].
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1024))]
+    workers: Option<u64>,
+    /// Per point: a worker running longer is killed; a point needing longer by design is
+    /// skipped.
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    time_limit_s: u64,
+    /// Run even if an OS limit cannot fit a point (and record what happens).
+    #[arg(long)]
+    force: bool,
+    /// Finish the sweep of this run folder: run only the points not yet in its points.jsonl.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["strategies", "concurrency", "delay_ms", "requests_per_slot", "repeat", "out", "quick"])]
+    resume: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+struct CompareArgs {
+    /// The old run folder or points.jsonl.
+    old: PathBuf,
+    /// The new run folder or points.jsonl.
+    new: PathBuf,
+    /// Exit 1 if a figure got worse, beyond the noise, by more than PCT percent.
+    #[arg(long, value_name = "PCT", value_parser = parse_percent)]
+    fail_above: Option<f64>,
+}
+
+/// Strategy names from `--strategies`.
+#[derive(Debug, Clone)]
+struct StrategyList(Vec<&'static str>);
+
+fn parse_strategies(raw: &str) -> Result<StrategyList, String> {
+    strategies::parse_list(raw).map(StrategyList)
+}
+
+fn parse_percent(raw: &str) -> Result<f64, String> {
+    match raw.trim().trim_end_matches('%').parse::<f64>() {
+        Ok(p) if p.is_finite() && p >= 0.0 => Ok(p),
+        _ => Err(format!("{raw:?} is not a percentage (a number ≥ 0)")),
+    }
+}
 
 #[derive(Debug, clap::Args)]
 struct RunArgs {
@@ -69,6 +163,9 @@ struct RunArgs {
     /// Print one JSON object instead of a summary.
     #[arg(long)]
     json: bool,
+    /// Run even if an OS limit cannot fit the point (and record what happens).
+    #[arg(long)]
+    force: bool,
 }
 
 /// Parses the command line and runs it; errors are one line on stderr and a non-zero exit.
@@ -76,8 +173,22 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run(args) => run(args),
+        Command::Sweep(args) => sweep(args),
+        Command::Compare(args) => compare(args),
+        Command::Report { dir } => report(&dir),
         Command::List => {
             list();
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Doctor {
+            strategies,
+            concurrency,
+        } => {
+            let points: Vec<Point> = concurrency
+                .iter()
+                .flat_map(|&c| strategies.0.iter().map(move |s| Point::new(s, usize_of(c))))
+                .collect();
+            doctor(&points);
             Ok(ExitCode::SUCCESS)
         }
     };
@@ -125,6 +236,10 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         );
     }
     raise_open_file_limit();
+    if let Some(refused) = preflight(std::slice::from_ref(&point), args.force) {
+        return Ok(refused);
+    }
+    harness::stop_on_signals().context("installing the signal handlers")?;
 
     let exe = harness::current_exe().context("locating this executable")?;
     let server = match &args.url {
@@ -150,6 +265,167 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         Outcome::Skipped(_) => ExitCode::from(2),
         Outcome::Failed(_) => ExitCode::FAILURE,
     })
+}
+
+fn sweep(args: SweepArgs) -> anyhow::Result<ExitCode> {
+    raise_open_file_limit();
+    if let Some(dir) = &args.resume {
+        let plan = sweep::saved_plan(dir)?;
+        let unique: Vec<Point> = plan
+            .points()
+            .into_iter()
+            .filter(|(r, _)| *r == 1)
+            .map(|(_, p)| p)
+            .collect();
+        if let Some(refused) = preflight(&unique, args.force) {
+            return Ok(refused);
+        }
+        harness::stop_on_signals().context("installing the signal handlers")?;
+        let points = sweep::resume(dir, args.url.as_deref())?;
+        print_sweep(&points, dir);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let (strategies, concurrency) = if args.quick {
+        let quick = sweep::QUICK_STRATEGIES.iter().map(|s| (*s).to_owned());
+        (quick.collect(), sweep::DEFAULT_CONCURRENCY.to_vec())
+    } else {
+        let concurrency = args.concurrency.iter().map(|&c| usize_of(c)).collect();
+        let names = args.strategies.0.iter().map(|s| (*s).to_owned());
+        (names.collect(), concurrency)
+    };
+    let plan = sweep::Plan {
+        strategies,
+        concurrency,
+        delay_ms: args.delay_ms,
+        requests_per_slot: usize_of(args.requests_per_slot),
+        repeat: if args.quick { 1 } else { args.repeat },
+        timeout_ms: args.timeout_ms,
+        stack_kib: usize_of(args.stack_kib),
+        tokio_workers: args.workers.map_or_else(workload::cores, usize_of),
+        time_limit: Duration::from_secs(args.time_limit_s),
+    };
+    if let Some(d) = plan.delay_ms {
+        if plan.timeout_ms <= d {
+            bail!(
+                "--timeout-ms {} must be above --delay-ms {d}",
+                plan.timeout_ms
+            );
+        }
+    }
+    let unique: Vec<Point> = plan
+        .points()
+        .into_iter()
+        .filter(|(r, _)| *r == 1)
+        .map(|(_, p)| p)
+        .collect();
+    if let Some(refused) = preflight(&unique, args.force) {
+        return Ok(refused);
+    }
+    harness::stop_on_signals().context("installing the signal handlers")?;
+    let out = args
+        .out
+        .unwrap_or_else(|| sweep::default_out_dir(&system::Machine::read()));
+    let command: Vec<String> = std::env::args().collect();
+    let points = sweep::run(&plan, args.url.as_deref(), &out, &command.join(" "))?;
+    print_sweep(&points, &out);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_sweep(points: &[PointReport], out: &Path) {
+    println!("{}", summary::table(points));
+    println!("{}", summary::memory_table(points));
+    println!("Run folder: {}", out.display());
+}
+
+/// Prints warnings; with a point that cannot fit and no `--force`, prints why in one line
+/// and returns exit status 2.
+fn preflight(points: &[Point], force: bool) -> Option<ExitCode> {
+    let findings = preflight::check(points, &system::Limits::read());
+    for warning in findings
+        .iter()
+        .filter(|f| f.severity == preflight::Severity::Warn)
+    {
+        eprintln!("fanout: {warning}");
+    }
+    let refused: Vec<_> = preflight::refusals(&findings).collect();
+    let first = refused.first()?;
+    if force {
+        for f in &refused {
+            eprintln!("fanout: --force: running anyway: {f}");
+        }
+        return None;
+    }
+    let more = match refused.len() {
+        1 => String::new(),
+        n => format!(" ({} more; `fanout doctor` lists them)", n - 1),
+    };
+    eprintln!("fanout: {first}{more}; or run it anyway with --force");
+    Some(ExitCode::from(2))
+}
+
+fn doctor(points: &[Point]) {
+    raise_open_file_limit();
+    let machine = system::Machine::read();
+    print!("{}", machine.markdown());
+    let findings = preflight::check(points, &machine.limits);
+    if findings.is_empty() {
+        println!("\nEvery point fits these limits.");
+    }
+    for f in findings {
+        println!("{f}");
+    }
+}
+
+fn compare(args: CompareArgs) -> anyhow::Result<ExitCode> {
+    let old = summary::load_points(&args.old)?;
+    let new = summary::load_points(&args.new)?;
+    let changes = compare::changes(&old, &new);
+    if changes.is_empty() {
+        bail!(
+            "no point was measured in both {} and {}",
+            args.old.display(),
+            args.new.display()
+        );
+    }
+    print!("{}", compare::table(&changes));
+    let flagged = changes.iter().filter(|c| c.flagged()).count();
+    println!(
+        "\n{flagged} of {} changes beyond the noise (the larger min–max range of either \
+         side's repeats, at least {:.0}%).",
+        changes.len(),
+        compare::NOISE_FLOOR * 100.0
+    );
+    if let Some(pct) = args.fail_above {
+        let regressions: Vec<_> = changes.iter().filter(|c| c.regression_above(pct)).collect();
+        if !regressions.is_empty() {
+            eprintln!(
+                "fanout: {} regressions above {pct}% (first: {} {}/{} ×{:.2})",
+                regressions.len(),
+                regressions[0].figure,
+                regressions[0].strategy,
+                regressions[0].concurrency,
+                regressions[0].ratio
+            );
+            return Ok(ExitCode::FAILURE);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn report(dir: &Path) -> anyhow::Result<ExitCode> {
+    if !dir.is_dir() {
+        bail!("{}: not a run folder (no such directory)", dir.display());
+    }
+    let points = summary::load_points(dir)?;
+    sweep::finish_folder(dir, &points)?;
+    println!("{}", summary::table(&points));
+    let files: Vec<_> = charts::chart_files().collect();
+    println!(
+        "Wrote summary.md, points.csv, {} in {}",
+        files.join(", "),
+        dir.display()
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Raises the soft open-file limit to the hard one; workers and the server inherit it.

@@ -7,6 +7,8 @@
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitCode, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use clap::Parser;
@@ -58,6 +60,28 @@ pub enum HarnessError {
     /// A worker process could not be started.
     #[error("starting a worker: {0}")]
     WorkerStart(#[source] std::io::Error),
+    /// SIGINT or SIGTERM arrived: the worker was stopped.
+    #[error("interrupted")]
+    Interrupted,
+}
+
+/// Set by SIGINT or SIGTERM once [`stop_on_signals`] has run.
+static INTERRUPTED: OnceLock<Arc<AtomicBool>> = OnceLock::new();
+
+/// From now on SIGINT and SIGTERM do not kill this process: they set a flag that stops the
+/// running worker and makes [`run_point`] return [`HarnessError::Interrupted`], so the caller
+/// can keep what was measured and stop the server (no orphan processes).
+pub fn stop_on_signals() -> std::io::Result<()> {
+    let flag = INTERRUPTED.get_or_init(Arc::default);
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register(signal, Arc::clone(flag))?;
+    }
+    Ok(())
+}
+
+/// True once SIGINT or SIGTERM arrived (after [`stop_on_signals`]).
+pub fn interrupted() -> bool {
+    INTERRUPTED.get().is_some_and(|f| f.load(Ordering::Relaxed))
 }
 
 /// A mock-server process owned by the orchestrator; stopped (SIGTERM, then SIGKILL) on drop.
@@ -179,6 +203,9 @@ pub struct PointReport {
     pub requests: usize,
     /// Server delay, ms.
     pub delay_ms: u64,
+    /// Which repeat of this point in a sweep, from 1.
+    #[serde(default = "first_repeat")]
+    pub repeat: u32,
     /// Measured, skipped or failed.
     #[serde(flatten)]
     pub outcome: Outcome,
@@ -201,6 +228,10 @@ pub struct PointReport {
     pub point: Point,
 }
 
+fn first_repeat() -> u32 {
+    1
+}
+
 impl PointReport {
     /// A report for a point that was not measured.
     pub fn unmeasured(point: &Point, outcome: Outcome) -> Self {
@@ -209,6 +240,7 @@ impl PointReport {
             concurrency: point.concurrency,
             requests: point.requests,
             delay_ms: point.delay_ms,
+            repeat: 1,
             outcome,
             ideal_s: point.ideal_s(),
             efficiency: 0.0,
@@ -219,6 +251,12 @@ impl PointReport {
             listen: ListenCounters::default(),
             point: point.clone(),
         }
+    }
+
+    /// True when the kernel's listen-queue counters moved or requests failed: the point's
+    /// figures include setup trouble, and tables and charts mark it.
+    pub fn marked(&self) -> bool {
+        self.listen.any() || self.error_count() > 0
     }
 
     /// Total failed requests.
@@ -276,6 +314,10 @@ pub fn run_point(
         .spawn()
         .map_err(HarnessError::WorkerStart)?;
     let ended = wait_with_limit(&mut child, time_limit);
+    if interrupted() {
+        stop_child(&mut child, Duration::from_secs(2));
+        return Err(HarnessError::Interrupted);
+    }
     let mut stdout = String::new();
     if let Some(mut out) = child.stdout.take() {
         let _ = out.read_to_string(&mut stdout);
@@ -327,13 +369,16 @@ pub fn run_point(
     Ok(report)
 }
 
-/// Waits for `child` up to `limit`; kills it past that. `None` when it had to be killed.
+/// Waits for `child` up to `limit` (or an interruption); kills it past that. `None` when it
+/// had to be killed.
 fn wait_with_limit(child: &mut Child, limit: Duration) -> Option<std::process::ExitStatus> {
     let deadline = Instant::now() + limit;
     loop {
         match child.try_wait() {
             Ok(Some(status)) => return Some(status),
-            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(10)),
+            Ok(None) if Instant::now() < deadline && !interrupted() => {
+                std::thread::sleep(Duration::from_millis(10));
+            }
             _ => {
                 stop_child(child, Duration::from_secs(2));
                 return None;

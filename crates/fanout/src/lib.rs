@@ -7,13 +7,22 @@
 //! - [`meter`]: RSS, peak RSS, threads, CPU, context switches, kernel listen counters.
 //! - [`worker`]: the worker role: one fresh process measures one point.
 //! - [`harness`]: the orchestrator: server process, worker processes, joined reports.
+//! - [`sweep`]: many points, repeated, into a self-describing run folder.
+//! - [`summary`], [`charts`], [`compare`]: medians and fits, SVG charts, run against run.
+//! - [`system`], [`preflight`]: the machine, its OS limits, which would cap which point.
 //! - [`cli`]: the `fanout` command line.
 
+pub mod charts;
 pub mod cli;
 pub mod client;
+pub mod compare;
 pub mod harness;
 pub mod job;
 pub mod meter;
+pub mod preflight;
 pub mod strategies;
+pub mod summary;
+pub mod sweep;
+pub mod system;
 pub mod worker;
 pub mod workload;

@@ -13,6 +13,11 @@ use serde::{Deserialize, Serialize};
 use crate::job::Job;
 use crate::strategies::Strategy;
 
+/// The rule for default workloads, in words (for `--help`, `SETUP.md` and the README).
+pub const RULE: &str = "N = 2·C; D = max(100 ms, C / 5,000 s), so the offered load C/D \
+stays at or below 5,000 requests/s — well under what a 2-core machine serves — and a point \
+measures the concurrency model, not CPU saturation.";
+
 /// Default requests per in-flight slot: N = K·C.
 pub const REQUESTS_PER_SLOT: usize = 2;
 /// Offered load, C/D, that default delays never exceed.

@@ -66,6 +66,8 @@ pub struct Strategy {
     pub models: &'static str,
     /// Requests it holds in flight by design.
     pub in_flight: InFlight,
+    /// One OS thread per request in flight (so threads, not tasks, are what C costs).
+    pub os_threads: bool,
     /// Entry point.
     pub run: RunFn,
 }
@@ -76,60 +78,70 @@ pub const ALL: &[Strategy] = &[
         name: "sequential",
         models: "one ureq Agent, one request after another (the synchronous baseline)",
         in_flight: InFlight::One,
+        os_threads: false,
         run: sequential::run,
     },
     Strategy {
         name: "thread_per_request",
         models: "a new OS thread per request, at most C alive (threading.Thread per URL)",
         in_flight: InFlight::Concurrency,
+        os_threads: true,
         run: thread_per_request::run,
     },
     Strategy {
         name: "thread_pool",
         models: "C long-lived threads pull from a crossbeam channel, shared Agent (ThreadPoolExecutor)",
         in_flight: InFlight::Concurrency,
+        os_threads: true,
         run: thread_pool::run,
     },
     Strategy {
         name: "async_semaphore",
         models: "tokio multi-thread, N tasks, Semaphore(C), shared reqwest Client (asyncio + Semaphore)",
         in_flight: InFlight::Concurrency,
+        os_threads: false,
         run: async_semaphore::run,
     },
     Strategy {
         name: "async_buffered",
         models: "one stream, buffer_unordered(C), shared Client (idiomatic Rust; no task per request)",
         in_flight: InFlight::Concurrency,
+        os_threads: false,
         run: async_buffered::run,
     },
     Strategy {
         name: "async_current_thread",
         models: "tokio current-thread runtime, N tasks, Semaphore(C) (asyncio's single thread)",
         in_flight: InFlight::Concurrency,
+        os_threads: false,
         run: async_current_thread::run,
     },
     Strategy {
         name: "async_spawn_blocking",
         models: "tokio spawn_blocking(ureq), blocking pool sized to C (asyncio.to_thread)",
         in_flight: InFlight::Concurrency,
+        os_threads: true,
         run: async_spawn_blocking::run,
     },
     Strategy {
         name: "pitfall_unbounded",
         models: "all N tasks at once, no limit (gather() with no semaphore)",
         in_flight: InFlight::All,
+        os_threads: false,
         run: pitfall_unbounded::run,
     },
     Strategy {
         name: "pitfall_blocking_in_async",
         models: "ureq called inside async tasks: in flight = tokio workers (requests.get in a coroutine)",
         in_flight: InFlight::Workers,
+        os_threads: false,
         run: pitfall_blocking_in_async::run,
     },
     Strategy {
         name: "pitfall_client_per_request",
         models: "a new reqwest Client per request: a new connection each (a fresh session per request)",
         in_flight: InFlight::Concurrency,
+        os_threads: false,
         run: pitfall_client_per_request::run,
     },
 ];
@@ -137,6 +149,22 @@ pub const ALL: &[Strategy] = &[
 /// The strategy named `name`.
 pub fn find(name: &str) -> Option<&'static Strategy> {
     ALL.iter().find(|s| s.name == name)
+}
+
+/// Parses `all` or a comma-separated list of names; an unknown name is an error listing the
+/// valid ones.
+pub fn parse_list(raw: &str) -> Result<Vec<&'static str>, String> {
+    if raw.trim() == "all" {
+        return Ok(ALL.iter().map(|s| s.name).collect());
+    }
+    raw.split(',')
+        .map(str::trim)
+        .map(|name| {
+            find(name)
+                .map(|s| s.name)
+                .ok_or_else(|| format!("unknown strategy {name:?}; valid: all, {}", names()))
+        })
+        .collect()
 }
 
 /// The valid names, comma-separated, for error messages.

@@ -1,0 +1,141 @@
+//! SVG charts of a run: peak RSS, throughput and p99 latency against concurrency, log scales,
+//! one line per strategy (medians over repeats), pitfalls dashed, marked points crossed.
+
+use std::path::Path;
+
+use plotters::prelude::*;
+
+use crate::harness::PointReport;
+use crate::strategies;
+use crate::summary::{Cell, cells, figure};
+
+/// One chart: its file, title, y axis, and figure.
+struct ChartSpec {
+    file: &'static str,
+    title: &'static str,
+    y_desc: &'static str,
+    figure: fn(&PointReport) -> f64,
+}
+
+const CHARTS: &[ChartSpec] = &[
+    ChartSpec {
+        file: "memory.svg",
+        title: "Peak RSS of the client process",
+        y_desc: "peak RSS, MiB (log)",
+        figure: figure::peak_rss_mib,
+    },
+    ChartSpec {
+        file: "throughput.svg",
+        title: "Throughput (ok requests per second)",
+        y_desc: "ok requests/s (log)",
+        figure: figure::throughput_rps,
+    },
+    ChartSpec {
+        file: "p99.svg",
+        title: "p99 latency",
+        y_desc: "p99 latency, ms (log)",
+        figure: figure::p99_ms,
+    },
+];
+
+/// The chart files [`write_charts`] writes.
+pub fn chart_files() -> impl Iterator<Item = &'static str> {
+    CHARTS.iter().map(|c| c.file)
+}
+
+/// Writes every chart into `dir`.
+pub fn write_charts(points: &[PointReport], dir: &Path) -> Result<(), String> {
+    let cells = cells(points);
+    for spec in CHARTS {
+        let path = dir.join(spec.file);
+        draw(&cells, spec, &path).map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    Ok(())
+}
+
+/// (C, median) of one strategy's measured cells, positive values only (log scale).
+fn series(
+    cells: &[Cell<'_>],
+    strategy: &str,
+    figure: fn(&PointReport) -> f64,
+) -> Vec<(f64, f64, bool)> {
+    cells
+        .iter()
+        .filter(|c| c.strategy == strategy)
+        .filter_map(|c| {
+            let median = c.spread(figure)?.median;
+            (median > 0.0).then_some((c.concurrency as f64, median, c.marked()))
+        })
+        .collect()
+}
+
+fn bounds(values: impl Iterator<Item = f64>) -> Option<(f64, f64)> {
+    let (lo, hi) = values.fold((f64::INFINITY, 0.0_f64), |(lo, hi), v| {
+        (lo.min(v), hi.max(v))
+    });
+    (lo.is_finite() && hi > 0.0).then_some((lo / 1.6, hi * 1.6))
+}
+
+fn draw(
+    cells: &[Cell<'_>],
+    spec: &ChartSpec,
+    path: &Path,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let lines: Vec<_> = strategies::ALL
+        .iter()
+        .map(|s| (s, series(cells, s.name, spec.figure)))
+        .filter(|(_, data)| !data.is_empty())
+        .collect();
+    let all = || lines.iter().flat_map(|(_, d)| d.iter());
+    let Some((x_lo, x_hi)) = bounds(all().map(|p| p.0)) else {
+        return Err("no measured point to chart".into());
+    };
+    let (y_lo, y_hi) = bounds(all().map(|p| p.1)).unwrap_or((1.0, 10.0));
+
+    let root = SVGBackend::new(path, (960, 600)).into_drawing_area();
+    root.fill(&WHITE)?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(spec.title, ("sans-serif", 22))
+        .margin(14)
+        .x_label_area_size(48)
+        .y_label_area_size(72)
+        .build_cartesian_2d((x_lo..x_hi).log_scale(), (y_lo..y_hi).log_scale())?;
+    chart
+        .configure_mesh()
+        .x_desc("requests in flight, C (log)")
+        .y_desc(spec.y_desc)
+        .x_label_formatter(&|x| format!("{x:.0}"))
+        .draw()?;
+
+    for (i, (strategy, data)) in lines.iter().enumerate() {
+        let color = Palette99::pick(i).mix(0.95);
+        let style = ShapeStyle::from(&color).stroke_width(2);
+        let xy: Vec<(f64, f64)> = data.iter().map(|&(x, y, _)| (x, y)).collect();
+        let pitfall = strategy.name.starts_with("pitfall_");
+        let drawn = if pitfall {
+            chart.draw_series(DashedLineSeries::new(xy.clone(), 8, 5, style))?
+        } else {
+            chart.draw_series(LineSeries::new(xy.clone(), style))?
+        };
+        drawn
+            .label(strategy.name)
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 22, y)], style));
+        chart.draw_series(xy.iter().map(|&p| Circle::new(p, 3, color.filled())))?;
+    }
+    let marked: Vec<(f64, f64)> = all().filter(|p| p.2).map(|&(x, y, _)| (x, y)).collect();
+    if !marked.is_empty() {
+        let cross = RED.stroke_width(2);
+        chart
+            .draw_series(marked.iter().map(|&p| Cross::new(p, 7, cross)))?
+            .label("listen-queue overflow or errors")
+            .legend(move |(x, y)| Cross::new((x + 11, y), 5, cross));
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .draw()?;
+    root.present()?;
+    Ok(())
+}

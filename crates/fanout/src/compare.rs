@@ -1,0 +1,174 @@
+//! `fanout compare OLD NEW`: per matching point, NEW/OLD of the medians of wall time, peak RSS
+//! and p99, flagged where the change is beyond the noise the repeats show.
+
+use std::fmt::Write as _;
+
+use crate::harness::PointReport;
+use crate::summary::{Cell, Spread, cells, figure};
+
+/// A change smaller than this is never flagged, whatever the repeats say: with one repeat
+/// (or identical ones) the spread is zero, but no run on a shared machine is that quiet.
+pub const NOISE_FLOOR: f64 = 0.05;
+
+/// A figure of a point.
+type Figure = fn(&PointReport) -> f64;
+
+/// The figures compared, by name; for all three, higher is worse.
+const FIGURES: &[(&str, Figure)] = &[
+    ("wall", figure::wall_s),
+    ("peak_rss", figure::peak_rss_mib),
+    ("p99", figure::p99_ms),
+];
+
+/// One figure of one point, old against new.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Change {
+    /// Strategy name.
+    pub strategy: String,
+    /// Concurrency.
+    pub concurrency: usize,
+    /// Figure name: `wall`, `peak_rss` or `p99`.
+    pub figure: &'static str,
+    /// Old median.
+    pub old: f64,
+    /// New median.
+    pub new: f64,
+    /// new / old.
+    pub ratio: f64,
+    /// The noise threshold: the larger relative range of the two sides' repeats, at least
+    /// [`NOISE_FLOOR`].
+    pub noise: f64,
+}
+
+impl Change {
+    /// Beyond the noise, up or down.
+    pub fn flagged(&self) -> bool {
+        (self.ratio - 1.0).abs() > self.noise
+    }
+
+    /// Beyond the noise and worse by more than `pct` percent (all three figures: higher is
+    /// worse).
+    pub fn regression_above(&self, pct: f64) -> bool {
+        self.flagged() && self.ratio > 1.0 + pct / 100.0
+    }
+}
+
+/// Every change between two runs, for the points measured in both.
+pub fn changes(old: &[PointReport], new: &[PointReport]) -> Vec<Change> {
+    let new_cells = cells(new);
+    let mut out = Vec::new();
+    for old_cell in cells(old) {
+        let Some(new_cell) = new_cells
+            .iter()
+            .find(|c| c.strategy == old_cell.strategy && c.concurrency == old_cell.concurrency)
+        else {
+            continue;
+        };
+        for &(name, figure) in FIGURES {
+            if let Some(change) = change(&old_cell, new_cell, name, figure) {
+                out.push(change);
+            }
+        }
+    }
+    out
+}
+
+fn change(
+    old: &Cell<'_>,
+    new: &Cell<'_>,
+    name: &'static str,
+    figure: Figure,
+) -> Option<Change> {
+    let (o, n): (Spread, Spread) = (old.spread(figure)?, new.spread(figure)?);
+    if o.median <= 0.0 {
+        return None;
+    }
+    Some(Change {
+        strategy: old.strategy.to_owned(),
+        concurrency: old.concurrency,
+        figure: name,
+        old: o.median,
+        new: n.median,
+        ratio: n.median / o.median,
+        noise: o.relative_range().max(n.relative_range()).max(NOISE_FLOOR),
+    })
+}
+
+/// The changes as a markdown table, flagged ones marked.
+pub fn table(changes: &[Change]) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "| strategy | C | figure | old | new | new/old | noise | |"
+    );
+    let _ = writeln!(s, "|---|---:|---|---:|---:|---:|---:|---|");
+    for c in changes {
+        let flag = match (c.flagged(), c.ratio > 1.0) {
+            (false, _) => "",
+            (true, true) => "▲ worse",
+            (true, false) => "▼ better",
+        };
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {:.3} | {:.3} | {:.3} | ±{:.0}% | {flag} |",
+            c.strategy,
+            c.concurrency,
+            c.figure,
+            c.old,
+            c.new,
+            c.ratio,
+            c.noise * 100.0
+        );
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::harness::Outcome;
+    use crate::workload::Point;
+
+    fn run(strategy: &str, walls: &[f64]) -> Vec<PointReport> {
+        walls
+            .iter()
+            .map(|&w| {
+                let mut r = PointReport::unmeasured(&Point::new(strategy, 100), Outcome::Measured);
+                r.worker.wall_s = w;
+                r.worker.peak_rss_bytes = 10 << 20;
+                r.worker.tally.latency_ms.p99 = 100.0;
+                r
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_change_beyond_the_repeats_spread_is_flagged_and_one_within_is_not() {
+        let old = run("thread_pool", &[1.0, 1.1, 0.9]); // spread ±20%
+        let slower = run("thread_pool", &[1.5, 1.5, 1.5]);
+        let wall = |cs: Vec<Change>| cs.into_iter().find(|c| c.figure == "wall").expect("wall");
+        let c = wall(changes(&old, &slower));
+        assert!((c.ratio - 1.5).abs() < 1e-9 && c.flagged(), "{c:?}");
+        assert!(c.regression_above(10.0) && !c.regression_above(60.0));
+        let c = wall(changes(&old, &run("thread_pool", &[1.1, 1.1, 1.1])));
+        assert!(!c.flagged(), "{c:?}");
+        // Unchanged memory and latency are never flagged.
+        assert!(
+            changes(&old, &slower)
+                .iter()
+                .filter(|c| c.figure != "wall")
+                .all(|c| !c.flagged())
+        );
+    }
+
+    #[test]
+    fn only_points_measured_in_both_runs_are_compared() {
+        let old = run("thread_pool", &[1.0]);
+        assert!(changes(&old, &run("async_semaphore", &[1.0])).is_empty());
+        let t = table(&changes(&old, &run("thread_pool", &[0.5])));
+        assert!(
+            t.contains("| thread_pool | 100 | wall | 1.000 | 0.500 | 0.500 | ±5% | ▼ better |"),
+            "{t}"
+        );
+    }
+}

@@ -1,0 +1,187 @@
+//! The machine and the OS limits that cap concurrency: read once, written into every run
+//! folder's `SETUP.md`.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+/// What a run folder records about the machine it ran on.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Machine {
+    /// `/etc/hostname` or the kernel's node name.
+    pub host: String,
+    /// CPU model from `/proc/cpuinfo`.
+    pub cpu: String,
+    /// Cores available to this process.
+    pub cores: usize,
+    /// Total memory, bytes.
+    pub memory_bytes: u64,
+    /// Kernel release.
+    pub kernel: String,
+    /// The limits that matter at 10,000 in flight.
+    pub limits: Limits,
+}
+
+/// OS limits, each `None` where it cannot be read.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Limits {
+    /// Soft open-file limit (after fanout raised it to the hard one).
+    pub open_files_soft: Option<u64>,
+    /// Hard open-file limit.
+    pub open_files_hard: Option<u64>,
+    /// `kernel.threads-max`.
+    pub threads_max: Option<u64>,
+    /// `kernel.pid_max`.
+    pub pid_max: Option<u64>,
+    /// `vm.max_map_count`.
+    pub max_map_count: Option<u64>,
+    /// cgroup v2 `pids.max` (`None` when unlimited or absent).
+    pub cgroup_pids_max: Option<u64>,
+    /// `net.core.somaxconn`.
+    pub somaxconn: Option<u64>,
+    /// `net.ipv4.tcp_max_syn_backlog`.
+    pub tcp_max_syn_backlog: Option<u64>,
+    /// `net.ipv4.ip_local_port_range`, low and high.
+    pub local_ports: Option<(u64, u64)>,
+}
+
+fn read_trimmed(path: impl AsRef<Path>) -> Option<String> {
+    std::fs::read_to_string(path)
+        .ok()
+        .map(|s| s.trim().to_owned())
+}
+
+fn read_number(path: &str) -> Option<u64> {
+    read_trimmed(path)?.parse().ok()
+}
+
+impl Limits {
+    /// Reads every limit now.
+    pub fn read() -> Self {
+        let (soft, hard) = match rlimit::getrlimit(rlimit::Resource::NOFILE) {
+            Ok((soft, hard)) => (Some(soft), Some(hard)),
+            Err(_) => (None, None),
+        };
+        let ports = read_trimmed("/proc/sys/net/ipv4/ip_local_port_range").and_then(|s| {
+            let mut it = s.split_whitespace().map(str::parse::<u64>);
+            match (it.next(), it.next()) {
+                (Some(Ok(lo)), Some(Ok(hi))) => Some((lo, hi)),
+                _ => None,
+            }
+        });
+        Self {
+            open_files_soft: soft,
+            open_files_hard: hard,
+            threads_max: read_number("/proc/sys/kernel/threads-max"),
+            pid_max: read_number("/proc/sys/kernel/pid_max"),
+            max_map_count: read_number("/proc/sys/vm/max_map_count"),
+            cgroup_pids_max: read_number("/sys/fs/cgroup/pids.max"),
+            somaxconn: read_number("/proc/sys/net/core/somaxconn"),
+            tcp_max_syn_backlog: read_number("/proc/sys/net/ipv4/tcp_max_syn_backlog"),
+            local_ports: ports,
+        }
+    }
+}
+
+impl Machine {
+    /// Reads the machine now.
+    pub fn read() -> Self {
+        let cpu = read_trimmed("/proc/cpuinfo")
+            .and_then(|info| {
+                info.lines()
+                    .find_map(|l| l.strip_prefix("model name")?.split_once(':'))
+                    .map(|(_, model)| model.trim().to_owned())
+            })
+            .unwrap_or_else(|| "unknown".into());
+        let memory_bytes = read_trimmed("/proc/meminfo")
+            .and_then(|m| crate::meter::status_field(&m, "MemTotal"))
+            .unwrap_or(0);
+        Self {
+            host: read_trimmed("/etc/hostname")
+                .or_else(|| read_trimmed("/proc/sys/kernel/hostname"))
+                .unwrap_or_else(|| "unknown".into()),
+            cpu,
+            cores: crate::workload::cores(),
+            memory_bytes,
+            kernel: read_trimmed("/proc/sys/kernel/osrelease").unwrap_or_else(|| "unknown".into()),
+            limits: Limits::read(),
+        }
+    }
+
+    /// The machine as markdown list items.
+    pub fn markdown(&self) -> String {
+        let l = &self.limits;
+        let show = |v: Option<u64>| v.map_or("unknown".to_owned(), |v| v.to_string());
+        let mut s = String::new();
+        let _ = writeln!(s, "- Host: {}", self.host);
+        let _ = writeln!(s, "- CPU: {} ({} cores available)", self.cpu, self.cores);
+        let _ = writeln!(
+            s,
+            "- Memory: {:.1} GiB",
+            self.memory_bytes as f64 / (1u64 << 30) as f64
+        );
+        let _ = writeln!(s, "- Kernel: Linux {}", self.kernel);
+        let _ = writeln!(
+            s,
+            "- Open files: soft {}, hard {}",
+            show(l.open_files_soft),
+            show(l.open_files_hard)
+        );
+        let _ = writeln!(
+            s,
+            "- kernel.threads-max {}, kernel.pid_max {}, vm.max_map_count {}, cgroup pids.max {}",
+            show(l.threads_max),
+            show(l.pid_max),
+            show(l.max_map_count),
+            l.cgroup_pids_max
+                .map_or("max or absent".to_owned(), |v| v.to_string())
+        );
+        let ports = l
+            .local_ports
+            .map_or("unknown".to_owned(), |(lo, hi)| format!("{lo}–{hi}"));
+        let _ = writeln!(
+            s,
+            "- net.core.somaxconn {}, net.ipv4.tcp_max_syn_backlog {}, local ports {ports}",
+            show(l.somaxconn),
+            show(l.tcp_max_syn_backlog)
+        );
+        s
+    }
+}
+
+/// The toolchain and the versions of the crates that matter, recorded at build time.
+pub fn build_info() -> String {
+    format!(
+        "- {}\n- Crates: {}\n",
+        env!("FANOUT_RUSTC_VERSION"),
+        env!("FANOUT_CRATE_VERSIONS")
+    )
+}
+
+/// The current git commit of the working directory, if it is a git checkout.
+pub fn git_commit() -> Option<String> {
+    let out = std::process::Command::new("git")
+        .args(["rev-parse", "--short", "HEAD"])
+        .output()
+        .ok()?;
+    let commit = String::from_utf8(out.stdout).ok()?.trim().to_owned();
+    (out.status.success() && !commit.is_empty()).then_some(commit)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn this_machine_is_read_with_its_limits() {
+        let m = Machine::read();
+        assert!(m.cores >= 1);
+        assert!(m.memory_bytes > 0);
+        assert!(m.limits.open_files_hard.is_some());
+        let md = m.markdown();
+        assert!(md.contains("- Open files: soft "), "{md}");
+        assert!(build_info().contains("rustc "), "{}", build_info());
+        assert!(build_info().contains("tokio "), "{}", build_info());
+    }
+}
