@@ -341,11 +341,22 @@ fn print_sweep(points: &[PointReport], out: &Path) {
 /// and returns exit status 2.
 fn preflight(points: &[Point], force: bool) -> Option<ExitCode> {
     let findings = preflight::check(points, &system::Limits::read());
-    for warning in findings
+    // One line per limit: the first point's warning, and how many more it concerns.
+    let warnings: Vec<_> = findings
         .iter()
         .filter(|f| f.severity == preflight::Severity::Warn)
-    {
-        eprintln!("fanout: {warning}");
+        .collect();
+    let mut seen = std::collections::BTreeSet::new();
+    for warning in &warnings {
+        if seen.insert(warning.limit) {
+            let more = warnings.iter().filter(|w| w.limit == warning.limit).count() - 1;
+            let more = if more > 0 {
+                format!(" (and {more} more points)")
+            } else {
+                String::new()
+            };
+            eprintln!("fanout: {warning}{more}");
+        }
     }
     let refused: Vec<_> = preflight::refusals(&findings).collect();
     let first = refused.first()?;
