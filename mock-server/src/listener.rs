@@ -60,8 +60,14 @@ impl axum::serve::Listener for CountingListener {
                     return (CountedStream { stream, guard }, addr);
                 }
                 Err(e) => {
-                    self.stats.accept_failed();
-                    tracing::warn!("accept failed: {e}");
+                    let failures = self.stats.accept_failed();
+                    // EMFILE repeats every 10 ms until a connection closes: log the 1st, 2nd,
+                    // 4th, 8th… so the log says it without flooding.
+                    if failures.is_power_of_two() {
+                        tracing::warn!(
+                            "accept failed ({failures} times since /stats was reset): {e}"
+                        );
+                    }
                     // Out of file descriptors (or similar): the error repeats until a
                     // connection closes, so back off briefly instead of spinning.
                     tokio::time::sleep(Duration::from_millis(10)).await;

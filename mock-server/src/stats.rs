@@ -103,9 +103,9 @@ impl Stats {
         }
     }
 
-    /// Counts a failed `accept`.
-    pub fn accept_failed(&self) {
-        self.accept_errors.fetch_add(1, Ordering::Relaxed);
+    /// Counts a failed `accept`; returns how many there were since the last reset.
+    pub fn accept_failed(&self) -> u64 {
+        self.accept_errors.fetch_add(1, Ordering::Relaxed) + 1
     }
 
     /// Records how long a delay really took against the one requested.

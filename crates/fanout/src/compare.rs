@@ -73,12 +73,7 @@ pub fn changes(old: &[PointReport], new: &[PointReport]) -> Vec<Change> {
     out
 }
 
-fn change(
-    old: &Cell<'_>,
-    new: &Cell<'_>,
-    name: &'static str,
-    figure: Figure,
-) -> Option<Change> {
+fn change(old: &Cell<'_>, new: &Cell<'_>, name: &'static str, figure: Figure) -> Option<Change> {
     let (o, n): (Spread, Spread) = (old.spread(figure)?, new.spread(figure)?);
     if o.median <= 0.0 {
         return None;

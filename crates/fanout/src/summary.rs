@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::harness::{Outcome, PointReport};
-use crate::strategies;
+use crate::strategies::{self, InFlight};
 
 /// Errors reading or writing a run folder.
 #[derive(Debug, thiserror::Error)]
@@ -326,6 +326,16 @@ pub fn memory_table(points: &[PointReport]) -> String {
     );
     let _ = writeln!(s, "|---|---:|---:|---:|");
     for strategy in strategies::ALL {
+        if matches!(strategy.in_flight, InFlight::One | InFlight::Workers) {
+            if memory_fit(points, strategy.name).is_some() {
+                let _ = writeln!(
+                    s,
+                    "| {} | – (its requests in flight do not grow with C) | | |",
+                    strategy.name
+                );
+            }
+            continue;
+        }
         if let Some(fit) = memory_fit(points, strategy.name) {
             let _ = writeln!(
                 s,
