@@ -13,7 +13,8 @@
 //! preflight of `fanout run`), are skipped with the reason printed.
 //!
 //! A run with failed requests never looks fast: its sample is wall × N / ok (the time N ok
-//! requests would take at that rate), and the failure is printed.
+//! requests would take at that rate), and the failure is printed. A worker that crashes, is
+//! killed or hangs ends the run (server stopped, finished benchmarks kept by criterion).
 //!
 //! Environment: `FANOUT_STRATEGIES=all|a,b` (default all), `FANOUT_CONCURRENCY=10,100,...`
 //! (default 10,100,1000,10000).
@@ -22,7 +23,7 @@ use std::cell::RefCell;
 use std::collections::{HashMap, VecDeque};
 use std::path::Path;
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use criterion::{
     AxisScale, BenchmarkId, Criterion, PlotConfiguration, SamplingMode, measurement::Measurement,
@@ -38,7 +39,7 @@ use fanout_benches::{PeakRss, parse_concurrency, parse_strategies};
 const SAMPLES: usize = 10;
 /// Points whose strategy cannot finish faster than this, by design, are skipped.
 const MAX_LEAST_WALL: Duration = Duration::from_secs(5);
-/// A worker still running after this is killed (and its sample penalised).
+/// A worker still running after this is killed (and the benchmark run ends).
 const WORKER_TIME_LIMIT: Duration = Duration::from_secs(120);
 const DEFAULT_CONCURRENCY: &str = "10,100,1000,10000";
 
@@ -47,37 +48,39 @@ type PeakStash = RefCell<HashMap<(String, usize), VecDeque<u64>>>;
 
 struct Sweep<'a> {
     exe: &'a Path,
-    base_url: &'a str,
+    base_url: String,
+    /// Taken and stopped before a fatal exit, which would skip its destructor.
+    server: RefCell<Option<ServerProcess>>,
     stash: PeakStash,
 }
 
 impl Sweep<'_> {
-    /// Runs `point` once in a worker; prints any failure. A worker that failed reports no
-    /// wall time: it is charged what the orchestrator saw.
+    /// Stops the server and exits: nothing further can be measured. Criterion has saved every
+    /// finished benchmark already.
+    fn fatal(&self, why: &str) -> ! {
+        eprintln!("\nsweep: {why}");
+        drop(self.server.borrow_mut().take());
+        std::process::exit(1);
+    }
+
+    /// Runs `point` once in a worker. Failed requests are printed (and penalise the sample);
+    /// a worker that crashed, was killed or hung leaves no figure a sample could honestly
+    /// carry, so it ends the benchmark run with the way to reproduce it.
     fn run(&self, point: &Point) -> PointReport {
-        let started = Instant::now();
-        let mut report = match run_point(self.exe, self.base_url, point, WORKER_TIME_LIMIT) {
-            Ok(report) => report,
-            Err(e) => {
-                // The server is gone: nothing further can be measured. Criterion has saved
-                // every finished benchmark already.
-                eprintln!("sweep: {e}");
-                std::process::exit(1);
-            }
-        };
-        if report.outcome != Outcome::Measured || report.error_count() > 0 {
-            eprintln!(
-                "\nsweep: {}/{}: {:?}, ok {} of {}, errors {:?}",
-                point.strategy,
-                point.concurrency,
-                report.outcome,
-                report.worker.tally.ok,
-                point.requests,
-                report.worker.tally.errors
-            );
+        let report = run_point(self.exe, &self.base_url, point, WORKER_TIME_LIMIT)
+            .unwrap_or_else(|e| self.fatal(&e.to_string()));
+        let name = format!("{}/{}", point.strategy, point.concurrency);
+        if let Outcome::Failed(why) = &report.outcome {
+            self.fatal(&format!(
+                "{name}: {why}; reproduce with `fanout run -s {} -c {}`",
+                point.strategy, point.concurrency
+            ));
         }
-        if report.outcome != Outcome::Measured {
-            report.worker.wall_s = started.elapsed().as_secs_f64();
+        if report.error_count() > 0 {
+            eprintln!(
+                "\nsweep: {name}: ok {} of {}, errors {:?}",
+                report.worker.tally.ok, point.requests, report.worker.tally.errors
+            );
         }
         report
     }
@@ -176,7 +179,8 @@ fn main() -> ExitCode {
     };
     let sweep = Sweep {
         exe: &exe,
-        base_url: server.url(),
+        base_url: server.url().to_owned(),
+        server: RefCell::new(Some(server)),
         stash: RefCell::default(),
     };
     let points = points(&strategies, &concurrency, &Limits::read());
@@ -209,6 +213,6 @@ fn main() -> ExitCode {
     }
     group.finish();
     memory.final_summary();
-    drop(server);
+    drop(sweep.server.take());
     ExitCode::SUCCESS
 }

@@ -28,8 +28,8 @@ pub struct Args {
     /// Listen backlog asked for; the kernel caps it at net.core.somaxconn.
     #[arg(long, default_value_t = 65_535, value_parser = clap::value_parser!(u32).range(1..=1_048_576))]
     pub backlog: u32,
-    /// Largest delay a request may ask for, in milliseconds.
-    #[arg(long, default_value_t = 60_000)]
+    /// Largest delay a request may ask for, in milliseconds (at most a day).
+    #[arg(long, default_value_t = 60_000, value_parser = clap::value_parser!(u64).range(0..=86_400_000))]
     pub max_delay_ms: u64,
     /// Largest response body a request may ask for, in bytes.
     #[arg(long, default_value_t = 10 * 1024 * 1024, value_parser = clap::value_parser!(u64).range(0..=1 << 30))]

@@ -102,8 +102,8 @@ fn with_jitter(delay_ms: u64, jitter_ms: u64) -> u64 {
     if jitter_ms == 0 {
         return delay_ms;
     }
-    let offset = fastrand::u64(0..=2 * jitter_ms);
-    (delay_ms + offset).saturating_sub(jitter_ms)
+    let offset = fastrand::u64(0..=jitter_ms.saturating_mul(2));
+    delay_ms.saturating_add(offset).saturating_sub(jitter_ms)
 }
 
 /// `GET /delay/{seconds}` (httpbin): waits, then answers JSON.

@@ -43,14 +43,18 @@ pub fn chart_files() -> impl Iterator<Item = &'static str> {
     CHARTS.iter().map(|c| c.file)
 }
 
-/// Writes every chart into `dir`.
-pub fn write_charts(points: &[PointReport], dir: &Path) -> Result<(), String> {
+/// Writes every chart into `dir`; returns the charts that could not be drawn, and why (no
+/// positive value to put on a log scale, e.g. when every request failed).
+pub fn write_charts(points: &[PointReport], dir: &Path) -> Vec<String> {
     let cells = cells(points);
+    let mut skipped = Vec::new();
     for spec in CHARTS {
         let path = dir.join(spec.file);
-        draw(&cells, spec, &path).map_err(|e| format!("{}: {e}", path.display()))?;
+        if let Err(e) = draw(&cells, spec, &path) {
+            skipped.push(format!("{}: {e}", path.display()));
+        }
     }
-    Ok(())
+    skipped
 }
 
 /// (C, median) of one strategy's measured cells, positive values only (log scale).
@@ -88,7 +92,7 @@ fn draw(
         .collect();
     let all = || lines.iter().flat_map(|(_, d)| d.iter());
     let Some((x_lo, x_hi)) = bounds(all().map(|p| p.0)) else {
-        return Err("no measured point to chart".into());
+        return Err("no measured point with a positive value to chart".into());
     };
     let (y_lo, y_hi) = bounds(all().map(|p| p.1)).unwrap_or((1.0, 10.0));
 

@@ -80,7 +80,24 @@ struct SweepArgs {
     /// Base URL of a running mock-server instead of starting one.
     #[arg(long)]
     url: Option<String>,
-    /// Per-request timeout, ms.
+    #[command(flatten)]
+    client: ClientArgs,
+    /// Per point: a worker running longer is killed; a point needing longer by design is
+    /// skipped.
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    time_limit_s: u64,
+    /// Run even if an OS limit cannot fit a point (and record what happens).
+    #[arg(long)]
+    force: bool,
+    /// Finish the sweep of this run folder: run only the points not yet in its points.jsonl.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["strategies", "concurrency", "delay_ms", "requests_per_slot", "repeat", "out", "quick", "timeout_ms", "stack_kib", "workers", "time_limit_s"])]
+    resume: Option<PathBuf>,
+}
+
+/// Client settings shared by `run` and `sweep`.
+#[derive(Debug, clap::Args)]
+struct ClientArgs {
+    /// Per-request timeout, ms (both clients).
     #[arg(long, default_value_t = workload::DEFAULT_TIMEOUT_MS,
           value_parser = clap::value_parser!(u64).range(1..=3_600_000))]
     timeout_ms: u64,
@@ -91,16 +108,15 @@ struct SweepArgs {
     /// Worker threads of multi-thread tokio runtimes [default: cores].
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1024))]
     workers: Option<u64>,
-    /// Per point: a worker running longer is killed; a point needing longer by design is
-    /// skipped.
-    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=86_400))]
-    time_limit_s: u64,
-    /// Run even if an OS limit cannot fit a point (and record what happens).
-    #[arg(long)]
-    force: bool,
-    /// Finish the sweep of this run folder: run only the points not yet in its points.jsonl.
-    #[arg(long, value_name = "DIR", conflicts_with_all = ["strategies", "concurrency", "delay_ms", "requests_per_slot", "repeat", "out", "quick"])]
-    resume: Option<PathBuf>,
+}
+
+impl ClientArgs {
+    /// Applies these settings to `point`.
+    fn apply(&self, point: &mut Point) {
+        point.timeout_ms = self.timeout_ms;
+        point.stack_kib = usize_of(self.stack_kib);
+        point.tokio_workers = self.workers.map_or_else(workload::cores, usize_of);
+    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -146,17 +162,8 @@ struct RunArgs {
     /// Base URL of a running mock-server (e.g. http://127.0.0.1:8000) instead of starting one.
     #[arg(long)]
     url: Option<String>,
-    /// Per-request timeout, ms (both clients).
-    #[arg(long, default_value_t = workload::DEFAULT_TIMEOUT_MS,
-          value_parser = clap::value_parser!(u64).range(1..=3_600_000))]
-    timeout_ms: u64,
-    /// Stack size of each thread the thread strategies spawn, KiB.
-    #[arg(long, default_value_t = workload::DEFAULT_STACK_KIB as u64,
-          value_parser = clap::value_parser!(u64).range(16..=1_048_576))]
-    stack_kib: u64,
-    /// Worker threads of multi-thread tokio runtimes [default: cores].
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1024))]
-    workers: Option<u64>,
+    #[command(flatten)]
+    client: ClientArgs,
     /// A worker still running after this many seconds is killed (and the point recorded).
     #[arg(long, default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..=86_400))]
     time_limit_s: u64,
@@ -223,11 +230,7 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     if let Some(d) = args.delay_ms {
         point.delay_ms = d;
     }
-    point.timeout_ms = args.timeout_ms;
-    point.stack_kib = usize_of(args.stack_kib);
-    if let Some(w) = args.workers {
-        point.tokio_workers = usize_of(w);
-    }
+    args.client.apply(&mut point);
     if point.timeout_ms <= point.delay_ms {
         bail!(
             "--timeout-ms {} must be above the delay ({} ms): every request would time out",
@@ -299,18 +302,23 @@ fn sweep(args: SweepArgs) -> anyhow::Result<ExitCode> {
         delay_ms: args.delay_ms,
         requests_per_slot: usize_of(args.requests_per_slot),
         repeat: if args.quick { 1 } else { args.repeat },
-        timeout_ms: args.timeout_ms,
-        stack_kib: usize_of(args.stack_kib),
-        tokio_workers: args.workers.map_or_else(workload::cores, usize_of),
+        timeout_ms: args.client.timeout_ms,
+        stack_kib: usize_of(args.client.stack_kib),
+        tokio_workers: args.client.workers.map_or_else(workload::cores, usize_of),
         time_limit: Duration::from_secs(args.time_limit_s),
     };
-    if let Some(d) = plan.delay_ms {
-        if plan.timeout_ms <= d {
-            bail!(
-                "--timeout-ms {} must be above --delay-ms {d}",
-                plan.timeout_ms
-            );
-        }
+    if let Some((_, p)) = plan
+        .points()
+        .iter()
+        .find(|(_, p)| p.timeout_ms <= p.delay_ms)
+    {
+        bail!(
+            "--timeout-ms {} must be above the delay of every point ({} ms at C = {}): its \
+             requests would all time out",
+            p.timeout_ms,
+            p.delay_ms,
+            p.concurrency
+        );
     }
     let unique: Vec<Point> = plan
         .points()
@@ -390,15 +398,16 @@ fn doctor(points: &[Point]) {
 fn compare(args: CompareArgs) -> anyhow::Result<ExitCode> {
     let old = summary::load_points(&args.old)?;
     let new = summary::load_points(&args.new)?;
-    let changes = compare::changes(&old, &new);
-    if changes.is_empty() {
+    let comparison = compare::changes(&old, &new);
+    let changes = &comparison.changes;
+    if changes.is_empty() && comparison.lost.is_empty() {
         bail!(
-            "no point was measured in both {} and {}",
+            "no point was measured with the same workload in both {} and {}",
             args.old.display(),
             args.new.display()
         );
     }
-    print!("{}", compare::table(&changes));
+    print!("{}", compare::table(changes));
     let flagged = changes.iter().filter(|c| c.flagged()).count();
     println!(
         "\n{flagged} of {} changes beyond the noise (the larger min–max range of either \
@@ -406,16 +415,35 @@ fn compare(args: CompareArgs) -> anyhow::Result<ExitCode> {
         changes.len(),
         compare::NOISE_FLOOR * 100.0
     );
+    if !comparison.different.is_empty() {
+        println!(
+            "Not compared, their workloads differ (delay, N, workers, stack or timeout): {}",
+            comparison.different.join(", ")
+        );
+    }
+    if !comparison.lost.is_empty() {
+        println!(
+            "Measured in OLD but not in NEW: {}",
+            comparison.lost.join(", ")
+        );
+    }
     if let Some(pct) = args.fail_above {
         let regressions: Vec<_> = changes.iter().filter(|c| c.regression_above(pct)).collect();
-        if !regressions.is_empty() {
+        if let Some(first) = regressions.first() {
             eprintln!(
                 "fanout: {} regressions above {pct}% (first: {} {}/{} ×{:.2})",
                 regressions.len(),
-                regressions[0].figure,
-                regressions[0].strategy,
-                regressions[0].concurrency,
-                regressions[0].ratio
+                first.figure,
+                first.strategy,
+                first.concurrency,
+                first.ratio
+            );
+            return Ok(ExitCode::FAILURE);
+        }
+        if let Some(first) = comparison.lost.first() {
+            eprintln!(
+                "fanout: {} points no longer measured (first: {first})",
+                comparison.lost.len()
             );
             return Ok(ExitCode::FAILURE);
         }
@@ -524,7 +552,7 @@ pub fn summary(r: &PointReport) -> String {
             let _ = writeln!(s, "  server saw: (no /stats at that URL)");
         }
     }
-    if r.listen.any() {
+    if r.listen.overflowed() {
         let _ = writeln!(
             s,
             "  LISTEN QUEUE OVERFLOWED: overflows {}, drops {}, SYN retransmits {} — \

@@ -122,20 +122,26 @@ pub fn reqwest_client(job: &Job) -> Result<reqwest::Client, reqwest::Error> {
 }
 
 /// One blocking request through `agent`: status 200 and the expected body, read to the end.
+/// A panic inside the client counts as this request's error instead of taking the thread
+/// (and, in `thread_per_request`, its slot) down with it.
 pub fn get_blocking(agent: &ureq::Agent, job: &Job, tally: &Tally) {
     let start = Instant::now();
-    let outcome = agent
-        .get(&job.url)
-        .call()
-        .map_err(|e| ureq_error_kind(&e))
-        .and_then(|mut response| {
-            let status = response.status().as_u16();
-            let body = response
-                .body_mut()
-                .read_to_vec()
-                .map_err(|e| ureq_error_kind(&e))?;
-            check(status, &body, job)
-        });
+    let request = || {
+        agent
+            .get(&job.url)
+            .call()
+            .map_err(|e| ureq_error_kind(&e))
+            .and_then(|mut response| {
+                let status = response.status().as_u16();
+                let body = response
+                    .body_mut()
+                    .read_to_vec()
+                    .map_err(|e| ureq_error_kind(&e))?;
+                check(status, &body, job)
+            })
+    };
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(request))
+        .unwrap_or(Err(ErrorKind::Panic));
     tally.record(start.elapsed(), outcome);
 }
 
@@ -180,7 +186,21 @@ fn reqwest_error_kind(e: &reqwest::Error) -> ErrorKind {
     if e.is_timeout() {
         return ErrorKind::Timeout;
     }
-    ErrorKind::from_chain(e).unwrap_or(ErrorKind::Other)
+    if let Some(kind) = ErrorKind::from_chain(e) {
+        return kind;
+    }
+    // A peer that closed mid-response is an I/O error to ureq (UnexpectedEof) but a hyper
+    // error with no I/O source: count both as the same kind.
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = source {
+        if let Some(h) = err.downcast_ref::<hyper::Error>() {
+            if h.is_incomplete_message() || h.is_closed() || h.is_canceled() {
+                return ErrorKind::ConnectionReset;
+            }
+        }
+        source = err.source();
+    }
+    ErrorKind::Other
 }
 
 /// A multi-thread runtime with the job's worker count (tokio's default stack size: the

@@ -27,7 +27,7 @@ pub struct Change {
     pub strategy: String,
     /// Concurrency.
     pub concurrency: usize,
-    /// Figure name: `wall`, `peak_rss` or `p99`.
+    /// Figure name: `wall`, `peak_rss`, `p99`, or `errors` (listed only when they rose).
     pub figure: &'static str,
     /// Old median.
     pub old: f64,
@@ -46,28 +46,83 @@ impl Change {
         (self.ratio - 1.0).abs() > self.noise
     }
 
-    /// Beyond the noise and worse by more than `pct` percent (all three figures: higher is
+    /// Beyond the noise and worse by more than `pct` percent (for every figure higher is
     /// worse).
     pub fn regression_above(&self, pct: f64) -> bool {
         self.flagged() && self.ratio > 1.0 + pct / 100.0
     }
 }
 
-/// Every change between two runs, for the points measured in both.
-pub fn changes(old: &[PointReport], new: &[PointReport]) -> Vec<Change> {
+/// Two runs side by side: the changes of points measured in both, and the points that could
+/// not be compared, with why.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Comparison {
+    /// Per point and figure.
+    pub changes: Vec<Change>,
+    /// Points measured in OLD but not in NEW (skipped, failed, or missing): regressions too.
+    pub lost: Vec<String>,
+    /// Points whose workloads differ (delay, N, workers, stack, timeout): not compared.
+    pub different: Vec<String>,
+}
+
+/// The workload of a cell's first measured repeat.
+fn workload(cell: &Cell<'_>) -> Option<(u64, usize, usize, usize, u64)> {
+    let p = &cell.measured.first()?.point;
+    Some((
+        p.delay_ms,
+        p.requests,
+        p.tokio_workers,
+        p.stack_kib,
+        p.timeout_ms,
+    ))
+}
+
+/// Compares `new` with `old`, point by point.
+pub fn changes(old: &[PointReport], new: &[PointReport]) -> Comparison {
     let new_cells = cells(new);
-    let mut out = Vec::new();
+    let mut out = Comparison::default();
     for old_cell in cells(old) {
-        let Some(new_cell) = new_cells
+        if old_cell.measured.is_empty() {
+            continue;
+        }
+        let name = format!("{}/{}", old_cell.strategy, old_cell.concurrency);
+        let new_cell = new_cells
             .iter()
             .find(|c| c.strategy == old_cell.strategy && c.concurrency == old_cell.concurrency)
-        else {
+            .filter(|c| !c.measured.is_empty());
+        let Some(new_cell) = new_cell else {
+            out.lost.push(name);
             continue;
         };
-        for &(name, figure) in FIGURES {
-            if let Some(change) = change(&old_cell, new_cell, name, figure) {
-                out.push(change);
+        if workload(&old_cell) != workload(new_cell) {
+            out.different.push(name);
+            continue;
+        }
+        for &(figure_name, figure) in FIGURES {
+            if let Some(change) = change(&old_cell, new_cell, figure_name, figure) {
+                out.changes.push(change);
             }
+        }
+        // Failed requests can make a run look fast: more of them is a regression, always.
+        let errors = |c: &Cell<'_>| {
+            c.spread(|r| r.error_count() as f64)
+                .map_or(0.0, |s| s.median)
+        };
+        let (before, after) = (errors(&old_cell), errors(new_cell));
+        if after > before {
+            out.changes.push(Change {
+                strategy: old_cell.strategy.to_owned(),
+                concurrency: old_cell.concurrency,
+                figure: "errors",
+                old: before,
+                new: after,
+                ratio: if before > 0.0 {
+                    after / before
+                } else {
+                    f64::INFINITY
+                },
+                noise: 0.0,
+            });
         }
     }
     out
@@ -141,7 +196,12 @@ mod tests {
     fn a_change_beyond_the_repeats_spread_is_flagged_and_one_within_is_not() {
         let old = run("thread_pool", &[1.0, 1.1, 0.9]); // spread ±20%
         let slower = run("thread_pool", &[1.5, 1.5, 1.5]);
-        let wall = |cs: Vec<Change>| cs.into_iter().find(|c| c.figure == "wall").expect("wall");
+        let wall = |cs: Comparison| {
+            cs.changes
+                .into_iter()
+                .find(|c| c.figure == "wall")
+                .expect("wall")
+        };
         let c = wall(changes(&old, &slower));
         assert!((c.ratio - 1.5).abs() < 1e-9 && c.flagged(), "{c:?}");
         assert!(c.regression_above(10.0) && !c.regression_above(60.0));
@@ -150,6 +210,7 @@ mod tests {
         // Unchanged memory and latency are never flagged.
         assert!(
             changes(&old, &slower)
+                .changes
                 .iter()
                 .filter(|c| c.figure != "wall")
                 .all(|c| !c.flagged())
@@ -157,13 +218,32 @@ mod tests {
     }
 
     #[test]
-    fn only_points_measured_in_both_runs_are_compared() {
+    fn only_points_measured_in_both_runs_with_one_workload_are_compared() {
         let old = run("thread_pool", &[1.0]);
-        assert!(changes(&old, &run("async_semaphore", &[1.0])).is_empty());
-        let t = table(&changes(&old, &run("thread_pool", &[0.5])));
+        let elsewhere = changes(&old, &run("async_semaphore", &[1.0]));
+        assert!(elsewhere.changes.is_empty());
+        assert_eq!(elsewhere.lost, ["thread_pool/100"]);
+        let mut slower_server = run("thread_pool", &[1.0]);
+        slower_server[0].point.delay_ms += 1;
+        assert_eq!(changes(&old, &slower_server).different, ["thread_pool/100"]);
+        let t = table(&changes(&old, &run("thread_pool", &[0.5])).changes);
         assert!(
             t.contains("| thread_pool | 100 | wall | 1.000 | 0.500 | 0.500 | ±5% | ▼ better |"),
             "{t}"
         );
+    }
+
+    #[test]
+    fn failing_requests_are_a_regression_even_when_everything_got_faster() {
+        let old = run("thread_pool", &[1.0]);
+        let mut failing = run("thread_pool", &[0.1]);
+        failing[0].worker.tally.errors = [("connection_refused".to_owned(), 5)].into();
+        let c = changes(&old, &failing);
+        let errors = c
+            .changes
+            .iter()
+            .find(|c| c.figure == "errors")
+            .expect("errors listed");
+        assert!(errors.regression_above(1000.0), "{errors:?}");
     }
 }

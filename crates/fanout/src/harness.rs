@@ -139,6 +139,9 @@ impl Drop for ServerProcess {
 fn stop_child(child: &mut Child, grace: Duration) {
     use nix::sys::signal::{Signal, kill};
     use nix::unistd::Pid;
+    if let Ok(Some(_)) = child.try_wait() {
+        return; // reaped already: its pid may be someone else's by now
+    }
     if let Ok(pid) = i32::try_from(child.id()) {
         let _ = kill(Pid::from_raw(pid), Signal::SIGTERM);
     }
@@ -256,7 +259,7 @@ impl PointReport {
     /// True when the kernel's listen-queue counters moved or requests failed: the point's
     /// figures include setup trouble, and tables and charts mark it.
     pub fn marked(&self) -> bool {
-        self.listen.any() || self.error_count() > 0
+        self.listen.overflowed() || self.error_count() > 0
     }
 
     /// Total failed requests.
@@ -264,13 +267,20 @@ impl PointReport {
         self.worker.tally.errors.values().sum()
     }
 
-    /// Peak RSS above the RSS before the job, per request in flight asked for, bytes.
+    /// Requests the strategy holds in flight by design: C, N for `pitfall_unbounded`, 1 for
+    /// `sequential`, the worker count for `pitfall_blocking_in_async`.
+    pub fn in_flight(&self) -> usize {
+        strategies::find(&self.strategy)
+            .map_or(self.concurrency, |s| s.in_flight.of(&self.point.job("")))
+    }
+
+    /// Peak RSS above the RSS before the job, per request in flight by design, bytes.
     pub fn rss_per_in_flight_bytes(&self) -> f64 {
         let grown = self
             .worker
             .peak_rss_bytes
             .saturating_sub(self.worker.rss_before_bytes);
-        grown as f64 / self.concurrency.max(1) as f64
+        grown as f64 / self.in_flight().max(1) as f64
     }
 }
 
@@ -348,6 +358,11 @@ pub fn run_point(
         ),
         (failed, _) => (failed, WorkerReport::default()),
     };
+    let mut worker = worker;
+    if outcome != Outcome::Measured {
+        // ok + errors = N, always: a worker that did not report lost all its requests.
+        worker.tally.errors = [("worker_failed".to_owned(), point.requests as u64)].into();
+    }
     let mut report = PointReport::unmeasured(point, outcome);
     if report.outcome == Outcome::Measured {
         let ok = worker.tally.ok as f64;
@@ -402,6 +417,9 @@ impl StatsClient {
             .timeout_global(Some(Duration::from_secs(10)))
             .http_status_as_error(false)
             .proxy(None)
+            // Keep the one connection across long points: a new one would count as the
+            // point's.
+            .max_idle_age(Duration::from_secs(24 * 3600))
             .build();
         Self {
             agent: ureq::Agent::new_with_config(config),
@@ -416,8 +434,13 @@ impl StatsClient {
         }
     }
 
-    /// `POST /stats/reset`; Ok even when the server has no such endpoint.
+    /// Waits (up to 10 s) for requests of an earlier point — a killed worker's — to leave
+    /// the server, then `POST /stats/reset`; Ok even when the server has no such endpoint.
     pub fn reset(&self) -> Result<(), HarnessError> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while self.in_flight()? > 0 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+        }
         let url = format!("{}/stats/reset", self.base_url);
         let mut response = self
             .agent
@@ -432,18 +455,25 @@ impl StatsClient {
 
     /// `GET /stats`, or `None` when the server has none.
     pub fn read(&self) -> Result<Option<ServerSaw>, HarnessError> {
+        Ok(self.snapshot()?.map(ServerSaw::from))
+    }
+
+    fn in_flight(&self) -> Result<u64, HarnessError> {
+        Ok(self.snapshot()?.map_or(0, |s| s.in_flight))
+    }
+
+    fn snapshot(&self) -> Result<Option<StatsSnapshot>, HarnessError> {
         let url = format!("{}/stats", self.base_url);
         let mut response = self.agent.get(&url).call().map_err(|e| self.gone(e))?;
-        if response.status() != 200 {
-            return Ok(None);
-        }
+        // Read to the end whatever the status, so the connection is kept.
         let body = response
             .body_mut()
             .read_to_string()
             .map_err(|e| self.gone(e))?;
-        Ok(serde_json::from_str::<StatsSnapshot>(&body)
-            .ok()
-            .map(ServerSaw::from))
+        if response.status() != 200 {
+            return Ok(None);
+        }
+        Ok(serde_json::from_str(&body).ok())
     }
 }
 

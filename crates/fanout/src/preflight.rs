@@ -141,7 +141,12 @@ pub fn check(points: &[Point], limits: &Limits) -> Vec<Finding> {
             (
                 "cgroup pids.max",
                 limits.cgroup_pids_max,
-                "echo N > /sys/fs/cgroup/pids.max, N=",
+                "echo N > /sys/fs/cgroup/…/pids.max (or systemd TasksMax=N), N=",
+            ),
+            (
+                "RLIMIT_NPROC",
+                limits.nproc_soft.filter(|_| !running_as_root()),
+                "ulimit -u ",
             ),
         ];
         for (name, limit, fix) in thread_limits {
@@ -171,17 +176,18 @@ pub fn check(points: &[Point], limits: &Limits) -> Vec<Finding> {
             }
         }
         if let Some(backlog) = limits.somaxconn {
-            if need.in_flight as u64 > backlog {
+            let syn_backlog = limits.tcp_max_syn_backlog.unwrap_or(u64::MAX);
+            if need.in_flight as u64 > backlog.min(syn_backlog) {
+                let wanted = need.in_flight.max(65_535);
                 add(
                     Severity::Warn,
                     "net.core.somaxconn",
                     format!(
-                        "{} connects at once may overflow the server's accept queue of {backlog}; SYN retries add whole seconds (the point is marked if so)",
+                        "{} connects at once may overflow the server's accept queue of {backlog} (SYN queue {syn_backlog}); SYN retries add whole seconds (the point is marked if so)",
                         need.in_flight
                     ),
                     format!(
-                        "sysctl -w net.core.somaxconn={}",
-                        need.in_flight.max(65_535)
+                        "sysctl -w net.core.somaxconn={wanted} net.ipv4.tcp_max_syn_backlog={wanted}"
                     ),
                 );
             }
@@ -214,6 +220,17 @@ pub fn check(points: &[Point], limits: &Limits) -> Vec<Finding> {
     findings
 }
 
+/// RLIMIT_NPROC does not bind root (CAP_SYS_RESOURCE).
+fn running_as_root() -> bool {
+    std::fs::read_to_string("/proc/self/status").is_ok_and(|status| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("Uid:"))
+            .and_then(|ids| ids.split_whitespace().nth(1))
+            == Some("0")
+    })
+}
+
 /// The findings that refuse their point.
 pub fn refusals(findings: &[Finding]) -> impl Iterator<Item = &Finding> {
     findings.iter().filter(|f| f.severity == Severity::Refuse)
@@ -231,6 +248,7 @@ mod tests {
             pid_max: Some(32_768),
             max_map_count: Some(65_530),
             cgroup_pids_max: None,
+            nproc_soft: None,
             somaxconn: Some(4_096),
             tcp_max_syn_backlog: Some(2_048),
             local_ports: Some((32_768, 60_999)),
@@ -255,7 +273,7 @@ mod tests {
             "{text}"
         );
         assert!(
-            text.contains("sysctl -w net.core.somaxconn=65535"),
+            text.contains("sysctl -w net.core.somaxconn=65535 net.ipv4.tcp_max_syn_backlog=65535"),
             "{text}"
         );
     }

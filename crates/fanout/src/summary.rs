@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::harness::{Outcome, PointReport};
-use crate::strategies::{self, InFlight};
+use crate::strategies;
 
 /// Errors reading or writing a run folder.
 #[derive(Debug, thiserror::Error)]
@@ -211,8 +211,8 @@ pub fn cells(points: &[PointReport]) -> Vec<Cell<'_>> {
     map.into_values().collect()
 }
 
-/// Peak RSS fitted as a line over concurrency, per strategy (least squares over every
-/// measured repeat).
+/// Peak RSS fitted as a line over the requests in flight by design (C for bounded strategies,
+/// N for `pitfall_unbounded`), per strategy (least squares over every measured repeat).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct MemoryFit {
     /// Slope: bytes per request in flight.
@@ -223,12 +223,13 @@ pub struct MemoryFit {
     pub points: usize,
 }
 
-/// Fits peak RSS = base + slope × C for `strategy`; `None` with fewer than two distinct C.
+/// Fits peak RSS = base + slope × in-flight for `strategy`; `None` with fewer than two
+/// distinct values.
 pub fn memory_fit(points: &[PointReport], strategy: &str) -> Option<MemoryFit> {
     let xy: Vec<(f64, f64)> = points
         .iter()
         .filter(|r| r.strategy == strategy && r.outcome == Outcome::Measured)
-        .map(|r| (r.concurrency as f64, r.worker.peak_rss_bytes as f64))
+        .map(|r| (r.in_flight() as f64, r.worker.peak_rss_bytes as f64))
         .collect();
     let n = xy.len() as f64;
     let mean_x = xy.iter().map(|p| p.0).sum::<f64>() / n;
@@ -292,7 +293,7 @@ pub fn table(points: &[PointReport]) -> String {
         } else {
             errors.to_string()
         };
-        if cell.measured.iter().any(|r| r.listen.any()) {
+        if cell.measured.iter().any(|r| r.listen.overflowed()) {
             notes.push_str(" ⚠ listen queue overflowed");
         }
         if !cell.unmeasured.is_empty() {
@@ -326,16 +327,6 @@ pub fn memory_table(points: &[PointReport]) -> String {
     );
     let _ = writeln!(s, "|---|---:|---:|---:|");
     for strategy in strategies::ALL {
-        if matches!(strategy.in_flight, InFlight::One | InFlight::Workers) {
-            if memory_fit(points, strategy.name).is_some() {
-                let _ = writeln!(
-                    s,
-                    "| {} | – (its requests in flight do not grow with C) | | |",
-                    strategy.name
-                );
-            }
-            continue;
-        }
         if let Some(fit) = memory_fit(points, strategy.name) {
             let _ = writeln!(
                 s,
@@ -360,9 +351,11 @@ pub fn markdown(points: &[PointReport]) -> String {
          `points.jsonl` for every figure.\n\n\
          {}\n\
          ## Memory per request in flight\n\n\
-         Peak RSS fitted as a straight line over C (least squares over every measured repeat): \
-         the slope is what one more request in flight costs, the intercept what the process \
-         costs with none. `pitfall_unbounded` holds N, not C, in flight.\n\n\
+         Peak RSS fitted as a straight line over the requests in flight by design — C, or N = \
+         2·C for `pitfall_unbounded` — (least squares over every measured repeat): the slope is \
+         what one more request in flight costs, the intercept what the process costs with \
+         none. `sequential` and `pitfall_blocking_in_async` have no line: what they hold in \
+         flight (1, the worker count) does not grow with C.\n\n\
          {}",
         table(points),
         memory_table(points)

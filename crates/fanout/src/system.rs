@@ -36,8 +36,11 @@ pub struct Limits {
     pub pid_max: Option<u64>,
     /// `vm.max_map_count`.
     pub max_map_count: Option<u64>,
-    /// cgroup v2 `pids.max` (`None` when unlimited or absent).
+    /// The smallest `pids.max` of this process's cgroup and its ancestors (v2, or v1's pids
+    /// controller); `None` when unlimited or absent.
     pub cgroup_pids_max: Option<u64>,
+    /// Soft `RLIMIT_NPROC` (processes and threads of this user; not enforced for root).
+    pub nproc_soft: Option<u64>,
     /// `net.core.somaxconn`.
     pub somaxconn: Option<u64>,
     /// `net.ipv4.tcp_max_syn_backlog`.
@@ -76,10 +79,40 @@ impl Limits {
             threads_max: read_number("/proc/sys/kernel/threads-max"),
             pid_max: read_number("/proc/sys/kernel/pid_max"),
             max_map_count: read_number("/proc/sys/vm/max_map_count"),
-            cgroup_pids_max: read_number("/sys/fs/cgroup/pids.max"),
+            cgroup_pids_max: cgroup_pids_max(),
+            nproc_soft: rlimit::getrlimit(rlimit::Resource::NPROC)
+                .ok()
+                .map(|(soft, _)| soft)
+                .filter(|&soft| soft != rlimit::INFINITY),
             somaxconn: read_number("/proc/sys/net/core/somaxconn"),
             tcp_max_syn_backlog: read_number("/proc/sys/net/ipv4/tcp_max_syn_backlog"),
             local_ports: ports,
+        }
+    }
+}
+
+/// The smallest `pids.max` from this process's cgroup up to the root.
+fn cgroup_pids_max() -> Option<u64> {
+    let cgroups = read_trimmed("/proc/self/cgroup")?;
+    let (base, path) = cgroups.lines().find_map(|line| {
+        let mut parts = line.splitn(3, ':');
+        let (_, controllers, path) = (parts.next()?, parts.next()?, parts.next()?);
+        match controllers {
+            "" => Some(("/sys/fs/cgroup".to_owned(), path.to_owned())),
+            c if c.split(',').any(|c| c == "pids") => {
+                Some(("/sys/fs/cgroup/pids".to_owned(), path.to_owned()))
+            }
+            _ => None,
+        }
+    })?;
+    let mut dir = Path::new(&base).join(path.trim_start_matches('/'));
+    let mut smallest: Option<u64> = None;
+    loop {
+        if let Some(max) = read_number(&dir.join("pids.max").to_string_lossy()) {
+            smallest = Some(smallest.map_or(max, |s| s.min(max)));
+        }
+        if dir == Path::new(&base) || !dir.pop() {
+            return smallest;
         }
     }
 }
@@ -124,9 +157,11 @@ impl Machine {
         let _ = writeln!(s, "- Kernel: Linux {}", self.kernel);
         let _ = writeln!(
             s,
-            "- Open files: soft {}, hard {}",
+            "- Open files: soft {}, hard {}; RLIMIT_NPROC soft {}",
             show(l.open_files_soft),
-            show(l.open_files_hard)
+            show(l.open_files_hard),
+            l.nproc_soft
+                .map_or("unlimited".to_owned(), |v| v.to_string())
         );
         let _ = writeln!(
             s,

@@ -92,10 +92,10 @@ pub fn measure(input: &WorkerInput) -> Result<WorkerReport, WorkerError> {
     let result = (strategy.run)(&job, &tally);
     // ---- end ----
     let wall_s = start.elapsed().as_secs_f64();
-    let usage = Usage::now()
-        .map_err(|e| WorkerError::Meter(e.to_string()))?
-        .since(&usage_before);
-    let peak_threads = sampler.stop();
+    let usage = Usage::now().map_err(|e| WorkerError::Meter(e.to_string()))?;
+    let (peak_threads, sampling) = sampler.stop();
+    // The timed region's use, without what sampling the thread count cost.
+    let usage = usage.since(&usage_before).since(&sampling);
     let peak_rss_bytes = meter::peak_rss_bytes().ok_or_else(|| meter_err("VmHWM"))?;
 
     // ok + errors = N, always: requests a failed strategy never ran are errors too.

@@ -17,10 +17,13 @@ thread_local! {
 /// Hands all N blocking requests to `spawn_blocking`; the pool runs at most C at once.
 /// Tokio caps the blocking pool at 512 by default, which would silently make this a pool of
 /// 512: it is set to C here, with the threads' stack size of the thread strategies.
+/// Unlike the thread strategies, a thread the OS refuses is not counted: tokio queues the
+/// task for the threads it has (a smaller pool, visible in `peak_threads`), or panics when it
+/// has none, which fails the point.
 pub fn run(job: &Arc<Job>, tally: &Arc<Tally>) -> Result<(), StrategyError> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(job.tokio_workers)
-        .max_blocking_threads(job.concurrency)
+        .max_blocking_threads(job.concurrency.min(job.requests).max(1))
         .thread_stack_size(job.stack_bytes)
         .enable_all()
         .build()

@@ -12,8 +12,10 @@ use crate::job::{ErrorKind, Job, Tally};
 /// most C requests are in flight and connections are reused (see [`crate::client`] for why
 /// not one shared Agent). A thread the OS refuses is counted as that request's error.
 pub fn run(job: &Arc<Job>, tally: &Arc<Tally>) -> Result<(), StrategyError> {
-    let (give_back, take) = crossbeam_channel::bounded(job.concurrency);
-    for _ in 0..job.concurrency {
+    // Never more slots than requests (the same bound as `InFlight::of`).
+    let slots = job.concurrency.min(job.requests).max(1);
+    let (give_back, take) = crossbeam_channel::bounded(slots);
+    for _ in 0..slots {
         let _ = give_back.send(ureq_agent(job, 1));
     }
     thread::scope(|scope| {

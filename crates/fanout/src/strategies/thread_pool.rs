@@ -19,7 +19,8 @@ pub fn run(job: &Arc<Job>, tally: &Arc<Tally>) -> Result<(), StrategyError> {
     drop(queue); // workers stop when the queue is empty
     thread::scope(|scope| {
         let mut workers = 0;
-        for _ in 0..job.concurrency {
+        // Never more workers than requests (the same bound as `InFlight::of`).
+        for _ in 0..job.concurrency.min(job.requests) {
             let work = &work;
             let spawned = thread::Builder::new()
                 .stack_size(job.stack_bytes)
