@@ -274,13 +274,7 @@ fn sweep(args: SweepArgs) -> anyhow::Result<ExitCode> {
     raise_open_file_limit();
     if let Some(dir) = &args.resume {
         let plan = sweep::saved_plan(dir)?;
-        let unique: Vec<Point> = plan
-            .points()
-            .into_iter()
-            .filter(|(r, _)| *r == 1)
-            .map(|(_, p)| p)
-            .collect();
-        if let Some(refused) = preflight(&unique, args.force) {
+        if let Some(refused) = preflight(&plan.distinct_points(), args.force) {
             return Ok(refused);
         }
         harness::stop_on_signals().context("installing the signal handlers")?;
@@ -320,13 +314,7 @@ fn sweep(args: SweepArgs) -> anyhow::Result<ExitCode> {
             p.concurrency
         );
     }
-    let unique: Vec<Point> = plan
-        .points()
-        .into_iter()
-        .filter(|(r, _)| *r == 1)
-        .map(|(_, p)| p)
-        .collect();
-    if let Some(refused) = preflight(&unique, args.force) {
+    if let Some(refused) = preflight(&plan.distinct_points(), args.force) {
         return Ok(refused);
     }
     harness::stop_on_signals().context("installing the signal handlers")?;

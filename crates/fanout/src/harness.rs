@@ -481,3 +481,30 @@ impl StatsClient {
 pub fn current_exe() -> std::io::Result<PathBuf> {
     std::env::current_exe()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_child_past_its_time_limit_is_killed_and_reaped() {
+        let mut child = Command::new("sleep").arg("30").spawn().expect("sleep");
+        // None: killed at the limit (had it waited, `sleep` would have exited with a status).
+        assert_eq!(
+            wait_with_limit(&mut child, Duration::from_millis(100)),
+            None
+        );
+        // Reaped: nothing left to wait for.
+        assert!(matches!(child.try_wait(), Ok(Some(_))));
+    }
+
+    #[test]
+    fn a_child_within_its_time_limit_reports_its_status() {
+        let mut child = Command::new("sh")
+            .args(["-c", "exit 3"])
+            .spawn()
+            .expect("sh");
+        let status = wait_with_limit(&mut child, Duration::from_secs(30)).expect("exited");
+        assert_eq!(status.code(), Some(3));
+    }
+}

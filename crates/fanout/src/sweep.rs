@@ -51,6 +51,12 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// Every point once (the first repeat's), e.g. for the preflight.
+    pub fn distinct_points(&self) -> Vec<Point> {
+        let first = self.points().into_iter().filter(|(repeat, _)| *repeat == 1);
+        first.map(|(_, point)| point).collect()
+    }
+
     /// Every (repeat, point), repeat outermost: each repeat is a whole sweep, so slow drift of
     /// the machine spreads over all points instead of biasing some.
     pub fn points(&self) -> Vec<(u32, Point)> {

@@ -159,6 +159,42 @@ fn bad_input_gets_one_clear_line_and_a_non_zero_exit() {
             &["run", "-s", "thread_pool", "-c", "10", "--stack-kib", "1"],
             "--stack-kib",
         ),
+        (
+            &["sweep", "--concurrency", "10,abc"],
+            "invalid value 'abc' for '--concurrency",
+        ),
+        (
+            &["sweep", "--strategies", "thread_pool,nope"],
+            "unknown strategy \"nope\"; valid: all, ",
+        ),
+        (
+            &["sweep", "--repeat", "0"],
+            "invalid value '0' for '--repeat",
+        ),
+        (
+            &["sweep", "--concurrency", "10000", "--timeout-ms", "1000"],
+            "--timeout-ms 1000 must be above the delay of every point (2000 ms at C = 10000)",
+        ),
+        (
+            &["sweep", "--resume", "/nonexistent-run", "--repeat", "2"],
+            "cannot be used with",
+        ),
+        (
+            &["sweep", "--resume", "/nonexistent-run"],
+            "/nonexistent-run/plan.json: not a run folder to resume",
+        ),
+        (
+            &["compare", "/nonexistent-a", "/nonexistent-b"],
+            "/nonexistent-a: No such file or directory",
+        ),
+        (
+            &["compare", "/a", "/b", "--fail-above", "ten"],
+            "\"ten\" is not a percentage",
+        ),
+        (
+            &["report", "/nonexistent-run"],
+            "/nonexistent-run: not a run folder",
+        ),
     ];
     for (args, message) in cases {
         let out = fanout(args);

@@ -169,3 +169,38 @@ fn pitfall_client_per_request_opens_a_connection_per_request() {
     assert!(seen.peak_in_flight <= C as u64, "{seen:?}");
     assert_eq!(seen.connections_accepted, N as u64);
 }
+
+#[test]
+fn a_server_with_nothing_listening_is_counted_as_refused_for_every_request() {
+    // A port that was free a moment ago: nothing listens there now.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    for name in [
+        "thread_per_request",
+        "thread_pool",
+        "async_semaphore",
+        "async_buffered",
+    ] {
+        let job = Arc::new(Job {
+            url: format!("http://127.0.0.1:{port}/get"),
+            concurrency: 4,
+            requests: 12,
+            body_len: 32,
+            timeout: Duration::from_secs(5),
+            stack_bytes: 256 * 1024,
+            tokio_workers: WORKERS,
+        });
+        let tally = Arc::new(Tally::default());
+        let strategy = strategies::find(name).expect("known strategy");
+        (strategy.run)(&job, &tally).expect("strategy runs");
+        let summary = tally.summary();
+        assert_eq!(summary.ok, 0, "{name}");
+        assert_eq!(
+            summary.errors.get("connection_refused"),
+            Some(&12),
+            "{name}: {summary:?}"
+        );
+    }
+}
