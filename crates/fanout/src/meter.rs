@@ -203,11 +203,6 @@ impl ListenCounters {
         }
     }
 
-    /// True when any counter is non-zero (used on a difference).
-    pub fn any(&self) -> bool {
-        *self != Self::default()
-    }
-
     /// True when a listen queue overflowed or dropped SYNs (used on a difference). SYN
     /// retransmits alone do not count: that counter is the whole network namespace's, moved
     /// by any process's connection to any host.
@@ -269,8 +264,16 @@ mod tests {
             listen_overflows: 13,
             ..c
         };
-        assert!(later.since(&c).any());
-        assert!(!c.since(&c).any());
+        assert!(later.since(&c).overflowed());
+        assert!(!c.since(&c).overflowed());
+        let retried = ListenCounters {
+            syn_retrans: 41,
+            ..c
+        };
+        assert!(
+            !retried.since(&c).overflowed(),
+            "SYN retransmits alone do not mark a point"
+        );
         assert_eq!(ListenCounters::parse("Ip: 1\nIp: 2\n"), None);
     }
 }
