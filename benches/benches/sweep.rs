@@ -126,14 +126,8 @@ fn points(strategies: &[&str], concurrency: &[usize], limits: &Limits) -> Vec<Po
         for &name in strategies {
             let point = Point::new(name, c);
             let strategy = strategies::find(name).expect("names were checked");
-            let least = point.least_wall_s(strategy);
-            if least > MAX_LEAST_WALL.as_secs_f64() {
-                println!(
-                    "sweep: skipping {name}/{c}: needs at least {least:.0} s by design \
-                     (ceil(N / {} in flight) × D), above {} s",
-                    strategy.in_flight.of(&point.job("")),
-                    MAX_LEAST_WALL.as_secs()
-                );
+            if let Some(why) = point.too_slow(strategy, MAX_LEAST_WALL) {
+                println!("sweep: skipping {name}/{c}: {why}");
                 continue;
             }
             let findings = preflight::check(std::slice::from_ref(&point), limits);

@@ -48,7 +48,12 @@ impl Default for Config {
 /// The body of `/get?bytes=N` and `/bytes/N`: `N` bytes of a repeating lowercase alphabet,
 /// so a client can check what it read, not only how much.
 pub fn response_body(len: usize) -> Vec<u8> {
-    (b'a'..=b'z').cycle().take(len).collect()
+    response_body_bytes(len).collect()
+}
+
+/// The bytes of [`response_body`] one by one, for a client to compare without allocating.
+pub fn response_body_bytes(len: usize) -> impl Iterator<Item = u8> {
+    (b'a'..=b'z').cycle().take(len)
 }
 
 /// Serves `app(state)` on `listener` until `shutdown` completes, then lets requests in flight

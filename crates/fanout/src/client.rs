@@ -166,7 +166,7 @@ fn check(status: u16, body: &[u8], job: &Job) -> Result<(), ErrorKind> {
     if status != 200 {
         return Err(ErrorKind::HttpStatus(status));
     }
-    let expected = (b'a'..=b'z').cycle().take(job.body_len);
+    let expected = mock_server::response_body_bytes(job.body_len);
     if body.len() != job.body_len || !body.iter().copied().eq(expected) {
         return Err(ErrorKind::BodyMismatch);
     }

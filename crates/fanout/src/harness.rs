@@ -297,13 +297,7 @@ pub fn run_point(
         let why = format!("unknown strategy; valid: {}", strategies::names());
         return Ok(PointReport::unmeasured(point, Outcome::Skipped(why)));
     };
-    let least = point.least_wall_s(strategy);
-    if least > time_limit.as_secs_f64() {
-        let why = format!(
-            "needs at least {least:.0} s (ceil(N / {} in flight) × D), above the {} s limit",
-            strategy.in_flight.of(&point.job("")),
-            time_limit.as_secs()
-        );
+    if let Some(why) = point.too_slow(strategy, time_limit) {
         return Ok(PointReport::unmeasured(point, Outcome::Skipped(why)));
     }
     let stats = StatsClient::new(base_url);

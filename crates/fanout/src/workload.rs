@@ -88,6 +88,19 @@ impl Point {
         rounds as f64 * self.delay_ms as f64 / 1000.0
     }
 
+    /// Why `strategy` cannot run this point within `limit`, if it cannot: it needs at least
+    /// [`Point::least_wall_s`] by design.
+    pub fn too_slow(&self, strategy: &Strategy, limit: Duration) -> Option<String> {
+        let least = self.least_wall_s(strategy);
+        (least > limit.as_secs_f64()).then(|| {
+            format!(
+                "needs at least {least:.0} s (ceil(N / {} in flight) × D), above the {} s limit",
+                strategy.in_flight.of(&self.job("")),
+                limit.as_secs()
+            )
+        })
+    }
+
     /// The job a worker runs for this point against `base_url` (no trailing slash).
     pub fn job(&self, base_url: &str) -> Job {
         Job {
@@ -140,6 +153,12 @@ mod tests {
         assert!((p.least_wall_s(find("sequential")) - 20.0).abs() < 1e-9);
         assert!((p.least_wall_s(find("pitfall_blocking_in_async")) - 10.0).abs() < 1e-9);
         assert!((p.least_wall_s(find("pitfall_unbounded")) - 0.1).abs() < 1e-9);
+        let limit = Duration::from_secs(5);
+        assert_eq!(p.too_slow(find("thread_pool"), limit), None);
+        assert_eq!(
+            p.too_slow(find("sequential"), limit).as_deref(),
+            Some("needs at least 20 s (ceil(N / 1 in flight) × D), above the 5 s limit")
+        );
         assert_eq!(
             p.job("http://h:1").url,
             "http://h:1/get?delay_ms=100&bytes=32"
