@@ -74,7 +74,7 @@ pub fn main(args: Args) -> anyhow::Result<()> {
         let listener = listener::bind(args.addr, args.backlog)
             .with_context(|| format!("binding {}", args.addr))?;
         let addr = listener.local_addr()?;
-        let somaxconn = read_somaxconn();
+        let somaxconn = listener::somaxconn();
         let effective = somaxconn.map_or(args.backlog, |cap| args.backlog.min(cap));
         // The harness reads this line to learn the port: keep it first and exact.
         println!("listening on http://{addr}");
@@ -93,15 +93,6 @@ pub fn main(args: Args) -> anyhow::Result<()> {
         tracing::info!("stopped");
         Ok(())
     })
-}
-
-/// `net.core.somaxconn`, the kernel's cap on any listen backlog (Linux only).
-pub fn read_somaxconn() -> Option<u32> {
-    std::fs::read_to_string("/proc/sys/net/core/somaxconn")
-        .ok()?
-        .trim()
-        .parse()
-        .ok()
 }
 
 fn init_logging() {

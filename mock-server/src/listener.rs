@@ -31,6 +31,20 @@ pub fn bind(addr: SocketAddr, backlog: u32) -> io::Result<TcpListener> {
     socket.listen(backlog)
 }
 
+/// `net.core.somaxconn`, the kernel's cap on any listen backlog; `None` off Linux or where it
+/// cannot be read.
+pub fn somaxconn() -> Option<u32> {
+    if cfg!(target_os = "linux") {
+        std::fs::read_to_string("/proc/sys/net/core/somaxconn")
+            .ok()?
+            .trim()
+            .parse()
+            .ok()
+    } else {
+        None
+    }
+}
+
 /// An axum [`Listener`](axum::serve::Listener) that counts connections in [`Stats`].
 #[derive(Debug)]
 pub struct CountingListener {

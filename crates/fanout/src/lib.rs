@@ -10,6 +10,7 @@
 //! - [`sweep`]: many points, repeated, into a self-describing run folder.
 //! - [`summary`], [`charts`], [`compare`]: medians and fits, SVG charts, run against run.
 //! - [`system`], [`preflight`]: the machine, its OS limits, which would cap which point.
+//! - [`os`]: every read of `/proc` and `/sys` (Linux), and the portable fallbacks elsewhere.
 //! - [`cli`]: the `fanout` command line.
 
 pub mod charts;
@@ -19,6 +20,7 @@ pub mod compare;
 pub mod harness;
 pub mod job;
 pub mod meter;
+pub mod os;
 pub mod preflight;
 pub mod strategies;
 pub mod summary;

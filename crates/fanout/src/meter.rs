@@ -1,7 +1,7 @@
-//! Process and kernel figures from Linux: RSS and its peak (`VmHWM`), live threads, CPU time
-//! and context switches (`getrusage`), and the kernel's TCP listen-queue counters.
+//! Process and kernel figures: RSS and its peak, live threads (sampled), CPU time and context
+//! switches (`getrusage`), and the kernel's TCP listen-queue counters. Where they come from
+//! on each platform is [`crate::os`]'s business.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread::JoinHandle;
@@ -12,41 +12,7 @@ use serde::{Deserialize, Serialize};
 /// How often the sampler reads the live thread count.
 pub const THREAD_SAMPLE_EVERY: Duration = Duration::from_millis(2);
 
-/// A field of `/proc/self/status` such as `VmHWM:    1234 kB` or `Threads:  5`; sizes in
-/// kB are returned in bytes.
-pub fn status_field(status: &str, name: &str) -> Option<u64> {
-    let line = status
-        .lines()
-        .find_map(|l| l.strip_prefix(name)?.strip_prefix(':'))?;
-    let mut words = line.split_whitespace();
-    let value: u64 = words.next()?.parse().ok()?;
-    match words.next() {
-        Some("kB") => value.checked_mul(1024),
-        Some(_) => None,
-        None => Some(value),
-    }
-}
-
-fn own_status(name: &str) -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    status_field(&status, name)
-}
-
-/// This process's resident memory now, bytes.
-pub fn rss_bytes() -> Option<u64> {
-    own_status("VmRSS")
-}
-
-/// This process's peak resident memory since exec, bytes (`VmHWM`; unlike a waited child's
-/// `ru_maxrss`, not inherited from the parent).
-pub fn peak_rss_bytes() -> Option<u64> {
-    own_status("VmHWM")
-}
-
-/// This process's live threads now.
-pub fn threads() -> Option<u64> {
-    own_status("Threads")
-}
+pub use crate::os::{peak_rss_bytes, rss_bytes, threads};
 
 /// Samples the live thread count on a thread of its own until stopped.
 #[derive(Debug)]
@@ -118,23 +84,13 @@ pub struct Usage {
 impl Usage {
     /// `getrusage(RUSAGE_SELF)` now.
     pub fn now() -> nix::Result<Self> {
-        Self::of(nix::sys::resource::UsageWho::RUSAGE_SELF)
+        let usage = nix::sys::resource::getrusage(nix::sys::resource::UsageWho::RUSAGE_SELF)?;
+        Ok(Self::from(usage))
     }
 
-    /// `getrusage(RUSAGE_THREAD)` now: the calling thread alone.
-    pub fn of_this_thread() -> nix::Result<Self> {
-        Self::of(nix::sys::resource::UsageWho::RUSAGE_THREAD)
-    }
-
-    fn of(who: nix::sys::resource::UsageWho) -> nix::Result<Self> {
-        let u = nix::sys::resource::getrusage(who)?;
-        let secs = |t: nix::sys::time::TimeVal| t.tv_sec() as f64 + t.tv_usec() as f64 / 1e6;
-        Ok(Self {
-            user_s: secs(u.user_time()),
-            sys_s: secs(u.system_time()),
-            voluntary: u64::try_from(u.voluntary_context_switches()).unwrap_or(0),
-            involuntary: u64::try_from(u.involuntary_context_switches()).unwrap_or(0),
-        })
+    /// The calling thread's own usage, where the OS tells it ([`crate::os::this_thread_rusage`]).
+    pub fn of_this_thread() -> Option<Self> {
+        crate::os::this_thread_rusage().map(Self::from)
     }
 
     /// What was used between `earlier` and `self` (or `self` without `earlier`'s part).
@@ -144,6 +100,18 @@ impl Usage {
             sys_s: (self.sys_s - earlier.sys_s).max(0.0),
             voluntary: self.voluntary.saturating_sub(earlier.voluntary),
             involuntary: self.involuntary.saturating_sub(earlier.involuntary),
+        }
+    }
+}
+
+impl From<nix::sys::resource::Usage> for Usage {
+    fn from(u: nix::sys::resource::Usage) -> Self {
+        let secs = |t: nix::sys::time::TimeVal| t.tv_sec() as f64 + t.tv_usec() as f64 / 1e6;
+        Self {
+            user_s: secs(u.user_time()),
+            sys_s: secs(u.system_time()),
+            voluntary: u64::try_from(u.voluntary_context_switches()).unwrap_or(0),
+            involuntary: u64::try_from(u.involuntary_context_switches()).unwrap_or(0),
         }
     }
 }
@@ -161,35 +129,9 @@ pub struct ListenCounters {
 }
 
 impl ListenCounters {
-    /// Reads the counters now, or `None` where `/proc/net/netstat` is not there.
+    /// Reads the counters now, or `None` where the OS does not tell them.
     pub fn now() -> Option<Self> {
-        let text = std::fs::read_to_string("/proc/net/netstat").ok()?;
-        Self::parse(&text)
-    }
-
-    /// Parses the text of `/proc/net/netstat` (a header line and a value line per group).
-    pub fn parse(netstat: &str) -> Option<Self> {
-        let mut lines = netstat.lines();
-        while let (Some(names), Some(values)) = (lines.next(), lines.next()) {
-            let (Some(names), Some(values)) = (
-                names.strip_prefix("TcpExt:"),
-                values.strip_prefix("TcpExt:"),
-            ) else {
-                continue;
-            };
-            let fields: BTreeMap<&str, u64> = names
-                .split_whitespace()
-                .zip(values.split_whitespace())
-                .filter_map(|(n, v)| Some((n, v.parse().ok()?)))
-                .collect();
-            let get = |name| fields.get(name).copied().unwrap_or(0);
-            return Some(Self {
-                listen_overflows: get("ListenOverflows"),
-                listen_drops: get("ListenDrops"),
-                syn_retrans: get("TCPSynRetrans"),
-            });
-        }
-        None
+        crate::os::listen_counters()
     }
 
     /// How much each counter moved from `earlier` to `self`.
@@ -214,17 +156,6 @@ impl ListenCounters {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    const STATUS: &str = "Name:\tfanout\nVmHWM:\t   20480 kB\nVmRSS:\t    1024 kB\nThreads:\t7\n";
-
-    #[test]
-    fn status_fields_are_read_in_bytes_or_plain_counts() {
-        assert_eq!(status_field(STATUS, "VmHWM"), Some(20_480 * 1024));
-        assert_eq!(status_field(STATUS, "VmRSS"), Some(1024 * 1024));
-        assert_eq!(status_field(STATUS, "Threads"), Some(7));
-        assert_eq!(status_field(STATUS, "VmSwap"), None);
-        assert_eq!(status_field("Vm:\tlots kB\n", "Vm"), None);
-    }
 
     #[test]
     fn the_own_process_figures_are_there_and_plausible() {
@@ -251,15 +182,12 @@ mod tests {
     }
 
     #[test]
-    fn netstat_counters_are_found_in_the_tcpext_group() {
-        let text = "TcpExt: SyncookiesSent ListenOverflows ListenDrops TCPSynRetrans\n\
-                    TcpExt: 0 12 15 40\n\
-                    IpExt: InNoRoutes\nIpExt: 0\n";
-        let c = ListenCounters::parse(text).expect("TcpExt");
-        assert_eq!(
-            (c.listen_overflows, c.listen_drops, c.syn_retrans),
-            (12, 15, 40)
-        );
+    fn only_listen_overflows_or_drops_mark_a_point() {
+        let c = ListenCounters {
+            listen_overflows: 12,
+            listen_drops: 15,
+            syn_retrans: 40,
+        };
         let later = ListenCounters {
             listen_overflows: 13,
             ..c
@@ -274,6 +202,5 @@ mod tests {
             !retried.since(&c).overflowed(),
             "SYN retransmits alone do not mark a point"
         );
-        assert_eq!(ListenCounters::parse("Ip: 1\nIp: 2\n"), None);
     }
 }

@@ -145,7 +145,7 @@ pub fn check(points: &[Point], limits: &Limits) -> Vec<Finding> {
             ),
             (
                 "RLIMIT_NPROC",
-                limits.nproc_soft.filter(|_| !running_as_root()),
+                limits.nproc_soft.filter(|_| !crate::os::running_as_root()),
                 "ulimit -u ",
             ),
         ];
@@ -218,17 +218,6 @@ pub fn check(points: &[Point], limits: &Limits) -> Vec<Finding> {
         }
     }
     findings
-}
-
-/// RLIMIT_NPROC does not bind root (CAP_SYS_RESOURCE).
-fn running_as_root() -> bool {
-    std::fs::read_to_string("/proc/self/status").is_ok_and(|status| {
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix("Uid:"))
-            .and_then(|ids| ids.split_whitespace().nth(1))
-            == Some("0")
-    })
 }
 
 /// The findings that refuse their point.

@@ -2,22 +2,21 @@
 //! folder's `SETUP.md`.
 
 use std::fmt::Write as _;
-use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
 /// What a run folder records about the machine it ran on.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Machine {
-    /// `/etc/hostname` or the kernel's node name.
+    /// The host's name.
     pub host: String,
-    /// CPU model from `/proc/cpuinfo`.
+    /// CPU model.
     pub cpu: String,
     /// Cores available to this process.
     pub cores: usize,
     /// Total memory, bytes.
     pub memory_bytes: u64,
-    /// Kernel release.
+    /// Kernel and release, e.g. `Linux 6.1.0`.
     pub kernel: String,
     /// The limits that matter at 10,000 in flight.
     pub limits: Limits,
@@ -49,16 +48,6 @@ pub struct Limits {
     pub local_ports: Option<(u64, u64)>,
 }
 
-fn read_trimmed(path: impl AsRef<Path>) -> Option<String> {
-    std::fs::read_to_string(path)
-        .ok()
-        .map(|s| s.trim().to_owned())
-}
-
-fn read_number(path: &str) -> Option<u64> {
-    read_trimmed(path)?.parse().ok()
-}
-
 impl Limits {
     /// Reads every limit now.
     pub fn read() -> Self {
@@ -66,7 +55,8 @@ impl Limits {
             Ok((soft, hard)) => (Some(soft), Some(hard)),
             Err(_) => (None, None),
         };
-        let ports = read_trimmed("/proc/sys/net/ipv4/ip_local_port_range").and_then(|s| {
+        let number = |name: &str| crate::os::sysctl(name)?.parse::<u64>().ok();
+        let ports = crate::os::sysctl("net.ipv4.ip_local_port_range").and_then(|s| {
             let mut it = s.split_whitespace().map(str::parse::<u64>);
             match (it.next(), it.next()) {
                 (Some(Ok(lo)), Some(Ok(hi))) => Some((lo, hi)),
@@ -76,43 +66,18 @@ impl Limits {
         Self {
             open_files_soft: soft,
             open_files_hard: hard,
-            threads_max: read_number("/proc/sys/kernel/threads-max"),
-            pid_max: read_number("/proc/sys/kernel/pid_max"),
-            max_map_count: read_number("/proc/sys/vm/max_map_count"),
-            cgroup_pids_max: cgroup_pids_max(),
+            threads_max: number("kernel.threads-max"),
+            pid_max: number("kernel.pid_max"),
+            max_map_count: number("vm.max_map_count"),
+            cgroup_pids_max: crate::os::cgroup_pids_max(),
             nproc_soft: rlimit::getrlimit(rlimit::Resource::NPROC)
                 .ok()
                 .map(|(soft, _)| soft)
                 .filter(|&soft| soft != rlimit::INFINITY),
-            somaxconn: read_number("/proc/sys/net/core/somaxconn"),
-            tcp_max_syn_backlog: read_number("/proc/sys/net/ipv4/tcp_max_syn_backlog"),
+            // The server's own reader: the cap on the backlog it listens with.
+            somaxconn: mock_server::listener::somaxconn().map(u64::from),
+            tcp_max_syn_backlog: number("net.ipv4.tcp_max_syn_backlog"),
             local_ports: ports,
-        }
-    }
-}
-
-/// The smallest `pids.max` from this process's cgroup up to the root.
-fn cgroup_pids_max() -> Option<u64> {
-    let cgroups = read_trimmed("/proc/self/cgroup")?;
-    let (base, path) = cgroups.lines().find_map(|line| {
-        let mut parts = line.splitn(3, ':');
-        let (_, controllers, path) = (parts.next()?, parts.next()?, parts.next()?);
-        match controllers {
-            "" => Some(("/sys/fs/cgroup".to_owned(), path.to_owned())),
-            c if c.split(',').any(|c| c == "pids") => {
-                Some(("/sys/fs/cgroup/pids".to_owned(), path.to_owned()))
-            }
-            _ => None,
-        }
-    })?;
-    let mut dir = Path::new(&base).join(path.trim_start_matches('/'));
-    let mut smallest: Option<u64> = None;
-    loop {
-        if let Some(max) = read_number(&dir.join("pids.max").to_string_lossy()) {
-            smallest = Some(smallest.map_or(max, |s| s.min(max)));
-        }
-        if dir == Path::new(&base) || !dir.pop() {
-            return smallest;
         }
     }
 }
@@ -120,24 +85,13 @@ fn cgroup_pids_max() -> Option<u64> {
 impl Machine {
     /// Reads the machine now.
     pub fn read() -> Self {
-        let cpu = read_trimmed("/proc/cpuinfo")
-            .and_then(|info| {
-                info.lines()
-                    .find_map(|l| l.strip_prefix("model name")?.split_once(':'))
-                    .map(|(_, model)| model.trim().to_owned())
-            })
-            .unwrap_or_else(|| "unknown".into());
-        let memory_bytes = read_trimmed("/proc/meminfo")
-            .and_then(|m| crate::meter::status_field(&m, "MemTotal"))
-            .unwrap_or(0);
+        let unknown = || "unknown".to_owned();
         Self {
-            host: read_trimmed("/etc/hostname")
-                .or_else(|| read_trimmed("/proc/sys/kernel/hostname"))
-                .unwrap_or_else(|| "unknown".into()),
-            cpu,
+            host: crate::os::host_name().unwrap_or_else(unknown),
+            cpu: crate::os::cpu_model().unwrap_or_else(unknown),
             cores: crate::workload::cores(),
-            memory_bytes,
-            kernel: read_trimmed("/proc/sys/kernel/osrelease").unwrap_or_else(|| "unknown".into()),
+            memory_bytes: crate::os::memory_bytes().unwrap_or(0),
+            kernel: crate::os::kernel().unwrap_or_else(unknown),
             limits: Limits::read(),
         }
     }
@@ -154,7 +108,7 @@ impl Machine {
             "- Memory: {:.1} GiB",
             self.memory_bytes as f64 / (1u64 << 30) as f64
         );
-        let _ = writeln!(s, "- Kernel: Linux {}", self.kernel);
+        let _ = writeln!(s, "- Kernel: {}", self.kernel);
         let _ = writeln!(
             s,
             "- Open files: soft {}, hard {}; RLIMIT_NPROC soft {}",

@@ -84,7 +84,7 @@ pub fn measure(input: &WorkerInput) -> Result<WorkerReport, WorkerError> {
     let job = Arc::new(input.job.clone());
     let tally = Arc::new(Tally::default());
 
-    let rss_before_bytes = meter::rss_bytes().ok_or_else(|| meter_err("VmRSS"))?;
+    let rss_before_bytes = meter::rss_bytes().ok_or_else(|| meter_err("resident memory"))?;
     let sampler = ThreadSampler::start().map_err(|e| WorkerError::Meter(e.to_string()))?;
     let usage_before = Usage::now().map_err(|e| WorkerError::Meter(e.to_string()))?;
     let start = Instant::now();
@@ -96,7 +96,8 @@ pub fn measure(input: &WorkerInput) -> Result<WorkerReport, WorkerError> {
     let (peak_threads, sampling) = sampler.stop();
     // The timed region's use, without what sampling the thread count cost.
     let usage = usage.since(&usage_before).since(&sampling);
-    let peak_rss_bytes = meter::peak_rss_bytes().ok_or_else(|| meter_err("VmHWM"))?;
+    let peak_rss_bytes =
+        meter::peak_rss_bytes().ok_or_else(|| meter_err("peak resident memory"))?;
 
     // ok + errors = N, always: requests a failed strategy never ran are errors too.
     let unaccounted = (job.requests as u64).saturating_sub(tally.count());
