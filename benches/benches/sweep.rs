@@ -1,23 +1,16 @@
 //! The macro sweep: every strategy at concurrency 10 → 10,000, each sample one fresh worker
-//! process run through the harness against the mock server (its own process). Two groups:
-//! `wall_time/STRATEGY/C` (the worker's timed region) and `peak_rss/STRATEGY/C` (the worker's
-//! `VmHWM`, bytes, through the [`PeakRss`] measurement).
+//! process run through the harness against the mock server (its own process). Groups
+//! `wall_time/STRATEGY/C` (the worker's timed region) and `peak_rss/STRATEGY/C` (its peak RSS,
+//! bytes, through the [`PeakRss`] measurement). Points, workload and settings come from the
+//! `FANOUT_*` variables — the flags of `fanout sweep`, read from the environment; the README
+//! lists them.
 //!
-//! Budget (a full run in about 12 minutes on a 2-core machine): each point is run
-//! 1 + [`SAMPLES`] times — one warm-up run, then one run per sample (flat sampling, warm-up and
-//! measurement times of 1 ns make criterion take exactly that; it warns "Unable to complete 10
-//! samples", which is by design here). The `peak_rss` group does not run the points again: it
-//! replays, one for one, the peaks the `wall_time` runs measured (it runs workers only for
-//! points whose `wall_time` was filtered out). Points whose strategy needs more than
-//! [`MAX_LEAST_WALL`] by design (`sequential` at 1,000), or that an OS limit cannot fit (the
-//! preflight of `fanout run`), are skipped with the reason printed.
-//!
-//! A run with failed requests never looks fast: its sample is wall × N / ok (the time N ok
-//! requests would take at that rate), and the failure is printed. A worker that crashes, is
-//! killed or hangs ends the run (server stopped, finished benchmarks kept by criterion).
-//!
-//! Environment: `FANOUT_STRATEGIES=all|a,b` (default all), `FANOUT_CONCURRENCY=10,100,...`
-//! (default 10,100,1000,10000).
+//! Each point runs exactly 1 + [`SAMPLES`] workers: flat sampling with warm-up and measurement
+//! times of 1 ns makes criterion take one run per sample (it warns "Unable to complete 10
+//! samples", by design). `peak_rss` replays the peaks the `wall_time` runs measured instead of
+//! running every point twice. A run with failed requests never looks fast: its sample is
+//! wall × N / ok. A worker that crashes, is killed or hangs leaves no figure a sample could
+//! honestly carry: it ends the run (server stopped, finished benchmarks kept by criterion).
 
 use std::cell::RefCell;
 use std::collections::{HashMap, VecDeque};
@@ -25,15 +18,17 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use clap::Parser;
 use criterion::{
     AxisScale, BenchmarkId, Criterion, PlotConfiguration, SamplingMode, measurement::Measurement,
 };
-use fanout::harness::{Outcome, PointReport, ServerProcess, current_exe, play_role, run_point};
+use fanout::harness::{Target, current_exe, play_role, run_point};
+use fanout::plan::{Plan, PointsArgs};
 use fanout::preflight::{self, Severity};
-use fanout::strategies;
+use fanout::report::{Outcome, PointReport};
 use fanout::system::Limits;
 use fanout::workload::Point;
-use fanout_benches::{PeakRss, parse_concurrency, parse_strategies};
+use fanout_benches::PeakRss;
 
 /// Samples per point (criterion's minimum).
 const SAMPLES: usize = 10;
@@ -41,16 +36,23 @@ const SAMPLES: usize = 10;
 const MAX_LEAST_WALL: Duration = Duration::from_secs(5);
 /// A worker still running after this is killed (and the benchmark run ends).
 const WORKER_TIME_LIMIT: Duration = Duration::from_secs(120);
-const DEFAULT_CONCURRENCY: &str = "10,100,1000,10000";
+
+/// `fanout sweep`'s point flags, each read from its `FANOUT_*` variable.
+#[derive(Debug, Parser)]
+#[command(name = "FANOUT_* variables of the sweep benchmark")]
+struct FromEnv {
+    #[command(flatten)]
+    points: PointsArgs,
+}
 
 /// Peaks measured by `wall_time` runs, waiting to be replayed by `peak_rss`.
-type PeakStash = RefCell<HashMap<(String, usize), VecDeque<u64>>>;
+type PeakStash = RefCell<HashMap<String, VecDeque<u64>>>;
 
 struct Sweep<'a> {
     exe: &'a Path,
     base_url: String,
     /// Taken and stopped before a fatal exit, which would skip its destructor.
-    server: RefCell<Option<ServerProcess>>,
+    server: RefCell<Option<Target>>,
     stash: PeakStash,
 }
 
@@ -59,7 +61,9 @@ impl Sweep<'_> {
     /// finished benchmark already.
     fn fatal(&self, why: &str) -> ! {
         eprintln!("\nsweep: {why}");
-        drop(self.server.borrow_mut().take());
+        if let Some(server) = self.server.borrow_mut().take() {
+            server.stop();
+        }
         std::process::exit(1);
     }
 
@@ -69,11 +73,11 @@ impl Sweep<'_> {
     fn run(&self, point: &Point) -> PointReport {
         let report = run_point(self.exe, &self.base_url, point, WORKER_TIME_LIMIT)
             .unwrap_or_else(|e| self.fatal(&e.to_string()));
-        let name = format!("{}/{}", point.strategy, point.concurrency);
+        let name = point.name();
         if let Outcome::Failed(why) = &report.outcome {
             self.fatal(&format!(
                 "{name}: {why}; reproduce with `fanout run -s {} -c {}`",
-                point.strategy, point.concurrency
+                point.strategy.name, point.concurrency
             ));
         }
         if report.error_count() > 0 {
@@ -91,7 +95,7 @@ impl Sweep<'_> {
         let report = self.run(point);
         self.stash
             .borrow_mut()
-            .entry((point.strategy.clone(), point.concurrency))
+            .entry(point.name())
             .or_default()
             .push_back(report.worker.peak_rss_bytes.max(1));
         let ok = report.worker.tally.ok.max(1) as f64;
@@ -101,11 +105,10 @@ impl Sweep<'_> {
 
     /// One peak: replayed from a `wall_time` run, or measured now if none is left.
     fn peak(&self, point: &Point) -> u64 {
-        let key = (point.strategy.clone(), point.concurrency);
         let replayed = self
             .stash
             .borrow_mut()
-            .get_mut(&key)
+            .get_mut(&point.name())
             .and_then(VecDeque::pop_front);
         replayed.unwrap_or_else(|| self.run(point).worker.peak_rss_bytes.max(1))
     }
@@ -120,26 +123,23 @@ fn configure<M: Measurement>(criterion: Criterion<M>) -> Criterion<M> {
 }
 
 /// The points to run, after printing why any are skipped.
-fn points(strategies: &[&str], concurrency: &[usize], limits: &Limits) -> Vec<Point> {
+fn points(plan: &Plan, limits: &Limits) -> Vec<Point> {
     let mut points = Vec::new();
-    for &c in concurrency {
-        for &name in strategies {
-            let point = Point::new(name, c);
-            let strategy = strategies::find(name).expect("names were checked");
-            if let Some(why) = point.too_slow(strategy, MAX_LEAST_WALL) {
-                println!("sweep: skipping {name}/{c}: {why}");
-                continue;
-            }
-            let findings = preflight::check(std::slice::from_ref(&point), limits);
-            for warning in findings.iter().filter(|f| f.severity == Severity::Warn) {
-                println!("sweep: {warning}");
-            }
-            if let Some(refused) = preflight::refusals(&findings).next() {
-                println!("sweep: skipping {refused}");
-                continue;
-            }
-            points.push(point);
+    for point in plan.distinct_points() {
+        let name = point.name();
+        if let Some(why) = point.too_slow(MAX_LEAST_WALL) {
+            println!("sweep: skipping {name}: {why}");
+            continue;
         }
+        let findings = preflight::check(std::slice::from_ref(&point), limits);
+        for warning in findings.iter().filter(|f| f.severity == Severity::Warn) {
+            println!("sweep: {warning}");
+        }
+        if let Some(refused) = preflight::refusals(&findings).next() {
+            println!("sweep: skipping {refused}");
+            continue;
+        }
+        points.push(point);
     }
     points
 }
@@ -149,14 +149,18 @@ fn main() -> ExitCode {
     if let Some(code) = play_role() {
         return code;
     }
-    let env = |name: &str, default: &str| std::env::var(name).unwrap_or_else(|_| default.into());
-    let choice = parse_strategies(&env("FANOUT_STRATEGIES", "all")).and_then(|s| {
-        parse_concurrency(&env("FANOUT_CONCURRENCY", DEFAULT_CONCURRENCY)).map(|c| (s, c))
-    });
-    let (strategies, concurrency) = match choice {
-        Ok(choice) => choice,
+    // Only the environment: criterion's own flags are in the real arguments.
+    let plan = FromEnv::try_parse_from(["sweep"])
+        .map_err(|e| e.to_string())
+        .and_then(|env| {
+            env.points
+                .plan(1, WORKER_TIME_LIMIT)
+                .map_err(|e| e.to_string())
+        });
+    let plan = match plan {
+        Ok(plan) => plan,
         Err(e) => {
-            eprintln!("sweep: {e}");
+            eprintln!("sweep: the FANOUT_* variables: {}", e.trim_end());
             return ExitCode::from(2);
         }
     };
@@ -164,7 +168,7 @@ fn main() -> ExitCode {
         eprintln!("sweep: could not raise the open-file limit: {e}");
     }
     let exe = current_exe().expect("locating this benchmark's executable");
-    let server = match ServerProcess::start(&exe) {
+    let server = match Target::new(&exe, None) {
         Ok(server) => server,
         Err(e) => {
             eprintln!("sweep: {e}");
@@ -173,11 +177,11 @@ fn main() -> ExitCode {
     };
     let sweep = Sweep {
         exe: &exe,
-        base_url: server.url().to_owned(),
+        base_url: server.base_url().to_owned(),
         server: RefCell::new(Some(server)),
         stash: RefCell::default(),
     };
-    let points = points(&strategies, &concurrency, &Limits::read());
+    let points = points(&plan, &Limits::read());
     let log_scale = PlotConfiguration::default().summary_scale(AxisScale::Logarithmic);
 
     let mut time = configure(Criterion::default());
@@ -186,7 +190,7 @@ fn main() -> ExitCode {
         .sampling_mode(SamplingMode::Flat)
         .plot_config(log_scale.clone());
     for point in &points {
-        let id = BenchmarkId::new(&point.strategy, point.concurrency);
+        let id = BenchmarkId::new(point.strategy.name, point.concurrency);
         group.bench_with_input(id, point, |b, point| {
             b.iter_custom(|iters| (0..iters).map(|_| sweep.wall(point)).sum());
         });
@@ -199,7 +203,7 @@ fn main() -> ExitCode {
         .sampling_mode(SamplingMode::Flat)
         .plot_config(log_scale);
     for point in &points {
-        let id = BenchmarkId::new(&point.strategy, point.concurrency);
+        let id = BenchmarkId::new(point.strategy.name, point.concurrency);
         group.bench_with_input(id, point, |b, point| {
             // Criterion divides a sample by its iterations: return the sum of the peaks.
             b.iter_custom(|iters| (0..iters).map(|_| sweep.peak(point)).sum::<u64>());
@@ -207,6 +211,8 @@ fn main() -> ExitCode {
     }
     group.finish();
     memory.final_summary();
-    drop(sweep.server.take());
+    if let Some(server) = sweep.server.take() {
+        server.stop();
+    }
     ExitCode::SUCCESS
 }

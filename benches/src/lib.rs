@@ -1,5 +1,5 @@
 //! Support for fanout's criterion benchmarks: [`PeakRss`], a criterion `Measurement` whose
-//! values are bytes, and the environment variables that choose a sweep's points.
+//! values are bytes.
 
 use criterion::Throughput;
 use criterion::measurement::{Measurement, ValueFormatter};
@@ -82,40 +82,6 @@ impl ValueFormatter for BytesFormatter {
     }
 }
 
-/// Parses a comma-separated list of concurrencies, e.g. `10,100,1000`.
-pub fn parse_concurrency(raw: &str) -> Result<Vec<usize>, String> {
-    raw.split(',')
-        .map(str::trim)
-        .map(|c| match c.parse::<usize>() {
-            Ok(n) if n > 0 => Ok(n),
-            _ => Err(format!(
-                "FANOUT_CONCURRENCY: {c:?} is not a positive integer (in {raw:?})"
-            )),
-        })
-        .collect()
-}
-
-/// Parses `all` or a comma-separated list of strategy names; unknown names are an error
-/// listing the valid ones.
-pub fn parse_strategies(raw: &str) -> Result<Vec<&'static str>, String> {
-    if raw.trim() == "all" {
-        return Ok(fanout::strategies::ALL.iter().map(|s| s.name).collect());
-    }
-    raw.split(',')
-        .map(str::trim)
-        .map(|name| {
-            fanout::strategies::find(name)
-                .map(|s| s.name)
-                .ok_or_else(|| {
-                    format!(
-                        "FANOUT_STRATEGIES: unknown strategy {name:?}; valid: all, {}",
-                        fanout::strategies::names()
-                    )
-                })
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -144,22 +110,5 @@ mod tests {
         PeakRss.start();
         assert_eq!(PeakRss.end(()), 1);
         assert_eq!(PeakRss.zero(), 0);
-    }
-
-    #[test]
-    fn point_lists_from_the_environment_are_checked() {
-        assert_eq!(parse_concurrency("10, 100,1000"), Ok(vec![10, 100, 1000]));
-        assert!(parse_concurrency("10,abc").is_err_and(|e| e.contains("\"abc\"")));
-        assert!(parse_concurrency("0").is_err());
-        assert_eq!(parse_strategies("all").map(|s| s.len()), Ok(10));
-        assert_eq!(
-            parse_strategies("thread_pool,async_buffered"),
-            Ok(vec!["thread_pool", "async_buffered"])
-        );
-        let err = parse_strategies("thread_pool,nope").expect_err("unknown");
-        assert!(
-            err.contains("\"nope\"") && err.contains("sequential"),
-            "{err}"
-        );
     }
 }

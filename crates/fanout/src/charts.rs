@@ -5,9 +5,9 @@ use std::path::Path;
 
 use plotters::prelude::*;
 
-use crate::harness::PointReport;
+use crate::report::PointReport;
+use crate::stats::{Cell, cells, figure};
 use crate::strategies;
-use crate::summary::{Cell, cells, figure};
 
 /// One chart: its file, title, y axis, and figure.
 struct ChartSpec {

@@ -1,10 +1,8 @@
 //! `fanout compare OLD NEW`: per matching point, NEW/OLD of the medians of wall time, peak RSS
 //! and p99, flagged where the change is beyond the noise the repeats show.
 
-use std::fmt::Write as _;
-
-use crate::harness::PointReport;
-use crate::summary::{Cell, Spread, cells, figure};
+use crate::report::PointReport;
+use crate::stats::{Cell, Spread, cells, figure};
 
 /// A change smaller than this is never flagged, whatever the repeats say: with one repeat
 /// (or identical ones) the spread is zero, but no run on a shared machine is that quiet.
@@ -61,20 +59,16 @@ pub struct Comparison {
     pub changes: Vec<Change>,
     /// Points measured in OLD but not in NEW (skipped, failed, or missing): regressions too.
     pub lost: Vec<String>,
-    /// Points whose workloads differ (delay, N, workers, stack, timeout): not compared.
+    /// Points whose workloads differ (N, D or any setting): not compared.
     pub different: Vec<String>,
 }
 
-/// The workload of a cell's first measured repeat.
-fn workload(cell: &Cell<'_>) -> Option<(u64, usize, usize, usize, u64)> {
-    let p = &cell.measured.first()?.point;
-    Some((
-        p.delay_ms,
-        p.requests,
-        p.tokio_workers,
-        p.stack_kib,
-        p.timeout_ms,
-    ))
+/// True when two cells were measured with the same workload (their first measured repeats').
+fn same_workload(old: &Cell<'_>, new: &Cell<'_>) -> bool {
+    match (old.measured.first(), new.measured.first()) {
+        (Some(o), Some(n)) => o.point.same_workload(&n.point),
+        _ => false,
+    }
 }
 
 /// Compares `new` with `old`, point by point.
@@ -94,7 +88,7 @@ pub fn changes(old: &[PointReport], new: &[PointReport]) -> Comparison {
             out.lost.push(name);
             continue;
         };
-        if workload(&old_cell) != workload(new_cell) {
+        if !same_workload(&old_cell, new_cell) {
             out.different.push(name);
             continue;
         }
@@ -144,48 +138,17 @@ fn change(old: &Cell<'_>, new: &Cell<'_>, name: &'static str, figure: Figure) ->
     })
 }
 
-/// The changes as a markdown table, flagged ones marked.
-pub fn table(changes: &[Change]) -> String {
-    let mut s = String::new();
-    let _ = writeln!(
-        s,
-        "| strategy | C | figure | old | new | new/old | noise | |"
-    );
-    let _ = writeln!(s, "|---|---:|---|---:|---:|---:|---:|---|");
-    for c in changes {
-        let flag = match (c.flagged(), c.ratio > 1.0) {
-            (false, _) => "",
-            (true, true) => "▲ worse",
-            (true, false) => "▼ better",
-        };
-        let _ = writeln!(
-            s,
-            "| {} | {} | {} | {:.3} | {:.3} | {:.3} | ±{:.0}% | {flag} |",
-            c.strategy,
-            c.concurrency,
-            c.figure,
-            c.old,
-            c.new,
-            c.ratio,
-            c.noise * 100.0
-        );
-    }
-    s
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::harness::Outcome;
-    use crate::workload::Point;
+    use crate::render::changes_table;
+    use crate::report::fixtures::measured;
 
     fn run(strategy: &str, walls: &[f64]) -> Vec<PointReport> {
         walls
             .iter()
             .map(|&w| {
-                let mut r = PointReport::unmeasured(&Point::new(strategy, 100), Outcome::Measured);
-                r.worker.wall_s = w;
-                r.worker.peak_rss_bytes = 10 << 20;
+                let mut r = measured(strategy, 100, w, 10 << 20);
                 r.worker.tally.latency_ms.p99 = 100.0;
                 r
             })
@@ -226,7 +189,7 @@ mod tests {
         let mut slower_server = run("thread_pool", &[1.0]);
         slower_server[0].point.delay_ms += 1;
         assert_eq!(changes(&old, &slower_server).different, ["thread_pool/100"]);
-        let t = table(&changes(&old, &run("thread_pool", &[0.5])).changes);
+        let t = changes_table(&changes(&old, &run("thread_pool", &[0.5])).changes);
         assert!(
             t.contains("| thread_pool | 100 | wall | 1.000 | 0.500 | 0.500 | ±5% | ▼ better |"),
             "{t}"

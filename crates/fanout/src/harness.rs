@@ -1,5 +1,6 @@
 //! The orchestrator: starts the mock server as its own process, runs each point in a fresh
-//! worker process, and joins the worker's figures with what the server and the kernel saw.
+//! worker process, and hands what it left behind (exit status, report line, the server's
+//! `/stats`, the kernel's counters) to [`PointReport::from_run`].
 //!
 //! Both roles are this same executable run again (`std::env::current_exe()`) with
 //! [`ROLE_VAR`] set, so neither `cargo bench` nor the CLI needs another binary's path.
@@ -13,11 +14,10 @@ use std::time::{Duration, Instant};
 
 use clap::Parser;
 use mock_server::StatsSnapshot;
-use serde::{Deserialize, Serialize};
 
 use crate::meter::ListenCounters;
-use crate::strategies;
-use crate::worker::{self, JOB_VAR, WorkerInput, WorkerReport};
+use crate::report::{PointReport, ServerSaw, WorkerEnd};
+use crate::worker::{self, JOB_VAR, WorkerInput};
 use crate::workload::Point;
 
 /// Environment variable naming the role a re-executed binary plays: `server` or `worker`.
@@ -156,156 +156,63 @@ fn stop_child(child: &mut Child, grace: Duration) {
     let _ = child.wait();
 }
 
-/// What the server saw during a point.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
-pub struct ServerSaw {
-    /// Most requests in flight at once.
-    pub peak_in_flight: u64,
-    /// TCP connections accepted.
-    pub connections_accepted: u64,
-    /// Most connections open at once.
-    pub peak_connections_open: u64,
-    /// Requests answered.
-    pub requests_served: u64,
-    /// Requests the client abandoned mid-delay.
-    pub requests_cancelled: u64,
+/// The server points are measured against: one this process started (stopped on drop), or
+/// one at a URL the user gave.
+#[derive(Debug)]
+pub struct Target {
+    server: Option<ServerProcess>,
+    base_url: String,
 }
 
-impl From<StatsSnapshot> for ServerSaw {
-    fn from(s: StatsSnapshot) -> Self {
-        Self {
-            peak_in_flight: s.peak_in_flight,
-            connections_accepted: s.connections_accepted,
-            peak_connections_open: s.peak_connections_open,
-            requests_served: s.requests_served,
-            requests_cancelled: s.requests_cancelled,
-        }
-    }
-}
-
-/// How a point ended.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "status", content = "reason", rename_all = "snake_case")]
-pub enum Outcome {
-    /// The worker ran and reported.
-    Measured,
-    /// Not run, and why.
-    Skipped(String),
-    /// The worker crashed, was killed, or did not report.
-    Failed(String),
-}
-
-/// One point's full result: the JSON object of `fanout run --json` and of `points.jsonl`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PointReport {
-    /// Strategy name.
-    pub strategy: String,
-    /// Requests in flight asked for (C).
-    pub concurrency: usize,
-    /// Requests in all (N).
-    pub requests: usize,
-    /// Server delay, ms.
-    pub delay_ms: u64,
-    /// Which repeat of this point in a sweep, from 1.
-    #[serde(default = "first_repeat")]
-    pub repeat: u32,
-    /// Measured, skipped or failed.
-    #[serde(flatten)]
-    pub outcome: Outcome,
-    /// Ideal wall time ceil(N/C)·D, seconds.
-    pub ideal_s: f64,
-    /// ideal / wall × ok / N: 1.0 is perfect, failed requests count against it.
-    pub efficiency: f64,
-    /// Ok requests per second of wall time.
-    pub throughput_rps: f64,
-    /// Figures the worker measured about itself.
-    #[serde(flatten)]
-    pub worker: WorkerReport,
-    /// What the server saw, when it has `/stats`.
-    pub server: Option<ServerSaw>,
-    /// Kernel listen-queue overflows during the point (TcpExt ListenOverflows).
-    pub listen_overflows: u64,
-    /// All listen-queue counters' movement during the point; any movement marks the point.
-    pub listen: ListenCounters,
-    /// The workload as run.
-    pub point: Point,
-}
-
-fn first_repeat() -> u32 {
-    1
-}
-
-impl PointReport {
-    /// A report for a point that was not measured.
-    pub fn unmeasured(point: &Point, outcome: Outcome) -> Self {
-        Self {
-            strategy: point.strategy.clone(),
-            concurrency: point.concurrency,
-            requests: point.requests,
-            delay_ms: point.delay_ms,
-            repeat: 1,
-            outcome,
-            ideal_s: point.ideal_s(),
-            efficiency: 0.0,
-            throughput_rps: 0.0,
-            worker: WorkerReport::default(),
-            server: None,
-            listen_overflows: 0,
-            listen: ListenCounters::default(),
-            point: point.clone(),
-        }
+impl Target {
+    /// The server at `url`, or, without one, a new server process (`exe` in its role).
+    pub fn new(exe: &Path, url: Option<&str>) -> Result<Self, HarnessError> {
+        Ok(match url {
+            Some(url) => Self {
+                server: None,
+                base_url: url.trim_end_matches('/').to_owned(),
+            },
+            None => {
+                let server = ServerProcess::start(exe)?;
+                let base_url = server.url().to_owned();
+                Self {
+                    server: Some(server),
+                    base_url,
+                }
+            }
+        })
     }
 
-    /// True when the kernel's listen-queue counters moved or requests failed: the point's
-    /// figures include setup trouble, and tables and charts mark it.
-    pub fn marked(&self) -> bool {
-        self.listen.overflowed() || self.error_count() > 0
+    /// Base URL, without a trailing slash.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
     }
 
-    /// Total failed requests.
-    pub fn error_count(&self) -> u64 {
-        self.worker.tally.errors.values().sum()
-    }
-
-    /// Requests the strategy holds in flight by design: C, N for `pitfall_unbounded`, 1 for
-    /// `sequential`, the worker count for `pitfall_blocking_in_async`.
-    pub fn in_flight(&self) -> usize {
-        strategies::find(&self.strategy)
-            .map_or(self.concurrency, |s| s.in_flight.of(&self.point.job("")))
-    }
-
-    /// Peak RSS above the RSS before the job, per request in flight by design, bytes.
-    pub fn rss_per_in_flight_bytes(&self) -> f64 {
-        let grown = self
-            .worker
-            .peak_rss_bytes
-            .saturating_sub(self.worker.rss_before_bytes);
-        grown as f64 / self.in_flight().max(1) as f64
+    /// Stops the server if this process started it.
+    pub fn stop(self) {
+        drop(self.server);
     }
 }
 
 /// Runs `point` in a fresh worker (`exe` in the worker role) against the server at
 /// `base_url`, resetting the server's stats before and reading them after. A worker still
-/// running after `time_limit` is killed and the point recorded as failed.
+/// running after `time_limit` is killed and the point recorded as failed; a point whose
+/// strategy needs longer than that by design is skipped.
 pub fn run_point(
     exe: &Path,
     base_url: &str,
     point: &Point,
     time_limit: Duration,
 ) -> Result<PointReport, HarnessError> {
-    let Some(strategy) = strategies::find(&point.strategy) else {
-        let why = format!("unknown strategy; valid: {}", strategies::names());
-        return Ok(PointReport::unmeasured(point, Outcome::Skipped(why)));
-    };
-    if let Some(why) = point.too_slow(strategy, time_limit) {
-        return Ok(PointReport::unmeasured(point, Outcome::Skipped(why)));
+    if let Some(why) = point.too_slow(time_limit) {
+        return Ok(PointReport::skipped(point, why));
     }
     let stats = StatsClient::new(base_url);
     stats.reset()?;
     let listen_before = ListenCounters::now();
 
     let input = WorkerInput {
-        strategy: point.strategy.clone(),
+        strategy: point.strategy,
         job: point.job(base_url),
     };
     let input = serde_json::to_string(&input).expect("a job serializes");
@@ -326,56 +233,13 @@ pub fn run_point(
     if let Some(mut out) = child.stdout.take() {
         let _ = out.read_to_string(&mut stdout);
     }
-
     let listen = match (listen_before, ListenCounters::now()) {
         (Some(before), Some(after)) => after.since(&before),
         _ => ListenCounters::default(),
     };
     let server = stats.read()?;
-    let outcome = match ended {
-        None => Outcome::Failed(format!(
-            "killed after the {} s time limit",
-            time_limit.as_secs()
-        )),
-        Some(status) if !status.success() => Outcome::Failed(format!("worker {status}")),
-        Some(_) => Outcome::Measured,
-    };
-    let worker: Option<WorkerReport> = stdout
-        .lines()
-        .rev()
-        .find_map(|line| serde_json::from_str(line).ok());
-    let (outcome, worker) = match (outcome, worker) {
-        (Outcome::Measured, Some(w)) => (Outcome::Measured, w),
-        (Outcome::Measured, None) => (
-            Outcome::Failed(format!("worker printed no report: {stdout:?}")),
-            WorkerReport::default(),
-        ),
-        (failed, _) => (failed, WorkerReport::default()),
-    };
-    let mut worker = worker;
-    if outcome != Outcome::Measured {
-        // ok + errors = N, always: a worker that did not report lost all its requests.
-        worker.tally.errors = [("worker_failed".to_owned(), point.requests as u64)].into();
-    }
-    let mut report = PointReport::unmeasured(point, outcome);
-    if report.outcome == Outcome::Measured {
-        let ok = worker.tally.ok as f64;
-        report.efficiency = if worker.wall_s > 0.0 {
-            report.ideal_s / worker.wall_s * ok / point.requests.max(1) as f64
-        } else {
-            0.0
-        };
-        report.throughput_rps = if worker.wall_s > 0.0 {
-            ok / worker.wall_s
-        } else {
-            0.0
-        };
-    }
-    report.worker = worker;
-    report.server = server;
-    report.listen_overflows = listen.listen_overflows;
-    report.listen = listen;
-    Ok(report)
+    let end = ended.map_or(WorkerEnd::KilledAtLimit(time_limit), WorkerEnd::Exited);
+    Ok(PointReport::from_run(point, end, &stdout, server, listen))
 }
 
 /// Waits for `child` up to `limit` (or an interruption); kills it past that. `None` when it

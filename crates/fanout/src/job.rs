@@ -50,6 +50,8 @@ pub enum ErrorKind {
     Panic,
     /// Never attempted: the strategy stopped before it (see `strategy_error`).
     NotRun,
+    /// Lost with its worker process: it crashed, was killed, or printed no report.
+    WorkerFailed,
     /// Any other I/O error.
     Io,
     /// Anything else the client reported.
@@ -70,6 +72,7 @@ impl ErrorKind {
             Self::BodyMismatch => "body_mismatch".into(),
             Self::Panic => "panic".into(),
             Self::NotRun => "not_run".into(),
+            Self::WorkerFailed => "worker_failed".into(),
             Self::Io => "io".into(),
             Self::Other => "other".into(),
         }
@@ -77,10 +80,11 @@ impl ErrorKind {
 
     /// Classifies an I/O error by its kind and OS error number.
     pub fn from_io(e: &io::Error) -> Self {
-        const EMFILE: i32 = 24;
-        const ENFILE: i32 = 23;
-        if let Some(EMFILE | ENFILE) = e.raw_os_error() {
-            return Self::TooManyOpenFiles;
+        use nix::errno::Errno;
+        if let Some(errno) = e.raw_os_error() {
+            if matches!(Errno::from_raw(errno), Errno::EMFILE | Errno::ENFILE) {
+                return Self::TooManyOpenFiles;
+            }
         }
         match e.kind() {
             io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => Self::Timeout,
@@ -118,7 +122,7 @@ pub struct Tally {
 struct TallyInner {
     ok: u64,
     errors: BTreeMap<ErrorKind, u64>,
-    setup_errors: BTreeMap<String, u64>,
+    setup_errors: BTreeMap<ErrorKind, u64>,
     latency_us: Histogram<u64>,
 }
 
@@ -129,7 +133,8 @@ pub struct TallySummary {
     pub ok: u64,
     /// Failed requests by [`ErrorKind::key`]; `ok + sum(errors) = N`.
     pub errors: BTreeMap<String, u64>,
-    /// Failures that were not requests (a pool worker that could not be spawned, …).
+    /// Failures that were not requests' own, by [`ErrorKind::key`] (a pool thread the OS
+    /// refused: `thread_spawn`, and the pool is smaller).
     pub setup_errors: BTreeMap<String, u64>,
     /// Latency of ok requests, milliseconds.
     pub latency_ms: Latency,
@@ -183,8 +188,8 @@ impl Tally {
     }
 
     /// Records a failure that is not a request's, e.g. a pool thread that could not be spawned.
-    pub fn setup_error(&self, what: &str) {
-        *self.lock().setup_errors.entry(what.to_owned()).or_default() += 1;
+    pub fn setup_error(&self, kind: ErrorKind) {
+        *self.lock().setup_errors.entry(kind).or_default() += 1;
     }
 
     /// Requests recorded so far, ok or not.
@@ -210,7 +215,7 @@ impl Tally {
         TallySummary {
             ok: t.ok,
             errors: t.errors.iter().map(|(k, n)| (k.key(), *n)).collect(),
-            setup_errors: t.setup_errors.clone(),
+            setup_errors: t.setup_errors.iter().map(|(k, n)| (k.key(), *n)).collect(),
             latency_ms,
         }
     }
@@ -236,13 +241,13 @@ mod tests {
         tally.record(Duration::from_secs(99), Err(ErrorKind::Timeout));
         tally.record(Duration::from_millis(1), Err(ErrorKind::HttpStatus(503)));
         tally.fail(ErrorKind::ThreadSpawn);
-        tally.setup_error("pool_thread_spawn");
+        tally.setup_error(ErrorKind::ThreadSpawn);
         let s = tally.summary();
         assert_eq!(s.ok, 4);
         assert_eq!(tally.count(), 7);
         let keys: Vec<_> = s.errors.iter().map(|(k, n)| (k.as_str(), *n)).collect();
         assert_eq!(keys, [("http_503", 1), ("thread_spawn", 1), ("timeout", 1)]);
-        assert_eq!(s.setup_errors["pool_thread_spawn"], 1);
+        assert_eq!(s.setup_errors["thread_spawn"], 1);
         assert!(
             (39.9..=40.1).contains(&s.latency_ms.max),
             "{:?}",
@@ -257,11 +262,11 @@ mod tests {
 
     #[test]
     fn io_errors_are_classified_by_os_error_and_kind() {
-        let emfile = io::Error::from_raw_os_error(24);
+        let emfile = io::Error::from_raw_os_error(nix::errno::Errno::EMFILE as i32);
         assert_eq!(ErrorKind::from_io(&emfile), ErrorKind::TooManyOpenFiles);
         let refused = io::Error::from(io::ErrorKind::ConnectionRefused);
         assert_eq!(ErrorKind::from_io(&refused), ErrorKind::ConnectionRefused);
-        let no_port = io::Error::from_raw_os_error(99); // EADDRNOTAVAIL on Linux
+        let no_port = io::Error::from_raw_os_error(nix::errno::Errno::EADDRNOTAVAIL as i32);
         assert_eq!(ErrorKind::from_io(&no_port), ErrorKind::AddrNotAvailable);
     }
 

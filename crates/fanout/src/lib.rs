@@ -3,12 +3,17 @@
 //! - [`strategies`]: the ten ways to have N requests in flight, one module each.
 //! - [`client`]: the ureq and reqwest clients with comparable settings; one request each way.
 //! - [`job`]: what a strategy is asked to do, and the tally of what happened.
-//! - [`workload`]: a point (strategy × C × N × D) and the rule for its defaults.
+//! - [`workload`]: a point (strategy × C × N × D × settings), the rule for its defaults, and
+//!   the flags that set it.
+//! - [`plan`]: strategies × concurrency × repeats, built and checked from the flags.
+//! - [`report`]: the results model: one point's report, as JSON stores it.
 //! - [`meter`]: RSS, peak RSS, threads, CPU, context switches, kernel listen counters.
 //! - [`worker`]: the worker role: one fresh process measures one point.
-//! - [`harness`]: the orchestrator: server process, worker processes, joined reports.
-//! - [`sweep`]: many points, repeated, into a self-describing run folder.
-//! - [`summary`], [`charts`], [`compare`]: medians and fits, SVG charts, run against run.
+//! - [`harness`]: the orchestrator: server process, worker processes, a report per point.
+//! - [`sweep`]: a plan's points, repeated, into a run folder.
+//! - [`run_folder`]: a run folder on disk: setup, plan, points, and the files drawn from them.
+//! - [`stats`], [`render`], [`charts`], [`compare`]: medians and fits, tables and text, SVG
+//!   charts, run against run.
 //! - [`system`], [`preflight`]: the machine, its OS limits, which would cap which point.
 //! - [`os`]: every read of `/proc` and `/sys` (Linux), and the portable fallbacks elsewhere.
 //! - [`cli`]: the `fanout` command line.
@@ -21,9 +26,13 @@ pub mod harness;
 pub mod job;
 pub mod meter;
 pub mod os;
+pub mod plan;
 pub mod preflight;
+pub mod render;
+pub mod report;
+pub mod run_folder;
+pub mod stats;
 pub mod strategies;
-pub mod summary;
 pub mod sweep;
 pub mod system;
 pub mod worker;

@@ -3,7 +3,6 @@
 
 use std::fmt;
 
-use crate::strategies::{self, Strategy};
 use crate::system::Limits;
 use crate::workload::Point;
 
@@ -66,15 +65,15 @@ pub struct Needs {
     pub connections: usize,
 }
 
-/// What `point` needs when run by `strategy`.
-pub fn needs(point: &Point, strategy: &Strategy) -> Needs {
-    let in_flight = strategy.in_flight.of(&point.job(""));
-    let threads = if strategy.os_threads {
+/// What `point` needs, by the design of its strategy.
+pub fn needs(point: &Point) -> Needs {
+    let in_flight = point.in_flight();
+    let threads = if point.strategy.os_threads {
         in_flight + THREAD_MARGIN
     } else {
-        point.tokio_workers + THREAD_MARGIN
+        point.settings.tokio_workers + THREAD_MARGIN
     };
-    let connections = if strategy.name == "pitfall_client_per_request" {
+    let connections = if point.strategy.connection_per_request {
         point.requests
     } else {
         in_flight
@@ -91,14 +90,11 @@ pub fn needs(point: &Point, strategy: &Strategy) -> Needs {
 pub fn check(points: &[Point], limits: &Limits) -> Vec<Finding> {
     let mut findings = Vec::new();
     for point in points {
-        let Some(strategy) = strategies::find(&point.strategy) else {
-            continue;
-        };
-        let need = needs(point, strategy);
+        let need = needs(point);
         let mut add = |severity, limit, problem: String, fix: String| {
             findings.push(Finding {
                 severity,
-                point: format!("{}/{}", point.strategy, point.concurrency),
+                point: point.name(),
                 limit,
                 problem,
                 fix,
@@ -163,7 +159,7 @@ pub fn check(points: &[Point], limits: &Limits) -> Vec<Finding> {
         }
         if let Some(maps) = limits.max_map_count {
             let needed = 2 * need.threads + MAP_MARGIN;
-            if strategy.os_threads && needed as u64 > maps {
+            if point.strategy.os_threads && needed as u64 > maps {
                 add(
                     Severity::Refuse,
                     "vm.max_map_count",
@@ -225,9 +221,33 @@ pub fn refusals(findings: &[Finding]) -> impl Iterator<Item = &Finding> {
     findings.iter().filter(|f| f.severity == Severity::Refuse)
 }
 
+/// Findings that say the same of several points, once: one finding whose `point` lists them
+/// all (`a/10000, b/10000`), in the order first found.
+pub fn grouped(findings: &[Finding]) -> Vec<Finding> {
+    let mut groups: Vec<Finding> = Vec::new();
+    for f in findings {
+        let same = |g: &&mut Finding| {
+            (g.severity, g.limit, &g.problem, &g.fix) == (f.severity, f.limit, &f.problem, &f.fix)
+        };
+        match groups.iter_mut().find(same) {
+            Some(group) => {
+                group.point.push_str(", ");
+                group.point.push_str(&f.point);
+            }
+            None => groups.push(f.clone()),
+        }
+    }
+    groups
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::strategies;
+
+    fn point(name: &str, c: usize) -> Point {
+        Point::new(strategies::find(name).expect("strategy"), c)
+    }
 
     fn limits() -> Limits {
         Limits {
@@ -247,8 +267,8 @@ mod tests {
     #[test]
     fn ten_thousand_fits_this_machine_with_a_backlog_warning_only() {
         let points = [
-            Point::new("thread_pool", 10_000),
-            Point::new("async_semaphore", 10_000),
+            point("thread_pool", 10_000),
+            point("async_semaphore", 10_000),
         ];
         let findings = check(&points, &limits());
         assert_eq!(refusals(&findings).count(), 0, "{findings:#?}");
@@ -261,6 +281,16 @@ mod tests {
             text.starts_with("thread_pool/10000: warning: net.core.somaxconn: 10000 connects"),
             "{text}"
         );
+        // The same warning for both points is said once, naming both.
+        let grouped = grouped(&findings);
+        assert_eq!(grouped.len(), 1, "{grouped:#?}");
+        assert!(
+            grouped[0].to_string().starts_with(
+                "thread_pool/10000, async_semaphore/10000: warning: net.core.somaxconn"
+            ),
+            "{}",
+            grouped[0]
+        );
         assert!(
             text.contains("sysctl -w net.core.somaxconn=65535 net.ipv4.tcp_max_syn_backlog=65535"),
             "{text}"
@@ -271,7 +301,7 @@ mod tests {
     fn a_point_above_the_open_file_limit_is_refused_naming_the_limit() {
         let mut small = limits();
         small.open_files_soft = Some(1_024);
-        let findings = check(&[Point::new("async_semaphore", 1_000)], &small);
+        let findings = check(&[point("async_semaphore", 1_000)], &small);
         let refused: Vec<_> = refusals(&findings).collect();
         assert_eq!(refused.len(), 1, "{findings:#?}");
         assert_eq!(refused[0].limit, "open files (RLIMIT_NOFILE)");
@@ -286,25 +316,22 @@ mod tests {
     fn threads_count_only_for_thread_strategies_and_pitfalls_by_their_design() {
         let mut few = limits();
         few.pid_max = Some(5_000);
-        let threads = check(&[Point::new("thread_per_request", 10_000)], &few);
+        let threads = check(&[point("thread_per_request", 10_000)], &few);
         assert!(
             refusals(&threads).any(|f| f.limit == "kernel.pid_max"),
             "{threads:#?}"
         );
-        let tasks = check(&[Point::new("async_semaphore", 10_000)], &few);
+        let tasks = check(&[point("async_semaphore", 10_000)], &few);
         assert_eq!(refusals(&tasks).count(), 0, "{tasks:#?}");
         // pitfall_unbounded holds N = 2·C in flight: a warning, its pathology is the measurement.
-        let unbounded = check(&[Point::new("pitfall_unbounded", 10_000)], &limits());
+        let unbounded = check(&[point("pitfall_unbounded", 10_000)], &limits());
         assert_eq!(refusals(&unbounded).count(), 0, "{unbounded:#?}");
         assert!(
             unbounded.iter().any(|f| f.limit.starts_with("open files")),
             "{unbounded:#?}"
         );
         // A client per request opens N connections.
-        let fresh = check(
-            &[Point::new("pitfall_client_per_request", 10_000)],
-            &limits(),
-        );
+        let fresh = check(&[point("pitfall_client_per_request", 10_000)], &limits());
         assert!(
             fresh
                 .iter()

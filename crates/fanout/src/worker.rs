@@ -7,9 +7,10 @@ use std::time::Instant;
 use serde::{Deserialize, Serialize};
 
 use crate::client::ClientConfig;
-use crate::job::{ErrorKind, Job, Tally, TallySummary};
+use crate::job::{ErrorKind, Job, Tally};
 use crate::meter::{self, ThreadSampler, Usage};
-use crate::strategies;
+use crate::report::WorkerReport;
+use crate::strategies::Strategy;
 
 /// Environment variable carrying the worker's [`WorkerInput`] as JSON.
 pub const JOB_VAR: &str = "FANOUT_JOB";
@@ -17,38 +18,10 @@ pub const JOB_VAR: &str = "FANOUT_JOB";
 /// What the orchestrator hands a worker.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct WorkerInput {
-    /// Strategy name.
-    pub strategy: String,
+    /// The strategy (by name in JSON: an unknown one fails to parse).
+    pub strategy: &'static Strategy,
     /// The work.
     pub job: Job,
-}
-
-/// What a worker measured about itself.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct WorkerReport {
-    /// Outcomes of the requests.
-    #[serde(flatten)]
-    pub tally: TallySummary,
-    /// Wall time of the timed region: runtime/pool/client built, every request, teardown.
-    pub wall_s: f64,
-    /// Resident memory just before the timed region.
-    pub rss_before_bytes: u64,
-    /// Peak resident memory of the process (`VmHWM`).
-    pub peak_rss_bytes: u64,
-    /// Most threads alive at once (sampled; the sampler's own thread not counted).
-    pub peak_threads: u64,
-    /// User CPU seconds in the timed region.
-    pub cpu_user_s: f64,
-    /// System CPU seconds in the timed region.
-    pub cpu_sys_s: f64,
-    /// Voluntary context switches in the timed region.
-    pub ctx_voluntary: u64,
-    /// Involuntary context switches in the timed region.
-    pub ctx_involuntary: u64,
-    /// Why the strategy stopped before running its requests, if it did.
-    pub strategy_error: Option<String>,
-    /// The settings the clients ran with.
-    pub client_config: Option<ClientConfig>,
 }
 
 /// Errors that keep a worker from measuring at all.
@@ -57,9 +30,6 @@ pub enum WorkerError {
     /// The input variable is missing or not valid JSON.
     #[error("{JOB_VAR}: {0}")]
     Input(String),
-    /// No strategy has that name.
-    #[error("unknown strategy {0:?}; valid: {names}", names = strategies::names())]
-    UnknownStrategy(String),
     /// The metering itself failed.
     #[error("metering: {0}")]
     Meter(String),
@@ -78,8 +48,7 @@ pub fn main() -> Result<(), WorkerError> {
 
 /// Runs `input`'s strategy once in this process and meters it.
 pub fn measure(input: &WorkerInput) -> Result<WorkerReport, WorkerError> {
-    let strategy = strategies::find(&input.strategy)
-        .ok_or_else(|| WorkerError::UnknownStrategy(input.strategy.clone()))?;
+    let strategy = input.strategy;
     let meter_err = |what: &str| WorkerError::Meter(format!("{what} unreadable"));
     let job = Arc::new(input.job.clone());
     let tally = Arc::new(Tally::default());

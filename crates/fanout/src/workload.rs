@@ -1,4 +1,9 @@
-//! A point's workload and its defaults: requests N, server delay D, timeout, thread stacks.
+//! A point's workload: the rule for its defaults, the settings beyond C, N and D, and the
+//! flags that set them (each also a `FANOUT_*` variable, which is how `cargo bench` takes them).
+//!
+//! A new workload knob is one field of [`Settings`] with its flag, and its use: `run`,
+//! `sweep`, `doctor`, the benches, `plan.json`, every point's JSON, `SETUP.md` and compare's
+//! "same workload" check all take [`Settings`] whole.
 //!
 //! The rule for defaults keeps the offered load C/D at most [`OFFERED_RPS_CAP`] requests per
 //! second, well below what this kind of 2-core machine serves (tens of thousands per second,
@@ -8,6 +13,7 @@
 
 use std::time::Duration;
 
+use clap::builder::RangedU64ValueParser;
 use serde::{Deserialize, Serialize};
 
 use crate::job::Job;
@@ -38,40 +44,181 @@ pub fn default_delay_ms(concurrency: usize) -> u64 {
     per_cap.max(MIN_DELAY_MS)
 }
 
-/// One measured point: a strategy and its workload.
+/// Cores available to this process.
+pub fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// A flag's parser for a `usize` in `range`.
+fn usize_in(range: std::ops::RangeInclusive<u64>) -> RangedU64ValueParser<usize> {
+    RangedU64ValueParser::new().range(range)
+}
+
+/// A point's settings beyond strategy, C, N and D: the same for every point of a sweep.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, clap::Args)]
+pub struct Settings {
+    /// Per-request timeout, ms (both clients).
+    #[arg(long, env = "FANOUT_TIMEOUT_MS", default_value_t = DEFAULT_TIMEOUT_MS,
+          value_parser = clap::value_parser!(u64).range(1..=3_600_000))]
+    pub timeout_ms: u64,
+    /// Stack size of each thread the thread strategies spawn, KiB.
+    #[arg(long, env = "FANOUT_STACK_KIB", default_value_t = DEFAULT_STACK_KIB,
+          value_parser = usize_in(16..=1_048_576))]
+    pub stack_kib: usize,
+    /// Worker threads of multi-thread tokio runtimes [default: cores].
+    #[arg(long = "workers", env = "FANOUT_WORKERS", default_value_t = cores(),
+          hide_default_value = true, value_parser = usize_in(1..=1024))]
+    pub tokio_workers: usize,
+    /// Response body size, bytes (the server's default cap is 10 MiB).
+    #[arg(long, env = "FANOUT_BODY_BYTES", default_value_t = DEFAULT_BODY_BYTES,
+          value_parser = usize_in(0..=10 * 1024 * 1024))]
+    #[serde(default = "default_body_bytes")]
+    pub body_bytes: usize,
+}
+
+fn default_body_bytes() -> usize {
+    DEFAULT_BODY_BYTES
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            timeout_ms: DEFAULT_TIMEOUT_MS,
+            stack_kib: DEFAULT_STACK_KIB,
+            tokio_workers: cores(),
+            body_bytes: DEFAULT_BODY_BYTES,
+        }
+    }
+}
+
+/// How N and D follow from C: the default rule, or a fixed delay and another multiple.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::Args)]
+pub struct Sizing {
+    /// Server delay per request, ms [default: the rule below, per C].
+    #[arg(long, env = "FANOUT_DELAY_MS", value_parser = clap::value_parser!(u64).range(0..=60_000))]
+    pub delay_ms: Option<u64>,
+    /// Requests per in-flight slot: N = K·C.
+    #[arg(long, env = "FANOUT_REQUESTS_PER_SLOT", default_value_t = REQUESTS_PER_SLOT,
+          value_parser = usize_in(1..=1_000))]
+    pub requests_per_slot: usize,
+}
+
+impl Default for Sizing {
+    fn default() -> Self {
+        Self {
+            delay_ms: None,
+            requests_per_slot: REQUESTS_PER_SLOT,
+        }
+    }
+}
+
+/// Everything about a point but its strategy and C: what `run`, `sweep`, `doctor` and the
+/// benches take as flags (or `FANOUT_*` variables).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, clap::Args)]
+pub struct Workload {
+    /// N and D per C.
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub sizing: Sizing,
+    /// The rest.
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub settings: Settings,
+}
+
+impl Workload {
+    /// The point of `strategy` at concurrency C under this workload.
+    pub fn point(&self, strategy: &'static Strategy, concurrency: usize) -> Point {
+        Point {
+            strategy,
+            concurrency,
+            requests: self.sizing.requests_per_slot * concurrency,
+            delay_ms: self
+                .sizing
+                .delay_ms
+                .unwrap_or_else(|| default_delay_ms(concurrency)),
+            settings: self.settings.clone(),
+        }
+    }
+}
+
+/// A workload that cannot be measured.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WorkloadError {
+    /// One point's timeout is not above its delay.
+    #[error(
+        "--timeout-ms {timeout_ms} must be above the delay ({delay_ms} ms): every request would time out"
+    )]
+    TimeoutNotAboveDelay {
+        /// The timeout, ms.
+        timeout_ms: u64,
+        /// The delay, ms.
+        delay_ms: u64,
+    },
+    /// The timeout is not above the delay of some point of a plan.
+    #[error(
+        "--timeout-ms {timeout_ms} must be above the delay of every point ({delay_ms} ms at C = {concurrency}): its requests would all time out"
+    )]
+    TimeoutNotAboveSomeDelay {
+        /// The timeout, ms.
+        timeout_ms: u64,
+        /// The longest delay, ms.
+        delay_ms: u64,
+        /// The point's concurrency.
+        concurrency: usize,
+    },
+}
+
+/// One measured point: a strategy and its workload. In JSON, its fields (and its settings')
+/// stand at the top level of a point's object.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Point {
-    /// Strategy name.
-    pub strategy: String,
+    /// The strategy (its name in JSON).
+    pub strategy: &'static Strategy,
     /// Requests in flight (C).
     pub concurrency: usize,
     /// Requests in all (N).
     pub requests: usize,
     /// Server delay per request (D), ms.
     pub delay_ms: u64,
-    /// Per-request timeout, ms.
-    pub timeout_ms: u64,
-    /// Response body size, bytes.
-    pub body_bytes: usize,
-    /// Stack of threads spawned by thread strategies, KiB.
-    pub stack_kib: usize,
-    /// Worker threads of multi-thread tokio runtimes.
-    pub tokio_workers: usize,
+    /// Everything else.
+    #[serde(flatten)]
+    pub settings: Settings,
 }
 
 impl Point {
     /// A point with every default applied for `strategy` at concurrency C.
-    pub fn new(strategy: &str, concurrency: usize) -> Self {
-        Self {
-            strategy: strategy.to_owned(),
-            concurrency,
-            requests: REQUESTS_PER_SLOT * concurrency,
-            delay_ms: default_delay_ms(concurrency),
-            timeout_ms: DEFAULT_TIMEOUT_MS,
-            body_bytes: DEFAULT_BODY_BYTES,
-            stack_kib: DEFAULT_STACK_KIB,
-            tokio_workers: cores(),
+    pub fn new(strategy: &'static Strategy, concurrency: usize) -> Self {
+        Workload::default().point(strategy, concurrency)
+    }
+
+    /// Checks that the point can be measured at all.
+    pub fn validate(&self) -> Result<(), WorkloadError> {
+        if self.settings.timeout_ms <= self.delay_ms {
+            return Err(WorkloadError::TimeoutNotAboveDelay {
+                timeout_ms: self.settings.timeout_ms,
+                delay_ms: self.delay_ms,
+            });
         }
+        Ok(())
+    }
+
+    /// True when `other` is the same workload (whatever its strategy and C): compare's test
+    /// for two runs' points to be comparable.
+    pub fn same_workload(&self, other: &Self) -> bool {
+        (self.requests, self.delay_ms, &self.settings)
+            == (other.requests, other.delay_ms, &other.settings)
+    }
+
+    /// `strategy/C`, as criterion IDs and messages name a point.
+    pub fn name(&self) -> String {
+        format!("{}/{}", self.strategy.name, self.concurrency)
+    }
+
+    /// Requests the strategy holds in flight by design: C, N for `pitfall_unbounded`, 1 for
+    /// `sequential`, the worker count for `pitfall_blocking_in_async`.
+    pub fn in_flight(&self) -> usize {
+        self.strategy.in_flight.of(self)
     }
 
     /// Ideal wall time: ceil(N/C) × D.
@@ -80,22 +227,21 @@ impl Point {
         rounds as f64 * self.delay_ms as f64 / 1000.0
     }
 
-    /// The shortest wall time `strategy` can take here, given what it holds in flight by
+    /// The shortest wall time the strategy can take here, given what it holds in flight by
     /// design: ceil(N / in-flight) × D. Used to skip points that cannot finish in time.
-    pub fn least_wall_s(&self, strategy: &Strategy) -> f64 {
-        let in_flight = strategy.in_flight.of(&self.job(""));
-        let rounds = self.requests.div_ceil(in_flight);
+    pub fn least_wall_s(&self) -> f64 {
+        let rounds = self.requests.div_ceil(self.in_flight());
         rounds as f64 * self.delay_ms as f64 / 1000.0
     }
 
-    /// Why `strategy` cannot run this point within `limit`, if it cannot: it needs at least
+    /// Why the strategy cannot run this point within `limit`, if it cannot: it needs at least
     /// [`Point::least_wall_s`] by design.
-    pub fn too_slow(&self, strategy: &Strategy, limit: Duration) -> Option<String> {
-        let least = self.least_wall_s(strategy);
+    pub fn too_slow(&self, limit: Duration) -> Option<String> {
+        let least = self.least_wall_s();
         (least > limit.as_secs_f64()).then(|| {
             format!(
                 "needs at least {least:.0} s (ceil(N / {} in flight) × D), above the {} s limit",
-                strategy.in_flight.of(&self.job("")),
+                self.in_flight(),
                 limit.as_secs()
             )
         })
@@ -103,30 +249,30 @@ impl Point {
 
     /// The job a worker runs for this point against `base_url` (no trailing slash).
     pub fn job(&self, base_url: &str) -> Job {
+        let s = &self.settings;
         Job {
             url: format!(
                 "{base_url}/get?delay_ms={}&bytes={}",
-                self.delay_ms, self.body_bytes
+                self.delay_ms, s.body_bytes
             ),
             concurrency: self.concurrency,
             requests: self.requests,
-            body_len: self.body_bytes,
-            timeout: Duration::from_millis(self.timeout_ms),
-            stack_bytes: self.stack_kib * 1024,
-            tokio_workers: self.tokio_workers,
+            body_len: s.body_bytes,
+            timeout: Duration::from_millis(s.timeout_ms),
+            stack_bytes: s.stack_kib * 1024,
+            tokio_workers: s.tokio_workers,
         }
     }
-}
-
-/// Cores available to this process.
-pub fn cores() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::strategies;
+
+    fn strategy(name: &str) -> &'static Strategy {
+        strategies::find(name).expect("strategy")
+    }
 
     #[test]
     fn default_delays_keep_offered_load_under_the_cap() {
@@ -142,26 +288,55 @@ mod tests {
 
     #[test]
     fn ideal_and_least_wall_follow_what_a_strategy_holds_in_flight() {
-        let p = Point {
-            tokio_workers: 2,
-            ..Point::new("thread_pool", 100)
+        let at = |name| {
+            let mut p = Point::new(strategy(name), 100);
+            p.settings.tokio_workers = 2;
+            p
         };
+        let p = at("thread_pool");
         assert_eq!(p.requests, 200);
         assert!((p.ideal_s() - 0.2).abs() < 1e-9);
-        let find = |name| strategies::find(name).expect("strategy");
-        assert!((p.least_wall_s(find("thread_pool")) - 0.2).abs() < 1e-9);
-        assert!((p.least_wall_s(find("sequential")) - 20.0).abs() < 1e-9);
-        assert!((p.least_wall_s(find("pitfall_blocking_in_async")) - 10.0).abs() < 1e-9);
-        assert!((p.least_wall_s(find("pitfall_unbounded")) - 0.1).abs() < 1e-9);
+        assert!((p.least_wall_s() - 0.2).abs() < 1e-9);
+        assert!((at("sequential").least_wall_s() - 20.0).abs() < 1e-9);
+        assert!((at("pitfall_blocking_in_async").least_wall_s() - 10.0).abs() < 1e-9);
+        assert!((at("pitfall_unbounded").least_wall_s() - 0.1).abs() < 1e-9);
         let limit = Duration::from_secs(5);
-        assert_eq!(p.too_slow(find("thread_pool"), limit), None);
+        assert_eq!(p.too_slow(limit), None);
         assert_eq!(
-            p.too_slow(find("sequential"), limit).as_deref(),
+            at("sequential").too_slow(limit).as_deref(),
             Some("needs at least 20 s (ceil(N / 1 in flight) × D), above the 5 s limit")
         );
         assert_eq!(
             p.job("http://h:1").url,
             "http://h:1/get?delay_ms=100&bytes=32"
         );
+    }
+
+    #[test]
+    fn a_timeout_at_or_below_the_delay_is_refused() {
+        let mut p = Point::new(strategy("thread_pool"), 10);
+        assert_eq!(p.validate(), Ok(()));
+        p.settings.timeout_ms = p.delay_ms;
+        assert_eq!(
+            p.validate().map_err(|e| e.to_string()),
+            Err(
+                "--timeout-ms 100 must be above the delay (100 ms): every request would time out"
+                    .into()
+            )
+        );
+    }
+
+    #[test]
+    fn a_point_is_flat_in_json_and_its_workload_compares_whole() {
+        let p = Point::new(strategy("thread_pool"), 10);
+        let json = serde_json::to_value(&p).expect("json");
+        assert_eq!(json["strategy"], "thread_pool");
+        assert_eq!(json["timeout_ms"], DEFAULT_TIMEOUT_MS);
+        assert_eq!(serde_json::from_value::<Point>(json).expect("read"), p);
+        let other = Point::new(strategy("async_semaphore"), 10);
+        assert!(p.same_workload(&other));
+        let mut bigger = other.clone();
+        bigger.settings.body_bytes += 1;
+        assert!(!p.same_workload(&bigger));
     }
 }

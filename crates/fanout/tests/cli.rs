@@ -176,11 +176,11 @@ fn bad_input_gets_one_clear_line_and_a_non_zero_exit() {
             "--timeout-ms 1000 must be above the delay of every point (2000 ms at C = 10000)",
         ),
         (
-            &["sweep", "--resume", "/nonexistent-run", "--repeat", "2"],
-            "cannot be used with",
+            &["resume", "/nonexistent-run", "--repeat", "2"],
+            "unexpected argument '--repeat'",
         ),
         (
-            &["sweep", "--resume", "/nonexistent-run"],
+            &["resume", "/nonexistent-run"],
             "/nonexistent-run/plan.json: not a run folder to resume",
         ),
         (

@@ -250,7 +250,7 @@ fn a_server_killed_mid_sweep_keeps_what_was_measured_and_the_sweep_resumes() {
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("not answering"), "{stderr}");
     assert!(
-        stderr.contains(&format!("fanout sweep --resume {}", dir.display())),
+        stderr.contains(&format!("fanout resume {}", dir.display())),
         "{stderr}"
     );
     let kept = points_in(&dir);
@@ -259,11 +259,11 @@ fn a_server_killed_mid_sweep_keeps_what_was_measured_and_the_sweep_resumes() {
 
     let second = Server::start();
     let out = Command::new(FANOUT)
-        .args(["sweep", "--resume"])
+        .arg("resume")
         .arg(&dir)
         .args(["--url", &second.url])
         .output()
-        .expect("fanout sweep --resume");
+        .expect("fanout resume");
     assert!(
         out.status.success(),
         "{}",

@@ -39,6 +39,6 @@ pub fn run(job: &Arc<Job>, tally: &Arc<Tally>) -> Result<(), StrategyError> {
             });
         }
         join_all(tasks, tally).await;
-    });
-    Ok(())
+        Ok(())
+    })
 }

@@ -1,9 +1,16 @@
-//! The strategies: one module each, one `pub fn run(job, tally)` each, named as in DESIGN.md.
-//! A pitfall is measured like any strategy; its figures are what show the pitfall.
+//! The strategies: one module each, one `pub fn run(job, tally)` each, and [`ALL`], the facts
+//! about each as data (name, what it models, what it holds in flight, what it needs from the
+//! OS). A pitfall is measured like any strategy; its figures are what show the pitfall.
+//!
+//! A [`Point`] carries its `&'static Strategy`, resolved once when the point is built or read
+//! (by name in JSON: [`Strategy`] serializes as its name).
 
 use std::sync::Arc;
 
-use crate::job::{Job, Tally};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::job::{ErrorKind, Job, Tally};
+use crate::workload::Point;
 
 pub mod async_buffered;
 pub mod async_current_thread;
@@ -44,23 +51,23 @@ pub enum InFlight {
 }
 
 impl InFlight {
-    /// Requests in flight by design for `job`.
-    pub fn of(self, job: &Job) -> usize {
+    /// Requests in flight by design at `point`.
+    pub fn of(self, point: &Point) -> usize {
         let n = match self {
             Self::One => 1,
-            Self::Concurrency => job.concurrency,
-            Self::Workers => job.tokio_workers,
-            Self::All => job.requests,
+            Self::Concurrency => point.concurrency,
+            Self::Workers => point.settings.tokio_workers,
+            Self::All => point.requests,
         };
-        n.clamp(1, job.requests.max(1))
+        n.clamp(1, point.requests.max(1))
     }
 }
 
 /// A strategy: its name (part of the interface: criterion IDs, JSON, charts), what it models,
-/// and its entry point.
+/// what it needs, and its entry point.
 #[derive(Debug, Clone, Copy)]
 pub struct Strategy {
-    /// Name as in DESIGN.md.
+    /// Name: criterion IDs, JSON, charts and the README's table use it.
     pub name: &'static str,
     /// What it models, in one line.
     pub models: &'static str,
@@ -68,17 +75,40 @@ pub struct Strategy {
     pub in_flight: InFlight,
     /// One OS thread per request in flight (so threads, not tasks, are what C costs).
     pub os_threads: bool,
+    /// Opens a new connection for every request (none is reused): N connections in all.
+    pub connection_per_request: bool,
     /// Entry point.
     pub run: RunFn,
 }
 
-/// All strategies, in the order of DESIGN.md's table.
+/// Two strategies are the same when their names are.
+impl PartialEq for Strategy {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+    }
+}
+
+impl Serialize for Strategy {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.name)
+    }
+}
+
+impl<'de> Deserialize<'de> for &'static Strategy {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = std::borrow::Cow::<'de, str>::deserialize(deserializer)?;
+        parse(&name).map_err(serde::de::Error::custom)
+    }
+}
+
+/// All strategies, in the order of the README's table.
 pub const ALL: &[Strategy] = &[
     Strategy {
         name: "sequential",
         models: "one ureq Agent, one request after another (the synchronous baseline)",
         in_flight: InFlight::One,
         os_threads: false,
+        connection_per_request: false,
         run: sequential::run,
     },
     Strategy {
@@ -86,6 +116,7 @@ pub const ALL: &[Strategy] = &[
         models: "a new OS thread per request, at most C alive (threading.Thread per URL)",
         in_flight: InFlight::Concurrency,
         os_threads: true,
+        connection_per_request: false,
         run: thread_per_request::run,
     },
     Strategy {
@@ -93,6 +124,7 @@ pub const ALL: &[Strategy] = &[
         models: "C long-lived threads pull from a crossbeam channel, shared Agent (ThreadPoolExecutor)",
         in_flight: InFlight::Concurrency,
         os_threads: true,
+        connection_per_request: false,
         run: thread_pool::run,
     },
     Strategy {
@@ -100,6 +132,7 @@ pub const ALL: &[Strategy] = &[
         models: "tokio multi-thread, N tasks, Semaphore(C), shared reqwest Client (asyncio + Semaphore)",
         in_flight: InFlight::Concurrency,
         os_threads: false,
+        connection_per_request: false,
         run: async_semaphore::run,
     },
     Strategy {
@@ -107,6 +140,7 @@ pub const ALL: &[Strategy] = &[
         models: "one stream, buffer_unordered(C), shared Client (idiomatic Rust; no task per request)",
         in_flight: InFlight::Concurrency,
         os_threads: false,
+        connection_per_request: false,
         run: async_buffered::run,
     },
     Strategy {
@@ -114,6 +148,7 @@ pub const ALL: &[Strategy] = &[
         models: "tokio current-thread runtime, N tasks, Semaphore(C) (asyncio's single thread)",
         in_flight: InFlight::Concurrency,
         os_threads: false,
+        connection_per_request: false,
         run: async_current_thread::run,
     },
     Strategy {
@@ -121,6 +156,7 @@ pub const ALL: &[Strategy] = &[
         models: "tokio spawn_blocking(ureq), blocking pool sized to C (asyncio.to_thread)",
         in_flight: InFlight::Concurrency,
         os_threads: true,
+        connection_per_request: false,
         run: async_spawn_blocking::run,
     },
     Strategy {
@@ -128,6 +164,7 @@ pub const ALL: &[Strategy] = &[
         models: "all N tasks at once, no limit (gather() with no semaphore)",
         in_flight: InFlight::All,
         os_threads: false,
+        connection_per_request: false,
         run: pitfall_unbounded::run,
     },
     Strategy {
@@ -135,6 +172,7 @@ pub const ALL: &[Strategy] = &[
         models: "ureq called inside async tasks: in flight = tokio workers (requests.get in a coroutine)",
         in_flight: InFlight::Workers,
         os_threads: false,
+        connection_per_request: false,
         run: pitfall_blocking_in_async::run,
     },
     Strategy {
@@ -142,6 +180,7 @@ pub const ALL: &[Strategy] = &[
         models: "a new reqwest Client per request: a new connection each (a fresh session per request)",
         in_flight: InFlight::Concurrency,
         os_threads: false,
+        connection_per_request: true,
         run: pitfall_client_per_request::run,
     },
 ];
@@ -151,18 +190,22 @@ pub fn find(name: &str) -> Option<&'static Strategy> {
     ALL.iter().find(|s| s.name == name)
 }
 
+/// The strategy named `name`, or an error naming the valid ones.
+pub fn parse(name: &str) -> Result<&'static Strategy, String> {
+    let name = name.trim();
+    find(name).ok_or_else(|| format!("unknown strategy {name:?}; valid: {}", names()))
+}
+
 /// Parses `all` or a comma-separated list of names; an unknown name is an error listing the
 /// valid ones.
-pub fn parse_list(raw: &str) -> Result<Vec<&'static str>, String> {
+pub fn parse_list(raw: &str) -> Result<Vec<&'static Strategy>, String> {
     if raw.trim() == "all" {
-        return Ok(ALL.iter().map(|s| s.name).collect());
+        return Ok(ALL.iter().collect());
     }
     raw.split(',')
         .map(str::trim)
         .map(|name| {
-            find(name)
-                .map(|s| s.name)
-                .ok_or_else(|| format!("unknown strategy {name:?}; valid: all, {}", names()))
+            find(name).ok_or_else(|| format!("unknown strategy {name:?}; valid: all, {}", names()))
         })
         .collect()
 }
@@ -176,7 +219,41 @@ pub fn names() -> String {
 async fn join_all(mut tasks: tokio::task::JoinSet<()>, tally: &Tally) {
     while let Some(joined) = tasks.join_next().await {
         if joined.is_err() {
-            tally.fail(crate::job::ErrorKind::Panic);
+            tally.fail(ErrorKind::Panic);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strategy_lists_are_parsed_and_unknown_names_listed_with_the_valid_ones() {
+        assert_eq!(parse_list("all").map(|s| s.len()), Ok(10));
+        let two = parse_list("thread_pool, async_buffered").expect("two");
+        let names: Vec<_> = two.iter().map(|s| s.name).collect();
+        assert_eq!(names, ["thread_pool", "async_buffered"]);
+        let err = parse_list("thread_pool,nope").expect_err("unknown");
+        assert!(
+            err.contains("\"nope\"") && err.contains("sequential"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_strategy_is_written_and_read_by_its_name() {
+        let pool = parse("thread_pool").expect("known");
+        assert_eq!(
+            serde_json::to_string(pool).expect("json"),
+            "\"thread_pool\""
+        );
+        let back: &'static Strategy = serde_json::from_str("\"thread_pool\"").expect("read");
+        assert!(std::ptr::eq(back, pool));
+        let err = serde_json::from_str::<&'static Strategy>("\"nope\"").expect_err("unknown");
+        assert!(
+            err.to_string().contains("unknown strategy \"nope\""),
+            "{err}"
+        );
     }
 }

@@ -28,6 +28,6 @@ pub fn run(job: &Arc<Job>, tally: &Arc<Tally>) -> Result<(), StrategyError> {
             });
         }
         join_all(tasks, tally).await;
-    });
-    Ok(())
+        Ok(())
+    })
 }

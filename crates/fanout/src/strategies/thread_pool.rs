@@ -32,7 +32,7 @@ pub fn run(job: &Arc<Job>, tally: &Arc<Tally>) -> Result<(), StrategyError> {
                 });
             match spawned {
                 Ok(_) => workers += 1,
-                Err(_) => tally.setup_error("pool_thread_spawn"),
+                Err(_) => tally.setup_error(ErrorKind::ThreadSpawn),
             }
         }
         if workers == 0 {

@@ -1,0 +1,326 @@
+//! Text people read: the summary tables and `summary.md`, the one-point summary of
+//! `fanout run`, a run folder's `SETUP.md`, and compare's table.
+
+use std::fmt::Write as _;
+
+use crate::client::ClientConfig;
+use crate::compare::Change;
+use crate::plan::Plan;
+use crate::report::{Outcome, PointReport};
+use crate::stats::{Cell, cells, figure, memory_fit};
+use crate::strategies;
+use crate::system::{self, Machine};
+use crate::workload;
+
+fn median_and_range(
+    cell: &Cell<'_>,
+    figure: impl Fn(&PointReport) -> f64,
+    decimals: usize,
+) -> String {
+    match cell.spread(figure) {
+        None => "–".into(),
+        Some(s) if cell.measured.len() == 1 || s.min == s.max => format!("{:.decimals$}", s.median),
+        Some(s) => format!(
+            "{:.decimals$} ({:.decimals$}–{:.decimals$})",
+            s.median, s.min, s.max
+        ),
+    }
+}
+
+/// The summary table: one row per (strategy, concurrency), medians with min–max of repeats.
+pub fn table(points: &[PointReport]) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "| strategy | C | repeats | wall s | efficiency | ok req/s | peak RSS MiB | peak threads | CPU s | p99 ms | server peak in flight | errors |"
+    );
+    let _ = writeln!(
+        s,
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+    );
+    for cell in cells(points) {
+        if cell.measured.is_empty() {
+            let why = match cell.unmeasured.first().map(|r| &r.outcome) {
+                Some(Outcome::Skipped(why)) => format!("skipped: {why}"),
+                Some(Outcome::Failed(why)) => format!("failed: {why}"),
+                _ => "not measured".into(),
+            };
+            let _ = writeln!(
+                s,
+                "| {} | {} | 0 | {why} | | | | | | | | |",
+                cell.strategy, cell.concurrency
+            );
+            continue;
+        }
+        let errors: u64 = cell.measured.iter().map(|r| r.error_count()).sum();
+        let mut notes = if errors == 0 {
+            "0".to_owned()
+        } else {
+            errors.to_string()
+        };
+        if cell.measured.iter().any(|r| r.listen.overflowed()) {
+            notes.push_str(" ⚠ listen queue overflowed");
+        }
+        if !cell.unmeasured.is_empty() {
+            let _ = write!(notes, " ({} repeats failed)", cell.unmeasured.len());
+        }
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {notes} |",
+            cell.strategy,
+            cell.concurrency,
+            cell.measured.len(),
+            median_and_range(&cell, figure::wall_s, 2),
+            median_and_range(&cell, figure::efficiency, 2),
+            median_and_range(&cell, figure::throughput_rps, 0),
+            median_and_range(&cell, figure::peak_rss_mib, 1),
+            median_and_range(&cell, figure::peak_threads, 0),
+            median_and_range(&cell, figure::cpu_s, 2),
+            median_and_range(&cell, figure::p99_ms, 0),
+            median_and_range(&cell, figure::server_peak_in_flight, 0),
+        );
+    }
+    s
+}
+
+/// The memory-per-request table: the fitted slope of peak RSS over C, per strategy.
+pub fn memory_table(points: &[PointReport]) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "| strategy | KiB per request in flight | MiB at C = 0 | points fitted |"
+    );
+    let _ = writeln!(s, "|---|---:|---:|---:|");
+    for strategy in strategies::ALL {
+        if let Some(fit) = memory_fit(points, strategy.name) {
+            let _ = writeln!(
+                s,
+                "| {} | {:.1} | {:.1} | {} |",
+                strategy.name,
+                fit.bytes_per_request / 1024.0,
+                fit.base_bytes / (1024.0 * 1024.0),
+                fit.points
+            );
+        }
+    }
+    s
+}
+
+/// `summary.md`: the tables, with how to read them.
+pub fn summary_markdown(points: &[PointReport]) -> String {
+    format!(
+        "# Summary\n\n\
+         Medians over repeats, with min–max in parentheses when repeats differ. \
+         Efficiency = ideal / wall × ok / N (ideal = ceil(N/C) × D). ⚠ marks a point where the \
+         kernel's listen-queue counters moved (SYN retries add whole seconds) — see \
+         `points.jsonl` for every figure.\n\n\
+         {}\n\
+         ## Memory per request in flight\n\n\
+         Peak RSS fitted as a straight line over the requests in flight by design — C, or N = \
+         2·C for `pitfall_unbounded` — (least squares over every measured repeat): the slope is \
+         what one more request in flight costs, the intercept what the process costs with \
+         none. `sequential` and `pitfall_blocking_in_async` have no line: what they hold in \
+         flight (1, the worker count) does not grow with C.\n\n\
+         {}",
+        table(points),
+        memory_table(points)
+    )
+}
+
+/// `SETUP.md`: when, what, where, with which settings.
+pub fn setup_markdown(plan: &Plan, machine: &Machine, command: &str) -> String {
+    let mut s = String::new();
+    let now = humantime::format_rfc3339_seconds(std::time::SystemTime::now());
+    let _ = writeln!(s, "# Run setup\n");
+    let _ = writeln!(s, "- Date: {now}");
+    let _ = writeln!(
+        s,
+        "- Commit: {}",
+        system::git_commit().unwrap_or_else(|| "unknown (not a git checkout)".into())
+    );
+    let _ = writeln!(s, "- Command: `{command}`");
+    s.push_str(&system::build_info());
+    let _ = writeln!(s, "\n## Machine\n");
+    s.push_str(&machine.markdown());
+    let _ = writeln!(s, "\n## Workload\n");
+    let names: Vec<_> = plan.strategies.iter().map(|s| s.name).collect();
+    let _ = writeln!(s, "- Strategies: {}", names.join(", "));
+    let concurrency: Vec<_> = plan.concurrency.iter().map(usize::to_string).collect();
+    let _ = writeln!(s, "- Concurrency: {}", concurrency.join(", "));
+    let sizing = &plan.workload.sizing;
+    let _ = writeln!(
+        s,
+        "- Requests: N = {}·C; delay: {}; repeats: {}; per-point time limit: {} s",
+        sizing.requests_per_slot,
+        sizing
+            .delay_ms
+            .map_or("the default rule".to_owned(), |d| format!("{d} ms")),
+        plan.repeat,
+        plan.time_limit.as_secs()
+    );
+    // Every setting, by its name in the points' JSON: a new one is listed without a change here.
+    if let Ok(serde_json::Value::Object(settings)) = serde_json::to_value(&plan.workload.settings) {
+        let settings: Vec<_> = settings.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        let _ = writeln!(s, "- Settings: {}", settings.join(", "));
+    }
+    let _ = writeln!(s, "- Rule: {}", workload::RULE);
+    if let Some(point) = plan.distinct_points().first() {
+        let config = ClientConfig::of(&point.job(""));
+        let _ = writeln!(
+            s,
+            "\n## Client settings (pools sized to each point's C)\n\n```json\n{}\n```",
+            serde_json::to_string_pretty(&config).unwrap_or_default()
+        );
+    }
+    s
+}
+
+fn mib(bytes: u64) -> f64 {
+    bytes as f64 / (1024.0 * 1024.0)
+}
+
+/// A short human summary of one point, for `fanout run`.
+pub fn point_summary(r: &PointReport) -> String {
+    let mut s = String::new();
+    let p = &r.point;
+    let _ = writeln!(
+        s,
+        "{}  C={} N={} D={} ms",
+        p.strategy.name, p.concurrency, p.requests, p.delay_ms
+    );
+    match &r.outcome {
+        Outcome::Measured => {}
+        Outcome::Skipped(why) => {
+            let _ = writeln!(s, "  skipped: {why}");
+            return s;
+        }
+        Outcome::Failed(why) => {
+            let _ = writeln!(s, "  failed: {why}");
+            return s;
+        }
+    }
+    let w = &r.worker;
+    let errors = if w.tally.errors.is_empty() {
+        "none".to_owned()
+    } else {
+        let kinds: Vec<_> = w
+            .tally
+            .errors
+            .iter()
+            .map(|(k, n)| format!("{k} {n}"))
+            .collect();
+        kinds.join(", ")
+    };
+    let _ = writeln!(s, "  ok {}/{}; errors: {errors}", w.tally.ok, p.requests);
+    if let Some(e) = &w.strategy_error {
+        let _ = writeln!(s, "  strategy stopped: {e}");
+    }
+    let _ = writeln!(
+        s,
+        "  wall {:.3} s (ideal {:.3} s, efficiency {:.2}); {:.0} ok requests/s",
+        w.wall_s, r.ideal_s, r.efficiency, r.throughput_rps
+    );
+    let _ = writeln!(
+        s,
+        "  peak RSS {:.1} MiB (before {:.1} MiB; {:.1} KiB per request in flight); peak threads {}",
+        mib(w.peak_rss_bytes),
+        mib(w.rss_before_bytes),
+        r.rss_per_in_flight_bytes() / 1024.0,
+        w.peak_threads
+    );
+    let _ = writeln!(
+        s,
+        "  CPU user {:.3} s, sys {:.3} s; context switches {} voluntary, {} involuntary",
+        w.cpu_user_s, w.cpu_sys_s, w.ctx_voluntary, w.ctx_involuntary
+    );
+    let l = &w.tally.latency_ms;
+    let _ = writeln!(
+        s,
+        "  latency ms: p50 {:.1}, p90 {:.1}, p99 {:.1}, max {:.1}",
+        l.p50, l.p90, l.p99, l.max
+    );
+    match &r.server {
+        Some(v) => {
+            let _ = writeln!(
+                s,
+                "  server saw: peak in flight {}, {} connections (peak open {}), {} served",
+                v.peak_in_flight,
+                v.connections_accepted,
+                v.peak_connections_open,
+                v.requests_served
+            );
+        }
+        None => {
+            let _ = writeln!(s, "  server saw: (no /stats at that URL)");
+        }
+    }
+    if r.listen.overflowed() {
+        let _ = writeln!(
+            s,
+            "  LISTEN QUEUE OVERFLOWED: overflows {}, drops {}, SYN retransmits {} — \
+             SYN retries add whole seconds; raise net.core.somaxconn",
+            r.listen.listen_overflows, r.listen.listen_drops, r.listen.syn_retrans
+        );
+    }
+    s
+}
+
+/// The changes as a markdown table, flagged ones marked.
+pub fn changes_table(changes: &[Change]) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "| strategy | C | figure | old | new | new/old | noise | |"
+    );
+    let _ = writeln!(s, "|---|---:|---|---:|---:|---:|---:|---|");
+    for c in changes {
+        let flag = match (c.flagged(), c.ratio > 1.0) {
+            (false, _) => "",
+            (true, true) => "▲ worse",
+            (true, false) => "▼ better",
+        };
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {:.3} | {:.3} | {:.3} | ±{:.0}% | {flag} |",
+            c.strategy,
+            c.concurrency,
+            c.figure,
+            c.old,
+            c.new,
+            c.ratio,
+            c.noise * 100.0
+        );
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::fixtures::measured;
+
+    #[test]
+    fn the_table_shows_medians_ranges_and_why_a_point_is_missing() {
+        let mut points = vec![
+            measured("thread_pool", 100, 0.2, 8 << 20),
+            measured("thread_pool", 100, 0.4, 8 << 20),
+            measured("thread_pool", 100, 0.3, 8 << 20),
+        ];
+        let sequential = crate::strategies::find("sequential").expect("strategy");
+        points.push(PointReport::skipped(
+            &crate::workload::Point::new(sequential, 1_000),
+            "needs at least 400 s".into(),
+        ));
+        let table = table(&points);
+        assert!(
+            table.contains("| thread_pool | 100 | 3 | 0.30 (0.20–0.40) |"),
+            "{table}"
+        );
+        assert!(
+            table.contains("| sequential | 1000 | 0 | skipped: needs at least 400 s |"),
+            "{table}"
+        );
+        // The table's order is the strategies' own: sequential first.
+        assert!(table.find("sequential") < table.find("thread_pool"));
+    }
+}
