@@ -1,19 +1,10 @@
 //! The two HTTP clients with comparable settings, one request each way with the same checks,
 //! and the tokio runtimes the async strategies build.
 //!
-//! Fairness: ureq 3 zero-fills a 128 KiB input and a 128 KiB output buffer per connection and
-//! keeps at most 3 idle connections per host; hyper (under reqwest) starts near 8 KiB and
-//! pools without a cap. Left at defaults, a memory chart would measure those buffers and the
-//! reconnects, not threads versus tasks; so both get the settings of [`ClientConfig`].
-//!
-//! Two more ureq costs that are not the threading model's, measured here at C = 10,000:
-//! - ureq 3's idle pool scans every idle connection, under one lock, on each checkout and
-//!   return (`Authority::eq`, `Scheme::eq` and `Vec::retain` were 45% of a thread_pool
-//!   profile with 10,000 idle connections). So the thread strategies give each thread slot an
-//!   Agent of its own that keeps its one connection, where hyper's pool is one hash map.
-//! - with any timeout set, ureq resolves every new connection's host on a thread of its own,
-//!   even an IP literal; hyper does not resolve IP literals. [`IpLiteralResolver`] does the
-//!   same for ureq, so no hidden thread is spawned per connection.
+//! Left at their defaults the clients differ in ways that are not the concurrency model's —
+//! ureq's buffer sizes and idle pool, its resolver thread per connection — and a chart would
+//! measure those; so both get the settings of [`ClientConfig`], recorded in every result. The
+//! README's "Fairness" paragraph says what each setting removed, with the measurements.
 
 use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
@@ -25,6 +16,7 @@ use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver
 use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
 
 use crate::job::{ErrorKind, Job, Tally};
+use crate::workload::Settings;
 
 /// ureq's input and output buffer per connection, matched to hyper's initial 8 KiB read buffer.
 pub const UREQ_BUFFER_BYTES: usize = 8 * 1024;
@@ -51,29 +43,34 @@ pub struct ClientConfig {
 }
 
 impl ClientConfig {
-    /// The settings every strategy of `job` uses.
-    pub fn of(job: &Job) -> Self {
+    /// The settings every strategy uses at concurrency C with `settings`.
+    pub fn of(concurrency: usize, settings: &Settings) -> Self {
         Self {
-            reqwest_pool: format!("one Client, up to {} idle connections", job.concurrency),
+            reqwest_pool: format!("one Client, up to {concurrency} idle connections"),
             ureq_pool: "an Agent per thread slot, keeping its one connection".into(),
             ureq_buffer_bytes: UREQ_BUFFER_BYTES,
             reqwest_buffer: "hyper default (8 KiB read buffer, grows)".into(),
-            timeout_ms: u64::try_from(job.timeout.as_millis()).unwrap_or(u64::MAX),
+            timeout_ms: settings.timeout_ms,
             tcp_nodelay: true,
-            thread_stack_kib: job.stack_bytes / 1024,
-            tokio_workers: job.tokio_workers,
+            thread_stack_kib: settings.stack_kib,
+            tokio_workers: settings.tokio_workers,
         }
     }
 }
 
 /// A ureq agent keeping up to `idle` idle connections, with small buffers and the job's timeout.
+///
+/// The thread strategies give each thread slot an Agent of its own keeping its one
+/// connection, not one shared Agent: ureq 3's idle pool scans every idle connection under one
+/// lock on each checkout and return (45% of a `thread_pool` profile with 10,000 idle
+/// connections), where hyper's pool is a hash map.
 pub fn ureq_agent(job: &Job, idle: usize) -> ureq::Agent {
     let config = ureq::Agent::config_builder()
         .max_idle_connections(idle)
         .max_idle_connections_per_host(idle)
         .input_buffer_size(UREQ_BUFFER_BYTES)
         .output_buffer_size(UREQ_BUFFER_BYTES)
-        .timeout_global(Some(job.timeout))
+        .timeout_global(Some(job.timeout()))
         .no_delay(true)
         .http_status_as_error(false)
         .proxy(None)
@@ -86,7 +83,8 @@ pub fn ureq_agent(job: &Job, idle: usize) -> ureq::Agent {
 }
 
 /// Resolves an IP-literal host in place, as hyper does; any other host goes to ureq's own
-/// resolver.
+/// resolver. (With any timeout set, ureq resolves every new connection's host on a thread of
+/// its own, even an IP literal: a hidden thread per connection in the thread strategies.)
 #[derive(Debug, Default)]
 pub struct IpLiteralResolver(DefaultResolver);
 
@@ -114,7 +112,7 @@ impl Resolver for IpLiteralResolver {
 pub fn reqwest_client(job: &Job) -> Result<reqwest::Client, reqwest::Error> {
     reqwest::Client::builder()
         .pool_max_idle_per_host(job.concurrency)
-        .timeout(job.timeout)
+        .timeout(job.timeout())
         .tcp_nodelay(true)
         .http1_only()
         .no_proxy()
@@ -166,8 +164,8 @@ fn check(status: u16, body: &[u8], job: &Job) -> Result<(), ErrorKind> {
     if status != 200 {
         return Err(ErrorKind::HttpStatus(status));
     }
-    let expected = mock_server::response_body_bytes(job.body_len);
-    if body.len() != job.body_len || !body.iter().copied().eq(expected) {
+    let expected = mock_server::response_body_bytes(job.body_len());
+    if body.len() != job.body_len() || !body.iter().copied().eq(expected) {
         return Err(ErrorKind::BodyMismatch);
     }
     Ok(())
@@ -207,7 +205,7 @@ fn reqwest_error_kind(e: &reqwest::Error) -> ErrorKind {
 /// workers are few, `--stack-kib` is about per-request threads).
 pub fn multi_thread_runtime(job: &Job) -> std::io::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(job.tokio_workers)
+        .worker_threads(job.tokio_workers())
         .enable_all()
         .build()
 }

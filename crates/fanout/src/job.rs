@@ -8,6 +8,8 @@ use std::time::Duration;
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
+use crate::workload::Settings;
+
 /// One measured point's work, as handed to a strategy.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Job {
@@ -17,14 +19,30 @@ pub struct Job {
     pub concurrency: usize,
     /// Requests in all (N).
     pub requests: usize,
-    /// Length of the body every response must carry ([`mock_server::response_body`]).
-    pub body_len: usize,
+    /// The point's settings, whole: a new one reaches every strategy without a change here.
+    pub settings: Settings,
+}
+
+impl Job {
     /// Per-request timeout, the same for every client.
-    pub timeout: Duration,
+    pub fn timeout(&self) -> Duration {
+        Duration::from_millis(self.settings.timeout_ms)
+    }
+
     /// Stack size of every thread a thread strategy spawns.
-    pub stack_bytes: usize,
+    pub fn stack_bytes(&self) -> usize {
+        self.settings.stack_kib * 1024
+    }
+
     /// Worker threads of multi-thread tokio runtimes.
-    pub tokio_workers: usize,
+    pub fn tokio_workers(&self) -> usize {
+        self.settings.tokio_workers
+    }
+
+    /// Length of the body every response must carry ([`mock_server::response_body`]).
+    pub fn body_len(&self) -> usize {
+        self.settings.body_bytes
+    }
 }
 
 /// Why a request did not count as ok. The JSON key is [`ErrorKind::key`].

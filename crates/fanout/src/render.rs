@@ -165,7 +165,7 @@ pub fn setup_markdown(plan: &Plan, machine: &Machine, command: &str) -> String {
     }
     let _ = writeln!(s, "- Rule: {}", workload::RULE);
     if let Some(point) = plan.distinct_points().first() {
-        let config = ClientConfig::of(&point.job(""));
+        let config = ClientConfig::of(point.concurrency, &point.settings);
         let _ = writeln!(
             s,
             "\n## Client settings (pools sized to each point's C)\n\n```json\n{}\n```",

@@ -84,6 +84,6 @@ pub fn measure(input: &WorkerInput) -> Result<WorkerReport, WorkerError> {
         ctx_voluntary: usage.voluntary,
         ctx_involuntary: usage.involuntary,
         strategy_error: result.err().map(|e| e.to_string()),
-        client_config: Some(ClientConfig::of(&job)),
+        client_config: Some(ClientConfig::of(job.concurrency, &job.settings)),
     })
 }

@@ -249,18 +249,14 @@ impl Point {
 
     /// The job a worker runs for this point against `base_url` (no trailing slash).
     pub fn job(&self, base_url: &str) -> Job {
-        let s = &self.settings;
         Job {
             url: format!(
                 "{base_url}/get?delay_ms={}&bytes={}",
-                self.delay_ms, s.body_bytes
+                self.delay_ms, self.settings.body_bytes
             ),
             concurrency: self.concurrency,
             requests: self.requests,
-            body_len: s.body_bytes,
-            timeout: Duration::from_millis(s.timeout_ms),
-            stack_bytes: s.stack_kib * 1024,
-            tokio_workers: s.tokio_workers,
+            settings: self.settings.clone(),
         }
     }
 }

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use fanout::job::{Job, Tally};
 use fanout::strategies::{self, InFlight};
+use fanout::workload::Settings;
 use mock_server::{AppState, Config, Stats, StatsSnapshot};
 
 const C: usize = 20;
@@ -49,6 +50,16 @@ fn server() -> Server {
     }
 }
 
+/// Small stacks, the test's worker count, a 32-byte body.
+fn settings(timeout_ms: u64) -> Settings {
+    Settings {
+        timeout_ms,
+        stack_kib: 256,
+        tokio_workers: WORKERS,
+        body_bytes: 32,
+    }
+}
+
 /// Runs `name` with `requests` requests; returns what the tally and the server saw.
 fn run(name: &str, requests: usize) -> (fanout::job::TallySummary, StatsSnapshot) {
     let server = server();
@@ -57,10 +68,7 @@ fn run(name: &str, requests: usize) -> (fanout::job::TallySummary, StatsSnapshot
         url: format!("{}/get?delay_ms={DELAY_MS}&bytes=32", server.base_url),
         concurrency: C,
         requests,
-        body_len: 32,
-        timeout: Duration::from_secs(30),
-        stack_bytes: 256 * 1024,
-        tokio_workers: WORKERS,
+        settings: settings(30_000),
     });
     let tally = Arc::new(Tally::default());
     (strategy.run)(&job, &tally).expect("strategy runs");
@@ -187,10 +195,7 @@ fn a_server_with_nothing_listening_is_counted_as_refused_for_every_request() {
             url: format!("http://127.0.0.1:{port}/get"),
             concurrency: 4,
             requests: 12,
-            body_len: 32,
-            timeout: Duration::from_secs(5),
-            stack_bytes: 256 * 1024,
-            tokio_workers: WORKERS,
+            settings: settings(5_000),
         });
         let tally = Arc::new(Tally::default());
         let strategy = strategies::find(name).expect("known strategy");

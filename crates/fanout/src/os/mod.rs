@@ -1,6 +1,6 @@
 //! Everything fanout reads from the operating system about this process and this machine,
-//! in one place: on Linux from `/proc` and `/sys` ([`linux`]), elsewhere from portable sources
-//! ([`portable`]: `memory-stats` for RSS, `getrusage` for the peak) with what they cannot
+//! in one place: on Linux from `/proc` and `/sys` (`linux.rs`), elsewhere from portable sources
+//! (`portable.rs`: `memory-stats` for RSS, `getrusage` for the peak) with what they cannot
 //! tell left as `None`. The rest of the crate calls these functions and never opens a `/proc`
 //! path itself.
 //!

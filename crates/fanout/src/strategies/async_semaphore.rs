@@ -9,7 +9,7 @@ use super::{StrategyError, join_all};
 use crate::client::{get_async, multi_thread_runtime, reqwest_client};
 use crate::job::{Job, Tally};
 
-/// Runs [`semaphore_tasks`] on a multi-thread runtime.
+/// Runs `semaphore_tasks` on a multi-thread runtime.
 pub fn run(job: &Arc<Job>, tally: &Arc<Tally>) -> Result<(), StrategyError> {
     let runtime = multi_thread_runtime(job).map_err(StrategyError::Runtime)?;
     runtime.block_on(semaphore_tasks(job, tally))

@@ -10,7 +10,7 @@ use crate::client::{get_blocking, ureq_agent};
 use crate::job::{Job, Tally};
 
 thread_local! {
-    /// Each blocking-pool thread's Agent, keeping its one connection (see [`crate::client`]).
+    /// Each blocking-pool thread's Agent, keeping its one connection (see [`crate::client::ureq_agent`]).
     static AGENT: OnceCell<ureq::Agent> = const { OnceCell::new() };
 }
 
@@ -22,9 +22,9 @@ thread_local! {
 /// has none, which fails the point.
 pub fn run(job: &Arc<Job>, tally: &Arc<Tally>) -> Result<(), StrategyError> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(job.tokio_workers)
+        .worker_threads(job.tokio_workers())
         .max_blocking_threads(job.concurrency.min(job.requests).max(1))
-        .thread_stack_size(job.stack_bytes)
+        .thread_stack_size(job.stack_bytes())
         .enable_all()
         .build()
         .map_err(StrategyError::Runtime)?;

@@ -9,7 +9,7 @@ use crate::job::{ErrorKind, Job, Tally};
 
 /// Spawns one thread per request. C slots, each an Agent keeping its one connection, pass
 /// through a bounded channel: a new thread takes a slot and gives it back when done, so at
-/// most C requests are in flight and connections are reused (see [`crate::client`] for why
+/// most C requests are in flight and connections are reused (see [`crate::client::ureq_agent`] for why
 /// not one shared Agent). A thread the OS refuses is counted as that request's error.
 pub fn run(job: &Arc<Job>, tally: &Arc<Tally>) -> Result<(), StrategyError> {
     // Never more slots than requests (the same bound as `InFlight::of`).
@@ -24,7 +24,7 @@ pub fn run(job: &Arc<Job>, tally: &Arc<Tally>) -> Result<(), StrategyError> {
             let Ok(agent) = take.recv() else { break };
             let slot_return = &give_back;
             let spawned = thread::Builder::new()
-                .stack_size(job.stack_bytes)
+                .stack_size(job.stack_bytes())
                 .spawn_scoped(scope, move || {
                     get_blocking(&agent, job, tally);
                     let _ = slot_return.send(agent);

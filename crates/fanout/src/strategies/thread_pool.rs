@@ -8,7 +8,7 @@ use crate::client::{get_blocking, ureq_agent};
 use crate::job::{ErrorKind, Job, Tally};
 
 /// Queues N requests, then C worker threads take them one at a time until the queue is empty.
-/// Each worker has an Agent keeping its one connection (see [`crate::client`] for why not one
+/// Each worker has an Agent keeping its one connection (see [`crate::client::ureq_agent`] for why not one
 /// shared Agent). A worker the OS refuses leaves a smaller pool (recorded as a setup error);
 /// the others still serve every request.
 pub fn run(job: &Arc<Job>, tally: &Arc<Tally>) -> Result<(), StrategyError> {
@@ -23,7 +23,7 @@ pub fn run(job: &Arc<Job>, tally: &Arc<Tally>) -> Result<(), StrategyError> {
         for _ in 0..job.concurrency.min(job.requests) {
             let work = &work;
             let spawned = thread::Builder::new()
-                .stack_size(job.stack_bytes)
+                .stack_size(job.stack_bytes())
                 .spawn_scoped(scope, move || {
                     let agent = ureq_agent(job, 1);
                     while work.recv().is_ok() {
