@@ -18,7 +18,8 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::Parser;
+use clap::error::ContextKind;
+use clap::{CommandFactory, Parser};
 use criterion::{
     AxisScale, BenchmarkId, Criterion, PlotConfiguration, SamplingMode, measurement::Measurement,
 };
@@ -43,6 +44,30 @@ const WORKER_TIME_LIMIT: Duration = Duration::from_secs(120);
 struct FromEnv {
     #[command(flatten)]
     points: PointsArgs,
+}
+
+/// clap's error about a flag, in one line naming the variable that set it.
+fn env_error(e: &clap::Error) -> String {
+    let rendered = e.to_string();
+    let line = rendered.lines().next().unwrap_or_default();
+    let line = line.strip_prefix("error: ").unwrap_or(line);
+    let command = FromEnv::command();
+    let var = e.get(ContextKind::InvalidArg).and_then(|flag| {
+        let flag = flag.to_string();
+        let flag = flag
+            .split_whitespace()
+            .next()?
+            .strip_prefix("--")?
+            .to_owned();
+        let arg = command
+            .get_arguments()
+            .find(|a| a.get_long() == Some(flag.as_str()))?;
+        Some(arg.get_env()?.to_string_lossy().into_owned())
+    });
+    match var {
+        Some(var) => format!("{var}: {line}"),
+        None => format!("the FANOUT_* variables: {line}"),
+    }
 }
 
 /// Peaks measured by `wall_time` runs, waiting to be replayed by `peak_rss`.
@@ -151,7 +176,7 @@ fn main() -> ExitCode {
     }
     // Only the environment: criterion's own flags are in the real arguments.
     let plan = FromEnv::try_parse_from(["sweep"])
-        .map_err(|e| e.to_string())
+        .map_err(|e| env_error(&e))
         .and_then(|env| {
             env.points
                 .plan(1, WORKER_TIME_LIMIT)
@@ -160,7 +185,7 @@ fn main() -> ExitCode {
     let plan = match plan {
         Ok(plan) => plan,
         Err(e) => {
-            eprintln!("sweep: the FANOUT_* variables: {}", e.trim_end());
+            eprintln!("sweep: {e}");
             return ExitCode::from(2);
         }
     };

@@ -212,3 +212,64 @@ fn list_names_every_strategy() {
     assert_eq!(stdout.lines().count(), 10);
     assert!(stdout.contains("pitfall_blocking_in_async"));
 }
+
+#[test]
+fn the_fanout_variables_set_what_the_flags_set() {
+    let out = Command::new(env!("CARGO_BIN_EXE_fanout"))
+        .args(["doctor", "--strategies", "thread_pool"])
+        .env("FANOUT_CONCURRENCY", "10,abc")
+        .output()
+        .expect("run fanout");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("invalid value 'abc' for '--concurrency"),
+        "{stderr}"
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_fanout"))
+        .args([
+            "run",
+            "--json",
+            "-s",
+            "async_semaphore",
+            "-c",
+            "3",
+            "-n",
+            "3",
+        ])
+        .env("FANOUT_DELAY_MS", "7")
+        .env("FANOUT_BODY_BYTES", "100")
+        .output()
+        .expect("run fanout");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    assert_eq!(
+        (r["delay_ms"].as_u64(), r["body_bytes"].as_u64()),
+        (Some(7), Some(100))
+    );
+    assert_eq!(r["ok"], 3, "{r}");
+}
+
+#[test]
+fn the_committed_reference_run_still_reads_and_compares() {
+    let reference = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../results/2026-11-23-2core-epyc"
+    );
+    let out = fanout(&["compare", reference, reference]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("| thread_pool | 10000 | wall |"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("\n0 of "), "{stdout}");
+}
