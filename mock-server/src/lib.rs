@@ -53,7 +53,13 @@ pub fn response_body(len: usize) -> Vec<u8> {
 
 /// The bytes of [`response_body`] one by one, for a client to compare without allocating.
 pub fn response_body_bytes(len: usize) -> impl Iterator<Item = u8> {
-    (b'a'..=b'z').cycle().take(len)
+    (0..len).map(response_body_byte)
+}
+
+/// The byte at `index` of every [`response_body`] long enough to have one.
+pub fn response_body_byte(index: usize) -> u8 {
+    const ALPHABET: &[u8; 26] = b"abcdefghijklmnopqrstuvwxyz";
+    ALPHABET[index % ALPHABET.len()]
 }
 
 /// Serves `app(state)` on `listener` until `shutdown` completes, then lets requests in flight

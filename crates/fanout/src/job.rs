@@ -64,6 +64,9 @@ pub enum ErrorKind {
     HttpStatus(u16),
     /// A 200 whose body was not the expected one.
     BodyMismatch,
+    /// A response the client could not read as HTTP/1.1 (malformed, chunked, too large a head,
+    /// bytes after the body).
+    BadResponse,
     /// A task or thread panicked.
     Panic,
     /// Never attempted: the strategy stopped before it (see `strategy_error`).
@@ -88,6 +91,7 @@ impl ErrorKind {
             Self::ThreadSpawn => "thread_spawn".into(),
             Self::HttpStatus(code) => format!("http_{code}"),
             Self::BodyMismatch => "body_mismatch".into(),
+            Self::BadResponse => "bad_response".into(),
             Self::Panic => "panic".into(),
             Self::NotRun => "not_run".into(),
             Self::WorkerFailed => "worker_failed".into(),

@@ -1,7 +1,8 @@
 //! fanout: N HTTP requests in flight from Rust — OS threads or async tasks, measured.
 //!
-//! - [`strategies`]: the ten ways to have N requests in flight, one module each.
+//! - [`strategies`]: the ways to have N requests in flight, one module each.
 //! - [`client`]: the ureq and reqwest clients with comparable settings; one request each way.
+//! - [`raw`]: the floor strategies' own HTTP/1.1 client, no library; blocking and async twins.
 //! - [`job`]: what a strategy is asked to do, and the tally of what happened.
 //! - [`workload`]: a point (strategy × C × N × D × settings), the rule for its defaults, and
 //!   the flags that set it.
@@ -28,6 +29,7 @@ pub mod meter;
 pub mod os;
 pub mod plan;
 pub mod preflight;
+pub mod raw;
 pub mod render;
 pub mod report;
 pub mod run_folder;

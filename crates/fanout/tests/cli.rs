@@ -209,7 +209,7 @@ fn bad_input_gets_one_clear_line_and_a_non_zero_exit() {
 fn list_names_every_strategy() {
     let out = fanout(&["list"]);
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(stdout.lines().count(), 10);
+    assert_eq!(stdout.lines().count(), fanout::strategies::ALL.len());
     assert!(stdout.contains("pitfall_blocking_in_async"));
 }
 

@@ -104,6 +104,8 @@ fn the_table_has_every_strategy_of_the_design_once() {
             "async_buffered",
             "async_current_thread",
             "async_spawn_blocking",
+            "thread_raw",
+            "async_raw",
             "pitfall_unbounded",
             "pitfall_blocking_in_async",
             "pitfall_client_per_request",
@@ -160,6 +162,60 @@ fn async_current_thread_holds_c_and_reuses_connections() {
 }
 
 #[test]
+fn thread_raw_holds_c_on_one_connection_per_thread() {
+    let seen = check_bounded("thread_raw");
+    assert_eq!(seen.connections_accepted, C as u64);
+}
+
+#[test]
+fn async_raw_holds_c_on_one_connection_per_task() {
+    let seen = check_bounded("async_raw");
+    assert_eq!(seen.connections_accepted, C as u64);
+}
+
+/// A server of one canned answer on every connection: `None` answers nothing, ever.
+fn canned(answer: Option<&'static [u8]>) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        let mut open = Vec::new();
+        for stream in listener.incoming().flatten() {
+            let mut stream = stream;
+            if let Some(answer) = answer {
+                use std::io::Write as _;
+                let _ = stream.write_all(answer);
+            }
+            open.push(stream); // kept open: the client must not wait for a close
+        }
+    });
+    format!("http://127.0.0.1:{port}/get")
+}
+
+#[test]
+fn the_raw_clients_count_bad_and_missing_answers_and_never_hang() {
+    let chunked = canned(Some(
+        b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n20\r\n",
+    ));
+    let silent = canned(None);
+    for name in ["thread_raw", "async_raw"] {
+        for (url, kind) in [(&chunked, "bad_response"), (&silent, "timeout")] {
+            let job = Arc::new(Job {
+                url: url.clone(),
+                concurrency: 2,
+                requests: 4,
+                settings: settings(300),
+            });
+            let tally = Arc::new(Tally::default());
+            let strategy = strategies::find(name).expect("known strategy");
+            (strategy.run)(&job, &tally).expect("strategy runs");
+            let summary = tally.summary();
+            assert_eq!(summary.ok, 0, "{name}");
+            assert_eq!(summary.errors.get(kind), Some(&4), "{name}: {summary:?}");
+        }
+    }
+}
+
+#[test]
 fn pitfall_unbounded_puts_all_n_in_flight() {
     let (_, seen) = run("pitfall_unbounded", N);
     assert_eq!(seen.peak_in_flight, N as u64);
@@ -191,6 +247,8 @@ fn a_server_with_nothing_listening_is_counted_as_refused_for_every_request() {
         "thread_pool",
         "async_semaphore",
         "async_buffered",
+        "thread_raw",
+        "async_raw",
     ] {
         let job = Arc::new(Job {
             url: format!("http://127.0.0.1:{port}/get"),

@@ -14,6 +14,7 @@ use crate::workload::Point;
 
 pub mod async_buffered;
 pub mod async_current_thread;
+pub mod async_raw;
 pub mod async_semaphore;
 pub mod async_spawn_blocking;
 pub mod pitfall_blocking_in_async;
@@ -22,6 +23,7 @@ pub mod pitfall_unbounded;
 pub mod sequential;
 pub mod thread_per_request;
 pub mod thread_pool;
+pub mod thread_raw;
 
 /// A failure that stops a strategy before it can run its requests.
 #[derive(Debug, thiserror::Error)]
@@ -32,6 +34,9 @@ pub enum StrategyError {
     /// The reqwest client could not be built.
     #[error("building the reqwest client: {0}")]
     Client(#[source] reqwest::Error),
+    /// The raw client cannot send to this URL.
+    #[error("the raw client's request: {0}")]
+    RawRequest(String),
 }
 
 /// Every strategy's entry point.
@@ -160,6 +165,22 @@ pub const ALL: &[Strategy] = &[
         run: async_spawn_blocking::run,
     },
     Strategy {
+        name: "thread_raw",
+        models: "the threads' floor: C threads, one keep-alive socket each, no client library",
+        in_flight: InFlight::Concurrency,
+        os_threads: true,
+        connection_per_request: false,
+        run: thread_raw::run,
+    },
+    Strategy {
+        name: "async_raw",
+        models: "the tasks' floor: C tokio tasks, one keep-alive socket each, no client library",
+        in_flight: InFlight::Concurrency,
+        os_threads: false,
+        connection_per_request: false,
+        run: async_raw::run,
+    },
+    Strategy {
         name: "pitfall_unbounded",
         models: "all N tasks at once, no limit (gather() with no semaphore)",
         in_flight: InFlight::All,
@@ -230,7 +251,7 @@ mod tests {
 
     #[test]
     fn strategy_lists_are_parsed_and_unknown_names_listed_with_the_valid_ones() {
-        assert_eq!(parse_list("all").map(|s| s.len()), Ok(10));
+        assert_eq!(parse_list("all").map(|s| s.len()), Ok(ALL.len()));
         let two = parse_list("thread_pool, async_buffered").expect("two");
         let names: Vec<_> = two.iter().map(|s| s.name).collect();
         assert_eq!(names, ["thread_pool", "async_buffered"]);

@@ -1,0 +1,35 @@
+//! `async_raw`: the tasks' floor — C tokio tasks, each owning one keep-alive socket, taking
+//! requests one at a time; the shared raw codec, no client library. Twin of `thread_raw`.
+
+use std::sync::Arc;
+
+use tokio::net::TcpStream;
+use tokio::task::JoinSet;
+
+use super::{StrategyError, join_all};
+use crate::client::multi_thread_runtime;
+use crate::job::{Job, Tally};
+use crate::raw::{self, Countdown, RawRequest};
+
+/// C slots, each a task with its own connection, until N requests are taken: no future per
+/// request waits anywhere.
+pub fn run(job: &Arc<Job>, tally: &Arc<Tally>) -> Result<(), StrategyError> {
+    let request = Arc::new(RawRequest::for_job(job).map_err(StrategyError::RawRequest)?);
+    let work = Arc::new(Countdown::new(job.requests));
+    let runtime = multi_thread_runtime(job).map_err(StrategyError::Runtime)?;
+    runtime.block_on(async {
+        let mut slots = JoinSet::new();
+        for _ in 0..job.concurrency.min(job.requests) {
+            let (request, work) = (Arc::clone(&request), Arc::clone(&work));
+            let (job, tally) = (Arc::clone(job), Arc::clone(tally));
+            slots.spawn(async move {
+                let mut conn: Option<TcpStream> = None;
+                while work.take() {
+                    raw::get_async(&mut conn, &request, &job, &tally).await;
+                }
+            });
+        }
+        join_all(slots, tally).await;
+        Ok(())
+    })
+}

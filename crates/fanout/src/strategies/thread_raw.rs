@@ -1,0 +1,40 @@
+//! `thread_raw`: the threads' floor — C threads, each owning one keep-alive socket, taking
+//! requests one at a time; the shared raw codec, no client library. Twin of `async_raw`.
+
+use std::net::TcpStream;
+use std::sync::Arc;
+use std::thread;
+
+use super::StrategyError;
+use crate::job::{ErrorKind, Job, Tally};
+use crate::raw::{self, Countdown, RawRequest};
+
+/// C slots, each a thread with its own connection, until N requests are taken. A thread the
+/// OS refuses leaves fewer slots (a setup error); the others still serve every request.
+pub fn run(job: &Arc<Job>, tally: &Arc<Tally>) -> Result<(), StrategyError> {
+    let request = RawRequest::for_job(job).map_err(StrategyError::RawRequest)?;
+    let work = Countdown::new(job.requests);
+    thread::scope(|scope| {
+        let mut slots = 0;
+        for _ in 0..job.concurrency.min(job.requests) {
+            let slot = thread::Builder::new()
+                .stack_size(job.stack_bytes())
+                .spawn_scoped(scope, || {
+                    let mut conn: Option<TcpStream> = None;
+                    while work.take() {
+                        raw::get_blocking(&mut conn, &request, job, tally);
+                    }
+                });
+            match slot {
+                Ok(_) => slots += 1,
+                Err(_) => tally.setup_error(ErrorKind::ThreadSpawn),
+            }
+        }
+        if slots == 0 {
+            while work.take() {
+                tally.fail(ErrorKind::ThreadSpawn); // nobody to do it: failed, not vanished
+            }
+        }
+    }); // joins every slot
+    Ok(())
+}
