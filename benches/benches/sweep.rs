@@ -31,6 +31,10 @@ use fanout::system::Limits;
 use fanout::workload::Point;
 use fanout_benches::PeakRss;
 
+/// Counts the heap of this binary's worker role, as the `fanout` binary does.
+#[global_allocator]
+static HEAP: fanout::alloc::Counting = fanout::alloc::Counting;
+
 /// Samples per point (criterion's minimum).
 const SAMPLES: usize = 10;
 /// Points whose strategy cannot finish faster than this, by design, are skipped.

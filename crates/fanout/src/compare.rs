@@ -1,5 +1,5 @@
-//! `fanout compare OLD NEW`: per matching point, NEW/OLD of the medians of wall time, peak RSS
-//! and p99, flagged where the change is beyond the noise the repeats show.
+//! `fanout compare OLD NEW`: per matching point, NEW/OLD of the medians of wall time, CPU
+//! time, peak RSS and p99, flagged where the change is beyond the noise the repeats show.
 
 use crate::report::PointReport;
 use crate::stats::{Cell, Spread, cells, figure};
@@ -11,9 +11,10 @@ pub const NOISE_FLOOR: f64 = 0.05;
 /// A figure of a point.
 type Figure = fn(&PointReport) -> f64;
 
-/// The figures compared, by name; for all three, higher is worse.
+/// The figures compared, by name; for all of them, higher is worse.
 const FIGURES: &[(&str, Figure)] = &[
     ("wall", figure::wall_s),
+    ("cpu", figure::cpu_s),
     ("peak_rss", figure::peak_rss_mib),
     ("p99", figure::p99_ms),
 ];
@@ -25,7 +26,7 @@ pub struct Change {
     pub strategy: String,
     /// Concurrency.
     pub concurrency: usize,
-    /// Figure name: `wall`, `peak_rss`, `p99`, or `errors` (listed only when they rose).
+    /// Figure name: `wall`, `cpu`, `peak_rss`, `p99`, or `errors` (listed only when they rose).
     pub figure: &'static str,
     /// Old median.
     pub old: f64,

@@ -9,6 +9,7 @@
 //! - [`plan`]: strategies × concurrency × repeats, built and checked from the flags.
 //! - [`report`]: the results model: one point's report, as JSON stores it.
 //! - [`meter`]: RSS, peak RSS, threads, CPU, context switches, kernel listen counters.
+//! - [`alloc`]: the worker's counting allocator: live heap, allocations, bytes allocated.
 //! - [`worker`]: the worker role: one fresh process measures one point.
 //! - [`harness`]: the orchestrator: server process, worker processes, a report per point.
 //! - [`sweep`]: a plan's points, repeated, into a run folder.
@@ -19,6 +20,7 @@
 //! - [`os`]: every read of `/proc` and `/sys` (Linux), and the portable fallbacks elsewhere.
 //! - [`cli`]: the `fanout` command line.
 
+pub mod alloc;
 pub mod charts;
 pub mod cli;
 pub mod client;

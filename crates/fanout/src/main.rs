@@ -2,6 +2,10 @@
 
 use std::process::ExitCode;
 
+/// Counts the heap of the worker role (and costs the other roles a few atomic adds).
+#[global_allocator]
+static HEAP: fanout::alloc::Counting = fanout::alloc::Counting;
+
 fn main() -> ExitCode {
     // Re-executed as the mock server or a worker: play that role and stop.
     if let Some(code) = fanout::harness::play_role() {

@@ -3,68 +3,83 @@
 //! on each platform is [`crate::os`]'s business.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-/// How often the sampler reads the live thread count.
-pub const THREAD_SAMPLE_EVERY: Duration = Duration::from_millis(2);
+use crate::alloc::HeapCounts;
+
+/// How often the sampler reads the live thread count and the heap's live bytes.
+pub const SAMPLE_EVERY: Duration = Duration::from_millis(2);
 
 pub use crate::os::{peak_rss_bytes, rss_bytes, threads};
 
-/// Samples the live thread count on a thread of its own until stopped.
+/// Samples the live thread count and the heap's live bytes on a thread of its own until
+/// stopped, keeping the peaks.
 #[derive(Debug)]
-pub struct ThreadSampler {
+pub struct Sampler {
     stop: Arc<AtomicBool>,
-    peak: Arc<AtomicU64>,
-    handle: Option<JoinHandle<Usage>>,
+    handle: Option<JoinHandle<Sampled>>,
 }
 
-impl ThreadSampler {
-    /// Starts sampling every [`THREAD_SAMPLE_EVERY`].
+/// What the [`Sampler`] saw.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Sampled {
+    /// Most threads alive at once, the sampler's own not counted.
+    pub peak_threads: u64,
+    /// Most heap bytes live at once (`None` without the counting allocator).
+    pub peak_heap_bytes: Option<u64>,
+    /// The CPU time and context switches the sampler itself used.
+    pub own_usage: Usage,
+}
+
+fn heap_live() -> Option<u64> {
+    HeapCounts::now().map(|h| u64::try_from(h.live_bytes).unwrap_or(0))
+}
+
+impl Sampler {
+    /// Starts sampling every [`SAMPLE_EVERY`].
     pub fn start() -> std::io::Result<Self> {
         let stop = Arc::new(AtomicBool::new(false));
-        let peak = Arc::new(AtomicU64::new(threads().unwrap_or(0)));
-        let handle = std::thread::Builder::new()
-            .name("thread-sampler".into())
-            .spawn({
-                let (stop, peak) = (Arc::clone(&stop), Arc::clone(&peak));
-                move || {
-                    while !stop.load(Ordering::Relaxed) {
-                        if let Some(n) = threads() {
-                            peak.fetch_max(n, Ordering::Relaxed);
-                        }
-                        std::thread::sleep(THREAD_SAMPLE_EVERY);
+        let handle = std::thread::Builder::new().name("sampler".into()).spawn({
+            let stop = Arc::clone(&stop);
+            move || {
+                let mut sampled = Sampled::default();
+                loop {
+                    let stopping = stop.load(Ordering::Relaxed);
+                    if let Some(n) = threads() {
+                        sampled.peak_threads = sampled.peak_threads.max(n);
                     }
-                    // What sampling itself cost, to take out of the process's figures.
-                    Usage::of_this_thread().unwrap_or_default()
+                    if let Some(live) = heap_live() {
+                        let peak = sampled.peak_heap_bytes.get_or_insert(0);
+                        *peak = (*peak).max(live);
+                    }
+                    if stopping {
+                        break; // one last sample after the work ended
+                    }
+                    std::thread::sleep(SAMPLE_EVERY);
                 }
-            })?;
+                sampled.peak_threads = sampled.peak_threads.saturating_sub(1);
+                // What sampling itself cost, to take out of the process's figures.
+                sampled.own_usage = Usage::of_this_thread().unwrap_or_default();
+                sampled
+            }
+        })?;
         Ok(Self {
             stop,
-            peak,
             handle: Some(handle),
         })
     }
 
-    /// Stops sampling; returns the peak thread count (the sampler's own thread not counted)
-    /// and the CPU time and context switches the sampler itself used.
-    pub fn stop(mut self) -> (u64, Usage) {
+    /// Stops sampling and returns what it saw.
+    pub fn stop(mut self) -> Sampled {
         self.stop.store(true, Ordering::Relaxed);
-        let own = self
-            .handle
+        self.handle
             .take()
             .and_then(|handle| handle.join().ok())
-            .unwrap_or_default();
-        let last = threads().unwrap_or(0);
-        let peak = self
-            .peak
-            .load(Ordering::Relaxed)
-            .max(last)
-            .saturating_sub(1);
-        (peak, own)
+            .unwrap_or_default()
     }
 }
 
@@ -166,12 +181,16 @@ mod tests {
         // Linux keeps RSS in per-CPU counters that /proc reads approximately (to a few
         // hundred KiB), and other tests allocate between the two reads.
         assert!(rss > 0 && peak + (1 << 20) >= rss, "rss {rss} peak {peak}");
-        let sampler = ThreadSampler::start().expect("sampler");
+        let sampler = Sampler::start().expect("sampler");
         let extra: Vec<_> = (0..3)
             .map(|_| std::thread::spawn(|| std::thread::sleep(Duration::from_millis(50))))
             .collect();
         std::thread::sleep(Duration::from_millis(20));
-        let (peak_threads, own) = sampler.stop();
+        let Sampled {
+            peak_threads,
+            own_usage: own,
+            ..
+        } = sampler.stop();
         assert!(
             own.voluntary > 0,
             "the sampler sleeps between samples: {own:?}"

@@ -228,6 +228,19 @@ pub fn point_summary(r: &PointReport) -> String {
         r.rss_per_in_flight_bytes() / 1024.0,
         w.peak_threads
     );
+    if let (Some(peak), Some(allocs), Some(bytes)) = (
+        w.heap_peak_bytes,
+        r.allocs_per_request,
+        r.alloc_bytes_per_request,
+    ) {
+        let _ = writeln!(
+            s,
+            "  heap: peak {:.1} MiB live (before {:.1} MiB); per request {allocs:.1} allocations, {:.2} KiB allocated",
+            mib(peak),
+            mib(w.heap_before_bytes.unwrap_or(0)),
+            bytes / 1024.0
+        );
+    }
     let _ = writeln!(
         s,
         "  CPU user {:.3} s, sys {:.3} s; context switches {} voluntary, {} involuntary",

@@ -72,6 +72,14 @@ pub struct WorkerReport {
     pub peak_rss_bytes: u64,
     /// Most threads alive at once (sampled; the sampler's own thread not counted).
     pub peak_threads: u64,
+    /// Heap bytes live just before the timed region (`None`: heap not counted).
+    pub heap_before_bytes: Option<u64>,
+    /// Most heap bytes live at once in the timed region (sampled every 2 ms).
+    pub heap_peak_bytes: Option<u64>,
+    /// Allocations in the timed region (reallocations included).
+    pub allocations: Option<u64>,
+    /// Bytes allocated in the timed region.
+    pub allocated_bytes: Option<u64>,
     /// User CPU seconds in the timed region.
     pub cpu_user_s: f64,
     /// System CPU seconds in the timed region.
@@ -113,6 +121,10 @@ pub struct PointReport {
     pub efficiency: f64,
     /// Ok requests per second of wall time.
     pub throughput_rps: f64,
+    /// Allocations per request (all N; setup included).
+    pub allocs_per_request: Option<f64>,
+    /// Bytes allocated per request (all N; setup included).
+    pub alloc_bytes_per_request: Option<f64>,
     /// Figures the worker measured about itself.
     #[serde(flatten)]
     pub worker: WorkerReport,
@@ -149,6 +161,8 @@ impl PointReport {
             ideal_s: point.ideal_s(),
             efficiency: 0.0,
             throughput_rps: 0.0,
+            allocs_per_request: None,
+            alloc_bytes_per_request: None,
             worker,
             server: None,
             listen: ListenCounters::default(),
@@ -198,6 +212,9 @@ impl PointReport {
             report.efficiency = report.ideal_s / wall * ok / point.requests.max(1) as f64;
             report.throughput_rps = ok / wall;
         }
+        let per_request = |n: Option<u64>| n.map(|n| n as f64 / point.requests.max(1) as f64);
+        report.allocs_per_request = per_request(worker.allocations);
+        report.alloc_bytes_per_request = per_request(worker.allocated_bytes);
         report.worker = worker;
         report
     }

@@ -6,9 +6,10 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
+use crate::alloc::{self, HeapCounts};
 use crate::client::ClientConfig;
 use crate::job::{ErrorKind, Job, Tally};
-use crate::meter::{self, ThreadSampler, Usage};
+use crate::meter::{self, Sampler, Usage};
 use crate::report::WorkerReport;
 use crate::strategies::Strategy;
 
@@ -53,8 +54,12 @@ pub fn measure(input: &WorkerInput) -> Result<WorkerReport, WorkerError> {
     let job = Arc::new(input.job.clone());
     let tally = Arc::new(Tally::default());
 
+    if std::env::var(alloc::HEAP_COUNTS_VAR).as_deref() == Ok("0") {
+        alloc::disable();
+    }
     let rss_before_bytes = meter::rss_bytes().ok_or_else(|| meter_err("resident memory"))?;
-    let sampler = ThreadSampler::start().map_err(|e| WorkerError::Meter(e.to_string()))?;
+    let sampler = Sampler::start().map_err(|e| WorkerError::Meter(e.to_string()))?;
+    let heap_before = HeapCounts::now();
     let usage_before = Usage::now().map_err(|e| WorkerError::Meter(e.to_string()))?;
     let start = Instant::now();
     // ---- timed region ----
@@ -62,9 +67,12 @@ pub fn measure(input: &WorkerInput) -> Result<WorkerReport, WorkerError> {
     // ---- end ----
     let wall_s = start.elapsed().as_secs_f64();
     let usage = Usage::now().map_err(|e| WorkerError::Meter(e.to_string()))?;
-    let (peak_threads, sampling) = sampler.stop();
-    // The timed region's use, without what sampling the thread count cost.
-    let usage = usage.since(&usage_before).since(&sampling);
+    let heap = HeapCounts::now()
+        .zip(heap_before)
+        .map(|(after, before)| after.since(&before));
+    let sampled = sampler.stop();
+    // The timed region's use, without what sampling cost.
+    let usage = usage.since(&usage_before).since(&sampled.own_usage);
     let peak_rss_bytes =
         meter::peak_rss_bytes().ok_or_else(|| meter_err("peak resident memory"))?;
 
@@ -78,7 +86,11 @@ pub fn measure(input: &WorkerInput) -> Result<WorkerReport, WorkerError> {
         wall_s,
         rss_before_bytes,
         peak_rss_bytes,
-        peak_threads,
+        peak_threads: sampled.peak_threads,
+        heap_before_bytes: heap_before.map(|h| u64::try_from(h.live_bytes).unwrap_or(0)),
+        heap_peak_bytes: sampled.peak_heap_bytes,
+        allocations: heap.map(|h| h.allocations),
+        allocated_bytes: heap.map(|h| h.allocated_bytes),
         cpu_user_s: usage.user_s,
         cpu_sys_s: usage.sys_s,
         ctx_voluntary: usage.voluntary,

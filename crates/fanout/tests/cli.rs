@@ -50,6 +50,9 @@ fn run_json_reports_every_figure_with_ok_plus_errors_equal_to_n() {
         "server",
         "listen_overflows",
         "client_config",
+        "heap_peak_bytes",
+        "allocations",
+        "allocs_per_request",
     ] {
         assert!(r.get(key).is_some(), "missing {key} in {r}");
     }
@@ -71,6 +74,9 @@ fn run_json_reports_every_figure_with_ok_plus_errors_equal_to_n() {
         r["peak_rss_bytes"].as_u64() > r["rss_before_bytes"].as_u64(),
         "{r}"
     );
+    // The binary counts its worker's heap: every request allocates (ureq's buffers at least).
+    assert!(r["allocs_per_request"].as_f64() > Some(1.0), "{r}");
+    assert!(r["heap_peak_bytes"].as_u64() > Some(0), "{r}");
 }
 
 #[test]
