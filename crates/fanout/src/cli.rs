@@ -258,6 +258,7 @@ fn resume(args: &ResumeArgs) -> anyhow::Result<ExitCode> {
 fn print_sweep(points: &[PointReport], out: &Path) {
     println!("{}", render::table(points));
     println!("{}", render::memory_table(points));
+    println!("{}", render::where_bytes_go_table(points));
     println!("Run folder: {}", out.display());
 }
 

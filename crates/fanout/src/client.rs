@@ -123,6 +123,7 @@ pub fn reqwest_client(job: &Job) -> Result<reqwest::Client, reqwest::Error> {
 /// A panic inside the client counts as this request's error instead of taking the thread
 /// (and, in `thread_per_request`, its slot) down with it.
 pub fn get_blocking(agent: &ureq::Agent, job: &Job, tally: &Tally) {
+    let _in_flight = tally.start();
     let start = Instant::now();
     let request = || {
         agent
@@ -145,6 +146,7 @@ pub fn get_blocking(agent: &ureq::Agent, job: &Job, tally: &Tally) {
 
 /// One async request through `client`, with the same checks as [`get_blocking`].
 pub async fn get_async(client: &reqwest::Client, job: &Job, tally: &Tally) {
+    let _in_flight = tally.start();
     let start = Instant::now();
     let outcome = async {
         let response = client

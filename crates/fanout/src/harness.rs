@@ -214,6 +214,7 @@ pub fn run_point(
     let input = WorkerInput {
         strategy: point.strategy,
         job: point.job(base_url),
+        in_flight: point.in_flight(),
     };
     let input = serde_json::to_string(&input).expect("a job serializes");
     let mut child = Command::new(exe)

@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::io;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use hdrhistogram::Histogram;
@@ -133,11 +134,24 @@ impl ErrorKind {
     }
 }
 
-/// Outcomes of a point's requests: ok count, errors by kind, latency of ok requests.
-/// Shared by every thread or task of a strategy; one short lock per request.
+/// Outcomes of a point's requests: ok count, errors by kind, latency of ok requests; and the
+/// requests in flight now, as the client itself counts them. Shared by every thread or task
+/// of a strategy; one short lock per request.
 #[derive(Debug)]
 pub struct Tally {
     inner: Mutex<TallyInner>,
+    in_flight: AtomicUsize,
+}
+
+/// A request in flight: counted from [`Tally::start`] until dropped (done, failed, cancelled
+/// or unwound).
+#[derive(Debug)]
+pub struct InFlight<'a>(&'a AtomicUsize);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 #[derive(Debug)]
@@ -186,11 +200,23 @@ impl Default for Tally {
                 latency_us: Histogram::new_with_bounds(1, 3_600_000_000, 3)
                     .expect("valid histogram bounds"),
             }),
+            in_flight: AtomicUsize::new(0),
         }
     }
 }
 
 impl Tally {
+    /// Counts a request in flight until the returned guard is dropped.
+    pub fn start(&self) -> InFlight<'_> {
+        self.in_flight.fetch_add(1, Ordering::Relaxed);
+        InFlight(&self.in_flight)
+    }
+
+    /// Requests in flight now.
+    pub fn in_flight(&self) -> usize {
+        self.in_flight.load(Ordering::Relaxed)
+    }
+
     /// Records one request's outcome; `latency` counts only for ok requests.
     pub fn record(&self, latency: Duration, outcome: Result<(), ErrorKind>) {
         let mut t = self.lock();
@@ -264,6 +290,12 @@ mod tests {
         tally.record(Duration::from_millis(1), Err(ErrorKind::HttpStatus(503)));
         tally.fail(ErrorKind::ThreadSpawn);
         tally.setup_error(ErrorKind::ThreadSpawn);
+        {
+            let _one = tally.start();
+            let _two = tally.start();
+            assert_eq!(tally.in_flight(), 2);
+        }
+        assert_eq!(tally.in_flight(), 0);
         let s = tally.summary();
         assert_eq!(s.ok, 4);
         assert_eq!(tally.count(), 7);

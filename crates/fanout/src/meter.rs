@@ -10,14 +10,19 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::alloc::HeapCounts;
+use crate::job::Tally;
+
+/// The stack of threads nobody sized: Rust's `std::thread` default, and tokio's.
+pub const DEFAULT_STACK_BYTES: u64 = 2 << 20;
 
 /// How often the sampler reads the live thread count and the heap's live bytes.
 pub const SAMPLE_EVERY: Duration = Duration::from_millis(2);
 
 pub use crate::os::{peak_rss_bytes, rss_bytes, threads};
 
-/// Samples the live thread count and the heap's live bytes on a thread of its own until
-/// stopped, keeping the peaks.
+/// Samples the live thread count, the heap's live bytes and the client's requests in flight
+/// on a thread of its own until stopped, keeping the peaks; and, the first time the client
+/// holds its target in flight, splits resident memory by cause ([`Breakdown`]).
 #[derive(Debug)]
 pub struct Sampler {
     stop: Arc<AtomicBool>,
@@ -31,6 +36,10 @@ pub struct Sampled {
     pub peak_threads: u64,
     /// Most heap bytes live at once (`None` without the counting allocator).
     pub peak_heap_bytes: Option<u64>,
+    /// Most requests in flight at once, by the client's own count.
+    pub peak_in_flight: u64,
+    /// Resident memory by cause when the client first held its target in flight.
+    pub breakdown: Option<Breakdown>,
     /// The CPU time and context switches the sampler itself used.
     pub own_usage: Usage,
 }
@@ -40,15 +49,24 @@ fn heap_live() -> Option<u64> {
 }
 
 impl Sampler {
-    /// Starts sampling every [`SAMPLE_EVERY`].
-    pub fn start() -> std::io::Result<Self> {
+    /// Starts sampling every [`SAMPLE_EVERY`] the requests `tally` counts in flight; the
+    /// breakdown is taken when they first reach `target`, counting as thread stacks the
+    /// mappings of `stack_bytes` (the job's threads) or of Rust's and tokio's default 2 MiB.
+    pub fn start(tally: Arc<Tally>, target: usize, stack_bytes: usize) -> std::io::Result<Self> {
+        let stack_sizes = [stack_bytes as u64, DEFAULT_STACK_BYTES];
         let stop = Arc::new(AtomicBool::new(false));
+        let kernel_before = crate::os::tcp_socket_memory_bytes();
         let handle = std::thread::Builder::new().name("sampler".into()).spawn({
             let stop = Arc::clone(&stop);
             move || {
                 let mut sampled = Sampled::default();
                 loop {
                     let stopping = stop.load(Ordering::Relaxed);
+                    let in_flight = tally.in_flight() as u64;
+                    sampled.peak_in_flight = sampled.peak_in_flight.max(in_flight);
+                    if sampled.breakdown.is_none() && in_flight >= target as u64 {
+                        sampled.breakdown = Breakdown::now(in_flight, kernel_before, &stack_sizes);
+                    }
                     if let Some(n) = threads() {
                         sampled.peak_threads = sampled.peak_threads.max(n);
                     }
@@ -80,6 +98,71 @@ impl Sampler {
             .take()
             .and_then(|handle| handle.join().ok())
             .unwrap_or_default()
+    }
+}
+
+/// Resident memory split by cause at one moment: the heap's live bytes, the resident pages
+/// of thread stacks, and the rest (binary, runtime, allocator slack: RSS minus the two); and
+/// beside it the kernel's TCP socket memory above what it was before the job.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Breakdown {
+    /// Requests in flight then, by the client's count.
+    pub in_flight: u64,
+    /// Resident memory then (the sum of every mapping's `Rss`).
+    pub rss_bytes: u64,
+    /// Heap bytes live then (`None` without the counting allocator: then `other` holds it).
+    pub heap_bytes: Option<u64>,
+    /// Resident pages of thread stacks then.
+    pub stack_bytes: u64,
+    /// Resident memory neither heap nor stacks: RSS − heap − stacks. Negative when live heap
+    /// bytes were allocated but never touched (not yet resident).
+    pub other_bytes: i64,
+    /// TCP socket memory of the whole network namespace above its value before the job: on
+    /// loopback both ends' (the server's sockets too).
+    pub kernel_tcp_bytes: Option<i64>,
+    /// Wall time the breakdown took (mostly reading `/proc/self/smaps`), ms.
+    pub took_ms: f64,
+}
+
+impl Breakdown {
+    /// Takes the breakdown now, with `in_flight` requests in flight; `None` where the OS does
+    /// not tell resident stacks.
+    pub fn now(in_flight: u64, kernel_before: Option<u64>, stack_sizes: &[u64]) -> Option<Self> {
+        let started = std::time::Instant::now();
+        let heap_bytes = heap_live();
+        let (stack_bytes, rss_bytes) = crate::os::resident_stacks_and_total(stack_sizes)?;
+        let kernel_tcp_bytes = crate::os::tcp_socket_memory_bytes()
+            .zip(kernel_before)
+            .map(|(now, before)| now as i64 - before as i64);
+        Some(Self::of(
+            in_flight,
+            rss_bytes,
+            heap_bytes,
+            stack_bytes,
+            kernel_tcp_bytes,
+            started.elapsed().as_secs_f64() * 1000.0,
+        ))
+    }
+
+    /// The breakdown of these parts, `other` being what RSS holds besides heap and stacks.
+    pub fn of(
+        in_flight: u64,
+        rss_bytes: u64,
+        heap_bytes: Option<u64>,
+        stack_bytes: u64,
+        kernel_tcp_bytes: Option<i64>,
+        took_ms: f64,
+    ) -> Self {
+        let other_bytes = rss_bytes as i64 - heap_bytes.unwrap_or(0) as i64 - stack_bytes as i64;
+        Self {
+            in_flight,
+            rss_bytes,
+            heap_bytes,
+            stack_bytes,
+            other_bytes,
+            kernel_tcp_bytes,
+            took_ms,
+        }
     }
 }
 
@@ -181,16 +264,32 @@ mod tests {
         // Linux keeps RSS in per-CPU counters that /proc reads approximately (to a few
         // hundred KiB), and other tests allocate between the two reads.
         assert!(rss > 0 && peak + (1 << 20) >= rss, "rss {rss} peak {peak}");
-        let sampler = Sampler::start().expect("sampler");
+        let tally = Arc::new(Tally::default());
+        let sampler = Sampler::start(Arc::clone(&tally), 2, 1 << 20).expect("sampler");
+        let (one, two) = (tally.start(), tally.start());
         let extra: Vec<_> = (0..3)
-            .map(|_| std::thread::spawn(|| std::thread::sleep(Duration::from_millis(50))))
+            .map(|_| {
+                std::thread::Builder::new()
+                    .stack_size(1 << 20)
+                    .spawn(|| std::thread::sleep(Duration::from_millis(50)))
+                    .expect("thread")
+            })
             .collect();
         std::thread::sleep(Duration::from_millis(20));
+        drop((one, two));
         let Sampled {
             peak_threads,
             own_usage: own,
+            peak_in_flight,
+            breakdown,
             ..
         } = sampler.stop();
+        assert_eq!(peak_in_flight, 2);
+        let breakdown = breakdown.expect("taken when 2 were in flight");
+        assert_eq!(breakdown.in_flight, 2);
+        // The test threads' stacks, at least the 4 pages each has touched.
+        assert!(breakdown.stack_bytes >= 4 * 4096, "{breakdown:?}");
+        assert!(breakdown.rss_bytes > breakdown.stack_bytes, "{breakdown:?}");
         assert!(
             own.voluntary > 0,
             "the sampler sleeps between samples: {own:?}"
@@ -198,6 +297,19 @@ mod tests {
         extra.into_iter().for_each(|t| t.join().expect("join"));
         // The test thread, the 3 extra ones, maybe other tests' threads; not the sampler.
         assert!(peak_threads >= 4, "peak threads {peak_threads}");
+    }
+
+    #[test]
+    fn the_breakdown_adds_up_to_rss() {
+        let b = Breakdown::of(100, 10_000, Some(3_000), 2_000, Some(500), 1.0);
+        assert_eq!(b.other_bytes, 5_000);
+        let b = Breakdown::of(100, 10_000, None, 2_000, None, 1.0);
+        assert_eq!(
+            b.other_bytes, 8_000,
+            "without heap counts, other holds the heap"
+        );
+        let untouched = Breakdown::of(1, 1_000, Some(4_000), 0, None, 1.0);
+        assert_eq!(untouched.other_bytes, -3_000);
     }
 
     #[test]

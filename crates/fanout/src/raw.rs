@@ -171,6 +171,7 @@ impl ResponseReader {
 /// One request on the slot's connection (opened when there is none), recorded in `tally`.
 /// The connection is dropped after an error or a response that closes it.
 pub fn get_blocking(conn: &mut Option<TcpStream>, request: &RawRequest, job: &Job, tally: &Tally) {
+    let _in_flight = tally.start();
     let start = Instant::now();
     let exchange = || exchange_blocking(conn, request, job, start);
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(exchange))
@@ -188,6 +189,7 @@ pub async fn get_async(
     job: &Job,
     tally: &Tally,
 ) {
+    let _in_flight = tally.start();
     let start = Instant::now();
     let exchange = exchange_async(conn, request, job);
     let outcome = tokio::time::timeout(job.timeout(), exchange)

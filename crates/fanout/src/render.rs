@@ -7,7 +7,7 @@ use crate::client::ClientConfig;
 use crate::compare::Change;
 use crate::plan::Plan;
 use crate::report::{Outcome, PointReport};
-use crate::stats::{Cell, cells, figure, memory_fit};
+use crate::stats::{Cell, LineFit, WhereBytesGo, cells, figure, memory_fit};
 use crate::strategies;
 use crate::system::{self, Machine};
 use crate::workload;
@@ -97,11 +97,50 @@ pub fn memory_table(points: &[PointReport]) -> String {
                 s,
                 "| {} | {:.1} | {:.1} | {} |",
                 strategy.name,
-                fit.bytes_per_request / 1024.0,
-                fit.base_bytes / (1024.0 * 1024.0),
+                fit.slope / 1024.0,
+                fit.base / (1024.0 * 1024.0),
                 fit.points
             );
         }
+    }
+    s
+}
+
+/// The "where the bytes go" table: per strategy, what one more request in flight adds to
+/// each part of resident memory and to the kernel's socket memory, and what one more request
+/// costs in allocations and CPU (all fitted slopes; `–` where a part was not measured).
+pub fn where_bytes_go_table(points: &[PointReport]) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "| strategy | RSS KiB / in flight | heap | stacks | other | parts / RSS | kernel TCP (both ends) | allocations / request | CPU µs / request |"
+    );
+    let _ = writeln!(s, "|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+    let show = |fit: Option<LineFit>, scale: f64, decimals: usize| {
+        fit.map_or("–".to_owned(), |f| {
+            format!("{:.decimals$}", f.slope * scale)
+        })
+    };
+    for strategy in strategies::ALL {
+        let w = WhereBytesGo::of(points, strategy.name);
+        if w.rss.is_none() {
+            continue;
+        }
+        let kib = 1.0 / 1024.0;
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            strategy.name,
+            show(w.rss, kib, 1),
+            show(w.heap, kib, 1),
+            show(w.stacks, kib, 1),
+            show(w.other, kib, 1),
+            w.parts_over_rss()
+                .map_or("–".to_owned(), |r| format!("{r:.2}")),
+            show(w.kernel, kib, 1),
+            show(w.allocations, 1.0, 1),
+            show(w.cpu, 1e6, 1),
+        );
     }
     s
 }
@@ -121,9 +160,20 @@ pub fn summary_markdown(points: &[PointReport]) -> String {
          what one more request in flight costs, the intercept what the process costs with \
          none. `sequential` and `pitfall_blocking_in_async` have no line: what they hold in \
          flight (1, the worker count) does not grow with C.\n\n\
+         {}\n\
+         ## Where the bytes go\n\n\
+         When the client first holds its designed in-flight count, its resident memory is \
+         split into live heap (the counting allocator), resident thread stacks (the mappings \
+         above a guard page in `/proc/self/smaps`) and the rest (binary, runtime, allocator \
+         slack); each part is fitted over the requests in flight like peak RSS above (KiB per \
+         request in flight), and \"parts / RSS\" says how much of the peak-RSS slope they \
+         account for. Kernel TCP socket memory (`/proc/net/sockstat`) counts both ends on \
+         loopback: the server's sockets too. Allocations and CPU are fitted over N: per \
+         request, setup excluded.\n\n\
          {}",
         table(points),
-        memory_table(points)
+        memory_table(points),
+        where_bytes_go_table(points)
     )
 }
 
@@ -239,6 +289,22 @@ pub fn point_summary(r: &PointReport) -> String {
             mib(peak),
             mib(w.heap_before_bytes.unwrap_or(0)),
             bytes / 1024.0
+        );
+    }
+    if let Some(b) = &w.breakdown {
+        let kernel = b.kernel_tcp_bytes.map_or("unknown".to_owned(), |k| {
+            format!("{:.1} MiB", k as f64 / (1 << 20) as f64)
+        });
+        let _ = writeln!(
+            s,
+            "  at {} in flight: RSS {:.1} MiB = heap {} + stacks {:.1} + other {:.1}; kernel TCP {kernel} (both ends); took {:.0} ms",
+            b.in_flight,
+            mib(b.rss_bytes),
+            b.heap_bytes
+                .map_or("unknown".to_owned(), |h| format!("{:.1}", mib(h))),
+            mib(b.stack_bytes),
+            b.other_bytes as f64 / (1 << 20) as f64,
+            b.took_ms
         );
     }
     let _ = writeln!(

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::client::ClientConfig;
 use crate::job::{ErrorKind, TallySummary};
-use crate::meter::ListenCounters;
+use crate::meter::{Breakdown, ListenCounters};
 use crate::workload::Point;
 
 /// What the server saw during a point.
@@ -78,6 +78,12 @@ pub struct WorkerReport {
     pub heap_peak_bytes: Option<u64>,
     /// Allocations in the timed region (reallocations included).
     pub allocations: Option<u64>,
+    /// Most requests in flight at once by the client's own count (sampled every 2 ms).
+    #[serde(default)]
+    pub client_peak_in_flight: u64,
+    /// Resident memory by cause when the client first held its designed in-flight count
+    /// (`None`: it never did, or the OS does not tell).
+    pub breakdown: Option<Breakdown>,
     /// Bytes allocated in the timed region.
     pub allocated_bytes: Option<u64>,
     /// User CPU seconds in the timed region.

@@ -103,6 +103,13 @@ struct CsvRow<'a> {
     heap_peak_bytes: Option<u64>,
     allocations: Option<u64>,
     allocated_bytes: Option<u64>,
+    client_peak_in_flight: u64,
+    breakdown_in_flight: Option<u64>,
+    breakdown_rss_bytes: Option<u64>,
+    breakdown_heap_bytes: Option<u64>,
+    breakdown_stack_bytes: Option<u64>,
+    breakdown_other_bytes: Option<i64>,
+    breakdown_kernel_tcp_bytes: Option<i64>,
     cpu_user_s: f64,
     cpu_sys_s: f64,
     ctx_voluntary: u64,
@@ -134,6 +141,7 @@ pub fn write_csv(points: &[PointReport], path: &Path) -> Result<(), RunFolderErr
             Outcome::Failed(why) => ("failed", why.as_str()),
         };
         let w = &r.worker;
+        let b = w.breakdown.as_ref();
         let l = &w.tally.latency_ms;
         writer
             .serialize(CsvRow {
@@ -156,6 +164,13 @@ pub fn write_csv(points: &[PointReport], path: &Path) -> Result<(), RunFolderErr
                 heap_peak_bytes: w.heap_peak_bytes,
                 allocations: w.allocations,
                 allocated_bytes: w.allocated_bytes,
+                client_peak_in_flight: w.client_peak_in_flight,
+                breakdown_in_flight: b.map(|b| b.in_flight),
+                breakdown_rss_bytes: b.map(|b| b.rss_bytes),
+                breakdown_heap_bytes: b.and_then(|b| b.heap_bytes),
+                breakdown_stack_bytes: b.map(|b| b.stack_bytes),
+                breakdown_other_bytes: b.map(|b| b.other_bytes),
+                breakdown_kernel_tcp_bytes: b.and_then(|b| b.kernel_tcp_bytes),
                 cpu_user_s: w.cpu_user_s,
                 cpu_sys_s: w.cpu_sys_s,
                 ctx_voluntary: w.ctx_voluntary,

@@ -134,25 +134,29 @@ pub fn cells(points: &[PointReport]) -> Vec<Cell<'_>> {
     map.into_values().collect()
 }
 
-/// Peak RSS fitted as a line over the requests in flight by design (C for bounded strategies,
-/// N for `pitfall_unbounded`), per strategy (least squares over every measured repeat).
+/// A least-squares line y = base + slope × x over every measured repeat of a strategy.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct MemoryFit {
-    /// Slope: bytes per request in flight.
-    pub bytes_per_request: f64,
-    /// Intercept: bytes at zero concurrency.
-    pub base_bytes: f64,
+pub struct LineFit {
+    /// What one more x adds to y.
+    pub slope: f64,
+    /// y at x = 0.
+    pub base: f64,
     /// Points fitted.
     pub points: usize,
 }
 
-/// Fits peak RSS = base + slope × in-flight for `strategy`; `None` with fewer than two
-/// distinct values.
-pub fn memory_fit(points: &[PointReport], strategy: &str) -> Option<MemoryFit> {
+/// Fits `y` over `x` for `strategy`'s measured points that have a `y`; `None` with fewer
+/// than two distinct x.
+pub fn line_fit(
+    points: &[PointReport],
+    strategy: &str,
+    x: impl Fn(&PointReport) -> f64,
+    y: impl Fn(&PointReport) -> Option<f64>,
+) -> Option<LineFit> {
     let xy: Vec<(f64, f64)> = points
         .iter()
         .filter(|r| r.point.strategy.name == strategy && r.outcome == Outcome::Measured)
-        .map(|r| (r.point.in_flight() as f64, r.worker.peak_rss_bytes as f64))
+        .filter_map(|r| Some((x(r), y(r)?)))
         .collect();
     let n = xy.len() as f64;
     let mean_x = xy.iter().map(|p| p.0).sum::<f64>() / n;
@@ -163,11 +167,74 @@ pub fn memory_fit(points: &[PointReport], strategy: &str) -> Option<MemoryFit> {
     }
     let sxy: f64 = xy.iter().map(|p| (p.0 - mean_x) * (p.1 - mean_y)).sum();
     let slope = sxy / sxx;
-    Some(MemoryFit {
-        bytes_per_request: slope,
-        base_bytes: mean_y - slope * mean_x,
+    Some(LineFit {
+        slope,
+        base: mean_y - slope * mean_x,
         points: xy.len(),
     })
+}
+
+/// Requests held in flight by design: C, N for `pitfall_unbounded` (the x of memory fits).
+pub fn in_flight(r: &PointReport) -> f64 {
+    r.point.in_flight() as f64
+}
+
+/// Peak RSS fitted over the requests in flight by design, per strategy: the slope is what one
+/// more request in flight costs, bytes.
+pub fn memory_fit(points: &[PointReport], strategy: &str) -> Option<LineFit> {
+    line_fit(points, strategy, in_flight, |r| {
+        Some(r.worker.peak_rss_bytes as f64)
+    })
+}
+
+/// Where the bytes and the work of one more request go, per strategy: each part of the
+/// [`crate::meter::Breakdown`] fitted over the requests in flight (bytes per request in
+/// flight), allocations and CPU fitted over N (per request, setup excluded).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct WhereBytesGo {
+    /// Peak RSS, per request in flight.
+    pub rss: Option<LineFit>,
+    /// Live heap at the breakdown, per request in flight.
+    pub heap: Option<LineFit>,
+    /// Resident thread stacks, per request in flight.
+    pub stacks: Option<LineFit>,
+    /// The rest of RSS, per request in flight.
+    pub other: Option<LineFit>,
+    /// Kernel TCP socket memory (both ends on loopback), per request in flight.
+    pub kernel: Option<LineFit>,
+    /// Allocations per request.
+    pub allocations: Option<LineFit>,
+    /// CPU seconds per request.
+    pub cpu: Option<LineFit>,
+}
+
+impl WhereBytesGo {
+    /// The fits of `strategy`'s points.
+    pub fn of(points: &[PointReport], strategy: &str) -> Self {
+        let part = |y: fn(&crate::meter::Breakdown) -> Option<f64>| {
+            line_fit(points, strategy, in_flight, move |r| {
+                y(r.worker.breakdown.as_ref()?)
+            })
+        };
+        let requests = |r: &PointReport| r.point.requests as f64;
+        Self {
+            rss: memory_fit(points, strategy),
+            heap: part(|b| Some(b.heap_bytes? as f64)),
+            stacks: part(|b| Some(b.stack_bytes as f64)),
+            other: part(|b| Some(b.other_bytes as f64)),
+            kernel: part(|b| Some(b.kernel_tcp_bytes? as f64)),
+            allocations: line_fit(points, strategy, requests, |r| {
+                Some(r.worker.allocations? as f64)
+            }),
+            cpu: line_fit(points, strategy, requests, |r| Some(figure::cpu_s(r))),
+        }
+    }
+
+    /// Heap + stacks + other over the RSS slope: how well the parts account for the whole.
+    pub fn parts_over_rss(&self) -> Option<f64> {
+        let parts = self.heap?.slope + self.stacks?.slope + self.other?.slope;
+        Some(parts / self.rss?.slope)
+    }
 }
 
 #[cfg(test)]
@@ -197,16 +264,46 @@ mod tests {
             .map(|c| measured("thread_pool", c, 1.0, line(c)))
             .collect();
         let fit = memory_fit(&points, "thread_pool").expect("fit");
-        assert!(
-            (fit.bytes_per_request - 40.0 * 1024.0).abs() < 1e-6,
-            "{fit:?}"
-        );
-        assert!(
-            (fit.base_bytes - 5.0 * 1024.0 * 1024.0).abs() < 1e-3,
-            "{fit:?}"
-        );
+        assert!((fit.slope - 40.0 * 1024.0).abs() < 1e-6, "{fit:?}");
+        assert!((fit.base - 5.0 * 1024.0 * 1024.0).abs() < 1e-3, "{fit:?}");
         assert_eq!(fit.points, 6);
         assert_eq!(memory_fit(&points[..1], "thread_pool"), None);
         assert_eq!(memory_fit(&points, "async_semaphore"), None);
+    }
+
+    #[test]
+    fn where_the_bytes_go_fits_each_part_of_a_synthetic_breakdown() {
+        // 2 KiB heap, 8 KiB stacks, 1 KiB other, 4 KiB kernel per request in flight; 30
+        // allocations and 10 µs of CPU per request, on top of fixed costs.
+        let points: Vec<_> = [10, 100, 1_000]
+            .into_iter()
+            .map(|c| {
+                let kib = |k: u64| k * 1024 * c as u64;
+                let (heap, stacks, other) = (kib(2) + 100_000, kib(8), kib(1) + 4_000_000);
+                let rss = heap + stacks + other;
+                let mut r = measured("thread_raw", c, 1.0, rss);
+                r.worker.breakdown = Some(crate::meter::Breakdown::of(
+                    c as u64,
+                    rss,
+                    Some(heap),
+                    stacks,
+                    Some(kib(4) as i64),
+                    1.0,
+                ));
+                r.worker.allocations = Some(30 * r.point.requests as u64 + 500);
+                r.worker.cpu_user_s = 10e-6 * r.point.requests as f64 + 0.01;
+                r
+            })
+            .collect();
+        let w = WhereBytesGo::of(&points, "thread_raw");
+        let kib = |f: Option<LineFit>| f.map(|f| (f.slope / 1024.0 * 1000.0).round() / 1000.0);
+        assert_eq!(
+            (kib(w.heap), kib(w.stacks), kib(w.other), kib(w.kernel)),
+            (Some(2.0), Some(8.0), Some(1.0), Some(4.0))
+        );
+        assert!((w.allocations.expect("fit").slope - 30.0).abs() < 1e-9);
+        assert!((w.cpu.expect("fit").slope - 10e-6).abs() < 1e-12);
+        let sum = w.parts_over_rss().expect("all parts");
+        assert!((sum - 1.0).abs() < 1e-9, "{sum}");
     }
 }

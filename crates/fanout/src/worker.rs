@@ -23,6 +23,9 @@ pub struct WorkerInput {
     pub strategy: &'static Strategy,
     /// The work.
     pub job: Job,
+    /// Requests the strategy holds in flight by design: the memory breakdown is taken when
+    /// the client first holds that many.
+    pub in_flight: usize,
 }
 
 /// Errors that keep a worker from measuring at all.
@@ -58,7 +61,8 @@ pub fn measure(input: &WorkerInput) -> Result<WorkerReport, WorkerError> {
         alloc::disable();
     }
     let rss_before_bytes = meter::rss_bytes().ok_or_else(|| meter_err("resident memory"))?;
-    let sampler = Sampler::start().map_err(|e| WorkerError::Meter(e.to_string()))?;
+    let sampler = Sampler::start(Arc::clone(&tally), input.in_flight, job.stack_bytes())
+        .map_err(|e| WorkerError::Meter(e.to_string()))?;
     let heap_before = HeapCounts::now();
     let usage_before = Usage::now().map_err(|e| WorkerError::Meter(e.to_string()))?;
     let start = Instant::now();
@@ -89,6 +93,8 @@ pub fn measure(input: &WorkerInput) -> Result<WorkerReport, WorkerError> {
         peak_threads: sampled.peak_threads,
         heap_before_bytes: heap_before.map(|h| u64::try_from(h.live_bytes).unwrap_or(0)),
         heap_peak_bytes: sampled.peak_heap_bytes,
+        client_peak_in_flight: sampled.peak_in_flight,
+        breakdown: sampled.breakdown,
         allocations: heap.map(|h| h.allocations),
         allocated_bytes: heap.map(|h| h.allocated_bytes),
         cpu_user_s: usage.user_s,

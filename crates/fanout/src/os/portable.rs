@@ -38,6 +38,16 @@ pub fn listen_counters() -> Option<ListenCounters> {
     None
 }
 
+/// Resident thread stacks: not read off Linux.
+pub fn resident_stacks_and_total(_stack_sizes: &[u64]) -> Option<(u64, u64)> {
+    None
+}
+
+/// Kernel socket memory: not read off Linux.
+pub fn tcp_socket_memory_bytes() -> Option<u64> {
+    None
+}
+
 /// Sysctls: not read off Linux.
 pub fn sysctl(_name: &str) -> Option<String> {
     None
