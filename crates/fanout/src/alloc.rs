@@ -50,7 +50,11 @@ thread_local! {
     static MY_SHARD: Cell<usize> = const { Cell::new(usize::MAX) };
 }
 
-fn my_shard() -> &'static Shard {
+/// The shard of a thread whose allocations are not counted.
+const UNCOUNTED: usize = usize::MAX - 1;
+
+/// This thread's shard; `None` for an uncounted thread.
+fn my_shard() -> Option<&'static Shard> {
     let index = MY_SHARD
         .try_with(|mine| {
             if mine.get() == usize::MAX {
@@ -59,14 +63,21 @@ fn my_shard() -> &'static Shard {
             mine.get()
         })
         .unwrap_or(0); // a thread tearing down its locals
-    &COUNTS[index]
+    COUNTS.get(index)
+}
+
+/// From now on this thread's allocations are not counted: for the meter's own sampling
+/// thread, whose reads of `/proc` are not the strategy's work. Its memory must be freed on
+/// this thread too (or the live count drifts).
+pub fn exclude_this_thread() {
+    let _ = MY_SHARD.try_with(|mine| mine.set(UNCOUNTED));
 }
 
 fn count(grown: i64, allocated: usize) {
     if !ENABLED.load(Ordering::Relaxed) {
         return;
     }
-    let shard = my_shard();
+    let Some(shard) = my_shard() else { return };
     shard.live.fetch_add(grown, Ordering::Relaxed);
     if allocated > 0 {
         shard.allocations.fetch_add(1, Ordering::Relaxed);

@@ -59,6 +59,8 @@ impl Sampler {
         let handle = std::thread::Builder::new().name("sampler".into()).spawn({
             let stop = Arc::clone(&stop);
             move || {
+                // Sampling reads `/proc` into strings: not the strategy's allocations.
+                crate::alloc::exclude_this_thread();
                 let mut sampled = Sampled::default();
                 loop {
                     let stopping = stop.load(Ordering::Relaxed);
