@@ -1,11 +1,12 @@
 //! SVG charts of a run: peak RSS, throughput and p99 latency against concurrency, log scales,
-//! one line per strategy (medians over repeats), pitfalls dashed, marked points crossed.
+//! one line per strategy (medians over repeats), pitfalls dashed, marked points crossed; and
+//! `timeline.svg`, resident memory and requests in flight over time at the largest C.
 
 use std::path::Path;
 
 use plotters::prelude::*;
 
-use crate::report::PointReport;
+use crate::report::{Outcome, PointReport};
 use crate::stats::{Cell, cells, figure};
 use crate::strategies;
 
@@ -38,9 +39,12 @@ const CHARTS: &[ChartSpec] = &[
     },
 ];
 
+/// The timeline chart's file.
+pub const TIMELINE_FILE: &str = "timeline.svg";
+
 /// The chart files [`write_charts`] writes.
 pub fn chart_files() -> impl Iterator<Item = &'static str> {
-    CHARTS.iter().map(|c| c.file)
+    CHARTS.iter().map(|c| c.file).chain([TIMELINE_FILE])
 }
 
 /// Writes every chart into `dir`; returns the charts that could not be drawn, and why (no
@@ -54,7 +58,114 @@ pub fn write_charts(points: &[PointReport], dir: &Path) -> Vec<String> {
             skipped.push(format!("{}: {e}", path.display()));
         }
     }
+    let path = dir.join(TIMELINE_FILE);
+    if let Err(e) = draw_timeline(points, &path) {
+        skipped.push(format!("{}: {e}", path.display()));
+    }
     skipped
+}
+
+/// Each strategy's first measured timeline at the largest C measured.
+fn timelines(points: &[PointReport]) -> Vec<&PointReport> {
+    let measured = || {
+        points
+            .iter()
+            .filter(|r| r.outcome == Outcome::Measured && !r.worker.timeline.is_empty())
+    };
+    let Some(largest) = measured().map(|r| r.point.concurrency).max() else {
+        return Vec::new();
+    };
+    strategies::ALL
+        .iter()
+        .filter_map(|s| {
+            measured().find(|r| r.point.strategy == s && r.point.concurrency == largest)
+        })
+        .collect()
+}
+
+/// Two panels over time, one line per strategy: resident memory above, requests in flight
+/// below, so a reader sees threads and tasks ramp up, hold and release.
+fn draw_timeline(points: &[PointReport], path: &Path) -> Result<(), Box<dyn std::error::Error>> {
+    let runs = timelines(points);
+    let Some(first) = runs.first() else {
+        return Err("no measured point with a timeline".into());
+    };
+    let concurrency = first.point.concurrency;
+    let t_max = runs
+        .iter()
+        .flat_map(|r| r.worker.timeline.iter().map(|s| s.t_ms / 1000.0))
+        .fold(0.1_f64, f64::max);
+    let mib = |b: u64| b as f64 / (1024.0 * 1024.0);
+    let rss_max = runs
+        .iter()
+        .flat_map(|r| r.worker.timeline.iter().map(|s| mib(s.rss_bytes)))
+        .fold(1.0_f64, f64::max);
+    let in_flight_max = runs
+        .iter()
+        .flat_map(|r| r.worker.timeline.iter().map(|s| s.in_flight as f64))
+        .fold(1.0_f64, f64::max);
+
+    let root = SVGBackend::new(path, (960, 800)).into_drawing_area();
+    root.fill(&WHITE)?;
+    let root = root.titled(
+        &format!("Over time at C = {concurrency} (first repeat of each strategy)"),
+        ("sans-serif", 22),
+    )?;
+    let (upper, lower) = root.split_vertically(400);
+    let panels = [
+        (upper, "resident memory, MiB", rss_max * 1.1),
+        (
+            lower,
+            "requests in flight (client's count)",
+            in_flight_max * 1.1,
+        ),
+    ];
+    for (panel, (area, y_desc, y_max)) in panels.into_iter().enumerate() {
+        let mut chart = ChartBuilder::on(&area)
+            .margin(14)
+            .x_label_area_size(40)
+            .y_label_area_size(72)
+            .build_cartesian_2d(0.0..t_max * 1.02, 0.0..y_max)?;
+        chart
+            .configure_mesh()
+            .x_desc("seconds since the timed region began")
+            .y_desc(y_desc)
+            .draw()?;
+        for (i, run) in runs.iter().enumerate() {
+            let color = Palette99::pick(i).mix(0.95);
+            let style = ShapeStyle::from(&color).stroke_width(2);
+            let xy: Vec<(f64, f64)> = run
+                .worker
+                .timeline
+                .iter()
+                .map(|s| {
+                    let y = if panel == 0 {
+                        mib(s.rss_bytes)
+                    } else {
+                        s.in_flight as f64
+                    };
+                    (s.t_ms / 1000.0, y)
+                })
+                .collect();
+            let name = run.point.strategy.name;
+            let drawn = if name.starts_with("pitfall_") {
+                chart.draw_series(DashedLineSeries::new(xy, 8, 5, style))?
+            } else {
+                chart.draw_series(LineSeries::new(xy, style))?
+            };
+            drawn
+                .label(name)
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 22, y)], style));
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperRight)
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .draw()?;
+    }
+    root.present()?;
+    Ok(())
 }
 
 /// (C, median) of one strategy's measured cells, positive values only (log scale).

@@ -30,7 +30,7 @@ pub struct Sampler {
 }
 
 /// What the [`Sampler`] saw.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Sampled {
     /// Most threads alive at once, the sampler's own not counted.
     pub peak_threads: u64,
@@ -40,8 +40,42 @@ pub struct Sampled {
     pub peak_in_flight: u64,
     /// Resident memory by cause when the client first held its target in flight.
     pub breakdown: Option<Breakdown>,
+    /// Resident memory and requests in flight over time, at most [`TIMELINE_SAMPLES`].
+    pub timeline: Vec<TimelineSample>,
     /// The CPU time and context switches the sampler itself used.
     pub own_usage: Usage,
+}
+
+/// The most samples a timeline keeps: a longer one is cut into this many equal runs of
+/// samples, each kept as its first time and its largest figures.
+pub const TIMELINE_SAMPLES: usize = 100;
+
+/// A moment of a point: resident memory (`memory-stats`, from `statm` on Linux) and the
+/// client's requests in flight.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct TimelineSample {
+    /// Since the sampler started, just before the timed region, ms.
+    pub t_ms: f64,
+    /// Resident memory, bytes.
+    pub rss_bytes: u64,
+    /// Requests in flight, by the client's count.
+    pub in_flight: u64,
+}
+
+/// `samples` cut into at most `most` equal runs, each kept as its first time and its largest
+/// figures (so no peak is lost).
+pub fn downsample(samples: &[TimelineSample], most: usize) -> Vec<TimelineSample> {
+    if samples.len() <= most {
+        return samples.to_vec();
+    }
+    samples
+        .chunks(samples.len().div_ceil(most))
+        .map(|run| TimelineSample {
+            t_ms: run[0].t_ms,
+            rss_bytes: run.iter().map(|s| s.rss_bytes).max().unwrap_or(0),
+            in_flight: run.iter().map(|s| s.in_flight).max().unwrap_or(0),
+        })
+        .collect()
 }
 
 fn heap_live() -> Option<u64> {
@@ -62,9 +96,18 @@ impl Sampler {
                 // Sampling reads `/proc` into strings: not the strategy's allocations.
                 crate::alloc::exclude_this_thread();
                 let mut sampled = Sampled::default();
+                let mut timeline = Vec::with_capacity(4096);
+                let started = std::time::Instant::now();
                 loop {
                     let stopping = stop.load(Ordering::Relaxed);
                     let in_flight = tally.in_flight() as u64;
+                    if let Some(memory) = memory_stats::memory_stats() {
+                        timeline.push(TimelineSample {
+                            t_ms: started.elapsed().as_secs_f64() * 1000.0,
+                            rss_bytes: memory.physical_mem as u64,
+                            in_flight,
+                        });
+                    }
                     sampled.peak_in_flight = sampled.peak_in_flight.max(in_flight);
                     if sampled.breakdown.is_none() && in_flight >= target as u64 {
                         sampled.breakdown = Breakdown::now(in_flight, kernel_before, &stack_sizes);
@@ -82,6 +125,7 @@ impl Sampler {
                     std::thread::sleep(SAMPLE_EVERY);
                 }
                 sampled.peak_threads = sampled.peak_threads.saturating_sub(1);
+                sampled.timeline = downsample(&timeline, TIMELINE_SAMPLES);
                 // What sampling itself cost, to take out of the process's figures.
                 sampled.own_usage = Usage::of_this_thread().unwrap_or_default();
                 sampled
@@ -284,9 +328,12 @@ mod tests {
             own_usage: own,
             peak_in_flight,
             breakdown,
+            timeline,
             ..
         } = sampler.stop();
         assert_eq!(peak_in_flight, 2);
+        assert!(timeline.iter().any(|s| s.in_flight == 2), "{timeline:?}");
+        assert!(timeline.iter().all(|s| s.rss_bytes > 0), "{timeline:?}");
         let breakdown = breakdown.expect("taken when 2 were in flight");
         assert_eq!(breakdown.in_flight, 2);
         // The test threads' stacks, at least the 4 pages each has touched.
@@ -299,6 +346,23 @@ mod tests {
         extra.into_iter().for_each(|t| t.join().expect("join"));
         // The test thread, the 3 extra ones, maybe other tests' threads; not the sampler.
         assert!(peak_threads >= 4, "peak threads {peak_threads}");
+    }
+
+    #[test]
+    fn a_long_timeline_keeps_its_peaks_in_fewer_samples() {
+        let samples: Vec<_> = (0..1000)
+            .map(|i| TimelineSample {
+                t_ms: i as f64,
+                rss_bytes: if i == 537 { 99 } else { 1 },
+                in_flight: i,
+            })
+            .collect();
+        let short = downsample(&samples, TIMELINE_SAMPLES);
+        assert_eq!(short.len(), 100);
+        assert_eq!(short.iter().map(|s| s.rss_bytes).max(), Some(99));
+        assert_eq!(short[1].t_ms, 10.0);
+        assert_eq!(short[99].in_flight, 999);
+        assert_eq!(downsample(&samples[..5], 100).len(), 5);
     }
 
     #[test]

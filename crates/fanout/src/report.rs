@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::client::ClientConfig;
 use crate::job::{ErrorKind, TallySummary};
-use crate::meter::{Breakdown, ListenCounters};
+use crate::meter::{Breakdown, ListenCounters, TimelineSample};
 use crate::workload::Point;
 
 /// What the server saw during a point.
@@ -84,6 +84,10 @@ pub struct WorkerReport {
     /// Resident memory by cause when the client first held its designed in-flight count
     /// (`None`: it never did, or the OS does not tell).
     pub breakdown: Option<Breakdown>,
+    /// Resident memory and requests in flight over the timed region, sampled every 2 ms and
+    /// cut to at most 100 samples.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub timeline: Vec<TimelineSample>,
     /// Bytes allocated in the timed region.
     pub allocated_bytes: Option<u64>,
     /// User CPU seconds in the timed region.

@@ -95,6 +95,7 @@ pub fn measure(input: &WorkerInput) -> Result<WorkerReport, WorkerError> {
         heap_peak_bytes: sampled.peak_heap_bytes,
         client_peak_in_flight: sampled.peak_in_flight,
         breakdown: sampled.breakdown,
+        timeline: sampled.timeline,
         allocations: heap.map(|h| h.allocations),
         allocated_bytes: heap.map(|h| h.allocated_bytes),
         cpu_user_s: usage.user_s,

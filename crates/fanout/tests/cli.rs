@@ -74,6 +74,19 @@ fn run_json_reports_every_figure_with_ok_plus_errors_equal_to_n() {
         r["peak_rss_bytes"].as_u64() > r["rss_before_bytes"].as_u64(),
         "{r}"
     );
+    // The timeline's sampled RSS (memory-stats) agrees with the kernel's peak within a few
+    // percent.
+    let timeline = r["timeline"].as_array().expect("timeline");
+    let sampled_peak = timeline
+        .iter()
+        .filter_map(|s| s["rss_bytes"].as_u64())
+        .max()
+        .expect("samples") as f64;
+    let peak = r["peak_rss_bytes"].as_u64().expect("peak") as f64;
+    assert!(
+        (sampled_peak / peak - 1.0).abs() < 0.05,
+        "sampled {sampled_peak}, VmHWM {peak}"
+    );
     // The binary counts its worker's heap: every request allocates (ureq's buffers at least).
     assert!(r["allocs_per_request"].as_f64() > Some(1.0), "{r}");
     assert!(r["heap_peak_bytes"].as_u64() > Some(0), "{r}");

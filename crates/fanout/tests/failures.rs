@@ -276,7 +276,7 @@ fn a_server_killed_mid_sweep_keeps_what_was_measured_and_the_sweep_resumes() {
     );
     let setup = std::fs::read_to_string(dir.join("SETUP.md")).expect("SETUP.md");
     assert!(setup.contains("- Resumed: "), "{setup}");
-    for chart in ["memory.svg", "throughput.svg", "p99.svg"] {
+    for chart in ["memory.svg", "throughput.svg", "p99.svg", "timeline.svg"] {
         assert!(dir.join(chart).exists(), "{chart}");
     }
     let _ = std::fs::remove_dir_all(&dir);
