@@ -118,7 +118,14 @@ pub fn where_bytes_go_table(points: &[PointReport]) -> String {
     let _ = writeln!(s, "|---|---:|---:|---:|---:|---:|---:|---:|---:|");
     let show = |fit: Option<LineFit>, scale: f64, decimals: usize| {
         fit.map_or("–".to_owned(), |f| {
-            format!("{:.decimals$}", f.slope * scale)
+            let shown = format!("{:.decimals$}", f.slope * scale);
+            // A slope that rounds to zero is zero, whatever its sign.
+            let unsigned = shown.trim_start_matches('-');
+            if unsigned.chars().all(|c| c == '0' || c == '.') {
+                unsigned.to_owned()
+            } else {
+                shown
+            }
         })
     };
     for strategy in strategies::ALL {
