@@ -126,8 +126,9 @@ pub fn get_blocking(agent: &ureq::Agent, job: &Job, tally: &Tally) {
     let _in_flight = tally.start();
     let start = Instant::now();
     let request = || {
+        let (_, uri) = job.parsed_url().map_err(|_| ErrorKind::Other)?;
         agent
-            .get(&job.url)
+            .get(uri.clone())
             .call()
             .map_err(|e| ureq_error_kind(&e))
             .and_then(|mut response| {
@@ -149,8 +150,9 @@ pub async fn get_async(client: &reqwest::Client, job: &Job, tally: &Tally) {
     let _in_flight = tally.start();
     let start = Instant::now();
     let outcome = async {
+        let (url, _) = job.parsed_url().map_err(|_| ErrorKind::Other)?;
         let response = client
-            .get(&job.url)
+            .get(url.clone())
             .send()
             .await
             .map_err(|e| reqwest_error_kind(&e))?;

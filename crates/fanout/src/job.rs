@@ -2,8 +2,8 @@
 
 use std::collections::BTreeMap;
 use std::io;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use hdrhistogram::Histogram;
@@ -15,7 +15,10 @@ use crate::workload::Settings;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Job {
     /// Full request URL, delay and body size included.
-    pub url: String,
+    url: String,
+    /// `url` parsed for reqwest and for ureq, once per job (not once per request).
+    #[serde(skip)]
+    parsed: OnceLock<Result<(reqwest::Url, ureq::http::Uri), String>>,
     /// Requests in flight at once (C).
     pub concurrency: usize,
     /// Requests in all (N).
@@ -25,6 +28,35 @@ pub struct Job {
 }
 
 impl Job {
+    /// The job of `concurrency`, `requests` and `settings` at `url`.
+    pub fn new(url: String, concurrency: usize, requests: usize, settings: Settings) -> Self {
+        Self {
+            url,
+            parsed: OnceLock::new(),
+            concurrency,
+            requests,
+            settings,
+        }
+    }
+
+    /// The request URL.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The URL parsed: for reqwest (`Ok.0`) and for ureq (`Ok.1`); the parser's words if not.
+    pub fn parsed_url(&self) -> Result<&(reqwest::Url, ureq::http::Uri), &str> {
+        let parsed = self.parsed.get_or_init(|| {
+            let for_reqwest = reqwest::Url::parse(&self.url).map_err(|e| e.to_string())?;
+            let for_ureq = self
+                .url
+                .parse::<ureq::http::Uri>()
+                .map_err(|e| e.to_string())?;
+            Ok((for_reqwest, for_ureq))
+        });
+        parsed.as_ref().map_err(String::as_str)
+    }
+
     /// Per-request timeout, the same for every client.
     pub fn timeout(&self) -> Duration {
         Duration::from_millis(self.settings.timeout_ms)

@@ -25,11 +25,11 @@ pub struct RawRequest {
 }
 
 impl RawRequest {
-    /// The GET of `job.url` (`http://HOST:PORT/PATH`; HTTP/1.1, keep-alive).
+    /// The GET of the job's URL (`http://HOST:PORT/PATH`; HTTP/1.1, keep-alive).
     pub fn for_job(job: &Job) -> Result<Self, String> {
-        let bad = |why: &str| format!("{}: {why}", job.url);
+        let bad = |why: &str| format!("{}: {why}", job.url());
         let rest = job
-            .url
+            .url()
             .strip_prefix("http://")
             .ok_or_else(|| bad("the raw client speaks plain http:// only"))?;
         let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
@@ -363,19 +363,18 @@ mod tests {
 
     #[test]
     fn the_request_is_built_once_from_the_url() {
-        let mut job = crate::workload::Point::new(
+        let point = crate::workload::Point::new(
             crate::strategies::find("thread_raw").expect("strategy"),
             1,
-        )
-        .job("http://127.0.0.1:8000");
+        );
+        let job = point.job("http://127.0.0.1:8000");
         let request = RawRequest::for_job(&job).expect("request");
         assert_eq!(request.addr, "127.0.0.1:8000".parse().expect("addr"));
         assert_eq!(
             String::from_utf8_lossy(&request.bytes),
             "GET /get?delay_ms=100&bytes=32 HTTP/1.1\r\nHost: 127.0.0.1:8000\r\n\r\n"
         );
-        job.url = "https://127.0.0.1:8000/get".into();
-        let err = RawRequest::for_job(&job).expect_err("https");
+        let err = RawRequest::for_job(&point.job("https://127.0.0.1:8000")).expect_err("https");
         assert!(err.contains("plain http:// only"), "{err}");
     }
 

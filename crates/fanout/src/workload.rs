@@ -249,15 +249,11 @@ impl Point {
 
     /// The job a worker runs for this point against `base_url` (no trailing slash).
     pub fn job(&self, base_url: &str) -> Job {
-        Job {
-            url: format!(
-                "{base_url}/get?delay_ms={}&bytes={}",
-                self.delay_ms, self.settings.body_bytes
-            ),
-            concurrency: self.concurrency,
-            requests: self.requests,
-            settings: self.settings.clone(),
-        }
+        let url = format!(
+            "{base_url}/get?delay_ms={}&bytes={}",
+            self.delay_ms, self.settings.body_bytes
+        );
+        Job::new(url, self.concurrency, self.requests, self.settings.clone())
     }
 }
 
@@ -303,7 +299,7 @@ mod tests {
             Some("needs at least 20 s (ceil(N / 1 in flight) × D), above the 5 s limit")
         );
         assert_eq!(
-            p.job("http://h:1").url,
+            p.job("http://h:1").url(),
             "http://h:1/get?delay_ms=100&bytes=32"
         );
     }

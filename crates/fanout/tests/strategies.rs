@@ -65,12 +65,12 @@ fn settings(timeout_ms: u64) -> Settings {
 fn run(name: &str, requests: usize) -> (fanout::job::TallySummary, StatsSnapshot) {
     let server = server();
     let strategy = strategies::find(name).expect("known strategy");
-    let job = Arc::new(Job {
-        url: format!("{}/get?delay_ms={DELAY_MS}&bytes=32", server.base_url),
-        concurrency: C,
+    let job = Arc::new(Job::new(
+        format!("{}/get?delay_ms={DELAY_MS}&bytes=32", server.base_url),
+        C,
         requests,
-        settings: settings(30_000),
-    });
+        settings(30_000),
+    ));
     let tally = Arc::new(Tally::default());
     (strategy.run)(&job, &tally).expect("strategy runs");
     let summary = tally.summary();
@@ -199,12 +199,7 @@ fn the_raw_clients_count_bad_and_missing_answers_and_never_hang() {
     let silent = canned(None);
     for name in ["thread_raw", "async_raw"] {
         for (url, kind) in [(&chunked, "bad_response"), (&silent, "timeout")] {
-            let job = Arc::new(Job {
-                url: url.clone(),
-                concurrency: 2,
-                requests: 4,
-                settings: settings(300),
-            });
+            let job = Arc::new(Job::new(url.clone(), 2, 4, settings(300)));
             let tally = Arc::new(Tally::default());
             let strategy = strategies::find(name).expect("known strategy");
             (strategy.run)(&job, &tally).expect("strategy runs");
@@ -250,12 +245,12 @@ fn a_server_with_nothing_listening_is_counted_as_refused_for_every_request() {
         "thread_raw",
         "async_raw",
     ] {
-        let job = Arc::new(Job {
-            url: format!("http://127.0.0.1:{port}/get"),
-            concurrency: 4,
-            requests: 12,
-            settings: settings(5_000),
-        });
+        let job = Arc::new(Job::new(
+            format!("http://127.0.0.1:{port}/get"),
+            4,
+            12,
+            settings(5_000),
+        ));
         let tally = Arc::new(Tally::default());
         let strategy = strategies::find(name).expect("known strategy");
         (strategy.run)(&job, &tally).expect("strategy runs");
