@@ -292,3 +292,30 @@ fn the_committed_reference_run_still_reads_and_compares() {
     );
     assert!(stdout.contains("\n0 of "), "{stdout}");
 }
+
+#[test]
+fn the_floor_strategies_hold_c_by_the_servers_count() {
+    for strategy in ["thread_raw", "async_raw"] {
+        let out = fanout(&[
+            "run",
+            "--json",
+            "-s",
+            strategy,
+            "-c",
+            "5",
+            "-n",
+            "15",
+            "--delay-ms",
+            "50",
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let r: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+        assert_eq!(r["ok"], 15, "{r}");
+        assert_eq!(r["server"]["peak_in_flight"], 5, "{r}");
+        assert_eq!(r["server"]["connections_accepted"], 5, "{r}");
+    }
+}
