@@ -132,8 +132,6 @@ fn draw_timeline(points: &[PointReport], path: &Path) -> Result<(), Box<dyn std:
             .y_desc(y_desc)
             .draw()?;
         for (i, run) in runs.iter().enumerate() {
-            let color = Palette99::pick(i).mix(0.95);
-            let style = ShapeStyle::from(&color).stroke_width(2);
             let xy: Vec<(f64, f64)> = run
                 .worker
                 .timeline
@@ -147,15 +145,7 @@ fn draw_timeline(points: &[PointReport], path: &Path) -> Result<(), Box<dyn std:
                     (s.t_ms / 1000.0, y)
                 })
                 .collect();
-            let name = run.point.strategy.name;
-            let drawn = if name.starts_with("pitfall_") {
-                chart.draw_series(DashedLineSeries::new(xy, 8, 5, style))?
-            } else {
-                chart.draw_series(LineSeries::new(xy, style))?
-            };
-            drawn
-                .label(name)
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 22, y)], style));
+            strategy_line(&mut chart, run.point.strategy.name, i, xy)?;
         }
         chart
             .configure_series_labels()
@@ -166,6 +156,31 @@ fn draw_timeline(points: &[PointReport], path: &Path) -> Result<(), Box<dyn std:
     }
     root.present()?;
     Ok(())
+}
+
+/// Draws one strategy's line in its colour (the `i`-th of the palette), dashed for a pitfall,
+/// with its legend entry; returns the colour.
+fn strategy_line<X, Y>(
+    chart: &mut ChartContext<'_, SVGBackend<'_>, Cartesian2d<X, Y>>,
+    name: &'static str,
+    i: usize,
+    xy: Vec<(f64, f64)>,
+) -> Result<RGBAColor, Box<dyn std::error::Error>>
+where
+    X: Ranged<ValueType = f64>,
+    Y: Ranged<ValueType = f64>,
+{
+    let color = Palette99::pick(i).mix(0.95);
+    let style = ShapeStyle::from(&color).stroke_width(2);
+    let drawn = if name.starts_with("pitfall_") {
+        chart.draw_series(DashedLineSeries::new(xy, 8, 5, style))?
+    } else {
+        chart.draw_series(LineSeries::new(xy, style))?
+    };
+    drawn
+        .label(name)
+        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 22, y)], style));
+    Ok(color)
 }
 
 /// (C, median) of one strategy's measured cells, positive values only (log scale).
@@ -223,18 +238,8 @@ fn draw(
         .draw()?;
 
     for (i, (strategy, data)) in lines.iter().enumerate() {
-        let color = Palette99::pick(i).mix(0.95);
-        let style = ShapeStyle::from(&color).stroke_width(2);
         let xy: Vec<(f64, f64)> = data.iter().map(|&(x, y, _)| (x, y)).collect();
-        let pitfall = strategy.name.starts_with("pitfall_");
-        let drawn = if pitfall {
-            chart.draw_series(DashedLineSeries::new(xy.clone(), 8, 5, style))?
-        } else {
-            chart.draw_series(LineSeries::new(xy.clone(), style))?
-        };
-        drawn
-            .label(strategy.name)
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 22, y)], style));
+        let color = strategy_line(&mut chart, strategy.name, i, xy.clone())?;
         chart.draw_series(xy.iter().map(|&p| Circle::new(p, 3, color.filled())))?;
     }
     let marked: Vec<(f64, f64)> = all().filter(|p| p.2).map(|&(x, y, _)| (x, y)).collect();
