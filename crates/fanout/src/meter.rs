@@ -20,9 +20,10 @@ pub const SAMPLE_EVERY: Duration = Duration::from_millis(2);
 
 pub use crate::os::{peak_rss_bytes, rss_bytes, threads};
 
-/// Samples the live thread count, the heap's live bytes and the client's requests in flight
-/// on a thread of its own until stopped, keeping the peaks; and, the first time the client
-/// holds its target in flight, splits resident memory by cause ([`Breakdown`]).
+/// Samples the live thread count, the heap's live bytes, resident memory and the client's
+/// requests in flight on a thread of its own until stopped, keeping the peaks and a timeline;
+/// and, while the client holds its target in flight, splits resident memory by cause near its
+/// peak ([`Breakdown`], see `breakdown_due`).
 #[derive(Debug)]
 pub struct Sampler {
     stop: Arc<AtomicBool>,
@@ -38,7 +39,8 @@ pub struct Sampled {
     pub peak_heap_bytes: Option<u64>,
     /// Most requests in flight at once, by the client's own count.
     pub peak_in_flight: u64,
-    /// Resident memory by cause when the client first held its target in flight.
+    /// Resident memory by cause, taken near the peak while the client held its target in
+    /// flight.
     pub breakdown: Option<Breakdown>,
     /// Resident memory and requests in flight over time, at most [`TIMELINE_SAMPLES`].
     pub timeline: Vec<TimelineSample>,
@@ -78,6 +80,25 @@ pub fn downsample(samples: &[TimelineSample], most: usize) -> Vec<TimelineSample
         .collect()
 }
 
+/// Whether to split memory now: the first time the client holds its `target` in flight, and
+/// again whenever, still holding at least 90% of it, its RSS has grown 10% past the last
+/// split — so the split lands near the peak (a few times per point at most; each costs a read
+/// of `smaps`).
+fn breakdown_due(
+    last: Option<&Breakdown>,
+    in_flight: u64,
+    target: usize,
+    rss: Option<u64>,
+) -> bool {
+    let target = target as u64;
+    match last {
+        None => in_flight >= target,
+        Some(last) => {
+            in_flight * 10 >= target * 9 && rss.is_some_and(|rss| rss * 10 > last.rss_bytes * 11)
+        }
+    }
+}
+
 fn heap_live() -> Option<u64> {
     HeapCounts::now().map(|h| u64::try_from(h.live_bytes).unwrap_or(0))
 }
@@ -101,16 +122,18 @@ impl Sampler {
                 loop {
                     let stopping = stop.load(Ordering::Relaxed);
                     let in_flight = tally.in_flight() as u64;
-                    if let Some(memory) = memory_stats::memory_stats() {
+                    let rss = memory_stats::memory_stats().map(|m| m.physical_mem as u64);
+                    if let Some(rss_bytes) = rss {
                         timeline.push(TimelineSample {
                             t_ms: started.elapsed().as_secs_f64() * 1000.0,
-                            rss_bytes: memory.physical_mem as u64,
+                            rss_bytes,
                             in_flight,
                         });
                     }
                     sampled.peak_in_flight = sampled.peak_in_flight.max(in_flight);
-                    if sampled.breakdown.is_none() && in_flight >= target as u64 {
-                        sampled.breakdown = Breakdown::now(in_flight, kernel_before, &stack_sizes);
+                    if breakdown_due(sampled.breakdown.as_ref(), in_flight, target, rss) {
+                        let taken = Breakdown::now(in_flight, kernel_before, &stack_sizes);
+                        sampled.breakdown = taken.or(sampled.breakdown);
                     }
                     if let Some(n) = threads() {
                         sampled.peak_threads = sampled.peak_threads.max(n);
@@ -363,6 +386,23 @@ mod tests {
         assert_eq!(short[1].t_ms, 10.0);
         assert_eq!(short[99].in_flight, 999);
         assert_eq!(downsample(&samples[..5], 100).len(), 5);
+    }
+
+    #[test]
+    fn the_split_is_taken_at_the_target_then_again_as_memory_grows_past_it() {
+        assert!(!breakdown_due(None, 99, 100, Some(1_000)));
+        assert!(breakdown_due(None, 100, 100, None));
+        let last = Breakdown::of(100, 1_000, None, 0, None, 1.0);
+        assert!(
+            !breakdown_due(Some(&last), 100, 100, Some(1_100)),
+            "grown 10%, not past"
+        );
+        assert!(breakdown_due(Some(&last), 95, 100, Some(1_101)));
+        assert!(
+            !breakdown_due(Some(&last), 89, 100, Some(5_000)),
+            "no longer holding C"
+        );
+        assert!(!breakdown_due(Some(&last), 100, 100, None));
     }
 
     #[test]

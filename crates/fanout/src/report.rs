@@ -81,8 +81,8 @@ pub struct WorkerReport {
     /// Most requests in flight at once by the client's own count (sampled every 2 ms).
     #[serde(default)]
     pub client_peak_in_flight: u64,
-    /// Resident memory by cause when the client first held its designed in-flight count
-    /// (`None`: it never did, or the OS does not tell).
+    /// Resident memory by cause near the peak, while the client held its designed in-flight
+    /// count (`None`: it never did, or the OS does not tell).
     pub breakdown: Option<Breakdown>,
     /// Resident memory and requests in flight over the timed region, sampled every 2 ms and
     /// cut to at most 100 samples.
