@@ -4,8 +4,14 @@
 use std::process::Command;
 
 fn fanout(args: &[&str]) -> std::process::Output {
+    fanout_with(args, &[])
+}
+
+/// `fanout ARGS` with these environment variables set.
+fn fanout_with(args: &[&str], vars: &[(&str, &str)]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_fanout"))
         .args(args)
+        .envs(vars.iter().copied())
         .output()
         .expect("run fanout")
 }
@@ -234,19 +240,18 @@ fn list_names_every_strategy() {
 
 #[test]
 fn the_fanout_variables_set_what_the_flags_set() {
-    let out = Command::new(env!("CARGO_BIN_EXE_fanout"))
-        .args(["doctor", "--strategies", "thread_pool"])
-        .env("FANOUT_CONCURRENCY", "10,abc")
-        .output()
-        .expect("run fanout");
+    let out = fanout_with(
+        &["doctor", "--strategies", "thread_pool"],
+        &[("FANOUT_CONCURRENCY", "10,abc")],
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
     assert!(
         stderr.contains("invalid value 'abc' for '--concurrency"),
         "{stderr}"
     );
-    let out = Command::new(env!("CARGO_BIN_EXE_fanout"))
-        .args([
+    let out = fanout_with(
+        &[
             "run",
             "--json",
             "-s",
@@ -255,11 +260,9 @@ fn the_fanout_variables_set_what_the_flags_set() {
             "3",
             "-n",
             "3",
-        ])
-        .env("FANOUT_DELAY_MS", "7")
-        .env("FANOUT_BODY_BYTES", "100")
-        .output()
-        .expect("run fanout");
+        ],
+        &[("FANOUT_DELAY_MS", "7"), ("FANOUT_BODY_BYTES", "100")],
+    );
     assert!(
         out.status.success(),
         "{}",
