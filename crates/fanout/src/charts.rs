@@ -147,12 +147,7 @@ fn draw_timeline(points: &[PointReport], path: &Path) -> Result<(), Box<dyn std:
                 .collect();
             strategy_line(&mut chart, run.point.strategy.name, i, xy)?;
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .draw()?;
+        legend(&mut chart, SeriesLabelPosition::UpperRight)?;
     }
     root.present()?;
     Ok(())
@@ -181,6 +176,24 @@ where
         .label(name)
         .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 22, y)], style));
     Ok(color)
+}
+
+/// The chart's legend at `position`, on a light box.
+fn legend<'a, 'b: 'a, X, Y>(
+    chart: &mut ChartContext<'a, SVGBackend<'b>, Cartesian2d<X, Y>>,
+    position: SeriesLabelPosition,
+) -> Result<(), Box<dyn std::error::Error>>
+where
+    X: Ranged<ValueType = f64>,
+    Y: Ranged<ValueType = f64>,
+{
+    chart
+        .configure_series_labels()
+        .position(position)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .draw()?;
+    Ok(())
 }
 
 /// (C, median) of one strategy's measured cells, positive values only (log scale).
@@ -250,12 +263,7 @@ fn draw(
             .label("listen-queue overflow or errors")
             .legend(move |(x, y)| Cross::new((x + 11, y), 5, cross));
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .draw()?;
+    legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
     root.present()?;
     Ok(())
 }

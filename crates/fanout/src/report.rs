@@ -195,13 +195,11 @@ impl PointReport {
             WorkerEnd::Exited(status) if !status.success() => Some(format!("worker {status}")),
             WorkerEnd::Exited(_) => None,
         };
-        let line = || -> Option<WorkerReport> {
-            stdout
-                .lines()
-                .rev()
-                .find_map(|line| serde_json::from_str(line).ok())
-        };
-        let mut report = match (failure, line()) {
+        let line: Option<WorkerReport> = stdout
+            .lines()
+            .rev()
+            .find_map(|line| serde_json::from_str(line).ok());
+        let mut report = match (failure, line) {
             (None, Some(worker)) => Self::measured(point, worker),
             (None, None) => Self::unrun(
                 point,

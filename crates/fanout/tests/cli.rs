@@ -16,20 +16,25 @@ fn fanout_with(args: &[&str], vars: &[(&str, &str)]) -> std::process::Output {
         .expect("run fanout")
 }
 
-#[test]
-fn run_json_reports_every_figure_with_ok_plus_errors_equal_to_n() {
-    let out = fanout(&[
+/// `fanout run --json` of `strategy` at C = 5, N = 15, D = 50 ms against its own server.
+fn small_run(strategy: &str) -> std::process::Output {
+    fanout(&[
         "run",
         "--json",
         "-s",
-        "thread_pool",
+        strategy,
         "-c",
         "5",
         "-n",
         "15",
         "--delay-ms",
         "50",
-    ]);
+    ])
+}
+
+#[test]
+fn run_json_reports_every_figure_with_ok_plus_errors_equal_to_n() {
+    let out = small_run("thread_pool");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     let stdout = String::from_utf8(out.stdout).expect("utf-8");
@@ -299,18 +304,7 @@ fn the_committed_reference_run_still_reads_and_compares() {
 #[test]
 fn the_floor_strategies_hold_c_by_the_servers_count() {
     for strategy in ["thread_raw", "async_raw"] {
-        let out = fanout(&[
-            "run",
-            "--json",
-            "-s",
-            strategy,
-            "-c",
-            "5",
-            "-n",
-            "15",
-            "--delay-ms",
-            "50",
-        ]);
+        let out = small_run(strategy);
         assert!(
             out.status.success(),
             "{}",
