@@ -3,7 +3,7 @@
 //! `wall_time/STRATEGY/C` (the worker's timed region) and `peak_rss/STRATEGY/C` (its peak RSS,
 //! bytes, through the [`PeakRss`] measurement). Points, workload and settings come from the
 //! `FANOUT_*` variables — the flags of `fanout sweep`, read from the environment; the README
-//! lists them.
+//! lists them — and `FANOUT_PEERS` adds installed peers (`scripts/peers.sh`).
 //!
 //! Each point runs exactly 1 + [`SAMPLES`] workers: flat sampling with warm-up and measurement
 //! times of 1 ns makes criterion take one run per sample (it warns "Unable to complete 10
@@ -35,6 +35,9 @@ use fanout_benches::PeakRss;
 #[global_allocator]
 static HEAP: fanout::alloc::Counting = fanout::alloc::Counting;
 
+/// Peers (`peers` for every installed one, or `peer:NAME,...`) added to the strategies: the
+/// README's two commands need none, so none runs unless asked for.
+const PEERS_VAR: &str = "FANOUT_PEERS";
 /// Samples per point (criterion's minimum).
 const SAMPLES: usize = 10;
 /// Points whose strategy cannot finish faster than this, by design, are skipped.
@@ -156,7 +159,10 @@ fn points(plan: &Plan, limits: &Limits) -> Vec<Point> {
     let mut points = Vec::new();
     for point in plan.distinct_points() {
         let name = point.name();
-        if let Some(why) = point.too_slow(MAX_LEAST_WALL) {
+        if let Some(why) = point
+            .too_slow(MAX_LEAST_WALL)
+            .or_else(|| point.strategy.missing())
+        {
             println!("sweep: skipping {name}: {why}");
             continue;
         }
@@ -186,6 +192,14 @@ fn main() -> ExitCode {
                 .plan(1, WORKER_TIME_LIMIT)
                 .map_err(|e| e.to_string())
         });
+    let plan = plan.and_then(|mut plan| {
+        if let Ok(raw) = std::env::var(PEERS_VAR) {
+            let peers =
+                fanout::strategies::parse_list(&raw).map_err(|e| format!("{PEERS_VAR}: {e}"))?;
+            plan.strategies.extend(peers);
+        }
+        Ok(plan)
+    });
     let plan = match plan {
         Ok(plan) => plan,
         Err(e) => {

@@ -1,5 +1,5 @@
 //! SVG charts of a run: peak RSS, throughput and p99 latency against concurrency, log scales,
-//! one line per strategy (medians over repeats), pitfalls dashed, marked points crossed; and
+//! one line per strategy (medians over repeats), pitfalls dashed, peers dotted, marked points crossed; and
 //! `timeline.svg`, resident memory and requests in flight over time at the largest C.
 
 use std::path::Path;
@@ -154,7 +154,7 @@ fn draw_timeline(points: &[PointReport], path: &Path) -> Result<(), Box<dyn std:
 }
 
 /// Draws one strategy's line in its colour (the `i`-th of the palette), dashed for a pitfall,
-/// with its legend entry; returns the colour.
+/// dotted for a peer, with its legend entry; returns the colour.
 fn strategy_line<X, Y>(
     chart: &mut ChartContext<'_, SVGBackend<'_>, Cartesian2d<X, Y>>,
     name: &'static str,
@@ -169,6 +169,8 @@ where
     let style = ShapeStyle::from(&color).stroke_width(2);
     let drawn = if name.starts_with("pitfall_") {
         chart.draw_series(DashedLineSeries::new(xy, 8, 5, style))?
+    } else if name.starts_with(crate::peers::PREFIX) {
+        chart.draw_series(DashedLineSeries::new(xy, 2, 4, style))?
     } else {
         chart.draw_series(LineSeries::new(xy, style))?
     };

@@ -14,7 +14,7 @@ use crate::plan::{self, Plan, PointsArgs, StrategyList};
 use crate::report::{Outcome, PointReport};
 use crate::strategies::{self, Strategy};
 use crate::workload::{self, Point, Workload, WorkloadError};
-use crate::{charts, compare, preflight, render, run_folder, sweep, system};
+use crate::{charts, compare, peers, preflight, render, run_folder, sweep, system};
 
 /// OS threads vs async tasks for N HTTP requests in flight, measured in isolated processes.
 #[derive(Debug, Parser)]
@@ -107,8 +107,8 @@ struct SweepArgs {
     /// Run folder [default: results/DATE-HOST].
     #[arg(long)]
     out: Option<PathBuf>,
-    /// A smoke sweep for a first run: 4 strategies at 10 → 10,000, one repeat (about 25 s on
-    /// 2 cores); replaces --strategies, --concurrency and --repeat.
+    /// A smoke sweep for a first run: 4 strategies (unless --strategies names others) at
+    /// 10 → 10,000, one repeat (about 25 s on 2 cores); replaces --concurrency and --repeat.
     #[arg(long)]
     quick: bool,
     #[command(flatten)]
@@ -128,10 +128,14 @@ impl SweepArgs {
         let mut points = self.points.clone();
         let mut repeat = self.repeat;
         if self.quick {
-            let quick = plan::QUICK_STRATEGIES
-                .iter()
-                .filter_map(|s| strategies::find(s));
-            points.strategies = StrategyList(quick.collect());
+            // The quick four replace the default (all), not strategies the user named.
+            let all: Vec<_> = strategies::ALL.iter().collect();
+            if points.strategies.0 == all {
+                let quick = plan::QUICK_STRATEGIES
+                    .iter()
+                    .filter_map(|s| strategies::find(s));
+                points.strategies = StrategyList(quick.collect());
+            }
             points.concurrency = plan::DEFAULT_CONCURRENCY.to_vec();
             repeat = 1;
         }
@@ -198,6 +202,11 @@ pub fn main() -> ExitCode {
 fn list() {
     for s in strategies::ALL {
         println!("{:<28} {}", s.name, s.models);
+    }
+    println!("\npeers (programs of their own, installed by {}):", peers::INSTALL);
+    for p in peers::BUILT_IN {
+        let state = p.missing().map_or("installed", |_| "not installed");
+        println!("{:<28} {} [{state}]", p.name, p.models);
     }
 }
 

@@ -1,11 +1,12 @@
 //! The orchestrator: starts the mock server as its own process, runs each point in a fresh
-//! worker process, and hands what it left behind (exit status, report line, the server's
-//! `/stats`, the kernel's counters) to [`PointReport::from_run`].
+//! worker process (fanout's own, or a peer's program) metered from outside, and hands what it
+//! left behind (exit status, report line, the process's figures, the server's `/stats`, the
+//! kernel's counters) to [`PointReport::from_run`].
 //!
 //! Both roles are this same executable run again (`std::env::current_exe()`) with
 //! [`ROLE_VAR`] set, so neither `cargo bench` nor the CLI needs another binary's path.
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitCode, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -16,7 +17,10 @@ use clap::Parser;
 use mock_server::StatsSnapshot;
 
 use crate::meter::ListenCounters;
-use crate::report::{PointReport, ServerSaw, WorkerEnd};
+use crate::peers;
+use crate::process_meter;
+use crate::report::{PointReport, ServerSaw};
+use crate::strategies::Worker;
 use crate::worker::{self, JOB_VAR, WorkerInput};
 use crate::workload::Point;
 
@@ -194,71 +198,60 @@ impl Target {
     }
 }
 
-/// Runs `point` in a fresh worker (`exe` in the worker role) against the server at
-/// `base_url`, resetting the server's stats before and reading them after. A worker still
+/// Runs `point` in a fresh worker process against the server at `base_url` — `exe` in the
+/// worker role, or a peer's program — resetting the server's stats before and reading them
+/// after, and meters the process from outside either way ([`process_meter`]). A worker still
 /// running after `time_limit` is killed and the point recorded as failed; a point whose
-/// strategy needs longer than that by design is skipped.
+/// strategy needs longer than that by design, or whose peer is not installed, is skipped.
 pub fn run_point(
     exe: &Path,
     base_url: &str,
     point: &Point,
     time_limit: Duration,
 ) -> Result<PointReport, HarnessError> {
-    if let Some(why) = point.too_slow(time_limit) {
+    if let Some(why) = point
+        .too_slow(time_limit)
+        .or_else(|| point.strategy.missing())
+    {
         return Ok(PointReport::skipped(point, why));
     }
+    let job = point.job(base_url);
+    let command = match point.strategy.worker {
+        Worker::InProcess(_) => {
+            let input = WorkerInput {
+                strategy: point.strategy,
+                job,
+                in_flight: point.in_flight(),
+            };
+            let mut command = Command::new(exe);
+            command.env(ROLE_VAR, "worker").env(
+                JOB_VAR,
+                serde_json::to_string(&input).expect("a job serializes"),
+            );
+            command
+        }
+        Worker::Peer(program) => match peers::command(program, &job) {
+            Ok(command) => command,
+            Err(why) => return Ok(PointReport::skipped(point, why)),
+        },
+    };
     let stats = StatsClient::new(base_url);
     stats.reset()?;
     let listen_before = ListenCounters::now();
-
-    let input = WorkerInput {
-        strategy: point.strategy,
-        job: point.job(base_url),
-        in_flight: point.in_flight(),
-    };
-    let input = serde_json::to_string(&input).expect("a job serializes");
-    let mut child = Command::new(exe)
-        .env(ROLE_VAR, "worker")
-        .env(JOB_VAR, input)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .map_err(HarnessError::WorkerStart)?;
-    let ended = wait_with_limit(&mut child, time_limit);
-    if interrupted() {
-        stop_child(&mut child, Duration::from_secs(2));
-        return Err(HarnessError::Interrupted);
-    }
-    let mut stdout = String::new();
-    if let Some(mut out) = child.stdout.take() {
-        let _ = out.read_to_string(&mut stdout);
-    }
+    let finished = process_meter::run(command, time_limit)?;
     let listen = match (listen_before, ListenCounters::now()) {
         (Some(before), Some(after)) => after.since(&before),
         _ => ListenCounters::default(),
     };
     let server = stats.read()?;
-    let end = ended.map_or(WorkerEnd::KilledAtLimit(time_limit), WorkerEnd::Exited);
-    Ok(PointReport::from_run(point, end, &stdout, server, listen))
-}
-
-/// Waits for `child` up to `limit` (or an interruption); kills it past that. `None` when it
-/// had to be killed.
-fn wait_with_limit(child: &mut Child, limit: Duration) -> Option<std::process::ExitStatus> {
-    let deadline = Instant::now() + limit;
-    loop {
-        match child.try_wait() {
-            Ok(Some(status)) => return Some(status),
-            Ok(None) if Instant::now() < deadline && !interrupted() => {
-                std::thread::sleep(Duration::from_millis(10));
-            }
-            _ => {
-                stop_child(child, Duration::from_secs(2));
-                return None;
-            }
-        }
-    }
+    Ok(PointReport::from_run(
+        point,
+        finished.end,
+        &finished.stdout,
+        &finished.metered,
+        server,
+        listen,
+    ))
 }
 
 /// Reads and resets a server's `/stats`. A server without it (`--url` to another server)
@@ -339,31 +332,4 @@ impl StatsClient {
 /// The executable to re-run in the server and worker roles: this one.
 pub fn current_exe() -> std::io::Result<PathBuf> {
     std::env::current_exe()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_child_past_its_time_limit_is_killed_and_reaped() {
-        let mut child = Command::new("sleep").arg("30").spawn().expect("sleep");
-        // None: killed at the limit (had it waited, `sleep` would have exited with a status).
-        assert_eq!(
-            wait_with_limit(&mut child, Duration::from_millis(100)),
-            None
-        );
-        // Reaped: nothing left to wait for.
-        assert!(matches!(child.try_wait(), Ok(Some(_))));
-    }
-
-    #[test]
-    fn a_child_within_its_time_limit_reports_its_status() {
-        let mut child = Command::new("sh")
-            .args(["-c", "exit 3"])
-            .spawn()
-            .expect("sh");
-        let status = wait_with_limit(&mut child, Duration::from_secs(30)).expect("exited");
-        assert_eq!(status.code(), Some(3));
-    }
 }

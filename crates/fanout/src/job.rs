@@ -221,6 +221,40 @@ pub struct Latency {
     pub max: f64,
 }
 
+/// 1 µs to 1 hour, 3 significant digits; a longer latency saturates at the top.
+fn latency_histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, 3_600_000_000, 3).expect("valid histogram bounds")
+}
+
+impl Latency {
+    /// The percentiles of a histogram of microseconds (all zero when it is empty).
+    fn of(latency_us: &Histogram<u64>) -> Self {
+        if latency_us.is_empty() {
+            return Self::default();
+        }
+        let ms = |us: u64| us as f64 / 1000.0;
+        Self {
+            p50: ms(latency_us.value_at_quantile(0.50)),
+            p90: ms(latency_us.value_at_quantile(0.90)),
+            p99: ms(latency_us.value_at_quantile(0.99)),
+            max: ms(latency_us.max()),
+        }
+    }
+
+    /// The percentiles of latencies in milliseconds, computed exactly as a [`Tally`]'s are
+    /// (a peer's list, say); negative or non-finite values are not latencies and are left out.
+    pub fn of_millis(latencies_ms: &[f64]) -> Self {
+        let mut histogram = latency_histogram();
+        for &ms in latencies_ms
+            .iter()
+            .filter(|ms| ms.is_finite() && **ms >= 0.0)
+        {
+            histogram.saturating_record(((ms * 1000.0) as u64).max(1));
+        }
+        Self::of(&histogram)
+    }
+}
+
 impl Default for Tally {
     fn default() -> Self {
         Self {
@@ -228,9 +262,7 @@ impl Default for Tally {
                 ok: 0,
                 errors: BTreeMap::new(),
                 setup_errors: BTreeMap::new(),
-                // 1 µs to 1 hour; a longer latency saturates at the top.
-                latency_us: Histogram::new_with_bounds(1, 3_600_000_000, 3)
-                    .expect("valid histogram bounds"),
+                latency_us: latency_histogram(),
             }),
             in_flight: AtomicUsize::new(0),
         }
@@ -281,22 +313,11 @@ impl Tally {
     /// Reads the tally out.
     pub fn summary(&self) -> TallySummary {
         let t = self.lock();
-        let ms = |us: u64| us as f64 / 1000.0;
-        let latency_ms = if t.latency_us.is_empty() {
-            Latency::default()
-        } else {
-            Latency {
-                p50: ms(t.latency_us.value_at_quantile(0.50)),
-                p90: ms(t.latency_us.value_at_quantile(0.90)),
-                p99: ms(t.latency_us.value_at_quantile(0.99)),
-                max: ms(t.latency_us.max()),
-            }
-        };
         TallySummary {
             ok: t.ok,
             errors: t.errors.iter().map(|(k, n)| (k.key(), *n)).collect(),
             setup_errors: t.setup_errors.iter().map(|(k, n)| (k.key(), *n)).collect(),
-            latency_ms,
+            latency_ms: Latency::of(&t.latency_us),
         }
     }
 

@@ -1,6 +1,8 @@
 //! fanout: N HTTP requests in flight from Rust — OS threads or async tasks, measured.
 //!
 //! - [`strategies`]: the ways to have N requests in flight, one module each.
+//! - [`peers`]: programs of other languages and tools (Python, Go, oha) run as a point's
+//!   worker, and the protocol they speak.
 //! - [`client`]: the ureq and reqwest clients with comparable settings; one request each way.
 //! - [`raw`]: the floor strategies' own HTTP/1.1 client, no library; blocking and async twins.
 //! - [`job`]: what a strategy is asked to do, and the tally of what happened.
@@ -11,6 +13,7 @@
 //! - [`meter`]: RSS, peak RSS, threads, CPU, context switches, kernel listen counters.
 //! - [`alloc`]: the worker's counting allocator: live heap, allocations, bytes allocated.
 //! - [`worker`]: the worker role: one fresh process measures one point.
+//! - [`process_meter`]: a worker process metered from outside, fanout's and a peer's alike.
 //! - [`harness`]: the orchestrator: server process, worker processes, a report per point.
 //! - [`sweep`]: a plan's points, repeated, into a run folder.
 //! - [`run_folder`]: a run folder on disk: setup, plan, points, and the files drawn from them.
@@ -29,8 +32,10 @@ pub mod harness;
 pub mod job;
 pub mod meter;
 pub mod os;
+pub mod peers;
 pub mod plan;
 pub mod preflight;
+pub mod process_meter;
 pub mod raw;
 pub mod render;
 pub mod report;

@@ -91,7 +91,8 @@ impl std::str::FromStr for StrategyList {
 /// The points to measure: strategies, concurrency values and their workload.
 #[derive(Debug, Clone, clap::Args)]
 pub struct PointsArgs {
-    /// Strategies: `all` or a comma-separated list of names (see `fanout list`).
+    /// Strategies: a comma-separated list of names (see `fanout list`); `all` is every
+    /// strategy, `peers` every installed peer.
     #[arg(long, env = "FANOUT_STRATEGIES", default_value = "all")]
     pub strategies: StrategyList,
     /// Concurrency values, comma-separated.

@@ -5,10 +5,11 @@ use std::fmt::Write as _;
 
 use crate::client::ClientConfig;
 use crate::compare::Change;
+use crate::peers;
 use crate::plan::Plan;
 use crate::report::{Outcome, PointReport};
 use crate::stats::{Cell, LineFit, WhereBytesGo, cells, figure, memory_fit};
-use crate::strategies;
+use crate::strategies::{self, Worker};
 use crate::system::{self, Machine};
 use crate::workload;
 
@@ -221,6 +222,26 @@ pub fn setup_markdown(plan: &Plan, machine: &Machine, command: &str) -> String {
         let _ = writeln!(s, "- Settings: {}", settings.join(", "));
     }
     let _ = writeln!(s, "- Rule: {}", workload::RULE);
+    let peers: Vec<_> = plan
+        .strategies
+        .iter()
+        .filter(|s| matches!(s.worker, Worker::Peer(_)))
+        .collect();
+    if !peers.is_empty() {
+        let _ = writeln!(s, "\n## Peers\n");
+        for peer in peers {
+            let _ = writeln!(s, "- `{}`: {}", peer.name, peer.models);
+        }
+        let versions: Vec<_> = peers::versions()
+            .into_iter()
+            .map(|(name, version)| format!("{name} {version}"))
+            .collect();
+        let _ = writeln!(s, "- Versions installed: {}", versions.join(", "));
+        let _ = writeln!(
+            s,
+            "- Metered from outside like fanout's own workers: peak RSS (`VmHWM`), threads, CPU and context switches of the whole process; wall time is each one's own timed region"
+        );
+    }
     if let Some(point) = plan.distinct_points().first() {
         let config = ClientConfig::of(point.concurrency, &point.settings);
         let _ = writeln!(
@@ -274,15 +295,26 @@ pub fn point_summary(r: &PointReport) -> String {
     }
     let _ = writeln!(
         s,
-        "  wall {:.3} s (ideal {:.3} s, efficiency {:.2}); {:.0} ok requests/s",
-        w.wall_s, r.ideal_s, r.efficiency, r.throughput_rps
+        "  wall {:.3} s (ideal {:.3} s, efficiency {:.2}); {:.0} ok requests/s{}",
+        w.wall_s,
+        r.ideal_s,
+        r.efficiency,
+        r.throughput_rps,
+        w.process_wall_s
+            .map_or(String::new(), |p| format!("; whole process {p:.3} s"))
     );
+    let grown = match r.rss_per_in_flight_bytes() {
+        Some(per) => format!(
+            "before {:.1} MiB; {:.1} KiB per request in flight",
+            mib(w.rss_before_bytes),
+            per / 1024.0
+        ),
+        None => "the worker did not report its memory before".to_owned(),
+    };
     let _ = writeln!(
         s,
-        "  peak RSS {:.1} MiB (before {:.1} MiB; {:.1} KiB per request in flight); peak threads {}",
+        "  peak RSS {:.1} MiB ({grown}); peak threads {}",
         mib(w.peak_rss_bytes),
-        mib(w.rss_before_bytes),
-        r.rss_per_in_flight_bytes() / 1024.0,
         w.peak_threads
     );
     if let (Some(peak), Some(allocs), Some(bytes)) = (
@@ -316,9 +348,15 @@ pub fn point_summary(r: &PointReport) -> String {
     }
     let _ = writeln!(
         s,
-        "  CPU user {:.3} s, sys {:.3} s; context switches {} voluntary, {} involuntary",
+        "  CPU user {:.3} s, sys {:.3} s; context switches {} voluntary, {} involuntary (whole process)",
         w.cpu_user_s, w.cpu_sys_s, w.ctx_voluntary, w.ctx_involuntary
     );
+    if let (Some(user), Some(sys)) = (w.timed_cpu_user_s, w.timed_cpu_sys_s) {
+        let _ = writeln!(
+            s,
+            "  CPU of the timed region, as the worker measured it: user {user:.3} s, sys {sys:.3} s"
+        );
+    }
     let l = &w.tally.latency_ms;
     let _ = writeln!(
         s,

@@ -17,6 +17,9 @@ use serde::{Deserialize, Serialize};
 use crate::client::ClientConfig;
 use crate::job::{ErrorKind, TallySummary};
 use crate::meter::{Breakdown, ListenCounters, TimelineSample};
+use crate::peers::{self, PeerConfig};
+use crate::process_meter::Metered;
+use crate::strategies::Worker;
 use crate::workload::Point;
 
 /// What the server saw during a point.
@@ -66,11 +69,19 @@ pub struct WorkerReport {
     pub tally: TallySummary,
     /// Wall time of the timed region: runtime/pool/client built, every request, teardown.
     pub wall_s: f64,
+    /// Wall time of the whole process from outside, spawn to exit (start-up included).
+    #[serde(default)]
+    pub process_wall_s: Option<f64>,
     /// Resident memory just before the timed region.
     pub rss_before_bytes: u64,
-    /// Peak resident memory of the process.
+    /// Peak resident memory of the process (`VmHWM`, read from outside).
     pub peak_rss_bytes: u64,
-    /// Most threads alive at once (sampled; the sampler's own thread not counted).
+    /// True when the peak was read after the report line, before the process exited (exact);
+    /// false when it is the last sample (2 ms) before it exited.
+    #[serde(default)]
+    pub peak_rss_read_at_report: bool,
+    /// Most threads alive at once (sampled from outside every 2 ms: every thread of the
+    /// process, a worker's own sampler thread included).
     pub peak_threads: u64,
     /// Heap bytes live just before the timed region (`None`: heap not counted).
     pub heap_before_bytes: Option<u64>,
@@ -90,18 +101,48 @@ pub struct WorkerReport {
     pub timeline: Vec<TimelineSample>,
     /// Bytes allocated in the timed region.
     pub allocated_bytes: Option<u64>,
-    /// User CPU seconds in the timed region.
+    /// User CPU seconds of the whole process (`wait4`, from outside: start-up included).
     pub cpu_user_s: f64,
-    /// System CPU seconds in the timed region.
+    /// System CPU seconds of the whole process (`wait4`, from outside).
     pub cpu_sys_s: f64,
-    /// Voluntary context switches in the timed region.
+    /// Voluntary context switches of the whole process (`wait4`, from outside).
     pub ctx_voluntary: u64,
-    /// Involuntary context switches in the timed region.
+    /// Involuntary context switches of the whole process (`wait4`, from outside).
     pub ctx_involuntary: u64,
+    /// User CPU seconds of the timed region as the worker measured it (fanout's worker: its
+    /// sampler thread's share taken out), when it tells.
+    #[serde(default)]
+    pub timed_cpu_user_s: Option<f64>,
+    /// System CPU seconds of the timed region as the worker measured it, when it tells.
+    #[serde(default)]
+    pub timed_cpu_sys_s: Option<f64>,
     /// Why the strategy stopped before running its requests, if it did.
     pub strategy_error: Option<String>,
     /// The settings the clients ran with.
     pub client_config: Option<ClientConfig>,
+    /// A peer's model and versions (fanout's own workers: `None`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peer: Option<PeerConfig>,
+}
+
+impl WorkerReport {
+    /// Takes the figures measured from outside in place of the worker's own, so every row,
+    /// fanout's or a peer's, is compared on figures taken one way. Where the OS does not tell
+    /// memory or threads from outside, the worker's own stay.
+    fn metered_from_outside(&mut self, metered: &Metered) {
+        self.process_wall_s = Some(metered.wall_s);
+        if let Some(peak) = metered.peak_rss_bytes {
+            self.peak_rss_bytes = peak;
+            self.peak_rss_read_at_report = metered.peak_rss_read_at_report;
+        }
+        if let Some(threads) = metered.peak_threads {
+            self.peak_threads = threads;
+        }
+        self.cpu_user_s = metered.cpu_user_s;
+        self.cpu_sys_s = metered.cpu_sys_s;
+        self.ctx_voluntary = metered.ctx_voluntary;
+        self.ctx_involuntary = metered.ctx_involuntary;
+    }
 }
 
 /// How a worker process ended.
@@ -180,11 +221,13 @@ impl PointReport {
     }
 
     /// The report of a worker run: measured when the worker exited successfully and its
-    /// `stdout` holds a report line (the last one that parses), failed otherwise.
+    /// `stdout` holds a report line (the last one that parses; a peer's in the peer
+    /// protocol), failed otherwise. Either way it carries what was `metered` from outside.
     pub fn from_run(
         point: &Point,
         end: WorkerEnd,
         stdout: &str,
+        metered: &Metered,
         server: Option<ServerSaw>,
         listen: ListenCounters,
     ) -> Self {
@@ -192,21 +235,28 @@ impl PointReport {
             WorkerEnd::KilledAtLimit(limit) => {
                 Some(format!("killed after the {} s time limit", limit.as_secs()))
             }
-            WorkerEnd::Exited(status) if !status.success() => Some(format!("worker {status}")),
+            WorkerEnd::Exited(status) if !status.success() => {
+                let who = match point.strategy.worker {
+                    Worker::InProcess(_) => "worker",
+                    Worker::Peer(_) => "peer",
+                };
+                Some(format!("{who} {status}"))
+            }
             WorkerEnd::Exited(_) => None,
         };
-        let line: Option<WorkerReport> = stdout
-            .lines()
-            .rev()
-            .find_map(|line| serde_json::from_str(line).ok());
-        let mut report = match (failure, line) {
-            (None, Some(worker)) => Self::measured(point, worker),
-            (None, None) => Self::unrun(
-                point,
-                Outcome::Failed(format!("worker printed no report: {stdout:?}")),
-            ),
-            (Some(why), _) => Self::unrun(point, Outcome::Failed(why)),
+        let line = match point.strategy.worker {
+            Worker::InProcess(_) => stdout
+                .lines()
+                .rev()
+                .find_map(|line| serde_json::from_str(line).ok())
+                .ok_or_else(|| format!("worker printed no report: {stdout:?}")),
+            Worker::Peer(_) => peers::read_report(point.strategy, stdout, point.requests as u64),
         };
+        let mut report = match (failure, line) {
+            (None, Ok(worker)) => Self::measured(point, worker),
+            (None, Err(why)) | (Some(why), _) => Self::unrun(point, Outcome::Failed(why)),
+        };
+        report.worker.metered_from_outside(metered);
         report.server = server;
         report.listen = listen;
         report
@@ -257,13 +307,15 @@ impl PointReport {
         self.worker.tally.errors.values().sum()
     }
 
-    /// Peak RSS above the RSS before the job, per request in flight by design, bytes.
-    pub fn rss_per_in_flight_bytes(&self) -> f64 {
-        let grown = self
-            .worker
-            .peak_rss_bytes
-            .saturating_sub(self.worker.rss_before_bytes);
-        grown as f64 / self.point.in_flight().max(1) as f64
+    /// Peak RSS above the RSS before the job, per request in flight by design, bytes; `None`
+    /// when the worker did not report its RSS before (a peer may not).
+    pub fn rss_per_in_flight_bytes(&self) -> Option<f64> {
+        let before = self.worker.rss_before_bytes;
+        if before == 0 {
+            return None;
+        }
+        let grown = self.worker.peak_rss_bytes.saturating_sub(before);
+        Some(grown as f64 / self.point.in_flight().max(1) as f64)
     }
 }
 
@@ -334,6 +386,7 @@ mod tests {
             &point(),
             exited(EXIT_0),
             &stdout,
+            &Metered::default(),
             server,
             Default::default(),
         );
@@ -344,6 +397,50 @@ mod tests {
         assert!((r.throughput_rps - 45.0).abs() < 1e-9, "{r:?}");
         assert_eq!(r.server, server);
         assert!(r.marked(), "errors mark a point");
+    }
+
+    #[test]
+    fn figures_metered_from_outside_replace_the_workers_own() {
+        let mut own = WorkerReport {
+            wall_s: 0.3,
+            peak_rss_bytes: 1,
+            peak_threads: 1,
+            cpu_user_s: 9.0,
+            timed_cpu_user_s: Some(0.1),
+            ..WorkerReport::default()
+        };
+        own.tally.ok = 20;
+        let metered = Metered {
+            wall_s: 0.5,
+            peak_rss_bytes: Some(5 << 20),
+            peak_rss_read_at_report: true,
+            peak_threads: Some(12),
+            cpu_user_s: 0.2,
+            cpu_sys_s: 0.1,
+            ctx_voluntary: 7,
+            ctx_involuntary: 3,
+        };
+        let stdout = serde_json::to_string(&own).expect("json");
+        let r = PointReport::from_run(
+            &point(),
+            exited(EXIT_0),
+            &stdout,
+            &metered,
+            None,
+            Default::default(),
+        );
+        let w = &r.worker;
+        assert_eq!(w.wall_s, 0.3, "wall time stays the timed region's");
+        assert_eq!(w.process_wall_s, Some(0.5));
+        assert_eq!((w.peak_rss_bytes, w.peak_threads), (5 << 20, 12));
+        assert!(w.peak_rss_read_at_report);
+        assert_eq!((w.cpu_user_s, w.cpu_sys_s), (0.2, 0.1));
+        assert_eq!((w.ctx_voluntary, w.ctx_involuntary), (7, 3));
+        assert_eq!(
+            w.timed_cpu_user_s,
+            Some(0.1),
+            "the worker's own CPU kept beside"
+        );
     }
 
     #[test]
@@ -363,7 +460,14 @@ mod tests {
             ),
         ];
         for (end, stdout, why) in cases {
-            let r = PointReport::from_run(&point(), end, &stdout, None, Default::default());
+            let r = PointReport::from_run(
+                &point(),
+                end,
+                &stdout,
+                &Metered::default(),
+                None,
+                Default::default(),
+            );
             let Outcome::Failed(reason) = &r.outcome else {
                 panic!("{end:?}: {r:?}");
             };
@@ -384,6 +488,7 @@ mod tests {
             &point(),
             exited(EXIT_0),
             &line(20, 0, 0.2),
+            &Metered::default(),
             None,
             overflowed,
         );

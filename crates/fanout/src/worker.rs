@@ -1,5 +1,6 @@
 //! The worker role: one fresh process runs one strategy once and prints its own figures as one
-//! JSON line. A fresh process makes `VmHWM` belong to this point alone.
+//! JSON line (the orchestrator meters the process itself from outside, as it meters a peer). A
+//! fresh process makes `VmHWM` belong to this point alone.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -47,6 +48,9 @@ pub fn main() -> Result<(), WorkerError> {
     let report = measure(&input)?;
     let line = serde_json::to_string(&report).map_err(|e| WorkerError::Meter(e.to_string()))?;
     println!("{line}");
+    // Stay until the orchestrator, which reads this process's peak memory from outside once
+    // the line is out, closes stdin (at once when stdin is not a pipe).
+    let _ = std::io::copy(&mut std::io::stdin().lock(), &mut std::io::sink());
     Ok(())
 }
 
@@ -67,7 +71,7 @@ pub fn measure(input: &WorkerInput) -> Result<WorkerReport, WorkerError> {
     let usage_before = Usage::now().map_err(|e| WorkerError::Meter(e.to_string()))?;
     let start = Instant::now();
     // ---- timed region ----
-    let result = (strategy.run)(&job, &tally);
+    let result = strategy.run(&job, &tally);
     // ---- end ----
     let wall_s = start.elapsed().as_secs_f64();
     let usage = Usage::now().map_err(|e| WorkerError::Meter(e.to_string()))?;
@@ -98,11 +102,17 @@ pub fn measure(input: &WorkerInput) -> Result<WorkerReport, WorkerError> {
         timeline: sampled.timeline,
         allocations: heap.map(|h| h.allocations),
         allocated_bytes: heap.map(|h| h.allocated_bytes),
+        // Replaced by the whole process's figures from outside; the timed region's stay below.
         cpu_user_s: usage.user_s,
         cpu_sys_s: usage.sys_s,
+        timed_cpu_user_s: Some(usage.user_s),
+        timed_cpu_sys_s: Some(usage.sys_s),
         ctx_voluntary: usage.voluntary,
         ctx_involuntary: usage.involuntary,
         strategy_error: result.err().map(|e| e.to_string()),
         client_config: Some(ClientConfig::of(job.concurrency, &job.settings)),
+        process_wall_s: None,
+        peak_rss_read_at_report: false,
+        peer: None,
     })
 }

@@ -72,7 +72,7 @@ fn run(name: &str, requests: usize) -> (fanout::job::TallySummary, StatsSnapshot
         settings(30_000),
     ));
     let tally = Arc::new(Tally::default());
-    (strategy.run)(&job, &tally).expect("strategy runs");
+    strategy.run(&job, &tally).expect("strategy runs");
     let summary = tally.summary();
     assert_eq!(summary.ok, requests as u64, "{name}: {summary:?}");
     assert!(summary.errors.is_empty(), "{name}: {:?}", summary.errors);
@@ -202,7 +202,7 @@ fn the_raw_clients_count_bad_and_missing_answers_and_never_hang() {
             let job = Arc::new(Job::new(url.clone(), 2, 4, settings(300)));
             let tally = Arc::new(Tally::default());
             let strategy = strategies::find(name).expect("known strategy");
-            (strategy.run)(&job, &tally).expect("strategy runs");
+            strategy.run(&job, &tally).expect("strategy runs");
             let summary = tally.summary();
             assert_eq!(summary.ok, 0, "{name}");
             assert_eq!(summary.errors.get(kind), Some(&4), "{name}: {summary:?}");
@@ -253,7 +253,7 @@ fn a_server_with_nothing_listening_is_counted_as_refused_for_every_request() {
         ));
         let tally = Arc::new(Tally::default());
         let strategy = strategies::find(name).expect("known strategy");
-        (strategy.run)(&job, &tally).expect("strategy runs");
+        strategy.run(&job, &tally).expect("strategy runs");
         let summary = tally.summary();
         assert_eq!(summary.ok, 0, "{name}");
         assert_eq!(

@@ -1,9 +1,10 @@
-//! Linux: `/proc/self/status`, `/proc/net/netstat`, `/proc/sys`, the cgroup tree, and
+//! Linux: `/proc/self/status` (and `/proc/PID/status` of a worker), `/proc/net/netstat`, `/proc/sys`, the cgroup tree, and
 //! `getrusage(RUSAGE_THREAD)`.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use super::ProcessStatus;
 use crate::meter::ListenCounters;
 
 /// A field of a `/proc` status-like file such as `VmHWM:    1234 kB` or `Threads:  5`; sizes
@@ -45,6 +46,16 @@ pub fn peak_rss_bytes() -> Option<u64> {
 /// This process's live threads now.
 pub fn threads() -> Option<u64> {
     own_status("Threads")
+}
+
+/// Another process's peak resident memory so far and its live threads now, read from
+/// outside (`/proc/PID/status`); `None` once it has exited (its memory is gone then).
+pub fn process_status(pid: u32) -> Option<ProcessStatus> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    Some(ProcessStatus {
+        peak_rss_bytes: status_field(&status, "VmHWM")?,
+        threads: status_field(&status, "Threads")?,
+    })
 }
 
 /// `getrusage(RUSAGE_THREAD)`: the calling thread's CPU time and context switches.

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::job::{ErrorKind, Job, Tally};
+use crate::peers;
 use crate::workload::Point;
 
 pub mod async_buffered;
@@ -34,6 +35,9 @@ pub enum StrategyError {
     /// The reqwest client could not be built.
     #[error("building the reqwest client: {0}")]
     Client(#[source] reqwest::Error),
+    /// A peer runs as a program of its own, not in fanout's worker.
+    #[error("{0} is a peer: it runs as a program of its own")]
+    Peer(&'static str),
     /// The raw client cannot send to this URL.
     #[error("the raw client's request: {0}")]
     RawRequest(String),
@@ -53,6 +57,9 @@ pub enum InFlight {
     Workers,
     /// All N at once.
     All,
+    /// Python's default executor, whatever C is: `min(32, CPUs + 4)` threads (Python 3.8+'s
+    /// rule, with this machine's CPU count).
+    PythonDefaultExecutor,
 }
 
 impl InFlight {
@@ -63,6 +70,10 @@ impl InFlight {
             Self::Concurrency => point.concurrency,
             Self::Workers => point.settings.tokio_workers,
             Self::All => point.requests,
+            Self::PythonDefaultExecutor => {
+                let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+                (cpus + 4).min(32)
+            }
         };
         n.clamp(1, point.requests.max(1))
     }
@@ -82,8 +93,36 @@ pub struct Strategy {
     pub os_threads: bool,
     /// Opens a new connection for every request (none is reused): N connections in all.
     pub connection_per_request: bool,
-    /// Entry point.
-    pub run: RunFn,
+    /// What runs it.
+    pub worker: Worker,
+}
+
+impl Strategy {
+    /// Why this strategy cannot run on this machine (a peer not installed, and what installs
+    /// it), if it cannot.
+    pub fn missing(&self) -> Option<String> {
+        match self.worker {
+            Worker::InProcess(_) => None,
+            Worker::Peer(program) => peers::missing(program),
+        }
+    }
+
+    /// Runs the strategy in this process; a peer cannot be (it is a program of its own).
+    pub fn run(&self, job: &Arc<Job>, tally: &Arc<Tally>) -> Result<(), StrategyError> {
+        match self.worker {
+            Worker::InProcess(run) => run(job, tally),
+            Worker::Peer(_) => Err(StrategyError::Peer(self.name)),
+        }
+    }
+}
+
+/// What runs a strategy's points.
+#[derive(Debug, Clone, Copy)]
+pub enum Worker {
+    /// Its entry point, in fanout's own worker process.
+    InProcess(RunFn),
+    /// A program of another language or tool (`peers`).
+    Peer(crate::peers::Program),
 }
 
 /// Two strategies are the same when their names are.
@@ -114,7 +153,7 @@ pub const ALL: &[Strategy] = &[
         in_flight: InFlight::One,
         os_threads: false,
         connection_per_request: false,
-        run: sequential::run,
+        worker: Worker::InProcess(sequential::run),
     },
     Strategy {
         name: "thread_per_request",
@@ -122,7 +161,7 @@ pub const ALL: &[Strategy] = &[
         in_flight: InFlight::Concurrency,
         os_threads: true,
         connection_per_request: false,
-        run: thread_per_request::run,
+        worker: Worker::InProcess(thread_per_request::run),
     },
     Strategy {
         name: "thread_pool",
@@ -130,7 +169,7 @@ pub const ALL: &[Strategy] = &[
         in_flight: InFlight::Concurrency,
         os_threads: true,
         connection_per_request: false,
-        run: thread_pool::run,
+        worker: Worker::InProcess(thread_pool::run),
     },
     Strategy {
         name: "async_semaphore",
@@ -138,7 +177,7 @@ pub const ALL: &[Strategy] = &[
         in_flight: InFlight::Concurrency,
         os_threads: false,
         connection_per_request: false,
-        run: async_semaphore::run,
+        worker: Worker::InProcess(async_semaphore::run),
     },
     Strategy {
         name: "async_buffered",
@@ -146,7 +185,7 @@ pub const ALL: &[Strategy] = &[
         in_flight: InFlight::Concurrency,
         os_threads: false,
         connection_per_request: false,
-        run: async_buffered::run,
+        worker: Worker::InProcess(async_buffered::run),
     },
     Strategy {
         name: "async_current_thread",
@@ -154,7 +193,7 @@ pub const ALL: &[Strategy] = &[
         in_flight: InFlight::Concurrency,
         os_threads: false,
         connection_per_request: false,
-        run: async_current_thread::run,
+        worker: Worker::InProcess(async_current_thread::run),
     },
     Strategy {
         name: "async_spawn_blocking",
@@ -162,7 +201,7 @@ pub const ALL: &[Strategy] = &[
         in_flight: InFlight::Concurrency,
         os_threads: true,
         connection_per_request: false,
-        run: async_spawn_blocking::run,
+        worker: Worker::InProcess(async_spawn_blocking::run),
     },
     Strategy {
         name: "thread_raw",
@@ -170,7 +209,7 @@ pub const ALL: &[Strategy] = &[
         in_flight: InFlight::Concurrency,
         os_threads: true,
         connection_per_request: false,
-        run: thread_raw::run,
+        worker: Worker::InProcess(thread_raw::run),
     },
     Strategy {
         name: "async_raw",
@@ -178,7 +217,7 @@ pub const ALL: &[Strategy] = &[
         in_flight: InFlight::Concurrency,
         os_threads: false,
         connection_per_request: false,
-        run: async_raw::run,
+        worker: Worker::InProcess(async_raw::run),
     },
     Strategy {
         name: "pitfall_unbounded",
@@ -186,7 +225,7 @@ pub const ALL: &[Strategy] = &[
         in_flight: InFlight::All,
         os_threads: false,
         connection_per_request: false,
-        run: pitfall_unbounded::run,
+        worker: Worker::InProcess(pitfall_unbounded::run),
     },
     Strategy {
         name: "pitfall_blocking_in_async",
@@ -194,7 +233,7 @@ pub const ALL: &[Strategy] = &[
         in_flight: InFlight::Workers,
         os_threads: false,
         connection_per_request: false,
-        run: pitfall_blocking_in_async::run,
+        worker: Worker::InProcess(pitfall_blocking_in_async::run),
     },
     Strategy {
         name: "pitfall_client_per_request",
@@ -202,33 +241,54 @@ pub const ALL: &[Strategy] = &[
         in_flight: InFlight::Concurrency,
         os_threads: false,
         connection_per_request: true,
-        run: pitfall_client_per_request::run,
+        worker: Worker::InProcess(pitfall_client_per_request::run),
     },
 ];
 
-/// The strategy named `name`.
+/// The strategy or peer named `name`.
 pub fn find(name: &str) -> Option<&'static Strategy> {
-    ALL.iter().find(|s| s.name == name)
+    ALL.iter()
+        .find(|s| s.name == name)
+        .or_else(|| peers::find(name))
 }
 
-/// The strategy named `name`, or an error naming the valid ones.
+/// The strategy or peer named `name`, or an error naming the valid ones.
 pub fn parse(name: &str) -> Result<&'static Strategy, String> {
     let name = name.trim();
-    find(name).ok_or_else(|| format!("unknown strategy {name:?}; valid: {}", names()))
+    find(name).ok_or_else(|| unknown(name))
 }
 
-/// Parses `all` or a comma-separated list of names; an unknown name is an error listing the
-/// valid ones.
+fn unknown(name: &str) -> String {
+    let peers: Vec<_> = peers::BUILT_IN.iter().map(|p| p.name).collect();
+    format!(
+        "unknown strategy {name:?}; valid: all, peers, {}, {} (or peer:NAME with {}NAME naming a program)",
+        names(),
+        peers.join(", "),
+        peers::CUSTOM_VAR_PREFIX
+    )
+}
+
+/// Parses a comma-separated list of names, where `all` stands for every strategy and `peers`
+/// for every installed peer; an unknown name is an error listing the valid ones.
 pub fn parse_list(raw: &str) -> Result<Vec<&'static Strategy>, String> {
-    if raw.trim() == "all" {
-        return Ok(ALL.iter().collect());
+    let mut list = Vec::new();
+    for name in raw.split(',').map(str::trim) {
+        match name {
+            "all" => list.extend(ALL.iter()),
+            "peers" => {
+                let installed = peers::installed();
+                if installed.is_empty() {
+                    return Err(format!(
+                        "\"peers\": no peer is installed; {} installs them",
+                        peers::INSTALL
+                    ));
+                }
+                list.extend(installed);
+            }
+            _ => list.push(find(name).ok_or_else(|| unknown(name))?),
+        }
     }
-    raw.split(',')
-        .map(str::trim)
-        .map(|name| {
-            find(name).ok_or_else(|| format!("unknown strategy {name:?}; valid: all, {}", names()))
-        })
-        .collect()
+    Ok(list)
 }
 
 /// The valid names, comma-separated, for error messages.

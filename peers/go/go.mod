@@ -1,0 +1,3 @@
+module fanout/peers/go
+
+go 1.19

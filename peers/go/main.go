@@ -1,0 +1,163 @@
+// Command fanout-go-peer is fanout's Go peer: net/http, a goroutine per request bounded by a
+// channel semaphore, one Transport keeping C idle connections. It speaks fanout's peer
+// protocol: `fanout-go-peer URL C N TIMEOUT_MS`, one JSON line out, then it waits for stdin
+// to close (fanout reads its peak memory meanwhile).
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+type outcomes struct {
+	mu          sync.Mutex
+	ok          uint64
+	errors      map[string]uint64
+	latenciesMs []float64
+	firstError  error
+}
+
+func (o *outcomes) record(status int, started time.Time) {
+	latencyMs := float64(time.Since(started).Microseconds()) / 1000
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if status == http.StatusOK {
+		o.ok++
+		o.latenciesMs = append(o.latenciesMs, latencyMs)
+	} else {
+		o.errors[fmt.Sprintf("http_%d", status)]++
+	}
+}
+
+func (o *outcomes) fail(err error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.firstError == nil {
+		o.firstError = err
+	}
+	o.errors[kind(err)]++
+}
+
+// kind is fanout's error kind for err: a timeout, or the errno it wraps.
+func kind(err error) string {
+	var timeout interface{ Timeout() bool }
+	if errors.As(err, &timeout) && timeout.Timeout() {
+		return "timeout"
+	}
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		switch errno {
+		case syscall.EMFILE, syscall.ENFILE:
+			return "too_many_open_files"
+		case syscall.ECONNREFUSED:
+			return "connection_refused"
+		case syscall.ECONNRESET, syscall.EPIPE:
+			return "connection_reset"
+		case syscall.EADDRNOTAVAIL:
+			return "addr_not_available"
+		}
+		return "io"
+	}
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return "connection_reset"
+	}
+	return "other"
+}
+
+func rssBytes() uint64 {
+	statm, err := os.ReadFile("/proc/self/statm")
+	if err != nil {
+		return 0
+	}
+	fields := strings.Fields(string(statm))
+	pages, _ := strconv.ParseUint(fields[1], 10, 64)
+	return pages * uint64(os.Getpagesize())
+}
+
+func cpuSeconds() (user, sys float64) {
+	var usage syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &usage)
+	seconds := func(t syscall.Timeval) float64 { return float64(t.Sec) + float64(t.Usec)/1e6 }
+	return seconds(usage.Utime), seconds(usage.Stime)
+}
+
+func main() {
+	if len(os.Args) == 2 && os.Args[1] == "-version" {
+		fmt.Println(runtime.Version())
+		return
+	}
+	if len(os.Args) != 5 {
+		fmt.Fprintln(os.Stderr, "usage: fanout-go-peer URL C N TIMEOUT_MS")
+		os.Exit(2)
+	}
+	url := os.Args[1]
+	c, err1 := strconv.Atoi(os.Args[2])
+	n, err2 := strconv.Atoi(os.Args[3])
+	timeoutMs, err3 := strconv.Atoi(os.Args[4])
+	if err1 != nil || err2 != nil || err3 != nil || c < 1 {
+		fmt.Fprintln(os.Stderr, "fanout-go-peer: C, N and TIMEOUT_MS must be numbers, C at least 1:", os.Args[2:])
+		os.Exit(2)
+	}
+
+	rssBefore := rssBytes()
+	userBefore, sysBefore := cpuSeconds()
+	started := time.Now()
+	// ---- timed region ----
+	transport := &http.Transport{MaxIdleConns: c, MaxIdleConnsPerHost: c}
+	client := &http.Client{Transport: transport, Timeout: time.Duration(timeoutMs) * time.Millisecond}
+	o := &outcomes{errors: map[string]uint64{}}
+	semaphore := make(chan struct{}, c)
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		semaphore <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-semaphore }()
+			requestStarted := time.Now()
+			response, err := client.Get(url)
+			if err != nil {
+				o.fail(err)
+				return
+			}
+			_, err = io.Copy(io.Discard, response.Body)
+			response.Body.Close()
+			if err != nil {
+				o.fail(err)
+				return
+			}
+			o.record(response.StatusCode, requestStarted)
+		}()
+	}
+	wg.Wait()
+	transport.CloseIdleConnections()
+	// ---- end ----
+	wall := time.Since(started).Seconds()
+	userAfter, sysAfter := cpuSeconds()
+
+	if o.firstError != nil {
+		fmt.Fprintln(os.Stderr, "first error:", o.firstError)
+	}
+	line, _ := json.Marshal(map[string]any{
+		"ok":               o.ok,
+		"errors":           o.errors,
+		"wall_s":           wall,
+		"latencies_ms":     o.latenciesMs,
+		"rss_before_bytes": rssBefore,
+		"timed_cpu_user_s": userAfter - userBefore,
+		"timed_cpu_sys_s":  sysAfter - sysBefore,
+		"versions":         map[string]string{"go": runtime.Version()},
+	})
+	fmt.Println(string(line))
+	_, _ = io.Copy(io.Discard, os.Stdin)
+}

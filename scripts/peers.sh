@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Installs what fanout's peers need, under target/peers/ or $FANOUT_PEERS_DIR (idempotent; run it again to finish
+# what a first run could not): a Python venv with aiohttp, requests and httpx; the Go peer
+# built with the system's Go (Debian's golang-go, installed with apt-get when missing and this
+# runs as root); oha from crates.io. Prints what it could not install, and exits 1 if any.
+# Neither `cargo bench` nor the tests need any of it.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+dir=$(realpath -m "${FANOUT_PEERS_DIR:-target/peers}")
+mkdir -p "$dir/bin"
+missing=()
+
+echo "== Python peers (peer:py_aiohttp, peer:py_threads, peer:py_to_thread, peer:py_httpx)"
+python=${PYTHON:-python3}
+if ! command -v "$python" >/dev/null; then
+    missing+=("Python 3: no $python on PATH (set PYTHON=...)")
+elif [ ! -x "$dir/venv/bin/python" ] && ! "$python" -m venv "$dir/venv"; then
+    missing+=("the Python venv ($python -m venv $dir/venv failed)")
+elif ! "$dir/venv/bin/python" -m pip install --quiet --disable-pip-version-check -r peers/requirements.txt; then
+    missing+=("Python packages (pip install -r peers/requirements.txt failed)")
+else
+    "$dir/venv/bin/python" -c 'import sys, aiohttp, requests, httpx; print("python", sys.version.split()[0], "aiohttp", aiohttp.__version__, "requests", requests.__version__, "httpx", httpx.__version__)'
+fi
+
+echo "== Go peer (peer:go)"
+if ! command -v go >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq golang-go >/dev/null || true
+fi
+if ! command -v go >/dev/null; then
+    missing+=("Go: no go on PATH (Debian: apt-get install golang-go)")
+elif ! (cd peers/go && GOFLAGS=-mod=mod go build -o "$dir/bin/fanout-go-peer" .); then
+    missing+=("the Go peer (go build in peers/go failed)")
+else
+    "$dir/bin/fanout-go-peer" -version
+fi
+
+echo "== oha (peer:oha)"
+if [ -x "$dir/bin/oha" ] || cargo install --locked --quiet oha --root "$dir"; then
+    "$dir/bin/oha" --version
+else
+    missing+=("oha (cargo install oha --root $dir failed)")
+fi
+
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "not installed:"
+    printf '  - %s\n' "${missing[@]}"
+    exit 1
+fi
+echo "all peers installed under $dir"
