@@ -75,8 +75,8 @@ fn timelines(points: &[PointReport]) -> Vec<&PointReport> {
     let Some(largest) = measured().map(|r| r.point.concurrency).max() else {
         return Vec::new();
     };
-    strategies::ALL
-        .iter()
+    strategies::present(measured().map(|r| &r.point))
+        .into_iter()
         .filter_map(|s| {
             measured().find(|r| r.point.strategy == s && r.point.concurrency == largest)
         })
@@ -226,8 +226,13 @@ fn draw(
     spec: &ChartSpec,
     path: &Path,
 ) -> Result<(), Box<dyn std::error::Error>> {
-    let lines: Vec<_> = strategies::ALL
+    let present: Vec<_> = cells
         .iter()
+        .flat_map(|c| c.measured.iter())
+        .map(|r| &r.point)
+        .collect();
+    let lines: Vec<_> = strategies::present(present)
+        .into_iter()
         .map(|s| (s, series(cells, s.name, spec.figure)))
         .filter(|(_, data)| !data.is_empty())
         .collect();

@@ -203,7 +203,10 @@ fn list() {
     for s in strategies::ALL {
         println!("{:<28} {}", s.name, s.models);
     }
-    println!("\npeers (programs of their own, installed by {}):", peers::INSTALL);
+    println!(
+        "\npeers (programs of their own, installed by {}):",
+        peers::INSTALL
+    );
     for p in peers::BUILT_IN {
         let state = p.missing().map_or("installed", |_| "not installed");
         println!("{:<28} {} [{state}]", p.name, p.models);

@@ -468,3 +468,56 @@ fn versions_of(program: Program) -> BTreeMap<String, String> {
     }
     versions
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn oha() -> &'static Strategy {
+        BUILT_IN.iter().find(|p| p.name == "peer:oha").expect("oha")
+    }
+
+    #[test]
+    fn ohas_json_is_read_as_a_protocol_line() {
+        // The fields read here, as oha 1.16 prints them (pretty-printed, times in seconds).
+        let output = r#"{
+  "summary": {"successRate": 0.9, "total": 0.5, "slowest": 0.2, "fastest": 0.1},
+  "latencyPercentiles": {"p10": 0.1, "p50": 0.11, "p90": 0.15, "p99": 0.19, "p99.9": null},
+  "statusCodeDistribution": {"200": 7, "503": 1},
+  "errorDistribution": {"connection closed before message completed": 1, "timeout": 1}
+}"#;
+        let r = read_report(oha(), output, 11).expect("read");
+        assert_eq!(r.tally.ok, 7);
+        let errors: Vec<_> = r
+            .tally
+            .errors
+            .iter()
+            .map(|(k, n)| (k.as_str(), *n))
+            .collect();
+        assert_eq!(
+            errors,
+            [
+                ("connection_reset", 1),
+                ("http_503", 1),
+                ("not_run", 1),
+                ("timeout", 1)
+            ]
+        );
+        assert_eq!(r.wall_s, 0.5);
+        assert!((r.tally.latency_ms.p99 - 190.0).abs() < 1e-9);
+        assert!((r.tally.latency_ms.max - 200.0).abs() < 1e-9);
+        assert!(read_report(oha(), "oha: error", 10).is_err());
+    }
+
+    #[test]
+    fn a_peer_is_found_by_name_and_a_custom_one_only_through_its_variable() {
+        assert!(find("peer:py_aiohttp").is_some());
+        // No FANOUT_PEER_UNIT_TEST_UNSET in the environment; a name no variable can carry.
+        assert!(find("peer:unit_test_unset").is_none());
+        assert!(find("peer:bad name").is_none());
+        assert!(
+            find("py_aiohttp").is_none(),
+            "peers are named with their prefix"
+        );
+    }
+}

@@ -92,7 +92,7 @@ pub fn memory_table(points: &[PointReport]) -> String {
         "| strategy | KiB per request in flight | MiB at C = 0 | points fitted |"
     );
     let _ = writeln!(s, "|---|---:|---:|---:|");
-    for strategy in strategies::ALL {
+    for strategy in strategies::present(points.iter().map(|r| &r.point)) {
         if let Some(fit) = memory_fit(points, strategy.name) {
             let _ = writeln!(
                 s,
@@ -129,7 +129,7 @@ pub fn where_bytes_go_table(points: &[PointReport]) -> String {
             }
         })
     };
-    for strategy in strategies::ALL {
+    for strategy in strategies::present(points.iter().map(|r| &r.point)) {
         let w = WhereBytesGo::of(points, strategy.name);
         if w.rss.is_none() {
             continue;

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use crate::report::{Outcome, PointReport};
-use crate::strategies::{self, Strategy};
+use crate::strategies;
 
 /// Median, min and max of a figure over repeats.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -113,12 +113,15 @@ pub mod figure {
 
 /// Groups rows by (strategy in the order of the table, concurrency ascending).
 pub fn cells(points: &[PointReport]) -> Vec<Cell<'_>> {
-    let order = |s: &Strategy| strategies::ALL.iter().position(|t| t == s);
-    let mut map: BTreeMap<(Option<usize>, &str, usize), Cell<'_>> = BTreeMap::new();
+    let mut map: BTreeMap<(usize, &str, usize), Cell<'_>> = BTreeMap::new();
     for r in points {
         let p = &r.point;
         let cell = map
-            .entry((order(p.strategy), p.strategy.name, p.concurrency))
+            .entry((
+                strategies::order(p.strategy),
+                p.strategy.name,
+                p.concurrency,
+            ))
             .or_insert_with(|| Cell {
                 strategy: p.strategy.name,
                 concurrency: p.concurrency,

@@ -236,11 +236,20 @@ fn bad_input_gets_one_clear_line_and_a_non_zero_exit() {
 }
 
 #[test]
-fn list_names_every_strategy() {
+fn list_names_every_strategy_and_peer() {
     let out = fanout(&["list"]);
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(stdout.lines().count(), fanout::strategies::ALL.len());
-    assert!(stdout.contains("pitfall_blocking_in_async"));
+    let names: Vec<_> = stdout
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    for s in fanout::strategies::ALL
+        .iter()
+        .chain(fanout::peers::BUILT_IN)
+    {
+        assert!(names.contains(&s.name), "{} not listed: {stdout}", s.name);
+    }
+    assert!(stdout.contains("installed by scripts/peers.sh"), "{stdout}");
 }
 
 #[test]

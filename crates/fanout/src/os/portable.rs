@@ -84,6 +84,11 @@ pub fn kernel() -> Option<String> {
     ))
 }
 
+/// Another process's memory and threads: no portable source tells them from outside.
+pub fn process_status(_pid: u32) -> Option<super::ProcessStatus> {
+    None
+}
+
 #[cfg(test)]
 mod tests {
     /// On Linux, the fallback's figures agree with `/proc`'s.
@@ -104,9 +109,4 @@ mod tests {
         assert!(peak + (4 << 20) >= hwm, "ru_maxrss {peak}, VmHWM {hwm}");
         assert_eq!(super::kernel(), super::super::linux::kernel());
     }
-}
-
-/// Another process's memory and threads: no portable source tells them from outside.
-pub fn process_status(_pid: u32) -> Option<super::ProcessStatus> {
-    None
 }

@@ -255,13 +255,14 @@ pub fn find(name: &str) -> Option<&'static Strategy> {
 /// The strategy or peer named `name`, or an error naming the valid ones.
 pub fn parse(name: &str) -> Result<&'static Strategy, String> {
     let name = name.trim();
-    find(name).ok_or_else(|| unknown(name))
+    find(name).ok_or_else(|| unknown(name, ""))
 }
 
-fn unknown(name: &str) -> String {
+/// An unknown name's error, listing the valid ones (after `groups` in a list: `all, peers, `).
+fn unknown(name: &str, groups: &str) -> String {
     let peers: Vec<_> = peers::BUILT_IN.iter().map(|p| p.name).collect();
     format!(
-        "unknown strategy {name:?}; valid: all, peers, {}, {} (or peer:NAME with {}NAME naming a program)",
+        "unknown strategy {name:?}; valid: {groups}{}, {} (or peer:NAME with {}NAME naming a program)",
         names(),
         peers.join(", "),
         peers::CUSTOM_VAR_PREFIX
@@ -285,10 +286,31 @@ pub fn parse_list(raw: &str) -> Result<Vec<&'static Strategy>, String> {
                 }
                 list.extend(installed);
             }
-            _ => list.push(find(name).ok_or_else(|| unknown(name))?),
+            _ => list.push(find(name).ok_or_else(|| unknown(name, "all, peers, "))?),
         }
     }
     Ok(list)
+}
+
+/// Where `strategy` goes in tables and legends: the strategies in the order of [`ALL`], then
+/// the built-in peers, then any other peer.
+pub fn order(strategy: &Strategy) -> usize {
+    ALL.iter()
+        .chain(peers::BUILT_IN)
+        .position(|s| s == strategy)
+        .unwrap_or(usize::MAX)
+}
+
+/// The strategies and peers `points` hold, each once, in table order.
+pub fn present<'a>(points: impl IntoIterator<Item = &'a Point>) -> Vec<&'static Strategy> {
+    let mut present: Vec<&'static Strategy> = Vec::new();
+    for p in points {
+        if !present.contains(&p.strategy) {
+            present.push(p.strategy);
+        }
+    }
+    present.sort_by_key(|s| (order(s), s.name));
+    present
 }
 
 /// The valid names, comma-separated, for error messages.
