@@ -76,7 +76,9 @@ pub async fn run(
         let _ = stopping_tx.send(true);
     };
     let listener = listener::CountingListener::new(listener, Arc::clone(&state.stats));
-    let serve = axum::serve(listener, app(state)).with_graceful_shutdown(signal);
+    // Each connection gets its own `Connection`: the first request on it is told so.
+    let service = app(state).into_make_service_with_connect_info::<routes::Connection>();
+    let serve = axum::serve(listener, service).with_graceful_shutdown(signal);
     let deadline = async move {
         let _ = stopping_rx.wait_for(|stopping| *stopping).await;
         tokio::time::sleep(grace).await;

@@ -22,6 +22,8 @@ pub enum Expected {
     Integer(u64, u64),
     /// A decimal number in `lo..=hi` (shown with up to 3 decimals).
     Number(f64, f64),
+    /// One of these words.
+    OneOf(&'static str),
 }
 
 impl fmt::Display for Expected {
@@ -29,6 +31,7 @@ impl fmt::Display for Expected {
         match self {
             Self::Integer(lo, hi) => write!(f, "an integer from {lo} to {hi}"),
             Self::Number(lo, hi) => write!(f, "a number from {lo} to {hi}"),
+            Self::OneOf(words) => write!(f, "one of {words}"),
         }
     }
 }

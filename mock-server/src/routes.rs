@@ -1,16 +1,23 @@
 //! The router: the benchmark endpoint `/get`, httpbin-compatible endpoints, and `/stats`.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, LazyLock};
 use std::time::{Duration, Instant};
 
+use axum::Extension;
 use axum::body::Bytes;
+use axum::extract::connect_info::{ConnectInfo, Connected};
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use axum::serve::IncomingStream;
 use axum::{Json, Router};
 use serde_json::json;
 
+use statrs::distribution::{ContinuousCDF, LogNormal};
+
+use crate::listener::CountingListener;
 use crate::params::{self, BadParam};
 use crate::stats::{Stats, StatsSnapshot};
 use crate::{Config, response_body};
@@ -69,12 +76,50 @@ fn param<'a>(params: &'a Params, name: &str) -> Option<&'a str> {
         .map(|(_, v)| v.as_str())
 }
 
-/// `GET /get?delay_ms=&jitter_ms=&bytes=&status=`: the benchmark endpoint.
-async fn get_endpoint(State(state): State<AppState>, params: Params) -> Response {
-    in_flight(&state.stats, get_response(&state, &params)).await
+/// One accepted connection, as the requests on it see it (through `ConnectInfo`): whether one
+/// of them has been served yet.
+#[derive(Debug, Clone)]
+pub struct Connection {
+    fresh: Arc<AtomicBool>,
 }
 
-async fn get_response(state: &AppState, params: &Params) -> Result<Response, BadParam> {
+impl Connection {
+    /// True for the first request on this connection only.
+    fn first_request(&self) -> bool {
+        self.fresh.swap(false, Ordering::Relaxed)
+    }
+}
+
+impl Connected<IncomingStream<'_, CountingListener>> for Connection {
+    fn connect_info(_: IncomingStream<'_, CountingListener>) -> Self {
+        Self {
+            fresh: Arc::new(AtomicBool::new(true)),
+        }
+    }
+}
+
+/// Largest `sigma` of a lognormal delay: beyond it the tail is all there is.
+pub const MAX_SIGMA: f64 = 3.0;
+
+/// `GET /get?delay_ms=&jitter_ms=&delay_dist=&sigma=&connect_delay_ms=&bytes=&status=`: the
+/// benchmark endpoint. The delay is `delay_ms`, plus or minus a uniform `jitter_ms`, or, with
+/// `delay_dist=lognormal`, drawn from a lognormal of median `delay_ms` and shape `sigma`; the
+/// first request on a connection waits `connect_delay_ms` more (a handshake's worth).
+async fn get_endpoint(
+    State(state): State<AppState>,
+    connection: Option<Extension<ConnectInfo<Connection>>>,
+    params: Params,
+) -> Response {
+    // Without connection info (a router called directly) every request counts as a first.
+    let first = connection.is_none_or(|Extension(ConnectInfo(c))| c.first_request());
+    in_flight(&state.stats, get_response(&state, &params, first)).await
+}
+
+async fn get_response(
+    state: &AppState,
+    params: &Params,
+    first_on_connection: bool,
+) -> Result<Response, BadParam> {
     let cfg = &state.config;
     let delay_ms = match param(params, "delay_ms") {
         Some(raw) => params::integer("delay_ms", raw, 0, cfg.max_delay_ms)?,
@@ -82,6 +127,25 @@ async fn get_response(state: &AppState, params: &Params) -> Result<Response, Bad
     };
     let jitter_ms = match param(params, "jitter_ms") {
         Some(raw) => params::integer("jitter_ms", raw, 0, cfg.max_delay_ms)?,
+        None => 0,
+    };
+    let lognormal = match param(params, "delay_dist") {
+        None | Some("uniform") => false,
+        Some("lognormal") => true,
+        Some(other) => {
+            return Err(BadParam {
+                name: "delay_dist",
+                expected: params::Expected::OneOf("uniform, lognormal"),
+                got: other.to_owned(),
+            });
+        }
+    };
+    let sigma = match param(params, "sigma") {
+        Some(raw) => params::number("sigma", raw, 0.0, MAX_SIGMA)?,
+        None => 1.0,
+    };
+    let connect_delay_ms = match param(params, "connect_delay_ms") {
+        Some(raw) => params::integer("connect_delay_ms", raw, 0, cfg.max_delay_ms)?,
         None => 0,
     };
     let bytes = match param(params, "bytes") {
@@ -92,8 +156,20 @@ async fn get_response(state: &AppState, params: &Params) -> Result<Response, Bad
         Some(raw) => status_code("status", raw)?,
         None => StatusCode::OK,
     };
-    let delay_ms = with_jitter(delay_ms, jitter_ms).min(cfg.max_delay_ms);
-    delay(&state.stats, Duration::from_millis(delay_ms)).await;
+    let mut delay_ms = if lognormal {
+        lognormal_delay(delay_ms, sigma)
+    } else {
+        with_jitter(delay_ms, jitter_ms)
+    };
+    if connect_delay_ms > 0 && first_on_connection {
+        state.stats.connection_delayed();
+        delay_ms = delay_ms.saturating_add(connect_delay_ms);
+    }
+    delay(
+        &state.stats,
+        Duration::from_millis(delay_ms.min(cfg.max_delay_ms)),
+    )
+    .await;
     Ok((status, body_of(bytes)).into_response())
 }
 
@@ -104,6 +180,20 @@ fn with_jitter(delay_ms: u64, jitter_ms: u64) -> u64 {
     }
     let offset = fastrand::u64(0..=jitter_ms.saturating_mul(2));
     delay_ms.saturating_add(offset).saturating_sub(jitter_ms)
+}
+
+/// A draw from the lognormal of median `median_ms` and shape `sigma` (inverse transform of a
+/// uniform draw), whole milliseconds.
+fn lognormal_delay(median_ms: u64, sigma: f64) -> u64 {
+    if median_ms == 0 || sigma == 0.0 {
+        return median_ms;
+    }
+    let Ok(distribution) = LogNormal::new((median_ms as f64).ln(), sigma) else {
+        return median_ms;
+    };
+    // Open interval: the quantile of 0 or 1 is not a delay.
+    let u = fastrand::f64().clamp(f64::EPSILON, 1.0 - f64::EPSILON);
+    distribution.inverse_cdf(u).round() as u64
 }
 
 /// `GET /delay/{seconds}` (httpbin): waits, then answers JSON.
@@ -188,4 +278,35 @@ async fn delay(stats: &Stats, wanted: Duration) {
     let start = Instant::now();
     tokio::time::sleep(wanted).await;
     stats.record_delay(wanted, start.elapsed());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lognormal_delays_have_the_median_and_spread_asked_for() {
+        let mut draws: Vec<u64> = (0..20_000).map(|_| lognormal_delay(100, 1.0)).collect();
+        draws.sort_unstable();
+        let quantile = |p: f64| draws[(p * draws.len() as f64) as usize];
+        // Median 100 ms; quartiles at e^(∓0.674) × 100 = 51 and 196 ms; p99 at 1,024 ms.
+        assert!(
+            (95..=105).contains(&quantile(0.5)),
+            "median {}",
+            quantile(0.5)
+        );
+        assert!((47..=55).contains(&quantile(0.25)), "q1 {}", quantile(0.25));
+        assert!(
+            (185..=207).contains(&quantile(0.75)),
+            "q3 {}",
+            quantile(0.75)
+        );
+        assert!(
+            (850..=1_250).contains(&quantile(0.99)),
+            "p99 {}",
+            quantile(0.99)
+        );
+        assert_eq!(lognormal_delay(100, 0.0), 100);
+        assert_eq!(lognormal_delay(0, 1.0), 0);
+    }
 }

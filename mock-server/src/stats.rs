@@ -21,6 +21,7 @@ pub struct Stats {
     connections_open: AtomicU64,
     peak_connections_open: AtomicU64,
     accept_errors: AtomicU64,
+    connections_delayed: AtomicU64,
     /// Served delay minus requested delay, in microseconds.
     overshoot_us: Mutex<Histogram<u64>>,
 }
@@ -44,6 +45,9 @@ pub struct StatsSnapshot {
     pub peak_connections_open: u64,
     /// Failed `accept` calls (e.g. EMFILE) since the last reset.
     pub accept_errors: u64,
+    /// Connections whose first request paid `connect_delay_ms` since the last reset.
+    #[serde(default)]
+    pub connections_delayed: u64,
     /// How much served delays overshot the requested ones since the last reset.
     pub delay_overshoot_us: Overshoot,
 }
@@ -72,6 +76,7 @@ impl Default for Stats {
             connections_open: AtomicU64::new(0),
             peak_connections_open: AtomicU64::new(0),
             accept_errors: AtomicU64::new(0),
+            connections_delayed: AtomicU64::new(0),
             overshoot_us: Mutex::new(new_histogram()),
         }
     }
@@ -108,6 +113,11 @@ impl Stats {
         self.accept_errors.fetch_add(1, Ordering::Relaxed) + 1
     }
 
+    /// Counts a connection whose first request paid the connection set-up delay.
+    pub fn connection_delayed(&self) {
+        self.connections_delayed.fetch_add(1, Ordering::Relaxed);
+    }
+
     /// Records how long a delay really took against the one requested.
     pub fn record_delay(&self, requested: Duration, served: Duration) {
         let over = served.saturating_sub(requested).as_micros();
@@ -123,6 +133,7 @@ impl Stats {
         self.requests_cancelled.store(0, Ordering::Relaxed);
         self.connections_accepted.store(0, Ordering::Relaxed);
         self.accept_errors.store(0, Ordering::Relaxed);
+        self.connections_delayed.store(0, Ordering::Relaxed);
         let in_flight = self.in_flight.load(Ordering::Relaxed);
         self.peak_in_flight.store(in_flight, Ordering::Relaxed);
         let open = self.connections_open.load(Ordering::Relaxed);
@@ -152,6 +163,7 @@ impl Stats {
             connections_open: self.connections_open.load(Ordering::Relaxed),
             peak_connections_open: self.peak_connections_open.load(Ordering::Relaxed),
             accept_errors: self.accept_errors.load(Ordering::Relaxed),
+            connections_delayed: self.connections_delayed.load(Ordering::Relaxed),
             delay_overshoot_us,
         }
     }

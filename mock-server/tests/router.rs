@@ -102,6 +102,18 @@ async fn every_bad_parameter_is_a_400_naming_it_and_its_range() {
             "jitter_ms must be an integer from 0 to 1000, got \"x\"",
         ),
         (
+            "/get?delay_dist=pareto",
+            "delay_dist must be one of uniform, lognormal, got \"pareto\"",
+        ),
+        (
+            "/get?delay_dist=lognormal&sigma=4",
+            "sigma must be a number from 0 to 3, got \"4\"",
+        ),
+        (
+            "/get?connect_delay_ms=-20",
+            "connect_delay_ms must be an integer from 0 to 1000, got \"-20\"",
+        ),
+        (
             "/get?bytes=4097",
             "bytes must be an integer from 0 to 4096, got \"4097\"",
         ),

@@ -186,3 +186,37 @@ fn bad_command_lines_are_refused_with_the_reason() {
         assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_connection_delay_is_paid_by_the_first_request_on_each_connection_only() {
+    let (addr, stop, task) = start().await;
+    // Two clients, one pooled connection each: three requests in turn on each.
+    let url = format!("http://{addr}/get?delay_ms=0&connect_delay_ms=300");
+    let mut latencies = Vec::new();
+    for _ in 0..2 {
+        let client = reqwest::Client::builder()
+            .pool_max_idle_per_host(1)
+            .build()
+            .expect("client");
+        for _ in 0..3 {
+            let start = std::time::Instant::now();
+            let response = client.get(&url).send().await.expect("GET");
+            assert_eq!(response.status(), 200);
+            response.bytes().await.expect("body");
+            latencies.push(start.elapsed());
+        }
+    }
+    let s = stats(&reqwest::Client::new(), addr).await;
+    // Six requests, two connections: two paid it (each payment is counted), the four later
+    // requests on the same connections did not.
+    assert_eq!(
+        (s.connections_accepted, s.connections_delayed),
+        (3, 2),
+        "{s:?}"
+    );
+    // A first request waited the whole delay.
+    assert!(latencies[0] >= Duration::from_millis(300), "{latencies:?}");
+    assert!(latencies[3] >= Duration::from_millis(300), "{latencies:?}");
+    let _ = stop.send(());
+    task.await.expect("server task");
+}

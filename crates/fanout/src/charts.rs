@@ -1,21 +1,30 @@
-//! SVG charts of a run: peak RSS, throughput and p99 latency against concurrency, log scales,
-//! one line per strategy (medians over repeats), pitfalls dashed, peers dotted, marked points crossed; and
-//! `timeline.svg`, resident memory and requests in flight over time at the largest C.
+//! SVG charts of a run against concurrency (log), or against the setting a preset varies:
+//! peak RSS, throughput, wall time, p99 latency, and what separates the model from the workload
+//! — p99 minus the delay's own p99 and efficiency, a panel for thread strategies and one for
+//! the rest, CPU per request; one line per strategy (medians over repeats), pitfalls dashed,
+//! peers dotted, marked points crossed. And `timeline.svg`, resident memory and requests in
+//! flight over time at the largest C.
 
 use std::path::Path;
 
+use plotters::coord::Shift;
+use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
 use plotters::prelude::*;
 
 use crate::report::{Outcome, PointReport};
-use crate::stats::{Cell, cells, figure};
-use crate::strategies;
+use crate::stats::{Cell, cells, figure, varied_knob};
+use crate::strategies::{self, Strategy};
+use crate::workload::Knob;
 
-/// One chart: its file, title, y axis, and figure.
+/// One chart: its file, title, y axis, figure, scale, and whether thread strategies and the
+/// others get a panel each.
 struct ChartSpec {
     file: &'static str,
     title: &'static str,
     y_desc: &'static str,
     figure: fn(&PointReport) -> f64,
+    log_y: bool,
+    threads_apart: bool,
 }
 
 const CHARTS: &[ChartSpec] = &[
@@ -24,18 +33,56 @@ const CHARTS: &[ChartSpec] = &[
         title: "Peak RSS of the client process",
         y_desc: "peak RSS, MiB (log)",
         figure: figure::peak_rss_mib,
+        log_y: true,
+        threads_apart: false,
     },
     ChartSpec {
         file: "throughput.svg",
         title: "Throughput (ok requests per second)",
         y_desc: "ok requests/s (log)",
         figure: figure::throughput_rps,
+        log_y: true,
+        threads_apart: false,
+    },
+    ChartSpec {
+        file: "wall.svg",
+        title: "Wall time of the timed region",
+        y_desc: "wall, s (log)",
+        figure: figure::wall_s,
+        log_y: true,
+        threads_apart: false,
     },
     ChartSpec {
         file: "p99.svg",
-        title: "p99 latency",
+        title: "p99 latency (the server's delay included)",
         y_desc: "p99 latency, ms (log)",
         figure: figure::p99_ms,
+        log_y: true,
+        threads_apart: false,
+    },
+    ChartSpec {
+        file: "overhead.svg",
+        title: "What the client adds to the tail: p99 minus the delay's own p99",
+        y_desc: "p99 − delay p99, ms (log; ≤ 0 not drawn)",
+        figure: figure::p99_overhead_ms,
+        log_y: true,
+        threads_apart: true,
+    },
+    ChartSpec {
+        file: "efficiency.svg",
+        title: "Efficiency: ideal wall / wall × ok / N",
+        y_desc: "efficiency",
+        figure: figure::efficiency,
+        log_y: false,
+        threads_apart: true,
+    },
+    ChartSpec {
+        file: "cpu_per_request.svg",
+        title: "CPU per request (whole process, user + system)",
+        y_desc: "CPU µs per request (log)",
+        figure: figure::cpu_us_per_request,
+        log_y: true,
+        threads_apart: false,
     },
 ];
 
@@ -54,7 +101,7 @@ pub fn write_charts(points: &[PointReport], dir: &Path) -> Vec<String> {
     let mut skipped = Vec::new();
     for spec in CHARTS {
         let path = dir.join(spec.file);
-        if let Err(e) = draw(&cells, spec, &path) {
+        if let Err(e) = draw(points, &cells, spec, &path) {
             skipped.push(format!("{}: {e}", path.display()));
         }
     }
@@ -198,18 +245,57 @@ where
     Ok(())
 }
 
-/// (C, median) of one strategy's measured cells, positive values only (log scale).
+/// The x axis of a run's charts: C (log), or the setting it varies beside C, its values
+/// evenly spaced in order (0 has no place on a log scale).
+enum XAxis {
+    Concurrency,
+    Varied(Knob, Vec<u64>),
+}
+
+impl XAxis {
+    fn of(points: &[PointReport]) -> Self {
+        match varied_knob(points) {
+            None => Self::Concurrency,
+            Some(knob) => {
+                let mut values: Vec<u64> = points
+                    .iter()
+                    .map(|r| knob.value(&r.point.settings))
+                    .collect();
+                values.sort_unstable();
+                values.dedup();
+                Self::Varied(knob, values)
+            }
+        }
+    }
+
+    fn x(&self, cell: &Cell<'_>) -> Option<f64> {
+        match self {
+            Self::Concurrency => Some(cell.concurrency as f64),
+            Self::Varied(_, values) => {
+                let value = cell.varied?;
+                values.iter().position(|&v| v == value).map(|i| i as f64)
+            }
+        }
+    }
+}
+
+/// One strategy's (x, median, marked) points.
+type Line = (&'static Strategy, Vec<(f64, f64, bool)>);
+
+/// (x, median) of one strategy's measured cells; positive values only on a log scale.
 fn series(
     cells: &[Cell<'_>],
+    axis: &XAxis,
     strategy: &str,
-    figure: fn(&PointReport) -> f64,
+    spec: &ChartSpec,
 ) -> Vec<(f64, f64, bool)> {
     cells
         .iter()
         .filter(|c| c.strategy == strategy)
         .filter_map(|c| {
-            let median = c.spread(figure)?.median;
-            (median > 0.0).then_some((c.concurrency as f64, median, c.marked()))
+            let median = c.spread(spec.figure)?.median;
+            let drawable = median.is_finite() && (median > 0.0 || !spec.log_y);
+            drawable.then_some((axis.x(c)?, median, c.marked()))
         })
         .collect()
 }
@@ -222,47 +308,166 @@ fn bounds(values: impl Iterator<Item = f64>) -> Option<(f64, f64)> {
 }
 
 fn draw(
+    points: &[PointReport],
     cells: &[Cell<'_>],
     spec: &ChartSpec,
     path: &Path,
 ) -> Result<(), Box<dyn std::error::Error>> {
+    let axis = XAxis::of(points);
     let present: Vec<_> = cells
         .iter()
         .flat_map(|c| c.measured.iter())
         .map(|r| &r.point)
         .collect();
-    let lines: Vec<_> = strategies::present(present)
+    let lines: Vec<Line> = strategies::present(present)
         .into_iter()
-        .map(|s| (s, series(cells, s.name, spec.figure)))
+        .map(|s| (s, series(cells, &axis, s.name, spec)))
         .filter(|(_, data)| !data.is_empty())
         .collect();
     let all = || lines.iter().flat_map(|(_, d)| d.iter());
-    let Some((x_lo, x_hi)) = bounds(all().map(|p| p.0)) else {
-        return Err("no measured point with a positive value to chart".into());
+    if all().next().is_none() {
+        return Err("no measured point with a value to chart".into());
+    }
+    let y_values = || all().map(|p| p.1);
+    let y_range = if spec.log_y {
+        bounds(y_values()).unwrap_or((1.0, 10.0))
+    } else {
+        let hi = y_values().fold(0.0_f64, f64::max);
+        let lo = y_values().fold(0.0_f64, f64::min);
+        (lo * 1.1, hi * 1.1 + f64::EPSILON)
     };
-    let (y_lo, y_hi) = bounds(all().map(|p| p.1)).unwrap_or((1.0, 10.0));
 
-    let root = SVGBackend::new(path, (960, 600)).into_drawing_area();
+    let root = SVGBackend::new(path, (if spec.threads_apart { 1400 } else { 960 }, 600))
+        .into_drawing_area();
     root.fill(&WHITE)?;
-    let mut chart = ChartBuilder::on(&root)
-        .caption(spec.title, ("sans-serif", 22))
+    let root = root.titled(spec.title, ("sans-serif", 22))?;
+    let panels: Vec<(DrawingArea<SVGBackend<'_>, Shift>, &str, Vec<Line>)> = if spec.threads_apart {
+        let (left, right) = root.split_horizontally(700);
+        let part = |threads: bool| {
+            lines
+                .iter()
+                .filter(|(s, _)| s.os_threads == threads)
+                .cloned()
+                .collect()
+        };
+        vec![
+            (left, "a thread per request in flight", part(true)),
+            (right, "tasks, or a few threads", part(false)),
+        ]
+    } else {
+        vec![(root.clone(), "", lines.clone())]
+    };
+    for (area, caption, lines) in &panels {
+        match &axis {
+            XAxis::Concurrency => {
+                let x = bounds(all().map(|p| p.0)).unwrap_or((1.0, 10.0));
+                let x = (x.0..x.1).log_scale();
+                let desc = "requests in flight, C (log)";
+                let fmt = |x: &f64| format!("{x:.0}");
+                if spec.log_y {
+                    panel(
+                        area,
+                        caption,
+                        spec,
+                        lines,
+                        x,
+                        (y_range.0..y_range.1).log_scale(),
+                        desc,
+                        &fmt,
+                    )?;
+                } else {
+                    panel(
+                        area,
+                        caption,
+                        spec,
+                        lines,
+                        x,
+                        y_range.0..y_range.1,
+                        desc,
+                        &fmt,
+                    )?;
+                }
+            }
+            XAxis::Varied(knob, values) => {
+                let x = -0.5..values.len() as f64 - 0.5;
+                let fmt = |x: &f64| {
+                    let i = x.round();
+                    if (x - i).abs() > 1e-6 || i < 0.0 {
+                        return String::new();
+                    }
+                    values.get(i as usize).map_or(String::new(), u64::to_string)
+                };
+                if spec.log_y {
+                    panel(
+                        area,
+                        caption,
+                        spec,
+                        lines,
+                        x,
+                        (y_range.0..y_range.1).log_scale(),
+                        knob.label(),
+                        &fmt,
+                    )?;
+                } else {
+                    panel(
+                        area,
+                        caption,
+                        spec,
+                        lines,
+                        x,
+                        y_range.0..y_range.1,
+                        knob.label(),
+                        &fmt,
+                    )?;
+                }
+            }
+        }
+    }
+    root.present()?;
+    Ok(())
+}
+
+/// One panel of a chart: every line, its points, crosses on marked points, a legend.
+#[allow(clippy::too_many_arguments)]
+fn panel<X, Y>(
+    area: &DrawingArea<SVGBackend<'_>, Shift>,
+    caption: &str,
+    spec: &ChartSpec,
+    lines: &[Line],
+    x: X,
+    y: Y,
+    x_desc: &str,
+    x_format: &dyn Fn(&f64) -> String,
+) -> Result<(), Box<dyn std::error::Error>>
+where
+    X: AsRangedCoord<Value = f64>,
+    Y: AsRangedCoord<Value = f64>,
+    X::CoordDescType: Ranged<ValueType = f64> + ValueFormatter<f64>,
+    Y::CoordDescType: Ranged<ValueType = f64> + ValueFormatter<f64>,
+{
+    let mut chart = ChartBuilder::on(area)
+        .caption(caption, ("sans-serif", 16))
         .margin(14)
         .x_label_area_size(48)
         .y_label_area_size(72)
-        .build_cartesian_2d((x_lo..x_hi).log_scale(), (y_lo..y_hi).log_scale())?;
+        .build_cartesian_2d(x, y)?;
     chart
         .configure_mesh()
-        .x_desc("requests in flight, C (log)")
+        .x_desc(x_desc)
         .y_desc(spec.y_desc)
-        .x_label_formatter(&|x| format!("{x:.0}"))
+        .x_label_formatter(x_format)
         .draw()?;
-
     for (i, (strategy, data)) in lines.iter().enumerate() {
         let xy: Vec<(f64, f64)> = data.iter().map(|&(x, y, _)| (x, y)).collect();
         let color = strategy_line(&mut chart, strategy.name, i, xy.clone())?;
         chart.draw_series(xy.iter().map(|&p| Circle::new(p, 3, color.filled())))?;
     }
-    let marked: Vec<(f64, f64)> = all().filter(|p| p.2).map(|&(x, y, _)| (x, y)).collect();
+    let marked: Vec<(f64, f64)> = lines
+        .iter()
+        .flat_map(|(_, d)| d.iter())
+        .filter(|p| p.2)
+        .map(|&(x, y, _)| (x, y))
+        .collect();
     if !marked.is_empty() {
         let cross = RED.stroke_width(2);
         chart
@@ -270,7 +475,8 @@ fn draw(
             .label("listen-queue overflow or errors")
             .legend(move |(x, y)| Cross::new((x + 11, y), 5, cross));
     }
-    legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
-    root.present()?;
+    if !lines.is_empty() {
+        legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
+    }
     Ok(())
 }

@@ -111,6 +111,11 @@ struct SweepArgs {
     /// 10 → 10,000, one repeat (about 25 s on 2 cores); replaces --concurrency and --repeat.
     #[arg(long)]
     quick: bool,
+    /// A preset sweep where the answer changes: `cpu` (CPU work per response), `connect`
+    /// (connection set-up delay), `jitter` (lognormal delays); replaces --strategies and
+    /// --concurrency, and the setting it varies.
+    #[arg(long, value_enum, conflicts_with = "quick")]
+    workload: Option<plan::Preset>,
     #[command(flatten)]
     server: ServerArgs,
     /// Per point: a worker running longer is killed; a point needing longer by design is
@@ -139,7 +144,12 @@ impl SweepArgs {
             points.concurrency = plan::DEFAULT_CONCURRENCY.to_vec();
             repeat = 1;
         }
-        points.plan(repeat, Duration::from_secs(self.time_limit_s))
+        let mut plan = points.plan(repeat, Duration::from_secs(self.time_limit_s))?;
+        if let Some(preset) = self.workload {
+            preset.apply(&mut plan);
+            plan.validate()?;
+        }
+        Ok(plan)
     }
 }
 

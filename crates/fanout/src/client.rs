@@ -7,6 +7,7 @@
 //! README's "Fairness" paragraph says what each setting removed, with the measurements.
 
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
@@ -137,7 +138,9 @@ pub fn get_blocking(agent: &ureq::Agent, job: &Job, tally: &Tally) {
                     .body_mut()
                     .read_to_vec()
                     .map_err(|e| ureq_error_kind(&e))?;
-                check(status, &body, job)
+                check(status, &body, job)?;
+                job.spend_cpu();
+                Ok(())
             })
     };
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(request))
@@ -145,23 +148,40 @@ pub fn get_blocking(agent: &ureq::Agent, job: &Job, tally: &Tally) {
     tally.record(start.elapsed(), outcome);
 }
 
-/// One async request through `client`, with the same checks as [`get_blocking`].
+/// One async request through `client`, with the same checks as [`get_blocking`]; the job's
+/// CPU work (`--cpu-us`) runs inline, on the runtime worker polling this task.
 pub async fn get_async(client: &reqwest::Client, job: &Job, tally: &Tally) {
     let _in_flight = tally.start();
     let start = Instant::now();
-    let outcome = async {
-        let (url, _) = job.parsed_url().map_err(|_| ErrorKind::Other)?;
-        let response = client
-            .get(url.clone())
-            .send()
-            .await
-            .map_err(|e| reqwest_error_kind(&e))?;
-        let status = response.status().as_u16();
-        let body = response.bytes().await.map_err(|e| reqwest_error_kind(&e))?;
-        check(status, &body, job)
-    }
-    .await;
+    let outcome = fetch_async(client, job).await.map(|()| job.spend_cpu());
     tally.record(start.elapsed(), outcome);
+}
+
+/// [`get_async`] with the CPU work moved off the runtime: to tokio's blocking pool
+/// (`spawn_blocking`), the fix tokio documents for work that would stall a worker.
+pub async fn get_async_offloaded(client: &reqwest::Client, job: &Arc<Job>, tally: &Tally) {
+    let _in_flight = tally.start();
+    let start = Instant::now();
+    let mut outcome = fetch_async(client, job).await;
+    if outcome.is_ok() {
+        let job = Arc::clone(job);
+        let worked = tokio::task::spawn_blocking(move || job.spend_cpu()).await;
+        outcome = worked.map_err(|_| ErrorKind::Panic);
+    }
+    tally.record(start.elapsed(), outcome);
+}
+
+/// One async request: status 200 and the expected body, read to the end.
+async fn fetch_async(client: &reqwest::Client, job: &Job) -> Result<(), ErrorKind> {
+    let (url, _) = job.parsed_url().map_err(|_| ErrorKind::Other)?;
+    let response = client
+        .get(url.clone())
+        .send()
+        .await
+        .map_err(|e| reqwest_error_kind(&e))?;
+    let status = response.status().as_u16();
+    let body = response.bytes().await.map_err(|e| reqwest_error_kind(&e))?;
+    check(status, &body, job)
 }
 
 fn check(status: u16, body: &[u8], job: &Job) -> Result<(), ErrorKind> {

@@ -25,6 +25,32 @@ pub struct Job {
     pub requests: usize,
     /// The point's settings, whole: a new one reaches every strategy without a change here.
     pub settings: Settings,
+    /// The CPU work per ok response, once calibrated ([`Job::calibrate_cpu_work`]).
+    #[serde(skip)]
+    cpu_work: Option<CpuWork>,
+}
+
+/// CPU work per response: `passes` rounds of FNV-1a over a copy of the response body.
+#[derive(Debug, Clone, PartialEq)]
+struct CpuWork {
+    passes: u64,
+    body: Vec<u8>,
+    /// What the passes took when calibrated, µs.
+    calibrated_us: f64,
+}
+
+/// `passes` rounds of FNV-1a over `body` (the round number mixed in, so an empty body is
+/// work too); the result is opaque to the optimizer.
+fn hash_passes(body: &[u8], passes: u64) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for pass in 0..passes {
+        h = (h ^ pass).wrapping_mul(0x0000_0100_0000_01b3);
+        for &byte in body {
+            h = (h ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        h = std::hint::black_box(h);
+    }
+    h
 }
 
 impl Job {
@@ -36,6 +62,59 @@ impl Job {
             concurrency,
             requests,
             settings,
+            cpu_work: None,
+        }
+    }
+
+    /// Measures how many hashing passes over the body take `--cpu-us` of CPU time on this
+    /// machine (growing batches until one takes 20 ms), for [`Job::spend_cpu`]; nothing to do
+    /// at 0 µs. Run by the worker before its timed region.
+    pub fn calibrate_cpu_work(&mut self) {
+        let us = self.settings.cpu_us;
+        if us == 0 {
+            return;
+        }
+        let body = mock_server::response_body(self.body_len());
+        // This thread's CPU time where the OS tells it (a preempted calibration would
+        // otherwise count time it did not run), wall time elsewhere.
+        let cpu_now = || {
+            crate::meter::Usage::of_this_thread()
+                .map(|u| Duration::from_secs_f64(u.user_s + u.sys_s))
+        };
+        let wall = std::time::Instant::now();
+        let since = |cpu_start: Option<Duration>| match (cpu_start, cpu_now()) {
+            (Some(start), Some(now)) => now.saturating_sub(start),
+            _ => wall.elapsed(),
+        };
+        let mut passes: u64 = 1;
+        let per_us = loop {
+            let start = cpu_now();
+            hash_passes(&body, passes);
+            let took = since(start);
+            if took >= Duration::from_millis(20) {
+                break passes as f64 / (took.as_secs_f64() * 1e6);
+            }
+            passes = passes.saturating_mul(2);
+        };
+        let passes = ((us as f64 * per_us).round() as u64).max(1);
+        self.cpu_work = Some(CpuWork {
+            passes,
+            body,
+            calibrated_us: passes as f64 / per_us,
+        });
+    }
+
+    /// The calibrated CPU work per response, µs (`None` without `--cpu-us`).
+    pub fn cpu_work_us(&self) -> Option<f64> {
+        self.cpu_work.as_ref().map(|w| w.calibrated_us)
+    }
+
+    /// Does the job's CPU work for one ok response on the calling thread: hashing the
+    /// response body (checked equal to the server's pattern, so its copy is hashed) the
+    /// calibrated number of times. Nothing without `--cpu-us`.
+    pub fn spend_cpu(&self) {
+        if let Some(work) = &self.cpu_work {
+            hash_passes(&work.body, work.passes);
         }
     }
 

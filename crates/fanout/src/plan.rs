@@ -8,7 +8,7 @@ use clap::builder::RangedU64ValueParser;
 use serde::{Deserialize, Serialize};
 
 use crate::strategies::{self, Strategy};
-use crate::workload::{Point, Workload, WorkloadError};
+use crate::workload::{DelayDist, Knob, Point, Workload, WorkloadError};
 
 /// Strategies of `sweep --quick`.
 pub const QUICK_STRATEGIES: &[&str] = &[
@@ -34,15 +34,89 @@ pub struct Plan {
     /// N, D and the settings of every point.
     #[serde(flatten)]
     pub workload: Workload,
+    /// A setting varied across points, beside C, and its values (a `--workload` preset).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vary: Option<Vary>,
+}
+
+/// A setting varied across a plan's points, and its values.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Vary {
+    /// The setting.
+    pub knob: Knob,
+    /// Its values, in order.
+    pub values: Vec<u64>,
+}
+
+/// The preset sweeps of `fanout sweep --workload`: where the answer changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Preset {
+    /// CPU work per response (0, 50, 500, 5,000 µs) at C = 1,000: threads, async, async with
+    /// the work offloaded.
+    Cpu,
+    /// Connection set-up delay (0, 20, 50, 100 ms) at C = 1,000: pools, raw floors, a client
+    /// per request.
+    Connect,
+    /// Lognormal delays (median D, σ = 1) at C = 10, 100, 1,000.
+    Jitter,
+}
+
+impl Preset {
+    /// `plan` turned into this preset: its strategies, concurrency, varied setting or delay
+    /// distribution. The repeats, time limit and other settings stay the caller's.
+    pub fn apply(self, plan: &mut Plan) {
+        let named = |names: &[&str]| names.iter().filter_map(|n| strategies::find(n)).collect();
+        match self {
+            Self::Cpu => {
+                plan.strategies = named(&["thread_pool", "async_semaphore", "async_cpu_offload"]);
+                plan.concurrency = vec![1_000];
+                plan.vary = Some(Vary {
+                    knob: Knob::CpuUs,
+                    values: vec![0, 50, 500, 5_000],
+                });
+            }
+            Self::Connect => {
+                plan.strategies = named(&[
+                    "thread_pool",
+                    "async_semaphore",
+                    "thread_raw",
+                    "async_raw",
+                    "pitfall_client_per_request",
+                ]);
+                plan.concurrency = vec![1_000];
+                plan.vary = Some(Vary {
+                    knob: Knob::ConnectDelayMs,
+                    values: vec![0, 20, 50, 100],
+                });
+            }
+            Self::Jitter => {
+                plan.strategies =
+                    named(&["thread_pool", "async_semaphore", "thread_raw", "async_raw"]);
+                plan.concurrency = vec![10, 100, 1_000];
+                plan.workload.settings.delay_dist = DelayDist::Lognormal;
+                plan.workload.settings.delay_sigma = 1.0;
+            }
+        }
+    }
 }
 
 impl Plan {
     /// Every point once (the first repeat's), e.g. for the preflight.
     pub fn distinct_points(&self) -> Vec<Point> {
+        let values = match &self.vary {
+            Some(vary) => vary.values.iter().map(|&v| Some((vary.knob, v))).collect(),
+            None => vec![None],
+        };
         let mut points = Vec::new();
-        for &c in &self.concurrency {
-            for &strategy in &self.strategies {
-                points.push(self.workload.point(strategy, c));
+        for value in values {
+            for &c in &self.concurrency {
+                for &strategy in &self.strategies {
+                    let mut point = self.workload.point(strategy, c);
+                    if let Some((knob, v)) = value {
+                        knob.set(&mut point.settings, v);
+                    }
+                    points.push(point);
+                }
             }
         }
         points
@@ -60,16 +134,19 @@ impl Plan {
     /// Checks that every point can be measured.
     pub fn validate(&self) -> Result<(), WorkloadError> {
         for point in self.distinct_points() {
-            if let Err(WorkloadError::TimeoutNotAboveDelay {
-                timeout_ms,
-                delay_ms,
-            }) = point.validate()
-            {
-                return Err(WorkloadError::TimeoutNotAboveSomeDelay {
+            match point.validate() {
+                Ok(()) => {}
+                Err(WorkloadError::TimeoutNotAboveDelay {
                     timeout_ms,
                     delay_ms,
-                    concurrency: point.concurrency,
-                });
+                }) => {
+                    return Err(WorkloadError::TimeoutNotAboveSomeDelay {
+                        timeout_ms,
+                        delay_ms,
+                        concurrency: point.concurrency,
+                    });
+                }
+                Err(other) => return Err(other),
             }
         }
         Ok(())
@@ -114,6 +191,7 @@ impl PointsArgs {
             repeat,
             time_limit,
             workload: self.workload.clone(),
+            vary: None,
         };
         plan.validate()?;
         Ok(plan)

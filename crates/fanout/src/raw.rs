@@ -179,7 +179,9 @@ pub fn get_blocking(conn: &mut Option<TcpStream>, request: &RawRequest, job: &Jo
     if !matches!(outcome, Ok(true)) {
         *conn = None;
     }
-    tally.record(start.elapsed(), outcome.map(drop));
+    // The CPU work counts in the latency, as in the library clients.
+    let outcome = outcome.map(|_| job.spend_cpu());
+    tally.record(start.elapsed(), outcome);
 }
 
 /// The twin of [`get_blocking`] on a tokio socket.
@@ -198,7 +200,9 @@ pub async fn get_async(
     if !matches!(outcome, Ok(true)) {
         *conn = None;
     }
-    tally.record(start.elapsed(), outcome.map(drop));
+    // The CPU work counts in the latency, as in the library clients.
+    let outcome = outcome.map(|_| job.spend_cpu());
+    tally.record(start.elapsed(), outcome);
 }
 
 /// Sends the request and reads its response within the job's timeout; `Ok(keep_alive)`.

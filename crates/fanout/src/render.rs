@@ -8,7 +8,7 @@ use crate::compare::Change;
 use crate::peers;
 use crate::plan::Plan;
 use crate::report::{Outcome, PointReport};
-use crate::stats::{Cell, LineFit, WhereBytesGo, cells, figure, memory_fit};
+use crate::stats::{Cell, LineFit, WhereBytesGo, cells, figure, memory_fit, varied_knob};
 use crate::strategies::{self, Worker};
 use crate::system::{self, Machine};
 use crate::workload;
@@ -31,26 +31,31 @@ fn median_and_range(
 /// The summary table: one row per (strategy, concurrency), medians with min–max of repeats.
 pub fn table(points: &[PointReport]) -> String {
     let mut s = String::new();
+    // A run varying a setting beside C shows it after C.
+    let knob = varied_knob(points);
+    let (knob_head, knob_rule) = knob.map_or((String::new(), ""), |k| {
+        (format!(" {} |", k.key()), "---:|")
+    });
     let _ = writeln!(
         s,
-        "| strategy | C | repeats | wall s | efficiency | ok req/s | peak RSS MiB | peak threads | CPU s | p99 ms | server peak in flight | errors |"
+        "| strategy | C |{knob_head} repeats | wall s | efficiency | ok req/s | peak RSS MiB | peak threads | CPU s | p99 ms | server peak in flight | errors |"
     );
     let _ = writeln!(
         s,
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+        "|---|---:|{knob_rule}---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
     );
     for cell in cells(points) {
+        let c = match cell.varied {
+            Some(v) => format!("{} | {v}", cell.concurrency),
+            None => cell.concurrency.to_string(),
+        };
         if cell.measured.is_empty() {
             let why = match cell.unmeasured.first().map(|r| &r.outcome) {
                 Some(Outcome::Skipped(why)) => format!("skipped: {why}"),
                 Some(Outcome::Failed(why)) => format!("failed: {why}"),
                 _ => "not measured".into(),
             };
-            let _ = writeln!(
-                s,
-                "| {} | {} | 0 | {why} | | | | | | | | |",
-                cell.strategy, cell.concurrency
-            );
+            let _ = writeln!(s, "| {} | {c} | 0 | {why} | | | | | | | | |", cell.strategy);
             continue;
         }
         let errors: u64 = cell.measured.iter().map(|r| r.error_count()).sum();
@@ -67,9 +72,8 @@ pub fn table(points: &[PointReport]) -> String {
         }
         let _ = writeln!(
             s,
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {notes} |",
+            "| {} | {c} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {notes} |",
             cell.strategy,
-            cell.concurrency,
             cell.measured.len(),
             median_and_range(&cell, figure::wall_s, 2),
             median_and_range(&cell, figure::efficiency, 2),
@@ -222,6 +226,11 @@ pub fn setup_markdown(plan: &Plan, machine: &Machine, command: &str) -> String {
         let _ = writeln!(s, "- Settings: {}", settings.join(", "));
     }
     let _ = writeln!(s, "- Rule: {}", workload::RULE);
+    let _ = writeln!(s, "- Ideal wall time: {}", workload::IDEAL_RULE);
+    if let Some(vary) = &plan.vary {
+        let values: Vec<_> = vary.values.iter().map(u64::to_string).collect();
+        let _ = writeln!(s, "- Varied: {} = {}", vary.knob.key(), values.join(", "));
+    }
     let peers: Vec<_> = plan
         .strategies
         .iter()

@@ -35,6 +35,9 @@ pub struct ServerSaw {
     pub requests_served: u64,
     /// Requests the client abandoned mid-delay.
     pub requests_cancelled: u64,
+    /// Connections whose first request paid the connection set-up delay.
+    #[serde(default)]
+    pub connections_delayed: u64,
 }
 
 impl From<StatsSnapshot> for ServerSaw {
@@ -45,6 +48,7 @@ impl From<StatsSnapshot> for ServerSaw {
             peak_connections_open: s.peak_connections_open,
             requests_served: s.requests_served,
             requests_cancelled: s.requests_cancelled,
+            connections_delayed: s.connections_delayed,
         }
     }
 }
@@ -120,6 +124,10 @@ pub struct WorkerReport {
     pub strategy_error: Option<String>,
     /// The settings the clients ran with.
     pub client_config: Option<ClientConfig>,
+    /// The CPU work per ok response as calibrated in the worker, µs (`None` without
+    /// `--cpu-us`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_work_us: Option<f64>,
     /// A peer's model and versions (fanout's own workers: `None`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub peer: Option<PeerConfig>,

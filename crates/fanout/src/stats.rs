@@ -1,10 +1,11 @@
-//! Statistics over a run's rows: rows grouped per (strategy, C), medians and min–max over
+//! Statistics over a run's rows: rows grouped per (strategy, C, varied setting), medians and min–max over
 //! repeats, and memory per in-flight request fitted across concurrency.
 
 use std::collections::BTreeMap;
 
 use crate::report::{Outcome, PointReport};
 use crate::strategies;
+use crate::workload::Knob;
 
 /// Median, min and max of a figure over repeats.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -48,13 +49,15 @@ impl Spread {
     }
 }
 
-/// The repeats of one (strategy, concurrency) point.
+/// The repeats of one (strategy, concurrency, varied setting) point.
 #[derive(Debug, Clone)]
 pub struct Cell<'a> {
     /// Strategy name.
     pub strategy: &'a str,
     /// Concurrency.
     pub concurrency: usize,
+    /// The value of the setting the run varies ([`varied_knob`]), if it varies one.
+    pub varied: Option<u64>,
     /// Measured repeats.
     pub measured: Vec<&'a PointReport>,
     /// Repeats not measured (skipped or failed), with their outcome.
@@ -109,22 +112,45 @@ pub mod figure {
     pub fn server_peak_in_flight(r: &PointReport) -> f64 {
         r.server.map_or(f64::NAN, |s| s.peak_in_flight as f64)
     }
+    /// What the client adds to the tail: p99 latency minus the p99 of the server's own delay
+    /// distribution, ms.
+    pub fn p99_overhead_ms(r: &PointReport) -> f64 {
+        r.worker.tally.latency_ms.p99 - r.point.delay().quantile_ms(0.99)
+    }
+    /// CPU (user + system, whole process) per request, µs.
+    pub fn cpu_us_per_request(r: &PointReport) -> f64 {
+        cpu_s(r) * 1e6 / r.point.requests.max(1) as f64
+    }
 }
 
-/// Groups rows by (strategy in the order of the table, concurrency ascending).
+/// The setting the points vary beside C (a `--workload` preset), if they vary one.
+pub fn varied_knob(points: &[PointReport]) -> Option<Knob> {
+    Knob::ALL.into_iter().find(|knob| {
+        let mut values = points.iter().map(|r| knob.value(&r.point.settings));
+        values
+            .next()
+            .is_some_and(|first| values.any(|v| v != first))
+    })
+}
+
+/// Groups rows by (strategy in the order of the table, varied setting, concurrency).
 pub fn cells(points: &[PointReport]) -> Vec<Cell<'_>> {
-    let mut map: BTreeMap<(usize, &str, usize), Cell<'_>> = BTreeMap::new();
+    let knob = varied_knob(points);
+    let mut map: BTreeMap<(usize, &str, Option<u64>, usize), Cell<'_>> = BTreeMap::new();
     for r in points {
         let p = &r.point;
+        let varied = knob.map(|k| k.value(&p.settings));
         let cell = map
             .entry((
                 strategies::order(p.strategy),
                 p.strategy.name,
+                varied,
                 p.concurrency,
             ))
             .or_insert_with(|| Cell {
                 strategy: p.strategy.name,
                 concurrency: p.concurrency,
+                varied,
                 measured: Vec::new(),
                 unmeasured: Vec::new(),
             });

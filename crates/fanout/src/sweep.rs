@@ -53,6 +53,7 @@ fn measure(
             d.repeat == repeat
                 && d.point.strategy == p.strategy
                 && d.point.concurrency == p.concurrency
+                && d.point.settings == p.settings
         })
     };
     let planned: Vec<_> = plan

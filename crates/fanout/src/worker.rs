@@ -58,7 +58,9 @@ pub fn main() -> Result<(), WorkerError> {
 pub fn measure(input: &WorkerInput) -> Result<WorkerReport, WorkerError> {
     let strategy = input.strategy;
     let meter_err = |what: &str| WorkerError::Meter(format!("{what} unreadable"));
-    let job = Arc::new(input.job.clone());
+    let mut job = input.job.clone();
+    job.calibrate_cpu_work();
+    let job = Arc::new(job);
     let tally = Arc::new(Tally::default());
 
     if std::env::var(alloc::HEAP_COUNTS_VAR).as_deref() == Ok("0") {
@@ -111,6 +113,7 @@ pub fn measure(input: &WorkerInput) -> Result<WorkerReport, WorkerError> {
         ctx_involuntary: usage.involuntary,
         strategy_error: result.err().map(|e| e.to_string()),
         client_config: Some(ClientConfig::of(job.concurrency, &job.settings)),
+        cpu_work_us: job.cpu_work_us(),
         process_wall_s: None,
         peak_rss_read_at_report: false,
         peer: None,

@@ -24,6 +24,12 @@ pub const RULE: &str = "N = 2·C; D = max(100 ms, C / 5,000 s), so the offered l
 stays at or below 5,000 requests/s — well under what a 2-core machine serves — and a point \
 measures the concurrency model, not CPU saturation.";
 
+/// How ideal wall time follows from the workload, in words (for `SETUP.md` and the README).
+pub const IDEAL_RULE: &str = "ideal wall = R + (ceil(N/C) − 1) × mean delay + the delay's \
+C/(C+1) quantile (the expected slowest of a round of C), R the connection set-up delay paid \
+once per slot; with every delay D that is ceil(N/C) × D. Uniform D ± J: mean D, quantile \
+D − J + 2J·p. Lognormal of median D and shape σ: mean D·e^(σ²/2), quantile D·e^(σ·Φ⁻¹(p)).";
+
 /// Default requests per in-flight slot: N = K·C.
 pub const REQUESTS_PER_SLOT: usize = 2;
 /// Offered load, C/D, that default delays never exceed.
@@ -55,7 +61,7 @@ fn usize_in(range: std::ops::RangeInclusive<u64>) -> RangedU64ValueParser<usize>
 }
 
 /// A point's settings beyond strategy, C, N and D: the same for every point of a sweep.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, clap::Args)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, clap::Args)]
 pub struct Settings {
     /// Per-request timeout, ms (both clients).
     #[arg(long, env = "FANOUT_TIMEOUT_MS", default_value_t = DEFAULT_TIMEOUT_MS,
@@ -74,10 +80,64 @@ pub struct Settings {
           value_parser = usize_in(0..=10 * 1024 * 1024))]
     #[serde(default = "default_body_bytes")]
     pub body_bytes: usize,
+    /// CPU work per ok response, µs: hashing the body (FNV-1a, passes calibrated on this
+    /// machine before the timed region), on the thread or task that got the response.
+    #[arg(long, env = "FANOUT_CPU_US", default_value_t = 0,
+          value_parser = clap::value_parser!(u64).range(0..=1_000_000))]
+    #[serde(default)]
+    pub cpu_us: u64,
+    /// Connection set-up cost, ms: the server holds the first request on each new connection
+    /// this much longer (a handshake's worth; later requests on it do not pay).
+    #[arg(long, env = "FANOUT_CONNECT_DELAY_MS", default_value_t = 0,
+          value_parser = clap::value_parser!(u64).range(0..=60_000))]
+    #[serde(default)]
+    pub connect_delay_ms: u64,
+    /// How the server's delay varies around D: `uniform` (D ± --jitter-ms) or `lognormal`
+    /// (median D, shape --delay-sigma: a heavy tail).
+    #[arg(long, env = "FANOUT_DELAY_DIST", value_enum, default_value_t = DelayDist::Uniform)]
+    #[serde(default)]
+    pub delay_dist: DelayDist,
+    /// Half-width of a uniform delay's spread, ms (at most D).
+    #[arg(long, env = "FANOUT_JITTER_MS", default_value_t = 0,
+          value_parser = clap::value_parser!(u64).range(0..=60_000))]
+    #[serde(default)]
+    pub jitter_ms: u64,
+    /// Shape σ of a lognormal delay (its p99 is D·e^(2.33σ)).
+    #[arg(long, env = "FANOUT_DELAY_SIGMA", default_value_t = DEFAULT_SIGMA, value_parser = sigma)]
+    #[serde(default = "default_sigma")]
+    pub delay_sigma: f64,
 }
+
+/// Default shape of a lognormal delay: its p99 is 10.2 × the median, its mean 1.65 ×.
+pub const DEFAULT_SIGMA: f64 = 1.0;
 
 fn default_body_bytes() -> usize {
     DEFAULT_BODY_BYTES
+}
+
+fn default_sigma() -> f64 {
+    DEFAULT_SIGMA
+}
+
+/// Parses a lognormal shape: a number from 0.05 to the server's cap.
+fn sigma(raw: &str) -> Result<f64, String> {
+    let max = mock_server::routes::MAX_SIGMA;
+    raw.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|s| (0.05..=max).contains(s))
+        .ok_or_else(|| format!("must be a number from 0.05 to {max}"))
+}
+
+/// How the server's delay varies around D.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum DelayDist {
+    /// D ± a uniform jitter (none by default: every delay is D).
+    #[default]
+    Uniform,
+    /// Lognormal of median D and shape σ.
+    Lognormal,
 }
 
 impl Default for Settings {
@@ -87,6 +147,58 @@ impl Default for Settings {
             stack_kib: DEFAULT_STACK_KIB,
             tokio_workers: cores(),
             body_bytes: DEFAULT_BODY_BYTES,
+            cpu_us: 0,
+            connect_delay_ms: 0,
+            delay_dist: DelayDist::Uniform,
+            jitter_ms: 0,
+            delay_sigma: DEFAULT_SIGMA,
+        }
+    }
+}
+
+/// A setting a sweep can vary across points, beside C: its x axis when it does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Knob {
+    /// `cpu_us`: CPU work per response.
+    CpuUs,
+    /// `connect_delay_ms`: connection set-up delay.
+    ConnectDelayMs,
+}
+
+impl Knob {
+    /// Every knob.
+    pub const ALL: [Self; 2] = [Self::CpuUs, Self::ConnectDelayMs];
+
+    /// Its value in `settings`.
+    pub fn value(self, settings: &Settings) -> u64 {
+        match self {
+            Self::CpuUs => settings.cpu_us,
+            Self::ConnectDelayMs => settings.connect_delay_ms,
+        }
+    }
+
+    /// `settings` with this knob at `value`.
+    pub fn set(self, settings: &mut Settings, value: u64) {
+        match self {
+            Self::CpuUs => settings.cpu_us = value,
+            Self::ConnectDelayMs => settings.connect_delay_ms = value,
+        }
+    }
+
+    /// Its name in a point's JSON (and a table's column).
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::CpuUs => "cpu_us",
+            Self::ConnectDelayMs => "connect_delay_ms",
+        }
+    }
+
+    /// What it is, for a chart's axis.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::CpuUs => "CPU work per response, µs",
+            Self::ConnectDelayMs => "connection set-up delay R, ms",
         }
     }
 }
@@ -114,7 +226,7 @@ impl Default for Sizing {
 
 /// Everything about a point but its strategy and C: what `run`, `sweep`, `doctor` and the
 /// benches take as flags (or `FANOUT_*` variables).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, clap::Args)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, clap::Args)]
 pub struct Workload {
     /// N and D per C.
     #[command(flatten)]
@@ -155,6 +267,18 @@ pub enum WorkloadError {
         /// The delay, ms.
         delay_ms: u64,
     },
+    /// A uniform jitter wider than the delay it varies.
+    #[error(
+        "--jitter-ms {jitter_ms} must be at most the delay ({delay_ms} ms at C = {concurrency}): a delay cannot go below 0"
+    )]
+    JitterAboveDelay {
+        /// The jitter, ms.
+        jitter_ms: u64,
+        /// The delay, ms.
+        delay_ms: u64,
+        /// The point's concurrency.
+        concurrency: usize,
+    },
     /// The timeout is not above the delay of some point of a plan.
     #[error(
         "--timeout-ms {timeout_ms} must be above the delay of every point ({delay_ms} ms at C = {concurrency}): its requests would all time out"
@@ -192,12 +316,25 @@ impl Point {
         Workload::default().point(strategy, concurrency)
     }
 
-    /// Checks that the point can be measured at all.
+    /// Checks that the point can be measured at all: its timeout above its longest planned
+    /// delay (D, plus the connection set-up delay, plus a uniform jitter), a jitter no wider
+    /// than D.
     pub fn validate(&self) -> Result<(), WorkloadError> {
-        if self.settings.timeout_ms <= self.delay_ms {
-            return Err(WorkloadError::TimeoutNotAboveDelay {
-                timeout_ms: self.settings.timeout_ms,
+        let s = &self.settings;
+        let uniform = s.delay_dist == DelayDist::Uniform;
+        if uniform && s.jitter_ms > self.delay_ms {
+            return Err(WorkloadError::JitterAboveDelay {
+                jitter_ms: s.jitter_ms,
                 delay_ms: self.delay_ms,
+                concurrency: self.concurrency,
+            });
+        }
+        let jitter = if uniform { s.jitter_ms } else { 0 };
+        let longest = self.delay_ms + s.connect_delay_ms + jitter;
+        if s.timeout_ms <= longest {
+            return Err(WorkloadError::TimeoutNotAboveDelay {
+                timeout_ms: s.timeout_ms,
+                delay_ms: longest,
             });
         }
         Ok(())
@@ -221,10 +358,31 @@ impl Point {
         self.strategy.in_flight.of(self)
     }
 
-    /// Ideal wall time: ceil(N/C) × D.
+    /// Ideal wall time: R + (ceil(N/C) − 1) × mean delay + the delay's C/(C+1) quantile
+    /// (the expected slowest of a round's C): ceil(N/C) × D when every delay is D. R, the
+    /// connection set-up delay, is paid once per slot by an ideal client.
     pub fn ideal_s(&self) -> f64 {
-        let rounds = self.requests.div_ceil(self.concurrency.max(1));
-        rounds as f64 * self.delay_ms as f64 / 1000.0
+        let c = self.concurrency.max(1);
+        let rounds = self.requests.div_ceil(c) as f64;
+        let delay = self.delay();
+        let slowest = delay.quantile_ms(c as f64 / (c as f64 + 1.0));
+        let ms = self.settings.connect_delay_ms as f64 + (rounds - 1.0) * delay.mean_ms() + slowest;
+        ms / 1000.0
+    }
+
+    /// The distribution of this point's server delays.
+    pub fn delay(&self) -> Delay {
+        let d = self.delay_ms as f64;
+        match self.settings.delay_dist {
+            DelayDist::Uniform => Delay::Uniform {
+                low_ms: d - self.settings.jitter_ms as f64,
+                high_ms: d + self.settings.jitter_ms as f64,
+            },
+            DelayDist::Lognormal => Delay::Lognormal {
+                median_ms: d,
+                sigma: self.settings.delay_sigma,
+            },
+        }
     }
 
     /// The shortest wall time the strategy can take here, given what it holds in flight by
@@ -247,13 +405,76 @@ impl Point {
         })
     }
 
-    /// The job a worker runs for this point against `base_url` (no trailing slash).
+    /// The job a worker runs for this point against `base_url` (no trailing slash): the
+    /// server's query parameters carry the delay, its spread, the connection set-up delay and
+    /// the body size (the parameters left at their defaults are left out).
     pub fn job(&self, base_url: &str) -> Job {
-        let url = format!(
+        use std::fmt::Write as _;
+        let s = &self.settings;
+        let mut url = format!(
             "{base_url}/get?delay_ms={}&bytes={}",
-            self.delay_ms, self.settings.body_bytes
+            self.delay_ms, s.body_bytes
         );
+        match s.delay_dist {
+            DelayDist::Uniform if s.jitter_ms > 0 => {
+                let _ = write!(url, "&jitter_ms={}", s.jitter_ms);
+            }
+            DelayDist::Uniform => {}
+            DelayDist::Lognormal => {
+                let _ = write!(url, "&delay_dist=lognormal&sigma={}", s.delay_sigma);
+            }
+        }
+        if s.connect_delay_ms > 0 {
+            let _ = write!(url, "&connect_delay_ms={}", s.connect_delay_ms);
+        }
         Job::new(url, self.concurrency, self.requests, self.settings.clone())
+    }
+}
+
+/// A distribution of server delays, with the two figures ideal wall times use.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Delay {
+    /// Uniform from `low_ms` to `high_ms` (a point delay when they are equal).
+    Uniform {
+        /// Shortest delay.
+        low_ms: f64,
+        /// Longest delay.
+        high_ms: f64,
+    },
+    /// Lognormal of median `median_ms` and shape `sigma`.
+    Lognormal {
+        /// Median delay.
+        median_ms: f64,
+        /// Shape σ (of the delay's logarithm).
+        sigma: f64,
+    },
+}
+
+impl Delay {
+    fn lognormal(median_ms: f64, sigma: f64) -> Option<statrs::distribution::LogNormal> {
+        statrs::distribution::LogNormal::new(median_ms.ln(), sigma).ok()
+    }
+
+    /// Mean delay, ms.
+    pub fn mean_ms(&self) -> f64 {
+        use statrs::statistics::Distribution as _;
+        match *self {
+            Self::Uniform { low_ms, high_ms } => (low_ms + high_ms) / 2.0,
+            Self::Lognormal { median_ms, sigma } => Self::lognormal(median_ms, sigma)
+                .and_then(|d| d.mean())
+                .unwrap_or(median_ms),
+        }
+    }
+
+    /// The delay not exceeded with probability `p`, ms.
+    pub fn quantile_ms(&self, p: f64) -> f64 {
+        use statrs::distribution::ContinuousCDF as _;
+        match *self {
+            Self::Uniform { low_ms, high_ms } => low_ms + (high_ms - low_ms) * p,
+            Self::Lognormal { median_ms, sigma } => {
+                Self::lognormal(median_ms, sigma).map_or(median_ms, |d| d.inverse_cdf(p))
+            }
+        }
     }
 }
 

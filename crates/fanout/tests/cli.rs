@@ -222,6 +222,58 @@ fn bad_input_gets_one_clear_line_and_a_non_zero_exit() {
             "\"ten\" is not a percentage",
         ),
         (
+            &["run", "-s", "thread_pool", "-c", "10", "--cpu-us=-1"],
+            "invalid value '-1' for '--cpu-us <CPU_US>'",
+        ),
+        (
+            &[
+                "run",
+                "-s",
+                "thread_pool",
+                "-c",
+                "10",
+                "--cpu-us",
+                "5000000",
+            ],
+            "5000000 is not in 0..=1000000",
+        ),
+        (
+            &["run", "-s", "thread_pool", "-c", "10", "--delay-sigma", "9"],
+            "must be a number from 0.05 to 3",
+        ),
+        (
+            &[
+                "run",
+                "-s",
+                "thread_pool",
+                "-c",
+                "10",
+                "--delay-dist",
+                "pareto",
+            ],
+            "invalid value 'pareto' for '--delay-dist <DELAY_DIST>'",
+        ),
+        (
+            &["run", "-s", "thread_pool", "-c", "10", "--jitter-ms", "500"],
+            "--jitter-ms 500 must be at most the delay (100 ms at C = 10)",
+        ),
+        (
+            &[
+                "run",
+                "-s",
+                "thread_pool",
+                "-c",
+                "10",
+                "--connect-delay-ms",
+                "30000",
+            ],
+            "--timeout-ms 30000 must be above the delay (30100 ms)",
+        ),
+        (
+            &["sweep", "--workload", "gpu"],
+            "invalid value 'gpu' for '--workload <WORKLOAD>'",
+        ),
+        (
             &["report", "/nonexistent-run"],
             "/nonexistent-run: not a run folder",
         ),
@@ -324,4 +376,51 @@ fn the_floor_strategies_hold_c_by_the_servers_count() {
         assert_eq!(r["server"]["peak_in_flight"], 5, "{r}");
         assert_eq!(r["server"]["connections_accepted"], 5, "{r}");
     }
+}
+
+/// `fanout run --json` of `strategy` at C = 4, N = 40, D = 0 with these extra flags.
+fn run_json(strategy: &str, extra: &[&str]) -> serde_json::Value {
+    let mut args = vec!["run", "--json", "-s", strategy, "-c", "4", "-n", "40"];
+    args.extend(["--delay-ms", "0"]);
+    args.extend(extra);
+    let out = fanout(&args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{args:?}: {stderr}");
+    serde_json::from_slice(&out.stdout).expect("json")
+}
+
+#[test]
+fn the_cpu_work_per_response_is_really_spent() {
+    // 20 ms of hashing per response, 40 responses: at least 0.8 s of CPU more than none.
+    for strategy in ["thread_pool", "async_semaphore", "async_cpu_offload"] {
+        let idle = run_json(strategy, &[]);
+        let busy = run_json(strategy, &["--cpu-us", "20000"]);
+        let cpu = |r: &serde_json::Value| {
+            r["cpu_user_s"].as_f64().expect("user") + r["cpu_sys_s"].as_f64().expect("sys")
+        };
+        let more = cpu(&busy) - cpu(&idle);
+        // Half the calibrated work as the bar: a machine busy elsewhere slows it, never
+        // shortens it (CPU time, not wall time).
+        assert!(more >= 0.4, "{strategy}: {more:.3} s more CPU");
+        assert!(
+            busy["cpu_work_us"].as_f64().is_some(),
+            "the calibration is reported"
+        );
+        assert_eq!(busy["ok"], 40, "{strategy}");
+        assert!(idle.get("cpu_work_us").is_none());
+    }
+}
+
+#[test]
+fn the_connection_delay_is_paid_once_per_connection_by_the_servers_count() {
+    // A pool of 4 connections pays it 4 times; a client per request, 40 times.
+    let pooled = run_json("thread_pool", &["--connect-delay-ms", "20"]);
+    assert_eq!(pooled["server"]["connections_accepted"], 4);
+    assert_eq!(pooled["server"]["connections_delayed"], 4);
+    let fresh = run_json("pitfall_client_per_request", &["--connect-delay-ms", "20"]);
+    assert_eq!(fresh["server"]["connections_delayed"], 40);
+    assert_eq!(
+        (pooled["ok"].as_u64(), fresh["ok"].as_u64()),
+        (Some(40), Some(40))
+    );
 }

@@ -104,6 +104,7 @@ fn the_table_has_every_strategy_of_the_design_once() {
             "async_buffered",
             "async_current_thread",
             "async_spawn_blocking",
+            "async_cpu_offload",
             "thread_raw",
             "async_raw",
             "pitfall_unbounded",
@@ -141,6 +142,12 @@ fn thread_pool_holds_c_and_reuses_one_connection_per_worker() {
 fn async_spawn_blocking_holds_c_with_a_connection_per_pool_thread() {
     let seen = check_bounded("async_spawn_blocking");
     assert_eq!(seen.connections_accepted, C as u64);
+}
+
+#[test]
+fn async_cpu_offload_holds_c_and_reuses_connections() {
+    let seen = check_bounded("async_cpu_offload");
+    assert!(seen.connections_accepted < N as u64, "{seen:?}");
 }
 
 #[test]

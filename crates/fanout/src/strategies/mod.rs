@@ -14,6 +14,7 @@ use crate::peers;
 use crate::workload::Point;
 
 pub mod async_buffered;
+pub mod async_cpu_offload;
 pub mod async_current_thread;
 pub mod async_raw;
 pub mod async_semaphore;
@@ -202,6 +203,14 @@ pub const ALL: &[Strategy] = &[
         os_threads: true,
         connection_per_request: false,
         worker: Worker::InProcess(async_spawn_blocking::run),
+    },
+    Strategy {
+        name: "async_cpu_offload",
+        models: "async_semaphore with each response's CPU work (--cpu-us) in spawn_blocking, off the runtime workers",
+        in_flight: InFlight::Concurrency,
+        os_threads: false,
+        connection_per_request: false,
+        worker: Worker::InProcess(async_cpu_offload::run),
     },
     Strategy {
         name: "thread_raw",
