@@ -63,7 +63,7 @@ const CHARTS: &[ChartSpec] = &[
     ChartSpec {
         file: "overhead.svg",
         title: "What the client adds to the tail: p99 minus the delay's own p99",
-        y_desc: "p99 − delay p99, ms (log; ≤ 0 not drawn)",
+        y_desc: "p99 − delay p99, ms (log)",
         figure: figure::p99_overhead_ms,
         log_y: true,
         threads_apart: true,
@@ -84,6 +84,29 @@ const CHARTS: &[ChartSpec] = &[
         log_y: true,
         threads_apart: false,
     },
+];
+
+/// Line colours that stay readable on white (the pale ones of plotters' palette do not), in
+/// the order strategies take them.
+const STRONG: [RGBColor; 18] = [
+    RGBColor(230, 25, 75),
+    RGBColor(60, 180, 75),
+    RGBColor(0, 130, 200),
+    RGBColor(245, 130, 48),
+    RGBColor(145, 30, 180),
+    RGBColor(70, 153, 144),
+    RGBColor(240, 50, 230),
+    RGBColor(128, 128, 0),
+    RGBColor(154, 99, 36),
+    RGBColor(0, 0, 117),
+    RGBColor(128, 0, 0),
+    RGBColor(169, 169, 169),
+    RGBColor(0, 0, 0),
+    RGBColor(188, 143, 0),
+    RGBColor(67, 99, 216),
+    RGBColor(210, 105, 30),
+    RGBColor(0, 100, 0),
+    RGBColor(199, 21, 133),
 ];
 
 /// The timeline chart's file.
@@ -212,7 +235,7 @@ where
     X: Ranged<ValueType = f64>,
     Y: Ranged<ValueType = f64>,
 {
-    let color = Palette99::pick(i).mix(0.95);
+    let color = STRONG[i % STRONG.len()].mix(0.95);
     let style = ShapeStyle::from(&color).stroke_width(2);
     let drawn = if name.starts_with("pitfall_") {
         chart.draw_series(DashedLineSeries::new(xy, 8, 5, style))?
@@ -279,8 +302,9 @@ impl XAxis {
     }
 }
 
-/// One strategy's (x, median, marked) points.
-type Line = (&'static Strategy, Vec<(f64, f64, bool)>);
+/// One strategy's colour (its place among all the chart's lines, so both panels agree) and
+/// (x, median, marked) points.
+type Line = (usize, &'static Strategy, Vec<(f64, f64, bool)>);
 
 /// (x, median) of one strategy's measured cells; positive values only on a log scale.
 fn series(
@@ -294,8 +318,9 @@ fn series(
         .filter(|c| c.strategy == strategy)
         .filter_map(|c| {
             let median = c.spread(spec.figure)?.median;
-            let drawable = median.is_finite() && (median > 0.0 || !spec.log_y);
-            drawable.then_some((axis.x(c)?, median, c.marked()))
+            median
+                .is_finite()
+                .then_some((axis.x(c)?, median, c.marked()))
         })
         .collect()
 }
@@ -323,13 +348,26 @@ fn draw(
         .into_iter()
         .map(|s| (s, series(cells, &axis, s.name, spec)))
         .filter(|(_, data)| !data.is_empty())
+        .enumerate()
+        .map(|(colour, (s, data))| (colour, s, data))
         .collect();
-    let all = || lines.iter().flat_map(|(_, d)| d.iter());
+    let all = || lines.iter().flat_map(|(_, _, d)| d.iter());
     if all().next().is_none() {
         return Err("no measured point with a value to chart".into());
     }
     let y_values = || all().map(|p| p.1);
-    let y_range = if spec.log_y {
+    // A log axis only for positive figures spanning more than a decade (less leaves it
+    // without labels); linear, from 0 or the lowest negative, otherwise.
+    let positive = y_values().all(|y| y > 0.0);
+    let decade = bounds(y_values()).is_some_and(|(lo, hi)| hi / lo >= 10.0 * 1.6 * 1.6);
+    let log_y = spec.log_y && positive && decade;
+    let y_desc = if log_y {
+        spec.y_desc.to_owned()
+    } else {
+        spec.y_desc.replace(" (log)", "")
+    };
+    let y_desc = y_desc.as_str();
+    let y_range = if log_y {
         bounds(y_values()).unwrap_or((1.0, 10.0))
     } else {
         let hi = y_values().fold(0.0_f64, f64::max);
@@ -346,7 +384,7 @@ fn draw(
         let part = |threads: bool| {
             lines
                 .iter()
-                .filter(|(s, _)| s.os_threads == threads)
+                .filter(|(_, s, _)| s.os_threads == threads)
                 .cloned()
                 .collect()
         };
@@ -364,26 +402,24 @@ fn draw(
                 let x = (x.0..x.1).log_scale();
                 let desc = "requests in flight, C (log)";
                 let fmt = |x: &f64| format!("{x:.0}");
-                if spec.log_y {
+                if log_y {
                     panel(
                         area,
                         caption,
-                        spec,
                         lines,
                         x,
                         (y_range.0..y_range.1).log_scale(),
-                        desc,
+                        (desc, y_desc),
                         &fmt,
                     )?;
                 } else {
                     panel(
                         area,
                         caption,
-                        spec,
                         lines,
                         x,
                         y_range.0..y_range.1,
-                        desc,
+                        (desc, y_desc),
                         &fmt,
                     )?;
                 }
@@ -397,26 +433,24 @@ fn draw(
                     }
                     values.get(i as usize).map_or(String::new(), u64::to_string)
                 };
-                if spec.log_y {
+                if log_y {
                     panel(
                         area,
                         caption,
-                        spec,
                         lines,
                         x,
                         (y_range.0..y_range.1).log_scale(),
-                        knob.label(),
+                        (knob.label(), y_desc),
                         &fmt,
                     )?;
                 } else {
                     panel(
                         area,
                         caption,
-                        spec,
                         lines,
                         x,
                         y_range.0..y_range.1,
-                        knob.label(),
+                        (knob.label(), y_desc),
                         &fmt,
                     )?;
                 }
@@ -432,11 +466,10 @@ fn draw(
 fn panel<X, Y>(
     area: &DrawingArea<SVGBackend<'_>, Shift>,
     caption: &str,
-    spec: &ChartSpec,
     lines: &[Line],
     x: X,
     y: Y,
-    x_desc: &str,
+    axes: (&str, &str),
     x_format: &dyn Fn(&f64) -> String,
 ) -> Result<(), Box<dyn std::error::Error>>
 where
@@ -453,18 +486,18 @@ where
         .build_cartesian_2d(x, y)?;
     chart
         .configure_mesh()
-        .x_desc(x_desc)
-        .y_desc(spec.y_desc)
+        .x_desc(axes.0)
+        .y_desc(axes.1)
         .x_label_formatter(x_format)
         .draw()?;
-    for (i, (strategy, data)) in lines.iter().enumerate() {
+    for (colour, strategy, data) in lines {
         let xy: Vec<(f64, f64)> = data.iter().map(|&(x, y, _)| (x, y)).collect();
-        let color = strategy_line(&mut chart, strategy.name, i, xy.clone())?;
+        let color = strategy_line(&mut chart, strategy.name, *colour, xy.clone())?;
         chart.draw_series(xy.iter().map(|&p| Circle::new(p, 3, color.filled())))?;
     }
     let marked: Vec<(f64, f64)> = lines
         .iter()
-        .flat_map(|(_, d)| d.iter())
+        .flat_map(|(_, _, d)| d.iter())
         .filter(|p| p.2)
         .map(|&(x, y, _)| (x, y))
         .collect();

@@ -96,6 +96,7 @@ pub fn memory_table(points: &[PointReport]) -> String {
         "| strategy | KiB per request in flight | MiB at C = 0 | points fitted |"
     );
     let _ = writeln!(s, "|---|---:|---:|---:|");
+    let header_len = s.len();
     for strategy in strategies::present(points.iter().map(|r| &r.point)) {
         if let Some(fit) = memory_fit(points, strategy.name) {
             let _ = writeln!(
@@ -108,7 +109,12 @@ pub fn memory_table(points: &[PointReport]) -> String {
             );
         }
     }
-    s
+    // No line fitted (one C): no table.
+    if s.len() == header_len {
+        String::new()
+    } else {
+        s
+    }
 }
 
 /// The "where the bytes go" table: per strategy, what one more request in flight adds to
@@ -133,6 +139,7 @@ pub fn where_bytes_go_table(points: &[PointReport]) -> String {
             }
         })
     };
+    let header_len = s.len();
     for strategy in strategies::present(points.iter().map(|r| &r.point)) {
         let w = WhereBytesGo::of(points, strategy.name);
         if w.rss.is_none() {
@@ -154,39 +161,54 @@ pub fn where_bytes_go_table(points: &[PointReport]) -> String {
             show(w.cpu, 1e6, 1),
         );
     }
-    s
+    // No line fitted (one C): no table.
+    if s.len() == header_len {
+        String::new()
+    } else {
+        s
+    }
 }
 
 /// `summary.md`: the tables, with how to read them.
 pub fn summary_markdown(points: &[PointReport]) -> String {
-    format!(
+    let mut s = format!(
         "# Summary\n\n\
          Medians over repeats, with min–max in parentheses when repeats differ. \
-         Efficiency = ideal / wall × ok / N (ideal = ceil(N/C) × D). ⚠ marks a point where the \
+         Efficiency = ideal / wall × ok / N ({}). ⚠ marks a point where the \
          kernel's listen-queue counters moved (SYN retries add whole seconds) — see \
-         `points.jsonl` for every figure.\n\n\
-         {}\n\
-         ## Memory per request in flight\n\n\
-         Peak RSS fitted as a straight line over the requests in flight by design — C, or N = \
-         2·C for `pitfall_unbounded` — (least squares over every measured repeat): the slope is \
-         what one more request in flight costs, the intercept what the process costs with \
-         none. `sequential` and `pitfall_blocking_in_async` have no line: what they hold in \
-         flight (1, the worker count) does not grow with C.\n\n\
-         {}\n\
-         ## Where the bytes go\n\n\
-         When the client first holds its designed in-flight count, its resident memory is \
-         split into live heap (the counting allocator), resident thread stacks (the mappings \
-         above a guard page in `/proc/self/smaps`) and the rest (binary, runtime, allocator \
-         slack); each part is fitted over the requests in flight like peak RSS above (KiB per \
-         request in flight), and \"parts / RSS\" says how much of the peak-RSS slope they \
-         account for. Kernel TCP socket memory (`/proc/net/sockstat`) counts both ends on \
-         loopback: the server's sockets too. Allocations and CPU are fitted over N: per \
-         request, setup excluded.\n\n\
-         {}",
-        table(points),
-        memory_table(points),
-        where_bytes_go_table(points)
-    )
+         `points.jsonl` for every figure.\n\n{}",
+        workload::IDEAL_RULE,
+        table(points)
+    );
+    // A run at one C (a preset varying another setting) has no line to fit over C.
+    let fits = memory_table(points);
+    if !fits.is_empty() {
+        let _ = write!(
+            s,
+            "\n## Memory per request in flight\n\n\
+             Peak RSS fitted as a straight line over the requests in flight by design — C, or N = \
+             2·C for `pitfall_unbounded` — (least squares over every measured repeat): the slope is \
+             what one more request in flight costs, the intercept what the process costs with \
+             none. `sequential` and `pitfall_blocking_in_async` have no line: what they hold in \
+             flight (1, the worker count) does not grow with C.\n\n{fits}"
+        );
+    }
+    let parts = where_bytes_go_table(points);
+    if !parts.is_empty() {
+        let _ = write!(
+            s,
+            "\n## Where the bytes go\n\n\
+             When the client first holds its designed in-flight count, its resident memory is \
+             split into live heap (the counting allocator), resident thread stacks (the mappings \
+             above a guard page in `/proc/self/smaps`) and the rest (binary, runtime, allocator \
+             slack); each part is fitted over the requests in flight like peak RSS above (KiB per \
+             request in flight), and \"parts / RSS\" says how much of the peak-RSS slope they \
+             account for. Kernel TCP socket memory (`/proc/net/sockstat`) counts both ends on \
+             loopback: the server's sockets too. Allocations and CPU are fitted over N: per \
+             request, setup excluded.\n\n{parts}"
+        );
+    }
+    s
 }
 
 /// `SETUP.md`: when, what, where, with which settings.
