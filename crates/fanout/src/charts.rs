@@ -395,37 +395,20 @@ fn draw(
     } else {
         vec![(root.clone(), "", lines.clone())]
     };
+    let y = YAxis {
+        range: y_range,
+        log: log_y,
+        desc: y_desc,
+    };
     for (area, caption, lines) in &panels {
         match &axis {
             XAxis::Concurrency => {
                 let x = bounds(all().map(|p| p.0)).unwrap_or((1.0, 10.0));
-                let x = (x.0..x.1).log_scale();
-                let desc = "requests in flight, C (log)";
                 let fmt = |x: &f64| format!("{x:.0}");
-                if log_y {
-                    panel(
-                        area,
-                        caption,
-                        lines,
-                        x,
-                        (y_range.0..y_range.1).log_scale(),
-                        (desc, y_desc),
-                        &fmt,
-                    )?;
-                } else {
-                    panel(
-                        area,
-                        caption,
-                        lines,
-                        x,
-                        y_range.0..y_range.1,
-                        (desc, y_desc),
-                        &fmt,
-                    )?;
-                }
+                let x_axis = ((x.0..x.1).log_scale(), "requests in flight, C (log)");
+                panel_on(area, caption, lines, x_axis, &y, &fmt)?;
             }
             XAxis::Varied(knob, values) => {
-                let x = -0.5..values.len() as f64 - 0.5;
                 let fmt = |x: &f64| {
                     let i = x.round();
                     if (x - i).abs() > 1e-6 || i < 0.0 {
@@ -433,32 +416,50 @@ fn draw(
                     }
                     values.get(i as usize).map_or(String::new(), u64::to_string)
                 };
-                if log_y {
-                    panel(
-                        area,
-                        caption,
-                        lines,
-                        x,
-                        (y_range.0..y_range.1).log_scale(),
-                        (knob.label(), y_desc),
-                        &fmt,
-                    )?;
-                } else {
-                    panel(
-                        area,
-                        caption,
-                        lines,
-                        x,
-                        y_range.0..y_range.1,
-                        (knob.label(), y_desc),
-                        &fmt,
-                    )?;
-                }
+                let x_axis = (-0.5..values.len() as f64 - 0.5, knob.label());
+                panel_on(area, caption, lines, x_axis, &y, &fmt)?;
             }
         }
     }
     root.present()?;
     Ok(())
+}
+
+/// A chart's y axis: its range, log or linear, and its description.
+struct YAxis<'a> {
+    range: (f64, f64),
+    log: bool,
+    desc: &'a str,
+}
+
+/// [`panel`] on `x` and a log or linear `y` (two coordinate types, hence the two calls).
+fn panel_on<X>(
+    area: &DrawingArea<SVGBackend<'_>, Shift>,
+    caption: &str,
+    lines: &[Line],
+    (x, x_desc): (X, &str),
+    y: &YAxis<'_>,
+    x_format: &dyn Fn(&f64) -> String,
+) -> Result<(), Box<dyn std::error::Error>>
+where
+    X: AsRangedCoord<Value = f64>,
+    X::CoordDescType: Ranged<ValueType = f64> + ValueFormatter<f64>,
+{
+    let (lo, hi) = y.range;
+    let axes = (x_desc, y.desc);
+    if y.log {
+        panel(
+            area,
+            caption,
+            lines,
+            x,
+            (lo..hi).log_scale(),
+            axes,
+            x_format,
+        )
+    } else {
+        panel(area, caption, lines, x, lo..hi, axes, x_format)
+    }
 }
 
 /// One panel of a chart: every line, its points, crosses on marked points, a legend.
