@@ -6,20 +6,31 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use super::{StrategyError, join_all};
-use crate::client::{get_async, multi_thread_runtime, reqwest_client};
+use crate::client::{get_async, get_async_offloaded, multi_thread_runtime, reqwest_client};
 use crate::job::{Job, Tally};
 
 /// Runs `semaphore_tasks` on a multi-thread runtime.
 pub fn run(job: &Arc<Job>, tally: &Arc<Tally>) -> Result<(), StrategyError> {
     let runtime = multi_thread_runtime(job).map_err(StrategyError::Runtime)?;
-    runtime.block_on(semaphore_tasks(job, tally))
+    runtime.block_on(semaphore_tasks(job, tally, CpuWork::OnTheTask))
+}
+
+/// Where a response's CPU work (`--cpu-us`) runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum CpuWork {
+    /// On the task that got the response, so on a runtime worker.
+    OnTheTask,
+    /// On tokio's blocking pool, awaited by the task (`async_cpu_offload`).
+    OnTheBlockingPool,
 }
 
 /// Spawns all N tasks at once; each waits for one of C permits before its request. Shared
-/// with `async_current_thread`, so the two differ only in their runtime.
+/// with `async_current_thread` and `async_cpu_offload`, so each differs from this strategy
+/// only in its runtime or where the CPU work runs.
 pub(super) async fn semaphore_tasks(
     job: &Arc<Job>,
     tally: &Arc<Tally>,
+    cpu_work: CpuWork,
 ) -> Result<(), StrategyError> {
     let client = reqwest_client(job).map_err(StrategyError::Client)?;
     let permits = Arc::new(Semaphore::new(job.concurrency));
@@ -29,7 +40,10 @@ pub(super) async fn semaphore_tasks(
         let (job, tally) = (Arc::clone(job), Arc::clone(tally));
         tasks.spawn(async move {
             let _permit = permits.acquire().await;
-            get_async(&client, &job, &tally).await;
+            match cpu_work {
+                CpuWork::OnTheTask => get_async(&client, &job, &tally).await,
+                CpuWork::OnTheBlockingPool => get_async_offloaded(&client, &job, &tally).await,
+            }
         });
     }
     join_all(tasks, tally).await;
