@@ -161,6 +161,7 @@ fn points(plan: &Plan, limits: &Limits) -> Vec<Point> {
         let name = point.name();
         if let Some(why) = point
             .too_slow(MAX_LEAST_WALL)
+            .or_else(|| point.unsupported())
             .or_else(|| point.strategy.missing())
         {
             println!("sweep: skipping {name}: {why}");

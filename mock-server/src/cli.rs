@@ -34,6 +34,10 @@ pub struct Args {
     /// Largest response body a request may ask for, in bytes.
     #[arg(long, default_value_t = 10 * 1024 * 1024, value_parser = clap::value_parser!(u64).range(0..=1 << 30))]
     pub max_bytes: u64,
+    /// HTTP/2 streams one connection may have open at once (SETTINGS_MAX_CONCURRENT_STREAMS).
+    #[arg(long, default_value_t = crate::DEFAULT_H2_MAX_STREAMS,
+          value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub h2_max_streams: u32,
 }
 
 impl Args {
@@ -49,6 +53,7 @@ impl Args {
             default_delay_ms: self.delay_ms,
             max_delay_ms: self.max_delay_ms,
             max_bytes: self.max_bytes,
+            h2_max_streams: self.h2_max_streams,
         })
     }
 }

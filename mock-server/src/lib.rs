@@ -33,7 +33,14 @@ pub struct Config {
     pub max_delay_ms: u64,
     /// Largest body a request may ask for.
     pub max_bytes: u64,
+    /// SETTINGS_MAX_CONCURRENT_STREAMS of an HTTP/2 connection: streams one connection may
+    /// have open at once.
+    pub h2_max_streams: u32,
 }
+
+/// Default HTTP/2 stream limit: above the largest C a default sweep asks for, so one
+/// connection can carry every request in flight.
+pub const DEFAULT_H2_MAX_STREAMS: u32 = 20_000;
 
 impl Default for Config {
     fn default() -> Self {
@@ -41,6 +48,7 @@ impl Default for Config {
             default_delay_ms: 0,
             max_delay_ms: 60_000,
             max_bytes: 10 * 1024 * 1024,
+            h2_max_streams: DEFAULT_H2_MAX_STREAMS,
         }
     }
 }
@@ -62,32 +70,61 @@ pub fn response_body_byte(index: usize) -> u8 {
     ALPHABET[index % ALPHABET.len()]
 }
 
-/// Serves `app(state)` on `listener` until `shutdown` completes, then lets requests in flight
-/// finish for at most `grace` before returning.
+/// Serves `app(state)` on `listener` — HTTP/1.1, and HTTP/2 with prior knowledge (h2c) on the
+/// same port, told apart by the connection's first bytes — until `shutdown` completes, then
+/// lets requests in flight finish for at most `grace` before returning.
+///
+/// Its own accept loop rather than `axum::serve`: each connection gets a [`routes::Connection`]
+/// (so its first request is known) and HTTP/2 gets the configured stream limit.
 pub async fn run(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
     grace: Duration,
 ) -> std::io::Result<()> {
-    let (stopping_tx, mut stopping_rx) = tokio::sync::watch::channel(false);
-    let signal = async move {
-        shutdown.await;
-        let _ = stopping_tx.send(true);
-    };
-    let listener = listener::CountingListener::new(listener, Arc::clone(&state.stats));
-    // Each connection gets its own `Connection`: the first request on it is told so.
-    let service = app(state).into_make_service_with_connect_info::<routes::Connection>();
-    let serve = axum::serve(listener, service).with_graceful_shutdown(signal);
-    let deadline = async move {
-        let _ = stopping_rx.wait_for(|stopping| *stopping).await;
-        tokio::time::sleep(grace).await;
-    };
-    tokio::select! {
-        result = serve => result,
-        () = deadline => {
-            tracing::warn!("requests still in flight after {grace:?}; stopping anyway");
-            Ok(())
+    use axum::serve::Listener as _;
+    use hyper_util::rt::{TokioExecutor, TokioIo};
+    use hyper_util::server::conn::auto;
+    use hyper_util::server::graceful::GracefulShutdown;
+    use tower::ServiceExt as _;
+
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http2()
+        .max_concurrent_streams(state.config.h2_max_streams);
+    let mut listener = listener::CountingListener::new(listener, Arc::clone(&state.stats));
+    let router = app(state);
+    let graceful = GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        tokio::select! {
+            (stream, _) = listener.accept() => {
+                let connection = routes::Connection::default();
+                let router = router.clone();
+                let service = hyper::service::service_fn(move |mut request: hyper::Request<hyper::body::Incoming>| {
+                    request
+                        .extensions_mut()
+                        .insert(axum::extract::ConnectInfo(connection.clone()));
+                    router.clone().oneshot(request)
+                });
+                let served = builder.serve_connection(TokioIo::new(stream), service).into_owned();
+                let served = graceful.watch(served);
+                tokio::spawn(async move {
+                    // A client that sends garbage or goes away ends its own connection only.
+                    if let Err(e) = served.await {
+                        tracing::debug!("connection ended: {e}");
+                    }
+                });
+            }
+            () = &mut shutdown => break,
         }
     }
+    drop(listener);
+    tokio::select! {
+        () = graceful.shutdown() => {}
+        () = tokio::time::sleep(grace) => {
+            tracing::warn!("requests still in flight after {grace:?}; stopping anyway");
+        }
+    }
+    Ok(())
 }

@@ -6,18 +6,16 @@ use std::time::{Duration, Instant};
 
 use axum::Extension;
 use axum::body::Bytes;
-use axum::extract::connect_info::{ConnectInfo, Connected};
+use axum::extract::connect_info::ConnectInfo;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::serve::IncomingStream;
 use axum::{Json, Router};
 use serde_json::json;
 
 use statrs::distribution::{ContinuousCDF, LogNormal};
 
-use crate::listener::CountingListener;
 use crate::params::{self, BadParam};
 use crate::stats::{Stats, StatsSnapshot};
 use crate::{Config, response_body};
@@ -76,8 +74,8 @@ fn param<'a>(params: &'a Params, name: &str) -> Option<&'a str> {
         .map(|(_, v)| v.as_str())
 }
 
-/// One accepted connection, as the requests on it see it (through `ConnectInfo`): whether one
-/// of them has been served yet.
+/// One accepted connection, as the requests on it see it (inserted as `ConnectInfo` by
+/// [`crate::run`]): whether one of them has been served yet.
 #[derive(Debug, Clone)]
 pub struct Connection {
     fresh: Arc<AtomicBool>,
@@ -90,8 +88,8 @@ impl Connection {
     }
 }
 
-impl Connected<IncomingStream<'_, CountingListener>> for Connection {
-    fn connect_info(_: IncomingStream<'_, CountingListener>) -> Self {
+impl Default for Connection {
+    fn default() -> Self {
         Self {
             fresh: Arc::new(AtomicBool::new(true)),
         }

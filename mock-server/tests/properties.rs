@@ -19,6 +19,7 @@ fn state() -> AppState {
             default_delay_ms: 0,
             max_delay_ms: MAX_DELAY_MS,
             max_bytes: MAX_BYTES,
+            ..Config::default()
         },
         stats: Arc::new(Stats::default()),
     }

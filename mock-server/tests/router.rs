@@ -14,6 +14,7 @@ fn state() -> AppState {
             default_delay_ms: 0,
             max_delay_ms: 1_000,
             max_bytes: 4_096,
+            ..Config::default()
         },
         stats: Arc::new(Stats::default()),
     }

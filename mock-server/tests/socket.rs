@@ -189,26 +189,35 @@ fn bad_command_lines_are_refused_with_the_reason() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_connection_delay_is_paid_by_the_first_request_on_each_connection_only() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let (addr, stop, task) = start().await;
-    // Two clients, one pooled connection each: three requests in turn on each.
-    let url = format!("http://{addr}/get?delay_ms=0&connect_delay_ms=300");
+    // Two connections of our own (no client pool to race with), three requests in turn on each.
+    let request = b"GET /get?delay_ms=0&connect_delay_ms=300&bytes=3 HTTP/1.1\r\nhost: x\r\n\r\n";
     let mut latencies = Vec::new();
     for _ in 0..2 {
-        let client = reqwest::Client::builder()
-            .pool_max_idle_per_host(1)
-            .build()
-            .expect("client");
+        let mut conn = tokio::net::TcpStream::connect(addr).await.expect("connect");
         for _ in 0..3 {
             let start = std::time::Instant::now();
-            let response = client.get(&url).send().await.expect("GET");
-            assert_eq!(response.status(), 200);
-            response.bytes().await.expect("body");
+            conn.write_all(request).await.expect("write");
+            // Read up to the end of the 3-byte body "abc".
+            let mut seen = Vec::new();
+            while !seen.ends_with(b"\r\n\r\nabc") {
+                let mut buf = [0u8; 512];
+                let n = conn.read(&mut buf).await.expect("read");
+                assert!(n > 0, "closed: {}", String::from_utf8_lossy(&seen));
+                seen.extend_from_slice(&buf[..n]);
+            }
+            assert!(
+                seen.starts_with(b"HTTP/1.1 200"),
+                "{}",
+                String::from_utf8_lossy(&seen)
+            );
             latencies.push(start.elapsed());
         }
     }
     let s = stats(&reqwest::Client::new(), addr).await;
-    // Six requests, two connections: two paid it (each payment is counted), the four later
-    // requests on the same connections did not.
+    // Six requests, two connections (and the stats client's): two paid it (each payment is
+    // counted), the four later requests on the same connections did not.
     assert_eq!(
         (s.connections_accepted, s.connections_delayed),
         (3, 2),
@@ -217,6 +226,45 @@ async fn the_connection_delay_is_paid_by_the_first_request_on_each_connection_on
     // A first request waited the whole delay.
     assert!(latencies[0] >= Duration::from_millis(300), "{latencies:?}");
     assert!(latencies[3] >= Duration::from_millis(300), "{latencies:?}");
+    let _ = stop.send(());
+    task.await.expect("server task");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_malformed_http2_preface_ends_that_connection_and_the_server_goes_on() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (addr, stop, task) = start().await;
+    let mut bad = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    // The HTTP/2 preface, then a frame header that is no frame: a SETTINGS frame claiming
+    // 16 MiB on stream 7.
+    bad.write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\xff\xff\xff\x04\x00\x00\x00\x00\x07garbage")
+        .await
+        .expect("write");
+    let mut rest = Vec::new();
+    // The server answers with its own frames (GOAWAY among them) and closes.
+    let read = tokio::time::timeout(Duration::from_secs(10), bad.read_to_end(&mut rest)).await;
+    assert!(read.is_ok(), "the server closed the bad connection");
+    // Another client is served as before, over HTTP/1.1 and over HTTP/2.
+    let h1 = reqwest::Client::new();
+    let response = h1
+        .get(format!("http://{addr}/get"))
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(response.status(), 200);
+    let h2 = reqwest::Client::builder()
+        .http2_prior_knowledge()
+        .build()
+        .expect("client");
+    let response = h2
+        .get(format!("http://{addr}/get"))
+        .send()
+        .await
+        .expect("GET over h2");
+    assert_eq!(
+        (response.status().as_u16(), response.version()),
+        (200, reqwest::Version::HTTP_2)
+    );
     let _ = stop.send(());
     task.await.expect("server task");
 }

@@ -17,6 +17,7 @@ use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver
 use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
 
 use crate::job::{ErrorKind, Job, Tally};
+use crate::workload::Protocol;
 use crate::workload::Settings;
 
 /// ureq's input and output buffer per connection, matched to hyper's initial 8 KiB read buffer.
@@ -109,15 +110,19 @@ impl Resolver for IpLiteralResolver {
     }
 }
 
-/// A reqwest client pooling up to C idle connections, HTTP/1.1, with the job's timeout.
+/// A reqwest client pooling up to C idle connections, with the job's timeout, speaking
+/// HTTP/1.1 or (`--protocol h2`) HTTP/2 with prior knowledge.
 pub fn reqwest_client(job: &Job) -> Result<reqwest::Client, reqwest::Error> {
-    reqwest::Client::builder()
+    let builder = reqwest::Client::builder()
         .pool_max_idle_per_host(job.concurrency)
         .timeout(job.timeout())
         .tcp_nodelay(true)
-        .http1_only()
-        .no_proxy()
-        .build()
+        .no_proxy();
+    match job.settings.protocol {
+        Protocol::H1 => builder.http1_only(),
+        Protocol::H2 => builder.http2_prior_knowledge(),
+    }
+    .build()
 }
 
 /// One blocking request through `agent`: status 200 and the expected body, read to the end.

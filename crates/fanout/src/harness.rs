@@ -209,10 +209,11 @@ pub fn run_point(
     point: &Point,
     time_limit: Duration,
 ) -> Result<PointReport, HarnessError> {
-    if let Some(why) = point
+    let unrunnable = point
         .too_slow(time_limit)
-        .or_else(|| point.strategy.missing())
-    {
+        .or_else(|| point.unsupported())
+        .or_else(|| point.strategy.missing());
+    if let Some(why) = unrunnable {
         return Ok(PointReport::skipped(point, why));
     }
     let job = point.job(base_url);

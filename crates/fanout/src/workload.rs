@@ -102,6 +102,11 @@ pub struct Settings {
           value_parser = clap::value_parser!(u64).range(0..=60_000))]
     #[serde(default)]
     pub jitter_ms: u64,
+    /// HTTP version: `h1` (HTTP/1.1, a connection per request in flight) or `h2` (HTTP/2 with
+    /// prior knowledge: requests as streams over few connections; reqwest strategies only).
+    #[arg(long, env = "FANOUT_PROTOCOL", value_enum, default_value_t = Protocol::H1)]
+    #[serde(default)]
+    pub protocol: Protocol,
     /// Shape σ of a lognormal delay (its p99 is D·e^(2.33σ)).
     #[arg(long, env = "FANOUT_DELAY_SIGMA", default_value_t = DEFAULT_SIGMA, value_parser = sigma)]
     #[serde(default = "default_sigma")]
@@ -129,6 +134,17 @@ fn sigma(raw: &str) -> Result<f64, String> {
         .ok_or_else(|| format!("must be a number from 0.05 to {max}"))
 }
 
+/// The HTTP version a point's clients speak.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Protocol {
+    /// HTTP/1.1.
+    #[default]
+    H1,
+    /// HTTP/2 with prior knowledge (h2c).
+    H2,
+}
+
 /// How the server's delay varies around D.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
@@ -152,6 +168,7 @@ impl Default for Settings {
             delay_dist: DelayDist::Uniform,
             jitter_ms: 0,
             delay_sigma: DEFAULT_SIGMA,
+            protocol: Protocol::H1,
         }
     }
 }
@@ -241,6 +258,11 @@ pub struct Workload {
 impl Workload {
     /// The point of `strategy` at concurrency C under this workload.
     pub fn point(&self, strategy: &'static Strategy, concurrency: usize) -> Point {
+        let mut settings = self.settings.clone();
+        // A strategy made for one protocol (async_h2) speaks it whatever the flag says.
+        if let Some(protocol) = strategy.protocol {
+            settings.protocol = protocol;
+        }
         Point {
             strategy,
             concurrency,
@@ -249,7 +271,7 @@ impl Workload {
                 .sizing
                 .delay_ms
                 .unwrap_or_else(|| default_delay_ms(concurrency)),
-            settings: self.settings.clone(),
+            settings,
         }
     }
 }
@@ -403,6 +425,13 @@ impl Point {
                 limit.as_secs()
             )
         })
+    }
+
+    /// Why the strategy cannot run this point's protocol, if it cannot (ureq and the raw
+    /// clients speak HTTP/1.1 only, and so do the peers).
+    pub fn unsupported(&self) -> Option<String> {
+        (self.settings.protocol == Protocol::H2 && !self.strategy.speaks_h2)
+            .then(|| format!("{} speaks HTTP/1.1 only", self.strategy.name))
     }
 
     /// The job a worker runs for this point against `base_url` (no trailing slash): the

@@ -105,6 +105,7 @@ fn the_table_has_every_strategy_of_the_design_once() {
             "async_current_thread",
             "async_spawn_blocking",
             "async_cpu_offload",
+            "async_h2",
             "thread_raw",
             "async_raw",
             "pitfall_unbounded",

@@ -11,11 +11,12 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::job::{ErrorKind, Job, Tally};
 use crate::peers;
-use crate::workload::Point;
+use crate::workload::{Point, Protocol};
 
 pub mod async_buffered;
 pub mod async_cpu_offload;
 pub mod async_current_thread;
+pub mod async_h2;
 pub mod async_raw;
 pub mod async_semaphore;
 pub mod async_spawn_blocking;
@@ -94,6 +95,10 @@ pub struct Strategy {
     pub os_threads: bool,
     /// Opens a new connection for every request (none is reused): N connections in all.
     pub connection_per_request: bool,
+    /// Can speak HTTP/2 (`--protocol h2`): the reqwest strategies.
+    pub speaks_h2: bool,
+    /// The protocol it always speaks, whatever `--protocol` says (`async_h2`).
+    pub protocol: Option<Protocol>,
     /// What runs it.
     pub worker: Worker,
 }
@@ -153,6 +158,8 @@ pub const ALL: &[Strategy] = &[
         models: "one ureq Agent, one request after another (the synchronous baseline)",
         in_flight: InFlight::One,
         os_threads: false,
+        speaks_h2: false,
+        protocol: None,
         connection_per_request: false,
         worker: Worker::InProcess(sequential::run),
     },
@@ -161,6 +168,8 @@ pub const ALL: &[Strategy] = &[
         models: "a new OS thread per request, at most C alive (threading.Thread per URL)",
         in_flight: InFlight::Concurrency,
         os_threads: true,
+        speaks_h2: false,
+        protocol: None,
         connection_per_request: false,
         worker: Worker::InProcess(thread_per_request::run),
     },
@@ -169,6 +178,8 @@ pub const ALL: &[Strategy] = &[
         models: "C long-lived threads pull from a crossbeam channel, shared Agent (ThreadPoolExecutor)",
         in_flight: InFlight::Concurrency,
         os_threads: true,
+        speaks_h2: false,
+        protocol: None,
         connection_per_request: false,
         worker: Worker::InProcess(thread_pool::run),
     },
@@ -177,6 +188,8 @@ pub const ALL: &[Strategy] = &[
         models: "tokio multi-thread, N tasks, Semaphore(C), shared reqwest Client (asyncio + Semaphore)",
         in_flight: InFlight::Concurrency,
         os_threads: false,
+        speaks_h2: true,
+        protocol: None,
         connection_per_request: false,
         worker: Worker::InProcess(async_semaphore::run),
     },
@@ -185,6 +198,8 @@ pub const ALL: &[Strategy] = &[
         models: "one stream, buffer_unordered(C), shared Client (idiomatic Rust; no task per request)",
         in_flight: InFlight::Concurrency,
         os_threads: false,
+        speaks_h2: true,
+        protocol: None,
         connection_per_request: false,
         worker: Worker::InProcess(async_buffered::run),
     },
@@ -193,6 +208,8 @@ pub const ALL: &[Strategy] = &[
         models: "tokio current-thread runtime, N tasks, Semaphore(C) (asyncio's single thread)",
         in_flight: InFlight::Concurrency,
         os_threads: false,
+        speaks_h2: true,
+        protocol: None,
         connection_per_request: false,
         worker: Worker::InProcess(async_current_thread::run),
     },
@@ -201,6 +218,8 @@ pub const ALL: &[Strategy] = &[
         models: "tokio spawn_blocking(ureq), blocking pool sized to C (asyncio.to_thread)",
         in_flight: InFlight::Concurrency,
         os_threads: true,
+        speaks_h2: false,
+        protocol: None,
         connection_per_request: false,
         worker: Worker::InProcess(async_spawn_blocking::run),
     },
@@ -209,14 +228,28 @@ pub const ALL: &[Strategy] = &[
         models: "async_semaphore with each response's CPU work (--cpu-us) in spawn_blocking, off the runtime workers",
         in_flight: InFlight::Concurrency,
         os_threads: false,
+        speaks_h2: true,
+        protocol: None,
         connection_per_request: false,
         worker: Worker::InProcess(async_cpu_offload::run),
+    },
+    Strategy {
+        name: "async_h2",
+        models: "async_semaphore over HTTP/2: C streams on as few connections as the client opens (one reqwest Client, h2c)",
+        in_flight: InFlight::Concurrency,
+        os_threads: false,
+        speaks_h2: true,
+        protocol: Some(Protocol::H2),
+        connection_per_request: false,
+        worker: Worker::InProcess(async_h2::run),
     },
     Strategy {
         name: "thread_raw",
         models: "the threads' floor: C threads, one keep-alive socket each, no client library",
         in_flight: InFlight::Concurrency,
         os_threads: true,
+        speaks_h2: false,
+        protocol: None,
         connection_per_request: false,
         worker: Worker::InProcess(thread_raw::run),
     },
@@ -225,6 +258,8 @@ pub const ALL: &[Strategy] = &[
         models: "the tasks' floor: C tokio tasks, one keep-alive socket each, no client library",
         in_flight: InFlight::Concurrency,
         os_threads: false,
+        speaks_h2: false,
+        protocol: None,
         connection_per_request: false,
         worker: Worker::InProcess(async_raw::run),
     },
@@ -233,6 +268,8 @@ pub const ALL: &[Strategy] = &[
         models: "all N tasks at once, no limit (gather() with no semaphore)",
         in_flight: InFlight::All,
         os_threads: false,
+        speaks_h2: true,
+        protocol: None,
         connection_per_request: false,
         worker: Worker::InProcess(pitfall_unbounded::run),
     },
@@ -241,6 +278,8 @@ pub const ALL: &[Strategy] = &[
         models: "ureq called inside async tasks: in flight = tokio workers (requests.get in a coroutine)",
         in_flight: InFlight::Workers,
         os_threads: false,
+        speaks_h2: false,
+        protocol: None,
         connection_per_request: false,
         worker: Worker::InProcess(pitfall_blocking_in_async::run),
     },
@@ -249,6 +288,8 @@ pub const ALL: &[Strategy] = &[
         models: "a new reqwest Client per request: a new connection each (a fresh session per request)",
         in_flight: InFlight::Concurrency,
         os_threads: false,
+        speaks_h2: true,
+        protocol: None,
         connection_per_request: true,
         worker: Worker::InProcess(pitfall_client_per_request::run),
     },

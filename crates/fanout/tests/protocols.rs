@@ -1,0 +1,108 @@
+//! HTTP/2 end to end: `async_h2` carries C requests in flight as streams over one connection,
+//! the server's stream limit caps what one connection carries, and a strategy that speaks
+//! HTTP/1.1 only is skipped under `--protocol h2` with the reason.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+use serde_json::Value;
+
+const FANOUT: &str = env!("CARGO_BIN_EXE_fanout");
+
+/// The fanout binary in its server role with `args`; killed on drop.
+struct Server {
+    child: Child,
+    url: String,
+}
+
+impl Server {
+    fn start(args: &[&str]) -> Self {
+        let mut child = Command::new(FANOUT)
+            .env("FANOUT_ROLE", "server")
+            .env("RUST_LOG", "error")
+            .args(["--addr", "127.0.0.1:0"])
+            .args(args)
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start the server");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut line)
+            .expect("first line");
+        let url = line
+            .trim()
+            .strip_prefix("listening on ")
+            .expect("address")
+            .to_owned();
+        Self { child, url }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `fanout run --json` of `strategy` at C = 20, N = 40, D = 100 ms with `extra` flags.
+fn run(strategy: &str, extra: &[&str]) -> (Option<i32>, Value) {
+    let out = Command::new(FANOUT)
+        .args([
+            "run",
+            "--json",
+            "-s",
+            strategy,
+            "-c",
+            "20",
+            "-n",
+            "40",
+            "--delay-ms",
+            "100",
+        ])
+        .args(extra)
+        .output()
+        .expect("run fanout");
+    let report = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    (out.status.code(), report)
+}
+
+#[test]
+fn async_h2_carries_c_requests_in_flight_as_streams_on_one_connection() {
+    let (code, r) = run("async_h2", &[]);
+    assert_eq!(code, Some(0), "{r}");
+    assert_eq!(r["protocol"], "h2");
+    assert_eq!(r["ok"], 40);
+    assert_eq!(r["server"]["peak_in_flight"], 20, "{r}");
+    assert_eq!(r["server"]["connections_accepted"], 1, "{r}");
+    // The same strategy over HTTP/1.1 needs a connection per request in flight.
+    let (_, h1) = run("async_semaphore", &[]);
+    assert_eq!(h1["protocol"], "h1");
+    assert_eq!(h1["server"]["connections_accepted"], 20, "{h1}");
+}
+
+#[test]
+fn the_servers_stream_limit_caps_what_one_connection_carries() {
+    let server = Server::start(&["--h2-max-streams", "5"]);
+    let (code, r) = run("async_h2", &["--url", &server.url]);
+    assert_eq!(code, Some(0), "{r}");
+    assert_eq!(r["ok"], 40, "every request served, in turn: {r}");
+    let seen = &r["server"];
+    let connections = seen["connections_accepted"].as_u64().expect("connections");
+    let peak = seen["peak_in_flight"].as_u64().expect("peak");
+    assert!(peak <= 5 * connections, "{seen}");
+    assert!(peak < 20, "the limit held requests back: {seen}");
+}
+
+#[test]
+fn a_strategy_speaking_http1_only_is_skipped_under_h2_with_the_reason() {
+    let (code, r) = run("thread_pool", &["--protocol", "h2"]);
+    assert_eq!(code, Some(2));
+    assert_eq!(r["status"], "skipped");
+    assert_eq!(r["reason"], "thread_pool speaks HTTP/1.1 only");
+    // A reqwest strategy follows the flag.
+    let (code, r) = run("async_buffered", &["--protocol", "h2"]);
+    assert_eq!(code, Some(0), "{r}");
+    assert_eq!(r["server"]["connections_accepted"], 1, "{r}");
+}
