@@ -102,9 +102,13 @@ pub async fn run(
                 let connection = routes::Connection::default();
                 let router = router.clone();
                 let service = hyper::service::service_fn(move |mut request: hyper::Request<hyper::body::Incoming>| {
-                    request
-                        .extensions_mut()
-                        .insert(axum::extract::ConnectInfo(connection.clone()));
+                    // Every request counts against the connection's first; only one that asks
+                    // for a connection delay needs to know (an extension costs an allocation).
+                    let first = connection.first_request();
+                    let asks = request.uri().query().is_some_and(|q| q.contains("connect_delay_ms"));
+                    if asks {
+                        request.extensions_mut().insert(routes::FirstOnConnection(first));
+                    }
                     router.clone().oneshot(request)
                 });
                 let served = builder.serve_connection(TokioIo::new(stream), service).into_owned();

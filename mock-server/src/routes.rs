@@ -6,7 +6,6 @@ use std::time::{Duration, Instant};
 
 use axum::Extension;
 use axum::body::Bytes;
-use axum::extract::connect_info::ConnectInfo;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
@@ -74,8 +73,8 @@ fn param<'a>(params: &'a Params, name: &str) -> Option<&'a str> {
         .map(|(_, v)| v.as_str())
 }
 
-/// One accepted connection, as the requests on it see it (inserted as `ConnectInfo` by
-/// [`crate::run`]): whether one of them has been served yet.
+/// One accepted connection, as [`crate::run`] sees it: whether a request on it has been
+/// served yet.
 #[derive(Debug, Clone)]
 pub struct Connection {
     fresh: Arc<AtomicBool>,
@@ -83,7 +82,7 @@ pub struct Connection {
 
 impl Connection {
     /// True for the first request on this connection only.
-    fn first_request(&self) -> bool {
+    pub fn first_request(&self) -> bool {
         self.fresh.swap(false, Ordering::Relaxed)
     }
 }
@@ -96,6 +95,11 @@ impl Default for Connection {
     }
 }
 
+/// Whether a request was the first on its connection: set by [`crate::run`] on requests that
+/// ask for `connect_delay_ms`.
+#[derive(Debug, Clone, Copy)]
+pub struct FirstOnConnection(pub bool);
+
 /// Largest `sigma` of a lognormal delay: beyond it the tail is all there is.
 pub const MAX_SIGMA: f64 = 3.0;
 
@@ -105,11 +109,11 @@ pub const MAX_SIGMA: f64 = 3.0;
 /// first request on a connection waits `connect_delay_ms` more (a handshake's worth).
 async fn get_endpoint(
     State(state): State<AppState>,
-    connection: Option<Extension<ConnectInfo<Connection>>>,
+    first: Option<Extension<FirstOnConnection>>,
     params: Params,
 ) -> Response {
-    // Without connection info (a router called directly) every request counts as a first.
-    let first = connection.is_none_or(|Extension(ConnectInfo(c))| c.first_request());
+    // Without it (a router called directly) every request counts as a first.
+    let first = first.is_none_or(|Extension(FirstOnConnection(first))| first);
     in_flight(&state.stats, get_response(&state, &params, first)).await
 }
 
