@@ -182,7 +182,7 @@ fn main() -> ExitCode {
         return code;
     }
     let exe = current_exe().expect("locating this benchmark's executable");
-    let server = match ServerProcess::start(&exe) {
+    let server = match ServerProcess::start(&exe, None) {
         Ok(server) => server,
         Err(e) => {
             eprintln!("micro: {e}");

@@ -23,7 +23,7 @@ use clap::{CommandFactory, Parser};
 use criterion::{
     AxisScale, BenchmarkId, Criterion, PlotConfiguration, SamplingMode, measurement::Measurement,
 };
-use fanout::harness::{Target, current_exe, play_role, run_point};
+use fanout::harness::{Endpoint, Target, current_exe, play_role, run_point};
 use fanout::plan::{Plan, PointsArgs};
 use fanout::preflight::{self, Severity};
 use fanout::report::{Outcome, PointReport};
@@ -82,7 +82,7 @@ type PeakStash = RefCell<HashMap<String, VecDeque<u64>>>;
 
 struct Sweep<'a> {
     exe: &'a Path,
-    base_url: String,
+    endpoint: Endpoint,
     /// Taken and stopped before a fatal exit, which would skip its destructor.
     server: RefCell<Option<Target>>,
     stash: PeakStash,
@@ -103,7 +103,7 @@ impl Sweep<'_> {
     /// a worker that crashed, was killed or hung leaves no figure a sample could honestly
     /// carry, so it ends the benchmark run with the way to reproduce it.
     fn run(&self, point: &Point) -> PointReport {
-        let report = run_point(self.exe, &self.base_url, point, WORKER_TIME_LIMIT)
+        let report = run_point(self.exe, &self.endpoint, point, WORKER_TIME_LIMIT)
             .unwrap_or_else(|e| self.fatal(&e.to_string()));
         let name = point.name();
         if let Outcome::Failed(why) = &report.outcome {
@@ -212,7 +212,7 @@ fn main() -> ExitCode {
         eprintln!("sweep: could not raise the open-file limit: {e}");
     }
     let exe = current_exe().expect("locating this benchmark's executable");
-    let server = match Target::new(&exe, None) {
+    let server = match Target::new(&exe, None, plan.workload.settings.tls) {
         Ok(server) => server,
         Err(e) => {
             eprintln!("sweep: {e}");
@@ -221,7 +221,7 @@ fn main() -> ExitCode {
     };
     let sweep = Sweep {
         exe: &exe,
-        base_url: server.base_url().to_owned(),
+        endpoint: server.endpoint().clone(),
         server: RefCell::new(Some(server)),
         stash: RefCell::default(),
     };

@@ -7,12 +7,14 @@ use std::time::Duration;
 use anyhow::{Context as _, bail};
 use clap::Parser;
 
-use crate::{AppState, Config, Stats, listener, run};
+use crate::tls as mock_tls;
+use crate::{AppState, Config, Stats, listener, run_with_tls};
 
 /// How long requests in flight may finish after SIGINT/SIGTERM.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
-/// HTTP delay server for concurrency benchmarks. First stdout line: `listening on http://ADDR`.
+/// HTTP delay server for concurrency benchmarks. First stdout line: `listening on http://ADDR`
+/// (`https://` with --tls).
 #[derive(Debug, Clone, Parser)]
 #[command(name = "mock-server", version)]
 pub struct Args {
@@ -38,6 +40,12 @@ pub struct Args {
     #[arg(long, default_value_t = crate::DEFAULT_H2_MAX_STREAMS,
           value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub h2_max_streams: u32,
+    /// Serve HTTPS with a self-signed certificate made at start (HTTP/2 by ALPN too).
+    #[arg(long)]
+    pub tls: bool,
+    /// With --tls: write the certificate (PEM) here, for clients to trust.
+    #[arg(long, requires = "tls")]
+    pub tls_ca_out: Option<std::path::PathBuf>,
 }
 
 impl Args {
@@ -79,10 +87,23 @@ pub fn main(args: Args) -> anyhow::Result<()> {
         let listener = listener::bind(args.addr, args.backlog)
             .with_context(|| format!("binding {}", args.addr))?;
         let addr = listener.local_addr()?;
+        let tls = match args.tls {
+            false => None,
+            true => {
+                let tls = mock_tls::Tls::self_signed()?;
+                if let Some(path) = &args.tls_ca_out {
+                    std::fs::write(path, tls.ca_pem()).with_context(|| {
+                        format!("writing the certificate to {}", path.display())
+                    })?;
+                }
+                Some(tls)
+            }
+        };
+        let scheme = if tls.is_some() { "https" } else { "http" };
         let somaxconn = listener::somaxconn();
         let effective = somaxconn.map_or(args.backlog, |cap| args.backlog.min(cap));
         // The harness reads this line to learn the port: keep it first and exact.
-        println!("listening on http://{addr}");
+        println!("listening on {scheme}://{addr}");
         tracing::info!(
             "backlog asked {}, net.core.somaxconn {}, effective {effective}; workers {workers}; \
              default delay {} ms",
@@ -94,7 +115,7 @@ pub fn main(args: Args) -> anyhow::Result<()> {
             config,
             stats: Arc::new(Stats::default()),
         };
-        run(listener, state, shutdown_signal(), SHUTDOWN_GRACE).await?;
+        run_with_tls(listener, state, tls, shutdown_signal(), SHUTDOWN_GRACE).await?;
         tracing::info!("stopped");
         Ok(())
     })

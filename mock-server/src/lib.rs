@@ -6,6 +6,7 @@
 //! - [`params`]: parameter checks; a bad value is a 400 naming the parameter and its range.
 //! - [`stats`]: requests and connections in flight, their peaks, delay overshoot.
 //! - [`listener`]: bind with an explicit backlog; count connections; TCP_NODELAY.
+//! - [`tls`]: HTTPS with a self-signed certificate made at start.
 //! - [`cli`]: the `mock-server` command line, also run by `fanout` as its server role.
 //! - [`run`]: serve until a shutdown signal, then drain for a bounded time.
 
@@ -14,6 +15,7 @@ pub mod listener;
 pub mod params;
 pub mod routes;
 pub mod stats;
+pub mod tls;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -73,49 +75,69 @@ pub fn response_body_byte(index: usize) -> u8 {
 /// Serves `app(state)` on `listener` — HTTP/1.1, and HTTP/2 with prior knowledge (h2c) on the
 /// same port, told apart by the connection's first bytes — until `shutdown` completes, then
 /// lets requests in flight finish for at most `grace` before returning.
-///
-/// Its own accept loop rather than `axum::serve`: each connection gets a [`routes::Connection`]
-/// (so its first request is known) and HTTP/2 gets the configured stream limit.
 pub async fn run(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
     grace: Duration,
 ) -> std::io::Result<()> {
+    run_with_tls(listener, state, None, shutdown, grace).await
+}
+
+/// [`run`], over TLS when `tls` is given (HTTP/2 then by ALPN or by its preface).
+///
+/// Its own accept loop rather than `axum::serve`: each connection's first request is known, a
+/// TLS handshake runs on the connection's own task (never in the accept loop), and HTTP/2 gets
+/// the configured stream limit.
+pub async fn run_with_tls(
+    listener: TcpListener,
+    state: AppState,
+    tls: Option<tls::Tls>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    grace: Duration,
+) -> std::io::Result<()> {
     use axum::serve::Listener as _;
-    use hyper_util::rt::{TokioExecutor, TokioIo};
+    use hyper_util::rt::TokioExecutor;
     use hyper_util::server::conn::auto;
     use hyper_util::server::graceful::GracefulShutdown;
-    use tower::ServiceExt as _;
 
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
         .http2()
         .max_concurrent_streams(state.config.h2_max_streams);
-    let mut listener = listener::CountingListener::new(listener, Arc::clone(&state.stats));
+    let stats = Arc::clone(&state.stats);
+    let mut listener = listener::CountingListener::new(listener, Arc::clone(&stats));
     let router = app(state);
     let graceful = GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
         tokio::select! {
             (stream, _) = listener.accept() => {
-                let connection = routes::Connection::default();
-                let router = router.clone();
-                let service = hyper::service::service_fn(move |mut request: hyper::Request<hyper::body::Incoming>| {
-                    // Every request counts against the connection's first; only one that asks
-                    // for a connection delay needs to know (an extension costs an allocation).
-                    let first = connection.first_request();
-                    let asks = request.uri().query().is_some_and(|q| q.contains("connect_delay_ms"));
-                    if asks {
-                        request.extensions_mut().insert(routes::FirstOnConnection(first));
-                    }
-                    router.clone().oneshot(request)
-                });
-                let served = builder.serve_connection(TokioIo::new(stream), service).into_owned();
-                let served = graceful.watch(served);
+                let service = ConnectionService {
+                    router: router.clone(),
+                    connection: routes::Connection::default(),
+                };
+                let (builder, watcher, tls, stats) =
+                    (builder.clone(), graceful.watcher(), tls.clone(), Arc::clone(&stats));
                 tokio::spawn(async move {
+                    let served = match tls {
+                        None => serve(&builder, watcher, stream, service).await,
+                        Some(tls) => {
+                            let started = std::time::Instant::now();
+                            match tls.acceptor().accept(stream).await {
+                                Ok(stream) => {
+                                    stats.tls_handshake(started.elapsed());
+                                    serve(&builder, watcher, stream, service).await
+                                }
+                                Err(e) => {
+                                    stats.tls_handshake_failed();
+                                    Err(e.into())
+                                }
+                            }
+                        }
+                    };
                     // A client that sends garbage or goes away ends its own connection only.
-                    if let Err(e) = served.await {
+                    if let Err(e) = served {
                         tracing::debug!("connection ended: {e}");
                     }
                 });
@@ -131,4 +153,48 @@ pub async fn run(
         }
     }
     Ok(())
+}
+
+/// The router as one connection's service: every request counts against the connection's
+/// first; only one that asks for a connection delay is told which it was (an extension costs
+/// an allocation).
+#[derive(Clone)]
+struct ConnectionService {
+    router: axum::Router,
+    connection: routes::Connection,
+}
+
+impl hyper::service::Service<hyper::Request<hyper::body::Incoming>> for ConnectionService {
+    type Response = axum::response::Response;
+    type Error = std::convert::Infallible;
+    type Future = tower::util::Oneshot<axum::Router, hyper::Request<hyper::body::Incoming>>;
+
+    fn call(&self, mut request: hyper::Request<hyper::body::Incoming>) -> Self::Future {
+        use tower::ServiceExt as _;
+        let first = self.connection.first_request();
+        let asks = request
+            .uri()
+            .query()
+            .is_some_and(|q| q.contains("connect_delay_ms"));
+        if asks {
+            request
+                .extensions_mut()
+                .insert(routes::FirstOnConnection(first));
+        }
+        self.router.clone().oneshot(request)
+    }
+}
+
+/// Serves one connection, HTTP/1.1 or HTTP/2, until it ends or the server drains.
+async fn serve<I>(
+    builder: &hyper_util::server::conn::auto::Builder<hyper_util::rt::TokioExecutor>,
+    watcher: hyper_util::server::graceful::Watcher,
+    io: I,
+    service: ConnectionService,
+) -> Result<(), Box<dyn std::error::Error + Send + Sync>>
+where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let connection = builder.serve_connection(hyper_util::rt::TokioIo::new(io), service);
+    watcher.watch(connection.into_owned()).await
 }

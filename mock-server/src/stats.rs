@@ -22,6 +22,10 @@ pub struct Stats {
     peak_connections_open: AtomicU64,
     accept_errors: AtomicU64,
     connections_delayed: AtomicU64,
+    tls_handshakes: AtomicU64,
+    tls_handshake_failures: AtomicU64,
+    /// TLS handshakes' durations (accept to finished), in microseconds.
+    tls_handshake_us: Mutex<Histogram<u64>>,
     /// Served delay minus requested delay, in microseconds.
     overshoot_us: Mutex<Histogram<u64>>,
 }
@@ -48,11 +52,21 @@ pub struct StatsSnapshot {
     /// Connections whose first request paid `connect_delay_ms` since the last reset.
     #[serde(default)]
     pub connections_delayed: u64,
+    /// TLS handshakes completed since the last reset (`--tls`).
+    #[serde(default)]
+    pub tls_handshakes: u64,
+    /// TLS handshakes that failed (a client that does not trust the certificate, say).
+    #[serde(default)]
+    pub tls_handshake_failures: u64,
+    /// How long completed handshakes took, accept to finished, microseconds.
+    #[serde(default)]
+    pub tls_handshake_us: Overshoot,
     /// How much served delays overshot the requested ones since the last reset.
     pub delay_overshoot_us: Overshoot,
 }
 
-/// Percentiles of (served delay − requested delay), microseconds, over delayed requests.
+/// Percentiles of a duration in microseconds: (served delay − requested delay) over delayed
+/// requests, or TLS handshake times.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Overshoot {
     /// Delayed requests measured.
@@ -77,6 +91,11 @@ impl Default for Stats {
             peak_connections_open: AtomicU64::new(0),
             accept_errors: AtomicU64::new(0),
             connections_delayed: AtomicU64::new(0),
+            tls_handshakes: AtomicU64::new(0),
+            tls_handshake_failures: AtomicU64::new(0),
+            tls_handshake_us: Mutex::new(
+                Histogram::new_with_bounds(1, 60_000_000, 3).expect("valid histogram bounds"),
+            ),
             overshoot_us: Mutex::new(new_histogram()),
         }
     }
@@ -118,6 +137,20 @@ impl Stats {
         self.connections_delayed.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// Counts a completed TLS handshake and how long it took.
+    pub fn tls_handshake(&self, took: Duration) {
+        self.tls_handshakes.fetch_add(1, Ordering::Relaxed);
+        let us = u64::try_from(took.as_micros()).unwrap_or(u64::MAX);
+        if let Ok(mut h) = self.tls_handshake_us.lock() {
+            h.saturating_record(us.max(1));
+        }
+    }
+
+    /// Counts a failed TLS handshake.
+    pub fn tls_handshake_failed(&self) {
+        self.tls_handshake_failures.fetch_add(1, Ordering::Relaxed);
+    }
+
     /// Records how long a delay really took against the one requested.
     pub fn record_delay(&self, requested: Duration, served: Duration) {
         let over = served.saturating_sub(requested).as_micros();
@@ -134,6 +167,11 @@ impl Stats {
         self.connections_accepted.store(0, Ordering::Relaxed);
         self.accept_errors.store(0, Ordering::Relaxed);
         self.connections_delayed.store(0, Ordering::Relaxed);
+        self.tls_handshakes.store(0, Ordering::Relaxed);
+        self.tls_handshake_failures.store(0, Ordering::Relaxed);
+        if let Ok(mut h) = self.tls_handshake_us.lock() {
+            h.reset();
+        }
         let in_flight = self.in_flight.load(Ordering::Relaxed);
         self.peak_in_flight.store(in_flight, Ordering::Relaxed);
         let open = self.connections_open.load(Ordering::Relaxed);
@@ -145,7 +183,7 @@ impl Stats {
 
     /// Reads every counter.
     pub fn snapshot(&self) -> StatsSnapshot {
-        let delay_overshoot_us = match self.overshoot_us.lock() {
+        let percentiles = |h: &Mutex<Histogram<u64>>| match h.lock() {
             Ok(h) if !h.is_empty() => Overshoot {
                 count: h.len(),
                 p50: h.value_at_quantile(0.50),
@@ -154,6 +192,7 @@ impl Stats {
             },
             _ => Overshoot::default(),
         };
+        let delay_overshoot_us = percentiles(&self.overshoot_us);
         StatsSnapshot {
             requests_served: self.requests_served.load(Ordering::Relaxed),
             requests_cancelled: self.requests_cancelled.load(Ordering::Relaxed),
@@ -164,6 +203,9 @@ impl Stats {
             peak_connections_open: self.peak_connections_open.load(Ordering::Relaxed),
             accept_errors: self.accept_errors.load(Ordering::Relaxed),
             connections_delayed: self.connections_delayed.load(Ordering::Relaxed),
+            tls_handshakes: self.tls_handshakes.load(Ordering::Relaxed),
+            tls_handshake_failures: self.tls_handshake_failures.load(Ordering::Relaxed),
+            tls_handshake_us: percentiles(&self.tls_handshake_us),
             delay_overshoot_us,
         }
     }

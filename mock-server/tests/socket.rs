@@ -17,6 +17,9 @@ async fn start() -> (
     tokio::task::JoinHandle<()>,
 ) {
     let _ = rlimit::increase_nofile_limit(u64::MAX);
+    // In a workspace build reqwest may come without a crypto provider of its own (fanout
+    // brings ring): give it the process default, as fanout does.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let listener = listener::bind("127.0.0.1:0".parse().expect("addr"), 4096).expect("bind");
     let addr = listener.local_addr().expect("addr");
     let state = AppState {

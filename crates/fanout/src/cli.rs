@@ -231,9 +231,9 @@ fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     }
     harness::stop_on_signals().context("installing the signal handlers")?;
     let exe = harness::current_exe().context("locating this executable")?;
-    let target = Target::new(&exe, args.server.url.as_deref())?;
+    let target = Target::new(&exe, args.server.url.as_deref(), point.settings.tls)?;
     let limit = Duration::from_secs(args.time_limit_s);
-    let report = harness::run_point(&exe, target.base_url(), &point, limit)?;
+    let report = harness::run_point(&exe, target.endpoint(), &point, limit)?;
     target.stop();
 
     if args.json {

@@ -42,6 +42,9 @@ pub struct ClientConfig {
     pub thread_stack_kib: usize,
     /// Worker threads of multi-thread tokio runtimes.
     pub tokio_workers: usize,
+    /// Over HTTPS (`--tls`): the TLS library, versions and cipher suites both clients offer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls: Option<String>,
 }
 
 impl ClientConfig {
@@ -56,6 +59,17 @@ impl ClientConfig {
             tcp_nodelay: true,
             thread_stack_kib: settings.stack_kib,
             tokio_workers: settings.tokio_workers,
+            tls: settings.tls.then(|| {
+                let suites: Vec<String> = rustls::crypto::ring::default_provider()
+                    .cipher_suites
+                    .iter()
+                    .map(|s| format!("{:?}", s.suite()))
+                    .collect();
+                format!(
+                    "rustls 0.23 (ring), TLS 1.3 and 1.2, suites {}; trusting the server's own certificate only",
+                    suites.join(", ")
+                )
+            }),
         }
     }
 }
@@ -67,7 +81,17 @@ impl ClientConfig {
 /// lock on each checkout and return (45% of a `thread_pool` profile with 10,000 idle
 /// connections), where hyper's pool is a hash map.
 pub fn ureq_agent(job: &Job, idle: usize) -> ureq::Agent {
-    let config = ureq::Agent::config_builder()
+    let mut config = ureq::Agent::config_builder();
+    if let Some(root) = tls_root_der(job) {
+        use ureq::tls::{Certificate, RootCerts, TlsConfig, TlsProvider};
+        let roots = RootCerts::Specific(Arc::new(vec![Certificate::from_der(&root).to_owned()]));
+        let tls = TlsConfig::builder()
+            .provider(TlsProvider::Rustls)
+            .root_certs(roots)
+            .build();
+        config = config.tls_config(tls);
+    }
+    let config = config
         .max_idle_connections(idle)
         .max_idle_connections_per_host(idle)
         .input_buffer_size(UREQ_BUFFER_BYTES)
@@ -113,16 +137,52 @@ impl Resolver for IpLiteralResolver {
 /// A reqwest client pooling up to C idle connections, with the job's timeout, speaking
 /// HTTP/1.1 or (`--protocol h2`) HTTP/2 with prior knowledge.
 pub fn reqwest_client(job: &Job) -> Result<reqwest::Client, reqwest::Error> {
-    let builder = reqwest::Client::builder()
+    // reqwest is built without a crypto provider of its own (ureq's ring serves both): it
+    // needs the process default even for plain HTTP. Already installed is fine.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let mut builder = reqwest::Client::builder()
         .pool_max_idle_per_host(job.concurrency)
         .timeout(job.timeout())
         .tcp_nodelay(true)
         .no_proxy();
-    match job.settings.protocol {
+    builder = match job.settings.protocol {
         Protocol::H1 => builder.http1_only(),
         Protocol::H2 => builder.http2_prior_knowledge(),
+    };
+    if let Some(root) = tls_root_der(job) {
+        // The same provider as ureq's (ring), one trusted certificate, ALPN for the protocol.
+        let mut roots = rustls::RootCertStore::empty();
+        roots
+            .add(rustls::pki_types::CertificateDer::from(root))
+            .map_err(|_| ())
+            .ok();
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let versions = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions();
+        if let Ok(versions) = versions {
+            let mut tls = versions.with_root_certificates(roots).with_no_client_auth();
+            tls.alpn_protocols = match job.settings.protocol {
+                Protocol::H1 => vec![b"http/1.1".to_vec()],
+                Protocol::H2 => vec![b"h2".to_vec()],
+            };
+            builder = builder.tls_backend_preconfigured(tls);
+        }
     }
-    .build()
+    builder.build()
+}
+
+/// The certificate a job's clients trust over HTTPS, DER; `None` for plain HTTP (or a PEM that
+/// does not parse, which then fails every request as `tls_certificate`).
+fn tls_root_der(job: &Job) -> Option<Vec<u8>> {
+    pem_to_der(job.tls_root_pem.as_deref()?)
+}
+
+/// A PEM certificate's DER bytes, if it parses.
+pub fn pem_to_der(pem: &str) -> Option<Vec<u8>> {
+    use rustls::pki_types::pem::PemObject as _;
+    rustls::pki_types::CertificateDer::from_pem_slice(pem.as_bytes())
+        .ok()
+        .map(|c| c.to_vec())
 }
 
 /// One blocking request through `agent`: status 200 and the expected body, read to the end.
@@ -200,8 +260,13 @@ fn check(status: u16, body: &[u8], job: &Job) -> Result<(), ErrorKind> {
     Ok(())
 }
 
-fn ureq_error_kind(e: &ureq::Error) -> ErrorKind {
+/// fanout's kind of a ureq error (a TLS failure also where an I/O error carries it).
+pub fn ureq_error_kind(e: &ureq::Error) -> ErrorKind {
+    if let Some(kind) = ErrorKind::from_tls_chain(e) {
+        return kind;
+    }
     match e {
+        ureq::Error::Rustls(tls) => ErrorKind::from_tls(tls),
         ureq::Error::Timeout(_) => ErrorKind::Timeout,
         ureq::Error::StatusCode(code) => ErrorKind::HttpStatus(*code),
         ureq::Error::Io(io) => ErrorKind::from_io(io),
@@ -212,6 +277,10 @@ fn ureq_error_kind(e: &ureq::Error) -> ErrorKind {
 fn reqwest_error_kind(e: &reqwest::Error) -> ErrorKind {
     if e.is_timeout() {
         return ErrorKind::Timeout;
+    }
+    // A TLS failure reaches hyper as an I/O error: look for it first.
+    if let Some(kind) = ErrorKind::from_tls_chain(e) {
+        return kind;
     }
     if let Some(kind) = ErrorKind::from_chain(e) {
         return kind;

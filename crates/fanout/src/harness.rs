@@ -96,12 +96,18 @@ pub struct ServerProcess {
 }
 
 impl ServerProcess {
-    /// Starts `exe` in the server role on a free loopback port and waits for its address.
-    pub fn start(exe: &Path) -> Result<Self, HarnessError> {
-        let mut child = Command::new(exe)
+    /// Starts `exe` in the server role on a free loopback port and waits for its address; with
+    /// `tls_ca_out`, serving HTTPS and writing its certificate there.
+    pub fn start(exe: &Path, tls_ca_out: Option<&Path>) -> Result<Self, HarnessError> {
+        let mut command = Command::new(exe);
+        command
             .env(ROLE_VAR, "server")
             .env("RUST_LOG", "warn")
-            .args(["--addr", "127.0.0.1:0"])
+            .args(["--addr", "127.0.0.1:0"]);
+        if let Some(path) = tls_ca_out {
+            command.arg("--tls").arg("--tls-ca-out").arg(path);
+        }
+        let mut child = command
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -160,28 +166,51 @@ fn stop_child(child: &mut Child, grace: Duration) {
     let _ = child.wait();
 }
 
+/// Where points are sent: a base URL and, over HTTPS, the certificate to trust.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    /// Base URL, without a trailing slash.
+    pub base_url: String,
+    /// The server's certificate (PEM) when it serves HTTPS and this process started it.
+    pub ca_pem: Option<String>,
+}
+
 /// The server points are measured against: one this process started (stopped on drop), or
 /// one at a URL the user gave.
 #[derive(Debug)]
 pub struct Target {
     server: Option<ServerProcess>,
-    base_url: String,
+    endpoint: Endpoint,
 }
 
 impl Target {
-    /// The server at `url`, or, without one, a new server process (`exe` in its role).
-    pub fn new(exe: &Path, url: Option<&str>) -> Result<Self, HarnessError> {
+    /// The server at `url`, or, without one, a new server process (`exe` in its role), serving
+    /// HTTPS with a certificate of its own when `tls` (the certificate is read back for the
+    /// clients to trust).
+    pub fn new(exe: &Path, url: Option<&str>, tls: bool) -> Result<Self, HarnessError> {
         Ok(match url {
             Some(url) => Self {
                 server: None,
-                base_url: url.trim_end_matches('/').to_owned(),
+                endpoint: Endpoint {
+                    base_url: url.trim_end_matches('/').to_owned(),
+                    ca_pem: None,
+                },
             },
             None => {
-                let server = ServerProcess::start(exe)?;
+                let ca_path = tls.then(|| {
+                    std::env::temp_dir().join(format!("fanout-ca-{}.pem", std::process::id()))
+                });
+                let server = ServerProcess::start(exe, ca_path.as_deref())?;
+                let ca_pem = match &ca_path {
+                    Some(path) => Some(std::fs::read_to_string(path).map_err(|e| {
+                        HarnessError::ServerStart(format!("reading {}: {e}", path.display()))
+                    })?),
+                    None => None,
+                };
                 let base_url = server.url().to_owned();
                 Self {
                     server: Some(server),
-                    base_url,
+                    endpoint: Endpoint { base_url, ca_pem },
                 }
             }
         })
@@ -189,7 +218,12 @@ impl Target {
 
     /// Base URL, without a trailing slash.
     pub fn base_url(&self) -> &str {
-        &self.base_url
+        &self.endpoint.base_url
+    }
+
+    /// Where points are sent.
+    pub fn endpoint(&self) -> &Endpoint {
+        &self.endpoint
     }
 
     /// Stops the server if this process started it.
@@ -205,10 +239,11 @@ impl Target {
 /// strategy needs longer than that by design, or whose peer is not installed, is skipped.
 pub fn run_point(
     exe: &Path,
-    base_url: &str,
+    endpoint: &Endpoint,
     point: &Point,
     time_limit: Duration,
 ) -> Result<PointReport, HarnessError> {
+    let base_url = endpoint.base_url.as_str();
     let unrunnable = point
         .too_slow(time_limit)
         .or_else(|| point.unsupported())
@@ -216,7 +251,8 @@ pub fn run_point(
     if let Some(why) = unrunnable {
         return Ok(PointReport::skipped(point, why));
     }
-    let job = point.job(base_url);
+    let mut job = point.job(base_url);
+    job.tls_root_pem = endpoint.ca_pem.clone();
     let command = match point.strategy.worker {
         Worker::InProcess(_) => {
             let input = WorkerInput {
@@ -236,7 +272,7 @@ pub fn run_point(
             Err(why) => return Ok(PointReport::skipped(point, why)),
         },
     };
-    let stats = StatsClient::new(base_url);
+    let stats = StatsClient::new(endpoint);
     stats.reset()?;
     let listen_before = ListenCounters::now();
     let finished = process_meter::run(command, time_limit)?;
@@ -255,8 +291,9 @@ pub fn run_point(
     ))
 }
 
-/// Reads and resets a server's `/stats`. A server without it (`--url` to another server)
-/// gives `None`; a server that does not answer at all is an error.
+/// Reads and resets a server's `/stats`. A server without it (`--url` to another server, or
+/// to an HTTPS server whose certificate this process does not trust) gives `None`; a server
+/// that does not answer at all is an error.
 #[derive(Debug)]
 pub struct StatsClient {
     agent: ureq::Agent,
@@ -264,9 +301,26 @@ pub struct StatsClient {
 }
 
 impl StatsClient {
-    /// A client for the server at `base_url`.
-    pub fn new(base_url: &str) -> Self {
-        let config = ureq::Agent::config_builder()
+    /// A client for the server at `endpoint` (trusting its certificate over HTTPS).
+    pub fn new(endpoint: &Endpoint) -> Self {
+        let base_url = endpoint.base_url.as_str();
+        let mut config = ureq::Agent::config_builder();
+        if let Some(root) = endpoint
+            .ca_pem
+            .as_deref()
+            .and_then(crate::client::pem_to_der)
+        {
+            use ureq::tls::{Certificate, RootCerts, TlsConfig, TlsProvider};
+            let roots =
+                RootCerts::Specific(Arc::new(vec![Certificate::from_der(&root).to_owned()]));
+            config = config.tls_config(
+                TlsConfig::builder()
+                    .provider(TlsProvider::Rustls)
+                    .root_certs(roots)
+                    .build(),
+            );
+        }
+        let config = config
             .timeout_global(Some(Duration::from_secs(10)))
             .http_status_as_error(false)
             .proxy(None)
@@ -295,11 +349,11 @@ impl StatsClient {
             std::thread::sleep(Duration::from_millis(50));
         }
         let url = format!("{}/stats/reset", self.base_url);
-        let mut response = self
-            .agent
-            .post(&url)
-            .send_empty()
-            .map_err(|e| self.gone(e))?;
+        let mut response = match self.agent.post(&url).send_empty() {
+            Ok(response) => response,
+            Err(e) if untrusted(&e) => return Ok(()),
+            Err(e) => return Err(self.gone(e)),
+        };
         // Read to the end so the connection goes back to the pool: a new one for the final
         // GET /stats would count among the point's connections.
         let _ = response.body_mut().read_to_vec();
@@ -317,7 +371,11 @@ impl StatsClient {
 
     fn snapshot(&self) -> Result<Option<StatsSnapshot>, HarnessError> {
         let url = format!("{}/stats", self.base_url);
-        let mut response = self.agent.get(&url).call().map_err(|e| self.gone(e))?;
+        let mut response = match self.agent.get(&url).call() {
+            Ok(response) => response,
+            Err(e) if untrusted(&e) => return Ok(None),
+            Err(e) => return Err(self.gone(e)),
+        };
         // Read to the end whatever the status, so the connection is kept.
         let body = response
             .body_mut()
@@ -328,6 +386,13 @@ impl StatsClient {
         }
         Ok(serde_json::from_str(&body).ok())
     }
+}
+
+/// True when the server's certificate is not trusted (an HTTPS `--url` whose certificate this
+/// process was not given): its `/stats` is unreadable, as a server without one, and the
+/// point's clients will say why in their errors.
+fn untrusted(e: &ureq::Error) -> bool {
+    crate::client::ureq_error_kind(e) == crate::job::ErrorKind::TlsCertificate
 }
 
 /// The executable to re-run in the server and worker roles: this one.

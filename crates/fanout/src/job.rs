@@ -25,6 +25,9 @@ pub struct Job {
     pub requests: usize,
     /// The point's settings, whole: a new one reaches every strategy without a change here.
     pub settings: Settings,
+    /// Over HTTPS: the one certificate (PEM) the clients trust.
+    #[serde(default)]
+    pub tls_root_pem: Option<String>,
     /// The CPU work per ok response, once calibrated ([`Job::calibrate_cpu_work`]).
     #[serde(skip)]
     cpu_work: Option<CpuWork>,
@@ -62,6 +65,7 @@ impl Job {
             concurrency,
             requests,
             settings,
+            tls_root_pem: None,
             cpu_work: None,
         }
     }
@@ -179,6 +183,10 @@ pub enum ErrorKind {
     /// A response the client could not read as HTTP/1.1 (malformed, chunked, too large a head,
     /// bytes after the body).
     BadResponse,
+    /// The server's certificate was not trusted (or the TLS handshake failed on it).
+    TlsCertificate,
+    /// Any other TLS failure.
+    Tls,
     /// A task or thread panicked.
     Panic,
     /// Never attempted: the strategy stopped before it (see `strategy_error`).
@@ -204,6 +212,8 @@ impl ErrorKind {
             Self::HttpStatus(code) => format!("http_{code}"),
             Self::BodyMismatch => "body_mismatch".into(),
             Self::BadResponse => "bad_response".into(),
+            Self::TlsCertificate => "tls_certificate".into(),
+            Self::Tls => "tls".into(),
             Self::Panic => "panic".into(),
             Self::NotRun => "not_run".into(),
             Self::WorkerFailed => "worker_failed".into(),
@@ -230,6 +240,45 @@ impl ErrorKind {
             io::ErrorKind::AddrNotAvailable => Self::AddrNotAvailable,
             _ => Self::Io,
         }
+    }
+
+    /// Classifies a rustls error: a certificate not trusted, or another TLS failure.
+    pub fn from_tls(e: &rustls::Error) -> Self {
+        match e {
+            rustls::Error::InvalidCertificate(_) | rustls::Error::NoCertificatesPresented => {
+                Self::TlsCertificate
+            }
+            _ => Self::Tls,
+        }
+    }
+
+    /// Classifies any error by the first rustls error in its source chain (also where an I/O
+    /// error carries it), if there is one.
+    pub fn from_tls_chain(e: &(dyn std::error::Error + 'static)) -> Option<Self> {
+        let mut current = Some(e);
+        while let Some(err) = current {
+            if let Some(ureq::Error::Io(io)) = err.downcast_ref::<ureq::Error>() {
+                if let Some(tls) = io.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
+                    return Some(Self::from_tls(tls));
+                }
+            }
+            if let Some(tls) = err.downcast_ref::<rustls::Error>() {
+                return Some(Self::from_tls(tls));
+            }
+            // An I/O error may carry another, which carries the TLS one (hyper's connector
+            // wraps tokio-rustls's): look inside each layer.
+            let mut inner = err.downcast_ref::<io::Error>().and_then(io::Error::get_ref);
+            while let Some(wrapped) = inner {
+                if let Some(tls) = wrapped.downcast_ref::<rustls::Error>() {
+                    return Some(Self::from_tls(tls));
+                }
+                inner = wrapped
+                    .downcast_ref::<io::Error>()
+                    .and_then(io::Error::get_ref);
+            }
+            current = err.source();
+        }
+        None
     }
 
     /// Classifies any error by the first I/O error in its source chain, if there is one.

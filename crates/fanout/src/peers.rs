@@ -29,7 +29,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::job::{ErrorKind, Job, Latency, TallySummary};
 use crate::report::WorkerReport;
-use crate::strategies::{InFlight, Strategy, Worker};
+use crate::strategies::{ClientLib, InFlight, Strategy, Worker};
 
 /// Prefix of every peer's name: `peer:py_aiohttp`.
 pub const PREFIX: &str = "peer:";
@@ -61,7 +61,7 @@ pub const BUILT_IN: &[Strategy] = &[
         models: "Python asyncio + aiohttp: one ClientSession, TCPConnector(limit=C), Semaphore(C), gather",
         in_flight: InFlight::Concurrency,
         os_threads: false,
-        speaks_h2: false,
+        client: ClientLib::Peer,
         protocol: None,
         connection_per_request: false,
         worker: Worker::Peer(Program::Python("py_aiohttp.py")),
@@ -71,7 +71,7 @@ pub const BUILT_IN: &[Strategy] = &[
         models: "Python requests.Session with a pool of C connections + ThreadPoolExecutor(C)",
         in_flight: InFlight::Concurrency,
         os_threads: true,
-        speaks_h2: false,
+        client: ClientLib::Peer,
         protocol: None,
         connection_per_request: false,
         worker: Worker::Peer(Program::Python("py_threads.py")),
@@ -81,7 +81,7 @@ pub const BUILT_IN: &[Strategy] = &[
         models: "Python asyncio.to_thread(requests) under Semaphore(C): the default executor's min(32, CPUs + 4) threads",
         in_flight: InFlight::PythonDefaultExecutor,
         os_threads: true,
-        speaks_h2: false,
+        client: ClientLib::Peer,
         protocol: None,
         connection_per_request: false,
         worker: Worker::Peer(Program::Python("py_to_thread.py")),
@@ -91,7 +91,7 @@ pub const BUILT_IN: &[Strategy] = &[
         models: "Python httpx.AsyncClient with Limits(max_connections=C), gather",
         in_flight: InFlight::Concurrency,
         os_threads: false,
-        speaks_h2: false,
+        client: ClientLib::Peer,
         protocol: None,
         connection_per_request: false,
         worker: Worker::Peer(Program::Python("py_httpx.py")),
@@ -101,7 +101,7 @@ pub const BUILT_IN: &[Strategy] = &[
         models: "Go net/http: a goroutine per request under a channel semaphore, MaxIdleConnsPerHost = C",
         in_flight: InFlight::Concurrency,
         os_threads: false,
-        speaks_h2: false,
+        client: ClientLib::Peer,
         protocol: None,
         connection_per_request: false,
         worker: Worker::Peer(Program::Go),
@@ -111,7 +111,7 @@ pub const BUILT_IN: &[Strategy] = &[
         models: "oha -n N -c C: a dedicated Rust load generator (tokio + hyper), C connections",
         in_flight: InFlight::Concurrency,
         os_threads: false,
-        speaks_h2: false,
+        client: ClientLib::Peer,
         protocol: None,
         connection_per_request: false,
         worker: Worker::Peer(Program::Oha),
@@ -155,7 +155,7 @@ fn custom(name: &str, program: String) -> &'static Strategy {
         models: Box::leak(format!("a custom peer: {program}").into_boxed_str()),
         in_flight: InFlight::Concurrency,
         os_threads: false,
-        speaks_h2: false,
+        client: ClientLib::Peer,
         protocol: None,
         connection_per_request: false,
         worker: Worker::Peer(Program::Custom(program)),

@@ -38,6 +38,18 @@ pub struct ServerSaw {
     /// Connections whose first request paid the connection set-up delay.
     #[serde(default)]
     pub connections_delayed: u64,
+    /// TLS handshakes completed (`--tls`).
+    #[serde(default)]
+    pub tls_handshakes: u64,
+    /// TLS handshakes that failed.
+    #[serde(default)]
+    pub tls_handshake_failures: u64,
+    /// Median TLS handshake, accept to finished, µs.
+    #[serde(default)]
+    pub tls_handshake_p50_us: u64,
+    /// 99th percentile TLS handshake, µs.
+    #[serde(default)]
+    pub tls_handshake_p99_us: u64,
 }
 
 impl From<StatsSnapshot> for ServerSaw {
@@ -49,6 +61,10 @@ impl From<StatsSnapshot> for ServerSaw {
             requests_served: s.requests_served,
             requests_cancelled: s.requests_cancelled,
             connections_delayed: s.connections_delayed,
+            tls_handshakes: s.tls_handshakes,
+            tls_handshake_failures: s.tls_handshake_failures,
+            tls_handshake_p50_us: s.tls_handshake_us.p50,
+            tls_handshake_p99_us: s.tls_handshake_us.p99,
         }
     }
 }

@@ -46,7 +46,7 @@ fn measure(
     done: Vec<PointReport>,
 ) -> anyhow::Result<Vec<PointReport>> {
     let exe = harness::current_exe().context("locating this executable")?;
-    let target = Target::new(&exe, url)?;
+    let target = Target::new(&exe, url, plan.workload.settings.tls)?;
     let mut jsonl = PointsWriter::open(out)?;
     let is_done = |repeat: u32, p: &crate::workload::Point| {
         done.iter().any(|d| {
@@ -73,7 +73,7 @@ fn measure(
             point.name(),
             plan.repeat
         ));
-        let mut report = match harness::run_point(&exe, target.base_url(), &point, plan.time_limit)
+        let mut report = match harness::run_point(&exe, target.endpoint(), &point, plan.time_limit)
         {
             Ok(report) => report,
             Err(e) => {

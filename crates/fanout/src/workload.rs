@@ -102,6 +102,11 @@ pub struct Settings {
           value_parser = clap::value_parser!(u64).range(0..=60_000))]
     #[serde(default)]
     pub jitter_ms: u64,
+    /// HTTPS: the server serves TLS with a self-signed certificate made at start, and the
+    /// clients trust that certificate only (ureq and reqwest, rustls).
+    #[arg(long, env = "FANOUT_TLS")]
+    #[serde(default)]
+    pub tls: bool,
     /// HTTP version: `h1` (HTTP/1.1, a connection per request in flight) or `h2` (HTTP/2 with
     /// prior knowledge: requests as streams over few connections; reqwest strategies only).
     #[arg(long, env = "FANOUT_PROTOCOL", value_enum, default_value_t = Protocol::H1)]
@@ -169,6 +174,7 @@ impl Default for Settings {
             jitter_ms: 0,
             delay_sigma: DEFAULT_SIGMA,
             protocol: Protocol::H1,
+            tls: false,
         }
     }
 }
@@ -427,11 +433,15 @@ impl Point {
         })
     }
 
-    /// Why the strategy cannot run this point's protocol, if it cannot (ureq and the raw
-    /// clients speak HTTP/1.1 only, and so do the peers).
+    /// Why the strategy cannot run this point's protocol, if it cannot: ureq, the raw clients
+    /// and the peers speak HTTP/1.1 only; the raw clients and the peers plain HTTP only.
     pub fn unsupported(&self) -> Option<String> {
-        (self.settings.protocol == Protocol::H2 && !self.strategy.speaks_h2)
-            .then(|| format!("{} speaks HTTP/1.1 only", self.strategy.name))
+        let client = self.strategy.client;
+        if self.settings.protocol == Protocol::H2 && !client.speaks_h2() {
+            return Some(format!("{} speaks HTTP/1.1 only", self.strategy.name));
+        }
+        (self.settings.tls && !client.speaks_tls())
+            .then(|| format!("{} speaks plain HTTP only (no TLS)", self.strategy.name))
     }
 
     /// The job a worker runs for this point against `base_url` (no trailing slash): the

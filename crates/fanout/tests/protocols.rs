@@ -1,6 +1,8 @@
-//! HTTP/2 end to end: `async_h2` carries C requests in flight as streams over one connection,
-//! the server's stream limit caps what one connection carries, and a strategy that speaks
-//! HTTP/1.1 only is skipped under `--protocol h2` with the reason.
+//! HTTP/2 and TLS end to end: `async_h2` carries C requests in flight as streams over one
+//! connection, the server's stream limit caps what one connection carries, a strategy that
+//! speaks HTTP/1.1 only is skipped under `--protocol h2` with the reason; over `--tls` both
+//! clients trust the server's own certificate, a client that does not gets `tls_certificate`
+//! errors, and a client per request pays a handshake per request by the server's count.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -105,4 +107,49 @@ fn a_strategy_speaking_http1_only_is_skipped_under_h2_with_the_reason() {
     let (code, r) = run("async_buffered", &["--protocol", "h2"]);
     assert_eq!(code, Some(0), "{r}");
     assert_eq!(r["server"]["connections_accepted"], 1, "{r}");
+}
+
+#[test]
+fn over_tls_both_clients_trust_the_servers_certificate_and_handshake_once_per_connection() {
+    for strategy in ["thread_pool", "async_semaphore"] {
+        let (code, r) = run(strategy, &["--tls"]);
+        assert_eq!(code, Some(0), "{r}");
+        assert_eq!(r["tls"], true);
+        assert_eq!(r["ok"], 40, "{strategy}: {r}");
+        assert_eq!(
+            r["server"]["tls_handshakes"], 20,
+            "{strategy}: one per connection: {r}"
+        );
+        assert!(
+            r["client_config"]["tls"]
+                .as_str()
+                .is_some_and(|t| t.contains("rustls"))
+        );
+    }
+    // A client per request pays a handshake per request.
+    let (_, r) = run("pitfall_client_per_request", &["--tls"]);
+    assert_eq!(r["ok"], 40, "{r}");
+    assert_eq!(r["server"]["tls_handshakes"], 40, "{r}");
+    // HTTP/2 over TLS by ALPN: one connection, one handshake.
+    let (_, r) = run("async_h2", &["--tls"]);
+    assert_eq!(r["ok"], 40, "{r}");
+    assert_eq!(r["server"]["tls_handshakes"], 1, "{r}");
+    // The raw clients speak plain HTTP only.
+    let (code, r) = run("async_raw", &["--tls"]);
+    assert_eq!((code, r["status"].as_str()), (Some(2), Some("skipped")));
+}
+
+#[test]
+fn a_client_that_does_not_trust_the_certificate_gets_tls_certificate_errors() {
+    // A TLS server of the test's own: its certificate is not given to the clients.
+    let server = Server::start(&["--tls"]);
+    assert!(server.url.starts_with("https://"), "{}", server.url);
+    for strategy in ["thread_pool", "async_semaphore"] {
+        let (code, r) = run(strategy, &["--tls", "--url", &server.url]);
+        assert_eq!(code, Some(0), "measured, every request an error: {r}");
+        assert_eq!(r["ok"], 0, "{r}");
+        assert_eq!(r["errors"]["tls_certificate"], 40, "{strategy}: {r}");
+        // Nor does the harness trust it: the server's view is missing, not made up.
+        assert!(r["server"].is_null(), "{r}");
+    }
 }

@@ -95,8 +95,8 @@ pub struct Strategy {
     pub os_threads: bool,
     /// Opens a new connection for every request (none is reused): N connections in all.
     pub connection_per_request: bool,
-    /// Can speak HTTP/2 (`--protocol h2`): the reqwest strategies.
-    pub speaks_h2: bool,
+    /// The HTTP client it runs on: what it can speak follows (HTTP/2 and TLS).
+    pub client: ClientLib,
     /// The protocol it always speaks, whatever `--protocol` says (`async_h2`).
     pub protocol: Option<Protocol>,
     /// What runs it.
@@ -119,6 +119,31 @@ impl Strategy {
             Worker::InProcess(run) => run(job, tally),
             Worker::Peer(_) => Err(StrategyError::Peer(self.name)),
         }
+    }
+}
+
+/// The HTTP client a strategy runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientLib {
+    /// ureq (blocking): HTTP/1.1, TLS with rustls.
+    Ureq,
+    /// reqwest (hyper, async): HTTP/1.1 and HTTP/2, TLS with rustls.
+    Reqwest,
+    /// fanout's own minimal HTTP/1.1 codec: plain HTTP/1.1 only.
+    Raw,
+    /// A program of its own (the peer protocol passes a URL: HTTP/1.1, no certificate).
+    Peer,
+}
+
+impl ClientLib {
+    /// Speaks HTTP/2 (`--protocol h2`).
+    pub fn speaks_h2(self) -> bool {
+        self == Self::Reqwest
+    }
+
+    /// Speaks HTTPS trusting a given certificate (`--tls`).
+    pub fn speaks_tls(self) -> bool {
+        matches!(self, Self::Ureq | Self::Reqwest)
     }
 }
 
@@ -158,7 +183,7 @@ pub const ALL: &[Strategy] = &[
         models: "one ureq Agent, one request after another (the synchronous baseline)",
         in_flight: InFlight::One,
         os_threads: false,
-        speaks_h2: false,
+        client: ClientLib::Ureq,
         protocol: None,
         connection_per_request: false,
         worker: Worker::InProcess(sequential::run),
@@ -168,7 +193,7 @@ pub const ALL: &[Strategy] = &[
         models: "a new OS thread per request, at most C alive (threading.Thread per URL)",
         in_flight: InFlight::Concurrency,
         os_threads: true,
-        speaks_h2: false,
+        client: ClientLib::Ureq,
         protocol: None,
         connection_per_request: false,
         worker: Worker::InProcess(thread_per_request::run),
@@ -178,7 +203,7 @@ pub const ALL: &[Strategy] = &[
         models: "C long-lived threads pull from a crossbeam channel, shared Agent (ThreadPoolExecutor)",
         in_flight: InFlight::Concurrency,
         os_threads: true,
-        speaks_h2: false,
+        client: ClientLib::Ureq,
         protocol: None,
         connection_per_request: false,
         worker: Worker::InProcess(thread_pool::run),
@@ -188,7 +213,7 @@ pub const ALL: &[Strategy] = &[
         models: "tokio multi-thread, N tasks, Semaphore(C), shared reqwest Client (asyncio + Semaphore)",
         in_flight: InFlight::Concurrency,
         os_threads: false,
-        speaks_h2: true,
+        client: ClientLib::Reqwest,
         protocol: None,
         connection_per_request: false,
         worker: Worker::InProcess(async_semaphore::run),
@@ -198,7 +223,7 @@ pub const ALL: &[Strategy] = &[
         models: "one stream, buffer_unordered(C), shared Client (idiomatic Rust; no task per request)",
         in_flight: InFlight::Concurrency,
         os_threads: false,
-        speaks_h2: true,
+        client: ClientLib::Reqwest,
         protocol: None,
         connection_per_request: false,
         worker: Worker::InProcess(async_buffered::run),
@@ -208,7 +233,7 @@ pub const ALL: &[Strategy] = &[
         models: "tokio current-thread runtime, N tasks, Semaphore(C) (asyncio's single thread)",
         in_flight: InFlight::Concurrency,
         os_threads: false,
-        speaks_h2: true,
+        client: ClientLib::Reqwest,
         protocol: None,
         connection_per_request: false,
         worker: Worker::InProcess(async_current_thread::run),
@@ -218,7 +243,7 @@ pub const ALL: &[Strategy] = &[
         models: "tokio spawn_blocking(ureq), blocking pool sized to C (asyncio.to_thread)",
         in_flight: InFlight::Concurrency,
         os_threads: true,
-        speaks_h2: false,
+        client: ClientLib::Ureq,
         protocol: None,
         connection_per_request: false,
         worker: Worker::InProcess(async_spawn_blocking::run),
@@ -228,7 +253,7 @@ pub const ALL: &[Strategy] = &[
         models: "async_semaphore with each response's CPU work (--cpu-us) in spawn_blocking, off the runtime workers",
         in_flight: InFlight::Concurrency,
         os_threads: false,
-        speaks_h2: true,
+        client: ClientLib::Reqwest,
         protocol: None,
         connection_per_request: false,
         worker: Worker::InProcess(async_cpu_offload::run),
@@ -238,7 +263,7 @@ pub const ALL: &[Strategy] = &[
         models: "async_semaphore over HTTP/2: C streams on as few connections as the client opens (one reqwest Client, h2c)",
         in_flight: InFlight::Concurrency,
         os_threads: false,
-        speaks_h2: true,
+        client: ClientLib::Reqwest,
         protocol: Some(Protocol::H2),
         connection_per_request: false,
         worker: Worker::InProcess(async_h2::run),
@@ -248,7 +273,7 @@ pub const ALL: &[Strategy] = &[
         models: "the threads' floor: C threads, one keep-alive socket each, no client library",
         in_flight: InFlight::Concurrency,
         os_threads: true,
-        speaks_h2: false,
+        client: ClientLib::Raw,
         protocol: None,
         connection_per_request: false,
         worker: Worker::InProcess(thread_raw::run),
@@ -258,7 +283,7 @@ pub const ALL: &[Strategy] = &[
         models: "the tasks' floor: C tokio tasks, one keep-alive socket each, no client library",
         in_flight: InFlight::Concurrency,
         os_threads: false,
-        speaks_h2: false,
+        client: ClientLib::Raw,
         protocol: None,
         connection_per_request: false,
         worker: Worker::InProcess(async_raw::run),
@@ -268,7 +293,7 @@ pub const ALL: &[Strategy] = &[
         models: "all N tasks at once, no limit (gather() with no semaphore)",
         in_flight: InFlight::All,
         os_threads: false,
-        speaks_h2: true,
+        client: ClientLib::Reqwest,
         protocol: None,
         connection_per_request: false,
         worker: Worker::InProcess(pitfall_unbounded::run),
@@ -278,7 +303,7 @@ pub const ALL: &[Strategy] = &[
         models: "ureq called inside async tasks: in flight = tokio workers (requests.get in a coroutine)",
         in_flight: InFlight::Workers,
         os_threads: false,
-        speaks_h2: false,
+        client: ClientLib::Ureq,
         protocol: None,
         connection_per_request: false,
         worker: Worker::InProcess(pitfall_blocking_in_async::run),
@@ -288,7 +313,7 @@ pub const ALL: &[Strategy] = &[
         models: "a new reqwest Client per request: a new connection each (a fresh session per request)",
         in_flight: InFlight::Concurrency,
         os_threads: false,
-        speaks_h2: true,
+        client: ClientLib::Reqwest,
         protocol: None,
         connection_per_request: true,
         worker: Worker::InProcess(pitfall_client_per_request::run),
