@@ -160,6 +160,9 @@ fn request(c: &mut Criterion, base_url: &str) {
         });
     });
     let runtime = current_thread();
+    // reqwest is built without a crypto provider of its own in this workspace (fanout brings
+    // ring for both clients): give it the process default, as fanout does.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let client = reqwest::Client::builder()
         .no_proxy()
         .build()
