@@ -107,7 +107,7 @@ struct SweepArgs {
     /// Run folder [default: results/DATE-HOST].
     #[arg(long)]
     out: Option<PathBuf>,
-    /// A smoke sweep for a first run: 4 strategies (unless --strategies names others) at
+    /// A smoke sweep for a first run: 5 strategies, one over HTTP/2 (unless --strategies names others) at
     /// 10 → 10,000, one repeat (about 25 s on 2 cores); replaces --concurrency and --repeat.
     #[arg(long)]
     quick: bool,
@@ -324,6 +324,10 @@ fn doctor(args: &DoctorArgs) -> anyhow::Result<ExitCode> {
     for f in preflight::grouped(&findings) {
         println!("{f}");
     }
+    println!(
+        "\nTLS (--tls) and HTTP/2 (--protocol h2) need nothing from the OS beyond these limits; \
+         HTTP/2 needs fewer connections (one per client), so fewer file descriptors and ports."
+    );
     Ok(ExitCode::SUCCESS)
 }
 

@@ -16,6 +16,7 @@ pub const QUICK_STRATEGIES: &[&str] = &[
     "thread_pool",
     "async_semaphore",
     "async_buffered",
+    "async_h2",
 ];
 /// Concurrency of a default sweep (and of `--quick`).
 pub const DEFAULT_CONCURRENCY: &[usize] = &[10, 100, 1_000, 10_000];
