@@ -101,7 +101,7 @@ pub fn ureq_agent(job: &Job, idle: usize) -> ureq::Agent {
         .http_status_as_error(false)
         .proxy(None)
         .build();
-    if job.tls_root_pem.is_some() {
+    if job.url().starts_with("https:") {
         ureq::Agent::with_parts(
             config,
             DefaultConnector::new(),
