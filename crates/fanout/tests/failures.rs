@@ -2,47 +2,15 @@
 //! An out-of-file-descriptors worker, a refused point, a worker killed by a signal, the server
 //! killed mid-sweep (then resumed), and Ctrl-C leaving no orphan processes.
 
-use std::io::{BufRead, BufReader};
+mod common;
+
+use common::Server;
+
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 const FANOUT: &str = env!("CARGO_BIN_EXE_fanout");
-
-/// A mock server of the test's own: the fanout binary in its server role.
-struct Server {
-    child: Child,
-    url: String,
-}
-
-impl Server {
-    fn start() -> Self {
-        let mut child = Command::new(FANOUT)
-            .env("FANOUT_ROLE", "server")
-            .env("RUST_LOG", "error")
-            .args(["--addr", "127.0.0.1:0"])
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("start the server");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout"))
-            .read_line(&mut line)
-            .expect("first line");
-        let url = line
-            .trim()
-            .strip_prefix("listening on ")
-            .expect("address")
-            .to_owned();
-        Self { child, url }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("fanout-{name}-{}", std::process::id()));
@@ -107,7 +75,7 @@ fn json(out: &std::process::Output) -> serde_json::Value {
 
 #[test]
 fn a_worker_out_of_file_descriptors_counts_emfile_as_errors_and_the_point_is_recorded() {
-    let server = Server::start();
+    let server = Server::start(&[]);
     // 40 open files for fanout and its worker: too few for 100 sockets.
     let script = format!(
         "ulimit -n 40 && exec {FANOUT} run --json --force -s async_semaphore -c 100 --delay-ms 50 --url {}",
@@ -150,7 +118,7 @@ fn a_point_that_cannot_fit_is_refused_before_anything_runs() {
 
 #[test]
 fn a_worker_killed_by_a_signal_is_recorded_with_that_signal() {
-    let server = Server::start();
+    let server = Server::start(&[]);
     let fanout = Command::new(FANOUT)
         .args([
             "run",
@@ -224,7 +192,7 @@ fn points_in(dir: &Path) -> usize {
 #[test]
 fn a_server_killed_mid_sweep_keeps_what_was_measured_and_the_sweep_resumes() {
     let dir = temp_dir("resume");
-    let first = Server::start();
+    let first = Server::start(&[]);
     let args = [
         "--strategies",
         "thread_pool,async_semaphore",
@@ -257,7 +225,7 @@ fn a_server_killed_mid_sweep_keeps_what_was_measured_and_the_sweep_resumes() {
     assert!((1..8).contains(&kept), "{kept} points kept");
     assert!(dir.join("summary.md").exists() && dir.join("points.csv").exists());
 
-    let second = Server::start();
+    let second = Server::start(&[]);
     let out = Command::new(FANOUT)
         .arg("resume")
         .arg(&dir)

@@ -4,48 +4,15 @@
 //! clients trust the server's own certificate, a client that does not gets `tls_certificate`
 //! errors, and a client per request pays a handshake per request by the server's count.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+mod common;
+
+use common::Server;
+
+use std::process::Command;
 
 use serde_json::Value;
 
 const FANOUT: &str = env!("CARGO_BIN_EXE_fanout");
-
-/// The fanout binary in its server role with `args`; killed on drop.
-struct Server {
-    child: Child,
-    url: String,
-}
-
-impl Server {
-    fn start(args: &[&str]) -> Self {
-        let mut child = Command::new(FANOUT)
-            .env("FANOUT_ROLE", "server")
-            .env("RUST_LOG", "error")
-            .args(["--addr", "127.0.0.1:0"])
-            .args(args)
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("start the server");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout"))
-            .read_line(&mut line)
-            .expect("first line");
-        let url = line
-            .trim()
-            .strip_prefix("listening on ")
-            .expect("address")
-            .to_owned();
-        Self { child, url }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// `fanout run --json` of `strategy` at C = 20, N = 40, D = 100 ms with `extra` flags.
 fn run(strategy: &str, extra: &[&str]) -> (Option<i32>, Value) {
