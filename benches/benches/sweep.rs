@@ -146,6 +146,21 @@ impl Sweep<'_> {
     }
 }
 
+/// A point's criterion function name: its strategy, with `+h2` or `+tls` when the point speaks
+/// what the strategy does not by default, so those baselines never mix with plain ones
+/// (`wall_time/async_semaphore+h2/1000`; `async_h2` speaks HTTP/2 by name).
+fn function_name(point: &Point) -> String {
+    let mut name = point.strategy.name.to_owned();
+    let default_protocol = point.strategy.protocol.unwrap_or_default();
+    if point.settings.protocol != default_protocol {
+        name.push_str("+h2");
+    }
+    if point.settings.tls {
+        name.push_str("+tls");
+    }
+    name
+}
+
 fn configure<M: Measurement>(criterion: Criterion<M>) -> Criterion<M> {
     criterion
         .sample_size(SAMPLES)
@@ -234,7 +249,7 @@ fn main() -> ExitCode {
         .sampling_mode(SamplingMode::Flat)
         .plot_config(log_scale.clone());
     for point in &points {
-        let id = BenchmarkId::new(point.strategy.name, point.concurrency);
+        let id = BenchmarkId::new(function_name(point), point.concurrency);
         group.bench_with_input(id, point, |b, point| {
             b.iter_custom(|iters| (0..iters).map(|_| sweep.wall(point)).sum());
         });
@@ -247,7 +262,7 @@ fn main() -> ExitCode {
         .sampling_mode(SamplingMode::Flat)
         .plot_config(log_scale);
     for point in &points {
-        let id = BenchmarkId::new(point.strategy.name, point.concurrency);
+        let id = BenchmarkId::new(function_name(point), point.concurrency);
         group.bench_with_input(id, point, |b, point| {
             // Criterion divides a sample by its iterations: return the sum of the peaks.
             b.iter_custom(|iters| (0..iters).map(|_| sweep.peak(point)).sum::<u64>());
