@@ -82,13 +82,7 @@ impl ClientConfig {
 /// connections), where hyper's pool is a hash map.
 pub fn ureq_agent(job: &Job, idle: usize) -> ureq::Agent {
     let mut config = ureq::Agent::config_builder();
-    if let Some(root) = tls_root_der(job) {
-        use ureq::tls::{Certificate, RootCerts, TlsConfig, TlsProvider};
-        let roots = RootCerts::Specific(Arc::new(vec![Certificate::from_der(&root).to_owned()]));
-        let tls = TlsConfig::builder()
-            .provider(TlsProvider::Rustls)
-            .root_certs(roots)
-            .build();
+    if let Some(tls) = job.tls_root_pem.as_deref().and_then(ureq_tls_trusting) {
         config = config.tls_config(tls);
     }
     let config = config
@@ -201,6 +195,19 @@ fn rustls_config(job: &Job) -> rustls::ClientConfig {
 /// does not parse, which then fails every request as `tls_certificate`).
 fn tls_root_der(job: &Job) -> Option<Vec<u8>> {
     pem_to_der(job.tls_root_pem.as_deref()?)
+}
+
+/// ureq's TLS settings trusting the one certificate `pem` (rustls), if it parses.
+pub fn ureq_tls_trusting(pem: &str) -> Option<ureq::tls::TlsConfig> {
+    use ureq::tls::{Certificate, RootCerts, TlsConfig, TlsProvider};
+    let root = pem_to_der(pem)?;
+    let roots = RootCerts::Specific(Arc::new(vec![Certificate::from_der(&root).to_owned()]));
+    Some(
+        TlsConfig::builder()
+            .provider(TlsProvider::Rustls)
+            .root_certs(roots)
+            .build(),
+    )
 }
 
 /// A PEM certificate's DER bytes, if it parses.

@@ -305,20 +305,12 @@ impl StatsClient {
     pub fn new(endpoint: &Endpoint) -> Self {
         let base_url = endpoint.base_url.as_str();
         let mut config = ureq::Agent::config_builder();
-        if let Some(root) = endpoint
+        if let Some(tls) = endpoint
             .ca_pem
             .as_deref()
-            .and_then(crate::client::pem_to_der)
+            .and_then(crate::client::ureq_tls_trusting)
         {
-            use ureq::tls::{Certificate, RootCerts, TlsConfig, TlsProvider};
-            let roots =
-                RootCerts::Specific(Arc::new(vec![Certificate::from_der(&root).to_owned()]));
-            config = config.tls_config(
-                TlsConfig::builder()
-                    .provider(TlsProvider::Rustls)
-                    .root_certs(roots)
-                    .build(),
-            );
+            config = config.tls_config(tls);
         }
         let config = config
             .timeout_global(Some(Duration::from_secs(10)))
