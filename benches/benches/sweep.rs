@@ -174,11 +174,7 @@ fn points(plan: &Plan, limits: &Limits) -> Vec<Point> {
     let mut points = Vec::new();
     for point in plan.distinct_points() {
         let name = point.name();
-        if let Some(why) = point
-            .too_slow(MAX_LEAST_WALL)
-            .or_else(|| point.unsupported())
-            .or_else(|| point.strategy.missing())
-        {
+        if let Some(why) = point.cannot_run(MAX_LEAST_WALL) {
             println!("sweep: skipping {name}: {why}");
             continue;
         }

@@ -216,11 +216,6 @@ impl Target {
         })
     }
 
-    /// Base URL, without a trailing slash.
-    pub fn base_url(&self) -> &str {
-        &self.endpoint.base_url
-    }
-
     /// Where points are sent.
     pub fn endpoint(&self) -> &Endpoint {
         &self.endpoint
@@ -244,11 +239,7 @@ pub fn run_point(
     time_limit: Duration,
 ) -> Result<PointReport, HarnessError> {
     let base_url = endpoint.base_url.as_str();
-    let unrunnable = point
-        .too_slow(time_limit)
-        .or_else(|| point.unsupported())
-        .or_else(|| point.strategy.missing());
-    if let Some(why) = unrunnable {
+    if let Some(why) = point.cannot_run(time_limit) {
         return Ok(PointReport::skipped(point, why));
     }
     let mut job = point.job(base_url);

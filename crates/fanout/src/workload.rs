@@ -444,6 +444,14 @@ impl Point {
             .then(|| format!("{} speaks plain HTTP only (no TLS)", self.strategy.name))
     }
 
+    /// Why this point is not run within `limit`, if it is not: too slow by design, a
+    /// protocol its client cannot speak, or a peer that is not installed.
+    pub fn cannot_run(&self, limit: Duration) -> Option<String> {
+        self.too_slow(limit)
+            .or_else(|| self.unsupported())
+            .or_else(|| self.strategy.missing())
+    }
+
     /// The job a worker runs for this point against `base_url` (no trailing slash): the
     /// server's query parameters carry the delay, its spread, the connection set-up delay and
     /// the body size (the parameters left at their defaults are left out).
