@@ -13,7 +13,9 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, Throughput};
-use fanout::harness::{ServerProcess, current_exe, play_role};
+use fanout::run::harness::current_exe;
+use fanout::run::role::play_role;
+use fanout::run::server::ServerProcess;
 
 /// Spawned at once in the batch variant of `spawn_join`.
 const BATCH: u64 = 1_000;
@@ -147,8 +149,8 @@ fn request(c: &mut Criterion, base_url: &str) {
     let mut group = c.benchmark_group("request");
     let agent = ureq::Agent::new_with_config(
         ureq::Agent::config_builder()
-            .input_buffer_size(fanout::client::UREQ_BUFFER_BYTES)
-            .output_buffer_size(fanout::client::UREQ_BUFFER_BYTES)
+            .input_buffer_size(fanout::clients::ureq_agent::UREQ_BUFFER_BYTES)
+            .output_buffer_size(fanout::clients::ureq_agent::UREQ_BUFFER_BYTES)
             .proxy(None)
             .build(),
     );

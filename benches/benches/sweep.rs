@@ -23,17 +23,20 @@ use clap::{CommandFactory, Parser};
 use criterion::{
     AxisScale, BenchmarkId, Criterion, PlotConfiguration, SamplingMode, measurement::Measurement,
 };
-use fanout::harness::{Endpoint, Target, current_exe, play_role, run_point};
-use fanout::plan::{Plan, PointsArgs};
-use fanout::preflight::{self, Severity};
-use fanout::report::{Outcome, PointReport};
-use fanout::system::Limits;
-use fanout::workload::Point;
+use fanout::os::machine::Limits;
+use fanout::planning::catalog;
+use fanout::planning::plan::{Plan, PointsArgs};
+use fanout::planning::point::Point;
+use fanout::results::report::{Outcome, PointReport};
+use fanout::run::harness::{current_exe, run_point};
+use fanout::run::preflight::{self, Severity};
+use fanout::run::role::play_role;
+use fanout::run::server::{Endpoint, Target};
 use fanout_benches::PeakRss;
 
 /// Counts the heap of this binary's worker role, as the `fanout` binary does.
 #[global_allocator]
-static HEAP: fanout::alloc::Counting = fanout::alloc::Counting;
+static HEAP: fanout::metering::alloc::Counting = fanout::metering::alloc::Counting;
 
 /// Peers (`peers` for every installed one, or `peer:NAME,...`) added to the strategies: the
 /// README's two commands need none, so none runs unless asked for.
@@ -129,7 +132,7 @@ impl Sweep<'_> {
             .borrow_mut()
             .entry(point.name())
             .or_default()
-            .push_back(report.worker.peak_rss_bytes.max(1));
+            .push_back(report.peak_rss_bytes().max(1));
         let ok = report.worker.tally.ok.max(1) as f64;
         let penalty = (point.requests as f64 / ok).max(1.0);
         Duration::from_secs_f64(report.worker.wall_s * penalty)
@@ -142,7 +145,7 @@ impl Sweep<'_> {
             .borrow_mut()
             .get_mut(&point.name())
             .and_then(VecDeque::pop_front);
-        replayed.unwrap_or_else(|| self.run(point).worker.peak_rss_bytes.max(1))
+        replayed.unwrap_or_else(|| self.run(point).peak_rss_bytes().max(1))
     }
 }
 
@@ -174,7 +177,7 @@ fn points(plan: &Plan, limits: &Limits) -> Vec<Point> {
     let mut points = Vec::new();
     for point in plan.distinct_points() {
         let name = point.name();
-        if let Some(why) = point.cannot_run(MAX_LEAST_WALL) {
+        if let Some(why) = catalog::cannot_run(&point, MAX_LEAST_WALL) {
             println!("sweep: skipping {name}: {why}");
             continue;
         }
@@ -206,8 +209,7 @@ fn main() -> ExitCode {
         });
     let plan = plan.and_then(|mut plan| {
         if let Ok(raw) = std::env::var(PEERS_VAR) {
-            let peers =
-                fanout::strategies::parse_list(&raw).map_err(|e| format!("{PEERS_VAR}: {e}"))?;
+            let peers = catalog::parse_list(&raw).map_err(|e| format!("{PEERS_VAR}: {e}"))?;
             plan.strategies.extend(peers);
         }
         Ok(plan)

@@ -9,12 +9,19 @@ use anyhow::{Context as _, bail};
 use clap::builder::RangedU64ValueParser;
 use clap::{Parser, Subcommand};
 
-use crate::harness::{self, Target};
-use crate::plan::{self, Plan, PointsArgs, StrategyList};
-use crate::report::{Outcome, PointReport};
-use crate::strategies::{self, Strategy};
-use crate::workload::{self, Point, Workload, WorkloadError};
-use crate::{charts, compare, peers, preflight, render, run_folder, sweep, system};
+use crate::model::settings::{self, Workload};
+use crate::model::subject::Subject;
+use crate::os::{machine, signals};
+use crate::peers;
+use crate::planning::plan::{DEFAULT_CONCURRENCY, Plan, PointsArgs, StrategyList};
+use crate::planning::point::{Point, WorkloadError};
+use crate::planning::{catalog, preset};
+use crate::results::report::{Outcome, PointReport};
+use crate::results::{charts, compare, render, run_folder};
+use crate::run::harness;
+use crate::run::server::Target;
+use crate::run::{preflight, sweep};
+use crate::strategies;
 
 /// OS threads vs async tasks for N HTTP requests in flight, measured in isolated processes.
 #[derive(Debug, Parser)]
@@ -29,10 +36,10 @@ enum Command {
     /// Measure one strategy at one concurrency in a fresh worker process. Without --url, a
     /// mock server is started for the run (its own process) and stopped after; the worker's
     /// peak RSS, threads, CPU and context switches are its own.
-    #[command(after_help = workload::RULE)]
+    #[command(after_help = settings::RULE)]
     Run(RunArgs),
     /// Measure many points, repeated, into a run folder with a summary and charts.
-    #[command(after_help = workload::RULE)]
+    #[command(after_help = settings::RULE)]
     Sweep(SweepArgs),
     /// Finish the sweep of a run folder: run only the points of its plan not yet in its
     /// points.jsonl.
@@ -61,8 +68,8 @@ struct ServerArgs {
 #[derive(Debug, clap::Args)]
 struct RunArgs {
     /// Strategy name (see `fanout list`).
-    #[arg(long, short, value_parser = strategies::parse)]
-    strategy: &'static Strategy,
+    #[arg(long, short, value_parser = catalog::parse)]
+    strategy: &'static Subject,
     /// Requests in flight at once (C).
     #[arg(long, short, value_parser = RangedU64ValueParser::<usize>::new().range(1..=1_000_000))]
     concurrency: usize,
@@ -88,7 +95,7 @@ struct RunArgs {
 impl RunArgs {
     /// The point these flags ask for, checked.
     fn point(&self) -> Result<Point, WorkloadError> {
-        let mut point = self.workload.point(self.strategy, self.concurrency);
+        let mut point = Point::of(&self.workload, self.strategy, self.concurrency);
         if let Some(n) = self.requests {
             point.requests = n;
         }
@@ -115,7 +122,7 @@ struct SweepArgs {
     /// (connection set-up delay), `jitter` (lognormal delays); replaces --strategies and
     /// --concurrency, and the setting it varies.
     #[arg(long, value_enum, conflicts_with = "quick")]
-    workload: Option<plan::Preset>,
+    workload: Option<preset::Preset>,
     #[command(flatten)]
     server: ServerArgs,
     /// Per point: a worker running longer is killed; a point needing longer by design is
@@ -134,14 +141,11 @@ impl SweepArgs {
         let mut repeat = self.repeat;
         if self.quick {
             // The quick four replace the default (all), not strategies the user named.
-            let all: Vec<_> = strategies::ALL.iter().collect();
+            let all: Vec<_> = strategies::ALL.iter().map(|s| &s.subject).collect();
             if points.strategies.0 == all {
-                let quick = plan::QUICK_STRATEGIES
-                    .iter()
-                    .filter_map(|s| strategies::find(s));
-                points.strategies = StrategyList(quick.collect());
+                points.strategies = StrategyList(preset::quick());
             }
-            points.concurrency = plan::DEFAULT_CONCURRENCY.to_vec();
+            points.concurrency = DEFAULT_CONCURRENCY.to_vec();
             repeat = 1;
         }
         let mut plan = points.plan(repeat, Duration::from_secs(self.time_limit_s))?;
@@ -211,15 +215,15 @@ pub fn main() -> ExitCode {
 
 fn list() {
     for s in strategies::ALL {
-        println!("{:<28} {}", s.name, s.models);
+        println!("{:<28} {}", s.subject.name, s.subject.models);
     }
     println!(
         "\npeers (programs of their own, installed by {}):",
-        peers::INSTALL
+        peers::install::INSTALL
     );
     for p in peers::BUILT_IN {
-        let state = p.missing().map_or("installed", |_| "not installed");
-        println!("{:<28} {} [{state}]", p.name, p.models);
+        let state = peers::missing(p).map_or("installed", |_| "not installed");
+        println!("{:<28} {} [{state}]", p.subject.name, p.subject.models);
     }
 }
 
@@ -229,7 +233,7 @@ fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     if let Some(refused) = preflight(std::slice::from_ref(&point), args.force) {
         return Ok(refused);
     }
-    harness::stop_on_signals().context("installing the signal handlers")?;
+    signals::stop_on_signals().context("installing the signal handlers")?;
     let exe = harness::current_exe().context("locating this executable")?;
     let target = Target::new(&exe, args.server.url.as_deref(), point.settings.tls)?;
     let limit = Duration::from_secs(args.time_limit_s);
@@ -254,11 +258,11 @@ fn run_sweep(args: &SweepArgs) -> anyhow::Result<ExitCode> {
     if let Some(refused) = preflight(&plan.distinct_points(), args.force) {
         return Ok(refused);
     }
-    harness::stop_on_signals().context("installing the signal handlers")?;
+    signals::stop_on_signals().context("installing the signal handlers")?;
     let out = args
         .out
         .clone()
-        .unwrap_or_else(|| run_folder::default_dir(&system::Machine::read()));
+        .unwrap_or_else(|| run_folder::default_dir(&machine::Machine::read()));
     let command: Vec<String> = std::env::args().collect();
     let points = sweep::run(&plan, args.server.url.as_deref(), &out, &command.join(" "))?;
     print_sweep(&points, &out);
@@ -271,7 +275,7 @@ fn resume(args: &ResumeArgs) -> anyhow::Result<ExitCode> {
     if let Some(refused) = preflight(&plan.distinct_points(), args.force) {
         return Ok(refused);
     }
-    harness::stop_on_signals().context("installing the signal handlers")?;
+    signals::stop_on_signals().context("installing the signal handlers")?;
     let points = sweep::resume(&plan, &args.dir, args.server.url.as_deref())?;
     print_sweep(&points, &args.dir);
     Ok(ExitCode::SUCCESS)
@@ -287,7 +291,7 @@ fn print_sweep(points: &[PointReport], out: &Path) {
 /// Prints warnings, once per limit and message; with a point that cannot fit and no
 /// `--force`, prints why in one line and returns exit status 2.
 fn preflight(points: &[Point], force: bool) -> Option<ExitCode> {
-    let findings = preflight::check(points, &system::Limits::read());
+    let findings = preflight::check(points, &machine::Limits::read());
     let warnings: Vec<_> = findings
         .iter()
         .filter(|f| f.severity == preflight::Severity::Warn)
@@ -315,7 +319,7 @@ fn preflight(points: &[Point], force: bool) -> Option<ExitCode> {
 fn doctor(args: &DoctorArgs) -> anyhow::Result<ExitCode> {
     let plan = args.points.plan(1, Duration::MAX)?;
     raise_open_file_limit();
-    let machine = system::Machine::read();
+    let machine = machine::Machine::read();
     print!("{}", machine.markdown());
     let findings = preflight::check(&plan.distinct_points(), &machine.limits);
     if findings.is_empty() {

@@ -1,48 +1,35 @@
 //! fanout: N HTTP requests in flight from Rust — OS threads or async tasks, measured.
 //!
-//! - [`strategies`]: the ways to have N requests in flight, one module each.
-//! - [`peers`]: programs of other languages and tools (Python, Go, oha) run as a point's
-//!   worker, and the protocol they speak.
-//! - [`client`]: the ureq and reqwest clients with comparable settings; one request each way.
-//! - [`raw`]: the floor strategies' own HTTP/1.1 client, no library; blocking and async twins.
-//! - [`job`]: what a strategy is asked to do, and the tally of what happened.
-//! - [`workload`]: a point (strategy × C × N × D × settings), the rule for its defaults, and
-//!   the flags that set it.
-//! - [`plan`]: strategies × concurrency × repeats, built and checked from the flags.
-//! - [`report`]: the results model: one point's report, as JSON stores it.
-//! - [`meter`]: RSS, peak RSS, threads, CPU, context switches, kernel listen counters.
-//! - [`alloc`]: the worker's counting allocator: live heap, allocations, bytes allocated.
-//! - [`worker`]: the worker role: one fresh process measures one point.
-//! - [`process_meter`]: a worker process metered from outside, fanout's and a peer's alike.
-//! - [`harness`]: the orchestrator: server process, worker processes, a report per point.
-//! - [`sweep`]: a plan's points, repeated, into a run folder.
-//! - [`run_folder`]: a run folder on disk: setup, plan, points, and the files drawn from them.
-//! - [`stats`], [`render`], [`charts`], [`compare`]: medians and fits, tables and text, SVG
-//!   charts, run against run.
-//! - [`system`], [`preflight`]: the machine, its OS limits, which would cap which point.
-//! - [`os`]: every read of `/proc` and `/sys` (Linux), and the portable fallbacks elsewhere.
-//! - [`cli`]: the `fanout` command line.
+//! The crate is in layers, one folder each, and use runs one way: a layer imports only the
+//! layers listed before it (and, inside a layer, no file imports a file that imports it back).
+//! `tests/layers.rs` holds the code to this order.
+//!
+//! 1. [`os`]: every read of `/proc` and `/sys` (Linux) and the portable fallbacks elsewhere,
+//!    signals, the machine and its limits.
+//! 2. [`model`]: plain data — a point's settings and the rule for its defaults, the facts of
+//!    what can be measured (`Subject`), the job a worker is handed, error kinds, the tally of
+//!    outcomes, the line a worker reports.
+//! 3. [`metering`]: inside the worker (the counting allocator, the sampler, CPU time) and
+//!    outside it (a worker process metered by the harness).
+//! 4. [`clients`]: ureq, reqwest, the raw HTTP/1.1 codec, TLS, runtimes; one error classifier
+//!    per client, beside it.
+//! 5. [`strategies`]: one file per model, each with its facts; their registry.
+//! 6. [`peers`]: programs of other languages and tools run as a point's worker; their
+//!    registry, install lookup, protocol, oha's adapter.
+//! 7. [`planning`]: the catalog of strategies and peers by name, a point, a plan, the presets.
+//! 8. [`results`]: a point's report, the run folder and its CSV, statistics, tables, charts,
+//!    comparisons.
+//! 9. [`run`]: the harness (server and worker processes), the worker role, the sweep loop,
+//!    the preflight.
+//! 10. [`cli`]: the `fanout` command line.
 
-pub mod alloc;
-pub mod charts;
 pub mod cli;
-pub mod client;
-pub mod compare;
-pub mod harness;
-pub mod job;
-pub mod meter;
+pub mod clients;
+pub mod metering;
+pub mod model;
 pub mod os;
 pub mod peers;
-pub mod plan;
-pub mod preflight;
-pub mod process_meter;
-pub mod raw;
-pub mod render;
-pub mod report;
-pub mod run_folder;
-pub mod stats;
+pub mod planning;
+pub mod results;
+pub mod run;
 pub mod strategies;
-pub mod sweep;
-pub mod system;
-pub mod worker;
-pub mod workload;

@@ -295,10 +295,9 @@ fn list_names_every_strategy_and_peer() {
         .lines()
         .filter_map(|l| l.split_whitespace().next())
         .collect();
-    for s in fanout::strategies::ALL
-        .iter()
-        .chain(fanout::peers::BUILT_IN)
-    {
+    let strategies = fanout::strategies::ALL.iter().map(|s| &s.subject);
+    let peers = fanout::peers::BUILT_IN.iter().map(|p| &p.subject);
+    for s in strategies.chain(peers) {
         assert!(names.contains(&s.name), "{} not listed: {stdout}", s.name);
     }
     assert!(stdout.contains("installed by scripts/peers.sh"), "{stdout}");

@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use super::ProcessStatus;
-use crate::meter::ListenCounters;
+use super::readings::ListenCounters;
+use super::readings::ProcessStatus;
 
 /// A field of a `/proc` status-like file such as `VmHWM:    1234 kB` or `Threads:  5`; sizes
 /// in kB are returned in bytes.

@@ -6,6 +6,12 @@
 //!
 //! What each platform measures is listed in the README ("Platforms").
 
+pub mod machine;
+pub mod readings;
+pub mod signals;
+
+pub use readings::{ListenCounters, ProcessStatus, Reaped};
+
 #[cfg(target_os = "linux")]
 mod linux;
 // Compiled on Linux too when testing, so the fallback is checked against Linux's own figures.
@@ -18,35 +24,14 @@ pub use linux::*;
 #[cfg(not(target_os = "linux"))]
 pub use portable::*;
 
+/// Cores available to this process.
+pub fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
 /// Whether this process runs as root, which lifts `RLIMIT_NPROC` (CAP_SYS_RESOURCE).
 pub fn running_as_root() -> bool {
     nix::unistd::geteuid().is_root()
-}
-
-/// What `/proc/PID/status` tells of another process.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ProcessStatus {
-    /// Peak resident memory since its exec (`VmHWM`), bytes.
-    pub peak_rss_bytes: u64,
-    /// Live threads now.
-    pub threads: u64,
-}
-
-/// A child that ended: its wait status and its own resource usage, all threads, dead ones
-/// included (`wait4`). Unlike `ru_maxrss`, which inherits the spawning parent's peak, CPU time
-/// and context switches are the child's alone.
-#[derive(Debug, Clone, Copy)]
-pub struct Reaped {
-    /// The raw wait status (`ExitStatusExt::from_raw`).
-    pub status: i32,
-    /// User CPU seconds.
-    pub user_s: f64,
-    /// System CPU seconds.
-    pub sys_s: f64,
-    /// Voluntary context switches.
-    pub voluntary: u64,
-    /// Involuntary context switches.
-    pub involuntary: u64,
 }
 
 /// Reaps child `pid` if it has ended (`wait4` with `WNOHANG`), with its resource usage;

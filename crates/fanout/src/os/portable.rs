@@ -2,7 +2,7 @@
 //! kernel from `uname`. Threads, listen-queue counters, sysctls and cgroups are not read
 //! (`None`): results say "unknown" for them, and the preflight checks only what it can read.
 
-use crate::meter::ListenCounters;
+use super::readings::{ListenCounters, ProcessStatus};
 
 /// This process's resident memory now, bytes.
 pub fn rss_bytes() -> Option<u64> {
@@ -85,7 +85,7 @@ pub fn kernel() -> Option<String> {
 }
 
 /// Another process's memory and threads: no portable source tells them from outside.
-pub fn process_status(_pid: u32) -> Option<super::ProcessStatus> {
+pub fn process_status(_pid: u32) -> Option<ProcessStatus> {
     None
 }
 

@@ -5,9 +5,28 @@ use std::sync::Arc;
 
 use futures::StreamExt;
 
-use super::StrategyError;
-use crate::client::{get_async, multi_thread_runtime, reqwest_client};
-use crate::job::{Job, Tally};
+use super::strategy::{Strategy, StrategyError};
+use crate::clients::reqwest_client::{get_async, reqwest_client};
+use crate::clients::runtime::multi_thread_runtime;
+use crate::model::job::Job;
+use crate::model::tally::Tally;
+use crate::model::subject::{ClientLib, Holds, Kind, Subject};
+
+
+/// The facts of `async_buffered`.
+pub const STRATEGY: Strategy = Strategy {
+    subject: Subject {
+            name: "async_buffered",
+            models: "one stream, buffer_unordered(C), shared Client (idiomatic Rust; no task per request)",
+            holds: Holds::Concurrency,
+            os_threads: false,
+            client: ClientLib::Reqwest,
+            protocol: None,
+            connection_per_request: false,
+            kind: Kind::Strategy,
+    },
+    run,
+};
 
 /// Drives N request futures, at most C at once, from a single task.
 pub fn run(job: &Arc<Job>, tally: &Arc<Tally>) -> Result<(), StrategyError> {

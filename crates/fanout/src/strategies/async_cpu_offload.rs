@@ -3,10 +3,28 @@
 
 use std::sync::Arc;
 
-use super::StrategyError;
+use super::strategy::{Strategy, StrategyError};
 use super::async_semaphore::{CpuWork, semaphore_tasks};
-use crate::client::multi_thread_runtime;
-use crate::job::{Job, Tally};
+use crate::clients::runtime::multi_thread_runtime;
+use crate::model::job::Job;
+use crate::model::tally::Tally;
+use crate::model::subject::{ClientLib, Holds, Kind, Subject};
+
+
+/// The facts of `async_cpu_offload`.
+pub const STRATEGY: Strategy = Strategy {
+    subject: Subject {
+            name: "async_cpu_offload",
+            models: "async_semaphore with each response's CPU work (--cpu-us) in spawn_blocking, off the runtime workers",
+            holds: Holds::Concurrency,
+            os_threads: false,
+            client: ClientLib::Reqwest,
+            protocol: None,
+            connection_per_request: false,
+            kind: Kind::Strategy,
+    },
+    run,
+};
 
 /// N tasks, Semaphore(C), one shared Client on a multi-thread runtime; the CPU work of each
 /// response runs in `spawn_blocking` (tokio's pool, up to 512 threads), awaited by its task.

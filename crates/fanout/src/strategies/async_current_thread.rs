@@ -3,10 +3,28 @@
 
 use std::sync::Arc;
 
-use super::StrategyError;
+use super::strategy::{Strategy, StrategyError};
 use super::async_semaphore::{CpuWork, semaphore_tasks};
-use crate::client::current_thread_runtime;
-use crate::job::{Job, Tally};
+use crate::clients::runtime::current_thread_runtime;
+use crate::model::job::Job;
+use crate::model::tally::Tally;
+use crate::model::subject::{ClientLib, Holds, Kind, Subject};
+
+
+/// The facts of `async_current_thread`.
+pub const STRATEGY: Strategy = Strategy {
+    subject: Subject {
+            name: "async_current_thread",
+            models: "tokio current-thread runtime, N tasks, Semaphore(C) (asyncio's single thread)",
+            holds: Holds::Concurrency,
+            os_threads: false,
+            client: ClientLib::Reqwest,
+            protocol: None,
+            connection_per_request: false,
+            kind: Kind::Strategy,
+    },
+    run,
+};
 
 /// `async_semaphore`'s tasks, on a current-thread runtime: the twin differs only here.
 pub fn run(job: &Arc<Job>, tally: &Arc<Tally>) -> Result<(), StrategyError> {

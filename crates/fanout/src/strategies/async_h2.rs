@@ -4,14 +4,34 @@
 
 use std::sync::Arc;
 
-use super::StrategyError;
+use super::strategy::{Strategy, StrategyError};
 use super::async_semaphore::{CpuWork, semaphore_tasks};
-use crate::client::multi_thread_runtime;
-use crate::job::{Job, Tally};
+use crate::clients::runtime::multi_thread_runtime;
+use crate::model::job::Job;
+use crate::model::tally::Tally;
+use crate::model::settings::Protocol;
+use crate::model::subject::{ClientLib, Holds, Kind, Subject};
 
-/// `async_semaphore`'s tasks; the point's protocol is HTTP/2 (the strategy's fixed protocol),
-/// so the client they share is built for it.
+
+/// The facts of `async_h2`.
+pub const STRATEGY: Strategy = Strategy {
+    subject: Subject {
+            name: "async_h2",
+            models: "async_semaphore over HTTP/2: C streams on as few connections as the client opens (one reqwest Client, h2c)",
+            holds: Holds::Concurrency,
+            os_threads: false,
+            client: ClientLib::Reqwest,
+            protocol: Some(Protocol::H2),
+            connection_per_request: false,
+            kind: Kind::Strategy,
+    },
+    run,
+};
+
+/// `async_semaphore`'s tasks over HTTP/2 whatever the job says: the client they share is built
+/// for the strategy's own protocol.
 pub fn run(job: &Arc<Job>, tally: &Arc<Tally>) -> Result<(), StrategyError> {
-    let runtime = multi_thread_runtime(job).map_err(StrategyError::Runtime)?;
-    runtime.block_on(semaphore_tasks(job, tally, CpuWork::OnTheTask))
+    let job = Arc::new(job.speaking(Protocol::H2));
+    let runtime = multi_thread_runtime(&job).map_err(StrategyError::Runtime)?;
+    runtime.block_on(semaphore_tasks(&job, tally, CpuWork::OnTheTask))
 }

@@ -6,10 +6,29 @@ use std::sync::Arc;
 use tokio::net::TcpStream;
 use tokio::task::JoinSet;
 
-use super::{StrategyError, join_all};
-use crate::client::multi_thread_runtime;
-use crate::job::{Job, Tally};
-use crate::raw::{self, Countdown, RawRequest};
+use super::strategy::{Strategy, StrategyError};
+use super::tasks::join_all;
+use crate::clients::runtime::multi_thread_runtime;
+use crate::model::job::Job;
+use crate::model::tally::Tally;
+use crate::clients::raw::{self, Countdown, RawRequest};
+use crate::model::subject::{ClientLib, Holds, Kind, Subject};
+
+
+/// The facts of `async_raw`.
+pub const STRATEGY: Strategy = Strategy {
+    subject: Subject {
+            name: "async_raw",
+            models: "the tasks' floor: C tokio tasks, one keep-alive socket each, no client library",
+            holds: Holds::Concurrency,
+            os_threads: false,
+            client: ClientLib::Raw,
+            protocol: None,
+            connection_per_request: false,
+            kind: Kind::Strategy,
+    },
+    run,
+};
 
 /// C slots, each a task with its own connection, until N requests are taken: no future per
 /// request waits anywhere.

@@ -5,9 +5,29 @@ use std::sync::Arc;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-use super::{StrategyError, join_all};
-use crate::client::{get_async, get_async_offloaded, multi_thread_runtime, reqwest_client};
-use crate::job::{Job, Tally};
+use super::strategy::{Strategy, StrategyError};
+use super::tasks::join_all;
+use crate::clients::reqwest_client::{get_async, get_async_offloaded, reqwest_client};
+use crate::clients::runtime::multi_thread_runtime;
+use crate::model::job::Job;
+use crate::model::tally::Tally;
+use crate::model::subject::{ClientLib, Holds, Kind, Subject};
+
+
+/// The facts of `async_semaphore`.
+pub const STRATEGY: Strategy = Strategy {
+    subject: Subject {
+            name: "async_semaphore",
+            models: "tokio multi-thread, N tasks, Semaphore(C), shared reqwest Client (asyncio + Semaphore)",
+            holds: Holds::Concurrency,
+            os_threads: false,
+            client: ClientLib::Reqwest,
+            protocol: None,
+            connection_per_request: false,
+            kind: Kind::Strategy,
+    },
+    run,
+};
 
 /// Runs `semaphore_tasks` on a multi-thread runtime.
 pub fn run(job: &Arc<Job>, tally: &Arc<Tally>) -> Result<(), StrategyError> {

@@ -5,14 +5,33 @@ use std::sync::Arc;
 
 use tokio::task::JoinSet;
 
-use super::{StrategyError, join_all};
-use crate::client::{get_blocking, ureq_agent};
-use crate::job::{Job, Tally};
+use super::strategy::{Strategy, StrategyError};
+use super::tasks::join_all;
+use crate::clients::ureq_agent::{get_blocking, ureq_agent};
+use crate::model::job::Job;
+use crate::model::tally::Tally;
+use crate::model::subject::{ClientLib, Holds, Kind, Subject};
 
 thread_local! {
-    /// Each blocking-pool thread's Agent, keeping its one connection (see [`crate::client::ureq_agent`]).
+    /// Each blocking-pool thread's Agent, keeping its one connection (see [`crate::clients::ureq_agent::ureq_agent`]).
     static AGENT: OnceCell<ureq::Agent> = const { OnceCell::new() };
 }
+
+
+/// The facts of `async_spawn_blocking`.
+pub const STRATEGY: Strategy = Strategy {
+    subject: Subject {
+            name: "async_spawn_blocking",
+            models: "tokio spawn_blocking(ureq), blocking pool sized to C (asyncio.to_thread)",
+            holds: Holds::Concurrency,
+            os_threads: true,
+            client: ClientLib::Ureq,
+            protocol: None,
+            connection_per_request: false,
+            kind: Kind::Strategy,
+    },
+    run,
+};
 
 /// Hands all N blocking requests to `spawn_blocking`; the pool runs at most C at once.
 /// Tokio caps the blocking pool at 512 by default, which would silently make this a pool of

@@ -6,9 +6,29 @@ use std::sync::Arc;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-use super::{StrategyError, join_all};
-use crate::client::{get_blocking, multi_thread_runtime, ureq_agent};
-use crate::job::{Job, Tally};
+use super::strategy::{Strategy, StrategyError};
+use super::tasks::join_all;
+use crate::clients::runtime::multi_thread_runtime;
+use crate::clients::ureq_agent::{get_blocking, ureq_agent};
+use crate::model::job::Job;
+use crate::model::tally::Tally;
+use crate::model::subject::{ClientLib, Holds, Kind, Subject};
+
+
+/// The facts of `pitfall_blocking_in_async`.
+pub const STRATEGY: Strategy = Strategy {
+    subject: Subject {
+            name: "pitfall_blocking_in_async",
+            models: "ureq called inside async tasks: in flight = tokio workers (requests.get in a coroutine)",
+            holds: Holds::Workers,
+            os_threads: false,
+            client: ClientLib::Ureq,
+            protocol: None,
+            connection_per_request: false,
+            kind: Kind::Pitfall,
+    },
+    run,
+};
 
 /// Like `async_semaphore`, but the request inside each task is ureq's blocking call.
 pub fn run(job: &Arc<Job>, tally: &Arc<Tally>) -> Result<(), StrategyError> {

@@ -6,9 +6,30 @@ use std::sync::Arc;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-use super::{StrategyError, join_all};
-use crate::client::{get_async, multi_thread_runtime, reqwest_client};
-use crate::job::{ErrorKind, Job, Tally};
+use super::strategy::{Strategy, StrategyError};
+use super::tasks::join_all;
+use crate::clients::reqwest_client::{get_async, reqwest_client};
+use crate::clients::runtime::multi_thread_runtime;
+use crate::model::error_kind::ErrorKind;
+use crate::model::job::Job;
+use crate::model::tally::Tally;
+use crate::model::subject::{ClientLib, Holds, Kind, Subject};
+
+
+/// The facts of `pitfall_client_per_request`.
+pub const STRATEGY: Strategy = Strategy {
+    subject: Subject {
+            name: "pitfall_client_per_request",
+            models: "a new reqwest Client per request: a new connection each (a fresh session per request)",
+            holds: Holds::Concurrency,
+            os_threads: false,
+            client: ClientLib::Reqwest,
+            protocol: None,
+            connection_per_request: true,
+            kind: Kind::Pitfall,
+    },
+    run,
+};
 
 /// Like `async_semaphore`, but each task builds (and drops) its own Client.
 pub fn run(job: &Arc<Job>, tally: &Arc<Tally>) -> Result<(), StrategyError> {

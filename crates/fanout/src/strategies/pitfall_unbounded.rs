@@ -4,9 +4,29 @@ use std::sync::Arc;
 
 use tokio::task::JoinSet;
 
-use super::{StrategyError, join_all};
-use crate::client::{get_async, multi_thread_runtime, reqwest_client};
-use crate::job::{Job, Tally};
+use super::strategy::{Strategy, StrategyError};
+use super::tasks::join_all;
+use crate::clients::reqwest_client::{get_async, reqwest_client};
+use crate::clients::runtime::multi_thread_runtime;
+use crate::model::job::Job;
+use crate::model::tally::Tally;
+use crate::model::subject::{ClientLib, Holds, Kind, Subject};
+
+
+/// The facts of `pitfall_unbounded`.
+pub const STRATEGY: Strategy = Strategy {
+    subject: Subject {
+            name: "pitfall_unbounded",
+            models: "all N tasks at once, no limit (gather() with no semaphore)",
+            holds: Holds::All,
+            os_threads: false,
+            client: ClientLib::Reqwest,
+            protocol: None,
+            connection_per_request: false,
+            kind: Kind::Pitfall,
+    },
+    run,
+};
 
 /// Spawns N tasks that all start their request at once: C is ignored, N are in flight.
 pub fn run(job: &Arc<Job>, tally: &Arc<Tally>) -> Result<(), StrategyError> {

@@ -2,9 +2,27 @@
 
 use std::sync::Arc;
 
-use super::StrategyError;
-use crate::client::{get_blocking, ureq_agent};
-use crate::job::{Job, Tally};
+use super::strategy::{Strategy, StrategyError};
+use crate::clients::ureq_agent::{get_blocking, ureq_agent};
+use crate::model::job::Job;
+use crate::model::tally::Tally;
+use crate::model::subject::{ClientLib, Holds, Kind, Subject};
+
+
+/// The facts of `sequential`.
+pub const STRATEGY: Strategy = Strategy {
+    subject: Subject {
+            name: "sequential",
+            models: "one ureq Agent, one request after another (the synchronous baseline)",
+            holds: Holds::One,
+            os_threads: false,
+            client: ClientLib::Ureq,
+            protocol: None,
+            connection_per_request: false,
+            kind: Kind::Strategy,
+    },
+    run,
+};
 
 /// Runs `job.requests` requests one after another on the calling thread (C is ignored).
 pub fn run(job: &Arc<Job>, tally: &Arc<Tally>) -> Result<(), StrategyError> {

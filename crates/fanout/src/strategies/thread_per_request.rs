@@ -3,13 +3,32 @@
 use std::sync::Arc;
 use std::thread;
 
-use super::StrategyError;
-use crate::client::{get_blocking, ureq_agent};
-use crate::job::{ErrorKind, Job, Tally};
+use super::strategy::{Strategy, StrategyError};
+use crate::clients::ureq_agent::{get_blocking, ureq_agent};
+use crate::model::error_kind::ErrorKind;
+use crate::model::job::Job;
+use crate::model::tally::Tally;
+use crate::model::subject::{ClientLib, Holds, Kind, Subject};
+
+
+/// The facts of `thread_per_request`.
+pub const STRATEGY: Strategy = Strategy {
+    subject: Subject {
+            name: "thread_per_request",
+            models: "a new OS thread per request, at most C alive (threading.Thread per URL)",
+            holds: Holds::Concurrency,
+            os_threads: true,
+            client: ClientLib::Ureq,
+            protocol: None,
+            connection_per_request: false,
+            kind: Kind::Strategy,
+    },
+    run,
+};
 
 /// Spawns one thread per request. C slots, each an Agent keeping its one connection, pass
 /// through a bounded channel: a new thread takes a slot and gives it back when done, so at
-/// most C requests are in flight and connections are reused (see [`crate::client::ureq_agent`] for why
+/// most C requests are in flight and connections are reused (see [`crate::clients::ureq_agent::ureq_agent`] for why
 /// not one shared Agent). A thread the OS refuses is counted as that request's error.
 pub fn run(job: &Arc<Job>, tally: &Arc<Tally>) -> Result<(), StrategyError> {
     // Never more slots than requests (the same bound as `InFlight::of`).

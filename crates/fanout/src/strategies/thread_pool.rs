@@ -3,12 +3,31 @@
 use std::sync::Arc;
 use std::thread;
 
-use super::StrategyError;
-use crate::client::{get_blocking, ureq_agent};
-use crate::job::{ErrorKind, Job, Tally};
+use super::strategy::{Strategy, StrategyError};
+use crate::clients::ureq_agent::{get_blocking, ureq_agent};
+use crate::model::error_kind::ErrorKind;
+use crate::model::job::Job;
+use crate::model::tally::Tally;
+use crate::model::subject::{ClientLib, Holds, Kind, Subject};
+
+
+/// The facts of `thread_pool`.
+pub const STRATEGY: Strategy = Strategy {
+    subject: Subject {
+            name: "thread_pool",
+            models: "C long-lived threads pull from a crossbeam channel, shared Agent (ThreadPoolExecutor)",
+            holds: Holds::Concurrency,
+            os_threads: true,
+            client: ClientLib::Ureq,
+            protocol: None,
+            connection_per_request: false,
+            kind: Kind::Strategy,
+    },
+    run,
+};
 
 /// Queues N requests, then C worker threads take them one at a time until the queue is empty.
-/// Each worker has an Agent keeping its one connection (see [`crate::client::ureq_agent`] for why not one
+/// Each worker has an Agent keeping its one connection (see [`crate::clients::ureq_agent::ureq_agent`] for why not one
 /// shared Agent). A worker the OS refuses leaves a smaller pool (recorded as a setup error);
 /// the others still serve every request.
 pub fn run(job: &Arc<Job>, tally: &Arc<Tally>) -> Result<(), StrategyError> {

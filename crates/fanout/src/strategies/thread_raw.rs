@@ -5,9 +5,28 @@ use std::net::TcpStream;
 use std::sync::Arc;
 use std::thread;
 
-use super::StrategyError;
-use crate::job::{ErrorKind, Job, Tally};
-use crate::raw::{self, Countdown, RawRequest};
+use super::strategy::{Strategy, StrategyError};
+use crate::model::error_kind::ErrorKind;
+use crate::model::job::Job;
+use crate::model::tally::Tally;
+use crate::clients::raw::{self, Countdown, RawRequest};
+use crate::model::subject::{ClientLib, Holds, Kind, Subject};
+
+
+/// The facts of `thread_raw`.
+pub const STRATEGY: Strategy = Strategy {
+    subject: Subject {
+            name: "thread_raw",
+            models: "the threads' floor: C threads, one keep-alive socket each, no client library",
+            holds: Holds::Concurrency,
+            os_threads: true,
+            client: ClientLib::Raw,
+            protocol: None,
+            connection_per_request: false,
+            kind: Kind::Strategy,
+    },
+    run,
+};
 
 /// C slots, each a thread with its own connection, until N requests are taken. A thread the
 /// OS refuses leaves fewer slots (a setup error); the others still serve every request.

@@ -1,0 +1,11 @@
+//! The HTTP clients the strategies run on, each with the settings every strategy of it
+//! shares, one request with the same checks, and a classifier of its own errors into
+//! fanout's kinds: ureq (blocking), reqwest (async), fanout's raw HTTP/1.1 codec (blocking
+//! and async twins), TLS for the first two, and the tokio runtimes.
+
+pub mod config;
+pub mod raw;
+pub mod reqwest_client;
+pub mod runtime;
+pub mod tls;
+pub mod ureq_agent;

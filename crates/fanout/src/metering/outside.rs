@@ -1,0 +1,248 @@
+//! Meters a worker process from outside — fanout's own worker and a peer program alike — so
+//! the figures every row is compared on are taken one way: peak resident memory (`VmHWM`) and
+//! live threads read from `/proc/PID/status` every 2 ms and once more as soon as the worker
+//! has printed its report line, CPU time and context switches from `wait4` when it is reaped,
+//! and the whole process's wall time from spawn to exit.
+//!
+//! A worker may keep running after its line until its stdin closes (fanout's worker and the
+//! peers in `peers/` do): the read after the line then comes after its timed region and before
+//! its memory is released, so it is the exact peak. A worker that exits at once is read from
+//! its last sample, and the report says which.
+
+use std::io::{BufRead, BufReader};
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::process::{Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+use crate::os;
+use crate::os::signals::interrupted;
+
+/// How often the process's status is read.
+const SAMPLE_EVERY: Duration = Duration::from_millis(2);
+/// How long a stopped worker gets between SIGTERM and SIGKILL.
+const KILL_GRACE: Duration = Duration::from_secs(2);
+
+/// Why a worker process could not be run to its end.
+#[derive(Debug, thiserror::Error)]
+pub enum OutsideError {
+    /// It could not be started, or not waited for.
+    #[error("starting a worker: {0}")]
+    Start(#[source] std::io::Error),
+    /// SIGINT or SIGTERM arrived: the worker was stopped.
+    #[error("interrupted")]
+    Interrupted,
+}
+
+/// How a worker process ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WorkerEnd {
+    /// It exited (or a signal ended it) with this status.
+    Exited(ExitStatus),
+    /// It was still running at the time limit, and was killed.
+    KilledAtLimit(Duration),
+}
+
+/// What was measured of a worker process from outside: in a point's JSON, these keys stand
+/// at the top level.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Metered {
+    /// Spawn to exit, seconds: start-up and teardown included (`None`: not run, or a run made
+    /// before it was measured).
+    #[serde(default)]
+    pub process_wall_s: Option<f64>,
+    /// Peak resident memory (`VmHWM`), bytes; `None` where the OS does not tell.
+    pub peak_rss_bytes: Option<u64>,
+    /// True when the peak was read after the report line, before the process exited (exact);
+    /// false when it is the last 2 ms sample.
+    #[serde(default)]
+    pub peak_rss_read_at_report: bool,
+    /// Most threads alive at once (sampled every 2 ms); `None` where the OS does not tell.
+    pub peak_threads: Option<u64>,
+    /// User CPU seconds, all threads, the whole process.
+    pub cpu_user_s: f64,
+    /// System CPU seconds, all threads, the whole process.
+    pub cpu_sys_s: f64,
+    /// Voluntary context switches, all threads.
+    pub ctx_voluntary: u64,
+    /// Involuntary context switches, all threads.
+    pub ctx_involuntary: u64,
+}
+
+/// A worker process that has ended: how, what it printed, what it cost.
+#[derive(Debug)]
+pub struct Finished {
+    /// Exited, or killed at the time limit.
+    pub end: WorkerEnd,
+    /// Everything it printed on stdout.
+    pub stdout: String,
+    /// Its figures, measured from outside.
+    pub metered: Metered,
+}
+
+/// Runs `command` (stdin and stdout piped, stderr inherited, in a process group of its own)
+/// and meters it until it exits, killing it (and its group) past `time_limit` or on an
+/// interruption.
+pub fn run(mut command: Command, time_limit: Duration) -> Result<Finished, OutsideError> {
+    let started = Instant::now();
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .process_group(0)
+        .spawn()
+        .map_err(OutsideError::Start)?;
+    let pid = child.id();
+    let mut stdin = child.stdin.take();
+    let stdout = child.stdout.take().expect("stdout is piped");
+    let (lines_tx, lines) = mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if lines_tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+
+    let mut metered = Metered::default();
+    let mut printed = String::new();
+    let deadline = started + time_limit;
+    let (end, reaped) = loop {
+        if let Some(status) = os::process_status(pid) {
+            metered.see(status);
+        }
+        while let Ok(line) = lines.try_recv() {
+            // A report line: read the peak before the worker can exit, then let it go.
+            if line.trim_start().starts_with('{') && stdin.is_some() {
+                if let Some(status) = os::process_status(pid) {
+                    metered.see(status);
+                    metered.peak_rss_read_at_report = true;
+                }
+                stdin = None;
+            }
+            printed.push_str(&line);
+            printed.push('\n');
+        }
+        if let Some(reaped) = os::reap_with_usage(pid).map_err(OutsideError::Start)? {
+            break (
+                WorkerEnd::Exited(ExitStatus::from_raw(reaped.status)),
+                reaped,
+            );
+        }
+        if Instant::now() >= deadline || interrupted() {
+            let reaped = kill_group(pid)?;
+            if interrupted() {
+                return Err(OutsideError::Interrupted);
+            }
+            break (WorkerEnd::KilledAtLimit(time_limit), reaped);
+        }
+        std::thread::sleep(SAMPLE_EVERY);
+    };
+    metered.process_wall_s = Some(started.elapsed().as_secs_f64());
+    metered.cpu_user_s = reaped.user_s;
+    metered.cpu_sys_s = reaped.sys_s;
+    metered.ctx_voluntary = reaped.voluntary;
+    metered.ctx_involuntary = reaped.involuntary;
+    drop(stdin);
+    // The rest of stdout; a process it left behind may hold the pipe open, so not forever.
+    let drain_until = Instant::now() + Duration::from_secs(1);
+    while let Some(left) = drain_until.checked_duration_since(Instant::now()) {
+        match lines.recv_timeout(left) {
+            Ok(line) => {
+                printed.push_str(&line);
+                printed.push('\n');
+            }
+            Err(_) => break,
+        }
+    }
+    Ok(Finished {
+        end,
+        stdout: printed,
+        metered,
+    })
+}
+
+impl Metered {
+    fn see(&mut self, status: os::ProcessStatus) {
+        // VmHWM only grows: the newest read is the peak so far.
+        self.peak_rss_bytes = Some(status.peak_rss_bytes);
+        self.peak_threads = Some(self.peak_threads.unwrap_or(0).max(status.threads));
+    }
+}
+
+/// SIGTERM to the process group, a grace period, SIGKILL; reaps the worker.
+fn kill_group(pid: u32) -> Result<os::Reaped, OutsideError> {
+    use nix::sys::signal::{Signal, killpg};
+    use nix::unistd::Pid;
+    let group = Pid::from_raw(i32::try_from(pid).unwrap_or(i32::MAX));
+    let _ = killpg(group, Signal::SIGTERM);
+    let grace_until = Instant::now() + KILL_GRACE;
+    loop {
+        if let Some(reaped) = os::reap_with_usage(pid).map_err(OutsideError::Start)? {
+            // Whatever it left in its group goes too.
+            let _ = killpg(group, Signal::SIGKILL);
+            return Ok(reaped);
+        }
+        if Instant::now() >= grace_until {
+            let _ = killpg(group, Signal::SIGKILL);
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sh(script: &str) -> Command {
+        let mut command = Command::new("sh");
+        command.args(["-c", script]);
+        command
+    }
+
+    #[test]
+    fn a_process_is_metered_from_outside_and_its_output_kept() {
+        // Busy for a while in user space, then one report line, then waits for stdin to close.
+        let script =
+            "i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done; echo '{\"ok\":1}'; cat >/dev/null";
+        let finished = run(sh(script), Duration::from_secs(60)).expect("runs");
+        assert!(matches!(finished.end, WorkerEnd::Exited(s) if s.success()));
+        assert_eq!(finished.stdout, "{\"ok\":1}\n");
+        let m = finished.metered;
+        assert!(m.cpu_user_s + m.cpu_sys_s > 0.0, "{m:?}");
+        assert!(m.process_wall_s.is_some_and(|s| s > 0.0));
+        if cfg!(target_os = "linux") {
+            // `cat` held the process open until fanout had read it.
+            assert!(m.peak_rss_read_at_report, "{m:?}");
+            assert!(m.peak_rss_bytes.is_some_and(|b| b > 0), "{m:?}");
+            assert_eq!(m.peak_threads, Some(1));
+        }
+    }
+
+    #[test]
+    fn a_process_past_its_limit_is_killed_with_what_it_left_in_its_group() {
+        // The background `sleep` inherits stdout: left alive, it would hold the pipe for a
+        // minute.
+        let pid_file = std::env::temp_dir().join(format!("fanout-group-{}", std::process::id()));
+        let script = format!("sleep 60 & echo $! > {}; sleep 60", pid_file.display());
+        let finished = run(sh(&script), Duration::from_millis(300)).expect("runs");
+        assert!(matches!(finished.end, WorkerEnd::KilledAtLimit(_)));
+        let left: u32 = std::fs::read_to_string(&pid_file)
+            .expect("pid file")
+            .trim()
+            .parse()
+            .expect("pid");
+        let _ = std::fs::remove_file(&pid_file);
+        if cfg!(target_os = "linux") {
+            // Gone, or dead and waiting for init to reap it.
+            let stat = std::fs::read_to_string(format!("/proc/{left}/stat")).unwrap_or_default();
+            let state = stat
+                .rsplit(") ")
+                .next()
+                .and_then(|rest| rest.chars().next());
+            assert!(matches!(state, None | Some('Z')), "{stat}");
+        }
+    }
+}

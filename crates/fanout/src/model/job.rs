@@ -1,0 +1,129 @@
+//! What a strategy is asked to do: the [`Job`] of one point, as handed to a worker.
+
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use super::cpu_work::CpuWork;
+use super::error_kind::ErrorKind;
+use super::settings::{Protocol, Settings};
+
+/// One measured point's work, as handed to a strategy.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Job {
+    /// Full request URL, delay and body size included.
+    url: String,
+    /// `url` parsed for reqwest and for ureq, once per job (not once per request).
+    #[serde(skip)]
+    parsed: OnceLock<Result<(reqwest::Url, ureq::http::Uri), String>>,
+    /// Requests in flight at once (C).
+    pub concurrency: usize,
+    /// Requests in all (N).
+    pub requests: usize,
+    /// The point's settings, whole: a new one reaches every strategy without a change here.
+    pub settings: Settings,
+    /// Over HTTPS: the one certificate (PEM) the clients trust.
+    #[serde(default)]
+    pub tls_root_pem: Option<String>,
+    /// The CPU work per ok response, once calibrated ([`Job::calibrate_cpu_work`]).
+    #[serde(skip)]
+    cpu_work: Option<CpuWork>,
+}
+
+impl Job {
+    /// The job of `concurrency`, `requests` and `settings` at `url`.
+    pub fn new(url: String, concurrency: usize, requests: usize, settings: Settings) -> Self {
+        Self {
+            url,
+            parsed: OnceLock::new(),
+            concurrency,
+            requests,
+            settings,
+            tls_root_pem: None,
+            cpu_work: None,
+        }
+    }
+
+    /// This job spoken over `protocol`: what a strategy made for one protocol runs, whatever
+    /// the job it was handed says.
+    pub fn speaking(&self, protocol: Protocol) -> Self {
+        let mut job = self.clone();
+        job.settings.protocol = protocol;
+        job
+    }
+
+    /// Calibrates the job's CPU work per response (`--cpu-us`) on this machine; nothing to do
+    /// at 0 µs. Run by the worker before its timed region.
+    pub fn calibrate_cpu_work(&mut self) {
+        let us = self.settings.cpu_us;
+        if us > 0 {
+            let body = mock_server::response_body(self.body_len());
+            self.cpu_work = Some(CpuWork::calibrate(us, body));
+        }
+    }
+
+    /// The calibrated CPU work per response, µs (`None` without `--cpu-us`).
+    pub fn cpu_work_us(&self) -> Option<f64> {
+        self.cpu_work.as_ref().map(CpuWork::calibrated_us)
+    }
+
+    /// Does the job's CPU work for one ok response on the calling thread; nothing without
+    /// `--cpu-us`.
+    pub fn spend_cpu(&self) {
+        if let Some(work) = &self.cpu_work {
+            work.spend();
+        }
+    }
+
+    /// Checks one response as every client must: status 200 and exactly the body the server
+    /// sends for this job's size ([`mock_server::response_body`]).
+    pub fn check_response(&self, status: u16, body: &[u8]) -> Result<(), ErrorKind> {
+        if status != 200 {
+            return Err(ErrorKind::HttpStatus(status));
+        }
+        let expected = mock_server::response_body_bytes(self.body_len());
+        if body.len() != self.body_len() || !body.iter().copied().eq(expected) {
+            return Err(ErrorKind::BodyMismatch);
+        }
+        Ok(())
+    }
+
+    /// The request URL.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The URL parsed: for reqwest (`Ok.0`) and for ureq (`Ok.1`); the parser's words if not.
+    pub fn parsed_url(&self) -> Result<&(reqwest::Url, ureq::http::Uri), &str> {
+        let parsed = self.parsed.get_or_init(|| {
+            let for_reqwest = reqwest::Url::parse(&self.url).map_err(|e| e.to_string())?;
+            let for_ureq = self
+                .url
+                .parse::<ureq::http::Uri>()
+                .map_err(|e| e.to_string())?;
+            Ok((for_reqwest, for_ureq))
+        });
+        parsed.as_ref().map_err(String::as_str)
+    }
+
+    /// Per-request timeout, the same for every client.
+    pub fn timeout(&self) -> Duration {
+        Duration::from_millis(self.settings.timeout_ms)
+    }
+
+    /// Stack size of every thread a thread strategy spawns.
+    pub fn stack_bytes(&self) -> usize {
+        self.settings.stack_kib * 1024
+    }
+
+    /// Worker threads of multi-thread tokio runtimes.
+    pub fn tokio_workers(&self) -> usize {
+        self.settings.tokio_workers
+    }
+
+    /// Length of the body every response must carry ([`mock_server::response_body`]).
+    pub fn body_len(&self) -> usize {
+        self.settings.body_bytes
+    }
+}

@@ -1,0 +1,207 @@
+//! A point's workload: the rule for its defaults, the settings beyond C, N and D, and the
+//! flags that set them (each also a `FANOUT_*` variable, which is how `cargo bench` takes them).
+//!
+//! A new workload knob is one field of [`Settings`] with its flag, and its use: `run`,
+//! `sweep`, `doctor`, the benches, `plan.json`, every point's JSON, `SETUP.md` and compare's
+//! "same workload" check all take [`Settings`] whole.
+//!
+//! The rule for defaults keeps the offered load C/D at most [`OFFERED_RPS_CAP`] requests per
+//! second, well below what this kind of 2-core machine serves (tens of thousands per second,
+//! shared by client and server), so a point measures the concurrency model, not CPU
+//! saturation: D = max(100 ms, C / 5,000 s). N = 2·C, so each point has a ramp-up round and a
+//! steady round.
+
+use clap::builder::RangedU64ValueParser;
+use serde::{Deserialize, Serialize};
+
+use crate::os::cores;
+
+/// The rule for default workloads, in words (for `--help`, `SETUP.md` and the README).
+pub const RULE: &str = "N = 2·C; D = max(100 ms, C / 5,000 s), so the offered load C/D \
+stays at or below 5,000 requests/s — well under what a 2-core machine serves — and a point \
+measures the concurrency model, not CPU saturation.";
+
+/// How ideal wall time follows from the workload, in words (for `SETUP.md` and the README).
+pub const IDEAL_RULE: &str = "ideal wall = R + (ceil(N/C) − 1) × mean delay + the delay's \
+C/(C+1) quantile (the expected slowest of a round of C), R the connection set-up delay paid \
+once per slot; with every delay D that is ceil(N/C) × D. Uniform D ± J: mean D, quantile \
+D − J + 2J·p. Lognormal of median D and shape σ: mean D·e^(σ²/2), quantile D·e^(σ·Φ⁻¹(p)).";
+
+/// Default requests per in-flight slot: N = K·C.
+pub const REQUESTS_PER_SLOT: usize = 2;
+/// Offered load, C/D, that default delays never exceed.
+pub const OFFERED_RPS_CAP: u64 = 5_000;
+/// Shortest default delay.
+pub const MIN_DELAY_MS: u64 = 100;
+/// Default per-request timeout.
+pub const DEFAULT_TIMEOUT_MS: u64 = 30_000;
+/// Default stack of threads spawned per request or pool slot: Rust's own default (2 MiB),
+/// which is reserved address space; only the pages a thread touches become resident.
+pub const DEFAULT_STACK_KIB: usize = 2048;
+/// Response body size asked of the server.
+pub const DEFAULT_BODY_BYTES: usize = 32;
+
+/// The default delay for concurrency C: max(100 ms, C / 5,000 s), in ms.
+pub fn default_delay_ms(concurrency: usize) -> u64 {
+    let per_cap = (concurrency as u64 * 1000).div_ceil(OFFERED_RPS_CAP);
+    per_cap.max(MIN_DELAY_MS)
+}
+
+/// A flag's parser for a `usize` in `range`.
+fn usize_in(range: std::ops::RangeInclusive<u64>) -> RangedU64ValueParser<usize> {
+    RangedU64ValueParser::new().range(range)
+}
+
+/// A point's settings beyond strategy, C, N and D: the same for every point of a sweep.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, clap::Args)]
+pub struct Settings {
+    /// Per-request timeout, ms (both clients).
+    #[arg(long, env = "FANOUT_TIMEOUT_MS", default_value_t = DEFAULT_TIMEOUT_MS,
+          value_parser = clap::value_parser!(u64).range(1..=3_600_000))]
+    pub timeout_ms: u64,
+    /// Stack size of each thread the thread strategies spawn, KiB.
+    #[arg(long, env = "FANOUT_STACK_KIB", default_value_t = DEFAULT_STACK_KIB,
+          value_parser = usize_in(16..=1_048_576))]
+    pub stack_kib: usize,
+    /// Worker threads of multi-thread tokio runtimes [default: cores].
+    #[arg(long = "workers", env = "FANOUT_WORKERS", default_value_t = cores(),
+          hide_default_value = true, value_parser = usize_in(1..=1024))]
+    pub tokio_workers: usize,
+    /// Response body size, bytes (the server's default cap is 10 MiB).
+    #[arg(long, env = "FANOUT_BODY_BYTES", default_value_t = DEFAULT_BODY_BYTES,
+          value_parser = usize_in(0..=10 * 1024 * 1024))]
+    #[serde(default = "default_body_bytes")]
+    pub body_bytes: usize,
+    /// CPU work per ok response, µs: hashing the body (FNV-1a, passes calibrated on this
+    /// machine before the timed region), on the thread or task that got the response.
+    #[arg(long, env = "FANOUT_CPU_US", default_value_t = 0,
+          value_parser = clap::value_parser!(u64).range(0..=1_000_000))]
+    #[serde(default)]
+    pub cpu_us: u64,
+    /// Connection set-up cost, ms: the server holds the first request on each new connection
+    /// this much longer (a handshake's worth; later requests on it do not pay).
+    #[arg(long, env = "FANOUT_CONNECT_DELAY_MS", default_value_t = 0,
+          value_parser = clap::value_parser!(u64).range(0..=60_000))]
+    #[serde(default)]
+    pub connect_delay_ms: u64,
+    /// How the server's delay varies around D: `uniform` (D ± --jitter-ms) or `lognormal`
+    /// (median D, shape --delay-sigma: a heavy tail).
+    #[arg(long, env = "FANOUT_DELAY_DIST", value_enum, default_value_t = DelayDist::Uniform)]
+    #[serde(default)]
+    pub delay_dist: DelayDist,
+    /// Half-width of a uniform delay's spread, ms (at most D).
+    #[arg(long, env = "FANOUT_JITTER_MS", default_value_t = 0,
+          value_parser = clap::value_parser!(u64).range(0..=60_000))]
+    #[serde(default)]
+    pub jitter_ms: u64,
+    /// HTTPS: the server serves TLS with a self-signed certificate made at start, and the
+    /// clients trust that certificate only (ureq and reqwest, rustls).
+    #[arg(long, env = "FANOUT_TLS")]
+    #[serde(default)]
+    pub tls: bool,
+    /// HTTP version: `h1` (HTTP/1.1, a connection per request in flight) or `h2` (HTTP/2 with
+    /// prior knowledge: requests as streams over few connections; reqwest strategies only).
+    #[arg(long, env = "FANOUT_PROTOCOL", value_enum, default_value_t = Protocol::H1)]
+    #[serde(default)]
+    pub protocol: Protocol,
+    /// Shape σ of a lognormal delay (its p99 is D·e^(2.33σ)).
+    #[arg(long, env = "FANOUT_DELAY_SIGMA", default_value_t = DEFAULT_SIGMA, value_parser = sigma)]
+    #[serde(default = "default_sigma")]
+    pub delay_sigma: f64,
+}
+
+/// Default shape of a lognormal delay: its p99 is 10.2 × the median, its mean 1.65 ×.
+pub const DEFAULT_SIGMA: f64 = 1.0;
+
+fn default_body_bytes() -> usize {
+    DEFAULT_BODY_BYTES
+}
+
+fn default_sigma() -> f64 {
+    DEFAULT_SIGMA
+}
+
+/// Parses a lognormal shape: a number from 0.05 to the server's cap.
+fn sigma(raw: &str) -> Result<f64, String> {
+    let max = mock_server::routes::MAX_SIGMA;
+    raw.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|s| (0.05..=max).contains(s))
+        .ok_or_else(|| format!("must be a number from 0.05 to {max}"))
+}
+
+/// The HTTP version a point's clients speak.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Protocol {
+    /// HTTP/1.1.
+    #[default]
+    H1,
+    /// HTTP/2 with prior knowledge (h2c).
+    H2,
+}
+
+/// How the server's delay varies around D.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum DelayDist {
+    /// D ± a uniform jitter (none by default: every delay is D).
+    #[default]
+    Uniform,
+    /// Lognormal of median D and shape σ.
+    Lognormal,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            timeout_ms: DEFAULT_TIMEOUT_MS,
+            stack_kib: DEFAULT_STACK_KIB,
+            tokio_workers: cores(),
+            body_bytes: DEFAULT_BODY_BYTES,
+            cpu_us: 0,
+            connect_delay_ms: 0,
+            delay_dist: DelayDist::Uniform,
+            jitter_ms: 0,
+            delay_sigma: DEFAULT_SIGMA,
+            protocol: Protocol::H1,
+            tls: false,
+        }
+    }
+}
+
+/// How N and D follow from C: the default rule, or a fixed delay and another multiple.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::Args)]
+pub struct Sizing {
+    /// Server delay per request, ms [default: the rule below, per C].
+    #[arg(long, env = "FANOUT_DELAY_MS", value_parser = clap::value_parser!(u64).range(0..=60_000))]
+    pub delay_ms: Option<u64>,
+    /// Requests per in-flight slot: N = K·C.
+    #[arg(long, env = "FANOUT_REQUESTS_PER_SLOT", default_value_t = REQUESTS_PER_SLOT,
+          value_parser = usize_in(1..=1_000))]
+    pub requests_per_slot: usize,
+}
+
+impl Default for Sizing {
+    fn default() -> Self {
+        Self {
+            delay_ms: None,
+            requests_per_slot: REQUESTS_PER_SLOT,
+        }
+    }
+}
+
+/// Everything about a point but its strategy and C: what `run`, `sweep`, `doctor` and the
+/// benches take as flags (or `FANOUT_*` variables).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, clap::Args)]
+pub struct Workload {
+    /// N and D per C.
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub sizing: Sizing,
+    /// The rest.
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub settings: Settings,
+}

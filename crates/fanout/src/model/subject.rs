@@ -1,0 +1,114 @@
+//! What can be measured — a strategy of fanout's or a peer program — seen through one small
+//! face: the facts tables, charts, plans and the harness need, as data. A strategy adds its
+//! entry point (`strategies`), a peer its program (`peers`); a point refers to its subject.
+
+use super::settings::Protocol;
+
+/// The facts of a strategy or a peer.
+#[derive(Debug, Clone, Copy)]
+pub struct Subject {
+    /// Name: criterion IDs, JSON, charts and the README's table use it.
+    pub name: &'static str,
+    /// What it models, in one line.
+    pub models: &'static str,
+    /// Requests it holds in flight by design.
+    pub holds: Holds,
+    /// One OS thread per request in flight (so threads, not tasks, are what C costs).
+    pub os_threads: bool,
+    /// Opens a new connection for every request (none is reused): N connections in all.
+    pub connection_per_request: bool,
+    /// The HTTP client it runs on: what it can speak follows (HTTP/2 and TLS).
+    pub client: ClientLib,
+    /// The protocol it always speaks, whatever `--protocol` says (`async_h2`).
+    pub protocol: Option<Protocol>,
+    /// A strategy, a pitfall (measured like any strategy: its figures show the pitfall), or
+    /// a peer program.
+    pub kind: Kind,
+}
+
+/// Two subjects are the same when their names are.
+impl PartialEq for Subject {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+    }
+}
+
+/// What kind of subject, and so what runs it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// One of fanout's strategies, run in fanout's own worker process.
+    Strategy,
+    /// A strategy that shows a mistake (drawn dashed in charts).
+    Pitfall,
+    /// A program of another language or tool, run as the worker (drawn dotted).
+    Peer,
+}
+
+/// How many requests a subject holds in flight, by design.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Holds {
+    /// One at a time.
+    One,
+    /// At most C.
+    Concurrency,
+    /// About the tokio worker count, whatever C is (blocking calls stall the workers).
+    Workers,
+    /// All N at once.
+    All,
+    /// A pool sized by the machine whatever C is: `min(most, cores + add)` threads (Python's
+    /// default executor is `min(32, cores + 4)`).
+    CoresPlus {
+        /// Threads beyond the core count.
+        add: usize,
+        /// The pool's cap.
+        most: usize,
+    },
+}
+
+impl Holds {
+    /// Requests in flight by design at concurrency C with `requests` in all and
+    /// `tokio_workers` runtime workers (between 1 and N).
+    pub fn of(self, concurrency: usize, requests: usize, tokio_workers: usize) -> usize {
+        let n = match self {
+            Self::One => 1,
+            Self::Concurrency => concurrency,
+            Self::Workers => tokio_workers,
+            Self::All => requests,
+            Self::CoresPlus { add, most } => (crate::os::cores() + add).min(most),
+        };
+        n.clamp(1, requests.max(1))
+    }
+}
+
+/// The HTTP client a subject runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientLib {
+    /// ureq (blocking): HTTP/1.1, TLS with rustls.
+    Ureq,
+    /// reqwest (hyper, async): HTTP/1.1 and HTTP/2, TLS with rustls.
+    Reqwest,
+    /// fanout's own minimal HTTP/1.1 codec: plain HTTP/1.1 only.
+    Raw,
+    /// A program of its own (the peer protocol passes a URL: HTTP/1.1, no certificate).
+    Peer,
+}
+
+impl ClientLib {
+    /// Speaks HTTP/2 (`--protocol h2`).
+    pub fn speaks_h2(self) -> bool {
+        self == Self::Reqwest
+    }
+
+    /// Speaks HTTPS trusting a given certificate (`--tls`).
+    pub fn speaks_tls(self) -> bool {
+        matches!(self, Self::Ureq | Self::Reqwest)
+    }
+}
+
+/// A subject is written as its name (criterion IDs, JSON); reading it back is the catalog's
+/// (`planning::catalog`), which knows every name.
+impl serde::Serialize for Subject {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.name)
+    }
+}

@@ -1,0 +1,214 @@
+//! What a strategy records per request: the [`Tally`] of outcomes and latencies, the count
+//! of requests in flight, and its summary for the report.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use hdrhistogram::Histogram;
+use serde::{Deserialize, Serialize};
+
+use super::error_kind::ErrorKind;
+
+/// Outcomes of a point's requests: ok count, errors by kind, latency of ok requests; and the
+/// requests in flight now, as the client itself counts them. Shared by every thread or task
+/// of a strategy; one short lock per request.
+#[derive(Debug)]
+pub struct Tally {
+    inner: Mutex<TallyInner>,
+    in_flight: AtomicUsize,
+}
+
+/// A request in flight: counted from [`Tally::start`] until dropped (done, failed, cancelled
+/// or unwound).
+#[derive(Debug)]
+pub struct InFlightGuard<'a>(&'a AtomicUsize);
+
+impl Drop for InFlightGuard<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+#[derive(Debug)]
+struct TallyInner {
+    ok: u64,
+    errors: BTreeMap<ErrorKind, u64>,
+    setup_errors: BTreeMap<ErrorKind, u64>,
+    latency_us: Histogram<u64>,
+}
+
+/// A [`Tally`] read out for the report.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TallySummary {
+    /// Requests answered 200 with the expected body.
+    pub ok: u64,
+    /// Failed requests by [`ErrorKind::key`]; `ok + sum(errors) = N`.
+    pub errors: BTreeMap<String, u64>,
+    /// Failures that were not requests' own, by [`ErrorKind::key`] (a pool thread the OS
+    /// refused: `thread_spawn`, and the pool is smaller).
+    pub setup_errors: BTreeMap<String, u64>,
+    /// Latency of ok requests, milliseconds.
+    pub latency_ms: Latency,
+}
+
+/// Latency percentiles in milliseconds (HdrHistogram, 3 significant digits).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Latency {
+    /// Median.
+    pub p50: f64,
+    /// 90th percentile.
+    pub p90: f64,
+    /// 99th percentile.
+    pub p99: f64,
+    /// Largest.
+    pub max: f64,
+}
+
+/// 1 µs to 1 hour, 3 significant digits; a longer latency saturates at the top.
+fn latency_histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, 3_600_000_000, 3).expect("valid histogram bounds")
+}
+
+impl Latency {
+    /// The percentiles of a histogram of microseconds (all zero when it is empty).
+    fn of(latency_us: &Histogram<u64>) -> Self {
+        if latency_us.is_empty() {
+            return Self::default();
+        }
+        let ms = |us: u64| us as f64 / 1000.0;
+        Self {
+            p50: ms(latency_us.value_at_quantile(0.50)),
+            p90: ms(latency_us.value_at_quantile(0.90)),
+            p99: ms(latency_us.value_at_quantile(0.99)),
+            max: ms(latency_us.max()),
+        }
+    }
+
+    /// The percentiles of latencies in milliseconds, computed exactly as a [`Tally`]'s are
+    /// (a peer's list, say); negative or non-finite values are not latencies and are left out.
+    pub fn of_millis(latencies_ms: &[f64]) -> Self {
+        let mut histogram = latency_histogram();
+        for &ms in latencies_ms
+            .iter()
+            .filter(|ms| ms.is_finite() && **ms >= 0.0)
+        {
+            histogram.saturating_record(((ms * 1000.0) as u64).max(1));
+        }
+        Self::of(&histogram)
+    }
+}
+
+impl Default for Tally {
+    fn default() -> Self {
+        Self {
+            inner: Mutex::new(TallyInner {
+                ok: 0,
+                errors: BTreeMap::new(),
+                setup_errors: BTreeMap::new(),
+                latency_us: latency_histogram(),
+            }),
+            in_flight: AtomicUsize::new(0),
+        }
+    }
+}
+
+impl Tally {
+    /// Counts a request in flight until the returned guard is dropped.
+    pub fn start(&self) -> InFlightGuard<'_> {
+        self.in_flight.fetch_add(1, Ordering::Relaxed);
+        InFlightGuard(&self.in_flight)
+    }
+
+    /// Requests in flight now.
+    pub fn in_flight(&self) -> usize {
+        self.in_flight.load(Ordering::Relaxed)
+    }
+
+    /// Records one request's outcome; `latency` counts only for ok requests.
+    pub fn record(&self, latency: Duration, outcome: Result<(), ErrorKind>) {
+        let mut t = self.lock();
+        match outcome {
+            Ok(()) => {
+                t.ok += 1;
+                let us = u64::try_from(latency.as_micros()).unwrap_or(u64::MAX);
+                t.latency_us.saturating_record(us.max(1));
+            }
+            Err(kind) => *t.errors.entry(kind).or_default() += 1,
+        }
+    }
+
+    /// Records a request that failed before it started (no latency).
+    pub fn fail(&self, kind: ErrorKind) {
+        *self.lock().errors.entry(kind).or_default() += 1;
+    }
+
+    /// Records a failure that is not a request's, e.g. a pool thread that could not be spawned.
+    pub fn setup_error(&self, kind: ErrorKind) {
+        *self.lock().setup_errors.entry(kind).or_default() += 1;
+    }
+
+    /// Requests recorded so far, ok or not.
+    pub fn count(&self) -> u64 {
+        let t = self.lock();
+        t.ok + t.errors.values().sum::<u64>()
+    }
+
+    /// Reads the tally out.
+    pub fn summary(&self) -> TallySummary {
+        let t = self.lock();
+        TallySummary {
+            ok: t.ok,
+            errors: t.errors.iter().map(|(k, n)| (k.key(), *n)).collect(),
+            setup_errors: t.setup_errors.iter().map(|(k, n)| (k.key(), *n)).collect(),
+            latency_ms: Latency::of(&t.latency_us),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, TallyInner> {
+        // A panic while holding the lock cannot leave the counters half-updated.
+        self.inner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ok_and_errors_add_up_and_latency_counts_only_ok_requests() {
+        let tally = Tally::default();
+        for ms in [10, 20, 30, 40] {
+            tally.record(Duration::from_millis(ms), Ok(()));
+        }
+        tally.record(Duration::from_secs(99), Err(ErrorKind::Timeout));
+        tally.record(Duration::from_millis(1), Err(ErrorKind::HttpStatus(503)));
+        tally.fail(ErrorKind::ThreadSpawn);
+        tally.setup_error(ErrorKind::ThreadSpawn);
+        {
+            let _one = tally.start();
+            let _two = tally.start();
+            assert_eq!(tally.in_flight(), 2);
+        }
+        assert_eq!(tally.in_flight(), 0);
+        let s = tally.summary();
+        assert_eq!(s.ok, 4);
+        assert_eq!(tally.count(), 7);
+        let keys: Vec<_> = s.errors.iter().map(|(k, n)| (k.as_str(), *n)).collect();
+        assert_eq!(keys, [("http_503", 1), ("thread_spawn", 1), ("timeout", 1)]);
+        assert_eq!(s.setup_errors["thread_spawn"], 1);
+        assert!(
+            (39.9..=40.1).contains(&s.latency_ms.max),
+            "{:?}",
+            s.latency_ms
+        );
+        assert!(
+            (19.9..=20.1).contains(&s.latency_ms.p50),
+            "{:?}",
+            s.latency_ms
+        );
+    }
+}

@@ -1,0 +1,86 @@
+//! The line a worker prints about itself — fanout's own worker or a peer program: its
+//! requests' outcomes, its timed region and what it measured inside. What the harness
+//! measures of the process from outside sits beside it in a point's report, not in it.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::client_config::ClientConfig;
+use super::memory::{Breakdown, TimelineSample};
+use super::tally::TallySummary;
+
+/// What a worker measured about itself: its one JSON line.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct WorkerReport {
+    /// Outcomes of the requests.
+    #[serde(flatten)]
+    pub tally: TallySummary,
+    /// Wall time of the timed region: runtime/pool/client built, every request, teardown.
+    pub wall_s: f64,
+    /// Resident memory just before the timed region.
+    pub rss_before_bytes: u64,
+    /// Peak resident memory as the worker saw it itself (fanout's worker: `VmHWM`; a peer
+    /// does not say): what a point reports where the OS tells nothing from outside.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub own_peak_rss_bytes: Option<u64>,
+    /// Most threads alive at once as the worker's own sampler saw them (itself not counted).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub own_peak_threads: Option<u64>,
+    /// Heap bytes live just before the timed region (`None`: heap not counted).
+    pub heap_before_bytes: Option<u64>,
+    /// Most heap bytes live at once in the timed region (sampled every 2 ms).
+    pub heap_peak_bytes: Option<u64>,
+    /// Allocations in the timed region (reallocations included).
+    pub allocations: Option<u64>,
+    /// Most requests in flight at once by the client's own count (sampled every 2 ms).
+    #[serde(default)]
+    pub client_peak_in_flight: u64,
+    /// Resident memory by cause near the peak, while the client held its designed in-flight
+    /// count (`None`: it never did, or the OS does not tell).
+    pub breakdown: Option<Breakdown>,
+    /// Resident memory and requests in flight over the timed region, sampled every 2 ms and
+    /// cut to at most 100 samples.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub timeline: Vec<TimelineSample>,
+    /// Bytes allocated in the timed region.
+    pub allocated_bytes: Option<u64>,
+    /// User CPU seconds of the timed region as the worker measured it (fanout's worker: its
+    /// sampler thread's share taken out), when it tells.
+    #[serde(default)]
+    pub timed_cpu_user_s: Option<f64>,
+    /// System CPU seconds of the timed region as the worker measured it, when it tells.
+    #[serde(default)]
+    pub timed_cpu_sys_s: Option<f64>,
+    /// Why the strategy stopped before running its requests, if it did.
+    pub strategy_error: Option<String>,
+    /// The settings the clients ran with.
+    pub client_config: Option<ClientConfig>,
+    /// The CPU work per ok response as calibrated in the worker, µs (`None` without
+    /// `--cpu-us`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_work_us: Option<f64>,
+    /// A peer's model and versions (fanout's own workers: `None`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peer: Option<PeerConfig>,
+}
+
+impl WorkerReport {
+    /// The report line in fanout's worker's `stdout`: the last line that parses as one.
+    pub fn from_stdout(stdout: &str) -> Result<Self, String> {
+        stdout
+            .lines()
+            .rev()
+            .find_map(|line| serde_json::from_str(line).ok())
+            .ok_or_else(|| format!("worker printed no report: {stdout:?}"))
+    }
+}
+
+/// What a peer ran with, recorded beside (or instead of) `client_config`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PeerConfig {
+    /// What it models.
+    pub models: String,
+    /// Versions it reported (language, libraries).
+    pub versions: BTreeMap<String, String>,
+}

@@ -1,0 +1,250 @@
+//! Peers: client programs in other languages and tools — the articles' own Python, Go, and the
+//! oha load generator — run as a point's worker and metered from outside exactly like
+//! fanout's own (see `metering::outside`). They live in `peers/` and are installed by
+//! `scripts/peers.sh` under `target/peers/`; none is needed to build or test fanout.
+//!
+//! The peer protocol: fanout runs `PROGRAM URL C N TIMEOUT_MS` (the request URL, requests in
+//! flight at most, requests in all, per-request timeout). The peer prints one JSON line on
+//! stdout (the last line that parses counts):
+//!
+//! - required: `ok` (requests answered 200), `errors` (`{kind: count}`, fanout's kinds where
+//!   they apply: `timeout`, `connection_refused`, `connection_reset`, `too_many_open_files`,
+//!   `addr_not_available`, `thread_spawn`, `http_CODE`, `io`, `other`), `wall_s` (its timed
+//!   region: client and pool built, every request, teardown; not the interpreter's start-up);
+//! - optional: `latencies_ms` (every ok request's latency: fanout computes the percentiles as it
+//!   does its own) or `latency_ms` (`{p50, p90, p99, max}`), `rss_before_bytes` (resident memory
+//!   just before the timed region), `timed_cpu_user_s` / `timed_cpu_sys_s` (CPU of the timed
+//!   region), `versions` (`{name: version}`), `strategy_error` (why it stopped early).
+//!
+//! After its line a peer may read stdin to its end: fanout closes it once it has read the
+//! peer's peak memory, which is then exact. Requests a peer did not account for count as
+//! `not_run` errors (ok + errors = N, always); more outcomes than requests fail the point.
+//!
+//! The files: `peer.rs` (what a peer is), `install.rs` (where the programs are, the command),
+//! `protocol.rs` (the line), `oha.rs` (oha's adapter), `versions.rs`; this one is the registry.
+
+pub mod install;
+pub mod oha;
+pub mod peer;
+pub mod protocol;
+pub mod versions;
+
+use std::process::Command;
+use std::sync::Mutex;
+
+use crate::model::job::Job;
+use crate::model::subject::{ClientLib, Holds, Kind, Subject};
+use crate::model::worker_report::WorkerReport;
+use peer::{Peer, Program};
+
+/// Prefix of every peer's name: `peer:py_aiohttp`.
+pub const PREFIX: &str = "peer:";
+/// A variable `FANOUT_PEER_<NAME>` naming a program adds `peer:<name>` (any protocol-speaking
+/// program: a test's fake, your own client).
+pub const CUSTOM_VAR_PREFIX: &str = "FANOUT_PEER_";
+
+/// The built-in peers.
+pub const BUILT_IN: &[Peer] = &[
+    Peer {
+        subject: Subject {
+            name: "peer:py_aiohttp",
+            models: "Python asyncio + aiohttp: one ClientSession, TCPConnector(limit=C), Semaphore(C), gather",
+            holds: Holds::Concurrency,
+            os_threads: false,
+            client: ClientLib::Peer,
+            protocol: None,
+            connection_per_request: false,
+            kind: Kind::Peer,
+        },
+        program: Program::Python("py_aiohttp.py"),
+    },
+    Peer {
+        subject: Subject {
+            name: "peer:py_threads",
+            models: "Python requests.Session with a pool of C connections + ThreadPoolExecutor(C)",
+            holds: Holds::Concurrency,
+            os_threads: true,
+            client: ClientLib::Peer,
+            protocol: None,
+            connection_per_request: false,
+            kind: Kind::Peer,
+        },
+        program: Program::Python("py_threads.py"),
+    },
+    Peer {
+        subject: Subject {
+            name: "peer:py_to_thread",
+            models: "Python asyncio.to_thread(requests) under Semaphore(C): the default executor's min(32, CPUs + 4) threads",
+            holds: Holds::CoresPlus { add: 4, most: 32 },
+            os_threads: true,
+            client: ClientLib::Peer,
+            protocol: None,
+            connection_per_request: false,
+            kind: Kind::Peer,
+        },
+        program: Program::Python("py_to_thread.py"),
+    },
+    Peer {
+        subject: Subject {
+            name: "peer:py_httpx",
+            models: "Python httpx.AsyncClient with Limits(max_connections=C), gather",
+            holds: Holds::Concurrency,
+            os_threads: false,
+            client: ClientLib::Peer,
+            protocol: None,
+            connection_per_request: false,
+            kind: Kind::Peer,
+        },
+        program: Program::Python("py_httpx.py"),
+    },
+    Peer {
+        subject: Subject {
+            name: "peer:go",
+            models: "Go net/http: a goroutine per request under a channel semaphore, MaxIdleConnsPerHost = C",
+            holds: Holds::Concurrency,
+            os_threads: false,
+            client: ClientLib::Peer,
+            protocol: None,
+            connection_per_request: false,
+            kind: Kind::Peer,
+        },
+        program: Program::Go,
+    },
+    Peer {
+        subject: Subject {
+            name: "peer:oha",
+            models: "oha -n N -c C: a dedicated Rust load generator (tokio + hyper), C connections",
+            holds: Holds::Concurrency,
+            os_threads: false,
+            client: ClientLib::Peer,
+            protocol: None,
+            connection_per_request: false,
+            kind: Kind::Peer,
+        },
+        program: Program::Oha,
+    },
+];
+
+/// The peer named `name` (`peer:NAME`): built in, or a program named by `FANOUT_PEER_<NAME>`.
+pub fn find(name: &str) -> Option<&'static Peer> {
+    if let Some(peer) = BUILT_IN.iter().find(|p| p.subject.name == name) {
+        return Some(peer);
+    }
+    let short = name.strip_prefix(PREFIX)?;
+    if short.is_empty() || !short.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return None;
+    }
+    let var = format!("{CUSTOM_VAR_PREFIX}{}", short.to_ascii_uppercase());
+    let program = std::env::var(var).ok().filter(|p| !p.trim().is_empty())?;
+    Some(custom(name, program))
+}
+
+/// A peer of a custom program, made once per name and kept for the process's life: points
+/// refer to their subject as `&'static`, and a process names few peers (a leak bounded by the
+/// names in its environment).
+fn custom(name: &str, program: String) -> &'static Peer {
+    static MADE: Mutex<Vec<&'static Peer>> = Mutex::new(Vec::new());
+    let mut made = MADE.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(peer) = made.iter().find(|p| p.subject.name == name) {
+        return peer;
+    }
+    let program: &'static str = Box::leak(program.into_boxed_str());
+    let peer = Box::leak(Box::new(Peer {
+        subject: Subject {
+            name: Box::leak(name.to_owned().into_boxed_str()),
+            models: Box::leak(format!("a custom peer: {program}").into_boxed_str()),
+            holds: Holds::Concurrency,
+            os_threads: false,
+            client: ClientLib::Peer,
+            protocol: None,
+            connection_per_request: false,
+            kind: Kind::Peer,
+        },
+        program: Program::Custom(program),
+    }));
+    made.push(peer);
+    peer
+}
+
+/// The built-in peers whose programs are installed.
+pub fn installed() -> Vec<&'static Peer> {
+    BUILT_IN
+        .iter()
+        .filter(|p| install::locate(p.program).is_ok())
+        .collect()
+}
+
+/// The command that runs `job` with `peer`'s program, or why it cannot run here.
+pub fn command(peer: &Peer, job: &Job) -> Result<Command, String> {
+    install::command(peer.program, job)
+}
+
+/// Why `peer` cannot run here (not installed, and what installs it), if it cannot.
+pub fn missing(peer: &Peer) -> Option<String> {
+    install::locate(peer.program).err()
+}
+
+/// The worker report of `peer`'s `stdout` for a job of `requests` requests, or why there is
+/// none.
+pub fn read_report(peer: &Peer, stdout: &str, requests: u64) -> Result<WorkerReport, String> {
+    if peer.program == Program::Oha {
+        // oha prints one JSON document over many lines.
+        let mut line = oha::line(stdout)?;
+        line.versions = versions::of(Program::Oha);
+        return protocol::to_report(&peer.subject, line, requests);
+    }
+    protocol::last_line(&peer.subject, stdout, requests)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn oha() -> &'static Peer {
+        find("peer:oha").expect("oha")
+    }
+
+    #[test]
+    fn ohas_json_is_read_as_a_protocol_line() {
+        // The fields read here, as oha 1.16 prints them (pretty-printed, times in seconds).
+        let output = r#"{
+  "summary": {"successRate": 0.9, "total": 0.5, "slowest": 0.2, "fastest": 0.1},
+  "latencyPercentiles": {"p10": 0.1, "p50": 0.11, "p90": 0.15, "p99": 0.19, "p99.9": null},
+  "statusCodeDistribution": {"200": 7, "503": 1},
+  "errorDistribution": {"connection closed before message completed": 1, "timeout": 1}
+}"#;
+        let r = read_report(oha(), output, 11).expect("read");
+        assert_eq!(r.tally.ok, 7);
+        let errors: Vec<_> = r
+            .tally
+            .errors
+            .iter()
+            .map(|(k, n)| (k.as_str(), *n))
+            .collect();
+        assert_eq!(
+            errors,
+            [
+                ("connection_reset", 1),
+                ("http_503", 1),
+                ("not_run", 1),
+                ("timeout", 1)
+            ]
+        );
+        assert_eq!(r.wall_s, 0.5);
+        assert!((r.tally.latency_ms.p99 - 190.0).abs() < 1e-9);
+        assert!((r.tally.latency_ms.max - 200.0).abs() < 1e-9);
+        assert!(read_report(oha(), "oha: error", 10).is_err());
+    }
+
+    #[test]
+    fn a_peer_is_found_by_name_and_a_custom_one_only_through_its_variable() {
+        assert!(find("peer:py_aiohttp").is_some());
+        // No FANOUT_PEER_UNIT_TEST_UNSET in the environment; a name no variable can carry.
+        assert!(find("peer:unit_test_unset").is_none());
+        assert!(find("peer:bad name").is_none());
+        assert!(
+            find("py_aiohttp").is_none(),
+            "peers are named with their prefix"
+        );
+    }
+}

@@ -1,0 +1,300 @@
+//! One measured point: a strategy (or peer) and its workload — C, N, D and the settings —
+//! with what follows from them: the ideal wall time, what the subject holds in flight, the
+//! job a worker is handed. In JSON a point is flat, its subject by name (read back through
+//! the catalog, `catalog.rs`).
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::delay::Delay;
+use crate::model::job::Job;
+use crate::model::settings::{DelayDist, Protocol, Settings, Workload, default_delay_ms};
+use crate::model::subject::Subject;
+
+/// A workload that cannot be measured.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WorkloadError {
+    /// One point's timeout is not above its delay.
+    #[error(
+        "--timeout-ms {timeout_ms} must be above the delay ({delay_ms} ms): every request would time out"
+    )]
+    TimeoutNotAboveDelay {
+        /// The timeout, ms.
+        timeout_ms: u64,
+        /// The delay, ms.
+        delay_ms: u64,
+    },
+    /// A uniform jitter wider than the delay it varies.
+    #[error(
+        "--jitter-ms {jitter_ms} must be at most the delay ({delay_ms} ms at C = {concurrency}): a delay cannot go below 0"
+    )]
+    JitterAboveDelay {
+        /// The jitter, ms.
+        jitter_ms: u64,
+        /// The delay, ms.
+        delay_ms: u64,
+        /// The point's concurrency.
+        concurrency: usize,
+    },
+    /// The timeout is not above the delay of some point of a plan.
+    #[error(
+        "--timeout-ms {timeout_ms} must be above the delay of every point ({delay_ms} ms at C = {concurrency}): its requests would all time out"
+    )]
+    TimeoutNotAboveSomeDelay {
+        /// The timeout, ms.
+        timeout_ms: u64,
+        /// The longest delay, ms.
+        delay_ms: u64,
+        /// The point's concurrency.
+        concurrency: usize,
+    },
+}
+
+/// One measured point: a strategy and its workload. In JSON, its fields (and its settings')
+/// stand at the top level of a point's object.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Point {
+    /// The strategy (its name in JSON).
+    pub strategy: &'static Subject,
+    /// Requests in flight (C).
+    pub concurrency: usize,
+    /// Requests in all (N).
+    pub requests: usize,
+    /// Server delay per request (D), ms.
+    pub delay_ms: u64,
+    /// Everything else.
+    #[serde(flatten)]
+    pub settings: Settings,
+}
+
+impl Point {
+    /// The point of `strategy` at concurrency C under `workload`.
+    pub fn of(workload: &Workload, strategy: &'static Subject, concurrency: usize) -> Self {
+        let mut settings = workload.settings.clone();
+        // A strategy made for one protocol (async_h2) speaks it whatever the flag says.
+        if let Some(protocol) = strategy.protocol {
+            settings.protocol = protocol;
+        }
+        Self {
+            strategy,
+            concurrency,
+            requests: workload.sizing.requests_per_slot * concurrency,
+            delay_ms: workload
+                .sizing
+                .delay_ms
+                .unwrap_or_else(|| default_delay_ms(concurrency)),
+            settings,
+        }
+    }
+
+    /// A point with every default applied for `strategy` at concurrency C.
+    pub fn new(strategy: &'static Subject, concurrency: usize) -> Self {
+        Self::of(&Workload::default(), strategy, concurrency)
+    }
+
+    /// Checks that the point can be measured at all: its timeout above its longest planned
+    /// delay (D, plus the connection set-up delay, plus a uniform jitter), a jitter no wider
+    /// than D.
+    pub fn validate(&self) -> Result<(), WorkloadError> {
+        let s = &self.settings;
+        let uniform = s.delay_dist == DelayDist::Uniform;
+        if uniform && s.jitter_ms > self.delay_ms {
+            return Err(WorkloadError::JitterAboveDelay {
+                jitter_ms: s.jitter_ms,
+                delay_ms: self.delay_ms,
+                concurrency: self.concurrency,
+            });
+        }
+        let jitter = if uniform { s.jitter_ms } else { 0 };
+        let longest = self.delay_ms + s.connect_delay_ms + jitter;
+        if s.timeout_ms <= longest {
+            return Err(WorkloadError::TimeoutNotAboveDelay {
+                timeout_ms: s.timeout_ms,
+                delay_ms: longest,
+            });
+        }
+        Ok(())
+    }
+
+    /// True when `other` is the same workload (whatever its strategy and C): compare's test
+    /// for two runs' points to be comparable.
+    pub fn same_workload(&self, other: &Self) -> bool {
+        (self.requests, self.delay_ms, &self.settings)
+            == (other.requests, other.delay_ms, &other.settings)
+    }
+
+    /// `strategy/C`, as criterion IDs and messages name a point.
+    pub fn name(&self) -> String {
+        format!("{}/{}", self.strategy.name, self.concurrency)
+    }
+
+    /// Requests the strategy holds in flight by design: C, N for `pitfall_unbounded`, 1 for
+    /// `sequential`, the worker count for `pitfall_blocking_in_async`.
+    pub fn in_flight(&self) -> usize {
+        let workers = self.settings.tokio_workers;
+        self.strategy
+            .holds
+            .of(self.concurrency, self.requests, workers)
+    }
+
+    /// Ideal wall time: R + (ceil(N/C) − 1) × mean delay + the delay's C/(C+1) quantile
+    /// (the expected slowest of a round's C): ceil(N/C) × D when every delay is D. R, the
+    /// connection set-up delay, is paid once per slot by an ideal client.
+    pub fn ideal_s(&self) -> f64 {
+        let c = self.concurrency.max(1);
+        let rounds = self.requests.div_ceil(c) as f64;
+        let delay = self.delay();
+        let slowest = delay.quantile_ms(c as f64 / (c as f64 + 1.0));
+        let ms = self.settings.connect_delay_ms as f64 + (rounds - 1.0) * delay.mean_ms() + slowest;
+        ms / 1000.0
+    }
+
+    /// The distribution of this point's server delays.
+    pub fn delay(&self) -> Delay {
+        let d = self.delay_ms as f64;
+        match self.settings.delay_dist {
+            DelayDist::Uniform => Delay::Uniform {
+                low_ms: d - self.settings.jitter_ms as f64,
+                high_ms: d + self.settings.jitter_ms as f64,
+            },
+            DelayDist::Lognormal => Delay::Lognormal {
+                median_ms: d,
+                sigma: self.settings.delay_sigma,
+            },
+        }
+    }
+
+    /// The shortest wall time the strategy can take here, given what it holds in flight by
+    /// design: ceil(N / in-flight) × D. Used to skip points that cannot finish in time.
+    pub fn least_wall_s(&self) -> f64 {
+        let rounds = self.requests.div_ceil(self.in_flight());
+        rounds as f64 * self.delay_ms as f64 / 1000.0
+    }
+
+    /// Why the strategy cannot run this point within `limit`, if it cannot: it needs at least
+    /// [`Point::least_wall_s`] by design.
+    pub fn too_slow(&self, limit: Duration) -> Option<String> {
+        let least = self.least_wall_s();
+        (least > limit.as_secs_f64()).then(|| {
+            format!(
+                "needs at least {least:.0} s (ceil(N / {} in flight) × D), above the {} s limit",
+                self.in_flight(),
+                limit.as_secs()
+            )
+        })
+    }
+
+    /// Why the strategy cannot run this point's protocol, if it cannot: ureq, the raw clients
+    /// and the peers speak HTTP/1.1 only; the raw clients and the peers plain HTTP only.
+    pub fn unsupported(&self) -> Option<String> {
+        let client = self.strategy.client;
+        if self.settings.protocol == Protocol::H2 && !client.speaks_h2() {
+            return Some(format!("{} speaks HTTP/1.1 only", self.strategy.name));
+        }
+        (self.settings.tls && !client.speaks_tls())
+            .then(|| format!("{} speaks plain HTTP only (no TLS)", self.strategy.name))
+    }
+
+    /// The job a worker runs for this point against `base_url` (no trailing slash): the
+    /// server's query parameters carry the delay, its spread, the connection set-up delay and
+    /// the body size (the parameters left at their defaults are left out).
+    pub fn job(&self, base_url: &str) -> Job {
+        use std::fmt::Write as _;
+        let s = &self.settings;
+        let mut url = format!(
+            "{base_url}/get?delay_ms={}&bytes={}",
+            self.delay_ms, s.body_bytes
+        );
+        match s.delay_dist {
+            DelayDist::Uniform if s.jitter_ms > 0 => {
+                let _ = write!(url, "&jitter_ms={}", s.jitter_ms);
+            }
+            DelayDist::Uniform => {}
+            DelayDist::Lognormal => {
+                let _ = write!(url, "&delay_dist=lognormal&sigma={}", s.delay_sigma);
+            }
+        }
+        if s.connect_delay_ms > 0 {
+            let _ = write!(url, "&connect_delay_ms={}", s.connect_delay_ms);
+        }
+        Job::new(url, self.concurrency, self.requests, self.settings.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::settings::{DEFAULT_TIMEOUT_MS, OFFERED_RPS_CAP};
+    use crate::planning::catalog;
+
+    fn strategy(name: &str) -> &'static Subject {
+        catalog::find(name).expect("strategy")
+    }
+
+    #[test]
+    fn default_delays_keep_offered_load_under_the_cap() {
+        assert_eq!(default_delay_ms(10), 100);
+        assert_eq!(default_delay_ms(500), 100);
+        assert_eq!(default_delay_ms(1_000), 200);
+        assert_eq!(default_delay_ms(10_000), 2_000);
+        for c in [1, 10, 100, 999, 1_000, 10_000, 123_457] {
+            let rps = c as f64 * 1000.0 / default_delay_ms(c) as f64;
+            assert!(rps <= OFFERED_RPS_CAP as f64, "C={c}: {rps} rps");
+        }
+    }
+
+    #[test]
+    fn ideal_and_least_wall_follow_what_a_strategy_holds_in_flight() {
+        let at = |name| {
+            let mut p = Point::new(strategy(name), 100);
+            p.settings.tokio_workers = 2;
+            p
+        };
+        let p = at("thread_pool");
+        assert_eq!(p.requests, 200);
+        assert!((p.ideal_s() - 0.2).abs() < 1e-9);
+        assert!((p.least_wall_s() - 0.2).abs() < 1e-9);
+        assert!((at("sequential").least_wall_s() - 20.0).abs() < 1e-9);
+        assert!((at("pitfall_blocking_in_async").least_wall_s() - 10.0).abs() < 1e-9);
+        assert!((at("pitfall_unbounded").least_wall_s() - 0.1).abs() < 1e-9);
+        let limit = Duration::from_secs(5);
+        assert_eq!(p.too_slow(limit), None);
+        assert_eq!(
+            at("sequential").too_slow(limit).as_deref(),
+            Some("needs at least 20 s (ceil(N / 1 in flight) × D), above the 5 s limit")
+        );
+        assert_eq!(
+            p.job("http://h:1").url(),
+            "http://h:1/get?delay_ms=100&bytes=32"
+        );
+    }
+
+    #[test]
+    fn a_timeout_at_or_below_the_delay_is_refused() {
+        let mut p = Point::new(strategy("thread_pool"), 10);
+        assert_eq!(p.validate(), Ok(()));
+        p.settings.timeout_ms = p.delay_ms;
+        assert_eq!(
+            p.validate().map_err(|e| e.to_string()),
+            Err(
+                "--timeout-ms 100 must be above the delay (100 ms): every request would time out"
+                    .into()
+            )
+        );
+    }
+
+    #[test]
+    fn a_point_is_flat_in_json_and_its_workload_compares_whole() {
+        let p = Point::new(strategy("thread_pool"), 10);
+        let json = serde_json::to_value(&p).expect("json");
+        assert_eq!(json["strategy"], "thread_pool");
+        assert_eq!(json["timeout_ms"], DEFAULT_TIMEOUT_MS);
+        assert_eq!(serde_json::from_value::<Point>(json).expect("read"), p);
+        let other = Point::new(strategy("async_semaphore"), 10);
+        assert!(p.same_workload(&other));
+        let mut bigger = other.clone();
+        bigger.settings.body_bytes += 1;
+        assert!(!p.same_workload(&bigger));
+    }
+}

@@ -1,0 +1,515 @@
+//! SVG charts of a run against concurrency (log), or against the setting a preset varies:
+//! peak RSS, throughput, wall time, p99 latency, and what separates the model from the workload
+//! — p99 minus the delay's own p99 and efficiency, a panel for thread strategies and one for
+//! the rest, CPU per request; one line per strategy (medians over repeats), pitfalls dashed,
+//! peers dotted, marked points crossed. And `timeline.svg`, resident memory and requests in
+//! flight over time at the largest C.
+
+use std::path::Path;
+
+use plotters::coord::Shift;
+use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
+use plotters::prelude::*;
+
+use super::report::{Outcome, PointReport};
+use super::statistics::{Cell, cells, figure, varied_knob};
+use crate::model::knob::Knob;
+use crate::model::subject::{Kind, Subject};
+use crate::planning::catalog;
+
+/// One chart: its file, title, y axis, figure, scale, and whether thread strategies and the
+/// others get a panel each.
+struct ChartSpec {
+    file: &'static str,
+    title: &'static str,
+    y_desc: &'static str,
+    figure: fn(&PointReport) -> f64,
+    log_y: bool,
+    threads_apart: bool,
+}
+
+const CHARTS: &[ChartSpec] = &[
+    ChartSpec {
+        file: "memory.svg",
+        title: "Peak RSS of the client process",
+        y_desc: "peak RSS, MiB (log)",
+        figure: figure::peak_rss_mib,
+        log_y: true,
+        threads_apart: false,
+    },
+    ChartSpec {
+        file: "throughput.svg",
+        title: "Throughput (ok requests per second)",
+        y_desc: "ok requests/s (log)",
+        figure: figure::throughput_rps,
+        log_y: true,
+        threads_apart: false,
+    },
+    ChartSpec {
+        file: "wall.svg",
+        title: "Wall time of the timed region",
+        y_desc: "wall, s (log)",
+        figure: figure::wall_s,
+        log_y: true,
+        threads_apart: false,
+    },
+    ChartSpec {
+        file: "p99.svg",
+        title: "p99 latency (the server's delay included)",
+        y_desc: "p99 latency, ms (log)",
+        figure: figure::p99_ms,
+        log_y: true,
+        threads_apart: false,
+    },
+    ChartSpec {
+        file: "overhead.svg",
+        title: "What the client adds to the tail: p99 minus the delay's own p99",
+        y_desc: "p99 − delay p99, ms (log)",
+        figure: figure::p99_overhead_ms,
+        log_y: true,
+        threads_apart: true,
+    },
+    ChartSpec {
+        file: "efficiency.svg",
+        title: "Efficiency: ideal wall / wall × ok / N",
+        y_desc: "efficiency",
+        figure: figure::efficiency,
+        log_y: false,
+        threads_apart: true,
+    },
+    ChartSpec {
+        file: "cpu_per_request.svg",
+        title: "CPU per request (whole process, user + system)",
+        y_desc: "CPU µs per request (log)",
+        figure: figure::cpu_us_per_request,
+        log_y: true,
+        threads_apart: false,
+    },
+];
+
+/// Line colours that stay readable on white (the pale ones of plotters' palette do not), in
+/// the order strategies take them.
+const STRONG: [RGBColor; 18] = [
+    RGBColor(230, 25, 75),
+    RGBColor(60, 180, 75),
+    RGBColor(0, 130, 200),
+    RGBColor(245, 130, 48),
+    RGBColor(145, 30, 180),
+    RGBColor(70, 153, 144),
+    RGBColor(240, 50, 230),
+    RGBColor(128, 128, 0),
+    RGBColor(154, 99, 36),
+    RGBColor(0, 0, 117),
+    RGBColor(128, 0, 0),
+    RGBColor(169, 169, 169),
+    RGBColor(0, 0, 0),
+    RGBColor(188, 143, 0),
+    RGBColor(67, 99, 216),
+    RGBColor(210, 105, 30),
+    RGBColor(0, 100, 0),
+    RGBColor(199, 21, 133),
+];
+
+/// The timeline chart's file.
+pub const TIMELINE_FILE: &str = "timeline.svg";
+
+/// The chart files [`write_charts`] writes.
+pub fn chart_files() -> impl Iterator<Item = &'static str> {
+    CHARTS.iter().map(|c| c.file).chain([TIMELINE_FILE])
+}
+
+/// Writes every chart into `dir`; returns the charts that could not be drawn, and why (no
+/// positive value to put on a log scale, e.g. when every request failed).
+pub fn write_charts(points: &[PointReport], dir: &Path) -> Vec<String> {
+    let cells = cells(points);
+    let mut skipped = Vec::new();
+    for spec in CHARTS {
+        let path = dir.join(spec.file);
+        if let Err(e) = draw(points, &cells, spec, &path) {
+            skipped.push(format!("{}: {e}", path.display()));
+        }
+    }
+    let path = dir.join(TIMELINE_FILE);
+    if let Err(e) = draw_timeline(points, &path) {
+        skipped.push(format!("{}: {e}", path.display()));
+    }
+    skipped
+}
+
+/// Each strategy's first measured timeline at the largest C measured.
+fn timelines(points: &[PointReport]) -> Vec<&PointReport> {
+    let measured = || {
+        points
+            .iter()
+            .filter(|r| r.outcome == Outcome::Measured && !r.worker.timeline.is_empty())
+    };
+    let Some(largest) = measured().map(|r| r.point.concurrency).max() else {
+        return Vec::new();
+    };
+    catalog::present(measured().map(|r| &r.point))
+        .into_iter()
+        .filter_map(|s| {
+            measured().find(|r| r.point.strategy == s && r.point.concurrency == largest)
+        })
+        .collect()
+}
+
+/// Two panels over time, one line per strategy: resident memory above, requests in flight
+/// below, so a reader sees threads and tasks ramp up, hold and release.
+fn draw_timeline(points: &[PointReport], path: &Path) -> Result<(), Box<dyn std::error::Error>> {
+    let runs = timelines(points);
+    let Some(first) = runs.first() else {
+        return Err("no measured point with a timeline".into());
+    };
+    let concurrency = first.point.concurrency;
+    let t_max = runs
+        .iter()
+        .flat_map(|r| r.worker.timeline.iter().map(|s| s.t_ms / 1000.0))
+        .fold(0.1_f64, f64::max);
+    let mib = |b: u64| b as f64 / (1024.0 * 1024.0);
+    let rss_max = runs
+        .iter()
+        .flat_map(|r| r.worker.timeline.iter().map(|s| mib(s.rss_bytes)))
+        .fold(1.0_f64, f64::max);
+    let in_flight_max = runs
+        .iter()
+        .flat_map(|r| r.worker.timeline.iter().map(|s| s.in_flight as f64))
+        .fold(1.0_f64, f64::max);
+
+    let root = SVGBackend::new(path, (960, 800)).into_drawing_area();
+    root.fill(&WHITE)?;
+    let root = root.titled(
+        &format!("Over time at C = {concurrency} (first repeat of each strategy)"),
+        ("sans-serif", 22),
+    )?;
+    let (upper, lower) = root.split_vertically(400);
+    let panels = [
+        (upper, "resident memory, MiB", rss_max * 1.1),
+        (
+            lower,
+            "requests in flight (client's count)",
+            in_flight_max * 1.1,
+        ),
+    ];
+    for (panel, (area, y_desc, y_max)) in panels.into_iter().enumerate() {
+        let mut chart = ChartBuilder::on(&area)
+            .margin(14)
+            .x_label_area_size(40)
+            .y_label_area_size(72)
+            .build_cartesian_2d(0.0..t_max * 1.02, 0.0..y_max)?;
+        chart
+            .configure_mesh()
+            .x_desc("seconds since the timed region began")
+            .y_desc(y_desc)
+            .draw()?;
+        for (i, run) in runs.iter().enumerate() {
+            let xy: Vec<(f64, f64)> = run
+                .worker
+                .timeline
+                .iter()
+                .map(|s| {
+                    let y = if panel == 0 {
+                        mib(s.rss_bytes)
+                    } else {
+                        s.in_flight as f64
+                    };
+                    (s.t_ms / 1000.0, y)
+                })
+                .collect();
+            strategy_line(&mut chart, run.point.strategy, i, xy)?;
+        }
+        legend(&mut chart, SeriesLabelPosition::UpperRight)?;
+    }
+    root.present()?;
+    Ok(())
+}
+
+/// Draws one strategy's line in its colour (the `i`-th of the palette), dashed for a pitfall,
+/// dotted for a peer, with its legend entry; returns the colour.
+fn strategy_line<X, Y>(
+    chart: &mut ChartContext<'_, SVGBackend<'_>, Cartesian2d<X, Y>>,
+    subject: &'static Subject,
+    i: usize,
+    xy: Vec<(f64, f64)>,
+) -> Result<RGBAColor, Box<dyn std::error::Error>>
+where
+    X: Ranged<ValueType = f64>,
+    Y: Ranged<ValueType = f64>,
+{
+    let color = STRONG[i % STRONG.len()].mix(0.95);
+    let style = ShapeStyle::from(&color).stroke_width(2);
+    let drawn = match subject.kind {
+        Kind::Pitfall => chart.draw_series(DashedLineSeries::new(xy, 8, 5, style))?,
+        Kind::Peer => chart.draw_series(DashedLineSeries::new(xy, 2, 4, style))?,
+        Kind::Strategy => chart.draw_series(LineSeries::new(xy, style))?,
+    };
+    drawn
+        .label(subject.name)
+        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 22, y)], style));
+    Ok(color)
+}
+
+/// The chart's legend at `position`, on a light box.
+fn legend<'a, 'b: 'a, X, Y>(
+    chart: &mut ChartContext<'a, SVGBackend<'b>, Cartesian2d<X, Y>>,
+    position: SeriesLabelPosition,
+) -> Result<(), Box<dyn std::error::Error>>
+where
+    X: Ranged<ValueType = f64>,
+    Y: Ranged<ValueType = f64>,
+{
+    chart
+        .configure_series_labels()
+        .position(position)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .draw()?;
+    Ok(())
+}
+
+/// The x axis of a run's charts: C (log), or the setting it varies beside C, its values
+/// evenly spaced in order (0 has no place on a log scale).
+enum XAxis {
+    Concurrency,
+    Varied(Knob, Vec<u64>),
+}
+
+impl XAxis {
+    fn of(points: &[PointReport]) -> Self {
+        match varied_knob(points) {
+            None => Self::Concurrency,
+            Some(knob) => {
+                let mut values: Vec<u64> = points
+                    .iter()
+                    .map(|r| knob.value(&r.point.settings))
+                    .collect();
+                values.sort_unstable();
+                values.dedup();
+                Self::Varied(knob, values)
+            }
+        }
+    }
+
+    fn x(&self, cell: &Cell<'_>) -> Option<f64> {
+        match self {
+            Self::Concurrency => Some(cell.concurrency as f64),
+            Self::Varied(_, values) => {
+                let value = cell.varied?;
+                values.iter().position(|&v| v == value).map(|i| i as f64)
+            }
+        }
+    }
+}
+
+/// One strategy's colour (its place among all the chart's lines, so both panels agree) and
+/// (x, median, marked) points.
+type Line = (usize, &'static Subject, Vec<(f64, f64, bool)>);
+
+/// (x, median) of one strategy's measured cells; positive values only on a log scale.
+fn series(
+    cells: &[Cell<'_>],
+    axis: &XAxis,
+    strategy: &str,
+    spec: &ChartSpec,
+) -> Vec<(f64, f64, bool)> {
+    cells
+        .iter()
+        .filter(|c| c.strategy == strategy)
+        .filter_map(|c| {
+            let median = c.spread(spec.figure)?.median;
+            median
+                .is_finite()
+                .then_some((axis.x(c)?, median, c.marked()))
+        })
+        .collect()
+}
+
+fn bounds(values: impl Iterator<Item = f64>) -> Option<(f64, f64)> {
+    let (lo, hi) = values.fold((f64::INFINITY, 0.0_f64), |(lo, hi), v| {
+        (lo.min(v), hi.max(v))
+    });
+    (lo.is_finite() && hi > 0.0).then_some((lo / 1.6, hi * 1.6))
+}
+
+fn draw(
+    points: &[PointReport],
+    cells: &[Cell<'_>],
+    spec: &ChartSpec,
+    path: &Path,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let axis = XAxis::of(points);
+    let present: Vec<_> = cells
+        .iter()
+        .flat_map(|c| c.measured.iter())
+        .map(|r| &r.point)
+        .collect();
+    let lines: Vec<Line> = catalog::present(present)
+        .into_iter()
+        .map(|s| (s, series(cells, &axis, s.name, spec)))
+        .filter(|(_, data)| !data.is_empty())
+        .enumerate()
+        .map(|(colour, (s, data))| (colour, s, data))
+        .collect();
+    let all = || lines.iter().flat_map(|(_, _, d)| d.iter());
+    if all().next().is_none() {
+        return Err("no measured point with a value to chart".into());
+    }
+    let y_values = || all().map(|p| p.1);
+    // A log axis only for positive figures spanning more than a decade (less leaves it
+    // without labels); linear, from 0 or the lowest negative, otherwise.
+    let positive = y_values().all(|y| y > 0.0);
+    let decade = bounds(y_values()).is_some_and(|(lo, hi)| hi / lo >= 10.0 * 1.6 * 1.6);
+    let log_y = spec.log_y && positive && decade;
+    let y_desc = if log_y {
+        spec.y_desc.to_owned()
+    } else {
+        spec.y_desc.replace(" (log)", "")
+    };
+    let y_desc = y_desc.as_str();
+    let y_range = if log_y {
+        bounds(y_values()).unwrap_or((1.0, 10.0))
+    } else {
+        let hi = y_values().fold(0.0_f64, f64::max);
+        let lo = y_values().fold(0.0_f64, f64::min);
+        (lo * 1.1, hi * 1.1 + f64::EPSILON)
+    };
+
+    let root = SVGBackend::new(path, (if spec.threads_apart { 1400 } else { 960 }, 600))
+        .into_drawing_area();
+    root.fill(&WHITE)?;
+    let root = root.titled(spec.title, ("sans-serif", 22))?;
+    let panels: Vec<(DrawingArea<SVGBackend<'_>, Shift>, &str, Vec<Line>)> = if spec.threads_apart {
+        let (left, right) = root.split_horizontally(700);
+        let part = |threads: bool| {
+            lines
+                .iter()
+                .filter(|(_, s, _)| s.os_threads == threads)
+                .cloned()
+                .collect()
+        };
+        vec![
+            (left, "a thread per request in flight", part(true)),
+            (right, "tasks, or a few threads", part(false)),
+        ]
+    } else {
+        vec![(root.clone(), "", lines.clone())]
+    };
+    let y = YAxis {
+        range: y_range,
+        log: log_y,
+        desc: y_desc,
+    };
+    for (area, caption, lines) in &panels {
+        match &axis {
+            XAxis::Concurrency => {
+                let x = bounds(all().map(|p| p.0)).unwrap_or((1.0, 10.0));
+                let fmt = |x: &f64| format!("{x:.0}");
+                let x_axis = ((x.0..x.1).log_scale(), "requests in flight, C (log)");
+                panel_on(area, caption, lines, x_axis, &y, &fmt)?;
+            }
+            XAxis::Varied(knob, values) => {
+                let fmt = |x: &f64| {
+                    let i = x.round();
+                    if (x - i).abs() > 1e-6 || i < 0.0 {
+                        return String::new();
+                    }
+                    values.get(i as usize).map_or(String::new(), u64::to_string)
+                };
+                let x_axis = (-0.5..values.len() as f64 - 0.5, knob.label());
+                panel_on(area, caption, lines, x_axis, &y, &fmt)?;
+            }
+        }
+    }
+    root.present()?;
+    Ok(())
+}
+
+/// A chart's y axis: its range, log or linear, and its description.
+struct YAxis<'a> {
+    range: (f64, f64),
+    log: bool,
+    desc: &'a str,
+}
+
+/// [`panel`] on `x` and a log or linear `y` (two coordinate types, hence the two calls).
+fn panel_on<X>(
+    area: &DrawingArea<SVGBackend<'_>, Shift>,
+    caption: &str,
+    lines: &[Line],
+    (x, x_desc): (X, &str),
+    y: &YAxis<'_>,
+    x_format: &dyn Fn(&f64) -> String,
+) -> Result<(), Box<dyn std::error::Error>>
+where
+    X: AsRangedCoord<Value = f64>,
+    X::CoordDescType: Ranged<ValueType = f64> + ValueFormatter<f64>,
+{
+    let (lo, hi) = y.range;
+    let axes = (x_desc, y.desc);
+    if y.log {
+        panel(
+            area,
+            caption,
+            lines,
+            x,
+            (lo..hi).log_scale(),
+            axes,
+            x_format,
+        )
+    } else {
+        panel(area, caption, lines, x, lo..hi, axes, x_format)
+    }
+}
+
+/// One panel of a chart: every line, its points, crosses on marked points, a legend.
+#[allow(clippy::too_many_arguments)]
+fn panel<X, Y>(
+    area: &DrawingArea<SVGBackend<'_>, Shift>,
+    caption: &str,
+    lines: &[Line],
+    x: X,
+    y: Y,
+    axes: (&str, &str),
+    x_format: &dyn Fn(&f64) -> String,
+) -> Result<(), Box<dyn std::error::Error>>
+where
+    X: AsRangedCoord<Value = f64>,
+    Y: AsRangedCoord<Value = f64>,
+    X::CoordDescType: Ranged<ValueType = f64> + ValueFormatter<f64>,
+    Y::CoordDescType: Ranged<ValueType = f64> + ValueFormatter<f64>,
+{
+    let mut chart = ChartBuilder::on(area)
+        .caption(caption, ("sans-serif", 16))
+        .margin(14)
+        .x_label_area_size(48)
+        .y_label_area_size(72)
+        .build_cartesian_2d(x, y)?;
+    chart
+        .configure_mesh()
+        .x_desc(axes.0)
+        .y_desc(axes.1)
+        .x_label_formatter(x_format)
+        .draw()?;
+    for (colour, strategy, data) in lines {
+        let xy: Vec<(f64, f64)> = data.iter().map(|&(x, y, _)| (x, y)).collect();
+        let color = strategy_line(&mut chart, strategy, *colour, xy.clone())?;
+        chart.draw_series(xy.iter().map(|&p| Circle::new(p, 3, color.filled())))?;
+    }
+    let marked: Vec<(f64, f64)> = lines
+        .iter()
+        .flat_map(|(_, _, d)| d.iter())
+        .filter(|p| p.2)
+        .map(|&(x, y, _)| (x, y))
+        .collect();
+    if !marked.is_empty() {
+        let cross = RED.stroke_width(2);
+        chart
+            .draw_series(marked.iter().map(|&p| Cross::new(p, 7, cross)))?
+            .label("listen-queue overflow or errors")
+            .legend(move |(x, y)| Cross::new((x + 11, y), 5, cross));
+    }
+    if !lines.is_empty() {
+        legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
+    }
+    Ok(())
+}

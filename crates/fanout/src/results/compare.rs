@@ -1,0 +1,213 @@
+//! `fanout compare OLD NEW`: per matching point, NEW/OLD of the medians of wall time, CPU
+//! time, peak RSS and p99, flagged where the change is beyond the noise the repeats show.
+
+use super::report::PointReport;
+use super::statistics::{Cell, Spread, cells, figure};
+
+/// A change smaller than this is never flagged, whatever the repeats say: with one repeat
+/// (or identical ones) the spread is zero, but no run on a shared machine is that quiet.
+pub const NOISE_FLOOR: f64 = 0.05;
+
+/// A figure of a point.
+type Figure = fn(&PointReport) -> f64;
+
+/// The figures compared, by name; for all of them, higher is worse.
+const FIGURES: &[(&str, Figure)] = &[
+    ("wall", figure::wall_s),
+    ("cpu", figure::cpu_s),
+    ("peak_rss", figure::peak_rss_mib),
+    ("p99", figure::p99_ms),
+];
+
+/// One figure of one point, old against new.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Change {
+    /// Strategy name.
+    pub strategy: String,
+    /// Concurrency.
+    pub concurrency: usize,
+    /// Figure name: `wall`, `cpu`, `peak_rss`, `p99`, or `errors` (listed only when they rose).
+    pub figure: &'static str,
+    /// Old median.
+    pub old: f64,
+    /// New median.
+    pub new: f64,
+    /// new / old.
+    pub ratio: f64,
+    /// The noise threshold: the larger relative range of the two sides' repeats, at least
+    /// [`NOISE_FLOOR`].
+    pub noise: f64,
+}
+
+impl Change {
+    /// Beyond the noise, up or down.
+    pub fn flagged(&self) -> bool {
+        (self.ratio - 1.0).abs() > self.noise
+    }
+
+    /// Beyond the noise and worse by more than `pct` percent (for every figure higher is
+    /// worse).
+    pub fn regression_above(&self, pct: f64) -> bool {
+        self.flagged() && self.ratio > 1.0 + pct / 100.0
+    }
+}
+
+/// Two runs side by side: the changes of points measured in both, and the points that could
+/// not be compared, with why.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Comparison {
+    /// Per point and figure.
+    pub changes: Vec<Change>,
+    /// Points measured in OLD but not in NEW (skipped, failed, or missing): regressions too.
+    pub lost: Vec<String>,
+    /// Points whose workloads differ (N, D or any setting): not compared.
+    pub different: Vec<String>,
+}
+
+/// True when two cells were measured with the same workload (their first measured repeats').
+fn same_workload(old: &Cell<'_>, new: &Cell<'_>) -> bool {
+    match (old.measured.first(), new.measured.first()) {
+        (Some(o), Some(n)) => o.point.same_workload(&n.point),
+        _ => false,
+    }
+}
+
+/// Compares `new` with `old`, point by point.
+pub fn changes(old: &[PointReport], new: &[PointReport]) -> Comparison {
+    let new_cells = cells(new);
+    let mut out = Comparison::default();
+    for old_cell in cells(old) {
+        if old_cell.measured.is_empty() {
+            continue;
+        }
+        let name = format!("{}/{}", old_cell.strategy, old_cell.concurrency);
+        let new_cell = new_cells
+            .iter()
+            .find(|c| c.strategy == old_cell.strategy && c.concurrency == old_cell.concurrency)
+            .filter(|c| !c.measured.is_empty());
+        let Some(new_cell) = new_cell else {
+            out.lost.push(name);
+            continue;
+        };
+        if !same_workload(&old_cell, new_cell) {
+            out.different.push(name);
+            continue;
+        }
+        for &(figure_name, figure) in FIGURES {
+            if let Some(change) = change(&old_cell, new_cell, figure_name, figure) {
+                out.changes.push(change);
+            }
+        }
+        // Failed requests can make a run look fast: more of them is a regression, always.
+        let errors = |c: &Cell<'_>| {
+            c.spread(|r| r.error_count() as f64)
+                .map_or(0.0, |s| s.median)
+        };
+        let (before, after) = (errors(&old_cell), errors(new_cell));
+        if after > before {
+            out.changes.push(Change {
+                strategy: old_cell.strategy.to_owned(),
+                concurrency: old_cell.concurrency,
+                figure: "errors",
+                old: before,
+                new: after,
+                ratio: if before > 0.0 {
+                    after / before
+                } else {
+                    f64::INFINITY
+                },
+                noise: 0.0,
+            });
+        }
+    }
+    out
+}
+
+fn change(old: &Cell<'_>, new: &Cell<'_>, name: &'static str, figure: Figure) -> Option<Change> {
+    let (o, n): (Spread, Spread) = (old.spread(figure)?, new.spread(figure)?);
+    if o.median <= 0.0 {
+        return None;
+    }
+    Some(Change {
+        strategy: old.strategy.to_owned(),
+        concurrency: old.concurrency,
+        figure: name,
+        old: o.median,
+        new: n.median,
+        ratio: n.median / o.median,
+        noise: o.relative_range().max(n.relative_range()).max(NOISE_FLOOR),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::results::render::changes_table;
+    use crate::results::report::fixtures::measured;
+
+    fn run(strategy: &str, walls: &[f64]) -> Vec<PointReport> {
+        walls
+            .iter()
+            .map(|&w| {
+                let mut r = measured(strategy, 100, w, 10 << 20);
+                r.worker.tally.latency_ms.p99 = 100.0;
+                r
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_change_beyond_the_repeats_spread_is_flagged_and_one_within_is_not() {
+        let old = run("thread_pool", &[1.0, 1.1, 0.9]); // spread ±20%
+        let slower = run("thread_pool", &[1.5, 1.5, 1.5]);
+        let wall = |cs: Comparison| {
+            cs.changes
+                .into_iter()
+                .find(|c| c.figure == "wall")
+                .expect("wall")
+        };
+        let c = wall(changes(&old, &slower));
+        assert!((c.ratio - 1.5).abs() < 1e-9 && c.flagged(), "{c:?}");
+        assert!(c.regression_above(10.0) && !c.regression_above(60.0));
+        let c = wall(changes(&old, &run("thread_pool", &[1.1, 1.1, 1.1])));
+        assert!(!c.flagged(), "{c:?}");
+        // Unchanged memory and latency are never flagged.
+        assert!(
+            changes(&old, &slower)
+                .changes
+                .iter()
+                .filter(|c| c.figure != "wall")
+                .all(|c| !c.flagged())
+        );
+    }
+
+    #[test]
+    fn only_points_measured_in_both_runs_with_one_workload_are_compared() {
+        let old = run("thread_pool", &[1.0]);
+        let elsewhere = changes(&old, &run("async_semaphore", &[1.0]));
+        assert!(elsewhere.changes.is_empty());
+        assert_eq!(elsewhere.lost, ["thread_pool/100"]);
+        let mut slower_server = run("thread_pool", &[1.0]);
+        slower_server[0].point.delay_ms += 1;
+        assert_eq!(changes(&old, &slower_server).different, ["thread_pool/100"]);
+        let t = changes_table(&changes(&old, &run("thread_pool", &[0.5])).changes);
+        assert!(
+            t.contains("| thread_pool | 100 | wall | 1.000 | 0.500 | 0.500 | ±5% | ▼ better |"),
+            "{t}"
+        );
+    }
+
+    #[test]
+    fn failing_requests_are_a_regression_even_when_everything_got_faster() {
+        let old = run("thread_pool", &[1.0]);
+        let mut failing = run("thread_pool", &[0.1]);
+        failing[0].worker.tally.errors = [("connection_refused".to_owned(), 5)].into();
+        let c = changes(&old, &failing);
+        let errors = c
+            .changes
+            .iter()
+            .find(|c| c.figure == "errors")
+            .expect("errors listed");
+        assert!(errors.regression_above(1000.0), "{errors:?}");
+    }
+}

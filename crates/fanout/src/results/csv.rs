@@ -1,0 +1,114 @@
+//! `points.csv`, derived from the report's JSON form: every key of a point's object is a
+//! column, nested objects flattened with dots (`server.peak_in_flight`, `latency_ms.p99`,
+//! `errors.timeout`), lists kept as JSON text (`timeline`), nothing restated by hand — a new
+//! field of the report reaches the CSV with no edit here.
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use super::report::PointReport;
+
+/// The flat `(column, cell)` pairs of one JSON value: objects flattened with dots, lists as
+/// compact JSON, `null` as an empty cell.
+pub fn flatten(value: &Value) -> Vec<(String, String)> {
+    let mut cells = Vec::new();
+    flatten_into(String::new(), value, &mut cells);
+    cells
+}
+
+fn flatten_into(prefix: String, value: &Value, cells: &mut Vec<(String, String)>) {
+    let cell = match value {
+        Value::Object(object) => {
+            for (key, inner) in object {
+                let column = if prefix.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{prefix}.{key}")
+                };
+                flatten_into(column, inner, cells);
+            }
+            return;
+        }
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        Value::Array(_) => value.to_string(),
+        Value::Bool(_) | Value::Number(_) => value.to_string(),
+    };
+    cells.push((prefix, cell));
+}
+
+/// The CSV of `points`: a header of every column any row has, in the order first met, then one
+/// row per point (a column a row lacks is empty).
+pub fn to_csv(points: &[PointReport]) -> Result<String, String> {
+    let rows: Vec<Vec<(String, String)>> = points
+        .iter()
+        .map(|r| serde_json::to_value(r).map(|v| flatten(&v)))
+        .collect::<Result<_, _>>()
+        .map_err(|e| e.to_string())?;
+    let mut header: Vec<&str> = Vec::new();
+    for row in &rows {
+        for (column, _) in row {
+            if !header.contains(&column.as_str()) {
+                header.push(column);
+            }
+        }
+    }
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer.write_record(&header).map_err(|e| e.to_string())?;
+    for row in &rows {
+        let record = header.iter().map(|column| {
+            row.iter()
+                .find(|(c, _)| c == column)
+                .map_or("", |(_, cell)| cell.as_str())
+        });
+        writer.write_record(record).map_err(|e| e.to_string())?;
+    }
+    let bytes = writer.into_inner().map_err(|e| e.to_string())?;
+    String::from_utf8(bytes).map_err(|e| e.to_string())
+}
+
+/// Writes the CSV of `points` at `path`.
+pub fn write(points: &[PointReport], path: &Path) -> Result<(), String> {
+    let text = to_csv(points)?;
+    std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::results::report::fixtures::measured;
+
+    #[test]
+    fn every_key_of_a_points_json_is_a_column_with_its_value() {
+        let mut r = measured("thread_pool", 100, 0.4, 8 << 20);
+        r.point.settings.cpu_us = 50;
+        r.worker.tally.errors = [("timeout".to_owned(), 3)].into();
+        let other = measured("async_semaphore", 100, 0.2, 4 << 20);
+        let text = to_csv(&[r.clone(), other]).expect("csv");
+        let mut reader = csv::Reader::from_reader(text.as_bytes());
+        let header: Vec<String> = reader
+            .headers()
+            .expect("header")
+            .iter()
+            .map(str::to_owned)
+            .collect();
+        let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("row")).collect();
+        assert_eq!(rows.len(), 2);
+        let cell = |row: usize, column: &str| {
+            let i = header.iter().position(|h| h == column).expect(column);
+            rows[row][i].to_owned()
+        };
+        for (column, value) in flatten(&serde_json::to_value(&r).expect("json")) {
+            assert_eq!(cell(0, &column), value, "{column}");
+        }
+        assert_eq!(cell(0, "cpu_us"), "50");
+        assert_eq!(cell(0, "errors.timeout"), "3");
+        assert_eq!(
+            cell(1, "errors.timeout"),
+            "",
+            "a column a row lacks is empty"
+        );
+        assert_eq!(cell(1, "strategy"), "async_semaphore");
+    }
+}

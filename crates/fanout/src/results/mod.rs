@@ -1,0 +1,11 @@
+//! Results: a point's report (what a run left behind, as JSON stores it), the run folder on
+//! disk and its CSV, the statistics over repeats (medians, fits), the tables and text, the
+//! SVG charts, and one run compared with another.
+
+pub mod charts;
+pub mod compare;
+pub mod csv;
+pub mod render;
+pub mod report;
+pub mod run_folder;
+pub mod statistics;

@@ -1,0 +1,485 @@
+//! Text people read: the summary tables and `summary.md`, the one-point summary of
+//! `fanout run`, a run folder's `SETUP.md`, and compare's table.
+
+use std::fmt::Write as _;
+
+use super::compare::Change;
+use super::report::{Outcome, PointReport};
+use super::statistics::{Cell, LineFit, WhereBytesGo, cells, figure, memory_fit, varied_knob};
+use crate::model::settings;
+use crate::model::subject::Kind;
+use crate::os::machine::{self, Machine};
+use crate::peers;
+use crate::planning::catalog;
+use crate::planning::plan::Plan;
+
+fn median_and_range(
+    cell: &Cell<'_>,
+    figure: impl Fn(&PointReport) -> f64,
+    decimals: usize,
+) -> String {
+    match cell.spread(figure) {
+        None => "–".into(),
+        Some(s) if cell.measured.len() == 1 || s.min == s.max => format!("{:.decimals$}", s.median),
+        Some(s) => format!(
+            "{:.decimals$} ({:.decimals$}–{:.decimals$})",
+            s.median, s.min, s.max
+        ),
+    }
+}
+
+/// The summary table: one row per (strategy, concurrency), medians with min–max of repeats.
+pub fn table(points: &[PointReport]) -> String {
+    let mut s = String::new();
+    // A run varying a setting beside C shows it after C.
+    let knob = varied_knob(points);
+    let (knob_head, knob_rule) = knob.map_or((String::new(), ""), |k| {
+        (format!(" {} |", k.key()), "---:|")
+    });
+    let _ = writeln!(
+        s,
+        "| strategy | C |{knob_head} repeats | wall s | efficiency | ok req/s | peak RSS MiB | peak threads | CPU s | p99 ms | server peak in flight | errors |"
+    );
+    let _ = writeln!(
+        s,
+        "|---|---:|{knob_rule}---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+    );
+    for cell in cells(points) {
+        let c = match cell.varied {
+            Some(v) => format!("{} | {v}", cell.concurrency),
+            None => cell.concurrency.to_string(),
+        };
+        if cell.measured.is_empty() {
+            let why = match cell.unmeasured.first().map(|r| &r.outcome) {
+                Some(Outcome::Skipped(why)) => format!("skipped: {why}"),
+                Some(Outcome::Failed(why)) => format!("failed: {why}"),
+                _ => "not measured".into(),
+            };
+            let _ = writeln!(s, "| {} | {c} | 0 | {why} | | | | | | | | |", cell.strategy);
+            continue;
+        }
+        let errors: u64 = cell.measured.iter().map(|r| r.error_count()).sum();
+        let mut notes = if errors == 0 {
+            "0".to_owned()
+        } else {
+            errors.to_string()
+        };
+        if cell.measured.iter().any(|r| r.listen.overflowed()) {
+            notes.push_str(" ⚠ listen queue overflowed");
+        }
+        if !cell.unmeasured.is_empty() {
+            let _ = write!(notes, " ({} repeats failed)", cell.unmeasured.len());
+        }
+        let _ = writeln!(
+            s,
+            "| {} | {c} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {notes} |",
+            cell.strategy,
+            cell.measured.len(),
+            median_and_range(&cell, figure::wall_s, 2),
+            median_and_range(&cell, figure::efficiency, 2),
+            median_and_range(&cell, figure::throughput_rps, 0),
+            median_and_range(&cell, figure::peak_rss_mib, 1),
+            median_and_range(&cell, figure::peak_threads, 0),
+            median_and_range(&cell, figure::cpu_s, 2),
+            median_and_range(&cell, figure::p99_ms, 0),
+            median_and_range(&cell, figure::server_peak_in_flight, 0),
+        );
+    }
+    s
+}
+
+/// The memory-per-request table: the fitted slope of peak RSS over C, per strategy.
+pub fn memory_table(points: &[PointReport]) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "| strategy | KiB per request in flight | MiB at C = 0 | points fitted |"
+    );
+    let _ = writeln!(s, "|---|---:|---:|---:|");
+    let header_len = s.len();
+    for strategy in catalog::present(points.iter().map(|r| &r.point)) {
+        if let Some(fit) = memory_fit(points, strategy.name) {
+            let _ = writeln!(
+                s,
+                "| {} | {:.1} | {:.1} | {} |",
+                strategy.name,
+                fit.slope / 1024.0,
+                fit.base / (1024.0 * 1024.0),
+                fit.points
+            );
+        }
+    }
+    // No line fitted (one C): no table.
+    if s.len() == header_len {
+        String::new()
+    } else {
+        s
+    }
+}
+
+/// The "where the bytes go" table: per strategy, what one more request in flight adds to
+/// each part of resident memory and to the kernel's socket memory, and what one more request
+/// costs in allocations and CPU (all fitted slopes; `–` where a part was not measured).
+pub fn where_bytes_go_table(points: &[PointReport]) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "| strategy | RSS KiB / in flight | heap | stacks | other | parts / RSS | kernel TCP (both ends) | allocations / request | CPU µs / request |"
+    );
+    let _ = writeln!(s, "|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+    let show = |fit: Option<LineFit>, scale: f64, decimals: usize| {
+        fit.map_or("–".to_owned(), |f| {
+            let shown = format!("{:.decimals$}", f.slope * scale);
+            // A slope that rounds to zero is zero, whatever its sign.
+            let unsigned = shown.trim_start_matches('-');
+            if unsigned.chars().all(|c| c == '0' || c == '.') {
+                unsigned.to_owned()
+            } else {
+                shown
+            }
+        })
+    };
+    let header_len = s.len();
+    for strategy in catalog::present(points.iter().map(|r| &r.point)) {
+        let w = WhereBytesGo::of(points, strategy.name);
+        if w.rss.is_none() {
+            continue;
+        }
+        let kib = 1.0 / 1024.0;
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            strategy.name,
+            show(w.rss, kib, 1),
+            show(w.heap, kib, 1),
+            show(w.stacks, kib, 1),
+            show(w.other, kib, 1),
+            w.parts_over_rss()
+                .map_or("–".to_owned(), |r| format!("{r:.2}")),
+            show(w.kernel, kib, 1),
+            show(w.allocations, 1.0, 1),
+            show(w.cpu, 1e6, 1),
+        );
+    }
+    // No line fitted (one C): no table.
+    if s.len() == header_len {
+        String::new()
+    } else {
+        s
+    }
+}
+
+/// `summary.md`: the tables, with how to read them.
+pub fn summary_markdown(points: &[PointReport]) -> String {
+    let mut s = format!(
+        "# Summary\n\n\
+         Medians over repeats, with min–max in parentheses when repeats differ. \
+         Efficiency = ideal / wall × ok / N ({}). ⚠ marks a point where the \
+         kernel's listen-queue counters moved (SYN retries add whole seconds) — see \
+         `points.jsonl` for every figure.\n\n{}",
+        settings::IDEAL_RULE,
+        table(points)
+    );
+    // A run at one C (a preset varying another setting) has no line to fit over C.
+    let fits = memory_table(points);
+    if !fits.is_empty() {
+        let _ = write!(
+            s,
+            "\n## Memory per request in flight\n\n\
+             Peak RSS fitted as a straight line over the requests in flight by design — C, or N = \
+             2·C for `pitfall_unbounded` — (least squares over every measured repeat): the slope is \
+             what one more request in flight costs, the intercept what the process costs with \
+             none. `sequential` and `pitfall_blocking_in_async` have no line: what they hold in \
+             flight (1, the worker count) does not grow with C.\n\n{fits}"
+        );
+    }
+    let parts = where_bytes_go_table(points);
+    if !parts.is_empty() {
+        let _ = write!(
+            s,
+            "\n## Where the bytes go\n\n\
+             When the client first holds its designed in-flight count, its resident memory is \
+             split into live heap (the counting allocator), resident thread stacks (the mappings \
+             above a guard page in `/proc/self/smaps`) and the rest (binary, runtime, allocator \
+             slack); each part is fitted over the requests in flight like peak RSS above (KiB per \
+             request in flight), and \"parts / RSS\" says how much of the peak-RSS slope they \
+             account for. Kernel TCP socket memory (`/proc/net/sockstat`) counts both ends on \
+             loopback: the server's sockets too. Allocations and CPU are fitted over N: per \
+             request, setup excluded.\n\n{parts}"
+        );
+    }
+    s
+}
+
+/// `SETUP.md`: when, what, where, with which settings.
+pub fn setup_markdown(plan: &Plan, machine: &Machine, command: &str) -> String {
+    let mut s = String::new();
+    let now = humantime::format_rfc3339_seconds(std::time::SystemTime::now());
+    let _ = writeln!(s, "# Run setup\n");
+    let _ = writeln!(s, "- Date: {now}");
+    let _ = writeln!(
+        s,
+        "- Commit: {}",
+        machine::git_commit().unwrap_or_else(|| "unknown (not a git checkout)".into())
+    );
+    let _ = writeln!(s, "- Command: `{command}`");
+    s.push_str(&machine::build_info());
+    let _ = writeln!(s, "\n## Machine\n");
+    s.push_str(&machine.markdown());
+    let _ = writeln!(s, "\n## Workload\n");
+    let names: Vec<_> = plan.strategies.iter().map(|s| s.name).collect();
+    let _ = writeln!(s, "- Strategies: {}", names.join(", "));
+    let concurrency: Vec<_> = plan.concurrency.iter().map(usize::to_string).collect();
+    let _ = writeln!(s, "- Concurrency: {}", concurrency.join(", "));
+    let sizing = &plan.workload.sizing;
+    let _ = writeln!(
+        s,
+        "- Requests: N = {}·C; delay: {}; repeats: {}; per-point time limit: {} s",
+        sizing.requests_per_slot,
+        sizing
+            .delay_ms
+            .map_or("the default rule".to_owned(), |d| format!("{d} ms")),
+        plan.repeat,
+        plan.time_limit.as_secs()
+    );
+    // Every setting, by its name in the points' JSON: a new one is listed without a change here.
+    if let Ok(serde_json::Value::Object(settings)) = serde_json::to_value(&plan.workload.settings) {
+        let settings: Vec<_> = settings.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        let _ = writeln!(s, "- Settings: {}", settings.join(", "));
+    }
+    let _ = writeln!(s, "- Rule: {}", settings::RULE);
+    let _ = writeln!(s, "- Ideal wall time: {}", settings::IDEAL_RULE);
+    if let Some(vary) = &plan.vary {
+        let values: Vec<_> = vary.values.iter().map(u64::to_string).collect();
+        let _ = writeln!(s, "- Varied: {} = {}", vary.knob.key(), values.join(", "));
+    }
+    let peers: Vec<_> = plan
+        .strategies
+        .iter()
+        .filter(|s| s.kind == Kind::Peer)
+        .collect();
+    if !peers.is_empty() {
+        let _ = writeln!(s, "\n## Peers\n");
+        for peer in peers {
+            let _ = writeln!(s, "- `{}`: {}", peer.name, peer.models);
+        }
+        let versions: Vec<_> = peers::versions::all()
+            .into_iter()
+            .map(|(name, version)| format!("{name} {version}"))
+            .collect();
+        let _ = writeln!(s, "- Versions installed: {}", versions.join(", "));
+        let _ = writeln!(
+            s,
+            "- Metered from outside like fanout's own workers: peak RSS (`VmHWM`), threads, CPU and context switches of the whole process; wall time is each one's own timed region"
+        );
+    }
+    if let Some(point) = plan.distinct_points().first() {
+        let config = crate::clients::config::of(point.concurrency, &point.settings);
+        let _ = writeln!(
+            s,
+            "\n## Client settings (pools sized to each point's C)\n\n```json\n{}\n```",
+            serde_json::to_string_pretty(&config).unwrap_or_default()
+        );
+    }
+    s
+}
+
+fn mib(bytes: u64) -> f64 {
+    bytes as f64 / (1024.0 * 1024.0)
+}
+
+/// A short human summary of one point, for `fanout run`.
+pub fn point_summary(r: &PointReport) -> String {
+    let mut s = String::new();
+    let p = &r.point;
+    let _ = writeln!(
+        s,
+        "{}  C={} N={} D={} ms",
+        p.strategy.name, p.concurrency, p.requests, p.delay_ms
+    );
+    match &r.outcome {
+        Outcome::Measured => {}
+        Outcome::Skipped(why) => {
+            let _ = writeln!(s, "  skipped: {why}");
+            return s;
+        }
+        Outcome::Failed(why) => {
+            let _ = writeln!(s, "  failed: {why}");
+            return s;
+        }
+    }
+    let w = &r.worker;
+    let errors = if w.tally.errors.is_empty() {
+        "none".to_owned()
+    } else {
+        let kinds: Vec<_> = w
+            .tally
+            .errors
+            .iter()
+            .map(|(k, n)| format!("{k} {n}"))
+            .collect();
+        kinds.join(", ")
+    };
+    let _ = writeln!(s, "  ok {}/{}; errors: {errors}", w.tally.ok, p.requests);
+    if let Some(e) = &w.strategy_error {
+        let _ = writeln!(s, "  strategy stopped: {e}");
+    }
+    let _ = writeln!(
+        s,
+        "  wall {:.3} s (ideal {:.3} s, efficiency {:.2}); {:.0} ok requests/s{}",
+        w.wall_s,
+        r.ideal_s,
+        r.efficiency,
+        r.throughput_rps,
+        r.metered
+            .process_wall_s
+            .map_or(String::new(), |p| format!("; whole process {p:.3} s"))
+    );
+    let grown = match r.rss_per_in_flight_bytes() {
+        Some(per) => format!(
+            "before {:.1} MiB; {:.1} KiB per request in flight",
+            mib(w.rss_before_bytes),
+            per / 1024.0
+        ),
+        None => "the worker did not report its memory before".to_owned(),
+    };
+    let _ = writeln!(
+        s,
+        "  peak RSS {:.1} MiB ({grown}); peak threads {}",
+        mib(r.peak_rss_bytes()),
+        r.peak_threads()
+    );
+    if let (Some(peak), Some(allocs), Some(bytes)) = (
+        w.heap_peak_bytes,
+        r.allocs_per_request,
+        r.alloc_bytes_per_request,
+    ) {
+        let _ = writeln!(
+            s,
+            "  heap: peak {:.1} MiB live (before {:.1} MiB); per request {allocs:.1} allocations, {:.2} KiB allocated",
+            mib(peak),
+            mib(w.heap_before_bytes.unwrap_or(0)),
+            bytes / 1024.0
+        );
+    }
+    if let Some(b) = &w.breakdown {
+        let kernel = b.kernel_tcp_bytes.map_or("unknown".to_owned(), |k| {
+            format!("{:.1} MiB", k as f64 / (1 << 20) as f64)
+        });
+        let _ = writeln!(
+            s,
+            "  at {} in flight: RSS {:.1} MiB = heap {} + stacks {:.1} + other {:.1}; kernel TCP {kernel} (both ends); took {:.0} ms",
+            b.in_flight,
+            mib(b.rss_bytes),
+            b.heap_bytes
+                .map_or("unknown".to_owned(), |h| format!("{:.1}", mib(h))),
+            mib(b.stack_bytes),
+            b.other_bytes as f64 / (1 << 20) as f64,
+            b.took_ms
+        );
+    }
+    let _ = writeln!(
+        s,
+        "  CPU user {:.3} s, sys {:.3} s; context switches {} voluntary, {} involuntary (whole process)",
+        r.metered.cpu_user_s,
+        r.metered.cpu_sys_s,
+        r.metered.ctx_voluntary,
+        r.metered.ctx_involuntary
+    );
+    if let (Some(user), Some(sys)) = (w.timed_cpu_user_s, w.timed_cpu_sys_s) {
+        let _ = writeln!(
+            s,
+            "  CPU of the timed region, as the worker measured it: user {user:.3} s, sys {sys:.3} s"
+        );
+    }
+    let l = &w.tally.latency_ms;
+    let _ = writeln!(
+        s,
+        "  latency ms: p50 {:.1}, p90 {:.1}, p99 {:.1}, max {:.1}",
+        l.p50, l.p90, l.p99, l.max
+    );
+    match &r.server {
+        Some(v) => {
+            let _ = writeln!(
+                s,
+                "  server saw: peak in flight {}, {} connections (peak open {}), {} served",
+                v.peak_in_flight,
+                v.connections_accepted,
+                v.peak_connections_open,
+                v.requests_served
+            );
+        }
+        None => {
+            let _ = writeln!(s, "  server saw: (no /stats at that URL)");
+        }
+    }
+    if r.listen.overflowed() {
+        let _ = writeln!(
+            s,
+            "  LISTEN QUEUE OVERFLOWED: overflows {}, drops {}, SYN retransmits {} — \
+             SYN retries add whole seconds; raise net.core.somaxconn",
+            r.listen.listen_overflows, r.listen.listen_drops, r.listen.syn_retrans
+        );
+    }
+    s
+}
+
+/// The changes as a markdown table, flagged ones marked.
+pub fn changes_table(changes: &[Change]) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "| strategy | C | figure | old | new | new/old | noise | |"
+    );
+    let _ = writeln!(s, "|---|---:|---|---:|---:|---:|---:|---|");
+    for c in changes {
+        let flag = match (c.flagged(), c.ratio > 1.0) {
+            (false, _) => "",
+            (true, true) => "▲ worse",
+            (true, false) => "▼ better",
+        };
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {:.3} | {:.3} | {:.3} | ±{:.0}% | {flag} |",
+            c.strategy,
+            c.concurrency,
+            c.figure,
+            c.old,
+            c.new,
+            c.ratio,
+            c.noise * 100.0
+        );
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::results::report::fixtures::measured;
+
+    #[test]
+    fn the_table_shows_medians_ranges_and_why_a_point_is_missing() {
+        let mut points = vec![
+            measured("thread_pool", 100, 0.2, 8 << 20),
+            measured("thread_pool", 100, 0.4, 8 << 20),
+            measured("thread_pool", 100, 0.3, 8 << 20),
+        ];
+        let sequential = crate::planning::catalog::find("sequential").expect("strategy");
+        points.push(PointReport::skipped(
+            &crate::planning::point::Point::new(sequential, 1_000),
+            "needs at least 400 s".into(),
+        ));
+        let table = table(&points);
+        assert!(
+            table.contains("| thread_pool | 100 | 3 | 0.30 (0.20–0.40) |"),
+            "{table}"
+        );
+        assert!(
+            table.contains("| sequential | 1000 | 0 | skipped: needs at least 400 s |"),
+            "{table}"
+        );
+        // The table's order is the strategies' own: sequential first.
+        assert!(table.find("sequential") < table.find("thread_pool"));
+    }
+}

@@ -1,0 +1,478 @@
+//! The results model: what one point produced — the object `fanout run --json` prints and
+//! `points.jsonl` stores, one per line — and the pure mapping to it from what a run left
+//! behind: how the worker ended, its report line, the server's view, the kernel's counters.
+//!
+//! In JSON a point's object is flat: the point's own fields (strategy, C, N, D, settings),
+//! its outcome, the worker's figures and the listen-queue counters at the top level, the
+//! server's view under `server` and the client settings under `client_config`.
+//! [`PointReport::from_json_line`] also reads the layout of runs made before that
+//! (with the point repeated under `point` and the counters under `listen`).
+
+use mock_server::StatsSnapshot;
+use serde::{Deserialize, Serialize};
+
+use crate::metering::outside::{Metered, WorkerEnd};
+use crate::model::error_kind::ErrorKind;
+use crate::model::subject::Kind;
+use crate::model::worker_report::WorkerReport;
+use crate::os::ListenCounters;
+use crate::planning::point::Point;
+
+/// What the server saw during a point.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct ServerSaw {
+    /// Most requests in flight at once.
+    pub peak_in_flight: u64,
+    /// TCP connections accepted.
+    pub connections_accepted: u64,
+    /// Most connections open at once.
+    pub peak_connections_open: u64,
+    /// Requests answered.
+    pub requests_served: u64,
+    /// Requests the client abandoned mid-delay.
+    pub requests_cancelled: u64,
+    /// Connections whose first request paid the connection set-up delay.
+    #[serde(default)]
+    pub connections_delayed: u64,
+    /// TLS handshakes completed (`--tls`).
+    #[serde(default)]
+    pub tls_handshakes: u64,
+    /// TLS handshakes that failed.
+    #[serde(default)]
+    pub tls_handshake_failures: u64,
+    /// Median TLS handshake, accept to finished, µs.
+    #[serde(default)]
+    pub tls_handshake_p50_us: u64,
+    /// 99th percentile TLS handshake, µs.
+    #[serde(default)]
+    pub tls_handshake_p99_us: u64,
+}
+
+impl From<StatsSnapshot> for ServerSaw {
+    fn from(s: StatsSnapshot) -> Self {
+        Self {
+            peak_in_flight: s.peak_in_flight,
+            connections_accepted: s.connections_accepted,
+            peak_connections_open: s.peak_connections_open,
+            requests_served: s.requests_served,
+            requests_cancelled: s.requests_cancelled,
+            connections_delayed: s.connections_delayed,
+            tls_handshakes: s.tls_handshakes,
+            tls_handshake_failures: s.tls_handshake_failures,
+            tls_handshake_p50_us: s.tls_handshake_us.p50,
+            tls_handshake_p99_us: s.tls_handshake_us.p99,
+        }
+    }
+}
+
+/// How a point ended.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "status", content = "reason", rename_all = "snake_case")]
+pub enum Outcome {
+    /// The worker ran and reported.
+    Measured,
+    /// Not run, and why.
+    Skipped(String),
+    /// The worker crashed, was killed, or did not report.
+    Failed(String),
+}
+
+/// One point's full result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PointReport {
+    /// The point as run.
+    #[serde(flatten)]
+    pub point: Point,
+    /// Which repeat of this point in a sweep, from 1.
+    #[serde(default = "first_repeat")]
+    pub repeat: u32,
+    /// Measured, skipped or failed.
+    #[serde(flatten)]
+    pub outcome: Outcome,
+    /// Ideal wall time ceil(N/C)·D, seconds.
+    pub ideal_s: f64,
+    /// ideal / wall × ok / N: 1.0 is perfect, failed requests count against it.
+    pub efficiency: f64,
+    /// Ok requests per second of wall time.
+    pub throughput_rps: f64,
+    /// Allocations per request (all N; setup included).
+    pub allocs_per_request: Option<f64>,
+    /// Bytes allocated per request (all N; setup included).
+    pub alloc_bytes_per_request: Option<f64>,
+    /// Figures the worker measured about itself: its report line.
+    #[serde(flatten)]
+    pub worker: WorkerReport,
+    /// Figures the harness measured of the worker process from outside.
+    #[serde(flatten)]
+    pub metered: Metered,
+    /// What the server saw, when it has `/stats`.
+    pub server: Option<ServerSaw>,
+    /// How far the kernel's listen-queue counters moved during the point; any overflow or
+    /// drop marks the point.
+    #[serde(flatten)]
+    pub listen: ListenCounters,
+}
+
+fn first_repeat() -> u32 {
+    1
+}
+
+impl PointReport {
+    /// A point not run, and why.
+    pub fn skipped(point: &Point, why: String) -> Self {
+        Self::unrun(point, Outcome::Skipped(why))
+    }
+
+    /// A report with no worker figures: skipped, or failed with every request lost.
+    fn unrun(point: &Point, outcome: Outcome) -> Self {
+        let mut worker = WorkerReport::default();
+        if matches!(outcome, Outcome::Failed(_)) {
+            // ok + errors = N, always: a worker that did not report lost all its requests.
+            let lost = (ErrorKind::WorkerFailed.key(), point.requests as u64);
+            worker.tally.errors = [lost].into();
+        }
+        Self {
+            point: point.clone(),
+            repeat: 1,
+            outcome,
+            ideal_s: point.ideal_s(),
+            efficiency: 0.0,
+            throughput_rps: 0.0,
+            allocs_per_request: None,
+            alloc_bytes_per_request: None,
+            worker,
+            metered: Metered::default(),
+            server: None,
+            listen: ListenCounters::default(),
+        }
+    }
+
+    /// The report of a worker run: measured when the worker exited successfully with its
+    /// report `line` (read from its stdout: fanout's worker's, or a peer's in the peer
+    /// protocol), failed otherwise. Either way it carries what was `metered` from outside;
+    /// where the OS tells nothing from outside, the worker's own peaks stand in.
+    pub fn from_run(
+        point: &Point,
+        end: WorkerEnd,
+        line: Result<WorkerReport, String>,
+        metered: &Metered,
+        server: Option<ServerSaw>,
+        listen: ListenCounters,
+    ) -> Self {
+        let failure = match end {
+            WorkerEnd::KilledAtLimit(limit) => {
+                Some(format!("killed after the {} s time limit", limit.as_secs()))
+            }
+            WorkerEnd::Exited(status) if !status.success() => {
+                let who = match point.strategy.kind {
+                    Kind::Strategy | Kind::Pitfall => "worker",
+                    Kind::Peer => "peer",
+                };
+                Some(format!("{who} {status}"))
+            }
+            WorkerEnd::Exited(_) => None,
+        };
+        let mut report = match (failure, line) {
+            (None, Ok(worker)) => Self::measured(point, worker),
+            (None, Err(why)) | (Some(why), _) => Self::unrun(point, Outcome::Failed(why)),
+        };
+        report.metered = *metered;
+        let own = &report.worker;
+        report.metered.peak_rss_bytes = metered.peak_rss_bytes.or(own.own_peak_rss_bytes);
+        report.metered.peak_threads = metered.peak_threads.or(own.own_peak_threads);
+        report.server = server;
+        report.listen = listen;
+        report
+    }
+
+    /// A measured report of `worker`'s figures.
+    fn measured(point: &Point, worker: WorkerReport) -> Self {
+        let mut report = Self::unrun(point, Outcome::Measured);
+        let (ok, wall) = (worker.tally.ok as f64, worker.wall_s);
+        if wall > 0.0 {
+            report.efficiency = report.ideal_s / wall * ok / point.requests.max(1) as f64;
+            report.throughput_rps = ok / wall;
+        }
+        let per_request = |n: Option<u64>| n.map(|n| n as f64 / point.requests.max(1) as f64);
+        report.allocs_per_request = per_request(worker.allocations);
+        report.alloc_bytes_per_request = per_request(worker.allocated_bytes);
+        report.worker = worker;
+        report
+    }
+
+    /// Reads one line of `points.jsonl` or of `fanout run --json`, in this layout or the
+    /// earlier one.
+    pub fn from_json_line(line: &str) -> Result<Self, serde_json::Error> {
+        let mut value: serde_json::Value = serde_json::from_str(line)?;
+        if let Some(object) = value.as_object_mut() {
+            // Earlier layout: the point repeated under `point` (with fields found only
+            // there), the counters under `listen`.
+            if let Some(serde_json::Value::Object(point)) = object.remove("point") {
+                for (key, v) in point {
+                    object.entry(key).or_insert(v);
+                }
+            }
+            if let Some(serde_json::Value::Object(listen)) = object.remove("listen") {
+                object.extend(listen);
+            }
+        }
+        serde_json::from_value(value)
+    }
+
+    /// True when the kernel's listen-queue counters moved or requests failed: the point's
+    /// figures include setup trouble, and tables and charts mark it.
+    pub fn marked(&self) -> bool {
+        self.listen.overflowed() || self.error_count() > 0
+    }
+
+    /// Total failed requests.
+    pub fn error_count(&self) -> u64 {
+        self.worker.tally.errors.values().sum()
+    }
+
+    /// Peak resident memory of the worker process, bytes (0: not measured).
+    pub fn peak_rss_bytes(&self) -> u64 {
+        self.metered.peak_rss_bytes.unwrap_or(0)
+    }
+
+    /// Most threads the worker process had alive at once (0: not measured).
+    pub fn peak_threads(&self) -> u64 {
+        self.metered.peak_threads.unwrap_or(0)
+    }
+
+    /// Whole-process CPU seconds, user + system (from outside: the tables' figure).
+    pub fn cpu_s(&self) -> f64 {
+        self.metered.cpu_user_s + self.metered.cpu_sys_s
+    }
+
+    /// Peak RSS above the RSS before the job, per request in flight by design, bytes; `None`
+    /// when the worker did not report its RSS before (a peer may not).
+    pub fn rss_per_in_flight_bytes(&self) -> Option<f64> {
+        let before = self.worker.rss_before_bytes;
+        if before == 0 {
+            return None;
+        }
+        let grown = self.peak_rss_bytes().saturating_sub(before);
+        Some(grown as f64 / self.point.in_flight().max(1) as f64)
+    }
+}
+
+/// Reports built for tests elsewhere in the crate.
+#[cfg(test)]
+pub(crate) mod fixtures {
+    use super::*;
+    use crate::model::tally::TallySummary;
+    use crate::planning::catalog;
+
+    /// A measured point of `strategy` at C with every request ok and the given figures.
+    pub(crate) fn measured(strategy: &str, c: usize, wall_s: f64, peak_rss: u64) -> PointReport {
+        let point = Point::new(catalog::find(strategy).expect("strategy"), c);
+        let worker = WorkerReport {
+            wall_s,
+            tally: TallySummary {
+                ok: point.requests as u64,
+                ..TallySummary::default()
+            },
+            ..WorkerReport::default()
+        };
+        let mut report = PointReport::measured(&point, worker);
+        report.metered.peak_rss_bytes = Some(peak_rss);
+        report
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::process::ExitStatusExt;
+    use std::process::ExitStatus;
+
+    use std::time::Duration;
+
+    use super::*;
+    use crate::planning::catalog;
+
+    fn point() -> Point {
+        let mut p = Point::new(catalog::find("thread_pool").expect("strategy"), 10);
+        p.requests = 20;
+        p.delay_ms = 100;
+        p
+    }
+
+    fn line(ok: u64, errors: u64, wall_s: f64) -> String {
+        let mut worker = WorkerReport {
+            wall_s,
+            ..WorkerReport::default()
+        };
+        worker.tally.ok = ok;
+        if errors > 0 {
+            worker.tally.errors = [("timeout".to_owned(), errors)].into();
+        }
+        serde_json::to_string(&worker).expect("json")
+    }
+
+    const EXIT_0: i32 = 0;
+    const EXIT_1: i32 = 1 << 8;
+    const SIGKILL: i32 = 9;
+
+    fn exited(raw: i32) -> WorkerEnd {
+        WorkerEnd::Exited(ExitStatus::from_raw(raw))
+    }
+
+    #[test]
+    fn a_worker_that_reported_is_measured_with_its_efficiency_and_throughput() {
+        let server = Some(ServerSaw {
+            peak_in_flight: 10,
+            ..ServerSaw::default()
+        });
+        let stdout = format!("a log line\n{}\n", line(18, 2, 0.4));
+        let r = PointReport::from_run(
+            &point(),
+            exited(EXIT_0),
+            WorkerReport::from_stdout(&stdout),
+            &Metered::default(),
+            server,
+            Default::default(),
+        );
+        assert_eq!(r.outcome, Outcome::Measured);
+        assert_eq!(r.worker.tally.ok + r.error_count(), 20);
+        // ideal 0.2 s over 0.4 s, 18 of 20 ok.
+        assert!((r.efficiency - 0.45).abs() < 1e-9, "{r:?}");
+        assert!((r.throughput_rps - 45.0).abs() < 1e-9, "{r:?}");
+        assert_eq!(r.server, server);
+        assert!(r.marked(), "errors mark a point");
+    }
+
+    #[test]
+    fn figures_metered_from_outside_stand_beside_the_workers_own() {
+        let mut own = WorkerReport {
+            wall_s: 0.3,
+            own_peak_rss_bytes: Some(1),
+            own_peak_threads: Some(1),
+            timed_cpu_user_s: Some(0.1),
+            ..WorkerReport::default()
+        };
+        own.tally.ok = 20;
+        let metered = Metered {
+            process_wall_s: Some(0.5),
+            peak_rss_bytes: Some(5 << 20),
+            peak_rss_read_at_report: true,
+            peak_threads: Some(12),
+            cpu_user_s: 0.2,
+            cpu_sys_s: 0.1,
+            ctx_voluntary: 7,
+            ctx_involuntary: 3,
+        };
+        let stdout = serde_json::to_string(&own).expect("json");
+        let r = PointReport::from_run(
+            &point(),
+            exited(EXIT_0),
+            WorkerReport::from_stdout(&stdout),
+            &metered,
+            None,
+            Default::default(),
+        );
+        let (w, m) = (&r.worker, &r.metered);
+        assert_eq!(w.wall_s, 0.3, "wall time stays the timed region's");
+        assert_eq!(m.process_wall_s, Some(0.5));
+        assert_eq!((r.peak_rss_bytes(), r.peak_threads()), (5 << 20, 12));
+        assert!(m.peak_rss_read_at_report);
+        assert_eq!((m.cpu_user_s, m.cpu_sys_s), (0.2, 0.1));
+        assert_eq!((m.ctx_voluntary, m.ctx_involuntary), (7, 3));
+        assert_eq!(
+            w.timed_cpu_user_s,
+            Some(0.1),
+            "the worker's own CPU kept beside"
+        );
+        // Where the OS tells nothing from outside, the worker's own peaks stand in.
+        let blind = Metered {
+            peak_rss_bytes: None,
+            peak_threads: None,
+            ..metered
+        };
+        let r = PointReport::from_run(
+            &point(),
+            exited(EXIT_0),
+            WorkerReport::from_stdout(&stdout),
+            &blind,
+            None,
+            Default::default(),
+        );
+        assert_eq!((r.peak_rss_bytes(), r.peak_threads()), (1, 1));
+    }
+
+    #[test]
+    fn a_worker_that_failed_loses_every_request_with_the_reason() {
+        let cases = [
+            (exited(EXIT_1), line(20, 0, 0.2), "worker exit status: 1"),
+            (exited(SIGKILL), String::new(), "SIGKILL"),
+            (
+                WorkerEnd::KilledAtLimit(Duration::from_secs(60)),
+                String::new(),
+                "killed after the 60 s time limit",
+            ),
+            (
+                exited(EXIT_0),
+                "garbage\n".into(),
+                "worker printed no report: \"garbage\\n\"",
+            ),
+        ];
+        for (end, stdout, why) in cases {
+            let r = PointReport::from_run(
+                &point(),
+                end,
+                WorkerReport::from_stdout(&stdout),
+                &Metered::default(),
+                None,
+                Default::default(),
+            );
+            let Outcome::Failed(reason) = &r.outcome else {
+                panic!("{end:?}: {r:?}");
+            };
+            assert!(reason.contains(why), "{reason}");
+            assert_eq!(r.worker.tally.ok, 0);
+            assert_eq!(r.worker.tally.errors["worker_failed"], 20);
+            assert_eq!(r.efficiency, 0.0);
+        }
+    }
+
+    #[test]
+    fn listen_overflows_mark_a_point_and_skips_carry_their_reason() {
+        let overflowed = ListenCounters {
+            listen_overflows: 3,
+            ..Default::default()
+        };
+        let r = PointReport::from_run(
+            &point(),
+            exited(EXIT_0),
+            WorkerReport::from_stdout(&line(20, 0, 0.2)),
+            &Metered::default(),
+            None,
+            overflowed,
+        );
+        assert!(r.marked());
+        let skipped = PointReport::skipped(&point(), "too slow".into());
+        assert_eq!(skipped.outcome, Outcome::Skipped("too slow".into()));
+        assert_eq!(skipped.error_count(), 0, "a skipped point lost no request");
+    }
+
+    /// A line of the reference run of 2026-11-23, in the layout before this one.
+    const EARLIER_LAYOUT: &str = r#"{"strategy":"thread_pool","concurrency":10,"requests":20,"delay_ms":100,"repeat":2,"status":"measured","ideal_s":0.2,"efficiency":0.97,"throughput_rps":97.0,"ok":20,"errors":{},"setup_errors":{},"latency_ms":{"p50":101.8,"p90":102.0,"p99":102.2,"max":102.2},"wall_s":0.205,"rss_before_bytes":4055040,"peak_rss_bytes":5083136,"peak_threads":11,"cpu_user_s":0.0,"cpu_sys_s":0.002,"ctx_voluntary":20,"ctx_involuntary":19,"strategy_error":null,"client_config":{"reqwest_pool":"one Client, up to 10 idle connections","ureq_pool":"an Agent per thread slot, keeping its one connection","ureq_buffer_bytes":8192,"reqwest_buffer":"hyper default (8 KiB read buffer, grows)","timeout_ms":30000,"tcp_nodelay":true,"thread_stack_kib":2048,"tokio_workers":2},"server":{"peak_in_flight":10,"connections_accepted":10,"peak_connections_open":11,"requests_served":20,"requests_cancelled":0},"listen_overflows":1,"listen":{"listen_overflows":1,"listen_drops":1,"syn_retrans":0},"point":{"strategy":"thread_pool","concurrency":10,"requests":20,"delay_ms":100,"timeout_ms":30000,"body_bytes":32,"stack_kib":2048,"tokio_workers":2}}"#;
+
+    #[test]
+    fn the_earlier_layout_is_read_and_this_one_round_trips() {
+        let r = PointReport::from_json_line(EARLIER_LAYOUT).expect("earlier layout");
+        assert_eq!(r.point.strategy.name, "thread_pool");
+        assert_eq!((r.point.concurrency, r.repeat), (10, 2));
+        assert_eq!(r.point.settings.tokio_workers, 2);
+        assert_eq!(r.listen.listen_drops, 1);
+        assert_eq!(r.peak_threads(), 11);
+        let line = serde_json::to_string(&r).expect("json");
+        assert_eq!(PointReport::from_json_line(&line).expect("this layout"), r);
+        let flat: serde_json::Value = serde_json::from_str(&line).expect("json");
+        assert!(
+            flat.get("point").is_none() && flat.get("listen").is_none(),
+            "{flat}"
+        );
+        assert_eq!(flat["listen_drops"], 1);
+    }
+}

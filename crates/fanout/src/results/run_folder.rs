@@ -1,0 +1,219 @@
+//! A run folder on disk: `SETUP.md`, `plan.json`, `points.jsonl` (appended point by point, so
+//! a crash keeps what was measured), and the files redrawn from it — `points.csv`,
+//! `summary.md` and the charts.
+
+use std::io::{BufRead, Write as _};
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+
+use super::report::PointReport;
+use super::{charts, render};
+use crate::os::machine::Machine;
+use crate::planning::plan::Plan;
+
+/// Errors reading or writing a run folder.
+#[derive(Debug, thiserror::Error)]
+pub enum RunFolderError {
+    /// A file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A line of `points.jsonl` is not a point.
+    #[error("{path}:{line}: not a fanout point: {reason}")]
+    BadLine {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line number.
+        line: usize,
+        /// The parser's words.
+        reason: String,
+    },
+    /// A CSV row could not be written.
+    #[error("{path}: {reason}")]
+    Csv {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+}
+
+fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> RunFolderError + '_ {
+    move |source| RunFolderError::Io {
+        path: path.to_owned(),
+        source,
+    }
+}
+
+/// `points.jsonl` of a run folder, or the file itself when given one.
+pub fn points_file(path: &Path) -> PathBuf {
+    if path.is_dir() {
+        path.join("points.jsonl")
+    } else {
+        path.to_owned()
+    }
+}
+
+/// Reads every point of a run folder (or a `points.jsonl`).
+pub fn load_points(path: &Path) -> Result<Vec<PointReport>, RunFolderError> {
+    let file = points_file(path);
+    let reader = std::fs::File::open(&file).map_err(io_error(&file))?;
+    let mut points = Vec::new();
+    for (i, line) in std::io::BufReader::new(reader).lines().enumerate() {
+        let line = line.map_err(io_error(&file))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let point = PointReport::from_json_line(&line).map_err(|e| RunFolderError::BadLine {
+            path: file.clone(),
+            line: i + 1,
+            reason: e.to_string(),
+        })?;
+        points.push(point);
+    }
+    Ok(points)
+}
+
+/// Writes `points.csv` at `path` (derived from the points' JSON: `csv.rs`).
+pub fn write_csv(points: &[PointReport], path: &Path) -> Result<(), RunFolderError> {
+    super::csv::write(points, path).map_err(|reason| RunFolderError::Csv {
+        path: path.to_owned(),
+        reason,
+    })
+}
+
+/// Creates the run folder `dir` for `plan`: its `SETUP.md` and `plan.json`. A folder that
+/// holds points already is refused, naming the ways on.
+pub fn create(dir: &Path, plan: &Plan, machine: &Machine, command: &str) -> anyhow::Result<()> {
+    if points_file(dir).exists() {
+        anyhow::bail!(
+            "{d}/points.jsonl exists: choose another --out, `fanout resume {d}` to finish it, \
+             or `fanout report {d}` to redraw it",
+            d = dir.display()
+        );
+    }
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let setup = dir.join("SETUP.md");
+    std::fs::write(&setup, render::setup_markdown(plan, machine, command))
+        .with_context(|| setup.display().to_string())?;
+    let plan_path = dir.join("plan.json");
+    std::fs::write(&plan_path, serde_json::to_string_pretty(plan)?)
+        .with_context(|| plan_path.display().to_string())?;
+    Ok(())
+}
+
+/// The plan saved in a run folder by an earlier sweep.
+pub fn saved_plan(dir: &Path) -> anyhow::Result<Plan> {
+    let path = dir.join("plan.json");
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("{}: not a run folder to resume", path.display()))?;
+    serde_json::from_str(&text).with_context(|| format!("{}: not a fanout plan", path.display()))
+}
+
+/// The points a run folder holds so far (none when it has no `points.jsonl` yet).
+pub fn points_so_far(dir: &Path) -> Result<Vec<PointReport>, RunFolderError> {
+    if points_file(dir).exists() {
+        load_points(dir)
+    } else {
+        Ok(Vec::new())
+    }
+}
+
+/// Adds a line to the folder's `SETUP.md` (e.g. that the sweep was resumed).
+pub fn note_in_setup(dir: &Path, line: &str) -> anyhow::Result<()> {
+    let setup = dir.join("SETUP.md");
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(&setup)
+        .and_then(|mut f| writeln!(f, "{line}"))
+        .with_context(|| setup.display().to_string())
+}
+
+/// `points.jsonl`, opened to append one point per line, flushed as each is written.
+#[derive(Debug)]
+pub struct PointsWriter {
+    file: std::fs::File,
+    path: PathBuf,
+}
+
+impl PointsWriter {
+    /// Opens (or creates) `dir/points.jsonl` for appending.
+    pub fn open(dir: &Path) -> Result<Self, RunFolderError> {
+        let path = points_file(dir);
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .map_err(io_error(&path))?;
+        Ok(Self { file, path })
+    }
+
+    /// Appends `point` as one line, on disk before this returns.
+    pub fn append(&mut self, point: &PointReport) -> Result<(), RunFolderError> {
+        let line = serde_json::to_string(point).expect("a report serializes");
+        writeln!(self.file, "{line}")
+            .and_then(|()| self.file.flush())
+            .map_err(io_error(&self.path))
+    }
+}
+
+/// Writes `points.csv`, `summary.md` and the charts of a run folder from its points.
+pub fn finish(dir: &Path, points: &[PointReport]) -> anyhow::Result<()> {
+    write_csv(points, &dir.join("points.csv"))?;
+    let summary_path = dir.join("summary.md");
+    std::fs::write(&summary_path, render::summary_markdown(points))
+        .with_context(|| summary_path.display().to_string())?;
+    for skipped in charts::write_charts(points, dir) {
+        eprintln!("fanout: chart not drawn: {skipped}");
+    }
+    Ok(())
+}
+
+/// `results/<date>-<host>`, with `-2`, `-3`, … when that folder exists already.
+pub fn default_dir(machine: &Machine) -> PathBuf {
+    let date = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
+    let base = format!("{}-{}", &date[..10], machine.host);
+    let mut dir = Path::new("results").join(&base);
+    let mut n = 2;
+    while dir.exists() {
+        dir = Path::new("results").join(format!("{base}-{n}"));
+        n += 1;
+    }
+    dir
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::results::report::fixtures::measured;
+
+    #[test]
+    fn points_round_trip_through_a_run_folder_and_bad_lines_are_named() {
+        let dir = std::env::temp_dir().join(format!("fanout-run-folder-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let points = vec![measured("async_semaphore", 10, 0.2, 5 << 20)];
+        let mut writer = PointsWriter::open(&dir).expect("open");
+        writer.append(&points[0]).expect("append");
+        assert_eq!(load_points(&dir).expect("load"), points);
+        write_csv(&points, &dir.join("points.csv")).expect("csv");
+        let csv = std::fs::read_to_string(dir.join("points.csv")).expect("csv");
+        assert!(csv.starts_with("strategy,concurrency,requests,"), "{csv}");
+        assert_eq!(csv.lines().count(), 2);
+
+        let line = serde_json::to_string(&points[0]).expect("json");
+        std::fs::write(dir.join("points.jsonl"), format!("{line}\n\nnot json\n")).expect("write");
+        let err = load_points(&dir).expect_err("bad line").to_string();
+        assert!(err.contains("points.jsonl:3: not a fanout point"), "{err}");
+        let missing = load_points(&dir.join("nope"))
+            .expect_err("missing")
+            .to_string();
+        assert!(missing.contains("nope"), "{missing}");
+        std::fs::remove_dir_all(&dir).expect("cleanup");
+    }
+}

@@ -1,0 +1,338 @@
+//! Statistics over a run's rows: rows grouped per (strategy, C, varied setting), medians and min–max over
+//! repeats, and memory per in-flight request fitted across concurrency.
+
+use std::collections::BTreeMap;
+
+use super::report::{Outcome, PointReport};
+use crate::model::knob::Knob;
+use crate::planning::catalog;
+
+/// Median, min and max of a figure over repeats.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Spread {
+    /// Median (mean of the middle two for an even count).
+    pub median: f64,
+    /// Smallest.
+    pub min: f64,
+    /// Largest.
+    pub max: f64,
+}
+
+impl Spread {
+    /// The spread of `values`; `None` when there are none.
+    pub fn of(values: impl IntoIterator<Item = f64>) -> Option<Self> {
+        let mut v: Vec<f64> = values.into_iter().filter(|x| x.is_finite()).collect();
+        if v.is_empty() {
+            return None;
+        }
+        v.sort_by(f64::total_cmp);
+        let n = v.len();
+        let median = if n % 2 == 1 {
+            v[n / 2]
+        } else {
+            (v[n / 2 - 1] + v[n / 2]) / 2.0
+        };
+        Some(Self {
+            median,
+            min: v[0],
+            max: v[n - 1],
+        })
+    }
+
+    /// (max − min) / median: how far repeats disagree, relative to their median.
+    pub fn relative_range(&self) -> f64 {
+        if self.median == 0.0 {
+            0.0
+        } else {
+            (self.max - self.min) / self.median.abs()
+        }
+    }
+}
+
+/// The repeats of one (strategy, concurrency, varied setting) point.
+#[derive(Debug, Clone)]
+pub struct Cell<'a> {
+    /// Strategy name.
+    pub strategy: &'a str,
+    /// Concurrency.
+    pub concurrency: usize,
+    /// The value of the setting the run varies ([`varied_knob`]), if it varies one.
+    pub varied: Option<u64>,
+    /// Measured repeats.
+    pub measured: Vec<&'a PointReport>,
+    /// Repeats not measured (skipped or failed), with their outcome.
+    pub unmeasured: Vec<&'a PointReport>,
+}
+
+impl Cell<'_> {
+    /// Spread of a figure over the measured repeats.
+    pub fn spread(&self, figure: impl Fn(&PointReport) -> f64) -> Option<Spread> {
+        Spread::of(self.measured.iter().map(|r| figure(r)))
+    }
+
+    /// True when any measured repeat is marked (listen overflow or errors).
+    pub fn marked(&self) -> bool {
+        self.measured.iter().any(|r| r.marked())
+    }
+}
+
+/// The figures charted and compared, by name.
+pub mod figure {
+    use crate::results::report::PointReport;
+
+    /// Wall time, seconds.
+    pub fn wall_s(r: &PointReport) -> f64 {
+        r.worker.wall_s
+    }
+    /// Peak RSS, MiB.
+    pub fn peak_rss_mib(r: &PointReport) -> f64 {
+        r.peak_rss_bytes() as f64 / (1024.0 * 1024.0)
+    }
+    /// Ok requests per second.
+    pub fn throughput_rps(r: &PointReport) -> f64 {
+        r.throughput_rps
+    }
+    /// p99 latency, ms.
+    pub fn p99_ms(r: &PointReport) -> f64 {
+        r.worker.tally.latency_ms.p99
+    }
+    /// Efficiency.
+    pub fn efficiency(r: &PointReport) -> f64 {
+        r.efficiency
+    }
+    /// Peak threads.
+    pub fn peak_threads(r: &PointReport) -> f64 {
+        r.peak_threads() as f64
+    }
+    /// CPU user + system, seconds.
+    pub fn cpu_s(r: &PointReport) -> f64 {
+        r.cpu_s()
+    }
+    /// Requests in flight the server saw at most.
+    pub fn server_peak_in_flight(r: &PointReport) -> f64 {
+        r.server.map_or(f64::NAN, |s| s.peak_in_flight as f64)
+    }
+    /// What the client adds to the tail: p99 latency minus the p99 of the server's own delay
+    /// distribution, ms.
+    pub fn p99_overhead_ms(r: &PointReport) -> f64 {
+        r.worker.tally.latency_ms.p99 - r.point.delay().quantile_ms(0.99)
+    }
+    /// CPU (user + system, whole process) per request, µs.
+    pub fn cpu_us_per_request(r: &PointReport) -> f64 {
+        cpu_s(r) * 1e6 / r.point.requests.max(1) as f64
+    }
+}
+
+/// The setting the points vary beside C (a `--workload` preset), if they vary one.
+pub fn varied_knob(points: &[PointReport]) -> Option<Knob> {
+    Knob::ALL.into_iter().find(|knob| {
+        let mut values = points.iter().map(|r| knob.value(&r.point.settings));
+        values
+            .next()
+            .is_some_and(|first| values.any(|v| v != first))
+    })
+}
+
+/// Groups rows by (strategy in the order of the table, varied setting, concurrency).
+pub fn cells(points: &[PointReport]) -> Vec<Cell<'_>> {
+    let knob = varied_knob(points);
+    let mut map: BTreeMap<(usize, &str, Option<u64>, usize), Cell<'_>> = BTreeMap::new();
+    for r in points {
+        let p = &r.point;
+        let varied = knob.map(|k| k.value(&p.settings));
+        let cell = map
+            .entry((
+                catalog::order(p.strategy),
+                p.strategy.name,
+                varied,
+                p.concurrency,
+            ))
+            .or_insert_with(|| Cell {
+                strategy: p.strategy.name,
+                concurrency: p.concurrency,
+                varied,
+                measured: Vec::new(),
+                unmeasured: Vec::new(),
+            });
+        if r.outcome == Outcome::Measured {
+            cell.measured.push(r);
+        } else {
+            cell.unmeasured.push(r);
+        }
+    }
+    map.into_values().collect()
+}
+
+/// A least-squares line y = base + slope × x over every measured repeat of a strategy.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LineFit {
+    /// What one more x adds to y.
+    pub slope: f64,
+    /// y at x = 0.
+    pub base: f64,
+    /// Points fitted.
+    pub points: usize,
+}
+
+/// Fits `y` over `x` for `strategy`'s measured points that have a `y`; `None` with fewer
+/// than two distinct x.
+pub fn line_fit(
+    points: &[PointReport],
+    strategy: &str,
+    x: impl Fn(&PointReport) -> f64,
+    y: impl Fn(&PointReport) -> Option<f64>,
+) -> Option<LineFit> {
+    let xy: Vec<(f64, f64)> = points
+        .iter()
+        .filter(|r| r.point.strategy.name == strategy && r.outcome == Outcome::Measured)
+        .filter_map(|r| Some((x(r), y(r)?)))
+        .collect();
+    let n = xy.len() as f64;
+    let mean_x = xy.iter().map(|p| p.0).sum::<f64>() / n;
+    let mean_y = xy.iter().map(|p| p.1).sum::<f64>() / n;
+    let sxx: f64 = xy.iter().map(|p| (p.0 - mean_x).powi(2)).sum();
+    if xy.len() < 2 || sxx == 0.0 {
+        return None;
+    }
+    let sxy: f64 = xy.iter().map(|p| (p.0 - mean_x) * (p.1 - mean_y)).sum();
+    let slope = sxy / sxx;
+    Some(LineFit {
+        slope,
+        base: mean_y - slope * mean_x,
+        points: xy.len(),
+    })
+}
+
+/// Requests held in flight by design: C, N for `pitfall_unbounded` (the x of memory fits).
+pub fn in_flight(r: &PointReport) -> f64 {
+    r.point.in_flight() as f64
+}
+
+/// Peak RSS fitted over the requests in flight by design, per strategy: the slope is what one
+/// more request in flight costs, bytes.
+pub fn memory_fit(points: &[PointReport], strategy: &str) -> Option<LineFit> {
+    line_fit(points, strategy, in_flight, |r| {
+        Some(r.peak_rss_bytes() as f64)
+    })
+}
+
+/// Where the bytes and the work of one more request go, per strategy: each part of the
+/// [`crate::model::memory::Breakdown`] fitted over the requests in flight (bytes per request in
+/// flight), allocations and CPU fitted over N (per request, setup excluded).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct WhereBytesGo {
+    /// Peak RSS, per request in flight.
+    pub rss: Option<LineFit>,
+    /// Live heap at the breakdown, per request in flight.
+    pub heap: Option<LineFit>,
+    /// Resident thread stacks, per request in flight.
+    pub stacks: Option<LineFit>,
+    /// The rest of RSS, per request in flight.
+    pub other: Option<LineFit>,
+    /// Kernel TCP socket memory (both ends on loopback), per request in flight.
+    pub kernel: Option<LineFit>,
+    /// Allocations per request.
+    pub allocations: Option<LineFit>,
+    /// CPU seconds per request.
+    pub cpu: Option<LineFit>,
+}
+
+impl WhereBytesGo {
+    /// The fits of `strategy`'s points.
+    pub fn of(points: &[PointReport], strategy: &str) -> Self {
+        let part = |y: fn(&crate::model::memory::Breakdown) -> Option<f64>| {
+            line_fit(points, strategy, in_flight, move |r| {
+                y(r.worker.breakdown.as_ref()?)
+            })
+        };
+        let requests = |r: &PointReport| r.point.requests as f64;
+        Self {
+            rss: memory_fit(points, strategy),
+            heap: part(|b| Some(b.heap_bytes? as f64)),
+            stacks: part(|b| Some(b.stack_bytes as f64)),
+            other: part(|b| Some(b.other_bytes as f64)),
+            kernel: part(|b| Some(b.kernel_tcp_bytes? as f64)),
+            allocations: line_fit(points, strategy, requests, |r| {
+                Some(r.worker.allocations? as f64)
+            }),
+            cpu: line_fit(points, strategy, requests, |r| Some(figure::cpu_s(r))),
+        }
+    }
+
+    /// Heap + stacks + other over the RSS slope: how well the parts account for the whole.
+    pub fn parts_over_rss(&self) -> Option<f64> {
+        let parts = self.heap?.slope + self.stacks?.slope + self.other?.slope;
+        Some(parts / self.rss?.slope)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::results::report::fixtures::measured;
+
+    #[test]
+    fn spreads_take_the_median_and_the_range() {
+        let s = Spread::of([3.0, 1.0, 2.0]).expect("values");
+        assert_eq!((s.median, s.min, s.max), (2.0, 1.0, 3.0));
+        assert_eq!(
+            Spread::of([1.0, 2.0, 3.0, 10.0]).map(|s| s.median),
+            Some(2.5)
+        );
+        assert!((s.relative_range() - 1.0).abs() < 1e-12);
+        assert_eq!(Spread::of([]), None);
+        assert_eq!(Spread::of([f64::NAN, 4.0]).map(|s| s.median), Some(4.0));
+    }
+
+    #[test]
+    fn the_memory_fit_recovers_a_known_line() {
+        // 40 KiB per request on top of 5 MiB, measured at three concurrencies, twice each.
+        let line = |c: usize| 5 * 1024 * 1024 + 40 * 1024 * c as u64;
+        let points: Vec<_> = [10, 1_000, 10_000, 10, 1_000, 10_000]
+            .into_iter()
+            .map(|c| measured("thread_pool", c, 1.0, line(c)))
+            .collect();
+        let fit = memory_fit(&points, "thread_pool").expect("fit");
+        assert!((fit.slope - 40.0 * 1024.0).abs() < 1e-6, "{fit:?}");
+        assert!((fit.base - 5.0 * 1024.0 * 1024.0).abs() < 1e-3, "{fit:?}");
+        assert_eq!(fit.points, 6);
+        assert_eq!(memory_fit(&points[..1], "thread_pool"), None);
+        assert_eq!(memory_fit(&points, "async_semaphore"), None);
+    }
+
+    #[test]
+    fn where_the_bytes_go_fits_each_part_of_a_synthetic_breakdown() {
+        // 2 KiB heap, 8 KiB stacks, 1 KiB other, 4 KiB kernel per request in flight; 30
+        // allocations and 10 µs of CPU per request, on top of fixed costs.
+        let points: Vec<_> = [10, 100, 1_000]
+            .into_iter()
+            .map(|c| {
+                let kib = |k: u64| k * 1024 * c as u64;
+                let (heap, stacks, other) = (kib(2) + 100_000, kib(8), kib(1) + 4_000_000);
+                let rss = heap + stacks + other;
+                let mut r = measured("thread_raw", c, 1.0, rss);
+                r.worker.breakdown = Some(crate::model::memory::Breakdown::of(
+                    c as u64,
+                    rss,
+                    Some(heap),
+                    stacks,
+                    Some(kib(4) as i64),
+                    1.0,
+                ));
+                r.worker.allocations = Some(30 * r.point.requests as u64 + 500);
+                r.metered.cpu_user_s = 10e-6 * r.point.requests as f64 + 0.01;
+                r
+            })
+            .collect();
+        let w = WhereBytesGo::of(&points, "thread_raw");
+        let kib = |f: Option<LineFit>| f.map(|f| (f.slope / 1024.0 * 1000.0).round() / 1000.0);
+        assert_eq!(
+            (kib(w.heap), kib(w.stacks), kib(w.other), kib(w.kernel)),
+            (Some(2.0), Some(8.0), Some(1.0), Some(4.0))
+        );
+        assert!((w.allocations.expect("fit").slope - 30.0).abs() < 1e-9);
+        assert!((w.cpu.expect("fit").slope - 10e-6).abs() < 1e-12);
+        let sum = w.parts_over_rss().expect("all parts");
+        assert!((sum - 1.0).abs() < 1e-9, "{sum}");
+    }
+}

@@ -1,0 +1,89 @@
+//! The orchestrator's one step: a point run in a fresh worker process (fanout's own, or a
+//! peer's program) metered from outside, with what it left behind (exit status, report line,
+//! the process's figures, the server's `/stats`, the kernel's counters) handed to
+//! [`PointReport::from_run`].
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use super::error::HarnessError;
+use super::role::ROLE_VAR;
+use super::server::Endpoint;
+use super::stats_client::StatsClient;
+use super::worker::{JOB_VAR, WorkerInput};
+use crate::metering::outside;
+use crate::model::worker_report::WorkerReport;
+use crate::os;
+use crate::peers;
+use crate::planning::catalog::{self, Runner};
+use crate::planning::point::Point;
+use crate::results::report::PointReport;
+
+/// Runs `point` in a fresh worker process against the server at `base_url` — `exe` in the
+/// worker role, or a peer's program — resetting the server's stats before and reading them
+/// after, and meters the process from outside either way ([`process_meter`]). A worker still
+/// running after `time_limit` is killed and the point recorded as failed; a point whose
+/// strategy needs longer than that by design, or whose peer is not installed, is skipped.
+pub fn run_point(
+    exe: &Path,
+    endpoint: &Endpoint,
+    point: &Point,
+    time_limit: Duration,
+) -> Result<PointReport, HarnessError> {
+    let base_url = endpoint.base_url.as_str();
+    if let Some(why) = catalog::cannot_run(point, time_limit) {
+        return Ok(PointReport::skipped(point, why));
+    }
+    let Some(runner) = catalog::runner(point.strategy) else {
+        let why = format!("{} is in no catalog", point.strategy.name);
+        return Ok(PointReport::skipped(point, why));
+    };
+    let mut job = point.job(base_url);
+    job.tls_root_pem = endpoint.ca_pem.clone();
+    let command = match runner {
+        Runner::InProcess(_) => {
+            let input = WorkerInput {
+                strategy: point.strategy.name.to_owned(),
+                job,
+                in_flight: point.in_flight(),
+            };
+            let mut command = Command::new(exe);
+            command.env(ROLE_VAR, "worker").env(
+                JOB_VAR,
+                serde_json::to_string(&input).expect("a job serializes"),
+            );
+            command
+        }
+        Runner::Peer(peer) => match peers::command(peer, &job) {
+            Ok(command) => command,
+            Err(why) => return Ok(PointReport::skipped(point, why)),
+        },
+    };
+    let stats = StatsClient::new(endpoint);
+    stats.reset()?;
+    let listen_before = os::listen_counters();
+    let finished = outside::run(command, time_limit)?;
+    let listen = match (listen_before, os::listen_counters()) {
+        (Some(before), Some(after)) => after.since(&before),
+        _ => os::ListenCounters::default(),
+    };
+    let server = stats.read()?;
+    let line = match runner {
+        Runner::InProcess(_) => WorkerReport::from_stdout(&finished.stdout),
+        Runner::Peer(peer) => peers::read_report(peer, &finished.stdout, point.requests as u64),
+    };
+    Ok(PointReport::from_run(
+        point,
+        finished.end,
+        line,
+        &finished.metered,
+        server,
+        listen,
+    ))
+}
+
+/// The executable to re-run in the server and worker roles: this one.
+pub fn current_exe() -> std::io::Result<PathBuf> {
+    std::env::current_exe()
+}

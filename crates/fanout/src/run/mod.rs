@@ -1,0 +1,12 @@
+//! Running: the server points are measured against, the harness (one worker process per
+//! point, time limits, the server's `/stats`), the roles a re-executed binary plays (server,
+//! worker), the sweep loop over a plan, and the preflight of the OS's limits.
+
+pub mod error;
+pub mod harness;
+pub mod preflight;
+pub mod role;
+pub mod server;
+pub mod stats_client;
+pub mod sweep;
+pub mod worker;

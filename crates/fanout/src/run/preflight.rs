@@ -1,0 +1,342 @@
+//! Before anything runs: for each point, which OS limit would cap it and the command that
+//! raises it. A point that cannot fit is refused; one that may suffer is warned about.
+
+use std::fmt;
+
+use crate::os::machine::Limits;
+use crate::planning::point::Point;
+
+/// File descriptors and threads a process needs besides its requests (runtime, pipes,
+/// libraries, the sampler), with room to spare.
+const FD_MARGIN: usize = 64;
+const THREAD_MARGIN: usize = 16;
+/// Memory maps of a process besides thread stacks (binary, libraries, heap arenas).
+const MAP_MARGIN: usize = 1_000;
+
+/// How bad a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Severity {
+    /// The point cannot fit: it is refused unless forced.
+    Refuse,
+    /// The point may be disturbed (and its results marked).
+    Warn,
+}
+
+/// One limit that caps one point.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    /// Refuse or warn.
+    pub severity: Severity,
+    /// `strategy/C`.
+    pub point: String,
+    /// The limit, as the OS names it.
+    pub limit: &'static str,
+    /// What is needed against what there is.
+    pub problem: String,
+    /// The command that raises the limit.
+    pub fix: String,
+}
+
+impl fmt::Display for Finding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let word = match self.severity {
+            Severity::Refuse => "cannot run",
+            Severity::Warn => "warning",
+        };
+        write!(
+            f,
+            "{}: {word}: {}: {}; raise it with `{}`",
+            self.point, self.limit, self.problem, self.fix
+        )
+    }
+}
+
+/// What a point needs from the OS, by the design of its strategy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Needs {
+    /// Requests in flight at once.
+    pub in_flight: usize,
+    /// Open files in the client (one socket per request in flight, plus the margin); the
+    /// server needs as many.
+    pub open_files: usize,
+    /// Threads in the client.
+    pub threads: usize,
+    /// Connections opened in all (one per request when connections are not reused).
+    pub connections: usize,
+}
+
+/// What `point` needs, by the design of its strategy.
+pub fn needs(point: &Point) -> Needs {
+    let in_flight = point.in_flight();
+    let threads = if point.strategy.os_threads {
+        in_flight + THREAD_MARGIN
+    } else {
+        point.settings.tokio_workers + THREAD_MARGIN
+    };
+    let connections = if point.strategy.connection_per_request {
+        point.requests
+    } else {
+        in_flight
+    };
+    Needs {
+        in_flight,
+        open_files: in_flight + FD_MARGIN,
+        threads,
+        connections,
+    }
+}
+
+/// Every finding for `points` under `limits`.
+pub fn check(points: &[Point], limits: &Limits) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for point in points {
+        let need = needs(point);
+        let mut add = |severity, limit, problem: String, fix: String| {
+            findings.push(Finding {
+                severity,
+                point: point.name(),
+                limit,
+                problem,
+                fix,
+            });
+        };
+        // Beyond C (pitfall_unbounded's N), sockets may not all be open at once: that is the
+        // pitfall being measured, so it is a warning, not a refusal.
+        let beyond_c = if need.in_flight > point.concurrency {
+            Severity::Warn
+        } else {
+            Severity::Refuse
+        };
+        if let Some(soft) = limits.open_files_soft {
+            if need.open_files as u64 > soft {
+                add(
+                    beyond_c,
+                    "open files (RLIMIT_NOFILE)",
+                    format!(
+                        "needs about {} in the client and as many in the server, the limit is {soft}",
+                        need.open_files
+                    ),
+                    format!(
+                        "ulimit -n {} (above the hard limit: LimitNOFILE or /etc/security/limits.conf)",
+                        need.open_files
+                    ),
+                );
+            }
+        }
+        let thread_limits = [
+            (
+                "kernel.threads-max",
+                limits.threads_max,
+                "sysctl -w kernel.threads-max=",
+            ),
+            (
+                "kernel.pid_max",
+                limits.pid_max,
+                "sysctl -w kernel.pid_max=",
+            ),
+            (
+                "cgroup pids.max",
+                limits.cgroup_pids_max,
+                "echo N > /sys/fs/cgroup/…/pids.max (or systemd TasksMax=N), N=",
+            ),
+            (
+                "RLIMIT_NPROC",
+                limits.nproc_soft.filter(|_| !crate::os::running_as_root()),
+                "ulimit -u ",
+            ),
+        ];
+        for (name, limit, fix) in thread_limits {
+            if let Some(limit) = limit {
+                if need.threads as u64 > limit {
+                    add(
+                        Severity::Refuse,
+                        name,
+                        format!("needs {} threads, the limit is {limit}", need.threads),
+                        format!("{fix}{}", need.threads * 2),
+                    );
+                }
+            }
+        }
+        if let Some(maps) = limits.max_map_count {
+            let needed = 2 * need.threads + MAP_MARGIN;
+            if point.strategy.os_threads && needed as u64 > maps {
+                add(
+                    Severity::Refuse,
+                    "vm.max_map_count",
+                    format!(
+                        "{} threads need about {needed} memory maps (stack and guard page each), the limit is {maps}",
+                        need.threads
+                    ),
+                    format!("sysctl -w vm.max_map_count={}", needed * 2),
+                );
+            }
+        }
+        if let Some(backlog) = limits.somaxconn {
+            let syn_backlog = limits.tcp_max_syn_backlog.unwrap_or(u64::MAX);
+            if need.in_flight as u64 > backlog.min(syn_backlog) {
+                let wanted = need.in_flight.max(65_535);
+                add(
+                    Severity::Warn,
+                    "net.core.somaxconn",
+                    format!(
+                        "{} connects at once may overflow the server's accept queue of {backlog} (SYN queue {syn_backlog}); SYN retries add whole seconds (the point is marked if so)",
+                        need.in_flight
+                    ),
+                    format!(
+                        "sysctl -w net.core.somaxconn={wanted} net.ipv4.tcp_max_syn_backlog={wanted}"
+                    ),
+                );
+            }
+        }
+        if let Some((lo, hi)) = limits.local_ports {
+            let ports = (hi.saturating_sub(lo) + 1) as usize;
+            if need.in_flight > ports {
+                add(
+                    beyond_c,
+                    "net.ipv4.ip_local_port_range",
+                    format!(
+                        "{} connections at once, {ports} local ports",
+                        need.in_flight
+                    ),
+                    "sysctl -w net.ipv4.ip_local_port_range='1024 65535'".into(),
+                );
+            } else if need.connections > ports / 2 {
+                add(
+                    Severity::Warn,
+                    "net.ipv4.ip_local_port_range",
+                    format!(
+                        "opens {} connections; closed ones hold their port in TIME_WAIT for 60 s and there are {ports}: expect addr_not_available, more so in repeats",
+                        need.connections
+                    ),
+                    "sysctl -w net.ipv4.ip_local_port_range='1024 65535'".into(),
+                );
+            }
+        }
+    }
+    findings
+}
+
+/// The findings that refuse their point.
+pub fn refusals(findings: &[Finding]) -> impl Iterator<Item = &Finding> {
+    findings.iter().filter(|f| f.severity == Severity::Refuse)
+}
+
+/// Findings that say the same of several points, once: one finding whose `point` lists them
+/// all (`a/10000, b/10000`), in the order first found.
+pub fn grouped(findings: &[Finding]) -> Vec<Finding> {
+    let mut groups: Vec<Finding> = Vec::new();
+    for f in findings {
+        let same = |g: &&mut Finding| {
+            (g.severity, g.limit, &g.problem, &g.fix) == (f.severity, f.limit, &f.problem, &f.fix)
+        };
+        match groups.iter_mut().find(same) {
+            Some(group) => {
+                group.point.push_str(", ");
+                group.point.push_str(&f.point);
+            }
+            None => groups.push(f.clone()),
+        }
+    }
+    groups
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::planning::catalog;
+
+    fn point(name: &str, c: usize) -> Point {
+        Point::new(catalog::find(name).expect("strategy"), c)
+    }
+
+    fn limits() -> Limits {
+        Limits {
+            open_files_soft: Some(20_000),
+            open_files_hard: Some(20_000),
+            threads_max: Some(192_731),
+            pid_max: Some(32_768),
+            max_map_count: Some(65_530),
+            cgroup_pids_max: None,
+            nproc_soft: None,
+            somaxconn: Some(4_096),
+            tcp_max_syn_backlog: Some(2_048),
+            local_ports: Some((32_768, 60_999)),
+        }
+    }
+
+    #[test]
+    fn ten_thousand_fits_this_machine_with_a_backlog_warning_only() {
+        let points = [
+            point("thread_pool", 10_000),
+            point("async_semaphore", 10_000),
+        ];
+        let findings = check(&points, &limits());
+        assert_eq!(refusals(&findings).count(), 0, "{findings:#?}");
+        assert!(
+            findings.iter().all(|f| f.limit == "net.core.somaxconn"),
+            "{findings:#?}"
+        );
+        let text = findings[0].to_string();
+        assert!(
+            text.starts_with("thread_pool/10000: warning: net.core.somaxconn: 10000 connects"),
+            "{text}"
+        );
+        // The same warning for both points is said once, naming both.
+        let grouped = grouped(&findings);
+        assert_eq!(grouped.len(), 1, "{grouped:#?}");
+        assert!(
+            grouped[0].to_string().starts_with(
+                "thread_pool/10000, async_semaphore/10000: warning: net.core.somaxconn"
+            ),
+            "{}",
+            grouped[0]
+        );
+        assert!(
+            text.contains("sysctl -w net.core.somaxconn=65535 net.ipv4.tcp_max_syn_backlog=65535"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_point_above_the_open_file_limit_is_refused_naming_the_limit() {
+        let mut small = limits();
+        small.open_files_soft = Some(1_024);
+        let findings = check(&[point("async_semaphore", 1_000)], &small);
+        let refused: Vec<_> = refusals(&findings).collect();
+        assert_eq!(refused.len(), 1, "{findings:#?}");
+        assert_eq!(refused[0].limit, "open files (RLIMIT_NOFILE)");
+        assert!(
+            refused[0].to_string().contains("ulimit -n 1064"),
+            "{}",
+            refused[0]
+        );
+    }
+
+    #[test]
+    fn threads_count_only_for_thread_strategies_and_pitfalls_by_their_design() {
+        let mut few = limits();
+        few.pid_max = Some(5_000);
+        let threads = check(&[point("thread_per_request", 10_000)], &few);
+        assert!(
+            refusals(&threads).any(|f| f.limit == "kernel.pid_max"),
+            "{threads:#?}"
+        );
+        let tasks = check(&[point("async_semaphore", 10_000)], &few);
+        assert_eq!(refusals(&tasks).count(), 0, "{tasks:#?}");
+        // pitfall_unbounded holds N = 2·C in flight: a warning, its pathology is the measurement.
+        let unbounded = check(&[point("pitfall_unbounded", 10_000)], &limits());
+        assert_eq!(refusals(&unbounded).count(), 0, "{unbounded:#?}");
+        assert!(
+            unbounded.iter().any(|f| f.limit.starts_with("open files")),
+            "{unbounded:#?}"
+        );
+        // A client per request opens N connections.
+        let fresh = check(&[point("pitfall_client_per_request", 10_000)], &limits());
+        assert!(
+            fresh
+                .iter()
+                .any(|f| f.limit == "net.ipv4.ip_local_port_range"),
+            "{fresh:#?}"
+        );
+    }
+}

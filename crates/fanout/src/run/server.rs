@@ -1,0 +1,149 @@
+//! The server points are measured against: a mock-server process the orchestrator starts (and
+//! stops), or one at a URL the user gave.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use super::error::HarnessError;
+use super::role::ROLE_VAR;
+
+/// A mock-server process owned by the orchestrator; stopped (SIGTERM, then SIGKILL) on drop.
+#[derive(Debug)]
+pub struct ServerProcess {
+    child: Child,
+    url: String,
+}
+
+impl ServerProcess {
+    /// Starts `exe` in the server role on a free loopback port and waits for its address; with
+    /// `tls_ca_out`, serving HTTPS and writing its certificate there.
+    pub fn start(exe: &Path, tls_ca_out: Option<&Path>) -> Result<Self, HarnessError> {
+        let mut command = Command::new(exe);
+        command
+            .env(ROLE_VAR, "server")
+            .env("RUST_LOG", "warn")
+            .args(["--addr", "127.0.0.1:0"]);
+        if let Some(path) = tls_ca_out {
+            command.arg("--tls").arg("--tls-ca-out").arg(path);
+        }
+        let mut child = command
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .map_err(|e| HarnessError::ServerStart(format!("{}: {e}", exe.display())))?;
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let mut first = String::new();
+        let read = BufReader::new(stdout).read_line(&mut first);
+        let url = match read {
+            Ok(_) => first
+                .trim_end()
+                .strip_prefix("listening on ")
+                .map(str::to_owned),
+            Err(_) => None,
+        };
+        let Some(url) = url else {
+            let _ = child.kill();
+            let status = child.wait().map(|s| s.to_string()).unwrap_or_default();
+            return Err(HarnessError::ServerStart(format!(
+                "no 'listening on' line (got {first:?}; {status})"
+            )));
+        };
+        Ok(Self { child, url })
+    }
+
+    /// Base URL, e.g. `http://127.0.0.1:41234`.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        stop_child(&mut self.child, Duration::from_secs(6));
+    }
+}
+
+/// SIGTERM, a bounded wait, then SIGKILL.
+fn stop_child(child: &mut Child, grace: Duration) {
+    use nix::sys::signal::{Signal, kill};
+    use nix::unistd::Pid;
+    if let Ok(Some(_)) = child.try_wait() {
+        return; // reaped already: its pid may be someone else's by now
+    }
+    if let Ok(pid) = i32::try_from(child.id()) {
+        let _ = kill(Pid::from_raw(pid), Signal::SIGTERM);
+    }
+    let deadline = Instant::now() + grace;
+    while Instant::now() < deadline {
+        if let Ok(Some(_)) = child.try_wait() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// Where points are sent: a base URL and, over HTTPS, the certificate to trust.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    /// Base URL, without a trailing slash.
+    pub base_url: String,
+    /// The server's certificate (PEM) when it serves HTTPS and this process started it.
+    pub ca_pem: Option<String>,
+}
+
+/// The server points are measured against: one this process started (stopped on drop), or
+/// one at a URL the user gave.
+#[derive(Debug)]
+pub struct Target {
+    server: Option<ServerProcess>,
+    endpoint: Endpoint,
+}
+
+impl Target {
+    /// The server at `url`, or, without one, a new server process (`exe` in its role), serving
+    /// HTTPS with a certificate of its own when `tls` (the certificate is read back for the
+    /// clients to trust).
+    pub fn new(exe: &Path, url: Option<&str>, tls: bool) -> Result<Self, HarnessError> {
+        Ok(match url {
+            Some(url) => Self {
+                server: None,
+                endpoint: Endpoint {
+                    base_url: url.trim_end_matches('/').to_owned(),
+                    ca_pem: None,
+                },
+            },
+            None => {
+                let ca_path = tls.then(|| {
+                    std::env::temp_dir().join(format!("fanout-ca-{}.pem", std::process::id()))
+                });
+                let server = ServerProcess::start(exe, ca_path.as_deref())?;
+                let ca_pem = match &ca_path {
+                    Some(path) => Some(std::fs::read_to_string(path).map_err(|e| {
+                        HarnessError::ServerStart(format!("reading {}: {e}", path.display()))
+                    })?),
+                    None => None,
+                };
+                let base_url = server.url().to_owned();
+                Self {
+                    server: Some(server),
+                    endpoint: Endpoint { base_url, ca_pem },
+                }
+            }
+        })
+    }
+
+    /// Where points are sent.
+    pub fn endpoint(&self) -> &Endpoint {
+        &self.endpoint
+    }
+
+    /// Stops the server if this process started it.
+    pub fn stop(self) {
+        drop(self.server);
+    }
+}

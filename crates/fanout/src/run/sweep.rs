@@ -1,0 +1,109 @@
+//! `fanout sweep` and `fanout resume`: a plan's points, repeated, each in a fresh worker,
+//! appended to the run folder as each finishes (a crash keeps every point measured before it).
+
+use std::path::Path;
+
+use anyhow::Context as _;
+use indicatif::{ProgressBar, ProgressStyle};
+
+use super::error::HarnessError;
+use super::harness;
+use super::server::Target;
+use crate::metering::outside::OutsideError;
+use crate::os::machine::Machine;
+use crate::planning::plan::Plan;
+use crate::results::report::PointReport;
+use crate::results::run_folder::{self, PointsWriter};
+
+/// Runs `plan` into the new run folder `out` against the server at `url` (or one of its
+/// own); returns every point.
+pub fn run(
+    plan: &Plan,
+    url: Option<&str>,
+    out: &Path,
+    command: &str,
+) -> anyhow::Result<Vec<PointReport>> {
+    run_folder::create(out, plan, &Machine::read(), command)?;
+    measure(plan, url, out, Vec::new())
+}
+
+/// Finishes the sweep of `plan` saved in `dir`: runs only the points not yet in its
+/// `points.jsonl`.
+pub fn resume(plan: &Plan, dir: &Path, url: Option<&str>) -> anyhow::Result<Vec<PointReport>> {
+    let done = run_folder::points_so_far(dir)?;
+    let now = humantime::format_rfc3339_seconds(std::time::SystemTime::now());
+    let note = format!(
+        "\n- Resumed: {now} with {} points already measured",
+        done.len()
+    );
+    run_folder::note_in_setup(dir, &note)?;
+    measure(plan, url, dir, done)
+}
+
+/// Measures every point of `plan` not in `done`, appending to `out/points.jsonl`; then writes
+/// the folder's summary and charts, also when a point could not be measured.
+fn measure(
+    plan: &Plan,
+    url: Option<&str>,
+    out: &Path,
+    done: Vec<PointReport>,
+) -> anyhow::Result<Vec<PointReport>> {
+    let exe = harness::current_exe().context("locating this executable")?;
+    let target = Target::new(&exe, url, plan.workload.settings.tls)?;
+    let mut jsonl = PointsWriter::open(out)?;
+    let is_done = |repeat: u32, p: &crate::planning::point::Point| {
+        done.iter().any(|d| {
+            d.repeat == repeat
+                && d.point.strategy == p.strategy
+                && d.point.concurrency == p.concurrency
+                && d.point.settings == p.settings
+        })
+    };
+    let planned: Vec<_> = plan
+        .points()
+        .into_iter()
+        .filter(|(repeat, p)| !is_done(*repeat, p))
+        .collect();
+    let bar = ProgressBar::new(planned.len() as u64).with_style(
+        ProgressStyle::with_template("{bar:30} {pos}/{len} [{elapsed_precise}] {msg}")
+            .expect("a valid progress template"),
+    );
+    let mut points = done;
+    let mut failure = None;
+    for (repeat, point) in planned {
+        bar.set_message(format!(
+            "{} (repeat {repeat}/{})",
+            point.name(),
+            plan.repeat
+        ));
+        let mut report = match harness::run_point(&exe, target.endpoint(), &point, plan.time_limit)
+        {
+            Ok(report) => report,
+            Err(e) => {
+                failure = Some(e);
+                break;
+            }
+        };
+        report.repeat = repeat;
+        jsonl.append(&report)?;
+        points.push(report);
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    target.stop(); // before the folder is written, also when interrupted
+    run_folder::finish(out, &points)?;
+    match failure {
+        None => Ok(points),
+        Some(e) => {
+            let what = match e {
+                HarnessError::Worker(OutsideError::Interrupted) => "interrupted".to_owned(),
+                other => other.to_string(),
+            };
+            anyhow::bail!(
+                "{what}; the {} points measured are kept in {dir}; finish with `fanout resume {dir}`",
+                points.len(),
+                dir = out.display()
+            )
+        }
+    }
+}

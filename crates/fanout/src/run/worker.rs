@@ -1,0 +1,119 @@
+//! The worker role: one fresh process runs one strategy once and prints its own figures as one
+//! JSON line (the orchestrator meters the process itself from outside, as it meters a peer). A
+//! fresh process makes `VmHWM` belong to this point alone.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+
+use crate::clients;
+use crate::metering::alloc::{self, HeapCounts};
+use crate::metering::sampler::{self, Sampler};
+use crate::metering::usage::Usage;
+use crate::model::error_kind::ErrorKind;
+use crate::model::job::Job;
+use crate::model::tally::Tally;
+use crate::model::worker_report::WorkerReport;
+use crate::strategies;
+
+/// Environment variable carrying the worker's [`WorkerInput`] as JSON.
+pub const JOB_VAR: &str = "FANOUT_JOB";
+
+/// What the orchestrator hands a worker.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WorkerInput {
+    /// The strategy's name.
+    pub strategy: String,
+    /// The work.
+    pub job: Job,
+    /// Requests the strategy holds in flight by design: the memory breakdown is taken when
+    /// the client first holds that many.
+    pub in_flight: usize,
+}
+
+/// Errors that keep a worker from measuring at all.
+#[derive(Debug, thiserror::Error)]
+pub enum WorkerError {
+    /// The input variable is missing or not valid JSON.
+    #[error("{JOB_VAR}: {0}")]
+    Input(String),
+    /// The metering itself failed.
+    #[error("metering: {0}")]
+    Meter(String),
+}
+
+/// Runs the worker role: reads [`JOB_VAR`], measures, prints one JSON line.
+pub fn main() -> Result<(), WorkerError> {
+    let raw = std::env::var(JOB_VAR).map_err(|e| WorkerError::Input(e.to_string()))?;
+    let input: WorkerInput =
+        serde_json::from_str(&raw).map_err(|e| WorkerError::Input(e.to_string()))?;
+    let report = measure(&input)?;
+    let line = serde_json::to_string(&report).map_err(|e| WorkerError::Meter(e.to_string()))?;
+    println!("{line}");
+    // Stay until the orchestrator, which reads this process's peak memory from outside once
+    // the line is out, closes stdin (at once when stdin is not a pipe).
+    let _ = std::io::copy(&mut std::io::stdin().lock(), &mut std::io::sink());
+    Ok(())
+}
+
+/// Runs `input`'s strategy once in this process and meters it.
+pub fn measure(input: &WorkerInput) -> Result<WorkerReport, WorkerError> {
+    let strategy = strategies::find(&input.strategy)
+        .ok_or_else(|| WorkerError::Input(format!("no strategy {:?}", input.strategy)))?;
+    let meter_err = |what: &str| WorkerError::Meter(format!("{what} unreadable"));
+    let mut job = input.job.clone();
+    job.calibrate_cpu_work();
+    let job = Arc::new(job);
+    let tally = Arc::new(Tally::default());
+
+    if std::env::var(alloc::HEAP_COUNTS_VAR).as_deref() == Ok("0") {
+        alloc::disable();
+    }
+    let rss_before_bytes = sampler::rss_bytes().ok_or_else(|| meter_err("resident memory"))?;
+    let sampler = Sampler::start(Arc::clone(&tally), input.in_flight, job.stack_bytes())
+        .map_err(|e| WorkerError::Meter(e.to_string()))?;
+    let heap_before = HeapCounts::now();
+    let usage_before = Usage::now().map_err(|e| WorkerError::Meter(e.to_string()))?;
+    let start = Instant::now();
+    // ---- timed region ----
+    let result = (strategy.run)(&job, &tally);
+    // ---- end ----
+    let wall_s = start.elapsed().as_secs_f64();
+    let usage = Usage::now().map_err(|e| WorkerError::Meter(e.to_string()))?;
+    let heap = HeapCounts::now()
+        .zip(heap_before)
+        .map(|(after, before)| after.since(&before));
+    let sampled = sampler.stop();
+    // The timed region's use, without what sampling cost.
+    let usage = usage.since(&usage_before).since(&sampled.own_usage);
+    let peak_rss_bytes =
+        sampler::peak_rss_bytes().ok_or_else(|| meter_err("peak resident memory"))?;
+
+    // ok + errors = N, always: requests a failed strategy never ran are errors too.
+    let unaccounted = (job.requests as u64).saturating_sub(tally.count());
+    for _ in 0..unaccounted {
+        tally.fail(ErrorKind::NotRun);
+    }
+    Ok(WorkerReport {
+        tally: tally.summary(),
+        wall_s,
+        rss_before_bytes,
+        own_peak_rss_bytes: Some(peak_rss_bytes),
+        own_peak_threads: Some(sampled.peak_threads),
+        heap_before_bytes: heap_before.map(|h| u64::try_from(h.live_bytes).unwrap_or(0)),
+        heap_peak_bytes: sampled.peak_heap_bytes,
+        client_peak_in_flight: sampled.peak_in_flight,
+        breakdown: sampled.breakdown,
+        timeline: sampled.timeline,
+        allocations: heap.map(|h| h.allocations),
+        allocated_bytes: heap.map(|h| h.allocated_bytes),
+        // The whole process's CPU is measured from outside; this is the timed region's.
+        timed_cpu_user_s: Some(usage.user_s),
+        timed_cpu_sys_s: Some(usage.sys_s),
+        strategy_error: result.err().map(|e| e.to_string()),
+        client_config: Some(clients::config::of(job.concurrency, &job.settings)),
+        cpu_work_us: job.cpu_work_us(),
+        peer: None,
+    })
+}
