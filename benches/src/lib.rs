@@ -105,10 +105,24 @@ mod tests {
     }
 
     #[test]
-    fn sums_saturate_and_a_misused_measurement_is_never_zero() {
+    fn every_typical_value_is_scaled_to_between_1_and_1024_of_its_unit() {
+        let mut bytes = 1.0;
+        while bytes < 64.0 * 1024.0 * 1024.0 * 1024.0 * 1024.0 {
+            let mut values = [bytes];
+            let unit = BytesFormatter.scale_values(bytes, &mut values);
+            let largest = unit == "GiB";
+            assert!(
+                values[0] >= 1.0 && (values[0] < 1024.0 || largest),
+                "{bytes} B → {} {unit}",
+                values[0]
+            );
+            bytes *= 3.7;
+        }
+    }
+
+    #[test]
+    fn sums_saturate_instead_of_wrapping() {
         assert_eq!(PeakRss.add(&u64::MAX, &1), u64::MAX);
-        PeakRss.start();
-        assert_eq!(PeakRss.end(()), 1);
-        assert_eq!(PeakRss.zero(), 0);
+        assert_eq!(PeakRss.add(&2, &3), 5);
     }
 }

@@ -30,24 +30,29 @@ pub struct Stats {
     overshoot_us: Mutex<Histogram<u64>>,
 }
 
-/// A copy of [`Stats`] at one moment: the JSON body of `GET /stats`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+/// A copy of [`Stats`] at one moment: the JSON body of `GET /stats`, and what fanout records
+/// of a point as `server` (the same type on both sides). Fields added after the first runs
+/// read as 0 from runs made before them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct StatsSnapshot {
     /// Requests whose handler completed (any status) since the last reset.
     pub requests_served: u64,
     /// Requests dropped before their handler completed (client went away) since the last reset.
     pub requests_cancelled: u64,
     /// Requests being handled right now (`/stats` itself excluded).
+    #[serde(default)]
     pub in_flight: u64,
     /// Highest `in_flight` since the last reset.
     pub peak_in_flight: u64,
     /// TCP connections accepted since the last reset.
     pub connections_accepted: u64,
     /// TCP connections open right now.
+    #[serde(default)]
     pub connections_open: u64,
     /// Highest `connections_open` since the last reset.
     pub peak_connections_open: u64,
     /// Failed `accept` calls (e.g. EMFILE) since the last reset.
+    #[serde(default)]
     pub accept_errors: u64,
     /// Connections whose first request paid `connect_delay_ms` since the last reset.
     #[serde(default)]
@@ -60,22 +65,24 @@ pub struct StatsSnapshot {
     pub tls_handshake_failures: u64,
     /// How long completed handshakes took, accept to finished, microseconds.
     #[serde(default)]
-    pub tls_handshake_us: Overshoot,
+    pub tls_handshake_us: PercentilesUs,
     /// How much served delays overshot the requested ones since the last reset.
-    pub delay_overshoot_us: Overshoot,
+    #[serde(default)]
+    pub delay_overshoot_us: PercentilesUs,
 }
 
 /// Percentiles of a duration in microseconds: (served delay − requested delay) over delayed
 /// requests, or TLS handshake times.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Overshoot {
-    /// Delayed requests measured.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PercentilesUs {
+    /// Durations measured.
     pub count: u64,
-    /// Median overshoot.
+    /// Median.
     pub p50: u64,
-    /// 99th percentile overshoot.
+    /// 99th percentile.
     pub p99: u64,
-    /// Largest overshoot.
+    /// Largest.
     pub max: u64,
 }
 
@@ -184,13 +191,13 @@ impl Stats {
     /// Reads every counter.
     pub fn snapshot(&self) -> StatsSnapshot {
         let percentiles = |h: &Mutex<Histogram<u64>>| match h.lock() {
-            Ok(h) if !h.is_empty() => Overshoot {
+            Ok(h) if !h.is_empty() => PercentilesUs {
                 count: h.len(),
                 p50: h.value_at_quantile(0.50),
                 p99: h.value_at_quantile(0.99),
                 max: h.max(),
             },
-            _ => Overshoot::default(),
+            _ => PercentilesUs::default(),
         };
         let delay_overshoot_us = percentiles(&self.overshoot_us);
         StatsSnapshot {
@@ -290,6 +297,9 @@ mod tests {
         assert!((199..=201).contains(&o.p50), "p50 {}", o.p50);
         assert!((4_990..=5_010).contains(&o.max), "max {}", o.max);
         stats.reset();
-        assert_eq!(stats.snapshot().delay_overshoot_us, Overshoot::default());
+        assert_eq!(
+            stats.snapshot().delay_overshoot_us,
+            PercentilesUs::default()
+        );
     }
 }

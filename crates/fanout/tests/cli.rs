@@ -341,24 +341,66 @@ fn the_fanout_variables_set_what_the_flags_set() {
     assert_eq!(r["ok"], 3, "{r}");
 }
 
+/// Twelve points of the reference run of 2026-11-23, in that run's (earlier) layout.
+const FIXTURE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/run-2026-11-23/points.jsonl"
+);
+
 #[test]
-fn the_committed_reference_run_still_reads_and_compares() {
-    let reference = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../results/2026-11-23-2core-epyc"
-    );
-    let out = fanout(&["compare", reference, reference]);
+fn compare_flags_the_one_point_made_slower_and_fails_above_a_threshold() {
+    let dir = std::env::temp_dir().join(format!("fanout-compare-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    // The same run with thread_pool at C = 10,000 three times slower in every repeat.
+    let slower: Vec<String> = std::fs::read_to_string(FIXTURE)
+        .expect("fixture")
+        .lines()
+        .map(|line| {
+            let mut r: serde_json::Value = serde_json::from_str(line).expect("json");
+            if r["strategy"] == "thread_pool" && r["concurrency"] == 10_000 {
+                let wall = r["wall_s"].as_f64().expect("wall");
+                r["wall_s"] = (wall * 3.0).into();
+            }
+            r.to_string()
+        })
+        .collect();
+    let new = dir.join("points.jsonl");
+    std::fs::write(&new, slower.join("\n")).expect("write");
+    let new = new.to_str().expect("utf-8");
+    let out = fanout(&["compare", FIXTURE, new]);
     let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    let flagged: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.contains('▲') || l.contains('▼'))
+        .collect();
+    assert_eq!(flagged.len(), 1, "one change beyond the noise: {stdout}");
     assert!(
-        out.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        stdout.contains("| thread_pool | 10000 | wall |"),
+        flagged[0].contains("| thread_pool | 10000 | wall |"),
         "{stdout}"
     );
-    assert!(stdout.contains("\n0 of "), "{stdout}");
+    let out = fanout(&["compare", FIXTURE, new, "--fail-above", "50"]);
+    assert!(!out.status.success(), "a regression above 50% fails");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn every_committed_run_folder_still_reads() {
+    let results = concat!(env!("CARGO_MANIFEST_DIR"), "/../../results");
+    for entry in std::fs::read_dir(results).expect("results/") {
+        let dir = entry.expect("entry").path();
+        if !dir.join("points.jsonl").is_file() {
+            continue;
+        }
+        let dir = dir.to_str().expect("utf-8").to_owned();
+        // Compared with itself only to read it whole: every line must parse.
+        let out = fanout(&["compare", &dir, &dir]);
+        assert!(
+            out.status.success(),
+            "{dir}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
 }
 
 #[test]

@@ -2,55 +2,22 @@
 //! saw the concurrency the strategy promises (bounded: exactly C) or its pitfall's signature.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use fanout::model::job::Job;
 use fanout::model::settings::Settings;
 use fanout::model::subject::Holds;
 use fanout::model::tally::{Tally, TallySummary};
 use fanout::strategies;
-use mock_server::{AppState, Config, Stats, StatsSnapshot};
+use mock_server::StatsSnapshot;
+
+mod common;
+use common::Server;
 
 const C: usize = 20;
 const N: usize = 60;
 /// Long enough that all C requests of a round are in flight before the first one ends.
 const DELAY_MS: u64 = 200;
 const WORKERS: usize = 2;
-
-/// A mock server of this test's own on a free port, served by a background runtime.
-struct Server {
-    base_url: String,
-    stats: Arc<Stats>,
-    _runtime: tokio::runtime::Runtime,
-}
-
-fn server() -> Server {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let stats = Arc::new(Stats::default());
-    let state = AppState {
-        config: Config::default(),
-        stats: Arc::clone(&stats),
-    };
-    let listener = runtime
-        .block_on(async { mock_server::listener::bind("127.0.0.1:0".parse().expect("addr"), 1024) })
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    runtime.spawn(mock_server::run(
-        listener,
-        state,
-        std::future::pending(),
-        Duration::ZERO,
-    ));
-    Server {
-        base_url: format!("http://{addr}"),
-        stats,
-        _runtime: runtime,
-    }
-}
 
 /// Small stacks and the test's worker count.
 fn settings(timeout_ms: u64) -> Settings {
@@ -65,10 +32,10 @@ fn settings(timeout_ms: u64) -> Settings {
 
 /// Runs `name` with `requests` requests; returns what the tally and the server saw.
 fn run(name: &str, requests: usize) -> (TallySummary, StatsSnapshot) {
-    let server = server();
+    let server = Server::start(&[]);
     let strategy = strategies::find(name).expect("known strategy");
     let job = Arc::new(Job::new(
-        format!("{}/get?delay_ms={DELAY_MS}&bytes=32", server.base_url),
+        format!("{}/get?delay_ms={DELAY_MS}&bytes=32", server.url),
         C,
         requests,
         settings(30_000),
@@ -78,7 +45,7 @@ fn run(name: &str, requests: usize) -> (TallySummary, StatsSnapshot) {
     let summary = tally.summary();
     assert_eq!(summary.ok, requests as u64, "{name}: {summary:?}");
     assert!(summary.errors.is_empty(), "{name}: {:?}", summary.errors);
-    let seen = server.stats.snapshot();
+    let seen = server.stats();
     assert_eq!(seen.requests_served, requests as u64, "{name}");
     (summary, seen)
 }

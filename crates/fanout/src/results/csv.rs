@@ -54,6 +54,12 @@ pub fn to_csv(points: &[PointReport]) -> Result<String, String> {
             }
         }
     }
+    // An object that is null in some rows is a column of its own only where no row has it
+    // as an object (its fields are the columns then).
+    header.retain(|column| {
+        let nested = format!("{column}.");
+        !header_has_prefix(&rows, &nested)
+    });
     let mut writer = csv::Writer::from_writer(Vec::new());
     writer.write_record(&header).map_err(|e| e.to_string())?;
     for row in &rows {
@@ -66,6 +72,11 @@ pub fn to_csv(points: &[PointReport]) -> Result<String, String> {
     }
     let bytes = writer.into_inner().map_err(|e| e.to_string())?;
     String::from_utf8(bytes).map_err(|e| e.to_string())
+}
+
+/// True when some row has a column starting with `prefix`.
+fn header_has_prefix(rows: &[Vec<(String, String)>], prefix: &str) -> bool {
+    rows.iter().flatten().any(|(c, _)| c.starts_with(prefix))
 }
 
 /// Writes the CSV of `points` at `path`.
@@ -84,7 +95,9 @@ mod tests {
         let mut r = measured("thread_pool", 100, 0.4, 8 << 20);
         r.point.settings.cpu_us = 50;
         r.worker.tally.errors = [("timeout".to_owned(), 3)].into();
-        let other = measured("async_semaphore", 100, 0.2, 4 << 20);
+        let mut other = measured("async_semaphore", 100, 0.2, 4 << 20);
+        other.server = None;
+        r.server = Some(Default::default());
         let text = to_csv(&[r.clone(), other]).expect("csv");
         let mut reader = csv::Reader::from_reader(text.as_bytes());
         let header: Vec<String> = reader
@@ -110,5 +123,14 @@ mod tests {
             "a column a row lacks is empty"
         );
         assert_eq!(cell(1, "strategy"), "async_semaphore");
+        assert_eq!(
+            cell(1, "server.peak_in_flight"),
+            "",
+            "a null object's fields are empty"
+        );
+        assert!(
+            !header.iter().any(|h| h == "server"),
+            "no column for an object beside its fields: {header:?}"
+        );
     }
 }

@@ -18,53 +18,6 @@ use crate::model::worker_report::WorkerReport;
 use crate::os::ListenCounters;
 use crate::planning::point::Point;
 
-/// What the server saw during a point.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
-pub struct ServerSaw {
-    /// Most requests in flight at once.
-    pub peak_in_flight: u64,
-    /// TCP connections accepted.
-    pub connections_accepted: u64,
-    /// Most connections open at once.
-    pub peak_connections_open: u64,
-    /// Requests answered.
-    pub requests_served: u64,
-    /// Requests the client abandoned mid-delay.
-    pub requests_cancelled: u64,
-    /// Connections whose first request paid the connection set-up delay.
-    #[serde(default)]
-    pub connections_delayed: u64,
-    /// TLS handshakes completed (`--tls`).
-    #[serde(default)]
-    pub tls_handshakes: u64,
-    /// TLS handshakes that failed.
-    #[serde(default)]
-    pub tls_handshake_failures: u64,
-    /// Median TLS handshake, accept to finished, µs.
-    #[serde(default)]
-    pub tls_handshake_p50_us: u64,
-    /// 99th percentile TLS handshake, µs.
-    #[serde(default)]
-    pub tls_handshake_p99_us: u64,
-}
-
-impl From<StatsSnapshot> for ServerSaw {
-    fn from(s: StatsSnapshot) -> Self {
-        Self {
-            peak_in_flight: s.peak_in_flight,
-            connections_accepted: s.connections_accepted,
-            peak_connections_open: s.peak_connections_open,
-            requests_served: s.requests_served,
-            requests_cancelled: s.requests_cancelled,
-            connections_delayed: s.connections_delayed,
-            tls_handshakes: s.tls_handshakes,
-            tls_handshake_failures: s.tls_handshake_failures,
-            tls_handshake_p50_us: s.tls_handshake_us.p50,
-            tls_handshake_p99_us: s.tls_handshake_us.p99,
-        }
-    }
-}
-
 /// How a point ended.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "status", content = "reason", rename_all = "snake_case")]
@@ -105,8 +58,8 @@ pub struct PointReport {
     /// Figures the harness measured of the worker process from outside.
     #[serde(flatten)]
     pub metered: Metered,
-    /// What the server saw, when it has `/stats`.
-    pub server: Option<ServerSaw>,
+    /// What the server saw during the point, when it has `/stats` (its own snapshot type).
+    pub server: Option<StatsSnapshot>,
     /// How far the kernel's listen-queue counters moved during the point; any overflow or
     /// drop marks the point.
     #[serde(flatten)]
@@ -156,7 +109,7 @@ impl PointReport {
         end: WorkerEnd,
         line: Result<WorkerReport, String>,
         metered: &Metered,
-        server: Option<ServerSaw>,
+        server: Option<StatsSnapshot>,
         listen: ListenCounters,
     ) -> Self {
         let failure = match end {
@@ -214,6 +167,22 @@ impl PointReport {
             }
             if let Some(serde_json::Value::Object(listen)) = object.remove("listen") {
                 object.extend(listen);
+            }
+            // Runs before the server's snapshot was recorded whole flattened its TLS
+            // handshake percentiles (count and max were not kept: they read as 0).
+            if let Some(serde_json::Value::Object(server)) = object.get_mut("server") {
+                let mut handshakes = serde_json::Map::new();
+                for (old, new) in [
+                    ("tls_handshake_p50_us", "p50"),
+                    ("tls_handshake_p99_us", "p99"),
+                ] {
+                    if let Some(v) = server.remove(old) {
+                        handshakes.insert(new.to_owned(), v);
+                    }
+                }
+                if !handshakes.is_empty() {
+                    server.insert("tls_handshake_us".to_owned(), handshakes.into());
+                }
             }
         }
         serde_json::from_value(value)
@@ -320,9 +289,9 @@ mod tests {
 
     #[test]
     fn a_worker_that_reported_is_measured_with_its_efficiency_and_throughput() {
-        let server = Some(ServerSaw {
+        let server = Some(StatsSnapshot {
             peak_in_flight: 10,
-            ..ServerSaw::default()
+            ..StatsSnapshot::default()
         });
         let stdout = format!("a log line\n{}\n", line(18, 2, 0.4));
         let r = PointReport::from_run(

@@ -9,7 +9,6 @@ use super::server::Endpoint;
 use crate::clients::tls;
 use crate::clients::ureq_agent::ureq_error_kind;
 use crate::model::error_kind::ErrorKind;
-use crate::results::report::ServerSaw;
 
 /// Reads and resets a server's `/stats`. A server without it (`--url` to another server, or
 /// to an HTTPS server whose certificate this process does not trust) gives `None`; a server
@@ -69,8 +68,8 @@ impl StatsClient {
     }
 
     /// `GET /stats`, or `None` when the server has none.
-    pub fn read(&self) -> Result<Option<ServerSaw>, HarnessError> {
-        Ok(self.snapshot()?.map(ServerSaw::from))
+    pub fn read(&self) -> Result<Option<StatsSnapshot>, HarnessError> {
+        self.snapshot()
     }
 
     fn in_flight(&self) -> Result<u64, HarnessError> {

@@ -1,5 +1,8 @@
 //! What the integration tests share: a mock server of a test's own.
 
+// Each test binary compiles this module and uses only part of it.
+#![allow(dead_code)]
+
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 
@@ -10,6 +13,9 @@ pub struct Server {
     pub child: Child,
     /// Its base URL, as it announced it.
     pub url: String,
+    /// The one connection `/stats` is read over: opened and then reset away at start, so it
+    /// is not among the connections a test counts.
+    stats_agent: ureq::Agent,
 }
 
 impl Server {
@@ -32,7 +38,33 @@ impl Server {
             .strip_prefix("listening on ")
             .expect("address")
             .to_owned();
-        Self { child, url }
+        let stats_agent = ureq::Agent::new_with_defaults();
+        // Over plain HTTP only: a server with `--tls` is not read here (its certificate is
+        // its own), and the tests that start one do not read its stats.
+        if let Ok(mut reset) = stats_agent.post(format!("{url}/stats/reset")).send_empty() {
+            let _ = reset.body_mut().read_to_vec();
+        }
+        Self {
+            child,
+            url,
+            stats_agent,
+        }
+    }
+}
+
+impl Server {
+    /// What the server saw since it started (`GET /stats`, over a connection it does not
+    /// count).
+    pub fn stats(&self) -> mock_server::StatsSnapshot {
+        let body = self
+            .stats_agent
+            .get(format!("{}/stats", self.url))
+            .call()
+            .expect("GET /stats")
+            .body_mut()
+            .read_to_string()
+            .expect("body");
+        serde_json::from_str(&body).expect("a stats snapshot")
     }
 }
 

@@ -1,0 +1,118 @@
+//! The documented schema (`docs/schema.md`) and a point's JSON name the same keys: every key a
+//! fully populated report serializes is documented, and every documented key is serialized.
+
+use std::collections::BTreeSet;
+
+use fanout::metering::outside::Metered;
+use fanout::model::client_config::ClientConfig;
+use fanout::model::memory::{Breakdown, TimelineSample};
+use fanout::model::worker_report::{PeerConfig, WorkerReport};
+use fanout::os::ListenCounters;
+use fanout::planning::catalog;
+use fanout::planning::point::Point;
+use fanout::results::csv::flatten;
+use fanout::results::report::{Outcome, PointReport};
+
+/// A report with every optional part present (a failed point, so `reason` is there too).
+fn full_report() -> PointReport {
+    let point = Point::new(catalog::find("thread_pool").expect("strategy"), 10);
+    let mut worker = WorkerReport {
+        wall_s: 0.3,
+        own_peak_rss_bytes: Some(1),
+        own_peak_threads: Some(1),
+        heap_before_bytes: Some(1),
+        heap_peak_bytes: Some(1),
+        allocations: Some(1),
+        allocated_bytes: Some(1),
+        breakdown: Some(Breakdown::of(1, 1, Some(1), 1, Some(1), 1.0)),
+        timeline: vec![TimelineSample::default()],
+        timed_cpu_user_s: Some(0.1),
+        timed_cpu_sys_s: Some(0.1),
+        strategy_error: Some("stopped".into()),
+        cpu_work_us: Some(1.0),
+        client_config: Some(ClientConfig {
+            reqwest_pool: String::new(),
+            ureq_pool: String::new(),
+            ureq_buffer_bytes: 1,
+            reqwest_buffer: String::new(),
+            timeout_ms: 1,
+            tcp_nodelay: true,
+            thread_stack_kib: 1,
+            tokio_workers: 1,
+            tls: Some("rustls".into()),
+        }),
+        peer: Some(PeerConfig {
+            models: String::new(),
+            versions: [("python".to_owned(), "3".to_owned())].into(),
+        }),
+        ..WorkerReport::default()
+    };
+    worker.tally.errors = [("timeout".to_owned(), 1)].into();
+    worker.tally.setup_errors = [("thread_spawn".to_owned(), 1)].into();
+    PointReport {
+        point,
+        repeat: 1,
+        outcome: Outcome::Failed("why".into()),
+        ideal_s: 0.2,
+        efficiency: 0.5,
+        throughput_rps: 1.0,
+        allocs_per_request: Some(1.0),
+        alloc_bytes_per_request: Some(1.0),
+        worker,
+        metered: Metered {
+            process_wall_s: Some(1.0),
+            peak_rss_bytes: Some(1),
+            peak_threads: Some(1),
+            ..Metered::default()
+        },
+        server: Some(Default::default()),
+        listen: ListenCounters::default(),
+    }
+}
+
+/// A key with its map-named part in capitals, as the schema writes it.
+fn generic(key: &str) -> String {
+    for (map, name) in [
+        ("errors.", "KIND"),
+        ("setup_errors.", "KIND"),
+        ("peer.versions.", "NAME"),
+    ] {
+        if key.starts_with(map) {
+            return format!("{map}{name}");
+        }
+    }
+    key.to_owned()
+}
+
+/// The keys the schema's tables document: every `key` in a row's first cell.
+fn documented() -> BTreeSet<String> {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/schema.md");
+    let text = std::fs::read_to_string(path).expect("docs/schema.md");
+    let mut keys = BTreeSet::new();
+    for row in text.lines().filter(|l| l.starts_with("| `")) {
+        let first = row.split('|').nth(1).unwrap_or_default();
+        for (i, part) in first.split('`').enumerate() {
+            if i % 2 == 1 {
+                keys.insert(part.to_owned());
+            }
+        }
+    }
+    keys
+}
+
+#[test]
+fn every_serialized_key_is_documented_and_every_documented_key_serialized() {
+    let json = serde_json::to_value(full_report()).expect("json");
+    let serialized: BTreeSet<String> = flatten(&json).iter().map(|(k, _)| generic(k)).collect();
+    let documented = documented();
+    let undocumented: Vec<_> = serialized.difference(&documented).collect();
+    assert!(
+        undocumented.is_empty(),
+        "in a point's JSON but not in docs/schema.md: {undocumented:?}"
+    );
+    let stale: Vec<_> = documented.difference(&serialized).collect();
+    assert!(
+        stale.is_empty(),
+        "in docs/schema.md but not in a point's JSON: {stale:?}"
+    );
+}
