@@ -9,6 +9,7 @@ const MEASURED_CRATES: &[&str] = &[
     "reqwest",
     "hyper",
     "ureq",
+    "rustls",
     "axum",
     "crossbeam-channel",
 ];
@@ -40,6 +41,20 @@ fn main() {
                 found.push(format!("{n} {}", v.trim_matches('"')));
             }
         }
+    }
+    // One variable per crate too (`FANOUT_VERSION_UREQ`), for what a point records it ran on.
+    for krate in MEASURED_CRATES {
+        let versions: Vec<&str> = found
+            .iter()
+            .filter_map(|f| f.strip_prefix(krate)?.strip_prefix(' '))
+            .collect();
+        let var = krate.to_ascii_uppercase().replace('-', "_");
+        let value = if versions.is_empty() {
+            "unknown".to_owned()
+        } else {
+            versions.join(" and ")
+        };
+        println!("cargo:rustc-env=FANOUT_VERSION_{var}={value}");
     }
     let crates = if found.is_empty() {
         "unknown (no Cargo.lock)".to_owned()

@@ -3,6 +3,9 @@
 //!
 //! - [`routes`]: the router — `/get` (the benchmark endpoint), httpbin-compatible `/delay`,
 //!   `/status`, `/bytes`, `/health`, and `/stats`, `/stats/reset`.
+//! - [`query`]: the benchmark endpoint's query, typed: written by fanout, read here.
+//! - [`delay`]: a request's delay as a distribution: drawn here, its mean and quantiles in
+//!   fanout's ideal wall time.
 //! - [`params`]: parameter checks; a bad value is a 400 naming the parameter and its range.
 //! - [`stats`]: requests and connections in flight, their peaks, delay overshoot.
 //! - [`listener`]: bind with an explicit backlog; count connections; TCP_NODELAY.
@@ -11,8 +14,10 @@
 //! - [`run`]: serve until a shutdown signal, then drain for a bounded time.
 
 pub mod cli;
+pub mod delay;
 pub mod listener;
 pub mod params;
+pub mod query;
 pub mod routes;
 pub mod stats;
 pub mod tls;
@@ -175,7 +180,7 @@ impl hyper::service::Service<hyper::Request<hyper::body::Incoming>> for Connecti
         let asks = request
             .uri()
             .query()
-            .is_some_and(|q| q.contains("connect_delay_ms"));
+            .is_some_and(query::GetQuery::asks_connect_delay);
         if asks {
             request
                 .extensions_mut()

@@ -13,14 +13,10 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::json;
 
-use statrs::distribution::{ContinuousCDF, LogNormal};
-
 use crate::params::{self, BadParam};
+use crate::query::{self, GetQuery};
 use crate::stats::{Stats, StatsSnapshot};
 use crate::{Config, response_body};
-
-/// Body size of `/get` when the client does not ask for one.
-pub const DEFAULT_BYTES: u64 = 32;
 
 /// What every handler shares.
 #[derive(Debug, Clone)]
@@ -64,15 +60,6 @@ impl IntoResponse for BadParam {
 
 type Params = Query<Vec<(String, String)>>;
 
-fn param<'a>(params: &'a Params, name: &str) -> Option<&'a str> {
-    // The last occurrence wins, as in most query parsers.
-    params
-        .iter()
-        .rev()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
-}
-
 /// One accepted connection, as [`crate::run`] sees it: whether a request on it has been
 /// served yet.
 #[derive(Debug, Clone)]
@@ -100,9 +87,6 @@ impl Default for Connection {
 #[derive(Debug, Clone, Copy)]
 pub struct FirstOnConnection(pub bool);
 
-/// Largest `sigma` of a lognormal delay: beyond it the tail is all there is.
-pub const MAX_SIGMA: f64 = 3.0;
-
 /// `GET /get?delay_ms=&jitter_ms=&delay_dist=&sigma=&connect_delay_ms=&bytes=&status=`: the
 /// benchmark endpoint. The delay is `delay_ms`, plus or minus a uniform `jitter_ms`, or, with
 /// `delay_dist=lognormal`, drawn from a lognormal of median `delay_ms` and shape `sigma`; the
@@ -123,79 +107,19 @@ async fn get_response(
     first_on_connection: bool,
 ) -> Result<Response, BadParam> {
     let cfg = &state.config;
-    let delay_ms = match param(params, "delay_ms") {
-        Some(raw) => params::integer("delay_ms", raw, 0, cfg.max_delay_ms)?,
-        None => cfg.default_delay_ms,
-    };
-    let jitter_ms = match param(params, "jitter_ms") {
-        Some(raw) => params::integer("jitter_ms", raw, 0, cfg.max_delay_ms)?,
-        None => 0,
-    };
-    let lognormal = match param(params, "delay_dist") {
-        None | Some("uniform") => false,
-        Some("lognormal") => true,
-        Some(other) => {
-            return Err(BadParam {
-                name: "delay_dist",
-                expected: params::Expected::OneOf("uniform, lognormal"),
-                got: other.to_owned(),
-            });
-        }
-    };
-    let sigma = match param(params, "sigma") {
-        Some(raw) => params::number("sigma", raw, 0.0, MAX_SIGMA)?,
-        None => 1.0,
-    };
-    let connect_delay_ms = match param(params, "connect_delay_ms") {
-        Some(raw) => params::integer("connect_delay_ms", raw, 0, cfg.max_delay_ms)?,
-        None => 0,
-    };
-    let bytes = match param(params, "bytes") {
-        Some(raw) => params::integer("bytes", raw, 0, cfg.max_bytes)?,
-        None => DEFAULT_BYTES.min(cfg.max_bytes),
-    };
-    let status = match param(params, "status") {
-        Some(raw) => status_code("status", raw)?,
-        None => StatusCode::OK,
-    };
-    let mut delay_ms = if lognormal {
-        lognormal_delay(delay_ms, sigma)
-    } else {
-        with_jitter(delay_ms, jitter_ms)
-    };
-    if connect_delay_ms > 0 && first_on_connection {
+    let query = GetQuery::parse(params, cfg)?;
+    let mut delay_ms = query.delay.sample_ms();
+    if query.connect_delay_ms > 0 && first_on_connection {
         state.stats.connection_delayed();
-        delay_ms = delay_ms.saturating_add(connect_delay_ms);
+        delay_ms = delay_ms.saturating_add(query.connect_delay_ms);
     }
     delay(
         &state.stats,
         Duration::from_millis(delay_ms.min(cfg.max_delay_ms)),
     )
     .await;
-    Ok((status, body_of(bytes)).into_response())
-}
-
-/// Adds a uniform offset in `-jitter..=jitter`, never going below zero.
-fn with_jitter(delay_ms: u64, jitter_ms: u64) -> u64 {
-    if jitter_ms == 0 {
-        return delay_ms;
-    }
-    let offset = fastrand::u64(0..=jitter_ms.saturating_mul(2));
-    delay_ms.saturating_add(offset).saturating_sub(jitter_ms)
-}
-
-/// A draw from the lognormal of median `median_ms` and shape `sigma` (inverse transform of a
-/// uniform draw), whole milliseconds.
-fn lognormal_delay(median_ms: u64, sigma: f64) -> u64 {
-    if median_ms == 0 || sigma == 0.0 {
-        return median_ms;
-    }
-    let Ok(distribution) = LogNormal::new((median_ms as f64).ln(), sigma) else {
-        return median_ms;
-    };
-    // Open interval: the quantile of 0 or 1 is not a delay.
-    let u = fastrand::f64().clamp(f64::EPSILON, 1.0 - f64::EPSILON);
-    distribution.inverse_cdf(u).round() as u64
+    let status = StatusCode::from_u16(query.status).expect("200..=599 are valid status codes");
+    Ok((status, body_of(query.bytes)).into_response())
 }
 
 /// `GET /delay/{seconds}` (httpbin): waits, then answers JSON.
@@ -254,8 +178,7 @@ async fn not_found(uri: Uri) -> (StatusCode, String) {
 
 /// A final status a response may carry: 200–599 (1xx are not final responses).
 fn status_code(name: &'static str, raw: &str) -> Result<StatusCode, BadParam> {
-    let code = params::integer(name, raw, 200, 599)?;
-    let code = u16::try_from(code).expect("range-checked to 200..=599");
+    let code = query::status_code(name, raw)?;
     Ok(StatusCode::from_u16(code).expect("200..=599 are valid status codes"))
 }
 
@@ -280,35 +203,4 @@ async fn delay(stats: &Stats, wanted: Duration) {
     let start = Instant::now();
     tokio::time::sleep(wanted).await;
     stats.record_delay(wanted, start.elapsed());
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn lognormal_delays_have_the_median_and_spread_asked_for() {
-        let mut draws: Vec<u64> = (0..20_000).map(|_| lognormal_delay(100, 1.0)).collect();
-        draws.sort_unstable();
-        let quantile = |p: f64| draws[(p * draws.len() as f64) as usize];
-        // Median 100 ms; quartiles at e^(∓0.674) × 100 = 51 and 196 ms; p99 at 1,024 ms.
-        assert!(
-            (95..=105).contains(&quantile(0.5)),
-            "median {}",
-            quantile(0.5)
-        );
-        assert!((47..=55).contains(&quantile(0.25)), "q1 {}", quantile(0.25));
-        assert!(
-            (185..=207).contains(&quantile(0.75)),
-            "q3 {}",
-            quantile(0.75)
-        );
-        assert!(
-            (850..=1_250).contains(&quantile(0.99)),
-            "p99 {}",
-            quantile(0.99)
-        );
-        assert_eq!(lognormal_delay(100, 0.0), 100);
-        assert_eq!(lognormal_delay(0, 1.0), 0);
-    }
 }

@@ -108,7 +108,7 @@ async fn every_bad_parameter_is_a_400_naming_it_and_its_range() {
         ),
         (
             "/get?delay_dist=lognormal&sigma=4",
-            "sigma must be a number from 0 to 3, got \"4\"",
+            "sigma must be a number from 0.05 to 3, got \"4\"",
         ),
         (
             "/get?connect_delay_ms=-20",

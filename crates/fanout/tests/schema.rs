@@ -31,15 +31,12 @@ fn full_report() -> PointReport {
         strategy_error: Some("stopped".into()),
         cpu_work_us: Some(1.0),
         client_config: Some(ClientConfig {
-            reqwest_pool: String::new(),
-            ureq_pool: String::new(),
-            ureq_buffer_bytes: 1,
-            reqwest_buffer: String::new(),
-            timeout_ms: 1,
-            tcp_nodelay: true,
-            thread_stack_kib: 1,
-            tokio_workers: 1,
             tls: Some("rustls".into()),
+            reqwest_pool: Some(String::new()),
+            ureq_pool: Some(String::new()),
+            ureq_buffer_bytes: Some(1),
+            reqwest_buffer: Some(String::new()),
+            ..ClientConfig::default()
         }),
         peer: Some(PeerConfig {
             models: String::new(),

@@ -1,30 +1,59 @@
-//! What the clients are configured with, as a point's report records it.
+//! What a client is configured with, as a point's report records it: the client library and
+//! its version as built, its buffers, the settings every client shares, TLS.
 
+use super::raw::RAW_BUFFER_BYTES;
 use super::ureq_agent::UREQ_BUFFER_BYTES;
 use crate::model::client_config::ClientConfig;
 use crate::model::settings::Settings;
+use crate::model::subject::ClientLib;
 
-/// The settings every strategy uses at concurrency C with `settings`.
-pub fn of(concurrency: usize, settings: &Settings) -> ClientConfig {
+/// The configuration of `client` with `settings`, pooling as `pool` says.
+pub fn of(client: ClientLib, pool: String, settings: &Settings) -> ClientConfig {
+    let (name, buffers) = match client {
+        ClientLib::Ureq => (
+            format!("ureq {}", env!("FANOUT_VERSION_UREQ")),
+            format!(
+                "{} KiB in and {0} KiB out (ureq's default zero-fills 128 KiB each)",
+                UREQ_BUFFER_BYTES / 1024
+            ),
+        ),
+        ClientLib::Reqwest => (
+            format!(
+                "reqwest {} on hyper {}",
+                env!("FANOUT_VERSION_REQWEST"),
+                env!("FANOUT_VERSION_HYPER")
+            ),
+            "hyper's own (an 8 KiB read buffer that grows; not set through reqwest)".into(),
+        ),
+        ClientLib::Raw => (
+            "fanout's raw HTTP/1.1 codec (httparse)".into(),
+            format!("one {RAW_BUFFER_BYTES}-byte read buffer, the request bytes built once"),
+        ),
+        ClientLib::Peer => ("a peer's own".into(), "a peer's own".into()),
+    };
     ClientConfig {
-            reqwest_pool: format!("one Client, up to {concurrency} idle connections"),
-            ureq_pool: "an Agent per thread slot, keeping its one connection".into(),
-            ureq_buffer_bytes: UREQ_BUFFER_BYTES,
-            reqwest_buffer: "hyper default (8 KiB read buffer, grows)".into(),
-            timeout_ms: settings.timeout_ms,
-            tcp_nodelay: true,
-            thread_stack_kib: settings.stack_kib,
-            tokio_workers: settings.tokio_workers,
-            tls: settings.tls.then(|| {
-                let suites: Vec<String> = rustls::crypto::ring::default_provider()
-                    .cipher_suites
-                    .iter()
-                    .map(|s| format!("{:?}", s.suite()))
-                    .collect();
-                format!(
-                    "rustls 0.23 (ring), TLS 1.3 and 1.2, suites {}; trusting the server's own certificate only",
-                    suites.join(", ")
-                )
-            }),
-        }
+        client: name,
+        pool,
+        buffers,
+        timeout_ms: settings.timeout_ms,
+        tcp_nodelay: true,
+        thread_stack_kib: settings.stack_kib,
+        tokio_workers: settings.tokio_workers,
+        tls: settings.tls.then(tls),
+        ..ClientConfig::default()
+    }
+}
+
+/// The TLS the ureq and reqwest clients offer, as built.
+fn tls() -> String {
+    let suites: Vec<String> = rustls::crypto::ring::default_provider()
+        .cipher_suites
+        .iter()
+        .map(|s| format!("{:?}", s.suite()))
+        .collect();
+    format!(
+        "rustls {} (ring), TLS 1.3 and 1.2, suites {}; trusting the server's own certificate only",
+        env!("FANOUT_VERSION_RUSTLS"),
+        suites.join(", ")
+    )
 }

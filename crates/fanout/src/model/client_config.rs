@@ -1,27 +1,44 @@
-//! The client settings a point's strategy ran with, recorded in every result.
+//! The client settings a point's strategy ran with, recorded in every result: what the
+//! strategy configured (its client and version as built, its pool, its buffers), not prose
+//! about every strategy at once.
 
 use serde::{Deserialize, Serialize};
 
 /// The client settings of a point, recorded in every result.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ClientConfig {
-    /// How the reqwest strategies pool connections.
-    pub reqwest_pool: String,
-    /// How the ureq strategies pool connections.
-    pub ureq_pool: String,
-    /// ureq's input and output buffer per connection.
-    pub ureq_buffer_bytes: usize,
-    /// hyper's buffers are not configurable through reqwest: it starts at 8 KiB and grows.
-    pub reqwest_buffer: String,
-    /// Per-request timeout (both clients), milliseconds.
+    /// The HTTP client and its version, as built (`ureq 3.1.4`; empty in runs before
+    /// 2026-12-01).
+    #[serde(default)]
+    pub client: String,
+    /// How the strategy pools connections, from its facts.
+    #[serde(default)]
+    pub pool: String,
+    /// The client's buffers per connection.
+    #[serde(default)]
+    pub buffers: String,
+    /// Per-request timeout, milliseconds.
     pub timeout_ms: u64,
-    /// TCP_NODELAY (both clients).
+    /// TCP_NODELAY.
     pub tcp_nodelay: bool,
     /// Stack size of threads spawned by thread strategies, KiB.
     pub thread_stack_kib: usize,
     /// Worker threads of multi-thread tokio runtimes.
     pub tokio_workers: usize,
-    /// Over HTTPS (`--tls`): the TLS library, versions and cipher suites both clients offer.
+    /// Over HTTPS (`--tls`): the TLS library and version, protocol versions and cipher
+    /// suites offered.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tls: Option<String>,
+    /// Runs before 2026-12-01: the reqwest strategies' pool, whatever the strategy was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reqwest_pool: Option<String>,
+    /// Runs before 2026-12-01: the ureq strategies' pool, whatever the strategy was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ureq_pool: Option<String>,
+    /// Runs before 2026-12-01: ureq's buffer per connection, bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ureq_buffer_bytes: Option<usize>,
+    /// Runs before 2026-12-01: hyper's buffers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reqwest_buffer: Option<String>,
 }

@@ -4,7 +4,6 @@
 
 pub mod client_config;
 pub mod cpu_work;
-pub mod delay;
 pub mod error_kind;
 pub mod job;
 pub mod knob;

@@ -111,7 +111,7 @@ pub struct Settings {
 }
 
 /// Default shape of a lognormal delay: its p99 is 10.2 × the median, its mean 1.65 ×.
-pub const DEFAULT_SIGMA: f64 = 1.0;
+pub const DEFAULT_SIGMA: f64 = mock_server::query::DEFAULT_SIGMA;
 
 fn default_body_bytes() -> usize {
     DEFAULT_BODY_BYTES
@@ -121,14 +121,14 @@ fn default_sigma() -> f64 {
     DEFAULT_SIGMA
 }
 
-/// Parses a lognormal shape: a number from 0.05 to the server's cap.
+/// Parses a lognormal shape: a number in the server's range.
 fn sigma(raw: &str) -> Result<f64, String> {
-    let max = mock_server::routes::MAX_SIGMA;
+    let range = mock_server::delay::SIGMA_RANGE;
     raw.trim()
         .parse::<f64>()
         .ok()
-        .filter(|s| (0.05..=max).contains(s))
-        .ok_or_else(|| format!("must be a number from 0.05 to {max}"))
+        .filter(|s| range.contains(s))
+        .ok_or_else(|| format!("must be a number from {} to {}", range.start(), range.end()))
 }
 
 /// The HTTP version a point's clients speak.

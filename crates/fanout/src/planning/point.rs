@@ -5,9 +5,10 @@
 
 use std::time::Duration;
 
+use mock_server::delay::{Delay, Spread};
+use mock_server::query::GetQuery;
 use serde::{Deserialize, Serialize};
 
-use crate::model::delay::Delay;
 use crate::model::job::Job;
 use crate::model::settings::{DelayDist, Protocol, Settings, Workload, default_delay_ms};
 use crate::model::subject::Subject;
@@ -150,19 +151,30 @@ impl Point {
         ms / 1000.0
     }
 
+    /// What this point asks the server for on every request.
+    pub fn query(&self) -> GetQuery {
+        let s = &self.settings;
+        let spread = match s.delay_dist {
+            DelayDist::Uniform => Spread::Uniform {
+                jitter_ms: s.jitter_ms,
+            },
+            DelayDist::Lognormal => Spread::Lognormal {
+                sigma: s.delay_sigma,
+            },
+        };
+        GetQuery {
+            delay: Delay {
+                delay_ms: self.delay_ms,
+                spread,
+            },
+            connect_delay_ms: s.connect_delay_ms,
+            ..GetQuery::new(self.delay_ms, s.body_bytes as u64)
+        }
+    }
+
     /// The distribution of this point's server delays.
     pub fn delay(&self) -> Delay {
-        let d = self.delay_ms as f64;
-        match self.settings.delay_dist {
-            DelayDist::Uniform => Delay::Uniform {
-                low_ms: d - self.settings.jitter_ms as f64,
-                high_ms: d + self.settings.jitter_ms as f64,
-            },
-            DelayDist::Lognormal => Delay::Lognormal {
-                median_ms: d,
-                sigma: self.settings.delay_sigma,
-            },
-        }
+        self.query().delay
     }
 
     /// The shortest wall time the strategy can take here, given what it holds in flight by
@@ -197,27 +209,10 @@ impl Point {
     }
 
     /// The job a worker runs for this point against `base_url` (no trailing slash): the
-    /// server's query parameters carry the delay, its spread, the connection set-up delay and
-    /// the body size (the parameters left at their defaults are left out).
+    /// server's query carries the delay, its spread, the connection set-up delay and the body
+    /// size ([`GetQuery`]).
     pub fn job(&self, base_url: &str) -> Job {
-        use std::fmt::Write as _;
-        let s = &self.settings;
-        let mut url = format!(
-            "{base_url}/get?delay_ms={}&bytes={}",
-            self.delay_ms, s.body_bytes
-        );
-        match s.delay_dist {
-            DelayDist::Uniform if s.jitter_ms > 0 => {
-                let _ = write!(url, "&jitter_ms={}", s.jitter_ms);
-            }
-            DelayDist::Uniform => {}
-            DelayDist::Lognormal => {
-                let _ = write!(url, "&delay_dist=lognormal&sigma={}", s.delay_sigma);
-            }
-        }
-        if s.connect_delay_ms > 0 {
-            let _ = write!(url, "&connect_delay_ms={}", s.connect_delay_ms);
-        }
+        let url = format!("{base_url}/get?{}", self.query().to_query());
         Job::new(url, self.concurrency, self.requests, self.settings.clone())
     }
 }

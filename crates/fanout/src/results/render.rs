@@ -7,10 +7,10 @@ use super::compare::Change;
 use super::report::{Outcome, PointReport};
 use super::statistics::{Cell, LineFit, WhereBytesGo, cells, figure, memory_fit, varied_knob};
 use crate::model::settings;
-use crate::model::subject::Kind;
+use crate::model::subject::{Holds, Kind};
 use crate::os::machine::{self, Machine};
 use crate::peers;
-use crate::planning::catalog;
+use crate::planning::catalog::{self, Runner};
 use crate::planning::plan::Plan;
 
 fn median_and_range(
@@ -183,14 +183,35 @@ pub fn summary_markdown(points: &[PointReport]) -> String {
     // A run at one C (a preset varying another setting) has no line to fit over C.
     let fits = memory_table(points);
     if !fits.is_empty() {
+        // Which subjects of these points hold other than C, from their facts.
+        let present = catalog::present(points.iter().map(|r| &r.point));
+        let named = |holds: fn(Holds) -> bool| {
+            let names: Vec<String> = present
+                .iter()
+                .filter(|s| holds(s.holds))
+                .map(|s| format!("`{}`", s.name))
+                .collect();
+            names.join(", ")
+        };
+        let all_n = named(|h| h == Holds::All);
+        let by_design = if all_n.is_empty() {
+            "C".to_owned()
+        } else {
+            format!("C, or N for {all_n}")
+        };
+        let fixed = named(|h| matches!(h, Holds::One | Holds::Workers | Holds::CoresPlus { .. }));
+        let no_line = if fixed.is_empty() {
+            String::new()
+        } else {
+            format!(" {fixed} have no line: what they hold in flight does not grow with C.")
+        };
         let _ = write!(
             s,
             "\n## Memory per request in flight\n\n\
-             Peak RSS fitted as a straight line over the requests in flight by design — C, or N = \
-             2·C for `pitfall_unbounded` — (least squares over every measured repeat): the slope is \
-             what one more request in flight costs, the intercept what the process costs with \
-             none. `sequential` and `pitfall_blocking_in_async` have no line: what they hold in \
-             flight (1, the worker count) does not grow with C.\n\n{fits}"
+             Peak RSS fitted as a straight line over the requests in flight by design — \
+             {by_design} — (least squares over every measured repeat): the slope is what one \
+             more request in flight costs, the intercept what the process costs with none.\
+             {no_line}\n\n{fits}"
         );
     }
     let parts = where_bytes_go_table(points);
@@ -273,13 +294,38 @@ pub fn setup_markdown(plan: &Plan, machine: &Machine, command: &str) -> String {
             "- Metered from outside like fanout's own workers: peak RSS (`VmHWM`), threads, CPU and context switches of the whole process; wall time is each one's own timed region"
         );
     }
-    if let Some(point) = plan.distinct_points().first() {
-        let config = crate::clients::config::of(point.concurrency, &point.settings);
+    // What each strategy configures, at the plan's first point of it (pools sized to C).
+    let points = plan.distinct_points();
+    let mut configs = Vec::new();
+    for point in &points {
+        if let Some(Runner::InProcess(strategy)) = catalog::runner(point.strategy) {
+            if !configs.iter().any(|(name, _)| *name == point.strategy.name) {
+                let config = strategy.client_config(point.concurrency, &point.settings);
+                configs.push((point.strategy.name, config));
+            }
+        }
+    }
+    if let Some((_, first)) = configs.first() {
         let _ = writeln!(
             s,
-            "\n## Client settings (pools sized to each point's C)\n\n```json\n{}\n```",
-            serde_json::to_string_pretty(&config).unwrap_or_default()
+            "\n## Client settings\n\nEvery client: timeout {} ms, TCP_NODELAY {}, thread stacks \
+             {} KiB, {} tokio workers{}. Pools are sized to each point's C (shown at the first).\n",
+            first.timeout_ms,
+            first.tcp_nodelay,
+            first.thread_stack_kib,
+            first.tokio_workers,
+            first
+                .tls
+                .as_deref()
+                .map_or(String::new(), |tls| format!("; TLS: {tls}"))
         );
+        let _ = writeln!(
+            s,
+            "| strategy | client | pool | buffers |\n|---|---|---|---|"
+        );
+        for (name, c) in &configs {
+            let _ = writeln!(s, "| {name} | {} | {} | {} |", c.client, c.pool, c.buffers);
+        }
     }
     s
 }

@@ -7,7 +7,6 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
-use crate::clients;
 use crate::metering::alloc::{self, HeapCounts};
 use crate::metering::sampler::{self, Sampler};
 use crate::metering::usage::Usage;
@@ -112,7 +111,7 @@ pub fn measure(input: &WorkerInput) -> Result<WorkerReport, WorkerError> {
         timed_cpu_user_s: Some(usage.user_s),
         timed_cpu_sys_s: Some(usage.sys_s),
         strategy_error: result.err().map(|e| e.to_string()),
-        client_config: Some(clients::config::of(job.concurrency, &job.settings)),
+        client_config: Some(strategy.client_config(job.concurrency, &job.settings)),
         cpu_work_us: job.cpu_work_us(),
         peer: None,
     })

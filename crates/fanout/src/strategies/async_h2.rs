@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use super::strategy::{Strategy, StrategyError};
+use super::strategy::{Pool, Strategy, StrategyError};
 use super::async_semaphore::{CpuWork, semaphore_tasks};
 use crate::clients::runtime::multi_thread_runtime;
 use crate::model::job::Job;
@@ -25,6 +25,7 @@ pub const STRATEGY: Strategy = Strategy {
             connection_per_request: false,
             kind: Kind::Strategy,
     },
+    pool: Pool::SharedClient,
     run,
 };
 

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use tokio::net::TcpStream;
 use tokio::task::JoinSet;
 
-use super::strategy::{Strategy, StrategyError};
+use super::strategy::{Pool, Strategy, StrategyError};
 use super::tasks::join_all;
 use crate::clients::runtime::multi_thread_runtime;
 use crate::model::job::Job;
@@ -27,6 +27,7 @@ pub const STRATEGY: Strategy = Strategy {
             connection_per_request: false,
             kind: Kind::Strategy,
     },
+    pool: Pool::SocketPerSlot,
     run,
 };
 

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-use super::strategy::{Strategy, StrategyError};
+use super::strategy::{Pool, Strategy, StrategyError};
 use super::tasks::join_all;
 use crate::clients::reqwest_client::{get_async, get_async_offloaded, reqwest_client};
 use crate::clients::runtime::multi_thread_runtime;
@@ -26,6 +26,7 @@ pub const STRATEGY: Strategy = Strategy {
             connection_per_request: false,
             kind: Kind::Strategy,
     },
+    pool: Pool::SharedClient,
     run,
 };
 

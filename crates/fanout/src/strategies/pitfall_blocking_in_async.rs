@@ -6,7 +6,7 @@ use std::sync::Arc;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-use super::strategy::{Strategy, StrategyError};
+use super::strategy::{Pool, Strategy, StrategyError};
 use super::tasks::join_all;
 use crate::clients::runtime::multi_thread_runtime;
 use crate::clients::ureq_agent::{get_blocking, ureq_agent};
@@ -27,6 +27,7 @@ pub const STRATEGY: Strategy = Strategy {
             connection_per_request: false,
             kind: Kind::Pitfall,
     },
+    pool: Pool::SharedAgent,
     run,
 };
 

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-use super::strategy::{Strategy, StrategyError};
+use super::strategy::{Pool, Strategy, StrategyError};
 use super::tasks::join_all;
 use crate::clients::reqwest_client::{get_async, reqwest_client};
 use crate::clients::runtime::multi_thread_runtime;
@@ -28,6 +28,7 @@ pub const STRATEGY: Strategy = Strategy {
             connection_per_request: true,
             kind: Kind::Pitfall,
     },
+    pool: Pool::ClientPerRequest,
     run,
 };
 

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use tokio::task::JoinSet;
 
-use super::strategy::{Strategy, StrategyError};
+use super::strategy::{Pool, Strategy, StrategyError};
 use super::tasks::join_all;
 use crate::clients::reqwest_client::{get_async, reqwest_client};
 use crate::clients::runtime::multi_thread_runtime;
@@ -25,6 +25,7 @@ pub const STRATEGY: Strategy = Strategy {
             connection_per_request: false,
             kind: Kind::Pitfall,
     },
+    pool: Pool::SharedClient,
     run,
 };
 

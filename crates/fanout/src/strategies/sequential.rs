@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use super::strategy::{Strategy, StrategyError};
+use super::strategy::{Pool, Strategy, StrategyError};
 use crate::clients::ureq_agent::{get_blocking, ureq_agent};
 use crate::model::job::Job;
 use crate::model::tally::Tally;
@@ -21,6 +21,7 @@ pub const STRATEGY: Strategy = Strategy {
             connection_per_request: false,
             kind: Kind::Strategy,
     },
+    pool: Pool::OneAgent,
     run,
 };
 

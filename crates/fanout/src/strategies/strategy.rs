@@ -3,17 +3,66 @@
 
 use std::sync::Arc;
 
+use crate::clients;
+use crate::model::client_config::ClientConfig;
 use crate::model::job::Job;
+use crate::model::settings::Settings;
 use crate::model::subject::Subject;
 use crate::model::tally::Tally;
 
-/// A strategy: its facts and its entry point.
+/// A strategy: its facts, how it pools connections, and its entry point.
 #[derive(Debug, Clone, Copy)]
 pub struct Strategy {
     /// Its facts: name, model, what it holds in flight, what it runs on.
     pub subject: Subject,
+    /// How it holds its connections.
+    pub pool: Pool,
     /// Its entry point: runs the job's N requests, recording each in the tally.
     pub run: RunFn,
+}
+
+impl Strategy {
+    /// What this strategy configures at concurrency C with `settings`, as its report records.
+    pub fn client_config(&self, concurrency: usize, settings: &Settings) -> ClientConfig {
+        let pool = self.pool.describe(concurrency);
+        clients::config::of(self.subject.client, pool, settings)
+    }
+}
+
+/// How a strategy holds its connections.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pool {
+    /// One ureq Agent keeping one connection, one request after another.
+    OneAgent,
+    /// An Agent per thread, keeping that thread's one connection (ureq's shared pool scans
+    /// every idle connection under one lock).
+    AgentPerThread,
+    /// One Agent shared by every task, up to C idle connections.
+    SharedAgent,
+    /// One reqwest Client shared by every request, up to C idle connections.
+    SharedClient,
+    /// A new reqwest Client, so a new connection, per request.
+    ClientPerRequest,
+    /// One keep-alive socket per slot (a thread or a task), no pool.
+    SocketPerSlot,
+}
+
+impl Pool {
+    /// In words, at concurrency C.
+    pub fn describe(self, concurrency: usize) -> String {
+        match self {
+            Self::OneAgent => "one Agent, one connection, one request after another".into(),
+            Self::AgentPerThread => "an Agent per thread, keeping its one connection".into(),
+            Self::SharedAgent => {
+                format!("one Agent shared by every task, up to {concurrency} idle connections")
+            }
+            Self::SharedClient => {
+                format!("one Client shared by every request, up to {concurrency} idle connections")
+            }
+            Self::ClientPerRequest => "a new Client per request: a new connection each".into(),
+            Self::SocketPerSlot => "one keep-alive socket per slot, no pool".into(),
+        }
+    }
 }
 
 /// Every strategy's entry point.

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::thread;
 
-use super::strategy::{Strategy, StrategyError};
+use super::strategy::{Pool, Strategy, StrategyError};
 use crate::clients::ureq_agent::{get_blocking, ureq_agent};
 use crate::model::error_kind::ErrorKind;
 use crate::model::job::Job;
@@ -23,6 +23,7 @@ pub const STRATEGY: Strategy = Strategy {
             connection_per_request: false,
             kind: Kind::Strategy,
     },
+    pool: Pool::AgentPerThread,
     run,
 };
 

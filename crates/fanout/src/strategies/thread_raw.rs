@@ -5,7 +5,7 @@ use std::net::TcpStream;
 use std::sync::Arc;
 use std::thread;
 
-use super::strategy::{Strategy, StrategyError};
+use super::strategy::{Pool, Strategy, StrategyError};
 use crate::model::error_kind::ErrorKind;
 use crate::model::job::Job;
 use crate::model::tally::Tally;
@@ -25,6 +25,7 @@ pub const STRATEGY: Strategy = Strategy {
             connection_per_request: false,
             kind: Kind::Strategy,
     },
+    pool: Pool::SocketPerSlot,
     run,
 };
 
