@@ -33,7 +33,7 @@ pub fn reqwest_client(job: &Job) -> Result<reqwest::Client, reqwest::Error> {
         .build()
 }
 
-/// One async request through `client`, with the same checks as [`get_blocking`]; the job's
+/// One async request through `client`, with the same checks as ureq's (`ureq_agent::get_blocking`); the job's
 /// CPU work (`--cpu-us`) runs inline, on the runtime worker polling this task.
 pub async fn get_async(client: &reqwest::Client, job: &Job, tally: &Tally) {
     let _in_flight = tally.start();

@@ -22,7 +22,7 @@ use crate::results::report::PointReport;
 
 /// Runs `point` in a fresh worker process against the server at `base_url` — `exe` in the
 /// worker role, or a peer's program — resetting the server's stats before and reading them
-/// after, and meters the process from outside either way ([`process_meter`]). A worker still
+/// after, and meters the process from outside either way ([`outside`]). A worker still
 /// running after `time_limit` is killed and the point recorded as failed; a point whose
 /// strategy needs longer than that by design, or whose peer is not installed, is skipped.
 pub fn run_point(
