@@ -5,12 +5,13 @@ use std::collections::BTreeSet;
 
 use fanout::metering::outside::Metered;
 use fanout::model::client_config::ClientConfig;
-use fanout::model::memory::{Breakdown, TimelineSample};
+use fanout::model::memory::{Breakdown, KernelGrowth, TimelineSample};
 use fanout::model::worker_report::{PeerConfig, WorkerReport};
 use fanout::os::ListenCounters;
 use fanout::planning::catalog;
 use fanout::planning::point::Point;
 use fanout::results::csv::flatten;
+use fanout::results::limit::Limit;
 use fanout::results::report::{Outcome, PointReport};
 
 /// A report with every optional part present (a failed point, so `reason` is there too).
@@ -19,13 +20,11 @@ fn full_report() -> PointReport {
     let mut worker = WorkerReport {
         wall_s: 0.3,
         own_peak_rss_bytes: Some(1),
-        own_peak_threads: Some(1),
         heap_before_bytes: Some(1),
         heap_peak_bytes: Some(1),
         allocations: Some(1),
         allocated_bytes: Some(1),
-        breakdown: Some(Breakdown::of(1, 1, Some(1), 1, Some(1), 1.0)),
-        timeline: vec![TimelineSample::default()],
+        meter_cpu_s: Some(0.01),
         timed_cpu_user_s: Some(0.1),
         timed_cpu_sys_s: Some(0.1),
         strategy_error: Some("stopped".into()),
@@ -44,6 +43,10 @@ fn full_report() -> PointReport {
         }),
         ..WorkerReport::default()
     };
+    let kernel = KernelGrowth {
+        slab_caches: [("TCP".to_owned(), 1 << 20)].into(),
+        ..KernelGrowth::default()
+    };
     worker.tally.errors = [("timeout".to_owned(), 1)].into();
     worker.tally.setup_errors = [("thread_spawn".to_owned(), 1)].into();
     PointReport {
@@ -60,10 +63,13 @@ fn full_report() -> PointReport {
             process_wall_s: Some(1.0),
             peak_rss_bytes: Some(1),
             peak_threads: Some(1),
+            breakdown: Some(Breakdown::of(1, 1, Some(1), 1, Some(1), Some(kernel), 1.0)),
             ..Metered::default()
         },
         server: Some(Default::default()),
         listen: ListenCounters::default(),
+        limit: Some(Limit::MaxMapCount),
+        timeline: vec![TimelineSample::default()],
     }
 }
 
@@ -73,6 +79,7 @@ fn generic(key: &str) -> String {
         ("errors.", "KIND"),
         ("setup_errors.", "KIND"),
         ("peer.versions.", "NAME"),
+        ("breakdown.kernel.slab_caches.", "CACHE"),
     ] {
         if key.starts_with(map) {
             return format!("{map}{name}");

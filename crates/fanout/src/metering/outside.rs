@@ -17,6 +17,8 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
+use crate::model::memory::{Breakdown, KernelGrowth};
+use crate::model::worker_report::{Holding, HoldingLine};
 use crate::os;
 use crate::os::signals::interrupted;
 
@@ -47,7 +49,7 @@ pub enum WorkerEnd {
 
 /// What was measured of a worker process from outside: in a point's JSON, these keys stand
 /// at the top level.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Metered {
     /// Spawn to exit, seconds: start-up and teardown included (`None`: not run, or a run made
     /// before it was measured).
@@ -69,7 +71,28 @@ pub struct Metered {
     pub ctx_voluntary: u64,
     /// Involuntary context switches, all threads.
     pub ctx_involuntary: u64,
+    /// Resident memory by cause and the kernel's growth beside it, split from outside while
+    /// the worker held its designed in-flight count, near its peak (`None`: it never held it,
+    /// it does not say, or the OS does not tell).
+    pub breakdown: Option<Breakdown>,
+    /// Resident memory over the run, (monotonic ns, bytes), read every 2 ms: paired with the
+    /// worker's in-flight samples into the point's timeline (not kept in JSON itself).
+    #[serde(skip)]
+    pub rss_samples: Vec<(u64, u64)>,
 }
+
+/// How to split a worker's memory when it says it holds its in-flight count: which mappings
+/// are thread stacks (their sizes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Split {
+    /// Sizes of the thread stacks the worker makes.
+    pub stack_sizes: Vec<u64>,
+}
+
+/// The most resident-memory samples kept: past it, every other one goes.
+const MOST_RSS_SAMPLES: usize = 8_192;
+/// The tail of a worker's stderr kept for the report (it is passed on whole as it comes).
+const STDERR_TAIL: usize = 8 * 1024;
 
 /// A worker process that has ended: how, what it printed, what it cost.
 #[derive(Debug)]
@@ -80,23 +103,33 @@ pub struct Finished {
     pub stdout: String,
     /// Its figures, measured from outside.
     pub metered: Metered,
+    /// The last lines it wrote on stderr (at most 8 KiB): where a runtime says why it aborted.
+    pub stderr_tail: String,
 }
 
-/// Runs `command` (stdin and stdout piped, stderr inherited, in a process group of its own)
-/// and meters it until it exits, killing it (and its group) past `time_limit` or on an
-/// interruption.
-pub fn run(mut command: Command, time_limit: Duration) -> Result<Finished, OutsideError> {
+/// Runs `command` (stdin, stdout and stderr piped, stderr passed on as it comes, in a
+/// process group of its own) and meters it until it exits, killing it (and its group) past
+/// `time_limit` or on an interruption. With `split`, each [`HoldingLine`] it prints splits its
+/// memory from outside (see [`Metered::breakdown`]); those lines are not part of its stdout.
+pub fn run(
+    mut command: Command,
+    time_limit: Duration,
+    split: Option<&Split>,
+) -> Result<Finished, OutsideError> {
+    // The kernel's memory before the worker exists: the baseline its growth is read against.
+    let kernel_before = os::kernel_memory();
     let started = Instant::now();
     let mut child = command
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
+        .stderr(Stdio::piped())
         .process_group(0)
         .spawn()
         .map_err(OutsideError::Start)?;
     let pid = child.id();
     let mut stdin = child.stdin.take();
     let stdout = child.stdout.take().expect("stdout is piped");
+    let stderr = child.stderr.take().expect("stderr is piped");
     let (lines_tx, lines) = mpsc::channel::<String>();
     std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
@@ -105,6 +138,7 @@ pub fn run(mut command: Command, time_limit: Duration) -> Result<Finished, Outsi
             }
         }
     });
+    let stderr_tail = std::thread::spawn(move || pass_on(stderr));
 
     let mut metered = Metered::default();
     let mut printed = String::new();
@@ -114,6 +148,12 @@ pub fn run(mut command: Command, time_limit: Duration) -> Result<Finished, Outsi
             metered.see(status);
         }
         while let Ok(line) = lines.try_recv() {
+            if let Ok(HoldingLine { holding }) = serde_json::from_str(&line) {
+                if let Some(split) = split {
+                    metered.split(pid, &holding, split, kernel_before.as_ref());
+                }
+                continue;
+            }
             // A report line: read the peak before the worker can exit, then let it go.
             if line.trim_start().starts_with('{') && stdin.is_some() {
                 if let Some(status) = os::process_status(pid) {
@@ -150,6 +190,7 @@ pub fn run(mut command: Command, time_limit: Duration) -> Result<Finished, Outsi
     let drain_until = Instant::now() + Duration::from_secs(1);
     while let Some(left) = drain_until.checked_duration_since(Instant::now()) {
         match lines.recv_timeout(left) {
+            Ok(line) if serde_json::from_str::<HoldingLine>(&line).is_ok() => {}
             Ok(line) => {
                 printed.push_str(&line);
                 printed.push('\n');
@@ -157,11 +198,41 @@ pub fn run(mut command: Command, time_limit: Duration) -> Result<Finished, Outsi
             Err(_) => break,
         }
     }
+    // Its stderr ends with it (or with what it left in its group, killed with it).
+    let stderr_tail = stderr_tail.join().unwrap_or_default();
     Ok(Finished {
         end,
         stdout: printed,
         metered,
+        stderr_tail,
     })
+}
+
+/// Passes a worker's stderr on to this process's, line by line, keeping its last
+/// [`STDERR_TAIL`] bytes.
+fn pass_on(stderr: impl std::io::Read) -> String {
+    use std::io::Write as _;
+    let mut tail = String::new();
+    for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+        let _ = writeln!(std::io::stderr(), "{line}");
+        tail.push_str(&line);
+        tail.push('\n');
+        if tail.len() > 2 * STDERR_TAIL {
+            let cut = tail.len() - STDERR_TAIL;
+            let cut = (cut..tail.len())
+                .find(|&i| tail.is_char_boundary(i))
+                .unwrap_or(cut);
+            tail.drain(..cut);
+        }
+    }
+    if tail.len() > STDERR_TAIL {
+        let cut = tail.len() - STDERR_TAIL;
+        let cut = (cut..tail.len())
+            .find(|&i| tail.is_char_boundary(i))
+            .unwrap_or(cut);
+        tail.drain(..cut);
+    }
+    tail
 }
 
 impl Metered {
@@ -169,6 +240,53 @@ impl Metered {
         // VmHWM only grows: the newest read is the peak so far.
         self.peak_rss_bytes = Some(status.peak_rss_bytes);
         self.peak_threads = Some(self.peak_threads.unwrap_or(0).max(status.threads));
+        if self.rss_samples.len() == MOST_RSS_SAMPLES {
+            let halved = self.rss_samples.iter().step_by(2).copied().collect();
+            self.rss_samples = halved;
+        }
+        self.rss_samples
+            .push((os::monotonic_ns(), status.rss_bytes));
+    }
+
+    /// Splits process `pid`'s memory now, as the worker said it holds: the first time, and
+    /// again only where its resident memory grew 10% past the last split (each split reads
+    /// `/proc/PID/smaps`, which walks every mapping under the worker's mmap lock).
+    fn split(
+        &mut self,
+        pid: u32,
+        holding: &Holding,
+        split: &Split,
+        kernel_before: Option<&os::KernelMemory>,
+    ) {
+        let grown = match (&self.breakdown, self.rss_samples.last()) {
+            (None, _) => true,
+            (Some(last), Some(&(_, rss))) => rss * 10 > last.rss_bytes * 11,
+            (Some(_), None) => false,
+        };
+        if !grown {
+            return;
+        }
+        let started = Instant::now();
+        let Some((stack_bytes, rss_bytes)) = os::resident_stacks_and_total(pid, &split.stack_sizes)
+        else {
+            return;
+        };
+        let now_and_before = os::kernel_memory().zip(kernel_before);
+        let kernel = now_and_before
+            .as_ref()
+            .map(|(now, before)| KernelGrowth::between(before, now));
+        let kernel_tcp_bytes = now_and_before
+            .as_ref()
+            .map(|(now, before)| now.tcp_buffer_bytes as i64 - before.tcp_buffer_bytes as i64);
+        self.breakdown = Some(Breakdown::of(
+            holding.in_flight,
+            rss_bytes,
+            holding.heap_bytes,
+            stack_bytes,
+            kernel_tcp_bytes,
+            kernel,
+            started.elapsed().as_secs_f64() * 1000.0,
+        ));
     }
 }
 
@@ -207,7 +325,7 @@ mod tests {
         // Busy for a while in user space, then one report line, then waits for stdin to close.
         let script =
             "i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done; echo '{\"ok\":1}'; cat >/dev/null";
-        let finished = run(sh(script), Duration::from_secs(60)).expect("runs");
+        let finished = run(sh(script), Duration::from_secs(60), None).expect("runs");
         assert!(matches!(finished.end, WorkerEnd::Exited(s) if s.success()));
         assert_eq!(finished.stdout, "{\"ok\":1}\n");
         let m = finished.metered;
@@ -227,7 +345,7 @@ mod tests {
         // minute.
         let pid_file = std::env::temp_dir().join(format!("fanout-group-{}", std::process::id()));
         let script = format!("sleep 60 & echo $! > {}; sleep 60", pid_file.display());
-        let finished = run(sh(&script), Duration::from_millis(300)).expect("runs");
+        let finished = run(sh(&script), Duration::from_millis(300), None).expect("runs");
         assert!(matches!(finished.end, WorkerEnd::KilledAtLimit(_)));
         let left: u32 = std::fs::read_to_string(&pid_file)
             .expect("pid file")

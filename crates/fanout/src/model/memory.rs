@@ -1,13 +1,18 @@
-//! Where a worker's resident memory goes: the split by cause near its peak ([`Breakdown`])
-//! and its timeline ([`TimelineSample`]), as a worker reports them.
+//! Where a worker's memory goes: its resident memory split by cause near its peak and the
+//! kernel's own memory grown beside it ([`Breakdown`], [`KernelGrowth`]), and its timeline
+//! ([`TimelineSample`]).
+
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-/// A moment of a point: resident memory (`memory-stats`, from `statm` on Linux) and the
-/// client's requests in flight.
+use crate::os::KernelMemory;
+
+/// A moment of a point: the worker's resident memory (read by the harness from
+/// `/proc/PID/status`) and its requests in flight (by the client's own count).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct TimelineSample {
-    /// Since the sampler started, just before the timed region, ms.
+    /// Since the worker's sampler started, just before the timed region, ms.
     pub t_ms: f64,
     /// Resident memory, bytes.
     pub rss_bytes: u64,
@@ -15,10 +20,63 @@ pub struct TimelineSample {
     pub in_flight: u64,
 }
 
+/// The client's requests in flight at one moment, as the worker's sampler counts them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InFlightSample {
+    /// The monotonic clock then ([`crate::os::monotonic_ns`]), ns.
+    pub t_ns: u64,
+    /// Requests in flight.
+    pub in_flight: u64,
+}
+
+/// The most samples a timeline keeps.
+pub const TIMELINE_SAMPLES: usize = 100;
+
+/// The timeline of a point: the worker's in-flight samples, each beside the last resident
+/// memory the harness read at or before it (`rss`: (monotonic ns, bytes), in time order),
+/// cut to at most [`TIMELINE_SAMPLES`].
+pub fn timeline(in_flight: &[InFlightSample], rss: &[(u64, u64)]) -> Vec<TimelineSample> {
+    let Some(start) = in_flight.first().map(|s| s.t_ns) else {
+        return Vec::new();
+    };
+    let mut read = 0;
+    let merged: Vec<TimelineSample> = in_flight
+        .iter()
+        .filter_map(|s| {
+            while read + 1 < rss.len() && rss[read + 1].0 <= s.t_ns {
+                read += 1;
+            }
+            let &(t, rss_bytes) = rss.get(read)?;
+            (t <= s.t_ns).then(|| TimelineSample {
+                t_ms: (s.t_ns - start) as f64 / 1e6,
+                rss_bytes,
+                in_flight: s.in_flight,
+            })
+        })
+        .collect();
+    downsample(&merged, TIMELINE_SAMPLES)
+}
+
+/// `samples` cut into at most `most` equal runs, each kept as its first time and its largest
+/// figures (so no peak is lost).
+pub fn downsample(samples: &[TimelineSample], most: usize) -> Vec<TimelineSample> {
+    if samples.len() <= most {
+        return samples.to_vec();
+    }
+    samples
+        .chunks(samples.len().div_ceil(most))
+        .map(|run| TimelineSample {
+            t_ms: run[0].t_ms,
+            rss_bytes: run.iter().map(|s| s.rss_bytes).max().unwrap_or(0),
+            in_flight: run.iter().map(|s| s.in_flight).max().unwrap_or(0),
+        })
+        .collect()
+}
+
 /// Resident memory split by cause at one moment: the heap's live bytes, the resident pages
 /// of thread stacks, and the rest (binary, runtime, allocator slack: RSS minus the two); and
-/// beside it the kernel's TCP socket memory above what it was before the job.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+/// beside it what the kernel's own memory grew by since before the worker started.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Breakdown {
     /// Requests in flight then, by the client's count.
     pub in_flight: u64,
@@ -34,8 +92,75 @@ pub struct Breakdown {
     /// TCP socket memory of the whole network namespace above its value before the job: on
     /// loopback both ends' (the server's sockets too).
     pub kernel_tcp_bytes: Option<i64>,
-    /// Wall time the breakdown took (mostly reading `/proc/self/smaps`), ms.
+    /// The kernel's own memory then above its value before the worker started
+    /// (system-wide: see [`KernelGrowth`]); `None` where the OS does not tell, and in runs
+    /// before 2026-12-01.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kernel: Option<KernelGrowth>,
+    /// Wall time the breakdown took the harness (mostly reading `/proc/PID/smaps`), ms.
     pub took_ms: f64,
+}
+
+/// What the kernel's own memory grew by, system-wide: none of it is in any process's RSS. On
+/// loopback it holds both ends of every connection (the server's sockets too) and whatever
+/// else the machine did meanwhile; fits over many points, against a baseline read just before
+/// each worker, keep the part that grows with the requests in flight.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct KernelGrowth {
+    /// `KernelStack`: kernel stacks of the threads added (16 KiB each on x86_64).
+    pub kernel_stack_bytes: i64,
+    /// `SUnreclaim`: slab the kernel cannot reclaim (task structs, sockets, files, epoll).
+    pub slab_unreclaimable_bytes: i64,
+    /// `SReclaimable`: slab it can reclaim (dentries and inodes of sockets, …).
+    pub slab_reclaimable_bytes: i64,
+    /// `PageTables`: page tables of every process.
+    pub page_tables_bytes: i64,
+    /// The slab caches that moved by at least [`KernelGrowth::CACHE_FLOOR`] bytes, by name
+    /// (`/proc/slabinfo`; empty where it is not readable).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub slab_caches: BTreeMap<String, i64>,
+}
+
+impl KernelGrowth {
+    /// Smallest move of a slab cache that is recorded: below it, noise.
+    pub const CACHE_FLOOR: i64 = 64 * 1024;
+
+    /// What grew from `before` to `after`.
+    pub fn between(before: &KernelMemory, after: &KernelMemory) -> Self {
+        let grew = |a: u64, b: u64| a as i64 - b as i64;
+        let slab_caches = after
+            .slab_caches
+            .iter()
+            .map(|(name, &now)| {
+                let was = before.slab_caches.get(name).copied().unwrap_or(0);
+                (name.clone(), grew(now, was))
+            })
+            .filter(|(_, moved)| moved.abs() >= Self::CACHE_FLOOR)
+            .collect();
+        Self {
+            kernel_stack_bytes: grew(after.kernel_stack_bytes, before.kernel_stack_bytes),
+            slab_unreclaimable_bytes: grew(
+                after.slab_unreclaimable_bytes,
+                before.slab_unreclaimable_bytes,
+            ),
+            slab_reclaimable_bytes: grew(
+                after.slab_reclaimable_bytes,
+                before.slab_reclaimable_bytes,
+            ),
+            page_tables_bytes: grew(after.page_tables_bytes, before.page_tables_bytes),
+            slab_caches,
+        }
+    }
+
+    /// Slab of both kinds.
+    pub fn slab_bytes(&self) -> i64 {
+        self.slab_unreclaimable_bytes + self.slab_reclaimable_bytes
+    }
+
+    /// Kernel stacks, slab and page tables together.
+    pub fn total_bytes(&self) -> i64 {
+        self.kernel_stack_bytes + self.slab_bytes() + self.page_tables_bytes
+    }
 }
 
 impl Breakdown {
@@ -46,6 +171,7 @@ impl Breakdown {
         heap_bytes: Option<u64>,
         stack_bytes: u64,
         kernel_tcp_bytes: Option<i64>,
+        kernel: Option<KernelGrowth>,
         took_ms: f64,
     ) -> Self {
         let other_bytes = rss_bytes as i64 - heap_bytes.unwrap_or(0) as i64 - stack_bytes as i64;
@@ -56,7 +182,94 @@ impl Breakdown {
             stack_bytes,
             other_bytes,
             kernel_tcp_bytes,
+            kernel,
             took_ms,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_timeline_keeps_its_peaks_in_fewer_samples() {
+        let samples: Vec<_> = (0..1000)
+            .map(|i| TimelineSample {
+                t_ms: i as f64,
+                rss_bytes: if i == 537 { 99 } else { 1 },
+                in_flight: i,
+            })
+            .collect();
+        let short = downsample(&samples, TIMELINE_SAMPLES);
+        assert_eq!(short.len(), 100);
+        assert_eq!(short.iter().map(|s| s.rss_bytes).max(), Some(99));
+        assert_eq!(short[1].t_ms, 10.0);
+        assert_eq!(short[99].in_flight, 999);
+        assert_eq!(downsample(&samples[..5], 100).len(), 5);
+    }
+
+    #[test]
+    fn the_timeline_pairs_each_in_flight_sample_with_the_rss_read_before_it() {
+        let in_flight = [
+            InFlightSample {
+                t_ns: 1_000_000,
+                in_flight: 0,
+            },
+            InFlightSample {
+                t_ns: 3_000_000,
+                in_flight: 5,
+            },
+            InFlightSample {
+                t_ns: 5_000_000,
+                in_flight: 9,
+            },
+        ];
+        let rss = [(500_000, 10), (2_000_000, 20), (4_500_000, 40)];
+        let t = timeline(&in_flight, &rss);
+        let pairs: Vec<_> = t
+            .iter()
+            .map(|s| (s.t_ms, s.rss_bytes, s.in_flight))
+            .collect();
+        assert_eq!(pairs, [(0.0, 10, 0), (2.0, 20, 5), (4.0, 40, 9)]);
+        assert!(
+            timeline(&in_flight, &[(9_000_000, 1)]).is_empty(),
+            "no read before them"
+        );
+    }
+
+    #[test]
+    fn the_breakdown_adds_up_to_rss_and_the_kernel_growth_to_its_parts() {
+        let b = Breakdown::of(100, 10_000, Some(3_000), 2_000, Some(500), None, 1.0);
+        assert_eq!(b.other_bytes, 5_000);
+        let b = Breakdown::of(100, 10_000, None, 2_000, None, None, 1.0);
+        assert_eq!(
+            b.other_bytes, 8_000,
+            "without heap counts, other holds the heap"
+        );
+        let before = KernelMemory {
+            kernel_stack_bytes: 100,
+            slab_caches: [("TCP".to_owned(), 1 << 20), ("dentry".to_owned(), 1 << 20)].into(),
+            ..KernelMemory::default()
+        };
+        let after = KernelMemory {
+            kernel_stack_bytes: 16_484,
+            slab_unreclaimable_bytes: 7_000,
+            page_tables_bytes: 500,
+            slab_caches: [
+                ("TCP".to_owned(), 2 << 20),
+                ("dentry".to_owned(), (1 << 20) + 10),
+            ]
+            .into(),
+            ..KernelMemory::default()
+        };
+        let g = KernelGrowth::between(&before, &after);
+        assert_eq!(g.kernel_stack_bytes, 16_384);
+        assert_eq!(g.total_bytes(), 16_384 + 7_000 + 500);
+        assert_eq!(
+            g.slab_caches,
+            [("TCP".to_owned(), 1 << 20)].into(),
+            "dentry moved too little"
+        );
     }
 }

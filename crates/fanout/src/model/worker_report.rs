@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::client_config::ClientConfig;
-use super::memory::{Breakdown, TimelineSample};
+use super::memory::InFlightSample;
 use super::tally::TallySummary;
 
 /// What a worker measured about itself: its one JSON line.
@@ -24,9 +24,6 @@ pub struct WorkerReport {
     /// does not say): what a point reports where the OS tells nothing from outside.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub own_peak_rss_bytes: Option<u64>,
-    /// Most threads alive at once as the worker's own sampler saw them (itself not counted).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub own_peak_threads: Option<u64>,
     /// Heap bytes live just before the timed region (`None`: heap not counted).
     pub heap_before_bytes: Option<u64>,
     /// Most heap bytes live at once in the timed region (sampled every 2 ms).
@@ -36,13 +33,15 @@ pub struct WorkerReport {
     /// Most requests in flight at once by the client's own count (sampled every 2 ms).
     #[serde(default)]
     pub client_peak_in_flight: u64,
-    /// Resident memory by cause near the peak, while the client held its designed in-flight
-    /// count (`None`: it never did, or the OS does not tell).
-    pub breakdown: Option<Breakdown>,
-    /// Resident memory and requests in flight over the timed region, sampled every 2 ms and
-    /// cut to at most 100 samples.
+    /// Requests in flight over the timed region, by the worker's sampler (for the point's
+    /// timeline, where the harness pairs them with resident memory; a point's JSON does not
+    /// keep them).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub timeline: Vec<TimelineSample>,
+    pub in_flight_samples: Vec<InFlightSample>,
+    /// CPU seconds (user + system) of the worker's sampler thread: the meter's own cost inside
+    /// the measured process (fanout's worker only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub meter_cpu_s: Option<f64>,
     /// Bytes allocated in the timed region.
     pub allocated_bytes: Option<u64>,
     /// User CPU seconds of the timed region as the worker measured it (fanout's worker: its
@@ -63,6 +62,27 @@ pub struct WorkerReport {
     /// A peer's model and versions (fanout's own workers: `None`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub peer: Option<PeerConfig>,
+}
+
+/// The line a worker prints while the client holds its designed in-flight count: the
+/// harness splits the worker's memory from outside when it reads one. In JSON,
+/// `{"holding": {…}}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Holding {
+    /// The monotonic clock then, ns.
+    pub t_ns: u64,
+    /// Requests in flight then, by the client's count.
+    pub in_flight: u64,
+    /// Heap bytes live then (`None` without the counting allocator).
+    pub heap_bytes: Option<u64>,
+}
+
+/// A [`Holding`] as its line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HoldingLine {
+    /// What the worker held.
+    pub holding: Holding,
 }
 
 impl WorkerReport {

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::readings::ListenCounters;
-use super::readings::ProcessStatus;
+use super::readings::{KernelMemory, ProcessStatus};
 
 /// A field of a `/proc` status-like file such as `VmHWM:    1234 kB` or `Threads:  5`; sizes
 /// in kB are returned in bytes.
@@ -54,6 +54,7 @@ pub fn process_status(pid: u32) -> Option<ProcessStatus> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     Some(ProcessStatus {
         peak_rss_bytes: status_field(&status, "VmHWM")?,
+        rss_bytes: status_field(&status, "VmRSS")?,
         threads: status_field(&status, "Threads")?,
     })
 }
@@ -93,7 +94,8 @@ fn parse_netstat(netstat: &str) -> Option<ListenCounters> {
     None
 }
 
-/// Resident memory now, split by `/proc/self/smaps`: (thread stacks, all mappings), bytes.
+/// Process `pid`'s resident memory now, split by its `/proc/PID/smaps`: (thread stacks, all
+/// mappings), bytes.
 /// A thread stack is the main thread's `[stack]`, or an anonymous read-write mapping of one of
 /// `stack_sizes` that starts where a one-page inaccessible anonymous mapping (its guard) ends:
 /// the layout glibc gives every thread's stack. (Heap arenas also sit next to inaccessible
@@ -102,9 +104,9 @@ fn parse_netstat(netstat: &str) -> Option<ListenCounters> {
 /// Reading it walks every mapping (two per thread) under the kernel's mmap lock: its cost is
 /// measured by whoever calls it. It reads line by line into one buffer, so the reading itself
 /// adds neither resident memory (the text is megabytes at 10,000 threads) nor allocations.
-pub fn resident_stacks_and_total(stack_sizes: &[u64]) -> Option<(u64, u64)> {
+pub fn resident_stacks_and_total(pid: u32, stack_sizes: &[u64]) -> Option<(u64, u64)> {
     use std::io::BufRead as _;
-    let file = std::fs::File::open("/proc/self/smaps").ok()?;
+    let file = std::fs::File::open(format!("/proc/{pid}/smaps")).ok()?;
     let mut reader = std::io::BufReader::new(file);
     let mut smaps = SmapsSum::new(stack_sizes);
     let mut line = String::with_capacity(256);
@@ -182,6 +184,38 @@ pub fn tcp_socket_memory_bytes() -> Option<u64> {
     let pages: u64 = std::iter::from_fn(|| Some((words.next()?, words.next()?)))
         .find_map(|(name, value)| (name == "mem").then(|| value.parse().ok())?)?;
     Some(pages * page_size())
+}
+
+/// The kernel's own memory now ([`KernelMemory`]): `None` where `/proc/meminfo` is not
+/// readable; the slab caches left empty where `/proc/slabinfo` is not.
+pub fn kernel_memory() -> Option<KernelMemory> {
+    let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let field = |name: &str| status_field(&meminfo, name);
+    Some(KernelMemory {
+        kernel_stack_bytes: field("KernelStack")?,
+        slab_unreclaimable_bytes: field("SUnreclaim")?,
+        slab_reclaimable_bytes: field("SReclaimable")?,
+        page_tables_bytes: field("PageTables")?,
+        tcp_buffer_bytes: tcp_socket_memory_bytes().unwrap_or(0),
+        slab_caches: std::fs::read_to_string("/proc/slabinfo")
+            .map(|text| parse_slabinfo(&text, page_size()))
+            .unwrap_or_default(),
+    })
+}
+
+/// `/proc/slabinfo` (version 2.1) as bytes held per cache: `num_slabs × pagesperslab × page`.
+fn parse_slabinfo(text: &str, page: u64) -> BTreeMap<String, u64> {
+    text.lines()
+        .filter(|l| !l.starts_with("slabinfo") && !l.starts_with('#'))
+        .filter_map(|line| {
+            let (head, slabdata) = line.split_once(": slabdata")?;
+            let mut head = head.split_whitespace();
+            let name = head.next()?;
+            let pages_per_slab: u64 = head.nth(4)?.parse().ok()?;
+            let num_slabs: u64 = slabdata.split_whitespace().nth(1)?.parse().ok()?;
+            Some((name.to_owned(), num_slabs * pages_per_slab * page))
+        })
+        .collect()
 }
 
 fn page_size() -> u64 {
@@ -320,13 +354,32 @@ Rss:                   8 kB
             })
             .collect();
         (0..8).for_each(|_| started.recv().expect("started"));
-        let (stacks, total) = resident_stacks_and_total(&[1 << 20]).expect("smaps");
+        let (stacks, total) =
+            resident_stacks_and_total(std::process::id(), &[1 << 20]).expect("smaps");
         drop(go);
         threads.into_iter().for_each(|t| {
             t.join().expect("join");
         });
         assert!(stacks >= 8 * TOUCHED as u64, "stacks {stacks}");
         assert!(total > stacks, "total {total}");
+    }
+
+    #[test]
+    fn slab_caches_are_read_as_the_bytes_their_slabs_hold() {
+        let text = "slabinfo - version: 2.1\n\
+            # name <active_objs> <num_objs> <objsize> <objperslab> <pagesperslab> : tunables <limit> <batchcount> <sharedfactor> : slabdata <active_slabs> <num_slabs> <sharedavail>\n\
+            task_struct 1000 1040 7680 4 8 : tunables 0 0 0 : slabdata 260 260 0\n\
+            TCP 20 24 2432 13 8 : tunables 0 0 0 : slabdata 2 2 0\n";
+        let caches = parse_slabinfo(text, 4096);
+        assert_eq!(caches["task_struct"], 260 * 8 * 4096);
+        assert_eq!(caches["TCP"], 2 * 8 * 4096);
+        assert_eq!(caches.len(), 2);
+        if let Some(now) = kernel_memory() {
+            assert!(
+                now.kernel_stack_bytes > 0 && now.page_tables_bytes > 0,
+                "{now:?}"
+            );
+        }
     }
 
     #[test]

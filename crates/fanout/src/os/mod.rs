@@ -10,7 +10,7 @@ pub mod machine;
 pub mod readings;
 pub mod signals;
 
-pub use readings::{ListenCounters, ProcessStatus, Reaped};
+pub use readings::{KernelMemory, ListenCounters, ProcessStatus, Reaped};
 
 #[cfg(target_os = "linux")]
 mod linux;
@@ -27,6 +27,14 @@ pub use portable::*;
 /// Cores available to this process.
 pub fn cores() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// The monotonic clock now, ns (`CLOCK_MONOTONIC`: the same clock in every process of the
+/// machine, so a worker's samples and the harness's line up).
+pub fn monotonic_ns() -> u64 {
+    nix::time::clock_gettime(nix::time::ClockId::CLOCK_MONOTONIC)
+        .map(|t| t.tv_sec() as u64 * 1_000_000_000 + t.tv_nsec() as u64)
+        .unwrap_or(0)
 }
 
 /// Whether this process runs as root, which lifts `RLIMIT_NPROC` (CAP_SYS_RESOURCE).

@@ -39,7 +39,12 @@ pub fn listen_counters() -> Option<ListenCounters> {
 }
 
 /// Resident thread stacks: not read off Linux.
-pub fn resident_stacks_and_total(_stack_sizes: &[u64]) -> Option<(u64, u64)> {
+pub fn resident_stacks_and_total(_pid: u32, _stack_sizes: &[u64]) -> Option<(u64, u64)> {
+    None
+}
+
+/// The kernel's own memory: not read off Linux.
+pub fn kernel_memory() -> Option<super::readings::KernelMemory> {
     None
 }
 

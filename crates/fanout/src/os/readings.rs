@@ -8,8 +8,29 @@ use serde::{Deserialize, Serialize};
 pub struct ProcessStatus {
     /// Peak resident memory since its exec (`VmHWM`), bytes.
     pub peak_rss_bytes: u64,
+    /// Resident memory now (`VmRSS`), bytes.
+    pub rss_bytes: u64,
     /// Live threads now.
     pub threads: u64,
+}
+
+/// The kernel's own memory, system-wide (`/proc/meminfo`, `/proc/net/sockstat`, and
+/// `/proc/slabinfo` where readable): none of it is in any process's RSS.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KernelMemory {
+    /// `KernelStack`: every thread's kernel stack.
+    pub kernel_stack_bytes: u64,
+    /// `SUnreclaim`: slab the kernel cannot reclaim (task structs, sockets, …).
+    pub slab_unreclaimable_bytes: u64,
+    /// `SReclaimable`: slab it can (dentries, inodes, …).
+    pub slab_reclaimable_bytes: u64,
+    /// `PageTables`: every process's page tables.
+    pub page_tables_bytes: u64,
+    /// `TCP: mem` of `/proc/net/sockstat`: buffered TCP data of the namespace.
+    pub tcp_buffer_bytes: u64,
+    /// Bytes each slab cache holds (its slabs × pages per slab × page), by name; empty where
+    /// `/proc/slabinfo` is not readable (it needs root).
+    pub slab_caches: std::collections::BTreeMap<String, u64>,
 }
 
 /// A child that ended: its wait status and its own resource usage, all threads, dead ones

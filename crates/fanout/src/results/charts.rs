@@ -141,7 +141,7 @@ fn timelines(points: &[PointReport]) -> Vec<&PointReport> {
     let measured = || {
         points
             .iter()
-            .filter(|r| r.outcome == Outcome::Measured && !r.worker.timeline.is_empty())
+            .filter(|r| r.outcome == Outcome::Measured && !r.timeline.is_empty())
     };
     let Some(largest) = measured().map(|r| r.point.concurrency).max() else {
         return Vec::new();
@@ -164,16 +164,16 @@ fn draw_timeline(points: &[PointReport], path: &Path) -> Result<(), Box<dyn std:
     let concurrency = first.point.concurrency;
     let t_max = runs
         .iter()
-        .flat_map(|r| r.worker.timeline.iter().map(|s| s.t_ms / 1000.0))
+        .flat_map(|r| r.timeline.iter().map(|s| s.t_ms / 1000.0))
         .fold(0.1_f64, f64::max);
     let mib = |b: u64| b as f64 / (1024.0 * 1024.0);
     let rss_max = runs
         .iter()
-        .flat_map(|r| r.worker.timeline.iter().map(|s| mib(s.rss_bytes)))
+        .flat_map(|r| r.timeline.iter().map(|s| mib(s.rss_bytes)))
         .fold(1.0_f64, f64::max);
     let in_flight_max = runs
         .iter()
-        .flat_map(|r| r.worker.timeline.iter().map(|s| s.in_flight as f64))
+        .flat_map(|r| r.timeline.iter().map(|s| s.in_flight as f64))
         .fold(1.0_f64, f64::max);
 
     let root = SVGBackend::new(path, (960, 800)).into_drawing_area();
@@ -204,7 +204,6 @@ fn draw_timeline(points: &[PointReport], path: &Path) -> Result<(), Box<dyn std:
             .draw()?;
         for (i, run) in runs.iter().enumerate() {
             let xy: Vec<(f64, f64)> = run
-                .worker
                 .timeline
                 .iter()
                 .map(|s| {

@@ -5,6 +5,7 @@
 pub mod charts;
 pub mod compare;
 pub mod csv;
+pub mod limit;
 pub mod render;
 pub mod report;
 pub mod run_folder;

@@ -124,9 +124,12 @@ pub fn where_bytes_go_table(points: &[PointReport]) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "| strategy | RSS KiB / in flight | heap | stacks | other | parts / RSS | kernel TCP (both ends) | allocations / request | CPU µs / request |"
+        "| strategy | RSS KiB / in flight | heap | stacks | other | parts / RSS | kernel stacks | slab | page tables | TCP buffers | whole bill | allocations / request | CPU µs / request |"
     );
-    let _ = writeln!(s, "|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+    let _ = writeln!(
+        s,
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    );
     let show = |fit: Option<LineFit>, scale: f64, decimals: usize| {
         fit.map_or("–".to_owned(), |f| {
             let shown = format!("{:.decimals$}", f.slope * scale);
@@ -146,9 +149,14 @@ pub fn where_bytes_go_table(points: &[PointReport]) -> String {
             continue;
         }
         let kib = 1.0 / 1024.0;
+        let bill = w.whole_bill().map(|slope| LineFit {
+            slope,
+            base: 0.0,
+            points: 0,
+        });
         let _ = writeln!(
             s,
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             strategy.name,
             show(w.rss, kib, 1),
             show(w.heap, kib, 1),
@@ -156,7 +164,11 @@ pub fn where_bytes_go_table(points: &[PointReport]) -> String {
             show(w.other, kib, 1),
             w.parts_over_rss()
                 .map_or("–".to_owned(), |r| format!("{r:.2}")),
+            show(w.kernel_stacks, kib, 1),
+            show(w.slab, kib, 1),
+            show(w.page_tables, kib, 1),
             show(w.kernel, kib, 1),
+            show(bill, kib, 1),
             show(w.allocations, 1.0, 1),
             show(w.cpu, 1e6, 1),
         );
@@ -219,13 +231,19 @@ pub fn summary_markdown(points: &[PointReport]) -> String {
         let _ = write!(
             s,
             "\n## Where the bytes go\n\n\
-             When the client first holds its designed in-flight count, its resident memory is \
-             split into live heap (the counting allocator), resident thread stacks (the mappings \
-             above a guard page in `/proc/self/smaps`) and the rest (binary, runtime, allocator \
-             slack); each part is fitted over the requests in flight like peak RSS above (KiB per \
-             request in flight), and \"parts / RSS\" says how much of the peak-RSS slope they \
-             account for. Kernel TCP socket memory (`/proc/net/sockstat`) counts both ends on \
-             loopback: the server's sockets too. Allocations and CPU are fitted over N: per \
+             When the client holds its designed in-flight count, the harness splits its resident \
+             memory from outside into live heap (the worker's counting allocator), resident thread \
+             stacks (the mappings above a guard page in `/proc/PID/smaps`) and the rest (binary, \
+             runtime, allocator slack), and reads what the kernel's own memory grew by since just \
+             before the worker started (`/proc/meminfo`: kernel stacks, slab, page tables; \
+             `/proc/net/sockstat`: TCP buffers) — none of which is in any RSS. Each part is fitted \
+             over the requests in flight like peak RSS above (KiB per request in flight); \
+             \"parts / RSS\" says how much of the peak-RSS slope the three parts account for. The \
+             kernel's figures are system-wide: on loopback the slab and TCP buffers hold the \
+             server's end of each connection too (the server's threads are fixed, so kernel \
+             stacks and page tables that grow with C are the client's); the fit over C keeps what \
+             grows with the requests in flight, not what else the machine did. \"Whole bill\" = \
+             RSS + kernel stacks + slab + page tables. Allocations and CPU are fitted over N: per \
              request, setup excluded.\n\n{parts}"
         );
     }
@@ -408,20 +426,42 @@ pub fn point_summary(r: &PointReport) -> String {
             bytes / 1024.0
         );
     }
-    if let Some(b) = &w.breakdown {
-        let kernel = b.kernel_tcp_bytes.map_or("unknown".to_owned(), |k| {
-            format!("{:.1} MiB", k as f64 / (1 << 20) as f64)
+    if let Some(b) = &r.metered.breakdown {
+        let signed_mib = |bytes: i64| bytes as f64 / (1 << 20) as f64;
+        let tcp = b.kernel_tcp_bytes.map_or("unknown".to_owned(), |k| {
+            format!("{:.1} MiB", signed_mib(k))
         });
         let _ = writeln!(
             s,
-            "  at {} in flight: RSS {:.1} MiB = heap {} + stacks {:.1} + other {:.1}; kernel TCP {kernel} (both ends); took {:.0} ms",
+            "  at {} in flight: RSS {:.1} MiB = heap {} + stacks {:.1} + other {:.1}; TCP buffers {tcp} (both ends); split from outside in {:.0} ms",
             b.in_flight,
             mib(b.rss_bytes),
             b.heap_bytes
                 .map_or("unknown".to_owned(), |h| format!("{:.1}", mib(h))),
             mib(b.stack_bytes),
-            b.other_bytes as f64 / (1 << 20) as f64,
+            signed_mib(b.other_bytes),
             b.took_ms
+        );
+        if let Some(k) = &b.kernel {
+            let _ = writeln!(
+                s,
+                "  kernel memory grown meanwhile (system-wide, both ends): {:.1} MiB = kernel stacks {:.1} + slab {:.1} + page tables {:.1}",
+                signed_mib(k.total_bytes()),
+                signed_mib(k.kernel_stack_bytes),
+                signed_mib(k.slab_bytes()),
+                signed_mib(k.page_tables_bytes)
+            );
+        }
+    }
+    if let Some(limit) = &r.limit {
+        let _ = writeln!(s, "  stopped by an OS limit: {limit}");
+    }
+    if let (Some(meter), cpu) = (w.meter_cpu_s, r.cpu_s()) {
+        let share = if cpu > 0.0 { meter / cpu * 100.0 } else { 0.0 };
+        let _ = writeln!(
+            s,
+            "  the meter inside the worker (its sampler thread): {:.1} ms of CPU, {share:.2}% of the process's",
+            meter * 1000.0
         );
     }
     let _ = writeln!(

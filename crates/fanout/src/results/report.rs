@@ -11,11 +11,14 @@
 use mock_server::StatsSnapshot;
 use serde::{Deserialize, Serialize};
 
+use super::limit::{self, Limit};
 use crate::metering::outside::{Metered, WorkerEnd};
 use crate::model::error_kind::ErrorKind;
+use crate::model::memory::{TimelineSample, timeline};
 use crate::model::subject::Kind;
 use crate::model::worker_report::WorkerReport;
 use crate::os::ListenCounters;
+use crate::os::machine::Limits;
 use crate::planning::point::Point;
 
 /// How a point ended.
@@ -64,6 +67,31 @@ pub struct PointReport {
     /// drop marks the point.
     #[serde(flatten)]
     pub listen: ListenCounters,
+    /// The OS limit the point ran into, if it did: named from its requests' errors, or from
+    /// how its worker ended (its stderr's last words, the threads it reached).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<Limit>,
+    /// Resident memory and requests in flight over the timed region (at most 100 samples).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub timeline: Vec<TimelineSample>,
+}
+
+/// What a worker run left behind, for [`PointReport::from_run`].
+#[derive(Debug)]
+pub struct RunLeft<'a> {
+    /// How the process ended.
+    pub end: WorkerEnd,
+    /// Its report line, read from its stdout (fanout's worker's, or a peer's in the peer
+    /// protocol), or why there is none.
+    pub line: Result<WorkerReport, String>,
+    /// The last words on its stderr.
+    pub stderr_tail: &'a str,
+    /// What the harness measured of it from outside.
+    pub metered: Metered,
+    /// What the server saw, when it has `/stats`.
+    pub server: Option<StatsSnapshot>,
+    /// How far the kernel's listen-queue counters moved.
+    pub listen: ListenCounters,
 }
 
 fn first_repeat() -> u32 {
@@ -97,22 +125,17 @@ impl PointReport {
             metered: Metered::default(),
             server: None,
             listen: ListenCounters::default(),
+            limit: None,
+            timeline: Vec::new(),
         }
     }
 
     /// The report of a worker run: measured when the worker exited successfully with its
-    /// report `line` (read from its stdout: fanout's worker's, or a peer's in the peer
-    /// protocol), failed otherwise. Either way it carries what was `metered` from outside;
-    /// where the OS tells nothing from outside, the worker's own peaks stand in.
-    pub fn from_run(
-        point: &Point,
-        end: WorkerEnd,
-        line: Result<WorkerReport, String>,
-        metered: &Metered,
-        server: Option<StatsSnapshot>,
-        listen: ListenCounters,
-    ) -> Self {
-        let failure = match end {
+    /// report line, failed otherwise (with the OS limit that ended it, where what it `left`
+    /// names one against the machine's `limits`). Either way it carries what was metered from
+    /// outside; where the OS tells nothing from outside, the worker's own peak stands in.
+    pub fn from_run(point: &Point, left: RunLeft<'_>, limits: &Limits) -> Self {
+        let failure = match left.end {
             WorkerEnd::KilledAtLimit(limit) => {
                 Some(format!("killed after the {} s time limit", limit.as_secs()))
             }
@@ -125,16 +148,31 @@ impl PointReport {
             }
             WorkerEnd::Exited(_) => None,
         };
-        let mut report = match (failure, line) {
+        let ended_by = failure.as_ref().and_then(|_| {
+            let peak_threads = left.metered.peak_threads;
+            limit::from_end(&left.end, left.stderr_tail, peak_threads, limits)
+        });
+        let mut report = match (failure, left.line) {
             (None, Ok(worker)) => Self::measured(point, worker),
-            (None, Err(why)) | (Some(why), _) => Self::unrun(point, Outcome::Failed(why)),
+            (None, Err(why)) => Self::unrun(point, Outcome::Failed(why)),
+            (Some(why), _) => {
+                let why = match ended_by {
+                    Some(limit) => format!("{why}: stopped by {limit}"),
+                    None => why,
+                };
+                Self::unrun(point, Outcome::Failed(why))
+            }
         };
-        report.metered = *metered;
-        let own = &report.worker;
-        report.metered.peak_rss_bytes = metered.peak_rss_bytes.or(own.own_peak_rss_bytes);
-        report.metered.peak_threads = metered.peak_threads.or(own.own_peak_threads);
-        report.server = server;
-        report.listen = listen;
+        report.limit = ended_by.or_else(|| limit::from_errors(&report.worker.tally));
+        report.timeline = timeline(&report.worker.in_flight_samples, &left.metered.rss_samples);
+        // The samples live on in the timeline; a point's JSON keeps that alone.
+        report.worker.in_flight_samples.clear();
+        report.metered = left.metered;
+        report.metered.rss_samples.clear();
+        let own_peak = report.worker.own_peak_rss_bytes;
+        report.metered.peak_rss_bytes = report.metered.peak_rss_bytes.or(own_peak);
+        report.server = left.server;
+        report.listen = left.listen;
         report
     }
 
@@ -296,11 +334,15 @@ mod tests {
         let stdout = format!("a log line\n{}\n", line(18, 2, 0.4));
         let r = PointReport::from_run(
             &point(),
-            exited(EXIT_0),
-            WorkerReport::from_stdout(&stdout),
-            &Metered::default(),
-            server,
-            Default::default(),
+            RunLeft {
+                end: exited(EXIT_0),
+                line: WorkerReport::from_stdout(&stdout),
+                stderr_tail: "",
+                metered: Metered::default(),
+                server,
+                listen: Default::default(),
+            },
+            &Limits::default(),
         );
         assert_eq!(r.outcome, Outcome::Measured);
         assert_eq!(r.worker.tally.ok + r.error_count(), 20);
@@ -316,7 +358,6 @@ mod tests {
         let mut own = WorkerReport {
             wall_s: 0.3,
             own_peak_rss_bytes: Some(1),
-            own_peak_threads: Some(1),
             timed_cpu_user_s: Some(0.1),
             ..WorkerReport::default()
         };
@@ -330,15 +371,20 @@ mod tests {
             cpu_sys_s: 0.1,
             ctx_voluntary: 7,
             ctx_involuntary: 3,
+            ..Metered::default()
         };
         let stdout = serde_json::to_string(&own).expect("json");
         let r = PointReport::from_run(
             &point(),
-            exited(EXIT_0),
-            WorkerReport::from_stdout(&stdout),
-            &metered,
-            None,
-            Default::default(),
+            RunLeft {
+                end: exited(EXIT_0),
+                line: WorkerReport::from_stdout(&stdout),
+                stderr_tail: "",
+                metered: metered.clone(),
+                server: None,
+                listen: Default::default(),
+            },
+            &Limits::default(),
         );
         let (w, m) = (&r.worker, &r.metered);
         assert_eq!(w.wall_s, 0.3, "wall time stays the timed region's");
@@ -360,13 +406,17 @@ mod tests {
         };
         let r = PointReport::from_run(
             &point(),
-            exited(EXIT_0),
-            WorkerReport::from_stdout(&stdout),
-            &blind,
-            None,
-            Default::default(),
+            RunLeft {
+                end: exited(EXIT_0),
+                line: WorkerReport::from_stdout(&stdout),
+                stderr_tail: "",
+                metered: blind.clone(),
+                server: None,
+                listen: Default::default(),
+            },
+            &Limits::default(),
         );
-        assert_eq!((r.peak_rss_bytes(), r.peak_threads()), (1, 1));
+        assert_eq!((r.peak_rss_bytes(), r.peak_threads()), (1, 0));
     }
 
     #[test]
@@ -388,11 +438,15 @@ mod tests {
         for (end, stdout, why) in cases {
             let r = PointReport::from_run(
                 &point(),
-                end,
-                WorkerReport::from_stdout(&stdout),
-                &Metered::default(),
-                None,
-                Default::default(),
+                RunLeft {
+                    end,
+                    line: WorkerReport::from_stdout(&stdout),
+                    stderr_tail: "",
+                    metered: Metered::default(),
+                    server: None,
+                    listen: Default::default(),
+                },
+                &Limits::default(),
             );
             let Outcome::Failed(reason) = &r.outcome else {
                 panic!("{end:?}: {r:?}");
@@ -405,6 +459,38 @@ mod tests {
     }
 
     #[test]
+    fn a_worker_std_aborted_at_the_map_count_is_a_failed_point_naming_the_limit() {
+        let metered = Metered {
+            peak_threads: Some(16_369),
+            peak_rss_bytes: Some(900 << 20),
+            ..Metered::default()
+        };
+        let limits = Limits {
+            max_map_count: Some(65_530),
+            ..Limits::default()
+        };
+        let r = PointReport::from_run(
+            &point(),
+            RunLeft {
+                end: exited(6), // SIGABRT
+                line: Err("worker printed no report".into()),
+                stderr_tail: "failed to allocate an alternative stack: Cannot allocate memory (os error 12)\nfatal runtime error",
+                metered,
+                server: None,
+                listen: Default::default(),
+            },
+            &limits,
+        );
+        let Outcome::Failed(reason) = &r.outcome else {
+            panic!("{r:?}");
+        };
+        assert!(reason.contains("vm.max_map_count"), "{reason}");
+        assert_eq!(r.limit, Some(Limit::MaxMapCount));
+        assert_eq!(r.peak_threads(), 16_369, "what it reached is kept");
+        assert_eq!(r.worker.tally.errors["worker_failed"], 20);
+    }
+
+    #[test]
     fn listen_overflows_mark_a_point_and_skips_carry_their_reason() {
         let overflowed = ListenCounters {
             listen_overflows: 3,
@@ -412,11 +498,15 @@ mod tests {
         };
         let r = PointReport::from_run(
             &point(),
-            exited(EXIT_0),
-            WorkerReport::from_stdout(&line(20, 0, 0.2)),
-            &Metered::default(),
-            None,
-            overflowed,
+            RunLeft {
+                end: exited(EXIT_0),
+                line: WorkerReport::from_stdout(&line(20, 0, 0.2)),
+                stderr_tail: "",
+                metered: Metered::default(),
+                server: None,
+                listen: overflowed,
+            },
+            &Limits::default(),
         );
         assert!(r.marked());
         let skipped = PointReport::skipped(&point(), "too slow".into());

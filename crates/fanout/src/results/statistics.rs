@@ -229,8 +229,15 @@ pub struct WhereBytesGo {
     pub stacks: Option<LineFit>,
     /// The rest of RSS, per request in flight.
     pub other: Option<LineFit>,
-    /// Kernel TCP socket memory (both ends on loopback), per request in flight.
+    /// Kernel TCP socket buffers (both ends on loopback), per request in flight.
     pub kernel: Option<LineFit>,
+    /// Kernel stacks (system-wide), per request in flight.
+    pub kernel_stacks: Option<LineFit>,
+    /// Slab, reclaimable and not (system-wide: both ends of each connection), per request in
+    /// flight.
+    pub slab: Option<LineFit>,
+    /// Page tables (system-wide), per request in flight.
+    pub page_tables: Option<LineFit>,
     /// Allocations per request.
     pub allocations: Option<LineFit>,
     /// CPU seconds per request.
@@ -242,7 +249,7 @@ impl WhereBytesGo {
     pub fn of(points: &[PointReport], strategy: &str) -> Self {
         let part = |y: fn(&crate::model::memory::Breakdown) -> Option<f64>| {
             line_fit(points, strategy, in_flight, move |r| {
-                y(r.worker.breakdown.as_ref()?)
+                y(r.metered.breakdown.as_ref()?)
             })
         };
         let requests = |r: &PointReport| r.point.requests as f64;
@@ -252,11 +259,22 @@ impl WhereBytesGo {
             stacks: part(|b| Some(b.stack_bytes as f64)),
             other: part(|b| Some(b.other_bytes as f64)),
             kernel: part(|b| Some(b.kernel_tcp_bytes? as f64)),
+            kernel_stacks: part(|b| Some(b.kernel.as_ref()?.kernel_stack_bytes as f64)),
+            slab: part(|b| Some(b.kernel.as_ref()?.slab_bytes() as f64)),
+            page_tables: part(|b| Some(b.kernel.as_ref()?.page_tables_bytes as f64)),
             allocations: line_fit(points, strategy, requests, |r| {
                 Some(r.worker.allocations? as f64)
             }),
             cpu: line_fit(points, strategy, requests, |r| Some(figure::cpu_s(r))),
         }
+    }
+
+    /// The whole bill per request in flight: the client's resident memory plus the kernel's
+    /// stacks, slab and page tables grown beside it (system-wide: on loopback the slab holds
+    /// the server's end of each connection too).
+    pub fn whole_bill(&self) -> Option<f64> {
+        let kernel = self.kernel_stacks?.slope + self.slab?.slope + self.page_tables?.slope;
+        Some(self.rss?.slope + kernel)
     }
 
     /// Heap + stacks + other over the RSS slope: how well the parts account for the whole.
@@ -311,12 +329,20 @@ mod tests {
                 let (heap, stacks, other) = (kib(2) + 100_000, kib(8), kib(1) + 4_000_000);
                 let rss = heap + stacks + other;
                 let mut r = measured("thread_raw", c, 1.0, rss);
-                r.worker.breakdown = Some(crate::model::memory::Breakdown::of(
+                let kernel = crate::model::memory::KernelGrowth {
+                    kernel_stack_bytes: kib(16) as i64 + 50_000,
+                    slab_unreclaimable_bytes: kib(5) as i64,
+                    slab_reclaimable_bytes: kib(3) as i64 - 20_000,
+                    page_tables_bytes: kib(1) as i64 / 2,
+                    ..Default::default()
+                };
+                r.metered.breakdown = Some(crate::model::memory::Breakdown::of(
                     c as u64,
                     rss,
                     Some(heap),
                     stacks,
                     Some(kib(4) as i64),
+                    Some(kernel),
                     1.0,
                 ));
                 r.worker.allocations = Some(30 * r.point.requests as u64 + 500);
@@ -330,6 +356,12 @@ mod tests {
             (kib(w.heap), kib(w.stacks), kib(w.other), kib(w.kernel)),
             (Some(2.0), Some(8.0), Some(1.0), Some(4.0))
         );
+        assert_eq!(
+            (kib(w.kernel_stacks), kib(w.slab), kib(w.page_tables)),
+            (Some(16.0), Some(8.0), Some(0.5))
+        );
+        let bill = w.whole_bill().expect("whole bill") / 1024.0;
+        assert!((bill - (11.0 + 16.0 + 8.0 + 0.5)).abs() < 1e-6, "{bill}");
         assert!((w.allocations.expect("fit").slope - 30.0).abs() < 1e-9);
         assert!((w.cpu.expect("fit").slope - 10e-6).abs() < 1e-12);
         let sum = w.parts_over_rss().expect("all parts");

@@ -12,13 +12,15 @@ use super::role::ROLE_VAR;
 use super::server::Endpoint;
 use super::stats_client::StatsClient;
 use super::worker::{JOB_VAR, WorkerInput};
-use crate::metering::outside;
+use crate::metering::outside::{self, Split};
+use crate::metering::sampler::DEFAULT_STACK_BYTES;
 use crate::model::worker_report::WorkerReport;
 use crate::os;
+use crate::os::machine::Limits;
 use crate::peers;
 use crate::planning::catalog::{self, Runner};
 use crate::planning::point::Point;
-use crate::results::report::PointReport;
+use crate::results::report::{PointReport, RunLeft};
 
 /// Runs `point` in a fresh worker process against the server at `base_url` — `exe` in the
 /// worker role, or a peer's program — resetting the server's stats before and reading them
@@ -41,6 +43,7 @@ pub fn run_point(
     };
     let mut job = point.job(base_url);
     job.tls_root_pem = endpoint.ca_pem.clone();
+    let job_stack_bytes = job.stack_bytes() as u64;
     let command = match runner {
         Runner::InProcess(_) => {
             let input = WorkerInput {
@@ -63,7 +66,14 @@ pub fn run_point(
     let stats = StatsClient::new(endpoint);
     stats.reset()?;
     let listen_before = os::listen_counters();
-    let finished = outside::run(command, time_limit)?;
+    // fanout's own workers say when they hold their in-flight count; a peer does not.
+    let split = match runner {
+        Runner::InProcess(_) => Some(Split {
+            stack_sizes: vec![job_stack_bytes, DEFAULT_STACK_BYTES],
+        }),
+        Runner::Peer(_) => None,
+    };
+    let finished = outside::run(command, time_limit, split.as_ref())?;
     let listen = match (listen_before, os::listen_counters()) {
         (Some(before), Some(after)) => after.since(&before),
         _ => os::ListenCounters::default(),
@@ -73,14 +83,15 @@ pub fn run_point(
         Runner::InProcess(_) => WorkerReport::from_stdout(&finished.stdout),
         Runner::Peer(peer) => peers::read_report(peer, &finished.stdout, point.requests as u64),
     };
-    Ok(PointReport::from_run(
-        point,
-        finished.end,
+    let left = RunLeft {
+        end: finished.end,
         line,
-        &finished.metered,
+        stderr_tail: &finished.stderr_tail,
+        metered: finished.metered,
         server,
         listen,
-    ))
+    };
+    Ok(PointReport::from_run(point, left, &Limits::read()))
 }
 
 /// The executable to re-run in the server and worker roles: this one.

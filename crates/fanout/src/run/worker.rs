@@ -13,7 +13,7 @@ use crate::metering::usage::Usage;
 use crate::model::error_kind::ErrorKind;
 use crate::model::job::Job;
 use crate::model::tally::Tally;
-use crate::model::worker_report::WorkerReport;
+use crate::model::worker_report::{Holding, HoldingLine, WorkerReport};
 use crate::strategies;
 
 /// Environment variable carrying the worker's [`WorkerInput`] as JSON.
@@ -26,8 +26,8 @@ pub struct WorkerInput {
     pub strategy: String,
     /// The work.
     pub job: Job,
-    /// Requests the strategy holds in flight by design: the memory breakdown is taken when
-    /// the client first holds that many.
+    /// Requests the strategy holds in flight by design: the worker says when the client
+    /// holds that many, and the harness splits its memory then.
     pub in_flight: usize,
 }
 
@@ -70,7 +70,13 @@ pub fn measure(input: &WorkerInput) -> Result<WorkerReport, WorkerError> {
         alloc::disable();
     }
     let rss_before_bytes = sampler::rss_bytes().ok_or_else(|| meter_err("resident memory"))?;
-    let sampler = Sampler::start(Arc::clone(&tally), input.in_flight, job.stack_bytes())
+    // Tells the harness, which splits this process's memory from outside when it reads it.
+    let tell = |holding: &Holding| {
+        if let Ok(line) = serde_json::to_string(&HoldingLine { holding: *holding }) {
+            println!("{line}");
+        }
+    };
+    let sampler = Sampler::start(Arc::clone(&tally), input.in_flight, tell)
         .map_err(|e| WorkerError::Meter(e.to_string()))?;
     let heap_before = HeapCounts::now();
     let usage_before = Usage::now().map_err(|e| WorkerError::Meter(e.to_string()))?;
@@ -99,12 +105,11 @@ pub fn measure(input: &WorkerInput) -> Result<WorkerReport, WorkerError> {
         wall_s,
         rss_before_bytes,
         own_peak_rss_bytes: Some(peak_rss_bytes),
-        own_peak_threads: Some(sampled.peak_threads),
         heap_before_bytes: heap_before.map(|h| u64::try_from(h.live_bytes).unwrap_or(0)),
         heap_peak_bytes: sampled.peak_heap_bytes,
         client_peak_in_flight: sampled.peak_in_flight,
-        breakdown: sampled.breakdown,
-        timeline: sampled.timeline,
+        in_flight_samples: sampled.in_flight,
+        meter_cpu_s: Some(sampled.own_usage.user_s + sampled.own_usage.sys_s),
         allocations: heap.map(|h| h.allocations),
         allocated_bytes: heap.map(|h| h.allocated_bytes),
         // The whole process's CPU is measured from outside; this is the timed region's.
