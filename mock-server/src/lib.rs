@@ -45,9 +45,9 @@ pub struct Config {
     pub h2_max_streams: u32,
 }
 
-/// Default HTTP/2 stream limit: above the largest C a default sweep asks for, so one
-/// connection can carry every request in flight.
-pub const DEFAULT_H2_MAX_STREAMS: u32 = 20_000;
+/// Default HTTP/2 stream limit: above the largest C any fanout sweep asks for (its `scale`
+/// preset goes to 100,000), so one connection can carry every request in flight.
+pub const DEFAULT_H2_MAX_STREAMS: u32 = 200_000;
 
 impl Default for Config {
     fn default() -> Self {

@@ -119,8 +119,9 @@ struct SweepArgs {
     #[arg(long)]
     quick: bool,
     /// A preset sweep where the answer changes: `cpu` (CPU work per response), `connect`
-    /// (connection set-up delay), `jitter` (lognormal delays); replaces --strategies and
-    /// --concurrency, and the setting it varies.
+    /// (connection set-up delay), `jitter` (lognormal delays), `scale` (C = 10,000 …
+    /// 100,000, past the OS limits); replaces --strategies and --concurrency, and the setting
+    /// it varies.
     #[arg(long, value_enum, conflicts_with = "quick")]
     workload: Option<preset::Preset>,
     #[command(flatten)]
@@ -255,7 +256,13 @@ fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
 fn run_sweep(args: &SweepArgs) -> anyhow::Result<ExitCode> {
     let plan = args.plan()?;
     raise_open_file_limit();
-    if let Some(refused) = preflight(&plan.distinct_points(), args.force) {
+    let past_limits = args.workload.is_some_and(preset::Preset::runs_past_limits);
+    if past_limits {
+        eprintln!(
+            "fanout: this preset runs past the OS limits on purpose: each point ends measured or named by the limit that stopped it"
+        );
+    }
+    if let Some(refused) = preflight(&plan.distinct_points(), args.force || past_limits) {
         return Ok(refused);
     }
     signals::stop_on_signals().context("installing the signal handlers")?;

@@ -186,6 +186,12 @@ pub fn tcp_socket_memory_bytes() -> Option<u64> {
     Some(pages * page_size())
 }
 
+/// Memory mappings of this process now (lines of `/proc/self/maps`).
+pub fn mapping_count() -> Option<u64> {
+    let maps = std::fs::read_to_string("/proc/self/maps").ok()?;
+    Some(maps.lines().count() as u64)
+}
+
 /// The kernel's own memory now ([`KernelMemory`]): `None` where `/proc/meminfo` is not
 /// readable; the slab caches left empty where `/proc/slabinfo` is not.
 pub fn kernel_memory() -> Option<KernelMemory> {

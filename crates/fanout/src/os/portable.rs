@@ -43,6 +43,11 @@ pub fn resident_stacks_and_total(_pid: u32, _stack_sizes: &[u64]) -> Option<(u64
     None
 }
 
+/// Memory mappings of this process: not read off Linux.
+pub fn mapping_count() -> Option<u64> {
+    None
+}
+
 /// The kernel's own memory: not read off Linux.
 pub fn kernel_memory() -> Option<super::readings::KernelMemory> {
     None

@@ -38,7 +38,16 @@ pub enum Preset {
     Connect,
     /// Lognormal delays (median D, σ = 1) at C = 10, 100, 1,000.
     Jitter,
+    /// Past 10,000 until each model breaks: C = 10,000 … 100,000, one round (N = C), threads
+    /// and tasks over HTTP/1.1 and tasks over HTTP/2; run past the OS limits on purpose, each
+    /// point measured or named by the limit that stopped it.
+    Scale,
 }
+
+/// Concurrency of the `scale` preset.
+pub const SCALE_CONCURRENCY: &[usize] = &[10_000, 15_000, 20_000, 30_000, 50_000, 100_000];
+/// A scale point's time limit at least: D is up to 20 s, and a ramp to 100,000 takes its time.
+pub const SCALE_TIME_LIMIT: std::time::Duration = std::time::Duration::from_secs(180);
 
 impl Preset {
     /// `plan` turned into this preset: its strategies, concurrency, varied setting or delay
@@ -82,6 +91,24 @@ impl Preset {
                 plan.workload.settings.delay_dist = DelayDist::Lognormal;
                 plan.workload.settings.delay_sigma = 1.0;
             }
+            Self::Scale => {
+                plan.strategies = facts(&[
+                    &thread_pool::STRATEGY,
+                    &thread_raw::STRATEGY,
+                    &async_semaphore::STRATEGY,
+                    &async_raw::STRATEGY,
+                    &async_h2::STRATEGY,
+                ]);
+                plan.concurrency = SCALE_CONCURRENCY.to_vec();
+                plan.workload.sizing.requests_per_slot = 1;
+                plan.time_limit = plan.time_limit.max(SCALE_TIME_LIMIT);
+            }
         }
+    }
+
+    /// Whether the preset runs past the OS limits on purpose (the preflight then warns of
+    /// each wall instead of refusing its points).
+    pub fn runs_past_limits(self) -> bool {
+        self == Self::Scale
     }
 }

@@ -7,6 +7,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use mock_server::StatsSnapshot;
+
 use crate::metering::outside::WorkerEnd;
 use crate::model::tally::TallySummary;
 use crate::os::machine::Limits;
@@ -27,6 +29,9 @@ pub enum Limit {
     LocalPorts,
     /// Memory: the kernel's OOM killer, or an allocation refused.
     Memory,
+    /// The server's open files: it is a process of its own under the same limit, and refused
+    /// connections it could not accept.
+    ServerOpenFiles,
 }
 
 impl fmt::Display for Limit {
@@ -39,12 +44,14 @@ impl fmt::Display for Limit {
             Self::OpenFiles => "open files (ulimit -n; the hard limit caps it)",
             Self::LocalPorts => "local ports (sysctl -w net.ipv4.ip_local_port_range=\"LOW HIGH\")",
             Self::Memory => "memory (the OOM killer, or an allocation refused)",
+            Self::ServerOpenFiles => "the server's open files (its own ulimit -n)",
         })
     }
 }
 
-/// The limit a point's requests ran into, from their error kinds (the first that applies).
-pub fn from_errors(tally: &TallySummary) -> Option<Limit> {
+/// The limit a point's requests ran into, from their error kinds (the first that applies),
+/// or the server's failed accepts.
+pub fn from_errors(tally: &TallySummary, server: Option<&StatsSnapshot>) -> Option<Limit> {
     let hit = |kind: &str| tally.errors.contains_key(kind) || tally.setup_errors.contains_key(kind);
     if hit("too_many_open_files") {
         Some(Limit::OpenFiles)
@@ -52,6 +59,8 @@ pub fn from_errors(tally: &TallySummary) -> Option<Limit> {
         Some(Limit::LocalPorts)
     } else if hit("thread_spawn") {
         Some(Limit::Threads)
+    } else if server.is_some_and(|s| s.accept_errors > 0) {
+        Some(Limit::ServerOpenFiles)
     } else {
         None
     }
@@ -140,10 +149,18 @@ mod tests {
     #[test]
     fn requests_refused_by_the_os_name_their_limit() {
         let mut tally = TallySummary::default();
-        assert_eq!(from_errors(&tally), None);
+        assert_eq!(from_errors(&tally, None), None);
+        let refusing = StatsSnapshot {
+            accept_errors: 5,
+            ..StatsSnapshot::default()
+        };
+        assert_eq!(
+            from_errors(&tally, Some(&refusing)),
+            Some(Limit::ServerOpenFiles)
+        );
         tally.setup_errors = [("thread_spawn".to_owned(), 3)].into();
-        assert_eq!(from_errors(&tally), Some(Limit::Threads));
+        assert_eq!(from_errors(&tally, None), Some(Limit::Threads));
         tally.errors = [("too_many_open_files".to_owned(), 11)].into();
-        assert_eq!(from_errors(&tally), Some(Limit::OpenFiles));
+        assert_eq!(from_errors(&tally, Some(&refusing)), Some(Limit::OpenFiles));
     }
 }

@@ -369,6 +369,16 @@ pub fn point_summary(r: &PointReport) -> String {
         }
         Outcome::Failed(why) => {
             let _ = writeln!(s, "  failed: {why}");
+            // What it had reached when it stopped, as measured from outside.
+            let server = r.server.map_or(String::new(), |v| {
+                format!("; the server saw {} in flight at most", v.peak_in_flight)
+            });
+            let _ = writeln!(
+                s,
+                "  reached: peak threads {}, peak RSS {:.1} MiB{server}",
+                r.peak_threads(),
+                mib(r.peak_rss_bytes())
+            );
             return s;
         }
     }

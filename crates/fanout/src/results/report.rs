@@ -163,7 +163,8 @@ impl PointReport {
                 Self::unrun(point, Outcome::Failed(why))
             }
         };
-        report.limit = ended_by.or_else(|| limit::from_errors(&report.worker.tally));
+        report.limit =
+            ended_by.or_else(|| limit::from_errors(&report.worker.tally, left.server.as_ref()));
         report.timeline = timeline(&report.worker.in_flight_samples, &left.metered.rss_samples);
         // The samples live on in the timeline; a point's JSON keeps that alone.
         report.worker.in_flight_samples.clear();

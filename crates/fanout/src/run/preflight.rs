@@ -2,7 +2,10 @@
 //! raises it. A point that cannot fit is refused; one that may suffer is warned about.
 
 use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 
+use crate::model::settings::Protocol;
 use crate::os::machine::Limits;
 use crate::planning::point::Point;
 
@@ -56,8 +59,10 @@ impl fmt::Display for Finding {
 pub struct Needs {
     /// Requests in flight at once.
     pub in_flight: usize,
-    /// Open files in the client (one socket per request in flight, plus the margin); the
-    /// server needs as many.
+    /// Connections open at once: one per request in flight over HTTP/1.1, one per client
+    /// over HTTP/2 (its requests are streams on it).
+    pub sockets: usize,
+    /// Open files in the client (its sockets, plus the margin); the server needs as many.
     pub open_files: usize,
     /// Threads in the client.
     pub threads: usize,
@@ -73,17 +78,68 @@ pub fn needs(point: &Point) -> Needs {
     } else {
         point.settings.tokio_workers + THREAD_MARGIN
     };
-    let connections = if point.strategy.connection_per_request {
-        point.requests
+    let over_h2 = point.settings.protocol == Protocol::H2 && point.strategy.client.speaks_h2();
+    let sockets = if over_h2 && !point.strategy.connection_per_request {
+        1
     } else {
         in_flight
     };
+    let connections = if point.strategy.connection_per_request {
+        point.requests
+    } else {
+        sockets
+    };
     Needs {
         in_flight,
-        open_files: in_flight + FD_MARGIN,
+        sockets,
+        open_files: sockets + FD_MARGIN,
         threads,
         connections,
     }
+}
+
+/// Memory mappings one more thread adds in this process, measured once: the slope between
+/// two batches of parked threads, so the first threads' extra mappings (glibc gives each new
+/// thread that allocates an arena of its own, up to 8 per core) do not count. A Rust thread
+/// holds four: its stack and guard, its signal stack and guard. `None` where the OS does not
+/// tell.
+pub fn mappings_per_thread() -> Option<f64> {
+    static MEASURED: OnceLock<Option<f64>> = OnceLock::new();
+    *MEASURED.get_or_init(|| {
+        const BATCH: usize = 64;
+        let cores = crate::os::cores();
+        // Past the arenas: every batch after the first 8 per core meets only full arenas.
+        let warm = (8 * cores).div_ceil(BATCH).max(1);
+        let release = Arc::new(AtomicBool::new(false));
+        let mut parked = Vec::with_capacity((warm + 1) * BATCH);
+        let mut park = |n: usize| {
+            for _ in 0..n {
+                let release = Arc::clone(&release);
+                // Each parked thread allocates once, as a strategy's threads do.
+                let thread = std::thread::Builder::new().spawn(move || {
+                    let touched = std::hint::black_box(vec![0_u8; 64]);
+                    while !release.load(Ordering::Relaxed) {
+                        std::thread::sleep(std::time::Duration::from_millis(5));
+                    }
+                    drop(touched);
+                });
+                parked.push(thread);
+            }
+            // Every thread has started once the count of live ones stops rising: give them
+            // a moment to allocate (and make their arenas).
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            crate::os::mapping_count()
+        };
+        let before = park(warm * BATCH);
+        let after = park(BATCH);
+        let all_spawned = parked.iter().all(Result::is_ok);
+        release.store(true, Ordering::Relaxed);
+        parked.into_iter().flatten().for_each(|t| {
+            let _ = t.join();
+        });
+        let (before, after) = (before?, after?);
+        all_spawned.then(|| after.saturating_sub(before) as f64 / BATCH as f64)
+    })
 }
 
 /// Every finding for `points` under `limits`.
@@ -157,14 +213,15 @@ pub fn check(points: &[Point], limits: &Limits) -> Vec<Finding> {
                 }
             }
         }
-        if let Some(maps) = limits.max_map_count {
-            let needed = 2 * need.threads + MAP_MARGIN;
+        if let (Some(maps), Some(per_thread)) = (limits.max_map_count, mappings_per_thread()) {
+            let needed = (need.threads as f64 * per_thread) as usize + MAP_MARGIN;
             if point.strategy.os_threads && needed as u64 > maps {
+                let wall = (maps as usize).saturating_sub(MAP_MARGIN) as f64 / per_thread;
                 add(
                     Severity::Refuse,
                     "vm.max_map_count",
                     format!(
-                        "{} threads need about {needed} memory maps (stack and guard page each), the limit is {maps}",
+                        "{} threads need about {needed} memory maps ({per_thread:.1} per thread, measured), the limit is {maps}: the worker aborts near {wall:.0} threads",
                         need.threads
                     ),
                     format!("sysctl -w vm.max_map_count={}", needed * 2),
@@ -173,14 +230,14 @@ pub fn check(points: &[Point], limits: &Limits) -> Vec<Finding> {
         }
         if let Some(backlog) = limits.somaxconn {
             let syn_backlog = limits.tcp_max_syn_backlog.unwrap_or(u64::MAX);
-            if need.in_flight as u64 > backlog.min(syn_backlog) {
-                let wanted = need.in_flight.max(65_535);
+            if need.sockets as u64 > backlog.min(syn_backlog) {
+                let wanted = need.sockets.max(65_535);
                 add(
                     Severity::Warn,
                     "net.core.somaxconn",
                     format!(
                         "{} connects at once may overflow the server's accept queue of {backlog} (SYN queue {syn_backlog}); SYN retries add whole seconds (the point is marked if so)",
-                        need.in_flight
+                        need.sockets
                     ),
                     format!(
                         "sysctl -w net.core.somaxconn={wanted} net.ipv4.tcp_max_syn_backlog={wanted}"
@@ -190,14 +247,11 @@ pub fn check(points: &[Point], limits: &Limits) -> Vec<Finding> {
         }
         if let Some((lo, hi)) = limits.local_ports {
             let ports = (hi.saturating_sub(lo) + 1) as usize;
-            if need.in_flight > ports {
+            if need.sockets > ports {
                 add(
                     beyond_c,
                     "net.ipv4.ip_local_port_range",
-                    format!(
-                        "{} connections at once, {ports} local ports",
-                        need.in_flight
-                    ),
+                    format!("{} connections at once, {ports} local ports", need.sockets),
                     "sysctl -w net.ipv4.ip_local_port_range='1024 65535'".into(),
                 );
             } else if need.connections > ports / 2 {
@@ -295,6 +349,24 @@ mod tests {
             text.contains("sysctl -w net.core.somaxconn=65535 net.ipv4.tcp_max_syn_backlog=65535"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn http2_needs_few_sockets_and_threads_meet_the_map_count() {
+        let mut h2 = point("async_h2", 50_000);
+        h2.settings.protocol = Protocol::H2;
+        assert_eq!(needs(&h2).sockets, 1);
+        let findings = check(&[h2], &limits());
+        assert_eq!(refusals(&findings).count(), 0, "{findings:#?}");
+        if mappings_per_thread().is_some() {
+            // (The rate itself is checked in tests/kernel.rs, a binary with no other test's
+            // threads coming and going.)
+            let threads = check(&[point("thread_raw", 17_000)], &limits());
+            let maps = refusals(&threads)
+                .find(|f| f.limit == "vm.max_map_count")
+                .expect("refused for the map count");
+            assert!(maps.problem.contains("the worker aborts near"), "{maps}");
+        }
     }
 
     #[test]
