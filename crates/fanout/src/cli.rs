@@ -328,6 +328,8 @@ fn doctor(args: &DoctorArgs) -> anyhow::Result<ExitCode> {
     raise_open_file_limit();
     let machine = machine::Machine::read();
     print!("{}", machine.markdown());
+    println!("\nFloors (measured now, per unit):");
+    print!("{}", crate::run::floors::measure().markdown());
     let findings = preflight::check(&plan.distinct_points(), &machine.limits);
     if findings.is_empty() {
         println!("\nEvery point fits these limits.");

@@ -75,7 +75,7 @@ fn parked_threads_and_open_sockets_move_the_kernel_by_their_known_cost() {
             "{stack_kib} KiB per thread: {threads:?}"
         );
     }
-    let slab_kib = threads.slab_unreclaimable_bytes as f64 / THREADS as f64 / 1024.0;
+    let slab_kib = threads.slab_bytes() as f64 / THREADS as f64 / 1024.0;
     assert!(
         (4.0..=12.0).contains(&slab_kib),
         "{slab_kib} KiB of slab per thread"

@@ -44,6 +44,7 @@ fn full_report() -> PointReport {
         ..WorkerReport::default()
     };
     let kernel = KernelGrowth {
+        slab_object_bytes: Some(1 << 20),
         slab_caches: [("TCP".to_owned(), 1 << 20)].into(),
         ..KernelGrowth::default()
     };

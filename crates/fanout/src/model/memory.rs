@@ -115,8 +115,13 @@ pub struct KernelGrowth {
     pub slab_reclaimable_bytes: i64,
     /// `PageTables`: page tables of every process.
     pub page_tables_bytes: i64,
-    /// The slab caches that moved by at least [`KernelGrowth::CACHE_FLOOR`] bytes, by name
-    /// (`/proc/slabinfo`; empty where it is not readable).
+    /// Live slab objects of every cache, in bytes (`/proc/slabinfo`: active objects × size;
+    /// `None` where it is not readable, as without root): unlike the slab pages above, not
+    /// hidden when new objects land in free room of slabs already there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slab_object_bytes: Option<i64>,
+    /// The slab caches whose live objects moved by at least [`KernelGrowth::CACHE_FLOOR`]
+    /// bytes, by name (empty where `/proc/slabinfo` is not readable).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub slab_caches: BTreeMap<String, i64>,
 }
@@ -148,13 +153,20 @@ impl KernelGrowth {
                 before.slab_reclaimable_bytes,
             ),
             page_tables_bytes: grew(after.page_tables_bytes, before.page_tables_bytes),
+            slab_object_bytes: (!before.slab_caches.is_empty() && !after.slab_caches.is_empty())
+                .then(|| {
+                    let total = |k: &KernelMemory| k.slab_caches.values().sum::<u64>();
+                    grew(total(after), total(before))
+                }),
             slab_caches,
         }
     }
 
-    /// Slab of both kinds.
+    /// Slab grown: its live objects where `/proc/slabinfo` tells them, else its pages of both
+    /// kinds.
     pub fn slab_bytes(&self) -> i64 {
-        self.slab_unreclaimable_bytes + self.slab_reclaimable_bytes
+        self.slab_object_bytes
+            .unwrap_or(self.slab_unreclaimable_bytes + self.slab_reclaimable_bytes)
     }
 
     /// Kernel stacks, slab and page tables together.
@@ -265,7 +277,12 @@ mod tests {
         };
         let g = KernelGrowth::between(&before, &after);
         assert_eq!(g.kernel_stack_bytes, 16_384);
-        assert_eq!(g.total_bytes(), 16_384 + 7_000 + 500);
+        assert_eq!(g.slab_object_bytes, Some((1 << 20) + 10));
+        assert_eq!(
+            g.total_bytes(),
+            16_384 + (1 << 20) + 10 + 500,
+            "live objects over pages"
+        );
         assert_eq!(
             g.slab_caches,
             [("TCP".to_owned(), 1 << 20)].into(),

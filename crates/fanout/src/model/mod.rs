@@ -5,6 +5,7 @@
 pub mod client_config;
 pub mod cpu_work;
 pub mod error_kind;
+pub mod floors;
 pub mod job;
 pub mod knob;
 pub mod memory;

@@ -204,22 +204,23 @@ pub fn kernel_memory() -> Option<KernelMemory> {
         page_tables_bytes: field("PageTables")?,
         tcp_buffer_bytes: tcp_socket_memory_bytes().unwrap_or(0),
         slab_caches: std::fs::read_to_string("/proc/slabinfo")
-            .map(|text| parse_slabinfo(&text, page_size()))
+            .map(|text| parse_slabinfo(&text))
             .unwrap_or_default(),
     })
 }
 
-/// `/proc/slabinfo` (version 2.1) as bytes held per cache: `num_slabs × pagesperslab × page`.
-fn parse_slabinfo(text: &str, page: u64) -> BTreeMap<String, u64> {
+/// `/proc/slabinfo` (version 2.1) as the bytes of live objects per cache: `active_objs ×
+/// objsize`. (Slab pages would say what the caches hold, free objects included: a new thread
+/// or socket often lands in a free object of a slab already there and moves no page.)
+fn parse_slabinfo(text: &str) -> BTreeMap<String, u64> {
     text.lines()
         .filter(|l| !l.starts_with("slabinfo") && !l.starts_with('#'))
         .filter_map(|line| {
-            let (head, slabdata) = line.split_once(": slabdata")?;
-            let mut head = head.split_whitespace();
-            let name = head.next()?;
-            let pages_per_slab: u64 = head.nth(4)?.parse().ok()?;
-            let num_slabs: u64 = slabdata.split_whitespace().nth(1)?.parse().ok()?;
-            Some((name.to_owned(), num_slabs * pages_per_slab * page))
+            let mut words = line.split_whitespace();
+            let name = words.next()?;
+            let active: u64 = words.next()?.parse().ok()?;
+            let size: u64 = words.nth(1)?.parse().ok()?;
+            Some((name.to_owned(), active * size))
         })
         .collect()
 }
@@ -376,9 +377,9 @@ Rss:                   8 kB
             # name <active_objs> <num_objs> <objsize> <objperslab> <pagesperslab> : tunables <limit> <batchcount> <sharedfactor> : slabdata <active_slabs> <num_slabs> <sharedavail>\n\
             task_struct 1000 1040 7680 4 8 : tunables 0 0 0 : slabdata 260 260 0\n\
             TCP 20 24 2432 13 8 : tunables 0 0 0 : slabdata 2 2 0\n";
-        let caches = parse_slabinfo(text, 4096);
-        assert_eq!(caches["task_struct"], 260 * 8 * 4096);
-        assert_eq!(caches["TCP"], 2 * 8 * 4096);
+        let caches = parse_slabinfo(text);
+        assert_eq!(caches["task_struct"], 1000 * 7680);
+        assert_eq!(caches["TCP"], 20 * 2432);
         assert_eq!(caches.len(), 2);
         if let Some(now) = kernel_memory() {
             assert!(

@@ -28,8 +28,8 @@ pub struct KernelMemory {
     pub page_tables_bytes: u64,
     /// `TCP: mem` of `/proc/net/sockstat`: buffered TCP data of the namespace.
     pub tcp_buffer_bytes: u64,
-    /// Bytes each slab cache holds (its slabs × pages per slab × page), by name; empty where
-    /// `/proc/slabinfo` is not readable (it needs root).
+    /// Bytes of live objects in each slab cache (active objects × object size), by name;
+    /// empty where `/proc/slabinfo` is not readable (it needs root).
     pub slab_caches: std::collections::BTreeMap<String, u64>,
 }
 

@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 use super::compare::Change;
 use super::report::{Outcome, PointReport};
 use super::statistics::{Cell, LineFit, WhereBytesGo, cells, figure, memory_fit, varied_knob};
+use crate::model::floors::Floors;
 use crate::model::settings;
 use crate::model::subject::{Holds, Kind};
 use crate::os::machine::{self, Machine};
@@ -181,6 +182,29 @@ pub fn where_bytes_go_table(points: &[PointReport]) -> String {
     }
 }
 
+/// What the meter inside the workers cost them: the largest share of a worker's CPU its
+/// sampler thread used, and where; `None` when no point says.
+pub fn meter_cost(points: &[PointReport]) -> Option<String> {
+    let shares: Vec<(f64, &PointReport)> = points
+        .iter()
+        .filter(|r| r.outcome == Outcome::Measured && r.cpu_s() > 0.0)
+        .filter_map(|r| Some((r.worker.meter_cpu_s? / r.cpu_s(), r)))
+        .collect();
+    let (most, at) = shares.iter().copied().max_by(|a, b| a.0.total_cmp(&b.0))?;
+    let mut sorted: Vec<f64> = shares.iter().map(|(s, _)| *s).collect();
+    sorted.sort_by(f64::total_cmp);
+    let median = sorted[sorted.len() / 2];
+    Some(format!(
+        "The worker's sampler thread (in flight and live heap, read from atomics every 10 ms) \
+         used a median {:.2}% of a worker's whole CPU, at most {:.2}% ({}/{}); resident memory, \
+         threads, stacks and the kernel's memory are read by the harness from outside.",
+        median * 100.0,
+        most * 100.0,
+        at.point.strategy.name,
+        at.point.concurrency
+    ))
+}
+
 /// `summary.md`: the tables, with how to read them.
 pub fn summary_markdown(points: &[PointReport]) -> String {
     let mut s = format!(
@@ -226,6 +250,9 @@ pub fn summary_markdown(points: &[PointReport]) -> String {
              {no_line}\n\n{fits}"
         );
     }
+    if let Some(meter) = meter_cost(points) {
+        let _ = write!(s, "\n## The meter's own cost\n\n{meter}\n");
+    }
     let parts = where_bytes_go_table(points);
     if !parts.is_empty() {
         let _ = write!(
@@ -251,7 +278,12 @@ pub fn summary_markdown(points: &[PointReport]) -> String {
 }
 
 /// `SETUP.md`: when, what, where, with which settings.
-pub fn setup_markdown(plan: &Plan, machine: &Machine, command: &str) -> String {
+pub fn setup_markdown(
+    plan: &Plan,
+    machine: &Machine,
+    floors: Option<&Floors>,
+    command: &str,
+) -> String {
     let mut s = String::new();
     let now = humantime::format_rfc3339_seconds(std::time::SystemTime::now());
     let _ = writeln!(s, "# Run setup\n");
@@ -265,6 +297,14 @@ pub fn setup_markdown(plan: &Plan, machine: &Machine, command: &str) -> String {
     s.push_str(&machine::build_info());
     let _ = writeln!(s, "\n## Machine\n");
     s.push_str(&machine.markdown());
+    if let Some(floors) = floors {
+        let _ = writeln!(
+            s,
+            "\n## Floors on this machine\n\nWhat the kernel and each model hold at least, measured \
+             before the points with nothing in between (`run/floors.rs`):\n"
+        );
+        s.push_str(&floors.markdown());
+    }
     let _ = writeln!(s, "\n## Workload\n");
     let names: Vec<_> = plan.strategies.iter().map(|s| s.name).collect();
     let _ = writeln!(s, "- Strategies: {}", names.join(", "));

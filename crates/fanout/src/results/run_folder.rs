@@ -9,6 +9,7 @@ use anyhow::Context as _;
 
 use super::report::PointReport;
 use super::{charts, render};
+use crate::model::floors::Floors;
 use crate::os::machine::Machine;
 use crate::planning::plan::Plan;
 
@@ -90,7 +91,13 @@ pub fn write_csv(points: &[PointReport], path: &Path) -> Result<(), RunFolderErr
 
 /// Creates the run folder `dir` for `plan`: its `SETUP.md` and `plan.json`. A folder that
 /// holds points already is refused, naming the ways on.
-pub fn create(dir: &Path, plan: &Plan, machine: &Machine, command: &str) -> anyhow::Result<()> {
+pub fn create(
+    dir: &Path,
+    plan: &Plan,
+    machine: &Machine,
+    floors: Option<&Floors>,
+    command: &str,
+) -> anyhow::Result<()> {
     if points_file(dir).exists() {
         anyhow::bail!(
             "{d}/points.jsonl exists: choose another --out, `fanout resume {d}` to finish it, \
@@ -100,8 +107,11 @@ pub fn create(dir: &Path, plan: &Plan, machine: &Machine, command: &str) -> anyh
     }
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let setup = dir.join("SETUP.md");
-    std::fs::write(&setup, render::setup_markdown(plan, machine, command))
-        .with_context(|| setup.display().to_string())?;
+    std::fs::write(
+        &setup,
+        render::setup_markdown(plan, machine, floors, command),
+    )
+    .with_context(|| setup.display().to_string())?;
     let plan_path = dir.join("plan.json");
     std::fs::write(&plan_path, serde_json::to_string_pretty(plan)?)
         .with_context(|| plan_path.display().to_string())?;

@@ -174,8 +174,9 @@ pub struct LineFit {
     pub points: usize,
 }
 
-/// Fits `y` over `x` for `strategy`'s measured points that have a `y`; `None` with fewer
-/// than two distinct x.
+/// Fits `y` over `x` for `strategy`'s measured points that have a `y` and lost no request (a
+/// point whose requests failed held less than its design, and would bend the line); `None`
+/// with fewer than two distinct x.
 pub fn line_fit(
     points: &[PointReport],
     strategy: &str,
@@ -185,6 +186,7 @@ pub fn line_fit(
     let xy: Vec<(f64, f64)> = points
         .iter()
         .filter(|r| r.point.strategy.name == strategy && r.outcome == Outcome::Measured)
+        .filter(|r| r.error_count() == 0)
         .filter_map(|r| Some((x(r), y(r)?)))
         .collect();
     let n = xy.len() as f64;

@@ -3,6 +3,7 @@
 //! worker), the sweep loop over a plan, and the preflight of the OS's limits.
 
 pub mod error;
+pub mod floors;
 pub mod harness;
 pub mod preflight;
 pub mod role;

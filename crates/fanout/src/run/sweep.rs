@@ -7,6 +7,7 @@ use anyhow::Context as _;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::error::HarnessError;
+use super::floors;
 use super::harness;
 use super::server::Target;
 use crate::metering::outside::OutsideError;
@@ -23,7 +24,9 @@ pub fn run(
     out: &Path,
     command: &str,
 ) -> anyhow::Result<Vec<PointReport>> {
-    run_folder::create(out, plan, &Machine::read(), command)?;
+    // The floors first, in this process, before any worker or load runs.
+    let floors = floors::measure();
+    run_folder::create(out, plan, &Machine::read(), Some(&floors), command)?;
     measure(plan, url, out, Vec::new())
 }
 
