@@ -55,6 +55,26 @@ fn async_h2_carries_c_requests_in_flight_as_streams_on_one_connection() {
 }
 
 #[test]
+fn the_h2_floor_carries_c_requests_as_streams_on_exactly_one_connection() {
+    let (code, r) = run("async_h2_floor", &[]);
+    assert_eq!(code, Some(0), "{r}");
+    assert_eq!(r["protocol"], "h2");
+    assert_eq!(r["ok"], 40, "{r}");
+    assert_eq!(r["server"]["peak_in_flight"], 20, "{r}");
+    assert_eq!(r["server"]["connections_accepted"], 1, "{r}");
+    // hyper without reqwest, its HTTP/1.1 twin: a connection per slot.
+    let (code, h1) = run("async_hyper", &[]);
+    assert_eq!(code, Some(0), "{h1}");
+    assert_eq!(h1["server"]["peak_in_flight"], 20, "{h1}");
+    assert_eq!(h1["server"]["connections_accepted"], 20, "{h1}");
+    assert!(
+        h1["client_config"]["client"]
+            .as_str()
+            .is_some_and(|c| c.starts_with("hyper "))
+    );
+}
+
+#[test]
 fn the_servers_stream_limit_caps_what_one_connection_carries() {
     let server = Server::start(&["--h2-max-streams", "5"]);
     let (code, r) = run("async_h2", &["--url", &server.url]);

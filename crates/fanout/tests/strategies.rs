@@ -216,6 +216,8 @@ fn a_server_with_nothing_listening_is_counted_as_refused_for_every_request() {
         "async_buffered",
         "thread_raw",
         "async_raw",
+        "async_hyper",
+        "async_h2_floor",
     ] {
         let job = Arc::new(Job::new(
             format!("http://127.0.0.1:{port}/get"),

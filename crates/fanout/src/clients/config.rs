@@ -29,6 +29,21 @@ pub fn of(client: ClientLib, pool: String, settings: &Settings) -> ClientConfig 
             "fanout's raw HTTP/1.1 codec (httparse)".into(),
             format!("one {RAW_BUFFER_BYTES}-byte read buffer, the request bytes built once"),
         ),
+        ClientLib::Hyper => (
+            format!(
+                "hyper {} client::conn (no reqwest)",
+                env!("FANOUT_VERSION_HYPER")
+            ),
+            "hyper's own (an 8 KiB read buffer that grows)".into(),
+        ),
+        ClientLib::H2 => (
+            format!("h2 {} (no hyper, no reqwest)", env!("FANOUT_VERSION_H2")),
+            format!(
+                "receive windows of {} MiB a stream and {} MiB the connection (hyper's defaults)",
+                super::h2_conn::STREAM_WINDOW >> 20,
+                super::h2_conn::CONNECTION_WINDOW >> 20
+            ),
+        ),
         ClientLib::Peer => ("a peer's own".into(), "a peer's own".into()),
     };
     ClientConfig {

@@ -4,6 +4,8 @@
 //! and async twins), TLS for the first two, and the tokio runtimes.
 
 pub mod config;
+pub mod h2_conn;
+pub mod hyper_conn;
 pub mod raw;
 pub mod reqwest_client;
 pub mod runtime;

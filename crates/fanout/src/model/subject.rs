@@ -89,6 +89,10 @@ pub enum ClientLib {
     Reqwest,
     /// fanout's own minimal HTTP/1.1 codec: plain HTTP/1.1 only.
     Raw,
+    /// hyper's `client::conn` alone: plain HTTP/1.1 only.
+    Hyper,
+    /// The `h2` crate alone: plain HTTP/2 with prior knowledge only.
+    H2,
     /// A program of its own (the peer protocol passes a URL: HTTP/1.1, no certificate).
     Peer,
 }
@@ -96,7 +100,12 @@ pub enum ClientLib {
 impl ClientLib {
     /// Speaks HTTP/2 (`--protocol h2`).
     pub fn speaks_h2(self) -> bool {
-        self == Self::Reqwest
+        matches!(self, Self::Reqwest | Self::H2)
+    }
+
+    /// Speaks HTTP/1.1 (`--protocol h1`).
+    pub fn speaks_h1(self) -> bool {
+        self != Self::H2
     }
 
     /// Speaks HTTPS trusting a given certificate (`--tls`).

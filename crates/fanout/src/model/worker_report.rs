@@ -26,11 +26,11 @@ pub struct WorkerReport {
     pub own_peak_rss_bytes: Option<u64>,
     /// Heap bytes live just before the timed region (`None`: heap not counted).
     pub heap_before_bytes: Option<u64>,
-    /// Most heap bytes live at once in the timed region (sampled every 10 ms).
+    /// Most heap bytes live at once in the timed region (sampled every 20 ms).
     pub heap_peak_bytes: Option<u64>,
     /// Allocations in the timed region (reallocations included).
     pub allocations: Option<u64>,
-    /// Most requests in flight at once by the client's own count (sampled every 10 ms).
+    /// Most requests in flight at once by the client's own count (sampled every 20 ms).
     #[serde(default)]
     pub client_peak_in_flight: u64,
     /// Requests in flight over the timed region, by the worker's sampler (for the point's

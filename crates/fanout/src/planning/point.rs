@@ -204,6 +204,9 @@ impl Point {
         if self.settings.protocol == Protocol::H2 && !client.speaks_h2() {
             return Some(format!("{} speaks HTTP/1.1 only", self.strategy.name));
         }
+        if self.settings.protocol == Protocol::H1 && !client.speaks_h1() {
+            return Some(format!("{} speaks HTTP/2 only", self.strategy.name));
+        }
         (self.settings.tls && !client.speaks_tls())
             .then(|| format!("{} speaks plain HTTP only (no TLS)", self.strategy.name))
     }

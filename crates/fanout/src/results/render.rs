@@ -195,7 +195,7 @@ pub fn meter_cost(points: &[PointReport]) -> Option<String> {
     sorted.sort_by(f64::total_cmp);
     let median = sorted[sorted.len() / 2];
     Some(format!(
-        "The worker's sampler thread (in flight and live heap, read from atomics every 10 ms) \
+        "The worker's sampler thread (in flight and live heap, read from atomics every 20 ms) \
          used a median {:.2}% of a worker's whole CPU, at most {:.2}% ({}/{}); resident memory, \
          threads, stacks and the kernel's memory are read by the harness from outside.",
         median * 100.0,

@@ -32,6 +32,8 @@ registry! {
     async_h2,
     thread_raw,
     async_raw,
+    async_hyper,
+    async_h2_floor,
     pitfall_unbounded,
     pitfall_blocking_in_async,
     pitfall_client_per_request,

@@ -45,6 +45,8 @@ pub enum Pool {
     ClientPerRequest,
     /// One keep-alive socket per slot (a thread or a task), no pool.
     SocketPerSlot,
+    /// One HTTP/2 connection, every request a stream on it.
+    OneConnection,
 }
 
 impl Pool {
@@ -61,6 +63,7 @@ impl Pool {
             }
             Self::ClientPerRequest => "a new Client per request: a new connection each".into(),
             Self::SocketPerSlot => "one keep-alive socket per slot, no pool".into(),
+            Self::OneConnection => "one HTTP/2 connection, every request a stream on it".into(),
         }
     }
 }

@@ -1,0 +1,135 @@
+//! hyper without reqwest: one HTTP/1.1 connection per slot through hyper's `client::conn`
+//! (no pool, no connector, no reqwest), the request's parts built once, the same checks as
+//! every client's, and hyper's errors in fanout's kinds. What is left over the raw codec is
+//! hyper's; what reqwest adds over this is reqwest's.
+
+use std::time::Instant;
+
+use http_body_util::{BodyExt as _, Empty};
+use hyper::body::Bytes;
+use hyper::client::conn::http1::SendRequest;
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpStream;
+
+use crate::model::error_kind::ErrorKind;
+use crate::model::job::Job;
+use crate::model::tally::Tally;
+
+/// What every request of a job sends: its URI and `Host`, parsed once.
+#[derive(Debug, Clone)]
+pub struct Target {
+    uri: hyper::Uri,
+    host: hyper::header::HeaderValue,
+    addr: String,
+}
+
+impl Target {
+    /// The job's URL as hyper sends it (`http://HOST:PORT/PATH`; plain HTTP only).
+    pub fn for_job(job: &Job) -> Result<Self, String> {
+        let uri: hyper::Uri = job
+            .url()
+            .parse()
+            .map_err(|e| format!("{}: {e}", job.url()))?;
+        if uri.scheme_str() != Some("http") {
+            return Err(format!(
+                "{}: hyper's conn speaks plain http:// only",
+                job.url()
+            ));
+        }
+        let authority = uri
+            .authority()
+            .ok_or_else(|| format!("{}: no host", job.url()))?
+            .to_string();
+        let host = authority
+            .parse()
+            .map_err(|e| format!("{}: {e}", job.url()))?;
+        Ok(Self {
+            uri,
+            host,
+            addr: authority,
+        })
+    }
+
+    fn request(&self) -> hyper::Request<Empty<Bytes>> {
+        let mut request = hyper::Request::new(Empty::new());
+        *request.uri_mut() = self.uri.clone();
+        request
+            .headers_mut()
+            .insert(hyper::header::HOST, self.host.clone());
+        request
+    }
+}
+
+/// One request on the slot's connection (opened, and its connection task spawned, when there
+/// is none), within the job's timeout, recorded in `tally`. The connection is dropped after an
+/// error.
+pub async fn get(
+    conn: &mut Option<SendRequest<Empty<Bytes>>>,
+    target: &Target,
+    job: &Job,
+    tally: &Tally,
+) {
+    let _in_flight = tally.start();
+    let start = Instant::now();
+    let outcome = tokio::time::timeout(job.timeout(), exchange(conn, target, job))
+        .await
+        .unwrap_or(Err(ErrorKind::Timeout));
+    if outcome.is_err() {
+        *conn = None;
+    }
+    // The CPU work counts in the latency, as in every client.
+    let outcome = outcome.map(|()| job.spend_cpu());
+    tally.record(start.elapsed(), outcome);
+}
+
+async fn exchange(
+    conn: &mut Option<SendRequest<Empty<Bytes>>>,
+    target: &Target,
+    job: &Job,
+) -> Result<(), ErrorKind> {
+    let io = |e: std::io::Error| ErrorKind::from_io(&e);
+    let sender = match conn {
+        Some(sender) => sender,
+        None => {
+            let stream = TcpStream::connect(&target.addr).await.map_err(io)?;
+            stream.set_nodelay(true).map_err(io)?;
+            let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+                .await
+                .map_err(|e| hyper_error_kind(&e))?;
+            // The connection's own task reads and writes the socket; it ends with the sender.
+            tokio::spawn(connection);
+            conn.insert(sender)
+        }
+    };
+    sender.ready().await.map_err(|e| hyper_error_kind(&e))?;
+    let response = sender
+        .send_request(target.request())
+        .await
+        .map_err(|e| hyper_error_kind(&e))?;
+    let status = response.status().as_u16();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .map_err(|e| hyper_error_kind(&e))?
+        .to_bytes();
+    job.check_response(status, &body)
+}
+
+/// fanout's kind of a hyper error: its I/O cause where it has one; a connection closed or a
+/// message cut short is a reset, as ureq's `UnexpectedEof` is.
+pub fn hyper_error_kind(e: &hyper::Error) -> ErrorKind {
+    if let Some(kind) = ErrorKind::from_chain(e) {
+        return kind;
+    }
+    if e.is_incomplete_message() || e.is_closed() || e.is_canceled() {
+        return ErrorKind::ConnectionReset;
+    }
+    if e.is_timeout() {
+        return ErrorKind::Timeout;
+    }
+    if e.is_parse() {
+        return ErrorKind::BadResponse;
+    }
+    ErrorKind::Other
+}
