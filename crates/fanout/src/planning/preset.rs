@@ -7,7 +7,7 @@ use crate::model::settings::DelayDist;
 use crate::model::subject::Subject;
 use crate::strategies::strategy::Strategy;
 use crate::strategies::{
-    async_buffered, async_cpu_offload, async_h2, async_raw, async_semaphore,
+    async_buffered, async_cpu_offload, async_h2, async_h2_floor, async_raw, async_semaphore,
     pitfall_client_per_request, thread_per_request, thread_pool, thread_raw,
 };
 
@@ -98,6 +98,7 @@ impl Preset {
                     &async_semaphore::STRATEGY,
                     &async_raw::STRATEGY,
                     &async_h2::STRATEGY,
+                    &async_h2_floor::STRATEGY,
                 ]);
                 plan.concurrency = SCALE_CONCURRENCY.to_vec();
                 plan.workload.sizing.requests_per_slot = 1;
