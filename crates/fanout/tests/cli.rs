@@ -101,6 +101,37 @@ fn run_json_reports_every_figure_with_ok_plus_errors_equal_to_n() {
     // The binary counts its worker's heap: every request allocates (ureq's buffers at least).
     assert!(r["allocs_per_request"].as_f64() > Some(1.0), "{r}");
     assert!(r["heap_peak_bytes"].as_u64() > Some(0), "{r}");
+    // The meter inside the worker reports its own CPU, a part of the process's.
+    let meter = r["meter_cpu_s"].as_f64().expect("meter_cpu_s");
+    let cpu = r["cpu_user_s"].as_f64().expect("cpu") + r["cpu_sys_s"].as_f64().expect("cpu");
+    assert!(meter > 0.0 && meter < cpu, "meter {meter} s of {cpu} s");
+    // The harness split the worker's memory from outside while it held its 5.
+    assert_eq!(r["breakdown"]["in_flight"], 5, "{r}");
+}
+
+#[test]
+fn a_point_run_into_a_low_open_file_limit_names_the_limit() {
+    // The limit lowered for fanout and everything it starts (the server too), hard and soft,
+    // so fanout cannot raise it back; --force runs the point the preflight would refuse.
+    let script = format!(
+        "ulimit -n 120 && exec {} run -s async_raw -c 200 -n 200 --delay-ms 50 --timeout-ms 5000 --force --json",
+        env!("CARGO_BIN_EXE_fanout")
+    );
+    let out = std::process::Command::new("sh")
+        .args(["-c", &script])
+        .output()
+        .expect("sh");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let r: serde_json::Value = serde_json::from_str(stdout.trim())
+        .unwrap_or_else(|e| panic!("{e}: {stdout} {}", String::from_utf8_lossy(&out.stderr)));
+    assert_eq!(r["limit"], "open_files", "{r}");
+    let errors: u64 = r["errors"]
+        .as_object()
+        .expect("errors")
+        .values()
+        .filter_map(serde_json::Value::as_u64)
+        .sum();
+    assert_eq!(r["ok"].as_u64().expect("ok") + errors, 200, "ok + errors = N: {r}");
 }
 
 #[test]
