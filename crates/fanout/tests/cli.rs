@@ -131,7 +131,11 @@ fn a_point_run_into_a_low_open_file_limit_names_the_limit() {
         .values()
         .filter_map(serde_json::Value::as_u64)
         .sum();
-    assert_eq!(r["ok"].as_u64().expect("ok") + errors, 200, "ok + errors = N: {r}");
+    assert_eq!(
+        r["ok"].as_u64().expect("ok") + errors,
+        200,
+        "ok + errors = N: {r}"
+    );
 }
 
 #[test]
