@@ -3,8 +3,6 @@
 //! arrives; the same checks as every client's, and h2's errors in fanout's kinds. What
 //! reqwest and hyper add over this is theirs.
 
-use std::time::Instant;
-
 use h2::client::SendRequest;
 use hyper::body::Bytes;
 use tokio::net::TcpStream;
@@ -70,14 +68,18 @@ pub async fn connect(target: &Target) -> Result<SendRequest<Bytes>, ErrorKind> {
 /// One request as a stream on the slot's `sender` (a clone of the connection's, kept by the
 /// slot), within the job's timeout, recorded in `tally`.
 pub async fn get(sender: &mut SendRequest<Bytes>, target: &Target, job: &Job, tally: &Tally) {
+    let Some(due) = job.begin(tally).await else {
+        return;
+    };
+    // Latency counts from the due time (at --rate; in closed loop, now); the timeout from
+    // the send.
     let _in_flight = tally.start();
-    let start = Instant::now();
     let outcome = tokio::time::timeout(job.timeout(), exchange(sender, target, job))
         .await
         .unwrap_or(Err(ErrorKind::Timeout));
     // The CPU work counts in the latency, as in every client.
     let outcome = outcome.map(|()| job.spend_cpu());
-    tally.record(start.elapsed(), outcome);
+    tally.record(due.elapsed(), outcome);
 }
 
 async fn exchange(

@@ -3,8 +3,6 @@
 //! every client's, and hyper's errors in fanout's kinds. What is left over the raw codec is
 //! hyper's; what reqwest adds over this is reqwest's.
 
-use std::time::Instant;
-
 use http_body_util::{BodyExt as _, Empty};
 use hyper::body::Bytes;
 use hyper::client::conn::http1::SendRequest;
@@ -69,8 +67,12 @@ pub async fn get(
     job: &Job,
     tally: &Tally,
 ) {
+    let Some(due) = job.begin(tally).await else {
+        return;
+    };
+    // Latency counts from the due time (at --rate; in closed loop, now); the timeout from
+    // the send.
     let _in_flight = tally.start();
-    let start = Instant::now();
     let outcome = tokio::time::timeout(job.timeout(), exchange(conn, target, job))
         .await
         .unwrap_or(Err(ErrorKind::Timeout));
@@ -79,7 +81,7 @@ pub async fn get(
     }
     // The CPU work counts in the latency, as in every client.
     let outcome = outcome.map(|()| job.spend_cpu());
-    tally.record(start.elapsed(), outcome);
+    tally.record(due.elapsed(), outcome);
 }
 
 async fn exchange(

@@ -173,6 +173,11 @@ impl ResponseReader {
 /// One request on the slot's connection (opened when there is none), recorded in `tally`.
 /// The connection is dropped after an error or a response that closes it.
 pub fn get_blocking(conn: &mut Option<TcpStream>, request: &RawRequest, job: &Job, tally: &Tally) {
+    let Some(due) = job.begin_blocking(tally) else {
+        return;
+    };
+    // Latency counts from the due time (at --rate; in closed loop, now); the timeout from
+    // the send.
     let _in_flight = tally.start();
     let start = Instant::now();
     let exchange = || exchange_blocking(conn, request, job, start);
@@ -183,7 +188,7 @@ pub fn get_blocking(conn: &mut Option<TcpStream>, request: &RawRequest, job: &Jo
     }
     // The CPU work counts in the latency, as in the library clients.
     let outcome = outcome.map(|_| job.spend_cpu());
-    tally.record(start.elapsed(), outcome);
+    tally.record(due.elapsed(), outcome);
 }
 
 /// The twin of [`get_blocking`] on a tokio socket.
@@ -193,8 +198,12 @@ pub async fn get_async(
     job: &Job,
     tally: &Tally,
 ) {
+    let Some(due) = job.begin(tally).await else {
+        return;
+    };
+    // Latency counts from the due time (at --rate; in closed loop, now); the timeout from
+    // the send.
     let _in_flight = tally.start();
-    let start = Instant::now();
     let exchange = exchange_async(conn, request, job);
     let outcome = tokio::time::timeout(job.timeout(), exchange)
         .await
@@ -204,7 +213,7 @@ pub async fn get_async(
     }
     // The CPU work counts in the latency, as in the library clients.
     let outcome = outcome.map(|_| job.spend_cpu());
-    tally.record(start.elapsed(), outcome);
+    tally.record(due.elapsed(), outcome);
 }
 
 /// Sends the request and reads its response within the job's timeout; `Ok(keep_alive)`.

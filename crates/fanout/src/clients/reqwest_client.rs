@@ -2,7 +2,6 @@
 //! request with the same checks as every client's, and its errors in fanout's kinds.
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use super::tls;
 use crate::model::error_kind::ErrorKind;
@@ -36,24 +35,32 @@ pub fn reqwest_client(job: &Job) -> Result<reqwest::Client, reqwest::Error> {
 /// One async request through `client`, with the same checks as ureq's (`ureq_agent::get_blocking`); the job's
 /// CPU work (`--cpu-us`) runs inline, on the runtime worker polling this task.
 pub async fn get_async(client: &reqwest::Client, job: &Job, tally: &Tally) {
+    let Some(due) = job.begin(tally).await else {
+        return;
+    };
+    // Latency counts from the due time (at --rate; in closed loop, now); the timeout from
+    // the send.
     let _in_flight = tally.start();
-    let start = Instant::now();
     let outcome = fetch_async(client, job).await.map(|()| job.spend_cpu());
-    tally.record(start.elapsed(), outcome);
+    tally.record(due.elapsed(), outcome);
 }
 
 /// [`get_async`] with the CPU work moved off the runtime: to tokio's blocking pool
 /// (`spawn_blocking`), the fix tokio documents for work that would stall a worker.
 pub async fn get_async_offloaded(client: &reqwest::Client, job: &Arc<Job>, tally: &Tally) {
+    let Some(due) = job.begin(tally).await else {
+        return;
+    };
+    // Latency counts from the due time (at --rate; in closed loop, now); the timeout from
+    // the send.
     let _in_flight = tally.start();
-    let start = Instant::now();
     let mut outcome = fetch_async(client, job).await;
     if outcome.is_ok() {
         let job = Arc::clone(job);
         let worked = tokio::task::spawn_blocking(move || job.spend_cpu()).await;
         outcome = worked.map_err(|_| ErrorKind::Panic);
     }
-    tally.record(start.elapsed(), outcome);
+    tally.record(due.elapsed(), outcome);
 }
 
 /// One async request: status 200 and the expected body, read to the end.

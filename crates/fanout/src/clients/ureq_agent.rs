@@ -7,7 +7,6 @@
 //! (`config.rs`). The README's "Fairness" paragraph says what each setting removed.
 
 use std::net::{IpAddr, SocketAddr};
-use std::time::Instant;
 
 use ureq::http::Uri;
 use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
@@ -87,8 +86,12 @@ impl Resolver for IpLiteralResolver {
 /// A panic inside the client counts as this request's error instead of taking the thread
 /// (and, in `thread_per_request`, its slot) down with it.
 pub fn get_blocking(agent: &ureq::Agent, job: &Job, tally: &Tally) {
+    let Some(due) = job.begin_blocking(tally) else {
+        return;
+    };
+    // Latency counts from the due time (at --rate; in closed loop, now); ureq's timeout from
+    // the send.
     let _in_flight = tally.start();
-    let start = Instant::now();
     let request = || {
         let (_, uri) = job.parsed_url().map_err(|_| ErrorKind::Other)?;
         agent
@@ -108,7 +111,7 @@ pub fn get_blocking(agent: &ureq::Agent, job: &Job, tally: &Tally) {
     };
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(request))
         .unwrap_or(Err(ErrorKind::Panic));
-    tally.record(start.elapsed(), outcome);
+    tally.record(due.elapsed(), outcome);
 }
 
 /// fanout's kind of a ureq error (a TLS failure also where an I/O error carries it).

@@ -1,16 +1,18 @@
 //! What a strategy is asked to do: the [`Job`] of one point, as handed to a worker.
 
-use std::sync::OnceLock;
-use std::time::Duration;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
 use super::cpu_work::CpuWork;
 use super::error_kind::ErrorKind;
+use super::schedule::{Schedule, Ticket};
 use super::settings::{Protocol, Settings};
+use super::tally::Tally;
 
 /// One measured point's work, as handed to a strategy.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Job {
     /// Full request URL, delay and body size included.
     url: String,
@@ -29,6 +31,9 @@ pub struct Job {
     /// The CPU work per ok response, once calibrated ([`Job::calibrate_cpu_work`]).
     #[serde(skip)]
     cpu_work: Option<CpuWork>,
+    /// At `--rate`, the requests' due times ([`Job::arm_schedule`]); `None`: closed loop.
+    #[serde(skip)]
+    schedule: Option<Arc<Schedule>>,
 }
 
 impl Job {
@@ -42,6 +47,58 @@ impl Job {
             settings,
             tls_root_pem: None,
             cpu_work: None,
+            schedule: None,
+        }
+    }
+
+    /// At `--rate`, makes the schedule the requests fall due on (its clock starts with the
+    /// first request asked for, after the strategy's set-up); nothing to do in closed loop.
+    pub fn arm_schedule(&mut self) {
+        let s = &self.settings;
+        if let Some(rate) = s.rate {
+            let drop_after = Duration::from_millis(s.drop_after_ms.unwrap_or(s.timeout_ms));
+            let schedule = Schedule::new(rate, s.arrival, self.requests, drop_after);
+            self.schedule = Some(Arc::new(schedule));
+        }
+    }
+
+    /// Begins one request on a blocking client: in closed loop now; at `--rate`, at its due
+    /// time (sleeping until it when it is ahead). Returns the instant its latency counts from,
+    /// or `None` when it is dropped (recorded in `tally`: it is not sent).
+    pub fn begin_blocking(&self, tally: &Tally) -> Option<Instant> {
+        let now = Instant::now();
+        let Some(schedule) = &self.schedule else {
+            return Some(now);
+        };
+        match schedule.ticket(now) {
+            Ticket::At(due) => {
+                std::thread::sleep(due.saturating_duration_since(now));
+                Some(due)
+            }
+            Ticket::Dropped => {
+                tally.drop_request();
+                None
+            }
+        }
+    }
+
+    /// [`Job::begin_blocking`] for an async client: the wait is a timer, not a sleep.
+    pub async fn begin(&self, tally: &Tally) -> Option<Instant> {
+        let now = Instant::now();
+        let Some(schedule) = &self.schedule else {
+            return Some(now);
+        };
+        match schedule.ticket(now) {
+            Ticket::At(due) => {
+                if due > now {
+                    tokio::time::sleep_until(due.into()).await;
+                }
+                Some(due)
+            }
+            Ticket::Dropped => {
+                tally.drop_request();
+                None
+            }
         }
     }
 

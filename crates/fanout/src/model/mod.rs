@@ -9,6 +9,7 @@ pub mod floors;
 pub mod job;
 pub mod knob;
 pub mod memory;
+pub mod schedule;
 pub mod settings;
 pub mod subject;
 pub mod tally;

@@ -14,6 +14,7 @@
 use clap::builder::RangedU64ValueParser;
 use serde::{Deserialize, Serialize};
 
+use super::schedule::Arrival;
 use crate::os::cores;
 
 /// The rule for default workloads, in words (for `--help`, `SETUP.md` and the README).
@@ -104,6 +105,22 @@ pub struct Settings {
     #[arg(long, env = "FANOUT_PROTOCOL", value_enum, default_value_t = Protocol::H1)]
     #[serde(default)]
     pub protocol: Protocol,
+    /// Open loop: requests fall due at this rate, per second, whether or not the client has a
+    /// free slot; latency counts from the due time [default: closed loop — the next request
+    /// starts when one ends].
+    #[arg(long, env = "FANOUT_RATE", value_parser = rate)]
+    #[serde(default)]
+    pub rate: Option<f64>,
+    /// How due times are spaced at --rate: `constant` or `poisson`.
+    #[arg(long, env = "FANOUT_ARRIVAL", value_enum, default_value_t = Arrival::Constant)]
+    #[serde(default)]
+    pub arrival: Arrival,
+    /// At --rate, a request that cannot start within this long after its due time is dropped,
+    /// ms [default: the timeout].
+    #[arg(long, env = "FANOUT_DROP_AFTER_MS",
+          value_parser = clap::value_parser!(u64).range(1..=3_600_000))]
+    #[serde(default)]
+    pub drop_after_ms: Option<u64>,
     /// Shape σ of a lognormal delay (its p99 is D·e^(2.33σ)).
     #[arg(long, env = "FANOUT_DELAY_SIGMA", default_value_t = DEFAULT_SIGMA, value_parser = sigma)]
     #[serde(default = "default_sigma")]
@@ -119,6 +136,15 @@ fn default_body_bytes() -> usize {
 
 fn default_sigma() -> f64 {
     DEFAULT_SIGMA
+}
+
+/// Parses an arrival rate: a number of requests per second above 0, at most 1,000,000.
+fn rate(raw: &str) -> Result<f64, String> {
+    raw.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|r| r.is_finite() && *r > 0.0 && *r <= 1e6)
+        .ok_or_else(|| "must be a number of requests per second above 0, at most 1000000".into())
 }
 
 /// Parses a lognormal shape: a number in the server's range.
@@ -167,6 +193,9 @@ impl Default for Settings {
             delay_sigma: DEFAULT_SIGMA,
             protocol: Protocol::H1,
             tls: false,
+            rate: None,
+            arrival: Arrival::Constant,
+            drop_after_ms: None,
         }
     }
 }

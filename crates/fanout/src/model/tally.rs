@@ -34,6 +34,7 @@ impl Drop for InFlightGuard<'_> {
 #[derive(Debug)]
 struct TallyInner {
     ok: u64,
+    dropped: u64,
     errors: BTreeMap<ErrorKind, u64>,
     setup_errors: BTreeMap<ErrorKind, u64>,
     latency_us: Histogram<u64>,
@@ -44,7 +45,11 @@ struct TallyInner {
 pub struct TallySummary {
     /// Requests answered 200 with the expected body.
     pub ok: u64,
-    /// Failed requests by [`ErrorKind::key`]; `ok + sum(errors) = N`.
+    /// At `--rate`: requests that could not start within the bound after their due time, and
+    /// were not sent; `ok + sum(errors) + dropped = N`.
+    #[serde(default)]
+    pub dropped: u64,
+    /// Failed requests by [`ErrorKind::key`]; `ok + sum(errors) + dropped = N`.
     pub errors: BTreeMap<String, u64>,
     /// Failures that were not requests' own, by [`ErrorKind::key`] (a pool thread the OS
     /// refused: `thread_spawn`, and the pool is smaller).
@@ -105,6 +110,7 @@ impl Default for Tally {
         Self {
             inner: Mutex::new(TallyInner {
                 ok: 0,
+                dropped: 0,
                 errors: BTreeMap::new(),
                 setup_errors: BTreeMap::new(),
                 latency_us: latency_histogram(),
@@ -144,15 +150,20 @@ impl Tally {
         *self.lock().errors.entry(kind).or_default() += 1;
     }
 
+    /// Records a request dropped at `--rate`: due too long ago when a slot could take it.
+    pub fn drop_request(&self) {
+        self.lock().dropped += 1;
+    }
+
     /// Records a failure that is not a request's, e.g. a pool thread that could not be spawned.
     pub fn setup_error(&self, kind: ErrorKind) {
         *self.lock().setup_errors.entry(kind).or_default() += 1;
     }
 
-    /// Requests recorded so far, ok or not.
+    /// Requests recorded so far: ok, failed or dropped.
     pub fn count(&self) -> u64 {
         let t = self.lock();
-        t.ok + t.errors.values().sum::<u64>()
+        t.ok + t.dropped + t.errors.values().sum::<u64>()
     }
 
     /// Reads the tally out.
@@ -160,6 +171,7 @@ impl Tally {
         let t = self.lock();
         TallySummary {
             ok: t.ok,
+            dropped: t.dropped,
             errors: t.errors.iter().map(|(k, n)| (k.key(), *n)).collect(),
             setup_errors: t.setup_errors.iter().map(|(k, n)| (k.key(), *n)).collect(),
             latency_ms: Latency::of(&t.latency_us),

@@ -87,6 +87,7 @@ pub fn to_report(peer: &Subject, line: PeerLine, requests: u64) -> Result<Worker
     Ok(WorkerReport {
         tally: TallySummary {
             ok: line.ok,
+            dropped: 0,
             errors,
             setup_errors: BTreeMap::new(),
             latency_ms,

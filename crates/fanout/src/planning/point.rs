@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::job::Job;
 use crate::model::settings::{DelayDist, Protocol, Settings, Workload, default_delay_ms};
-use crate::model::subject::Subject;
+use crate::model::subject::{ClientLib, Subject};
 
 /// A workload that cannot be measured.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -139,10 +139,17 @@ impl Point {
             .of(self.concurrency, self.requests, workers)
     }
 
-    /// Ideal wall time: R + (ceil(N/C) − 1) × mean delay + the delay's C/(C+1) quantile
+    /// Ideal wall time (at `--rate`: the last due time (N − 1) / R plus R and the mean delay):
+    /// R + (ceil(N/C) − 1) × mean delay + the delay's C/(C+1) quantile
     /// (the expected slowest of a round's C): ceil(N/C) × D when every delay is D. R, the
     /// connection set-up delay, is paid once per slot by an ideal client.
     pub fn ideal_s(&self) -> f64 {
+        // At --rate the last request falls due at (N − 1) / R and takes its delay.
+        if let Some(rate) = self.settings.rate {
+            let last_due = self.requests.saturating_sub(1) as f64 / rate;
+            let ms = self.settings.connect_delay_ms as f64 + self.delay().mean_ms();
+            return last_due + ms / 1000.0;
+        }
         let c = self.concurrency.max(1);
         let rounds = self.requests.div_ceil(c) as f64;
         let delay = self.delay();
@@ -181,17 +188,25 @@ impl Point {
     /// design: ceil(N / in-flight) × D. Used to skip points that cannot finish in time.
     pub fn least_wall_s(&self) -> f64 {
         let rounds = self.requests.div_ceil(self.in_flight());
-        rounds as f64 * self.delay_ms as f64 / 1000.0
+        let by_design = rounds as f64 * self.delay_ms as f64 / 1000.0;
+        let by_schedule = self
+            .settings
+            .rate
+            .map_or(0.0, |rate| self.requests.saturating_sub(1) as f64 / rate);
+        by_design.max(by_schedule)
     }
 
     /// Why the strategy cannot run this point within `limit`, if it cannot: it needs at least
     /// [`Point::least_wall_s`] by design.
     pub fn too_slow(&self, limit: Duration) -> Option<String> {
         let least = self.least_wall_s();
+        let why = match self.settings.rate {
+            Some(_) => "the schedule's (N − 1) / R, or ceil(N / in flight) × D".to_owned(),
+            None => format!("ceil(N / {} in flight) × D", self.in_flight()),
+        };
         (least > limit.as_secs_f64()).then(|| {
             format!(
-                "needs at least {least:.0} s (ceil(N / {} in flight) × D), above the {} s limit",
-                self.in_flight(),
+                "needs at least {least:.0} s ({why}), above the {} s limit",
                 limit.as_secs()
             )
         })
@@ -207,8 +222,18 @@ impl Point {
         if self.settings.protocol == Protocol::H1 && !client.speaks_h1() {
             return Some(format!("{} speaks HTTP/2 only", self.strategy.name));
         }
-        (self.settings.tls && !client.speaks_tls())
-            .then(|| format!("{} speaks plain HTTP only (no TLS)", self.strategy.name))
+        if self.settings.tls && !client.speaks_tls() {
+            return Some(format!(
+                "{} speaks plain HTTP only (no TLS)",
+                self.strategy.name
+            ));
+        }
+        (self.settings.rate.is_some() && client == ClientLib::Peer).then(|| {
+            format!(
+                "{} is a peer: peers stay closed-loop (no --rate)",
+                self.strategy.name
+            )
+        })
     }
 
     /// The job a worker runs for this point against `base_url` (no trailing slash): the

@@ -434,7 +434,18 @@ pub fn point_summary(r: &PointReport) -> String {
             .collect();
         kinds.join(", ")
     };
-    let _ = writeln!(s, "  ok {}/{}; errors: {errors}", w.tally.ok, p.requests);
+    let dropped = match w.tally.dropped {
+        0 => String::new(),
+        n => format!("; dropped {n} (due too long before a slot could take them)"),
+    };
+    let rate = p.settings.rate.map_or(String::new(), |r| {
+        format!(" (open loop: {r} requests/s due)")
+    });
+    let _ = writeln!(
+        s,
+        "  ok {}/{}; errors: {errors}{dropped}{rate}",
+        w.tally.ok, p.requests
+    );
     if let Some(e) = &w.strategy_error {
         let _ = writeln!(s, "  strategy stopped: {e}");
     }

@@ -230,7 +230,7 @@ impl PointReport {
     /// True when the kernel's listen-queue counters moved or requests failed: the point's
     /// figures include setup trouble, and tables and charts mark it.
     pub fn marked(&self) -> bool {
-        self.listen.overflowed() || self.error_count() > 0
+        self.listen.overflowed() || self.error_count() > 0 || self.worker.tally.dropped > 0
     }
 
     /// Total failed requests.

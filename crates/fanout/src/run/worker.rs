@@ -63,6 +63,7 @@ pub fn measure(input: &WorkerInput) -> Result<WorkerReport, WorkerError> {
     let meter_err = |what: &str| WorkerError::Meter(format!("{what} unreadable"));
     let mut job = input.job.clone();
     job.calibrate_cpu_work();
+    job.arm_schedule();
     let job = Arc::new(job);
     let tally = Arc::new(Tally::default());
 

@@ -1,0 +1,120 @@
+//! Open-loop load (`--rate`) through `fanout run`: requests start no earlier than they fall due,
+//! latency counts from the due time (a client too small for the rate shows its queue), requests
+//! too late are dropped and counted, and ok + errors + dropped = N always. (Lower bounds only:
+//! a schedule cannot be beaten, but a busy machine may always be slower.)
+
+fn run(args: &[&str]) -> (Option<i32>, serde_json::Value, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_fanout"))
+        .args(["run", "--json", "--time-limit-s", "60"])
+        .args(args)
+        .output()
+        .expect("run fanout");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let report = serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null);
+    (out.status.code(), report, stderr)
+}
+
+fn accounted(r: &serde_json::Value) -> u64 {
+    let errors: u64 = r["errors"]
+        .as_object()
+        .expect("errors")
+        .values()
+        .filter_map(serde_json::Value::as_u64)
+        .sum();
+    r["ok"].as_u64().expect("ok") + errors + r["dropped"].as_u64().expect("dropped")
+}
+
+#[test]
+fn requests_fall_due_on_the_schedule_and_a_small_pool_shows_its_queue_in_latency() {
+    // 20 requests at 100/s: the last falls due 190 ms after the first, whatever C is.
+    let (code, wide, stderr) = run(&[
+        "-s",
+        "async_raw",
+        "-c",
+        "20",
+        "-n",
+        "20",
+        "--delay-ms",
+        "10",
+        "--rate",
+        "100",
+    ]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(wide["rate"], 100.0);
+    assert!(
+        wide["wall_s"].as_f64() >= Some(0.19),
+        "no request before its due time: {wide}"
+    );
+    assert_eq!(wide["ok"], 20, "{wide}");
+    // One slot, 50 ms a request, 100 due a second: each request waits for the one before, so
+    // the last, due at 190 ms, cannot end before 20 × 50 ms = 1 s: 0.8 s after it fell due.
+    let (code, narrow, stderr) = run(&[
+        "-s",
+        "thread_pool",
+        "-c",
+        "1",
+        "-n",
+        "20",
+        "--delay-ms",
+        "50",
+        "--rate",
+        "100",
+    ]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(narrow["ok"], 20, "{narrow}");
+    let max_ms = narrow["latency_ms"]["max"].as_f64().expect("max");
+    assert!(
+        max_ms >= 790.0,
+        "latency counts from the due time: max {max_ms} ms"
+    );
+    assert_eq!(accounted(&narrow), 20);
+}
+
+#[test]
+fn requests_that_cannot_start_in_time_are_dropped_and_counted() {
+    // Two slots of 100 ms hold 20 requests/s; 100/s fall due, each may be 50 ms late.
+    let (code, r, stderr) = run(&[
+        "-s",
+        "async_raw",
+        "-c",
+        "2",
+        "-n",
+        "40",
+        "--delay-ms",
+        "100",
+        "--rate",
+        "100",
+        "--drop-after-ms",
+        "50",
+    ]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let dropped = r["dropped"].as_u64().expect("dropped");
+    assert!(dropped > 0, "{r}");
+    assert_eq!(accounted(&r), 40, "ok + errors + dropped = N: {r}");
+    assert!(
+        r["server"]["requests_served"].as_u64() < Some(40),
+        "dropped requests are not sent: {r}"
+    );
+}
+
+#[test]
+fn a_bad_rate_is_refused_in_one_line() {
+    for bad in ["0", "-5", "abc", "inf", "2000000"] {
+        let flag = format!("--rate={bad}");
+        let (code, _, stderr) = run(&["-s", "async_raw", "-c", "2", &flag]);
+        assert_eq!(code, Some(2), "--rate {bad}: {stderr}");
+        let first = stderr.lines().next().unwrap_or_default();
+        assert!(
+            first.contains("--rate") && first.contains("requests per second"),
+            "{first}"
+        );
+    }
+}
+
+#[test]
+fn peers_stay_closed_loop_and_say_so() {
+    let (code, r, stderr) = run(&["-s", "peer:oha", "-c", "2", "--rate", "10"]);
+    assert_eq!(code, Some(2), "skipped: {stderr}");
+    let reason = r["reason"].as_str().unwrap_or_default();
+    assert!(reason.contains("closed-loop"), "{r}");
+}
