@@ -119,7 +119,8 @@ struct SweepArgs {
     #[arg(long)]
     quick: bool,
     /// A preset sweep where the answer changes: `cpu` (CPU work per response), `connect`
-    /// (connection set-up delay), `jitter` (lognormal delays), `scale` (C = 10,000 …
+    /// (connection set-up delay), `jitter` (lognormal delays), `rate` (open loop around
+    /// capacity), `scale` (C = 10,000 …
     /// 100,000, past the OS limits); replaces --strategies and --concurrency, and the setting
     /// it varies.
     #[arg(long, value_enum, conflicts_with = "quick")]

@@ -1,4 +1,4 @@
-//! A setting a sweep can vary across points beside C (`--workload cpu`, `connect`).
+//! A setting a sweep can vary across points beside C (`--workload cpu`, `connect`, `rate`).
 
 use serde::{Deserialize, Serialize};
 
@@ -12,17 +12,20 @@ pub enum Knob {
     CpuUs,
     /// `connect_delay_ms`: connection set-up delay.
     ConnectDelayMs,
+    /// `rate`: requests falling due per second (open loop; 0 is closed loop).
+    Rate,
 }
 
 impl Knob {
     /// Every knob.
-    pub const ALL: [Self; 2] = [Self::CpuUs, Self::ConnectDelayMs];
+    pub const ALL: [Self; 3] = [Self::CpuUs, Self::ConnectDelayMs, Self::Rate];
 
     /// Its value in `settings`.
     pub fn value(self, settings: &Settings) -> u64 {
         match self {
             Self::CpuUs => settings.cpu_us,
             Self::ConnectDelayMs => settings.connect_delay_ms,
+            Self::Rate => settings.rate.map_or(0, |r| r.round() as u64),
         }
     }
 
@@ -31,6 +34,7 @@ impl Knob {
         match self {
             Self::CpuUs => settings.cpu_us = value,
             Self::ConnectDelayMs => settings.connect_delay_ms = value,
+            Self::Rate => settings.rate = (value > 0).then_some(value as f64),
         }
     }
 
@@ -39,6 +43,7 @@ impl Knob {
         match self {
             Self::CpuUs => "cpu_us",
             Self::ConnectDelayMs => "connect_delay_ms",
+            Self::Rate => "rate",
         }
     }
 
@@ -47,6 +52,7 @@ impl Knob {
         match self {
             Self::CpuUs => "CPU work per response, µs",
             Self::ConnectDelayMs => "connection set-up delay R, ms",
+            Self::Rate => "offered rate, requests due per second",
         }
     }
 }

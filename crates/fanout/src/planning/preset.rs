@@ -8,7 +8,7 @@ use crate::model::subject::Subject;
 use crate::strategies::strategy::Strategy;
 use crate::strategies::{
     async_buffered, async_cpu_offload, async_h2, async_h2_floor, async_raw, async_semaphore,
-    pitfall_client_per_request, thread_per_request, thread_pool, thread_raw,
+    pitfall_client_per_request, pitfall_unbounded, thread_per_request, thread_pool, thread_raw,
 };
 
 /// Strategies of `sweep --quick`.
@@ -38,11 +38,17 @@ pub enum Preset {
     Connect,
     /// Lognormal delays (median D, σ = 1) at C = 10, 100, 1,000.
     Jitter,
+    /// Open loop at C = 100, D = 100 ms: offered rates 250 … 2,000 per second around the bounded
+    /// strategies' capacity C / D = 1,000 (Little's law), N = 20·C; the unbounded pitfall beside.
+    Rate,
     /// Past 10,000 until each model breaks: C = 10,000 … 100,000, one round (N = C), threads
     /// and tasks over HTTP/1.1 and tasks over HTTP/2; run past the OS limits on purpose, each
     /// point measured or named by the limit that stopped it.
     Scale,
 }
+
+/// Offered rates of the `rate` preset, requests due per second.
+pub const RATES: &[u64] = &[250, 500, 750, 1_000, 1_250, 1_500, 2_000];
 
 /// Concurrency of the `scale` preset.
 pub const SCALE_CONCURRENCY: &[usize] = &[10_000, 15_000, 20_000, 30_000, 50_000, 100_000];
@@ -90,6 +96,23 @@ impl Preset {
                 plan.concurrency = vec![10, 100, 1_000];
                 plan.workload.settings.delay_dist = DelayDist::Lognormal;
                 plan.workload.settings.delay_sigma = 1.0;
+            }
+            Self::Rate => {
+                plan.strategies = facts(&[
+                    &thread_pool::STRATEGY,
+                    &thread_per_request::STRATEGY,
+                    &async_semaphore::STRATEGY,
+                    &thread_raw::STRATEGY,
+                    &async_raw::STRATEGY,
+                    &pitfall_unbounded::STRATEGY,
+                ]);
+                plan.concurrency = vec![100];
+                plan.workload.sizing.delay_ms = Some(100);
+                plan.workload.sizing.requests_per_slot = 20;
+                plan.vary = Some(Vary {
+                    knob: Knob::Rate,
+                    values: RATES.to_vec(),
+                });
             }
             Self::Scale => {
                 plan.strategies = facts(&[

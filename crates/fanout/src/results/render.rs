@@ -182,6 +182,71 @@ pub fn where_bytes_go_table(points: &[PointReport]) -> String {
     }
 }
 
+/// The open-loop table of a run that varies the offered rate: per strategy, the capacity
+/// Little's law predicts and the lowest rate whose p99 left the delay (or that dropped
+/// requests), with p99 at each rate; `None` for any other run.
+pub fn knee_table(points: &[PointReport]) -> Option<String> {
+    use crate::model::knob::Knob;
+    if varied_knob(points) != Some(Knob::Rate) {
+        return None;
+    }
+    let mut rates: Vec<u64> = points
+        .iter()
+        .map(|r| Knob::Rate.value(&r.point.settings))
+        .collect();
+    rates.sort_unstable();
+    rates.dedup();
+    let mut s = String::new();
+    let header: Vec<String> = rates.iter().map(|r| format!("p99 ms at {r}/s")).collect();
+    let _ = writeln!(
+        s,
+        "| strategy | predicted capacity T / W, /s | measured knee, /s | {} |",
+        header.join(" | ")
+    );
+    let _ = writeln!(s, "|---|---:|---:|{}", "---:|".repeat(rates.len()));
+    for strategy in catalog::present(points.iter().map(|r| &r.point)) {
+        let at = |rate: u64| {
+            points.iter().find(|r| {
+                r.point.strategy == strategy
+                    && Knob::Rate.value(&r.point.settings) == rate
+                    && r.outcome == Outcome::Measured
+            })
+        };
+        let Some(any) = rates.iter().find_map(|&r| at(r)) else {
+            continue;
+        };
+        let w_s = any.point.delay().mean_ms() / 1000.0;
+        let capacity = any.point.in_flight() as f64 / w_s;
+        let left = |r: &PointReport| {
+            r.worker.tally.latency_ms.p99 > 2.0 * any.point.delay().mean_ms()
+                || r.worker.tally.dropped > 0
+        };
+        let knee = rates
+            .iter()
+            .find(|&&rate| at(rate).is_some_and(left))
+            .map_or("none".to_owned(), |r| r.to_string());
+        let p99: Vec<String> = rates
+            .iter()
+            .map(|&rate| {
+                at(rate).map_or("–".to_owned(), |r| {
+                    let dropped = match r.worker.tally.dropped {
+                        0 => String::new(),
+                        n => format!(" ({n} dropped)"),
+                    };
+                    format!("{:.0}{dropped}", r.worker.tally.latency_ms.p99)
+                })
+            })
+            .collect();
+        let _ = writeln!(
+            s,
+            "| {} | {capacity:.0} | {knee} | {} |",
+            strategy.name,
+            p99.join(" | ")
+        );
+    }
+    Some(s)
+}
+
 /// What the meter inside the workers cost them: the largest share of a worker's CPU its
 /// sampler thread used, and where; `None` when no point says.
 pub fn meter_cost(points: &[PointReport]) -> Option<String> {
@@ -216,6 +281,17 @@ pub fn summary_markdown(points: &[PointReport]) -> String {
         settings::IDEAL_RULE,
         table(points)
     );
+    if let Some(knees) = knee_table(points) {
+        let _ = write!(
+            s,
+            "\n## Where the queue starts (open loop)\n\n\
+             By Little's law a client holding at most T requests, each taking W, keeps up while \
+             the offered rate λ < T / W; past it the queue grows for as long as the run lasts. \
+             Predicted: T = what the strategy holds in flight by design (C, or N for the \
+             unbounded pitfall), W = the mean delay. Measured knee: the lowest offered rate \
+             whose p99 (from the due time) is above twice the delay, or that dropped requests.\n\n{knees}"
+        );
+    }
     // A run at one C (a preset varying another setting) has no line to fit over C.
     let fits = memory_table(points);
     if !fits.is_empty() {
