@@ -7,6 +7,7 @@ use h2::client::SendRequest;
 use hyper::body::Bytes;
 use tokio::net::TcpStream;
 
+use super::plain_url::PlainUrl;
 use crate::model::error_kind::ErrorKind;
 use crate::model::job::Job;
 use crate::model::tally::Tally;
@@ -16,40 +17,14 @@ pub const STREAM_WINDOW: u32 = 2 * 1024 * 1024;
 /// The connection's receive window: hyper's client default.
 pub const CONNECTION_WINDOW: u32 = 5 * 1024 * 1024;
 
-/// What every stream of a job asks for: its URI (with the scheme and authority h2 sends as
-/// pseudo-headers), parsed once.
-#[derive(Debug, Clone)]
-pub struct Target {
-    uri: hyper::Uri,
-    addr: String,
-}
-
-impl Target {
-    /// The job's URL as h2 sends it (`http://HOST:PORT/PATH`; plain HTTP only).
-    pub fn for_job(job: &Job) -> Result<Self, String> {
-        let uri: hyper::Uri = job
-            .url()
-            .parse()
-            .map_err(|e| format!("{}: {e}", job.url()))?;
-        if uri.scheme_str() != Some("http") {
-            return Err(format!(
-                "{}: the h2 floor speaks plain http:// only",
-                job.url()
-            ));
-        }
-        let addr = uri
-            .authority()
-            .ok_or_else(|| format!("{}: no host", job.url()))?
-            .to_string();
-        Ok(Self { uri, addr })
-    }
-}
+/// What every stream of a job asks for: its URL, parsed once.
+pub type Target = PlainUrl;
 
 /// Opens the one connection and spawns its task (which reads and writes the socket for every
 /// stream); the sender is cloned by every task.
 pub async fn connect(target: &Target) -> Result<SendRequest<Bytes>, ErrorKind> {
     let io = |e: std::io::Error| ErrorKind::from_io(&e);
-    let stream = TcpStream::connect(&target.addr).await.map_err(io)?;
+    let stream = TcpStream::connect(&target.authority).await.map_err(io)?;
     stream.set_nodelay(true).map_err(io)?;
     // hyper's windows (what reqwest's `async_h2` runs with), so the two differ in the library
     // alone: h2's own default connection window (64 KiB) also sets a budget of buffered small

@@ -9,48 +9,32 @@ use hyper::client::conn::http1::SendRequest;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 
+use super::plain_url::PlainUrl;
 use crate::model::error_kind::ErrorKind;
 use crate::model::job::Job;
 use crate::model::tally::Tally;
 
-/// What every request of a job sends: its URI and `Host`, parsed once.
+/// What every request of a job sends: its URL and `Host`, parsed once.
 #[derive(Debug, Clone)]
 pub struct Target {
-    uri: hyper::Uri,
+    url: PlainUrl,
     host: hyper::header::HeaderValue,
-    addr: String,
 }
 
 impl Target {
     /// The job's URL as hyper sends it (`http://HOST:PORT/PATH`; plain HTTP only).
     pub fn for_job(job: &Job) -> Result<Self, String> {
-        let uri: hyper::Uri = job
-            .url()
+        let url = PlainUrl::for_job(job, "hyper's client::conn")?;
+        let host = url
+            .authority
             .parse()
             .map_err(|e| format!("{}: {e}", job.url()))?;
-        if uri.scheme_str() != Some("http") {
-            return Err(format!(
-                "{}: hyper's conn speaks plain http:// only",
-                job.url()
-            ));
-        }
-        let authority = uri
-            .authority()
-            .ok_or_else(|| format!("{}: no host", job.url()))?
-            .to_string();
-        let host = authority
-            .parse()
-            .map_err(|e| format!("{}: {e}", job.url()))?;
-        Ok(Self {
-            uri,
-            host,
-            addr: authority,
-        })
+        Ok(Self { url, host })
     }
 
     fn request(&self) -> hyper::Request<Empty<Bytes>> {
         let mut request = hyper::Request::new(Empty::new());
-        *request.uri_mut() = self.uri.clone();
+        *request.uri_mut() = self.url.uri.clone();
         request
             .headers_mut()
             .insert(hyper::header::HOST, self.host.clone());
@@ -93,7 +77,9 @@ async fn exchange(
     let sender = match conn {
         Some(sender) => sender,
         None => {
-            let stream = TcpStream::connect(&target.addr).await.map_err(io)?;
+            let stream = TcpStream::connect(&target.url.authority)
+                .await
+                .map_err(io)?;
             stream.set_nodelay(true).map_err(io)?;
             let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
                 .await

@@ -6,6 +6,7 @@
 pub mod config;
 pub mod h2_conn;
 pub mod hyper_conn;
+pub mod plain_url;
 pub mod raw;
 pub mod reqwest_client;
 pub mod runtime;
