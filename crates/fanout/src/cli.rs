@@ -293,6 +293,7 @@ fn print_sweep(points: &[PointReport], out: &Path) {
     println!("{}", render::table(points));
     println!("{}", render::memory_table(points));
     println!("{}", render::where_bytes_go_table(points));
+    println!("{}", render::verdict(points));
     println!("Run folder: {}", out.display());
 }
 

@@ -182,6 +182,76 @@ pub fn where_bytes_go_table(points: &[PointReport]) -> String {
     }
 }
 
+/// The verdict of a run, computed from its own rows: at each C (and each value of a varied
+/// setting), among the strategies and peers that hold C in flight (pitfalls aside) and served
+/// every request, the fastest and the slowest by
+/// median wall time, the leanest and the heaviest by median peak RSS, and the most CPU — each
+/// with how far apart; empty when no C has two such strategies.
+pub fn verdict(points: &[PointReport]) -> String {
+    let clean: Vec<PointReport> = points
+        .iter()
+        .filter(|r| r.outcome == Outcome::Measured && r.error_count() == 0)
+        .filter(|r| r.worker.tally.dropped == 0)
+        // Like against like: what holds C in flight, pitfalls aside (their own section).
+        .filter(|r| r.point.strategy.holds == Holds::Concurrency)
+        .filter(|r| r.point.strategy.kind != Kind::Pitfall)
+        .cloned()
+        .collect();
+    let mut groups: Vec<(usize, Option<u64>)> = Vec::new();
+    let all_cells = cells(&clean);
+    for cell in &all_cells {
+        if !groups.contains(&(cell.concurrency, cell.varied)) {
+            groups.push((cell.concurrency, cell.varied));
+        }
+    }
+    groups.sort_unstable();
+    let knob = varied_knob(&clean);
+    let mut s = String::new();
+    for (c, varied) in groups {
+        let here: Vec<_> = all_cells
+            .iter()
+            .filter(|cell| (cell.concurrency, cell.varied) == (c, varied))
+            .collect();
+        if here.len() < 2 {
+            continue;
+        }
+        let median = |cell: &Cell<'_>, f: fn(&PointReport) -> f64| {
+            cell.spread(f).map_or(f64::NAN, |sp| sp.median)
+        };
+        let by = |f: fn(&PointReport) -> f64| {
+            let mut ranked: Vec<(f64, &str)> = here
+                .iter()
+                .map(|cell| (median(cell, f), cell.strategy))
+                .collect();
+            ranked.sort_by(|a, b| a.0.total_cmp(&b.0));
+            (ranked[0], ranked[ranked.len() - 1])
+        };
+        let ((fast, fastest), (slow, slowest)) = by(figure::wall_s);
+        let ((lean, leanest), (fat, heaviest)) = by(figure::peak_rss_mib);
+        let ((least_cpu, _), (most_cpu, busiest)) = by(figure::cpu_s);
+        let at = match (knob, varied) {
+            (Some(knob), Some(v)) => format!("C = {c}, {} = {v}", knob.key()),
+            _ => format!("C = {c}"),
+        };
+        let _ = writeln!(
+            s,
+            "- {at}: fastest {fastest} ({fast:.2} s; the slowest, {slowest}, {:.1}×); leanest \
+             {leanest} ({lean:.1} MiB; the heaviest, {heaviest}, {:.1}×); most CPU {busiest} \
+             ({most_cpu:.2} s, {:.1}× the least)",
+            slow / fast,
+            fat / lean,
+            most_cpu / least_cpu.max(1e-9),
+        );
+    }
+    if s.is_empty() {
+        s
+    } else {
+        format!(
+            "Verdict, from this run's medians (the strategies and peers that hold C in flight and served every request; pitfalls aside):\n{s}"
+        )
+    }
+}
+
 /// The open-loop table of a run that varies the offered rate: per strategy, the capacity
 /// Little's law predicts and the lowest rate whose p99 left the delay (or that dropped
 /// requests), with p99 at each rate; `None` for any other run.
@@ -325,6 +395,10 @@ pub fn summary_markdown(points: &[PointReport]) -> String {
              more request in flight costs, the intercept what the process costs with none.\
              {no_line}\n\n{fits}"
         );
+    }
+    let verdict = verdict(points);
+    if !verdict.is_empty() {
+        let _ = write!(s, "\n## Verdict\n\n{verdict}");
     }
     if let Some(meter) = meter_cost(points) {
         let _ = write!(s, "\n## The meter's own cost\n\n{meter}\n");
@@ -680,6 +754,30 @@ pub fn changes_table(changes: &[Change]) -> String {
 mod tests {
     use super::*;
     use crate::results::report::fixtures::measured;
+
+    #[test]
+    fn the_verdict_names_the_fastest_and_leanest_from_the_rows_and_leaves_pitfalls_aside() {
+        let points = vec![
+            measured("thread_pool", 100, 0.4, 40 << 20),
+            measured("async_semaphore", 100, 0.2, 10 << 20),
+            measured("pitfall_unbounded", 100, 0.1, 5 << 20),
+        ];
+        let v = verdict(&points);
+        assert!(
+            v.contains("C = 100: fastest async_semaphore (0.20 s; the slowest, thread_pool, 2.0×)"),
+            "{v}"
+        );
+        assert!(
+            v.contains("leanest async_semaphore (10.0 MiB; the heaviest, thread_pool, 4.0×)"),
+            "{v}"
+        );
+        assert!(!v.contains("pitfall_unbounded"), "{v}");
+        assert_eq!(
+            verdict(&points[..1]),
+            "",
+            "one strategy: nothing to compare"
+        );
+    }
 
     #[test]
     fn the_table_shows_medians_ranges_and_why_a_point_is_missing() {
