@@ -37,7 +37,7 @@ pub const STRATEGY: Strategy = Strategy {
 /// One connection, then C slots taking requests as streams on it until N are taken; a
 /// connection that cannot be opened fails every request with its kind.
 pub fn run(job: &Arc<Job>, tally: &Arc<Tally>) -> Result<(), StrategyError> {
-    let target = Arc::new(Target::for_job(job, "the h2 floor").map_err(StrategyError::RawRequest)?);
+    let target = Arc::new(Target::for_job(job, "the h2 floor").map_err(StrategyError::Url)?);
     let work = Arc::new(Countdown::new(job.requests));
     // One connection is driven by one task: streams on other worker threads would only hand
     // every frame across threads and contend for h2's lock (0.55–0.6× h2load's requests/s on

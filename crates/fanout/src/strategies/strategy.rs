@@ -80,7 +80,8 @@ pub enum StrategyError {
     /// The reqwest client could not be built.
     #[error("building the reqwest client: {0}")]
     Client(#[source] reqwest::Error),
-    /// The raw client cannot send to this URL.
-    #[error("the raw client's request: {0}")]
-    RawRequest(String),
+    /// The job's URL is not one the strategy's client can send to (the raw codec, hyper's
+    /// conn and h2 speak plain `http://` only).
+    #[error("the job's URL: {0}")]
+    Url(String),
 }
