@@ -43,11 +43,6 @@ pub fn peak_rss_bytes() -> Option<u64> {
     own_status("VmHWM")
 }
 
-/// This process's live threads now.
-pub fn threads() -> Option<u64> {
-    own_status("Threads")
-}
-
 /// Another process's peak resident memory so far and its live threads now, read from
 /// outside (`/proc/PID/status`); `None` once it has exited (its memory is gone then).
 pub fn process_status(pid: u32) -> Option<ProcessStatus> {

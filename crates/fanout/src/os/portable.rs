@@ -22,11 +22,6 @@ pub fn peak_rss_bytes() -> Option<u64> {
     }
 }
 
-/// Live threads: not read off Linux.
-pub fn threads() -> Option<u64> {
-    None
-}
-
 /// The calling thread's own usage: not read off Linux (the thread sampler's cost is then not
 /// taken out of the process's figures).
 pub fn this_thread_rusage() -> Option<nix::sys::resource::Usage> {

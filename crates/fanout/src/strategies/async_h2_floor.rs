@@ -40,8 +40,8 @@ pub fn run(job: &Arc<Job>, tally: &Arc<Tally>) -> Result<(), StrategyError> {
     let target = Arc::new(Target::for_job(job, "the h2 floor").map_err(StrategyError::Url)?);
     let work = Arc::new(Countdown::new(job.requests));
     // One connection is driven by one task: streams on other worker threads would only hand
-    // every frame across threads and contend for h2's lock (0.55–0.6× h2load's requests/s on
-    // the multi-thread runtime against 0.75–0.8× on one thread, measured).
+    // every frame across threads and contend for h2's lock (0.56–0.61× h2load's requests/s on
+    // the multi-thread runtime against 0.79–0.84× on one thread, scripts/vs-h2load.sh).
     let runtime = current_thread_runtime().map_err(StrategyError::Runtime)?;
     runtime.block_on(async {
         let sender = match h2_conn::connect(&target).await {
