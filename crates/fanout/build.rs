@@ -10,6 +10,7 @@ const MEASURED_CRATES: &[&str] = &[
     "hyper",
     "ureq",
     "rustls",
+    "may",
     "h2",
     "axum",
     "crossbeam-channel",

@@ -31,6 +31,7 @@ fn full_report() -> PointReport {
         cpu_work_us: Some(1.0),
         client_config: Some(ClientConfig {
             tls: Some("rustls".into()),
+            runtime: Some("may".into()),
             reqwest_pool: Some(String::new()),
             ureq_pool: Some(String::new()),
             ureq_buffer_bytes: Some(1),

@@ -4,6 +4,7 @@
 //! and async twins), TLS for the first two, and the tokio runtimes.
 
 pub mod config;
+pub mod coroutine;
 pub mod h2_conn;
 pub mod hyper_conn;
 pub mod plain_url;

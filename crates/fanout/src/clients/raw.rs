@@ -4,11 +4,12 @@
 //! expected pattern as it streams through. What is left of a request's cost is the model's.
 //!
 //! [`ResponseReader`] is the codec with no I/O of its own; [`get_blocking`] and [`get_async`]
-//! are the same exchange on a `std` and a tokio socket, twins line by line.
+//! are the same exchange on a blocking socket ([`BlockingSocket`]: std's, or may's
+//! coroutine socket) and a tokio socket, twins line by line.
 
-use std::io::{self, Read as _, Write as _};
+use std::io;
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
@@ -170,12 +171,51 @@ impl ResponseReader {
     }
 }
 
+/// A blocking socket the raw codec speaks over, and how its world waits: std's socket
+/// blocks the OS thread; may's parks only the coroutine (and so must its sleep).
+pub trait BlockingSocket: io::Read + io::Write + Sized {
+    /// Connects within `timeout`.
+    fn connect_timeout(addr: &SocketAddr, timeout: Duration) -> io::Result<Self>;
+    /// Sets TCP_NODELAY.
+    fn set_nodelay(&self, on: bool) -> io::Result<()>;
+    /// Bounds the next reads.
+    fn set_read_timeout(&self, timeout: Option<Duration>) -> io::Result<()>;
+    /// Bounds the next writes.
+    fn set_write_timeout(&self, timeout: Option<Duration>) -> io::Result<()>;
+    /// Waits `for_how_long` without holding anything else up.
+    fn sleep(for_how_long: Duration);
+}
+
+impl BlockingSocket for TcpStream {
+    fn connect_timeout(addr: &SocketAddr, timeout: Duration) -> io::Result<Self> {
+        TcpStream::connect_timeout(addr, timeout)
+    }
+    fn set_nodelay(&self, on: bool) -> io::Result<()> {
+        TcpStream::set_nodelay(self, on)
+    }
+    fn set_read_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
+        TcpStream::set_read_timeout(self, timeout)
+    }
+    fn set_write_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
+        TcpStream::set_write_timeout(self, timeout)
+    }
+    fn sleep(for_how_long: Duration) {
+        std::thread::sleep(for_how_long);
+    }
+}
+
 /// One request on the slot's connection (opened when there is none), recorded in `tally`.
 /// The connection is dropped after an error or a response that closes it.
-pub fn get_blocking(conn: &mut Option<TcpStream>, request: &RawRequest, job: &Job, tally: &Tally) {
-    let Some(due) = job.begin_blocking(tally) else {
+pub fn get_blocking<S: BlockingSocket>(
+    conn: &mut Option<S>,
+    request: &RawRequest,
+    job: &Job,
+    tally: &Tally,
+) {
+    let Some(due) = job.due(tally) else {
         return;
     };
+    S::sleep(due.saturating_duration_since(Instant::now()));
     // Latency counts from the due time (at --rate; in closed loop, now); the timeout from
     // the send.
     let _in_flight = tally.start();
@@ -217,8 +257,8 @@ pub async fn get_async(
 }
 
 /// Sends the request and reads its response within the job's timeout; `Ok(keep_alive)`.
-fn exchange_blocking(
-    conn: &mut Option<TcpStream>,
+fn exchange_blocking<S: BlockingSocket>(
+    conn: &mut Option<S>,
     request: &RawRequest,
     job: &Job,
     start: Instant,
@@ -233,7 +273,7 @@ fn exchange_blocking(
     let stream = match conn {
         Some(stream) => stream,
         None => {
-            let stream = TcpStream::connect_timeout(&request.addr, left()?).map_err(io)?;
+            let stream = S::connect_timeout(&request.addr, left()?).map_err(io)?;
             stream.set_nodelay(true).map_err(io)?;
             conn.insert(stream)
         }

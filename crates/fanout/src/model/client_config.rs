@@ -25,6 +25,10 @@ pub struct ClientConfig {
     pub thread_stack_kib: usize,
     /// Worker threads of multi-thread tokio runtimes.
     pub tokio_workers: usize,
+    /// What ran the requests beyond the settings above, where it matters: may's scheduler
+    /// (workers, coroutine stack), compio's driver (io_uring or polling) and its threads.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runtime: Option<String>,
     /// Over HTTPS (`--tls`): the TLS library and version, protocol versions and cipher
     /// suites offered.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -19,6 +19,9 @@ pub enum ErrorKind {
     AddrNotAvailable,
     /// The OS refused a new thread (EAGAIN from clone).
     ThreadSpawn,
+    /// The OS refused to map a coroutine's stack (mmap failed: with stacks of a few KiB,
+    /// `vm.max_map_count` long before memory).
+    StackMap,
     /// A status other than 200.
     HttpStatus(u16),
     /// A 200 whose body was not the expected one.
@@ -52,6 +55,7 @@ impl ErrorKind {
             Self::TooManyOpenFiles => "too_many_open_files".into(),
             Self::AddrNotAvailable => "addr_not_available".into(),
             Self::ThreadSpawn => "thread_spawn".into(),
+            Self::StackMap => "stack_map".into(),
             Self::HttpStatus(code) => format!("http_{code}"),
             Self::BodyMismatch => "body_mismatch".into(),
             Self::BadResponse => "bad_response".into(),

@@ -62,19 +62,16 @@ impl Job {
         }
     }
 
-    /// Begins one request on a blocking client: in closed loop now; at `--rate`, at its due
-    /// time (sleeping until it when it is ahead). Returns the instant its latency counts from,
-    /// or `None` when it is dropped (recorded in `tally`: it is not sent).
-    pub fn begin_blocking(&self, tally: &Tally) -> Option<Instant> {
+    /// When one request is due: in closed loop now; at `--rate`, its due time (which may be
+    /// ahead: the caller waits for it as its model waits). Returns the instant its latency
+    /// counts from, or `None` when it is dropped (recorded in `tally`: it is not sent).
+    pub fn due(&self, tally: &Tally) -> Option<Instant> {
         let now = Instant::now();
         let Some(schedule) = &self.schedule else {
             return Some(now);
         };
         match schedule.ticket(now) {
-            Ticket::At(due) => {
-                std::thread::sleep(due.saturating_duration_since(now));
-                Some(due)
-            }
+            Ticket::At(due) => Some(due),
             Ticket::Dropped => {
                 tally.drop_request();
                 None
@@ -82,24 +79,20 @@ impl Job {
         }
     }
 
-    /// [`Job::begin_blocking`] for an async client: the wait is a timer, not a sleep.
+    /// [`Job::due`] on a blocking client: sleeps the thread until the due time.
+    pub fn begin_blocking(&self, tally: &Tally) -> Option<Instant> {
+        let due = self.due(tally)?;
+        std::thread::sleep(due.saturating_duration_since(Instant::now()));
+        Some(due)
+    }
+
+    /// [`Job::due`] on a tokio client: the wait is a timer, not a sleep.
     pub async fn begin(&self, tally: &Tally) -> Option<Instant> {
-        let now = Instant::now();
-        let Some(schedule) = &self.schedule else {
-            return Some(now);
-        };
-        match schedule.ticket(now) {
-            Ticket::At(due) => {
-                if due > now {
-                    tokio::time::sleep_until(due.into()).await;
-                }
-                Some(due)
-            }
-            Ticket::Dropped => {
-                tally.drop_request();
-                None
-            }
+        let due = self.due(tally)?;
+        if due > Instant::now() {
+            tokio::time::sleep_until(due.into()).await;
         }
+        Some(due)
     }
 
     /// This job spoken over `protocol`: what a strategy made for one protocol runs, whatever
@@ -172,6 +165,11 @@ impl Job {
     /// Stack size of every thread a thread strategy spawns.
     pub fn stack_bytes(&self) -> usize {
         self.settings.stack_kib * 1024
+    }
+
+    /// Stack size of each coroutine the coroutine strategies spawn, bytes.
+    pub fn coroutine_stack_bytes(&self) -> usize {
+        self.settings.coroutine_stack_kib * 1024
     }
 
     /// Worker threads of multi-thread tokio runtimes.

@@ -39,6 +39,9 @@ pub const DEFAULT_TIMEOUT_MS: u64 = 30_000;
 /// Default stack of threads spawned per request or pool slot: Rust's own default (2 MiB),
 /// which is reserved address space; only the pages a thread touches become resident.
 pub const DEFAULT_STACK_KIB: usize = 2048;
+/// Default stack of each may coroutine: may's own default (0x1000 words, 32 KiB on 64-bit),
+/// mapped whole (only touched pages become resident) with a guard page below it.
+pub const DEFAULT_COROUTINE_STACK_KIB: usize = 32;
 /// Response body size asked of the server.
 pub const DEFAULT_BODY_BYTES: usize = 32;
 
@@ -64,6 +67,11 @@ pub struct Settings {
     #[arg(long, env = "FANOUT_STACK_KIB", default_value_t = DEFAULT_STACK_KIB,
           value_parser = usize_in(16..=1_048_576))]
     pub stack_kib: usize,
+    /// Stack size of each coroutine the coroutine strategies spawn (may), KiB.
+    #[arg(long, env = "FANOUT_COROUTINE_STACK_KIB", default_value_t = DEFAULT_COROUTINE_STACK_KIB,
+          value_parser = usize_in(8..=65_536))]
+    #[serde(default = "default_coroutine_stack_kib")]
+    pub coroutine_stack_kib: usize,
     /// Worker threads of multi-thread tokio runtimes [default: cores].
     #[arg(long = "workers", env = "FANOUT_WORKERS", default_value_t = cores(),
           hide_default_value = true, value_parser = usize_in(1..=1024))]
@@ -130,6 +138,10 @@ pub struct Settings {
 /// Default shape of a lognormal delay: its p99 is 10.2 × the median, its mean 1.65 ×.
 pub const DEFAULT_SIGMA: f64 = mock_server::query::DEFAULT_SIGMA;
 
+fn default_coroutine_stack_kib() -> usize {
+    DEFAULT_COROUTINE_STACK_KIB
+}
+
 fn default_body_bytes() -> usize {
     DEFAULT_BODY_BYTES
 }
@@ -184,6 +196,7 @@ impl Default for Settings {
         Self {
             timeout_ms: DEFAULT_TIMEOUT_MS,
             stack_kib: DEFAULT_STACK_KIB,
+            coroutine_stack_kib: DEFAULT_COROUTINE_STACK_KIB,
             tokio_workers: cores(),
             body_bytes: DEFAULT_BODY_BYTES,
             cpu_us: 0,

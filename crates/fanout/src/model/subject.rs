@@ -13,8 +13,9 @@ pub struct Subject {
     pub models: &'static str,
     /// Requests it holds in flight by design.
     pub holds: Holds,
-    /// One OS thread per request in flight (so threads, not tasks, are what C costs).
-    pub os_threads: bool,
+    /// What holds each request in flight: an OS thread, a task (a future), or a stackful
+    /// coroutine — what C costs is C of them.
+    pub held_by: HeldBy,
     /// Opens a new connection for every request (none is reused): N connections in all.
     pub connection_per_request: bool,
     /// The HTTP client it runs on: what it can speak follows (HTTP/2 and TLS).
@@ -30,6 +31,26 @@ pub struct Subject {
 impl PartialEq for Subject {
     fn eq(&self, other: &Self) -> bool {
         self.name == other.name
+    }
+}
+
+/// What holds a request in flight while it waits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HeldBy {
+    /// An OS thread, blocked in the kernel: its kernel stack, task struct and user stack.
+    Thread,
+    /// A task: a future (its state machine on the heap) polled by a few runtime threads.
+    Task,
+    /// A stackful coroutine (may's, Go's goroutines): a stack of its own, mapped in user
+    /// space, switched by a scheduler on a few OS threads.
+    Coroutine,
+}
+
+impl HeldBy {
+    /// Holds its own stack mapping (a thread's or a coroutine's), so counts against
+    /// `vm.max_map_count`.
+    pub fn maps_a_stack(self) -> bool {
+        matches!(self, Self::Thread | Self::Coroutine)
     }
 }
 

@@ -33,7 +33,7 @@ use std::process::Command;
 use std::sync::Mutex;
 
 use crate::model::job::Job;
-use crate::model::subject::{ClientLib, Holds, Kind, Subject};
+use crate::model::subject::{ClientLib, HeldBy, Holds, Kind, Subject};
 use crate::model::worker_report::WorkerReport;
 use peer::{Peer, Program};
 
@@ -50,7 +50,7 @@ pub const BUILT_IN: &[Peer] = &[
             name: "peer:py_aiohttp",
             models: "Python asyncio + aiohttp: one ClientSession, TCPConnector(limit=C), Semaphore(C), gather",
             holds: Holds::Concurrency,
-            os_threads: false,
+            held_by: HeldBy::Task,
             client: ClientLib::Peer,
             protocol: None,
             connection_per_request: false,
@@ -63,7 +63,7 @@ pub const BUILT_IN: &[Peer] = &[
             name: "peer:py_threads",
             models: "Python requests.Session with a pool of C connections + ThreadPoolExecutor(C)",
             holds: Holds::Concurrency,
-            os_threads: true,
+            held_by: HeldBy::Thread,
             client: ClientLib::Peer,
             protocol: None,
             connection_per_request: false,
@@ -76,7 +76,7 @@ pub const BUILT_IN: &[Peer] = &[
             name: "peer:py_to_thread",
             models: "Python asyncio.to_thread(requests) under Semaphore(C): the default executor's min(32, CPUs + 4) threads",
             holds: Holds::CoresPlus { add: 4, most: 32 },
-            os_threads: true,
+            held_by: HeldBy::Thread,
             client: ClientLib::Peer,
             protocol: None,
             connection_per_request: false,
@@ -89,7 +89,7 @@ pub const BUILT_IN: &[Peer] = &[
             name: "peer:py_httpx",
             models: "Python httpx.AsyncClient with Limits(max_connections=C), gather",
             holds: Holds::Concurrency,
-            os_threads: false,
+            held_by: HeldBy::Task,
             client: ClientLib::Peer,
             protocol: None,
             connection_per_request: false,
@@ -102,7 +102,7 @@ pub const BUILT_IN: &[Peer] = &[
             name: "peer:go",
             models: "Go net/http: a goroutine per request under a channel semaphore, MaxIdleConnsPerHost = C",
             holds: Holds::Concurrency,
-            os_threads: false,
+            held_by: HeldBy::Coroutine,
             client: ClientLib::Peer,
             protocol: None,
             connection_per_request: false,
@@ -115,7 +115,7 @@ pub const BUILT_IN: &[Peer] = &[
             name: "peer:oha",
             models: "oha -n N -c C: a dedicated Rust load generator (tokio + hyper), C connections",
             holds: Holds::Concurrency,
-            os_threads: false,
+            held_by: HeldBy::Task,
             client: ClientLib::Peer,
             protocol: None,
             connection_per_request: false,
@@ -154,7 +154,7 @@ fn custom(name: &str, program: String) -> &'static Peer {
             name: Box::leak(name.to_owned().into_boxed_str()),
             models: Box::leak(format!("a custom peer: {program}").into_boxed_str()),
             holds: Holds::Concurrency,
-            os_threads: false,
+            held_by: HeldBy::Task,
             client: ClientLib::Peer,
             protocol: None,
             connection_per_request: false,

@@ -14,7 +14,7 @@ use plotters::prelude::*;
 use super::report::{Outcome, PointReport};
 use super::statistics::{Cell, cells, figure, varied_knob};
 use crate::model::knob::Knob;
-use crate::model::subject::{Kind, Subject};
+use crate::model::subject::{HeldBy, Kind, Subject};
 use crate::planning::catalog;
 
 /// One chart: its file, title, y axis, figure, scale, and whether thread strategies and the
@@ -382,7 +382,7 @@ fn draw(
         let part = |threads: bool| {
             lines
                 .iter()
-                .filter(|(_, s, _)| s.os_threads == threads)
+                .filter(|(_, s, _)| (s.held_by == HeldBy::Thread) == threads)
                 .cloned()
                 .collect()
         };

@@ -18,7 +18,7 @@ use crate::os::machine::Limits;
 #[serde(rename_all = "snake_case")]
 pub enum Limit {
     /// `vm.max_map_count`: memory mappings per process (a Rust thread holds four: its stack,
-    /// the guard, the signal stack and its guard).
+    /// the guard, the signal stack and its guard; a may coroutine two: its stack and guard).
     MaxMapCount,
     /// Threads: `kernel.threads-max`, `kernel.pid_max`, a cgroup's `pids.max` or
     /// `RLIMIT_NPROC` (the kernel answers EAGAIN to all of them alike).
@@ -57,6 +57,8 @@ pub fn from_errors(tally: &TallySummary, server: Option<&StatsSnapshot>) -> Opti
         Some(Limit::OpenFiles)
     } else if hit("addr_not_available") {
         Some(Limit::LocalPorts)
+    } else if hit("stack_map") {
+        Some(Limit::MaxMapCount)
     } else if hit("thread_spawn") {
         Some(Limit::Threads)
     } else if server.is_some_and(|s| s.accept_errors > 0) {

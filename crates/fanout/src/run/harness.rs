@@ -44,6 +44,7 @@ pub fn run_point(
     let mut job = point.job(base_url);
     job.tls_root_pem = endpoint.ca_pem.clone();
     let job_stack_bytes = job.stack_bytes() as u64;
+    let coroutine_stack_bytes = job.coroutine_stack_bytes() as u64;
     let command = match runner {
         Runner::InProcess(_) => {
             let input = WorkerInput {
@@ -69,7 +70,8 @@ pub fn run_point(
     // fanout's own workers say when they hold their in-flight count; a peer does not.
     let split = match runner {
         Runner::InProcess(_) => Some(Split {
-            stack_sizes: vec![job_stack_bytes, DEFAULT_STACK_BYTES],
+            // A may coroutine's stack is the same layout: read-write above a one-page guard.
+            stack_sizes: vec![job_stack_bytes, DEFAULT_STACK_BYTES, coroutine_stack_bytes],
         }),
         Runner::Peer(_) => None,
     };

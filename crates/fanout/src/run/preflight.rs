@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use crate::model::settings::Protocol;
+use crate::model::subject::HeldBy;
 use crate::os::machine::Limits;
 use crate::planning::point::Point;
 
@@ -73,7 +74,7 @@ pub struct Needs {
 /// What `point` needs, by the design of its strategy.
 pub fn needs(point: &Point) -> Needs {
     let in_flight = point.in_flight();
-    let threads = if point.strategy.os_threads {
+    let threads = if point.strategy.held_by == HeldBy::Thread {
         in_flight + THREAD_MARGIN
     } else {
         point.settings.tokio_workers + THREAD_MARGIN
@@ -215,7 +216,7 @@ pub fn check(points: &[Point], limits: &Limits) -> Vec<Finding> {
         }
         if let (Some(maps), Some(per_thread)) = (limits.max_map_count, mappings_per_thread()) {
             let needed = (need.threads as f64 * per_thread) as usize + MAP_MARGIN;
-            if point.strategy.os_threads && needed as u64 > maps {
+            if point.strategy.held_by == HeldBy::Thread && needed as u64 > maps {
                 let wall = (maps as usize).saturating_sub(MAP_MARGIN) as f64 / per_thread;
                 add(
                     Severity::Refuse,

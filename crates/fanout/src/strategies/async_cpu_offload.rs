@@ -8,7 +8,7 @@ use super::async_semaphore::{CpuWork, semaphore_tasks};
 use crate::clients::runtime::multi_thread_runtime;
 use crate::model::job::Job;
 use crate::model::tally::Tally;
-use crate::model::subject::{ClientLib, Holds, Kind, Subject};
+use crate::model::subject::{HeldBy, ClientLib, Holds, Kind, Subject};
 
 
 /// The facts of `async_cpu_offload`.
@@ -17,7 +17,7 @@ pub const STRATEGY: Strategy = Strategy {
             name: "async_cpu_offload",
             models: "async_semaphore with each response's CPU work (--cpu-us) in spawn_blocking, off the runtime workers",
             holds: Holds::Concurrency,
-            os_threads: false,
+            held_by: HeldBy::Task,
             client: ClientLib::Reqwest,
             protocol: None,
             connection_per_request: false,

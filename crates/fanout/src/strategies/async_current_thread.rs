@@ -8,7 +8,7 @@ use super::async_semaphore::{CpuWork, semaphore_tasks};
 use crate::clients::runtime::current_thread_runtime;
 use crate::model::job::Job;
 use crate::model::tally::Tally;
-use crate::model::subject::{ClientLib, Holds, Kind, Subject};
+use crate::model::subject::{HeldBy, ClientLib, Holds, Kind, Subject};
 
 
 /// The facts of `async_current_thread`.
@@ -17,7 +17,7 @@ pub const STRATEGY: Strategy = Strategy {
             name: "async_current_thread",
             models: "tokio current-thread runtime, N tasks, Semaphore(C) (asyncio's single thread)",
             holds: Holds::Concurrency,
-            os_threads: false,
+            held_by: HeldBy::Task,
             client: ClientLib::Reqwest,
             protocol: None,
             connection_per_request: false,

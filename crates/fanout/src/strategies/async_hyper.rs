@@ -12,7 +12,7 @@ use crate::clients::hyper_conn::{self, Target};
 use crate::clients::raw::Countdown;
 use crate::clients::runtime::multi_thread_runtime;
 use crate::model::job::Job;
-use crate::model::subject::{ClientLib, Holds, Kind, Subject};
+use crate::model::subject::{HeldBy, ClientLib, Holds, Kind, Subject};
 use crate::model::tally::Tally;
 
 /// The facts of `async_hyper`.
@@ -21,7 +21,7 @@ pub const STRATEGY: Strategy = Strategy {
         name: "async_hyper",
         models: "hyper without reqwest: C tokio tasks, one hyper client::conn HTTP/1.1 connection each",
         holds: Holds::Concurrency,
-        os_threads: false,
+        held_by: HeldBy::Task,
         client: ClientLib::Hyper,
         protocol: None,
         connection_per_request: false,

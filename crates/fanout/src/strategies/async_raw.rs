@@ -12,7 +12,7 @@ use crate::clients::runtime::multi_thread_runtime;
 use crate::model::job::Job;
 use crate::model::tally::Tally;
 use crate::clients::raw::{self, Countdown, RawRequest};
-use crate::model::subject::{ClientLib, Holds, Kind, Subject};
+use crate::model::subject::{HeldBy, ClientLib, Holds, Kind, Subject};
 
 
 /// The facts of `async_raw`.
@@ -21,7 +21,7 @@ pub const STRATEGY: Strategy = Strategy {
             name: "async_raw",
             models: "the tasks' floor: C tokio tasks, one keep-alive socket each, no client library",
             holds: Holds::Concurrency,
-            os_threads: false,
+            held_by: HeldBy::Task,
             client: ClientLib::Raw,
             protocol: None,
             connection_per_request: false,

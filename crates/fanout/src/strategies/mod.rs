@@ -31,6 +31,7 @@ registry! {
     async_cpu_offload,
     async_h2,
     thread_raw,
+    coroutine_raw,
     async_raw,
     async_hyper,
     async_h2_floor,

@@ -12,7 +12,7 @@ use crate::clients::runtime::multi_thread_runtime;
 use crate::clients::ureq_agent::{get_blocking, ureq_agent};
 use crate::model::job::Job;
 use crate::model::tally::Tally;
-use crate::model::subject::{ClientLib, Holds, Kind, Subject};
+use crate::model::subject::{HeldBy, ClientLib, Holds, Kind, Subject};
 
 
 /// The facts of `pitfall_blocking_in_async`.
@@ -21,7 +21,7 @@ pub const STRATEGY: Strategy = Strategy {
             name: "pitfall_blocking_in_async",
             models: "ureq called inside async tasks: in flight = tokio workers (requests.get in a coroutine)",
             holds: Holds::Workers,
-            os_threads: false,
+            held_by: HeldBy::Task,
             client: ClientLib::Ureq,
             protocol: None,
             connection_per_request: false,

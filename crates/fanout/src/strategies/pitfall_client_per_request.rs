@@ -13,7 +13,7 @@ use crate::clients::runtime::multi_thread_runtime;
 use crate::model::error_kind::ErrorKind;
 use crate::model::job::Job;
 use crate::model::tally::Tally;
-use crate::model::subject::{ClientLib, Holds, Kind, Subject};
+use crate::model::subject::{HeldBy, ClientLib, Holds, Kind, Subject};
 
 
 /// The facts of `pitfall_client_per_request`.
@@ -22,7 +22,7 @@ pub const STRATEGY: Strategy = Strategy {
             name: "pitfall_client_per_request",
             models: "a new reqwest Client per request: a new connection each (a fresh session per request)",
             holds: Holds::Concurrency,
-            os_threads: false,
+            held_by: HeldBy::Task,
             client: ClientLib::Reqwest,
             protocol: None,
             connection_per_request: true,

@@ -7,7 +7,7 @@ use crate::clients;
 use crate::model::client_config::ClientConfig;
 use crate::model::job::Job;
 use crate::model::settings::Settings;
-use crate::model::subject::Subject;
+use crate::model::subject::{HeldBy, Subject};
 use crate::model::tally::Tally;
 
 /// A strategy: its facts, how it pools connections, and its entry point.
@@ -25,7 +25,15 @@ impl Strategy {
     /// What this strategy configures at concurrency C with `settings`, as its report records.
     pub fn client_config(&self, concurrency: usize, settings: &Settings) -> ClientConfig {
         let pool = self.pool.describe(concurrency);
-        clients::config::of(self.subject.client, pool, settings)
+        let mut config = clients::config::of(self.subject.client, pool, settings);
+        if self.subject.held_by == HeldBy::Coroutine {
+            let stack_bytes = settings.coroutine_stack_kib * 1024;
+            config.runtime = Some(clients::coroutine::runtime(
+                settings.tokio_workers,
+                stack_bytes,
+            ));
+        }
+        config
     }
 }
 

@@ -8,7 +8,7 @@ use crate::clients::ureq_agent::{get_blocking, ureq_agent};
 use crate::model::error_kind::ErrorKind;
 use crate::model::job::Job;
 use crate::model::tally::Tally;
-use crate::model::subject::{ClientLib, Holds, Kind, Subject};
+use crate::model::subject::{HeldBy, ClientLib, Holds, Kind, Subject};
 
 
 /// The facts of `thread_pool`.
@@ -17,7 +17,7 @@ pub const STRATEGY: Strategy = Strategy {
             name: "thread_pool",
             models: "C long-lived threads pull from a crossbeam channel, an Agent each (ThreadPoolExecutor)",
             holds: Holds::Concurrency,
-            os_threads: true,
+            held_by: HeldBy::Thread,
             client: ClientLib::Ureq,
             protocol: None,
             connection_per_request: false,

@@ -10,7 +10,7 @@ use crate::model::error_kind::ErrorKind;
 use crate::model::job::Job;
 use crate::model::tally::Tally;
 use crate::clients::raw::{self, Countdown, RawRequest};
-use crate::model::subject::{ClientLib, Holds, Kind, Subject};
+use crate::model::subject::{HeldBy, ClientLib, Holds, Kind, Subject};
 
 
 /// The facts of `thread_raw`.
@@ -19,7 +19,7 @@ pub const STRATEGY: Strategy = Strategy {
             name: "thread_raw",
             models: "the threads' floor: C threads, one keep-alive socket each, no client library",
             holds: Holds::Concurrency,
-            os_threads: true,
+            held_by: HeldBy::Thread,
             client: ClientLib::Raw,
             protocol: None,
             connection_per_request: false,

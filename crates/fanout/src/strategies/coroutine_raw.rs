@@ -1,0 +1,79 @@
+//! `coroutine_raw`: the coroutines' floor — C stackful may coroutines, each owning one
+//! keep-alive socket, taking requests one at a time; the shared raw codec on may's socket,
+//! which parks the coroutine, not its thread. Twin of `thread_raw`: the same blocking code,
+//! a stack per request in flight, but a few OS threads.
+
+use std::sync::Arc;
+
+use may::net::TcpStream;
+
+use super::strategy::{Pool, Strategy, StrategyError};
+use crate::clients::coroutine;
+use crate::clients::raw::{self, Countdown, RawRequest};
+use crate::model::error_kind::ErrorKind;
+use crate::model::job::Job;
+use crate::model::subject::{ClientLib, HeldBy, Holds, Kind, Subject};
+use crate::model::tally::Tally;
+
+/// The facts of `coroutine_raw`.
+pub const STRATEGY: Strategy = Strategy {
+    subject: Subject {
+        name: "coroutine_raw",
+        models: "stackful coroutines' floor: C may coroutines, one keep-alive socket each, no client library",
+        holds: Holds::Concurrency,
+        held_by: HeldBy::Coroutine,
+        client: ClientLib::Raw,
+        protocol: None,
+        connection_per_request: false,
+        kind: Kind::Strategy,
+    },
+    pool: Pool::SocketPerSlot,
+    run,
+};
+
+/// C slots, each a coroutine with its own connection, until N requests are taken. A
+/// coroutine whose stack the OS will not map leaves fewer slots (a setup error); the others
+/// still serve every request.
+pub fn run(job: &Arc<Job>, tally: &Arc<Tally>) -> Result<(), StrategyError> {
+    let request = Arc::new(RawRequest::for_job(job).map_err(StrategyError::Url)?);
+    let work = Arc::new(Countdown::new(job.requests));
+    coroutine::configure(job);
+    let stack_words = job.coroutine_stack_bytes() / size_of::<usize>();
+    let mut slots = Vec::new();
+    for _ in 0..job.concurrency.min(job.requests) {
+        let (request, work) = (Arc::clone(&request), Arc::clone(&work));
+        let (slot_job, slot_tally) = (Arc::clone(job), Arc::clone(tally));
+        let slot = move || {
+            let mut conn: Option<TcpStream> = None;
+            while work.take() {
+                raw::get_blocking(&mut conn, &request, &slot_job, &slot_tally);
+            }
+        };
+        // may's generator panics when its stack's mmap fails (at vm.max_map_count): caught
+        // here, so the point says so instead of aborting.
+        let spawned = std::panic::catch_unwind(|| {
+            #[allow(unsafe_code, reason = "may's spawn is unsafe: a coroutine must not hold a thread-local across a switch, nor overflow its stack; the raw codec does neither (its one buffer is 1 KiB)")]
+            // SAFETY: see the reason above.
+            unsafe {
+                may::coroutine::Builder::new()
+                    .stack_size(stack_words)
+                    .spawn(slot)
+            }
+        });
+        match spawned {
+            Ok(Ok(handle)) => slots.push(handle),
+            Ok(Err(_)) | Err(_) => tally.setup_error(ErrorKind::StackMap),
+        }
+    }
+    if slots.is_empty() {
+        while work.take() {
+            tally.fail(ErrorKind::StackMap); // nobody to do it: failed, not vanished
+        }
+    }
+    for slot in slots {
+        if slot.join().is_err() {
+            tally.setup_error(ErrorKind::Panic);
+        }
+    }
+    Ok(())
+}
