@@ -11,6 +11,8 @@ const MEASURED_CRATES: &[&str] = &[
     "ureq",
     "rustls",
     "may",
+    "compio",
+    "cyper",
     "h2",
     "axum",
     "crossbeam-channel",
@@ -38,10 +40,10 @@ fn main() {
     for line in text.lines() {
         if let Some(n) = line.strip_prefix("name = ") {
             name = Some(n.trim_matches('"').to_owned());
-        } else if let (Some(v), Some(n)) = (line.strip_prefix("version = "), name.take()) {
-            if MEASURED_CRATES.contains(&n.as_str()) {
-                found.push(format!("{n} {}", v.trim_matches('"')));
-            }
+        } else if let (Some(v), Some(n)) = (line.strip_prefix("version = "), name.take())
+            && MEASURED_CRATES.contains(&n.as_str())
+        {
+            found.push(format!("{n} {}", v.trim_matches('"')));
         }
     }
     // One variable per crate too (`FANOUT_VERSION_UREQ`), for what a point records it ran on.

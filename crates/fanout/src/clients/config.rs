@@ -44,6 +44,14 @@ pub fn of(client: ClientLib, pool: String, settings: &Settings) -> ClientConfig 
                 super::h2_conn::CONNECTION_WINDOW >> 20
             ),
         ),
+        ClientLib::Cyper => (
+            format!(
+                "cyper {} on hyper {} (compio, no TLS)",
+                env!("FANOUT_VERSION_CYPER"),
+                env!("FANOUT_VERSION_HYPER")
+            ),
+            "hyper's own (an 8 KiB read buffer that grows)".into(),
+        ),
         ClientLib::Peer => ("a peer's own".into(), "a peer's own".into()),
     };
     ClientConfig {
@@ -51,7 +59,8 @@ pub fn of(client: ClientLib, pool: String, settings: &Settings) -> ClientConfig 
         pool,
         buffers,
         timeout_ms: settings.timeout_ms,
-        tcp_nodelay: true,
+        // cyper's connector does not set it, nor can it be asked to.
+        tcp_nodelay: client != ClientLib::Cyper,
         thread_stack_kib: settings.stack_kib,
         tokio_workers: settings.tokio_workers,
         tls: settings.tls.then(tls),

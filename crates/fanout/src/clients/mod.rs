@@ -5,11 +5,14 @@
 
 pub mod config;
 pub mod coroutine;
+pub mod cyper_client;
 pub mod h2_conn;
 pub mod hyper_conn;
 pub mod plain_url;
 pub mod raw;
+pub mod raw_uring;
 pub mod reqwest_client;
 pub mod runtime;
 pub mod tls;
 pub mod ureq_agent;
+pub mod uring;

@@ -45,6 +45,16 @@ impl RawRequest {
         let bytes = format!("GET {path} HTTP/1.1\r\nHost: {authority}\r\n\r\n").into_bytes();
         Ok(Self { addr, bytes })
     }
+
+    /// Where it goes.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The request's bytes.
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
 }
 
 /// Where a response stands after the bytes just read.

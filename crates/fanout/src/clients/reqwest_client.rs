@@ -92,10 +92,10 @@ pub fn reqwest_error_kind(e: &reqwest::Error) -> ErrorKind {
     // error with no I/O source: count both as the same kind.
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
     while let Some(err) = source {
-        if let Some(h) = err.downcast_ref::<hyper::Error>() {
-            if h.is_incomplete_message() || h.is_closed() || h.is_canceled() {
-                return ErrorKind::ConnectionReset;
-            }
+        if let Some(h) = err.downcast_ref::<hyper::Error>()
+            && (h.is_incomplete_message() || h.is_closed() || h.is_canceled())
+        {
+            return ErrorKind::ConnectionReset;
         }
         source = err.source();
     }

@@ -87,7 +87,7 @@ struct Samples {
 impl Samples {
     fn push(&mut self, sample: InFlightSample) {
         self.seen += 1;
-        if self.seen % self.stride.max(1) != 0 {
+        if !self.seen.is_multiple_of(self.stride.max(1)) {
             // Between kept samples, the largest count still reaches the last one kept.
             if let Some(last) = self.kept.last_mut() {
                 last.in_flight = last.in_flight.max(sample.in_flight);

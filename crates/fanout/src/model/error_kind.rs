@@ -72,10 +72,10 @@ impl ErrorKind {
     /// Classifies an I/O error by its kind and OS error number.
     pub fn from_io(e: &io::Error) -> Self {
         use nix::errno::Errno;
-        if let Some(errno) = e.raw_os_error() {
-            if matches!(Errno::from_raw(errno), Errno::EMFILE | Errno::ENFILE) {
-                return Self::TooManyOpenFiles;
-            }
+        if let Some(errno) = e.raw_os_error()
+            && matches!(Errno::from_raw(errno), Errno::EMFILE | Errno::ENFILE)
+        {
+            return Self::TooManyOpenFiles;
         }
         match e.kind() {
             io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => Self::Timeout,

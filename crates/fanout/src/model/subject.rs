@@ -16,6 +16,8 @@ pub struct Subject {
     /// What holds each request in flight: an OS thread, a task (a future), or a stackful
     /// coroutine — what C costs is C of them.
     pub held_by: HeldBy,
+    /// What schedules them: the OS alone, or a runtime in the process.
+    pub runs_on: RunsOn,
     /// Opens a new connection for every request (none is reused): N connections in all.
     pub connection_per_request: bool,
     /// The HTTP client it runs on: what it can speak follows (HTTP/2 and TLS).
@@ -52,6 +54,21 @@ impl HeldBy {
     pub fn maps_a_stack(self) -> bool {
         matches!(self, Self::Thread | Self::Coroutine)
     }
+}
+
+/// What schedules the requests in flight.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunsOn {
+    /// std's threads: the kernel's scheduler, no runtime.
+    Threads,
+    /// tokio: readiness-based I/O (epoll), a multi-thread or current-thread runtime.
+    Tokio,
+    /// may: stackful coroutines switched on a few worker threads, readiness-based I/O.
+    May,
+    /// compio: completion-based I/O on io_uring, one runtime per thread (thread-per-core).
+    Compio,
+    /// A peer program's own runtime (Python's, Go's, oha's tokio).
+    Own,
 }
 
 /// What kind of subject, and so what runs it.
@@ -114,6 +131,8 @@ pub enum ClientLib {
     Hyper,
     /// The `h2` crate alone: plain HTTP/2 with prior knowledge only.
     H2,
+    /// cyper (hyper's client on compio), built without TLS: plain HTTP/1.1 only.
+    Cyper,
     /// A program of its own (the peer protocol passes a URL: HTTP/1.1, no certificate).
     Peer,
 }

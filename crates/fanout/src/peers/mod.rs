@@ -33,7 +33,7 @@ use std::process::Command;
 use std::sync::Mutex;
 
 use crate::model::job::Job;
-use crate::model::subject::{ClientLib, HeldBy, Holds, Kind, Subject};
+use crate::model::subject::{ClientLib, HeldBy, Holds, Kind, RunsOn, Subject};
 use crate::model::worker_report::WorkerReport;
 use peer::{Peer, Program};
 
@@ -51,6 +51,7 @@ pub const BUILT_IN: &[Peer] = &[
             models: "Python asyncio + aiohttp: one ClientSession, TCPConnector(limit=C), Semaphore(C), gather",
             holds: Holds::Concurrency,
             held_by: HeldBy::Task,
+            runs_on: RunsOn::Own,
             client: ClientLib::Peer,
             protocol: None,
             connection_per_request: false,
@@ -64,6 +65,7 @@ pub const BUILT_IN: &[Peer] = &[
             models: "Python requests.Session with a pool of C connections + ThreadPoolExecutor(C)",
             holds: Holds::Concurrency,
             held_by: HeldBy::Thread,
+            runs_on: RunsOn::Own,
             client: ClientLib::Peer,
             protocol: None,
             connection_per_request: false,
@@ -77,6 +79,7 @@ pub const BUILT_IN: &[Peer] = &[
             models: "Python asyncio.to_thread(requests) under Semaphore(C): the default executor's min(32, CPUs + 4) threads",
             holds: Holds::CoresPlus { add: 4, most: 32 },
             held_by: HeldBy::Thread,
+            runs_on: RunsOn::Own,
             client: ClientLib::Peer,
             protocol: None,
             connection_per_request: false,
@@ -90,6 +93,7 @@ pub const BUILT_IN: &[Peer] = &[
             models: "Python httpx.AsyncClient with Limits(max_connections=C), gather",
             holds: Holds::Concurrency,
             held_by: HeldBy::Task,
+            runs_on: RunsOn::Own,
             client: ClientLib::Peer,
             protocol: None,
             connection_per_request: false,
@@ -103,6 +107,7 @@ pub const BUILT_IN: &[Peer] = &[
             models: "Go net/http: a goroutine per request under a channel semaphore, MaxIdleConnsPerHost = C",
             holds: Holds::Concurrency,
             held_by: HeldBy::Coroutine,
+            runs_on: RunsOn::Own,
             client: ClientLib::Peer,
             protocol: None,
             connection_per_request: false,
@@ -116,6 +121,7 @@ pub const BUILT_IN: &[Peer] = &[
             models: "oha -n N -c C: a dedicated Rust load generator (tokio + hyper), C connections",
             holds: Holds::Concurrency,
             held_by: HeldBy::Task,
+            runs_on: RunsOn::Own,
             client: ClientLib::Peer,
             protocol: None,
             connection_per_request: false,
@@ -155,6 +161,7 @@ fn custom(name: &str, program: String) -> &'static Peer {
             models: Box::leak(format!("a custom peer: {program}").into_boxed_str()),
             holds: Holds::Concurrency,
             held_by: HeldBy::Task,
+            runs_on: RunsOn::Own,
             client: ClientLib::Peer,
             protocol: None,
             connection_per_request: false,

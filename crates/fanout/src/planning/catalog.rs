@@ -7,7 +7,8 @@ use std::time::Duration;
 use serde::{Deserialize, Deserializer};
 
 use super::point::Point;
-use crate::model::subject::Subject;
+use crate::clients;
+use crate::model::subject::{RunsOn, Subject};
 use crate::peers::install::INSTALL;
 use crate::peers::peer::Peer;
 use crate::peers::{self, CUSTOM_VAR_PREFIX};
@@ -43,6 +44,10 @@ pub fn cannot_run(point: &Point, limit: Duration) -> Option<String> {
         .too_slow(limit)
         .or_else(|| point.unsupported())
         .or_else(|| match runner(point.strategy)? {
+            // A runtime the machine refuses is skipped with the reason, never failed.
+            Runner::InProcess(s) if s.subject.runs_on == RunsOn::Compio => {
+                clients::uring::unavailable()
+            }
             Runner::InProcess(_) => None,
             Runner::Peer(peer) => peers::missing(peer),
         })

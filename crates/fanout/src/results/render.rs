@@ -506,11 +506,11 @@ pub fn setup_markdown(
     let points = plan.distinct_points();
     let mut configs = Vec::new();
     for point in &points {
-        if let Some(Runner::InProcess(strategy)) = catalog::runner(point.strategy) {
-            if !configs.iter().any(|(name, _)| *name == point.strategy.name) {
-                let config = strategy.client_config(point.concurrency, &point.settings);
-                configs.push((point.strategy.name, config));
-            }
+        if let Some(Runner::InProcess(strategy)) = catalog::runner(point.strategy)
+            && !configs.iter().any(|(name, _)| *name == point.strategy.name)
+        {
+            let config = strategy.client_config(point.concurrency, &point.settings);
+            configs.push((point.strategy.name, config));
         }
     }
     if let Some((_, first)) = configs.first() {

@@ -164,21 +164,21 @@ pub fn check(points: &[Point], limits: &Limits) -> Vec<Finding> {
         } else {
             Severity::Refuse
         };
-        if let Some(soft) = limits.open_files_soft {
-            if need.open_files as u64 > soft {
-                add(
-                    beyond_c,
-                    "open files (RLIMIT_NOFILE)",
-                    format!(
-                        "needs about {} in the client and as many in the server, the limit is {soft}",
-                        need.open_files
-                    ),
-                    format!(
-                        "ulimit -n {} (above the hard limit: LimitNOFILE or /etc/security/limits.conf)",
-                        need.open_files
-                    ),
-                );
-            }
+        if let Some(soft) = limits.open_files_soft
+            && need.open_files as u64 > soft
+        {
+            add(
+                beyond_c,
+                "open files (RLIMIT_NOFILE)",
+                format!(
+                    "needs about {} in the client and as many in the server, the limit is {soft}",
+                    need.open_files
+                ),
+                format!(
+                    "ulimit -n {} (above the hard limit: LimitNOFILE or /etc/security/limits.conf)",
+                    need.open_files
+                ),
+            );
         }
         let thread_limits = [
             (
@@ -203,15 +203,15 @@ pub fn check(points: &[Point], limits: &Limits) -> Vec<Finding> {
             ),
         ];
         for (name, limit, fix) in thread_limits {
-            if let Some(limit) = limit {
-                if need.threads as u64 > limit {
-                    add(
-                        Severity::Refuse,
-                        name,
-                        format!("needs {} threads, the limit is {limit}", need.threads),
-                        format!("{fix}{}", need.threads * 2),
-                    );
-                }
+            if let Some(limit) = limit
+                && need.threads as u64 > limit
+            {
+                add(
+                    Severity::Refuse,
+                    name,
+                    format!("needs {} threads, the limit is {limit}", need.threads),
+                    format!("{fix}{}", need.threads * 2),
+                );
             }
         }
         if let (Some(maps), Some(per_thread)) = (limits.max_map_count, mappings_per_thread()) {

@@ -10,7 +10,7 @@ use crate::clients::reqwest_client::{get_async, reqwest_client};
 use crate::clients::runtime::multi_thread_runtime;
 use crate::model::job::Job;
 use crate::model::tally::Tally;
-use crate::model::subject::{HeldBy, ClientLib, Holds, Kind, Subject};
+use crate::model::subject::{RunsOn, HeldBy, ClientLib, Holds, Kind, Subject};
 
 
 /// The facts of `async_buffered`.
@@ -20,6 +20,7 @@ pub const STRATEGY: Strategy = Strategy {
             models: "one stream, buffer_unordered(C), shared Client (idiomatic Rust; no task per request)",
             holds: Holds::Concurrency,
             held_by: HeldBy::Task,
+            runs_on: RunsOn::Tokio,
             client: ClientLib::Reqwest,
             protocol: None,
             connection_per_request: false,

@@ -8,7 +8,7 @@ use super::async_semaphore::{CpuWork, semaphore_tasks};
 use crate::clients::runtime::multi_thread_runtime;
 use crate::model::job::Job;
 use crate::model::tally::Tally;
-use crate::model::subject::{HeldBy, ClientLib, Holds, Kind, Subject};
+use crate::model::subject::{RunsOn, HeldBy, ClientLib, Holds, Kind, Subject};
 
 
 /// The facts of `async_cpu_offload`.
@@ -18,6 +18,7 @@ pub const STRATEGY: Strategy = Strategy {
             models: "async_semaphore with each response's CPU work (--cpu-us) in spawn_blocking, off the runtime workers",
             holds: Holds::Concurrency,
             held_by: HeldBy::Task,
+            runs_on: RunsOn::Tokio,
             client: ClientLib::Reqwest,
             protocol: None,
             connection_per_request: false,

@@ -8,7 +8,7 @@ use super::async_semaphore::{CpuWork, semaphore_tasks};
 use crate::clients::runtime::current_thread_runtime;
 use crate::model::job::Job;
 use crate::model::tally::Tally;
-use crate::model::subject::{HeldBy, ClientLib, Holds, Kind, Subject};
+use crate::model::subject::{RunsOn, HeldBy, ClientLib, Holds, Kind, Subject};
 
 
 /// The facts of `async_current_thread`.
@@ -18,6 +18,7 @@ pub const STRATEGY: Strategy = Strategy {
             models: "tokio current-thread runtime, N tasks, Semaphore(C) (asyncio's single thread)",
             holds: Holds::Concurrency,
             held_by: HeldBy::Task,
+            runs_on: RunsOn::Tokio,
             client: ClientLib::Reqwest,
             protocol: None,
             connection_per_request: false,

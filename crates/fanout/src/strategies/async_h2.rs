@@ -10,7 +10,7 @@ use crate::clients::runtime::multi_thread_runtime;
 use crate::model::job::Job;
 use crate::model::tally::Tally;
 use crate::model::settings::Protocol;
-use crate::model::subject::{HeldBy, ClientLib, Holds, Kind, Subject};
+use crate::model::subject::{RunsOn, HeldBy, ClientLib, Holds, Kind, Subject};
 
 
 /// The facts of `async_h2`.
@@ -20,6 +20,7 @@ pub const STRATEGY: Strategy = Strategy {
             models: "async_semaphore over HTTP/2: C streams on as few connections as the client opens (one reqwest Client, h2c)",
             holds: Holds::Concurrency,
             held_by: HeldBy::Task,
+            runs_on: RunsOn::Tokio,
             client: ClientLib::Reqwest,
             protocol: Some(Protocol::H2),
             connection_per_request: false,

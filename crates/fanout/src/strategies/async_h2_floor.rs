@@ -15,7 +15,7 @@ use crate::clients::raw::Countdown;
 use crate::clients::runtime::current_thread_runtime;
 use crate::model::job::Job;
 use crate::model::settings::Protocol;
-use crate::model::subject::{HeldBy, ClientLib, Holds, Kind, Subject};
+use crate::model::subject::{RunsOn, HeldBy, ClientLib, Holds, Kind, Subject};
 use crate::model::tally::Tally;
 
 /// The facts of `async_h2_floor`.
@@ -25,6 +25,7 @@ pub const STRATEGY: Strategy = Strategy {
         models: "the HTTP/2 floor: C tokio tasks on one thread, streams on one connection, the h2 crate alone",
         holds: Holds::Concurrency,
         held_by: HeldBy::Task,
+        runs_on: RunsOn::Tokio,
         client: ClientLib::H2,
         protocol: Some(Protocol::H2),
         connection_per_request: false,

@@ -12,7 +12,7 @@ use crate::clients::hyper_conn::{self, Target};
 use crate::clients::raw::Countdown;
 use crate::clients::runtime::multi_thread_runtime;
 use crate::model::job::Job;
-use crate::model::subject::{HeldBy, ClientLib, Holds, Kind, Subject};
+use crate::model::subject::{RunsOn, HeldBy, ClientLib, Holds, Kind, Subject};
 use crate::model::tally::Tally;
 
 /// The facts of `async_hyper`.
@@ -22,6 +22,7 @@ pub const STRATEGY: Strategy = Strategy {
         models: "hyper without reqwest: C tokio tasks, one hyper client::conn HTTP/1.1 connection each",
         holds: Holds::Concurrency,
         held_by: HeldBy::Task,
+        runs_on: RunsOn::Tokio,
         client: ClientLib::Hyper,
         protocol: None,
         connection_per_request: false,

@@ -12,7 +12,7 @@ use crate::clients::runtime::multi_thread_runtime;
 use crate::model::job::Job;
 use crate::model::tally::Tally;
 use crate::clients::raw::{self, Countdown, RawRequest};
-use crate::model::subject::{HeldBy, ClientLib, Holds, Kind, Subject};
+use crate::model::subject::{RunsOn, HeldBy, ClientLib, Holds, Kind, Subject};
 
 
 /// The facts of `async_raw`.
@@ -22,6 +22,7 @@ pub const STRATEGY: Strategy = Strategy {
             models: "the tasks' floor: C tokio tasks, one keep-alive socket each, no client library",
             holds: Holds::Concurrency,
             held_by: HeldBy::Task,
+            runs_on: RunsOn::Tokio,
             client: ClientLib::Raw,
             protocol: None,
             connection_per_request: false,

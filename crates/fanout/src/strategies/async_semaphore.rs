@@ -11,7 +11,7 @@ use crate::clients::reqwest_client::{get_async, get_async_offloaded, reqwest_cli
 use crate::clients::runtime::multi_thread_runtime;
 use crate::model::job::Job;
 use crate::model::tally::Tally;
-use crate::model::subject::{HeldBy, ClientLib, Holds, Kind, Subject};
+use crate::model::subject::{RunsOn, HeldBy, ClientLib, Holds, Kind, Subject};
 
 
 /// The facts of `async_semaphore`.
@@ -21,6 +21,7 @@ pub const STRATEGY: Strategy = Strategy {
             models: "tokio multi-thread, N tasks, Semaphore(C), shared reqwest Client (asyncio + Semaphore)",
             holds: Holds::Concurrency,
             held_by: HeldBy::Task,
+            runs_on: RunsOn::Tokio,
             client: ClientLib::Reqwest,
             protocol: None,
             connection_per_request: false,

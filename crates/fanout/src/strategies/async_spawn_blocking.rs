@@ -10,7 +10,7 @@ use super::tasks::join_all;
 use crate::clients::ureq_agent::{get_blocking, ureq_agent};
 use crate::model::job::Job;
 use crate::model::tally::Tally;
-use crate::model::subject::{HeldBy, ClientLib, Holds, Kind, Subject};
+use crate::model::subject::{RunsOn, HeldBy, ClientLib, Holds, Kind, Subject};
 
 thread_local! {
     /// Each blocking-pool thread's Agent, keeping its one connection (see [`crate::clients::ureq_agent::ureq_agent`]).
@@ -25,6 +25,7 @@ pub const STRATEGY: Strategy = Strategy {
             models: "tokio spawn_blocking(ureq), blocking pool sized to C (asyncio.to_thread)",
             holds: Holds::Concurrency,
             held_by: HeldBy::Thread,
+            runs_on: RunsOn::Tokio,
             client: ClientLib::Ureq,
             protocol: None,
             connection_per_request: false,

@@ -12,7 +12,7 @@ use crate::clients::coroutine;
 use crate::clients::raw::{self, Countdown, RawRequest};
 use crate::model::error_kind::ErrorKind;
 use crate::model::job::Job;
-use crate::model::subject::{ClientLib, HeldBy, Holds, Kind, Subject};
+use crate::model::subject::{RunsOn, ClientLib, HeldBy, Holds, Kind, Subject};
 use crate::model::tally::Tally;
 
 /// The facts of `coroutine_raw`.
@@ -22,6 +22,7 @@ pub const STRATEGY: Strategy = Strategy {
         models: "stackful coroutines' floor: C may coroutines, one keep-alive socket each, no client library",
         holds: Holds::Concurrency,
         held_by: HeldBy::Coroutine,
+        runs_on: RunsOn::May,
         client: ClientLib::Raw,
         protocol: None,
         connection_per_request: false,

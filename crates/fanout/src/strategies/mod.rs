@@ -33,6 +33,8 @@ registry! {
     thread_raw,
     coroutine_raw,
     async_raw,
+    uring_raw,
+    uring_cyper,
     async_hyper,
     async_h2_floor,
     pitfall_unbounded,

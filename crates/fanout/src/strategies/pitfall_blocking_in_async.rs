@@ -12,7 +12,7 @@ use crate::clients::runtime::multi_thread_runtime;
 use crate::clients::ureq_agent::{get_blocking, ureq_agent};
 use crate::model::job::Job;
 use crate::model::tally::Tally;
-use crate::model::subject::{HeldBy, ClientLib, Holds, Kind, Subject};
+use crate::model::subject::{RunsOn, HeldBy, ClientLib, Holds, Kind, Subject};
 
 
 /// The facts of `pitfall_blocking_in_async`.
@@ -22,6 +22,7 @@ pub const STRATEGY: Strategy = Strategy {
             models: "ureq called inside async tasks: in flight = tokio workers (requests.get in a coroutine)",
             holds: Holds::Workers,
             held_by: HeldBy::Task,
+            runs_on: RunsOn::Tokio,
             client: ClientLib::Ureq,
             protocol: None,
             connection_per_request: false,

@@ -13,7 +13,7 @@ use crate::clients::runtime::multi_thread_runtime;
 use crate::model::error_kind::ErrorKind;
 use crate::model::job::Job;
 use crate::model::tally::Tally;
-use crate::model::subject::{HeldBy, ClientLib, Holds, Kind, Subject};
+use crate::model::subject::{RunsOn, HeldBy, ClientLib, Holds, Kind, Subject};
 
 
 /// The facts of `pitfall_client_per_request`.
@@ -23,6 +23,7 @@ pub const STRATEGY: Strategy = Strategy {
             models: "a new reqwest Client per request: a new connection each (a fresh session per request)",
             holds: Holds::Concurrency,
             held_by: HeldBy::Task,
+            runs_on: RunsOn::Tokio,
             client: ClientLib::Reqwest,
             protocol: None,
             connection_per_request: true,

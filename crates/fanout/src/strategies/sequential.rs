@@ -6,7 +6,7 @@ use super::strategy::{Pool, Strategy, StrategyError};
 use crate::clients::ureq_agent::{get_blocking, ureq_agent};
 use crate::model::job::Job;
 use crate::model::tally::Tally;
-use crate::model::subject::{HeldBy, ClientLib, Holds, Kind, Subject};
+use crate::model::subject::{RunsOn, HeldBy, ClientLib, Holds, Kind, Subject};
 
 
 /// The facts of `sequential`.
@@ -16,6 +16,7 @@ pub const STRATEGY: Strategy = Strategy {
             models: "one ureq Agent, one request after another (the synchronous baseline)",
             holds: Holds::One,
             held_by: HeldBy::Thread,
+            runs_on: RunsOn::Threads,
             client: ClientLib::Ureq,
             protocol: None,
             connection_per_request: false,

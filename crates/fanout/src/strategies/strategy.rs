@@ -7,7 +7,7 @@ use crate::clients;
 use crate::model::client_config::ClientConfig;
 use crate::model::job::Job;
 use crate::model::settings::Settings;
-use crate::model::subject::{HeldBy, Subject};
+use crate::model::subject::{RunsOn, Subject};
 use crate::model::tally::Tally;
 
 /// A strategy: its facts, how it pools connections, and its entry point.
@@ -26,13 +26,15 @@ impl Strategy {
     pub fn client_config(&self, concurrency: usize, settings: &Settings) -> ClientConfig {
         let pool = self.pool.describe(concurrency);
         let mut config = clients::config::of(self.subject.client, pool, settings);
-        if self.subject.held_by == HeldBy::Coroutine {
-            let stack_bytes = settings.coroutine_stack_kib * 1024;
-            config.runtime = Some(clients::coroutine::runtime(
-                settings.tokio_workers,
-                stack_bytes,
-            ));
-        }
+        let workers = settings.tokio_workers;
+        config.runtime = match self.subject.runs_on {
+            RunsOn::May => {
+                let stack_bytes = settings.coroutine_stack_kib * 1024;
+                Some(clients::coroutine::runtime(workers, stack_bytes))
+            }
+            RunsOn::Compio => Some(clients::uring::described(workers)),
+            RunsOn::Threads | RunsOn::Tokio | RunsOn::Own => None,
+        };
         config
     }
 }
@@ -55,6 +57,9 @@ pub enum Pool {
     SocketPerSlot,
     /// One HTTP/2 connection, every request a stream on it.
     OneConnection,
+    /// One client per runtime thread (cyper on compio), its hyper pool keeping every idle
+    /// connection.
+    ClientPerThread,
 }
 
 impl Pool {
@@ -72,6 +77,10 @@ impl Pool {
             Self::ClientPerRequest => "a new Client per request: a new connection each".into(),
             Self::SocketPerSlot => "one keep-alive socket per slot, no pool".into(),
             Self::OneConnection => "one HTTP/2 connection, every request a stream on it".into(),
+            Self::ClientPerThread => {
+                "one cyper Client per runtime thread, its hyper pool keeping every idle connection"
+                    .into()
+            }
         }
     }
 }
@@ -82,8 +91,8 @@ pub type RunFn = fn(&Arc<Job>, &Arc<Tally>) -> Result<(), StrategyError>;
 /// A failure that stops a strategy before it can run its requests.
 #[derive(Debug, thiserror::Error)]
 pub enum StrategyError {
-    /// The tokio runtime could not be built.
-    #[error("building the tokio runtime: {0}")]
+    /// The runtime (tokio's, or compio's on io_uring) could not be built.
+    #[error("building the runtime: {0}")]
     Runtime(#[source] std::io::Error),
     /// The reqwest client could not be built.
     #[error("building the reqwest client: {0}")]

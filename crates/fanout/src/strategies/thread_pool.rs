@@ -8,7 +8,7 @@ use crate::clients::ureq_agent::{get_blocking, ureq_agent};
 use crate::model::error_kind::ErrorKind;
 use crate::model::job::Job;
 use crate::model::tally::Tally;
-use crate::model::subject::{HeldBy, ClientLib, Holds, Kind, Subject};
+use crate::model::subject::{RunsOn, HeldBy, ClientLib, Holds, Kind, Subject};
 
 
 /// The facts of `thread_pool`.
@@ -18,6 +18,7 @@ pub const STRATEGY: Strategy = Strategy {
             models: "C long-lived threads pull from a crossbeam channel, an Agent each (ThreadPoolExecutor)",
             holds: Holds::Concurrency,
             held_by: HeldBy::Thread,
+            runs_on: RunsOn::Threads,
             client: ClientLib::Ureq,
             protocol: None,
             connection_per_request: false,

@@ -10,7 +10,7 @@ use crate::model::error_kind::ErrorKind;
 use crate::model::job::Job;
 use crate::model::tally::Tally;
 use crate::clients::raw::{self, Countdown, RawRequest};
-use crate::model::subject::{HeldBy, ClientLib, Holds, Kind, Subject};
+use crate::model::subject::{RunsOn, HeldBy, ClientLib, Holds, Kind, Subject};
 
 
 /// The facts of `thread_raw`.
@@ -20,6 +20,7 @@ pub const STRATEGY: Strategy = Strategy {
             models: "the threads' floor: C threads, one keep-alive socket each, no client library",
             holds: Holds::Concurrency,
             held_by: HeldBy::Thread,
+            runs_on: RunsOn::Threads,
             client: ClientLib::Raw,
             protocol: None,
             connection_per_request: false,

@@ -1,0 +1,61 @@
+//! cyper, compio's HTTP client (hyper's legacy client on compio's sockets): one client per
+//! runtime thread, one request with the same checks as reqwest's, and a classifier of its
+//! errors into fanout's kinds.
+
+use crate::model::error_kind::ErrorKind;
+use crate::model::job::Job;
+use crate::model::tally::Tally;
+
+/// The client of one runtime thread. cyper has no pool, timeout or TCP_NODELAY setting of its
+/// own: hyper's pool keeps every idle connection (no cap per host), the timeout is ours.
+pub fn cyper_client() -> Result<cyper::Client, cyper::Error> {
+    cyper::Client::builder().no_proxy().build()
+}
+
+/// One request through `client`, with the same checks as reqwest's (`reqwest_client`).
+pub async fn get(client: &cyper::Client, job: &Job, tally: &Tally) {
+    let Some(due) = job.due(tally) else {
+        return;
+    };
+    compio::time::sleep_until(due).await;
+    // Latency counts from the due time (at --rate; in closed loop, now); the timeout from
+    // the send.
+    let _in_flight = tally.start();
+    let outcome = compio::time::timeout(job.timeout(), fetch(client, job))
+        .await
+        .unwrap_or(Err(ErrorKind::Timeout))
+        .map(|()| job.spend_cpu());
+    tally.record(due.elapsed(), outcome);
+}
+
+/// One request: status 200 and the expected body, read to the end.
+async fn fetch(client: &cyper::Client, job: &Job) -> Result<(), ErrorKind> {
+    let (url, _) = job.parsed_url().map_err(|_| ErrorKind::Other)?;
+    let response = client
+        .get(url.clone())
+        .map_err(|e| cyper_error_kind(&e))?
+        .send()
+        .await
+        .map_err(|e| cyper_error_kind(&e))?;
+    let status = response.status().as_u16();
+    let body = response.bytes().await.map_err(|e| cyper_error_kind(&e))?;
+    job.check_response(status, &body)
+}
+
+/// fanout's kind of a cyper error: an I/O error anywhere in its chain, else hyper's word.
+pub fn cyper_error_kind(e: &cyper::Error) -> ErrorKind {
+    if let Some(kind) = ErrorKind::from_chain(e) {
+        return kind;
+    }
+    // A peer that closed mid-response is a hyper error with no I/O source.
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = source {
+        if let Some(h) = err.downcast_ref::<hyper::Error>()
+            && (h.is_incomplete_message() || h.is_closed() || h.is_canceled())
+        {
+            return ErrorKind::ConnectionReset;
+        }
+        source = err.source();
+    }
+    ErrorKind::Other
+}

@@ -1,0 +1,51 @@
+//! `uring_cyper`: completion-based I/O through a client library — C compio tasks spread over
+//! one io_uring runtime per worker thread, each taking requests one at a time through its
+//! thread's cyper client (hyper on compio). Twin of `uring_raw`: what cyper and hyper's pool
+//! cost on top of the floor.
+
+use std::sync::Arc;
+
+use super::strategy::{Pool, Strategy, StrategyError};
+use crate::clients::cyper_client::{self, cyper_client};
+use crate::clients::raw::Countdown;
+use crate::clients::uring;
+use crate::model::error_kind::ErrorKind;
+use crate::model::job::Job;
+use crate::model::subject::{ClientLib, HeldBy, Holds, Kind, RunsOn, Subject};
+use crate::model::tally::Tally;
+
+/// The facts of `uring_cyper`.
+pub const STRATEGY: Strategy = Strategy {
+    subject: Subject {
+        name: "uring_cyper",
+        models: "completion I/O with a client: C compio tasks on io_uring, a runtime per core, a cyper client per runtime",
+        holds: Holds::Concurrency,
+        held_by: HeldBy::Task,
+        runs_on: RunsOn::Compio,
+        client: ClientLib::Cyper,
+        protocol: None,
+        connection_per_request: false,
+        kind: Kind::Strategy,
+    },
+    pool: Pool::ClientPerThread,
+    run,
+};
+
+/// C slots, each a task taking requests until N are taken, through its thread's client.
+pub fn run(job: &Arc<Job>, tally: &Arc<Tally>) -> Result<(), StrategyError> {
+    let work = Arc::new(Countdown::new(job.requests));
+    let slots = job.concurrency.min(job.requests);
+    let ran = uring::spread(job, slots, tally, cyper_client, |client| {
+        let client = client.as_ref().ok().cloned();
+        let (work, job, tally) = (Arc::clone(&work), Arc::clone(job), Arc::clone(tally));
+        async move {
+            while work.take() {
+                match &client {
+                    Some(client) => cyper_client::get(client, &job, &tally).await,
+                    None => tally.fail(ErrorKind::Other), // its thread has no client
+                }
+            }
+        }
+    });
+    ran.map_err(StrategyError::Runtime)
+}
