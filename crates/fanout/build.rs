@@ -13,6 +13,8 @@ const MEASURED_CRATES: &[&str] = &[
     "may",
     "compio",
     "cyper",
+    "async-executor",
+    "async-io",
     "h2",
     "axum",
     "crossbeam-channel",

@@ -63,6 +63,8 @@ pub enum RunsOn {
     Threads,
     /// tokio: readiness-based I/O (epoll), a multi-thread or current-thread runtime.
     Tokio,
+    /// smol: async-executor's tasks on a few threads, async-io's reactor (epoll).
+    Smol,
     /// may: stackful coroutines switched on a few worker threads, readiness-based I/O.
     May,
     /// compio: completion-based I/O on io_uring, one runtime per thread (thread-per-core).

@@ -33,6 +33,7 @@ registry! {
     thread_raw,
     coroutine_raw,
     async_raw,
+    smol_raw,
     uring_raw,
     uring_cyper,
     async_hyper,

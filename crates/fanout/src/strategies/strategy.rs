@@ -33,6 +33,7 @@ impl Strategy {
                 Some(clients::coroutine::runtime(workers, stack_bytes))
             }
             RunsOn::Compio => Some(clients::uring::described(workers)),
+            RunsOn::Smol => Some(clients::smol::described(workers)),
             RunsOn::Threads | RunsOn::Tokio | RunsOn::Own => None,
         };
         config

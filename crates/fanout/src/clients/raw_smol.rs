@@ -1,0 +1,71 @@
+//! The raw codec on smol's sockets (async-io's `Async<TcpStream>`): the twin of
+//! `raw::get_async`, line by line, on a second readiness-based runtime.
+
+use std::io;
+use std::net::TcpStream;
+use std::time::Instant;
+
+use async_io::{Async, Timer};
+use futures_lite::{AsyncReadExt as _, AsyncWriteExt as _, FutureExt as _};
+
+use super::raw::{RawRequest, ResponseReader, Step};
+use crate::model::error_kind::ErrorKind;
+use crate::model::job::Job;
+use crate::model::tally::Tally;
+
+/// The twin of `raw::get_async` on smol.
+pub async fn get(
+    conn: &mut Option<Async<TcpStream>>,
+    request: &RawRequest,
+    job: &Job,
+    tally: &Tally,
+) {
+    let Some(due) = job.due(tally) else {
+        return;
+    };
+    if due > Instant::now() {
+        Timer::at(due).await;
+    }
+    // Latency counts from the due time (at --rate; in closed loop, now); the timeout from
+    // the send.
+    let _in_flight = tally.start();
+    let exchange = exchange(conn, request, job);
+    let timeout = async {
+        Timer::after(job.timeout()).await;
+        Err(ErrorKind::Timeout)
+    };
+    let outcome = exchange.or(timeout).await;
+    if !matches!(outcome, Ok(true)) {
+        *conn = None;
+    }
+    // The CPU work counts in the latency, as in the library clients.
+    let outcome = outcome.map(|_| job.spend_cpu());
+    tally.record(due.elapsed(), outcome);
+}
+
+/// The twin of `raw::exchange_async`; its caller bounds it by the job's timeout.
+async fn exchange(
+    conn: &mut Option<Async<TcpStream>>,
+    request: &RawRequest,
+    job: &Job,
+) -> Result<bool, ErrorKind> {
+    let io = |e: io::Error| ErrorKind::from_io(&e);
+    let stream = match conn {
+        Some(stream) => stream,
+        None => {
+            let stream = Async::<TcpStream>::connect(request.addr())
+                .await
+                .map_err(io)?;
+            stream.get_ref().set_nodelay(true).map_err(io)?;
+            conn.insert(stream)
+        }
+    };
+    stream.write_all(request.bytes()).await.map_err(io)?;
+    let mut reader = ResponseReader::new(job.body_len());
+    loop {
+        let n = stream.read(reader.space()).await.map_err(io)?;
+        if let Step::Done { keep_alive } = reader.advance(n)? {
+            return Ok(keep_alive);
+        }
+    }
+}
