@@ -99,7 +99,9 @@ fn requests_that_cannot_start_in_time_are_dropped_and_counted() {
 
 #[test]
 fn a_bad_rate_is_refused_in_one_line() {
-    for bad in ["0", "-5", "abc", "inf", "2000000"] {
+    for bad in [
+        "0", "-5", "abc", "inf", "2000000", "500..0", "500..", "..500",
+    ] {
         let flag = format!("--rate={bad}");
         let (code, _, stderr) = run(&["-s", "async_raw", "-c", "2", &flag]);
         assert_eq!(code, Some(2), "--rate {bad}: {stderr}");
@@ -109,6 +111,58 @@ fn a_bad_rate_is_refused_in_one_line() {
             "{first}"
         );
     }
+}
+
+#[test]
+fn a_ramp_spends_its_requests_as_its_rates_say_and_every_second_is_counted() {
+    // 20 → 180/s over 300 requests: mean 100/s, 3 s; the first second carries about 47 of them
+    // (20 + 160 / 6), the last about 153.
+    let (code, r, stderr) = run(&[
+        "-s",
+        "async_raw",
+        "-c",
+        "20",
+        "-n",
+        "300",
+        "--delay-ms",
+        "10",
+        "--rate",
+        "20..180",
+    ]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(r["status"], "measured", "{r}");
+    assert_eq!(
+        r["rate"],
+        serde_json::json!([20.0, 180.0]),
+        "a ramp is its list of rates"
+    );
+    let intervals = r["intervals"].as_array().expect("intervals");
+    let counted: u64 = intervals
+        .iter()
+        .map(|i| {
+            ["ok", "failed", "dropped"]
+                .iter()
+                .map(|k| i[k].as_u64().expect(k))
+                .sum::<u64>()
+        })
+        .sum();
+    assert_eq!(
+        counted, 300,
+        "every request in the second it fell due: {intervals:?}"
+    );
+    assert_eq!(accounted(&r), 300);
+    let ok = |i: usize| intervals[i]["ok"].as_u64().expect("ok");
+    assert!(intervals.len() >= 3, "{intervals:?}");
+    assert!((40..=55).contains(&ok(0)), "the first second: {}", ok(0));
+    assert!(
+        ok(2) > 2 * ok(0),
+        "the rate rises: {} then {}",
+        ok(0),
+        ok(2)
+    );
+    // Closed loop keeps no intervals.
+    let (_, closed, _) = run(&["-s", "async_raw", "-c", "2", "-n", "4", "--delay-ms", "0"]);
+    assert!(closed.get("intervals").is_none(), "{closed}");
 }
 
 #[test]

@@ -51,6 +51,7 @@ fn full_report() -> PointReport {
     };
     worker.tally.errors = [("timeout".to_owned(), 1)].into();
     worker.tally.setup_errors = [("thread_spawn".to_owned(), 1)].into();
+    worker.tally.intervals = vec![fanout::model::intervals::Interval::default()];
     PointReport {
         point,
         repeat: 1,

@@ -55,7 +55,7 @@ impl Job {
     /// first request asked for, after the strategy's set-up); nothing to do in closed loop.
     pub fn arm_schedule(&mut self) {
         let s = &self.settings;
-        if let Some(rate) = s.rate {
+        if let Some(rate) = &s.rate {
             let drop_after = Duration::from_millis(s.drop_after_ms.unwrap_or(s.timeout_ms));
             let schedule = Schedule::new(rate, s.arrival, self.requests, drop_after);
             self.schedule = Some(Arc::new(schedule));

@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::rate::RateProfile;
 use super::settings::Settings;
 
 /// A setting a sweep can vary across points, beside C: its x axis when it does.
@@ -25,7 +26,10 @@ impl Knob {
         match self {
             Self::CpuUs => settings.cpu_us,
             Self::ConnectDelayMs => settings.connect_delay_ms,
-            Self::Rate => settings.rate.map_or(0, |r| r.round() as u64),
+            Self::Rate => settings
+                .rate
+                .as_ref()
+                .map_or(0, |r| r.mean().round() as u64),
         }
     }
 
@@ -34,7 +38,9 @@ impl Knob {
         match self {
             Self::CpuUs => settings.cpu_us = value,
             Self::ConnectDelayMs => settings.connect_delay_ms = value,
-            Self::Rate => settings.rate = (value > 0).then_some(value as f64),
+            Self::Rate => {
+                settings.rate = (value > 0).then_some(RateProfile::Constant(value as f64))
+            }
         }
     }
 

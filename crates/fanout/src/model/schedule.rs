@@ -14,6 +14,8 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
+use super::rate::RateProfile;
+
 /// How due times are spaced.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
@@ -50,16 +52,23 @@ pub struct Schedule {
 impl Schedule {
     /// The schedule of `requests` requests at `rate` per second, spaced as `arrival` says,
     /// each dropped if it cannot start within `drop_after` of its due time.
-    pub fn new(rate: f64, arrival: Arrival, requests: usize, drop_after: Duration) -> Self {
+    pub fn new(
+        rate: &RateProfile,
+        arrival: Arrival,
+        requests: usize,
+        drop_after: Duration,
+    ) -> Self {
         let mut rng = fastrand::Rng::with_seed(0x5eed_0a11);
-        let mut at = 0.0_f64;
+        // Each request's place in a unit-rate schedule, mapped through the profile: a ramp is
+        // the same process with its clock sped up and slowed down.
+        let mut count = 0.0_f64;
         let offsets = (0..requests)
             .map(|i| {
-                let offset = Duration::from_secs_f64(at);
-                at = match arrival {
-                    Arrival::Constant => (i + 1) as f64 / rate,
-                    // Inverse transform of a uniform draw in (0, 1].
-                    Arrival::Poisson => at - (1.0 - rng.f64()).ln() / rate,
+                let offset = rate.due_after_first(count, requests);
+                count = match arrival {
+                    Arrival::Constant => (i + 1) as f64,
+                    // Inverse transform of a uniform draw in (0, 1]: a unit exponential gap.
+                    Arrival::Poisson => count - (1.0 - rng.f64()).ln(),
                 };
                 offset
             })
@@ -93,7 +102,12 @@ mod tests {
 
     #[test]
     fn constant_arrivals_are_evenly_spaced_and_poisson_ones_average_the_rate() {
-        let even = Schedule::new(100.0, Arrival::Constant, 5, Duration::from_secs(1));
+        let even = Schedule::new(
+            &RateProfile::Constant(100.0),
+            Arrival::Constant,
+            5,
+            Duration::from_secs(1),
+        );
         let t0 = Instant::now();
         assert_eq!(even.ticket(t0), Ticket::At(t0));
         let offsets: Vec<_> = even.offsets.iter().map(|d| d.as_secs_f64()).collect();
@@ -105,13 +119,23 @@ mod tests {
                 .all(|(a, b)| (a - b).abs() < 1e-9),
             "{offsets:?}"
         );
-        let poisson = Schedule::new(1_000.0, Arrival::Poisson, 20_001, Duration::from_secs(1));
+        let poisson = Schedule::new(
+            &RateProfile::Constant(1_000.0),
+            Arrival::Poisson,
+            20_001,
+            Duration::from_secs(1),
+        );
         let span = poisson.offsets.last().expect("offsets").as_secs_f64();
         assert!(
             (span / 20.0 - 1.0).abs() < 0.05,
             "20,000 gaps of 1 ms on average: {span} s"
         );
-        let again = Schedule::new(1_000.0, Arrival::Poisson, 20_001, Duration::from_secs(1));
+        let again = Schedule::new(
+            &RateProfile::Constant(1_000.0),
+            Arrival::Poisson,
+            20_001,
+            Duration::from_secs(1),
+        );
         assert_eq!(
             poisson.offsets, again.offsets,
             "the same schedule every run"
@@ -120,7 +144,12 @@ mod tests {
 
     #[test]
     fn a_request_asked_for_too_late_after_its_due_time_is_dropped() {
-        let schedule = Schedule::new(10.0, Arrival::Constant, 3, Duration::from_millis(50));
+        let schedule = Schedule::new(
+            &RateProfile::Constant(10.0),
+            Arrival::Constant,
+            3,
+            Duration::from_millis(50),
+        );
         let t0 = Instant::now();
         assert_eq!(schedule.ticket(t0), Ticket::At(t0));
         // Request 1 is due at t0 + 100 ms: asked for early, it waits until then.

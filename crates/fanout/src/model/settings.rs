@@ -14,6 +14,7 @@
 use clap::builder::RangedU64ValueParser;
 use serde::{Deserialize, Serialize};
 
+use super::rate::RateProfile;
 use super::schedule::Arrival;
 use crate::os::cores;
 
@@ -114,11 +115,11 @@ pub struct Settings {
     #[serde(default)]
     pub protocol: Protocol,
     /// Open loop: requests fall due at this rate, per second, whether or not the client has a
-    /// free slot; latency counts from the due time [default: closed loop — the next request
-    /// starts when one ends].
-    #[arg(long, env = "FANOUT_RATE", value_parser = rate)]
+    /// free slot; latency counts from the due time. `A..B[..C]` ramps through the rates, evenly
+    /// spaced in time [default: closed loop — the next request starts when one ends].
+    #[arg(long, env = "FANOUT_RATE", value_parser = RateProfile::parse)]
     #[serde(default)]
-    pub rate: Option<f64>,
+    pub rate: Option<RateProfile>,
     /// How due times are spaced at --rate: `constant` or `poisson`.
     #[arg(long, env = "FANOUT_ARRIVAL", value_enum, default_value_t = Arrival::Constant)]
     #[serde(default)]
@@ -148,15 +149,6 @@ fn default_body_bytes() -> usize {
 
 fn default_sigma() -> f64 {
     DEFAULT_SIGMA
-}
-
-/// Parses an arrival rate: a number of requests per second above 0, at most 1,000,000.
-fn rate(raw: &str) -> Result<f64, String> {
-    raw.trim()
-        .parse::<f64>()
-        .ok()
-        .filter(|r| r.is_finite() && *r > 0.0 && *r <= 1e6)
-        .ok_or_else(|| "must be a number of requests per second above 0, at most 1000000".into())
 }
 
 /// Parses a lognormal shape: a number in the server's range.

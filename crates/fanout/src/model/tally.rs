@@ -4,12 +4,13 @@
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
 use super::error_kind::ErrorKind;
+use super::intervals::{Interval, Intervals};
 
 /// Outcomes of a point's requests: ok count, errors by kind, latency of ok requests; and the
 /// requests in flight now, as the client itself counts them. Shared by every thread or task
@@ -38,6 +39,8 @@ struct TallyInner {
     errors: BTreeMap<ErrorKind, u64>,
     setup_errors: BTreeMap<ErrorKind, u64>,
     latency_us: Histogram<u64>,
+    /// Open loop only: the same outcomes per second of due time.
+    intervals: Option<Intervals>,
 }
 
 /// A [`Tally`] read out for the report.
@@ -56,6 +59,9 @@ pub struct TallySummary {
     pub setup_errors: BTreeMap<String, u64>,
     /// Latency of ok requests, milliseconds.
     pub latency_ms: Latency,
+    /// At `--rate`: the requests due in each second of the run, their outcomes and latency.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub intervals: Vec<Interval>,
 }
 
 /// Latency percentiles in milliseconds (HdrHistogram, 3 significant digits).
@@ -114,6 +120,7 @@ impl Default for Tally {
                 errors: BTreeMap::new(),
                 setup_errors: BTreeMap::new(),
                 latency_us: latency_histogram(),
+                intervals: None,
             }),
             in_flight: AtomicUsize::new(0),
         }
@@ -121,6 +128,14 @@ impl Default for Tally {
 }
 
 impl Tally {
+    /// A tally that also counts per second of due time from `origin` (open loop), with
+    /// `expected_s` seconds made ready before the timed region.
+    pub fn with_intervals(origin: Instant, expected_s: usize) -> Self {
+        let tally = Self::default();
+        tally.lock().intervals = Some(Intervals::new(origin, expected_s));
+        tally
+    }
+
     /// Counts a request in flight until the returned guard is dropped.
     pub fn start(&self) -> InFlightGuard<'_> {
         self.in_flight.fetch_add(1, Ordering::Relaxed);
@@ -135,13 +150,22 @@ impl Tally {
     /// Records one request's outcome; `latency` counts only for ok requests.
     pub fn record(&self, latency: Duration, outcome: Result<(), ErrorKind>) {
         let mut t = self.lock();
+        let due = t.intervals.is_some().then(|| Instant::now() - latency);
         match outcome {
             Ok(()) => {
                 t.ok += 1;
                 let us = u64::try_from(latency.as_micros()).unwrap_or(u64::MAX);
                 t.latency_us.saturating_record(us.max(1));
+                if let (Some(intervals), Some(due)) = (&mut t.intervals, due) {
+                    intervals.ok(due, latency);
+                }
             }
-            Err(kind) => *t.errors.entry(kind).or_default() += 1,
+            Err(kind) => {
+                *t.errors.entry(kind).or_default() += 1;
+                if let (Some(intervals), Some(due)) = (&mut t.intervals, due) {
+                    intervals.failed(due);
+                }
+            }
         }
     }
 
@@ -152,7 +176,11 @@ impl Tally {
 
     /// Records a request dropped at `--rate`: due too long ago when a slot could take it.
     pub fn drop_request(&self) {
-        self.lock().dropped += 1;
+        let mut t = self.lock();
+        t.dropped += 1;
+        if let Some(intervals) = &mut t.intervals {
+            intervals.dropped(Instant::now());
+        }
     }
 
     /// Records a failure that is not a request's, e.g. a pool thread that could not be spawned.
@@ -175,6 +203,11 @@ impl Tally {
             errors: t.errors.iter().map(|(k, n)| (k.key(), *n)).collect(),
             setup_errors: t.setup_errors.iter().map(|(k, n)| (k.key(), *n)).collect(),
             latency_ms: Latency::of(&t.latency_us),
+            intervals: t
+                .intervals
+                .as_ref()
+                .map(Intervals::summary)
+                .unwrap_or_default(),
         }
     }
 

@@ -91,6 +91,7 @@ pub fn to_report(peer: &Subject, line: PeerLine, requests: u64) -> Result<Worker
             errors,
             setup_errors: BTreeMap::new(),
             latency_ms,
+            intervals: Vec::new(),
         },
         wall_s: line.wall_s,
         rss_before_bytes: line.rss_before_bytes.unwrap_or(0),

@@ -145,8 +145,9 @@ impl Point {
     /// connection set-up delay, is paid once per slot by an ideal client.
     pub fn ideal_s(&self) -> f64 {
         // At --rate the last request falls due at (N − 1) / R and takes its delay.
-        if let Some(rate) = self.settings.rate {
-            let last_due = self.requests.saturating_sub(1) as f64 / rate;
+        if let Some(rate) = &self.settings.rate {
+            let last = self.requests.saturating_sub(1) as f64;
+            let last_due = rate.due_after_first(last, self.requests).as_secs_f64();
             let ms = self.settings.connect_delay_ms as f64 + self.delay().mean_ms();
             return last_due + ms / 1000.0;
         }
@@ -189,10 +190,10 @@ impl Point {
     pub fn least_wall_s(&self) -> f64 {
         let rounds = self.requests.div_ceil(self.in_flight());
         let by_design = rounds as f64 * self.delay_ms as f64 / 1000.0;
-        let by_schedule = self
-            .settings
-            .rate
-            .map_or(0.0, |rate| self.requests.saturating_sub(1) as f64 / rate);
+        let by_schedule = self.settings.rate.as_ref().map_or(0.0, |rate| {
+            let last = self.requests.saturating_sub(1) as f64;
+            rate.due_after_first(last, self.requests).as_secs_f64()
+        });
         by_design.max(by_schedule)
     }
 

@@ -3,12 +3,14 @@
 
 use super::plan::{Plan, Vary};
 use crate::model::knob::Knob;
+use crate::model::rate::RateProfile;
 use crate::model::settings::DelayDist;
 use crate::model::subject::Subject;
 use crate::strategies::strategy::Strategy;
 use crate::strategies::{
     async_buffered, async_cpu_offload, async_h2, async_h2_floor, async_raw, async_semaphore,
-    pitfall_client_per_request, pitfall_unbounded, thread_per_request, thread_pool, thread_raw,
+    coroutine_raw, pitfall_client_per_request, pitfall_unbounded, thread_per_request, thread_pool,
+    thread_raw, uring_raw,
 };
 
 /// Strategies of `sweep --quick`.
@@ -41,6 +43,11 @@ pub enum Preset {
     /// Open loop at C = 100, D = 100 ms: offered rates 250 … 2,000 per second around the bounded
     /// strategies' capacity C / D = 1,000 (Little's law), N = 20·C; the unbounded pitfall beside.
     Rate,
+    /// Overload and recovery at C = 100, D = 100 ms: the offered rate ramps 500 → 2,000 → 500
+    /// per second (capacity C / D = 1,000) and stays at 500, over 15,000 requests (15 s), a
+    /// request not started within 250 ms of its due time dropped; what each model holds, drops,
+    /// and how fast it recovers.
+    Overload,
     /// Past 10,000 until each model breaks: C = 10,000 … 100,000, one round (N = C), threads
     /// and tasks over HTTP/1.1 and tasks over HTTP/2; run past the OS limits on purpose, each
     /// point measured or named by the limit that stopped it.
@@ -49,6 +56,9 @@ pub enum Preset {
 
 /// Offered rates of the `rate` preset, requests due per second.
 pub const RATES: &[u64] = &[250, 500, 750, 1_000, 1_250, 1_500, 2_000];
+
+/// The `overload` preset's ramp: requests due per second, evenly spaced in time.
+pub const OVERLOAD_RAMP: &[f64] = &[500.0, 2_000.0, 500.0, 500.0];
 
 /// Concurrency of the `scale` preset.
 pub const SCALE_CONCURRENCY: &[usize] = &[10_000, 15_000, 20_000, 30_000, 50_000, 100_000];
@@ -103,7 +113,9 @@ impl Preset {
                     &thread_per_request::STRATEGY,
                     &async_semaphore::STRATEGY,
                     &thread_raw::STRATEGY,
+                    &coroutine_raw::STRATEGY,
                     &async_raw::STRATEGY,
+                    &uring_raw::STRATEGY,
                     &pitfall_unbounded::STRATEGY,
                 ]);
                 plan.concurrency = vec![100];
@@ -114,12 +126,31 @@ impl Preset {
                     values: RATES.to_vec(),
                 });
             }
+            Self::Overload => {
+                plan.strategies = facts(&[
+                    &thread_pool::STRATEGY,
+                    &thread_per_request::STRATEGY,
+                    &async_semaphore::STRATEGY,
+                    &thread_raw::STRATEGY,
+                    &coroutine_raw::STRATEGY,
+                    &async_raw::STRATEGY,
+                    &uring_raw::STRATEGY,
+                    &pitfall_unbounded::STRATEGY,
+                ]);
+                plan.concurrency = vec![100];
+                plan.workload.sizing.delay_ms = Some(100);
+                plan.workload.sizing.requests_per_slot = 150;
+                plan.workload.settings.rate = Some(RateProfile::Ramp(OVERLOAD_RAMP.to_vec()));
+                plan.workload.settings.drop_after_ms = Some(250);
+            }
             Self::Scale => {
                 plan.strategies = facts(&[
                     &thread_pool::STRATEGY,
                     &thread_raw::STRATEGY,
+                    &coroutine_raw::STRATEGY,
                     &async_semaphore::STRATEGY,
                     &async_raw::STRATEGY,
+                    &uring_raw::STRATEGY,
                     &async_h2::STRATEGY,
                     &async_h2_floor::STRATEGY,
                 ]);

@@ -11,10 +11,11 @@ use plotters::coord::Shift;
 use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
 use plotters::prelude::*;
 
+use super::palette::{self, LEGEND_WIDTH, tick};
 use super::report::{Outcome, PointReport};
 use super::statistics::{Cell, cells, figure, varied_knob};
 use crate::model::knob::Knob;
-use crate::model::subject::{HeldBy, Kind, Subject};
+use crate::model::subject::{HeldBy, Subject};
 use crate::planning::catalog;
 
 /// One chart: its file, title, y axis, figure, scale, and whether thread strategies and the
@@ -70,7 +71,7 @@ const CHARTS: &[ChartSpec] = &[
         threads_apart: true,
     },
     ChartSpec {
-        file: "efficiency.svg",
+        file: EFFICIENCY_FILE,
         title: "Efficiency: ideal wall / wall × ok / N",
         y_desc: "efficiency",
         figure: figure::efficiency,
@@ -87,28 +88,8 @@ const CHARTS: &[ChartSpec] = &[
     },
 ];
 
-/// Line colours that stay readable on white (the pale ones of plotters' palette do not), in
-/// the order strategies take them.
-const STRONG: [RGBColor; 18] = [
-    RGBColor(230, 25, 75),
-    RGBColor(60, 180, 75),
-    RGBColor(0, 130, 200),
-    RGBColor(245, 130, 48),
-    RGBColor(145, 30, 180),
-    RGBColor(70, 153, 144),
-    RGBColor(240, 50, 230),
-    RGBColor(128, 128, 0),
-    RGBColor(154, 99, 36),
-    RGBColor(0, 0, 117),
-    RGBColor(128, 0, 0),
-    RGBColor(169, 169, 169),
-    RGBColor(0, 0, 0),
-    RGBColor(188, 143, 0),
-    RGBColor(67, 99, 216),
-    RGBColor(210, 105, 30),
-    RGBColor(0, 100, 0),
-    RGBColor(199, 21, 133),
-];
+/// The efficiency chart's file (its axis shows the band near 1).
+const EFFICIENCY_FILE: &str = "efficiency.svg";
 
 /// The timeline chart's file.
 pub const TIMELINE_FILE: &str = "timeline.svg";
@@ -131,6 +112,11 @@ pub fn write_charts(points: &[PointReport], dir: &Path) -> Vec<String> {
     }
     let path = dir.join(TIMELINE_FILE);
     if let Err(e) = draw_timeline(points, &path) {
+        skipped.push(format!("{}: {e}", path.display()));
+    }
+    // Only a ramp run has a ramp to draw.
+    let path = dir.join(super::ramp_chart::RAMP_FILE);
+    if let Err(e) = super::ramp_chart::draw(points, &path) {
         skipped.push(format!("{}: {e}", path.display()));
     }
     skipped
@@ -176,13 +162,16 @@ fn draw_timeline(points: &[PointReport], path: &Path) -> Result<(), Box<dyn std:
         .flat_map(|r| r.timeline.iter().map(|s| s.in_flight as f64))
         .fold(1.0_f64, f64::max);
 
-    let root = SVGBackend::new(path, (960, 800)).into_drawing_area();
+    let root = SVGBackend::new(path, (1190, 800)).into_drawing_area();
     root.fill(&WHITE)?;
     let root = root.titled(
         &format!("Over time at C = {concurrency} (first repeat of each strategy)"),
         ("sans-serif", 22),
     )?;
-    let (upper, lower) = root.split_vertically(400);
+    let (plots, beside) = root.split_horizontally(960);
+    let subjects: Vec<&Subject> = runs.iter().map(|r| r.point.strategy).collect();
+    palette::legend(&beside, &subjects, false)?;
+    let (upper, lower) = plots.split_vertically(400);
     let panels = [
         (upper, "resident memory, MiB", rss_max * 1.1),
         (
@@ -201,8 +190,10 @@ fn draw_timeline(points: &[PointReport], path: &Path) -> Result<(), Box<dyn std:
             .configure_mesh()
             .x_desc("seconds since the timed region began")
             .y_desc(y_desc)
+            .x_label_formatter(&tick)
+            .y_label_formatter(&tick)
             .draw()?;
-        for (i, run) in runs.iter().enumerate() {
+        for run in &runs {
             let xy: Vec<(f64, f64)> = run
                 .timeline
                 .iter()
@@ -215,54 +206,10 @@ fn draw_timeline(points: &[PointReport], path: &Path) -> Result<(), Box<dyn std:
                     (s.t_ms / 1000.0, y)
                 })
                 .collect();
-            strategy_line(&mut chart, run.point.strategy, i, xy)?;
+            palette::line(&mut chart, run.point.strategy, xy)?;
         }
-        legend(&mut chart, SeriesLabelPosition::UpperRight)?;
     }
     root.present()?;
-    Ok(())
-}
-
-/// Draws one strategy's line in its colour (the `i`-th of the palette), dashed for a pitfall,
-/// dotted for a peer, with its legend entry; returns the colour.
-fn strategy_line<X, Y>(
-    chart: &mut ChartContext<'_, SVGBackend<'_>, Cartesian2d<X, Y>>,
-    subject: &'static Subject,
-    i: usize,
-    xy: Vec<(f64, f64)>,
-) -> Result<RGBAColor, Box<dyn std::error::Error>>
-where
-    X: Ranged<ValueType = f64>,
-    Y: Ranged<ValueType = f64>,
-{
-    let color = STRONG[i % STRONG.len()].mix(0.95);
-    let style = ShapeStyle::from(&color).stroke_width(2);
-    let drawn = match subject.kind {
-        Kind::Pitfall => chart.draw_series(DashedLineSeries::new(xy, 8, 5, style))?,
-        Kind::Peer => chart.draw_series(DashedLineSeries::new(xy, 2, 4, style))?,
-        Kind::Strategy => chart.draw_series(LineSeries::new(xy, style))?,
-    };
-    drawn
-        .label(subject.name)
-        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 22, y)], style));
-    Ok(color)
-}
-
-/// The chart's legend at `position`, on a light box.
-fn legend<'a, 'b: 'a, X, Y>(
-    chart: &mut ChartContext<'a, SVGBackend<'b>, Cartesian2d<X, Y>>,
-    position: SeriesLabelPosition,
-) -> Result<(), Box<dyn std::error::Error>>
-where
-    X: Ranged<ValueType = f64>,
-    Y: Ranged<ValueType = f64>,
-{
-    chart
-        .configure_series_labels()
-        .position(position)
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .draw()?;
     Ok(())
 }
 
@@ -300,9 +247,8 @@ impl XAxis {
     }
 }
 
-/// One strategy's colour (its place among all the chart's lines, so both panels agree) and
-/// (x, median, marked) points.
-type Line = (usize, &'static Subject, Vec<(f64, f64, bool)>);
+/// One strategy and its (x, median, marked) points.
+type Line = (&'static Subject, Vec<(f64, f64, bool)>);
 
 /// (x, median) of one strategy's measured cells; positive values only on a log scale.
 fn series(
@@ -346,10 +292,8 @@ fn draw(
         .into_iter()
         .map(|s| (s, series(cells, &axis, s.name, spec)))
         .filter(|(_, data)| !data.is_empty())
-        .enumerate()
-        .map(|(colour, (s, data))| (colour, s, data))
         .collect();
-    let all = || lines.iter().flat_map(|(_, _, d)| d.iter());
+    let all = || lines.iter().flat_map(|(_, d)| d.iter());
     if all().next().is_none() {
         return Err("no measured point with a value to chart".into());
     }
@@ -367,22 +311,30 @@ fn draw(
     let y_desc = y_desc.as_str();
     let y_range = if log_y {
         bounds(y_values()).unwrap_or((1.0, 10.0))
+    } else if spec.file == EFFICIENCY_FILE {
+        // The band that matters: from a little under the lowest to just above 1.
+        let lo = y_values().fold(1.0_f64, f64::min);
+        let hi = y_values().fold(1.0_f64, f64::max);
+        (((lo - 0.05) * 20.0).floor() / 20.0, hi + 0.02)
     } else {
         let hi = y_values().fold(0.0_f64, f64::max);
         let lo = y_values().fold(0.0_f64, f64::min);
         (lo * 1.1, hi * 1.1 + f64::EPSILON)
     };
 
-    let root = SVGBackend::new(path, (if spec.threads_apart { 1400 } else { 960 }, 600))
-        .into_drawing_area();
+    let width = if spec.threads_apart { 1400 } else { 960 };
+    let root = SVGBackend::new(path, (width + LEGEND_WIDTH, 600)).into_drawing_area();
     root.fill(&WHITE)?;
     let root = root.titled(spec.title, ("sans-serif", 22))?;
+    let (root, beside) = root.split_horizontally(width);
+    let subjects: Vec<&Subject> = lines.iter().map(|(s, _)| *s).collect();
+    palette::legend(&beside, &subjects, all().any(|p| p.2))?;
     let panels: Vec<(DrawingArea<SVGBackend<'_>, Shift>, &str, Vec<Line>)> = if spec.threads_apart {
         let (left, right) = root.split_horizontally(700);
         let part = |threads: bool| {
             lines
                 .iter()
-                .filter(|(_, s, _)| (s.held_by == HeldBy::Thread) == threads)
+                .filter(|(s, _)| (s.held_by == HeldBy::Thread) == threads)
                 .cloned()
                 .collect()
         };
@@ -402,7 +354,7 @@ fn draw(
         match &axis {
             XAxis::Concurrency => {
                 let x = bounds(all().map(|p| p.0)).unwrap_or((1.0, 10.0));
-                let fmt = |x: &f64| format!("{x:.0}");
+                let fmt = |x: &f64| tick(x);
                 let x_axis = ((x.0..x.1).log_scale(), "requests in flight, C (log)");
                 panel_on(area, caption, lines, x_axis, &y, &fmt)?;
             }
@@ -488,27 +440,22 @@ where
         .x_desc(axes.0)
         .y_desc(axes.1)
         .x_label_formatter(x_format)
+        .y_label_formatter(&tick)
         .draw()?;
-    for (colour, strategy, data) in lines {
+    for (strategy, data) in lines {
         let xy: Vec<(f64, f64)> = data.iter().map(|&(x, y, _)| (x, y)).collect();
-        let color = strategy_line(&mut chart, strategy, *colour, xy.clone())?;
+        let color = palette::line(&mut chart, strategy, xy.clone())?;
         chart.draw_series(xy.iter().map(|&p| Circle::new(p, 3, color.filled())))?;
     }
     let marked: Vec<(f64, f64)> = lines
         .iter()
-        .flat_map(|(_, _, d)| d.iter())
+        .flat_map(|(_, d)| d.iter())
         .filter(|p| p.2)
         .map(|&(x, y, _)| (x, y))
         .collect();
     if !marked.is_empty() {
         let cross = RED.stroke_width(2);
-        chart
-            .draw_series(marked.iter().map(|&p| Cross::new(p, 7, cross)))?
-            .label("listen-queue overflow or errors")
-            .legend(move |(x, y)| Cross::new((x + 11, y), 5, cross));
-    }
-    if !lines.is_empty() {
-        legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
+        chart.draw_series(marked.iter().map(|&p| Cross::new(p, 7, cross)))?;
     }
     Ok(())
 }

@@ -362,6 +362,17 @@ pub fn summary_markdown(points: &[PointReport]) -> String {
              whose p99 (from the due time) is above twice the delay, or that dropped requests.\n\n{knees}"
         );
     }
+    if let Some(overload) = super::overload::table(points) {
+        let _ = write!(
+            s,
+            "\n## Overload and recovery (a ramp)\n\n\
+             The offered rate rises past each strategy's capacity and falls back. What each \
+             model holds while its queue builds, what it drops at the deadline, and how long its \
+             p99 (from the due time) takes to come back under twice the delay once the rate is \
+             below capacity again. `intervals` in `points.jsonl` has every second; `ramp.svg` \
+             draws them.\n\n{overload}"
+        );
+    }
     // A run at one C (a preset varying another setting) has no line to fit over C.
     let fits = memory_table(points);
     if !fits.is_empty() {
@@ -588,7 +599,7 @@ pub fn point_summary(r: &PointReport) -> String {
         0 => String::new(),
         n => format!("; dropped {n} (due too long before a slot could take them)"),
     };
-    let rate = p.settings.rate.map_or(String::new(), |r| {
+    let rate = p.settings.rate.as_ref().map_or(String::new(), |r| {
         format!(" (open loop: {r} requests/s due)")
     });
     let _ = writeln!(

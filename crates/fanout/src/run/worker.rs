@@ -65,7 +65,15 @@ pub fn measure(input: &WorkerInput) -> Result<WorkerReport, WorkerError> {
     job.calibrate_cpu_work();
     job.arm_schedule();
     let job = Arc::new(job);
-    let tally = Arc::new(Tally::default());
+    // Open loop: per second of due time too, from just before the timed region (the
+    // seconds expected made ready now, outside it).
+    let tally = Arc::new(match &job.settings.rate {
+        Some(rate) => {
+            let expected_s = rate.span_s(job.requests).ceil() as usize + 2;
+            Tally::with_intervals(Instant::now(), expected_s)
+        }
+        None => Tally::default(),
+    });
 
     if std::env::var(alloc::HEAP_COUNTS_VAR).as_deref() == Ok("0") {
         alloc::disable();
