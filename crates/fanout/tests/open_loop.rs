@@ -166,9 +166,36 @@ fn a_ramp_spends_its_requests_as_its_rates_say_and_every_second_is_counted() {
 }
 
 #[test]
-fn peers_stay_closed_loop_and_say_so() {
-    let (code, r, stderr) = run(&["-s", "peer:oha", "-c", "2", "--rate", "10"]);
+fn peers_stay_closed_loop_and_say_so_but_oha_takes_a_constant_rate() {
+    let (code, r, stderr) = run(&["-s", "peer:go", "-c", "2", "--rate", "10"]);
     assert_eq!(code, Some(2), "skipped: {stderr}");
     let reason = r["reason"].as_str().unwrap_or_default();
     assert!(reason.contains("closed-loop"), "{r}");
+    let (_, r, _) = run(&["-s", "peer:oha", "-c", "2", "--rate", "10..20"]);
+    let reason = r["reason"].as_str().unwrap_or_default();
+    assert!(reason.contains("constant rate only"), "{r}");
+    // oha -q with --latency-correction, where oha is installed (scripts/peers.sh).
+    let (_, r, _) = run(&[
+        "-s",
+        "peer:oha",
+        "-c",
+        "2",
+        "-n",
+        "20",
+        "--delay-ms",
+        "10",
+        "--rate",
+        "100",
+    ]);
+    if r["status"] == "skipped" {
+        assert!(
+            r["reason"].as_str().is_some_and(|w| w.contains("peers.sh")),
+            "{r}"
+        );
+        return;
+    }
+    assert_eq!(r["status"], "measured", "{r}");
+    assert_eq!(accounted(&r), 20);
+    // 20 requests at 100/s take at least the schedule's 190 ms.
+    assert!(r["wall_s"].as_f64().expect("wall") >= 0.19, "{r}");
 }

@@ -6,6 +6,7 @@ use std::process::Command;
 
 use super::peer::Program;
 use crate::model::job::Job;
+use crate::model::rate::RateProfile;
 
 /// A variable naming where the peers are installed, if not in `target/peers/`.
 pub const DIR_VAR: &str = "FANOUT_PEERS_DIR";
@@ -74,18 +75,25 @@ pub fn locate(program: Program) -> Result<(PathBuf, Vec<String>), String> {
 pub fn command(program: Program, job: &Job) -> Result<Command, String> {
     let (path, mut args) = locate(program)?;
     match program {
-        Program::Oha => args.extend([
-            "-n".into(),
-            job.requests.to_string(),
-            "-c".into(),
-            job.concurrency.to_string(),
-            "-t".into(),
-            format!("{}ms", job.settings.timeout_ms),
-            "--no-tui".into(),
-            "--output-format".into(),
-            "json".into(),
-            job.url().to_owned(),
-        ]),
+        Program::Oha => {
+            // Under the same schedule where it can: oha's -q is a constant rate, its latency
+            // corrected to count from each request's due time.
+            if let Some(RateProfile::Constant(rate)) = &job.settings.rate {
+                args.extend(["-q".into(), rate.to_string(), "--latency-correction".into()]);
+            }
+            args.extend([
+                "-n".into(),
+                job.requests.to_string(),
+                "-c".into(),
+                job.concurrency.to_string(),
+                "-t".into(),
+                format!("{}ms", job.settings.timeout_ms),
+                "--no-tui".into(),
+                "--output-format".into(),
+                "json".into(),
+                job.url().to_owned(),
+            ]);
+        }
         _ => args.extend([
             job.url().to_owned(),
             job.concurrency.to_string(),

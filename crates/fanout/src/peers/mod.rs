@@ -33,6 +33,7 @@ use std::process::Command;
 use std::sync::Mutex;
 
 use crate::model::job::Job;
+use crate::model::rate::RateProfile;
 use crate::model::subject::{ClientLib, HeldBy, Holds, Kind, RunsOn, Subject};
 use crate::model::worker_report::WorkerReport;
 use peer::{Peer, Program};
@@ -184,6 +185,22 @@ pub fn installed() -> Vec<&'static Peer> {
 /// The command that runs `job` with `peer`'s program, or why it cannot run here.
 pub fn command(peer: &Peer, job: &Job) -> Result<Command, String> {
     install::command(peer.program, job)
+}
+
+/// Why `peer` cannot run at `rate`, if it cannot: oha takes a constant rate (`-q` with
+/// `--latency-correction`); the other peers stay closed-loop.
+pub fn cannot_take(peer: &Peer, rate: &RateProfile) -> Option<String> {
+    match (peer.program, rate) {
+        (Program::Oha, RateProfile::Constant(_)) => None,
+        (Program::Oha, RateProfile::Ramp(_)) => Some(format!(
+            "{} takes a constant rate only (-q), not a ramp",
+            peer.subject.name
+        )),
+        _ => Some(format!(
+            "{} is a peer that stays closed-loop (no --rate; only peer:oha takes one)",
+            peer.subject.name
+        )),
+    }
 }
 
 /// Why `peer` cannot run here (not installed, and what installs it), if it cannot.

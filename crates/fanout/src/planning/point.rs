@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::job::Job;
 use crate::model::settings::{DelayDist, Protocol, Settings, Workload, default_delay_ms};
-use crate::model::subject::{ClientLib, Subject};
+use crate::model::subject::Subject;
 
 /// A workload that cannot be measured.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -229,12 +229,9 @@ impl Point {
                 self.strategy.name
             ));
         }
-        (self.settings.rate.is_some() && client == ClientLib::Peer).then(|| {
-            format!(
-                "{} is a peer: peers stay closed-loop (no --rate)",
-                self.strategy.name
-            )
-        })
+        let rate = self.settings.rate.as_ref()?;
+        let peer = crate::peers::find(self.strategy.name)?;
+        crate::peers::cannot_take(peer, rate)
     }
 
     /// The job a worker runs for this point against `base_url` (no trailing slash): the

@@ -6,6 +6,7 @@ use crate::model::knob::Knob;
 use crate::model::rate::RateProfile;
 use crate::model::settings::DelayDist;
 use crate::model::subject::Subject;
+use crate::peers;
 use crate::strategies::strategy::Strategy;
 use crate::strategies::{
     async_buffered, async_cpu_offload, async_h2, async_h2_floor, async_raw, async_semaphore,
@@ -41,7 +42,8 @@ pub enum Preset {
     /// Lognormal delays (median D, σ = 1) at C = 10, 100, 1,000.
     Jitter,
     /// Open loop at C = 100, D = 100 ms: offered rates 250 … 2,000 per second around the bounded
-    /// strategies' capacity C / D = 1,000 (Little's law), N = 20·C; the unbounded pitfall beside.
+    /// strategies' capacity C / D = 1,000 (Little's law), N = 20·C; the unbounded pitfall and
+    /// oha (`-q`, latency corrected) beside.
     Rate,
     /// Overload and recovery at C = 100, D = 100 ms: the offered rate ramps 500 → 2,000 → 500
     /// per second (capacity C / D = 1,000) and stays at 500, over 15,000 requests (15 s), a
@@ -118,6 +120,9 @@ impl Preset {
                     &uring_raw::STRATEGY,
                     &pitfall_unbounded::STRATEGY,
                 ]);
+                // The one peer that takes a rate (oha -q --latency-correction), where installed.
+                plan.strategies
+                    .extend(peers::find("peer:oha").map(|p| &p.subject));
                 plan.concurrency = vec![100];
                 plan.workload.sizing.delay_ms = Some(100);
                 plan.workload.sizing.requests_per_slot = 20;
