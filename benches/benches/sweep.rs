@@ -2,8 +2,11 @@
 //! process run through the harness against the mock server (its own process). Groups
 //! `wall_time/STRATEGY/C` (the worker's timed region) and `peak_rss/STRATEGY/C` (its peak RSS,
 //! bytes, through the [`PeakRss`] measurement). Points, workload and settings come from the
-//! `FANOUT_*` variables — the flags of `fanout sweep`, read from the environment; the README
+//! `FANOUT_*` variables — the flags of `fanout sweep`, read from the environment; docs/cli.md
 //! lists them — and `FANOUT_PEERS` adds installed peers (`scripts/peers.sh`).
+//!
+//! By default (no variable choosing points) N = C and C = 10,000 runs for a few strategies
+//! only ([`AT_LARGEST_C`]): the budget that keeps a fresh `cargo bench` within 15 minutes.
 //!
 //! Each point runs exactly 1 + [`SAMPLES`] workers: flat sampling with warm-up and measurement
 //! times of 1 ns makes criterion take one run per sample (it warns "Unable to complete 10
@@ -47,6 +50,22 @@ const SAMPLES: usize = 10;
 const MAX_LEAST_WALL: Duration = Duration::from_secs(5);
 /// A worker still running after this is killed (and the benchmark run ends).
 const WORKER_TIME_LIMIT: Duration = Duration::from_secs(120);
+/// The default budget (no `FANOUT_CONCURRENCY`, `FANOUT_REQUESTS_PER_SLOT` or
+/// `FANOUT_STRATEGIES`): N = C (one round: the model's cost, not a queue's), every strategy at
+/// C = 10, 100 and 1,000, and at 10,000 — where one run takes 2 s or more (D = 2 s by the
+/// delay rule), 11 runs a point — one strategy per model and its main library strategy. The
+/// other points run when `FANOUT_CONCURRENCY` or `FANOUT_STRATEGIES` ask for them.
+const AT_LARGEST_C: &[&str] = &[
+    "thread_pool",
+    "thread_raw",
+    "coroutine_raw",
+    "async_semaphore",
+    "async_raw",
+    "uring_raw",
+    "async_h2_floor",
+];
+/// The C from which only [`AT_LARGEST_C`] runs by default.
+const LARGEST_C: usize = 10_000;
 
 /// `fanout sweep`'s point flags, each read from its `FANOUT_*` variable.
 #[derive(Debug, Parser)]
@@ -172,11 +191,30 @@ fn configure<M: Measurement>(criterion: Criterion<M>) -> Criterion<M> {
         .configure_from_args()
 }
 
+/// Whether the default budget applies: none of the variables that choose points is set.
+fn default_budget() -> bool {
+    [
+        "FANOUT_CONCURRENCY",
+        "FANOUT_REQUESTS_PER_SLOT",
+        "FANOUT_STRATEGIES",
+    ]
+    .iter()
+    .all(|var| std::env::var_os(var).is_none())
+}
+
 /// The points to run, after printing why any are skipped.
 fn points(plan: &Plan, limits: &Limits) -> Vec<Point> {
     let mut points = Vec::new();
+    let budget = default_budget();
     for point in plan.distinct_points() {
         let name = point.name();
+        if budget && point.concurrency >= LARGEST_C && !AT_LARGEST_C.contains(&point.strategy.name)
+        {
+            println!(
+                "sweep: skipping {name} by the default budget (FANOUT_CONCURRENCY=10000 runs it)"
+            );
+            continue;
+        }
         if let Some(why) = catalog::cannot_run(&point, MAX_LEAST_WALL) {
             println!("sweep: skipping {name}: {why}");
             continue;
@@ -208,6 +246,9 @@ fn main() -> ExitCode {
                 .map_err(|e| e.to_string())
         });
     let plan = plan.and_then(|mut plan| {
+        if default_budget() {
+            plan.workload.sizing.requests_per_slot = 1;
+        }
         if let Ok(raw) = std::env::var(PEERS_VAR) {
             let peers = catalog::parse_list(&raw).map_err(|e| format!("{PEERS_VAR}: {e}"))?;
             plan.strategies.extend(peers);

@@ -17,7 +17,7 @@ use crate::planning::plan::{DEFAULT_CONCURRENCY, Plan, PointsArgs, StrategyList}
 use crate::planning::point::{Point, WorkloadError};
 use crate::planning::{catalog, preset};
 use crate::results::report::{Outcome, PointReport};
-use crate::results::{charts, compare, render, run_folder};
+use crate::results::{charts, compare, docs, export, render, run_folder};
 use crate::run::harness;
 use crate::run::server::Target;
 use crate::run::{preflight, sweep};
@@ -50,6 +50,25 @@ enum Command {
     Report {
         /// The run folder.
         dir: PathBuf,
+    },
+    /// Write a run folder's medians for continuous benchmarking (wall time, p99, CPU, peak
+    /// RSS per point) to stdout: Bencher's Metric Format or github-action-benchmark's JSON.
+    Export {
+        /// The format.
+        #[arg(long, value_enum)]
+        format: export::Format,
+        /// The run folder.
+        dir: PathBuf,
+    },
+    /// Regenerate the figures of README.md and docs/ from the run folders their blocks name
+    /// (`--check`: change nothing, fail if anything would change).
+    Docs {
+        /// Compare only; exit 1 when a block is out of date.
+        #[arg(long)]
+        check: bool,
+        /// The repository's root.
+        #[arg(long, default_value = ".")]
+        root: PathBuf,
     },
     /// List the strategies and what each models.
     List,
@@ -203,6 +222,8 @@ pub fn main() -> ExitCode {
         Command::Resume(args) => resume(&args),
         Command::Compare(args) => compare(&args),
         Command::Report { dir } => report(&dir),
+        Command::Export { format, dir } => export_points(format, &dir),
+        Command::Docs { check, root } => write_docs(check, &root),
         Command::List => {
             list();
             Ok(ExitCode::SUCCESS)
@@ -400,6 +421,29 @@ fn compare(args: &CompareArgs) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn export_points(format: export::Format, dir: &Path) -> anyhow::Result<ExitCode> {
+    if !dir.is_dir() {
+        bail!("{}: not a run folder (no such directory)", dir.display());
+    }
+    let points = run_folder::load_points(dir)?;
+    println!("{:#}", export::export(&points, format));
+    Ok(ExitCode::SUCCESS)
+}
+
+fn write_docs(check: bool, root: &Path) -> anyhow::Result<ExitCode> {
+    let changed = docs::write_all(root, check).map_err(anyhow::Error::msg)?;
+    for path in &changed {
+        let verb = if check { "out of date" } else { "regenerated" };
+        eprintln!("fanout docs: {verb}: {}", path.display());
+    }
+    Ok(if check && !changed.is_empty() {
+        eprintln!("fanout docs: run `fanout docs` and commit the result");
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn report(dir: &Path) -> anyhow::Result<ExitCode> {

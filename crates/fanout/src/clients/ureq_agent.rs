@@ -4,7 +4,7 @@
 //! Left at their defaults ureq and reqwest differ in ways that are not the concurrency
 //! model's — ureq's buffer sizes and idle pool, its resolver thread per connection — and a
 //! chart would measure those; so both get comparable settings, recorded in every result
-//! (`config.rs`). The README's "Fairness" paragraph says what each setting removed.
+//! (`config.rs`). "Fairness" in `docs/cli.md` says what each setting removed.
 
 use std::net::{IpAddr, SocketAddr};
 

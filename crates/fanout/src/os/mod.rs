@@ -4,7 +4,7 @@
 //! tell left as `None`. The rest of the crate calls these functions and never opens a `/proc`
 //! path itself.
 //!
-//! What each platform measures is listed in the README ("Platforms").
+//! What each platform measures is listed in `docs/limits.md` ("Platforms").
 
 pub mod machine;
 pub mod readings;

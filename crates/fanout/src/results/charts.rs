@@ -96,7 +96,10 @@ pub const TIMELINE_FILE: &str = "timeline.svg";
 
 /// The chart files [`write_charts`] writes.
 pub fn chart_files() -> impl Iterator<Item = &'static str> {
-    CHARTS.iter().map(|c| c.file).chain([TIMELINE_FILE])
+    CHARTS
+        .iter()
+        .map(|c| c.file)
+        .chain([TIMELINE_FILE, super::ramp_chart::RAMP_FILE])
 }
 
 /// Writes every chart into `dir`; returns the charts that could not be drawn, and why (no

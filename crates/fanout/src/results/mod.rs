@@ -5,6 +5,9 @@
 pub mod charts;
 pub mod compare;
 pub mod csv;
+pub mod docs;
+pub mod export;
+pub mod index_html;
 pub mod limit;
 pub mod overload;
 pub mod palette;

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 
 use super::report::PointReport;
-use super::{charts, render};
+use super::{charts, index_html, render};
 use crate::model::floors::Floors;
 use crate::os::machine::Machine;
 use crate::planning::plan::Plan;
@@ -173,7 +173,8 @@ impl PointsWriter {
     }
 }
 
-/// Writes `points.csv`, `summary.md` and the charts of a run folder from its points.
+/// Writes `points.csv`, `summary.md`, the charts and `index.html` of a run folder from its
+/// points.
 pub fn finish(dir: &Path, points: &[PointReport]) -> anyhow::Result<()> {
     write_csv(points, &dir.join("points.csv"))?;
     let summary_path = dir.join("summary.md");
@@ -182,6 +183,9 @@ pub fn finish(dir: &Path, points: &[PointReport]) -> anyhow::Result<()> {
     for skipped in charts::write_charts(points, dir) {
         eprintln!("fanout: chart not drawn: {skipped}");
     }
+    let files: Vec<&str> = charts::chart_files().collect();
+    let index = dir.join(index_html::INDEX_FILE);
+    index_html::write(dir, &files).with_context(|| index.display().to_string())?;
     Ok(())
 }
 

@@ -41,8 +41,8 @@ pub fn run(job: &Arc<Job>, tally: &Arc<Tally>) -> Result<(), StrategyError> {
     let target = Arc::new(Target::for_job(job, "the h2 floor").map_err(StrategyError::Url)?);
     let work = Arc::new(Countdown::new(job.requests));
     // One connection is driven by one task: streams on other worker threads would only hand
-    // every frame across threads and contend for h2's lock (0.56–0.61× h2load's requests/s on
-    // the multi-thread runtime against 0.79–0.84× on one thread, scripts/vs-h2load.sh).
+    // every frame across threads and contend for h2's lock (on the multi-thread runtime it
+    // made fewer requests/s beside h2load; results/2026-12-01-throughput has this one's).
     let runtime = current_thread_runtime().map_err(StrategyError::Runtime)?;
     runtime.block_on(async {
         let sender = match h2_conn::connect(&target).await {

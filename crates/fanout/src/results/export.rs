@@ -1,0 +1,80 @@
+//! A run folder for continuous benchmarking beyond criterion, which tracks time only: wall
+//! time, p99, CPU and peak RSS per point (medians over repeats, with their min and max) as
+//! Bencher's Metric Format (`bencher run --adapter json`) or github-action-benchmark's custom
+//! JSON (`tool: customSmallerIsBetter`), so memory is tracked across commits as well as time.
+
+use serde_json::{Map, Value, json};
+
+use super::report::PointReport;
+use super::statistics::{Cell, cells, figure};
+
+/// An export format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Bencher Metric Format: `{benchmark: {measure: {value, lower_value, upper_value}}}`.
+    Bmf,
+    /// github-action-benchmark's custom format: `[{name, unit, value, range, extra}]`.
+    Github,
+}
+
+/// A measure: its name (Bencher's slug), its unit, its figure of a point.
+type Measure = (&'static str, &'static str, fn(&PointReport) -> f64);
+
+/// What is exported per point.
+const MEASURES: &[Measure] = &[
+    ("wall-time", "s", figure::wall_s),
+    ("p99-latency", "ms", figure::p99_ms),
+    ("cpu-time", "s", figure::cpu_s),
+    ("peak-rss", "MiB", figure::peak_rss_mib),
+];
+
+/// A cell's benchmark name: `STRATEGY/C`, with the varied setting's value when there is one.
+fn name(cell: &Cell<'_>) -> String {
+    match cell.varied {
+        Some(v) => format!("{}/{}/{v}", cell.strategy, cell.concurrency),
+        None => format!("{}/{}", cell.strategy, cell.concurrency),
+    }
+}
+
+/// `points` in `format`: every cell with a measured repeat, every measure it has.
+pub fn export(points: &[PointReport], format: Format) -> Value {
+    let measured: Vec<Cell<'_>> = cells(points)
+        .into_iter()
+        .filter(|c| !c.measured.is_empty())
+        .collect();
+    match format {
+        Format::Bmf => {
+            let mut out = Map::new();
+            for cell in &measured {
+                let mut measures = Map::new();
+                for (slug, _, f) in MEASURES {
+                    if let Some(s) = cell.spread(f) {
+                        measures.insert(
+                            (*slug).to_owned(),
+                            json!({"value": s.median, "lower_value": s.min, "upper_value": s.max}),
+                        );
+                    }
+                }
+                out.insert(name(cell), Value::Object(measures));
+            }
+            Value::Object(out)
+        }
+        Format::Github => {
+            let mut out = Vec::new();
+            for cell in &measured {
+                for (slug, unit, f) in MEASURES {
+                    if let Some(s) = cell.spread(f) {
+                        out.push(json!({
+                            "name": format!("{} {slug}", name(cell)),
+                            "unit": unit,
+                            "value": s.median,
+                            "range": format!("{}–{}", s.min, s.max),
+                            "extra": format!("median of {} repeats", cell.measured.len()),
+                        }));
+                    }
+                }
+            }
+            Value::Array(out)
+        }
+    }
+}

@@ -1,0 +1,87 @@
+//! The figures of README.md and docs/ are their run folders': `fanout docs --check` regenerates
+//! every block and fails if one would change. And a run folder exports for continuous
+//! benchmarking in each format's documented shape.
+
+use std::process::Command;
+
+use serde_json::Value;
+
+const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+
+fn fanout(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_fanout"))
+        .args(args)
+        .output()
+        .expect("run fanout")
+}
+
+#[test]
+fn every_generated_figure_in_the_docs_is_up_to_date() {
+    let out = fanout(&["docs", "--check", "--root", ROOT]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn fixture() -> String {
+    format!(
+        "{}/tests/fixtures/run-2026-11-23",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+#[test]
+fn bencher_metric_format_is_benchmarks_of_measures_of_value_and_bounds() {
+    let out = fanout(&["export", "--format", "bmf", &fixture()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let bmf: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let benchmarks = bmf.as_object().expect("an object of benchmarks");
+    assert!(
+        benchmarks.contains_key("thread_pool/10000"),
+        "{:?}",
+        benchmarks.keys()
+    );
+    for (name, measures) in benchmarks {
+        let measures = measures.as_object().expect("an object of measures");
+        for slug in ["wall-time", "p99-latency", "cpu-time", "peak-rss"] {
+            let m = &measures[slug];
+            let (v, lo, hi) = (
+                m["value"].as_f64(),
+                m["lower_value"].as_f64(),
+                m["upper_value"].as_f64(),
+            );
+            let (Some(v), Some(lo), Some(hi)) = (v, lo, hi) else {
+                panic!("{name} {slug}: {m}");
+            };
+            assert!(lo <= v && v <= hi, "{name} {slug}: {m}");
+        }
+    }
+}
+
+#[test]
+fn github_action_benchmark_json_is_a_list_of_named_values_with_units() {
+    let out = fanout(&["export", "--format", "github", &fixture()]);
+    let entries: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let entries = entries.as_array().expect("a list");
+    assert!(!entries.is_empty());
+    for e in entries {
+        assert!(e["name"].is_string() && e["unit"].is_string(), "{e}");
+        assert!(e["value"].is_number(), "{e}");
+        assert!(e["range"].is_string() && e["extra"].is_string(), "{e}");
+    }
+    assert!(
+        entries
+            .iter()
+            .any(|e| e["name"] == "thread_pool/10000 peak-rss" && e["unit"] == "MiB")
+    );
+    // A folder that is not one: one clear line.
+    let out = fanout(&["export", "--format", "bmf", "/nonexistent"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a run folder"));
+}
