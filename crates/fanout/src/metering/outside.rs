@@ -264,6 +264,11 @@ impl Metered {
             (Some(_), None) => false,
         };
         if !grown {
+            // Resident memory held still, but the kernel's part may still be growing (sockets
+            // whose connects complete after the tasks holding them were counted, as on
+            // io_uring): keep its largest growth while the count is held. /proc/meminfo and
+            // /proc/slabinfo are cheap to read, unlike smaps.
+            self.regrow_kernel(kernel_before);
             return;
         }
         let started = Instant::now();
@@ -287,6 +292,26 @@ impl Metered {
             kernel,
             started.elapsed().as_secs_f64() * 1000.0,
         ));
+    }
+
+    /// The breakdown's kernel growth, re-read now, when larger than the one it has.
+    fn regrow_kernel(&mut self, kernel_before: Option<&os::KernelMemory>) {
+        let Some(breakdown) = &mut self.breakdown else {
+            return;
+        };
+        let Some((now, before)) = os::kernel_memory().zip(kernel_before) else {
+            return;
+        };
+        let grown = KernelGrowth::between(before, &now);
+        let larger = breakdown
+            .kernel
+            .as_ref()
+            .is_none_or(|k| grown.total_bytes() > k.total_bytes());
+        if larger {
+            breakdown.kernel_tcp_bytes =
+                Some(now.tcp_buffer_bytes as i64 - before.tcp_buffer_bytes as i64);
+            breakdown.kernel = Some(grown);
+        }
     }
 }
 
