@@ -324,18 +324,18 @@ fn decision(points: &[PointReport], scale: &[PointReport], rate: &[PointReport])
             .into_iter()
             .find(|&c| median(name, c, figure::wall_s).is_some())
     };
-    if let Some(c) = at("pitfall_blocking_in_async") {
-        if let (Some(w), Some(base)) = (
+    if let Some(c) = at("pitfall_blocking_in_async")
+        && let (Some(w), Some(base)) = (
             median("pitfall_blocking_in_async", c, figure::wall_s),
             median("async_semaphore", c, figure::wall_s),
-        ) {
-            pitfalls.push(format!(
-                "blocking calls inside async tasks took {:.0}× `async_semaphore`'s wall at C = {} \
+        )
+    {
+        pitfalls.push(format!(
+            "blocking calls inside async tasks took {:.0}× `async_semaphore`'s wall at C = {} \
                  (in flight = the runtime's workers)",
-                w / base,
-                thousands(c)
-            ));
-        }
+            w / base,
+            thousands(c)
+        ));
     }
     if let (Some(w), Some(base)) = (
         median("pitfall_client_per_request", 1_000, figure::wall_s),
@@ -439,7 +439,7 @@ fn thousands(n: usize) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(ch);
