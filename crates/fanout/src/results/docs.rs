@@ -362,11 +362,7 @@ fn decision(points: &[PointReport], scale: &[PointReport], rate: &[PointReport])
     let carried = |name: &str| {
         scale
             .iter()
-            .filter(|r| {
-                r.point.strategy.name == name
-                    && r.outcome == Outcome::Measured
-                    && r.error_count() == 0
-            })
+            .filter(|r| r.point.strategy.name == name && held_all(r))
             .map(|r| r.point.concurrency)
             .max()
     };
@@ -376,14 +372,19 @@ fn decision(points: &[PointReport], scale: &[PointReport], rate: &[PointReport])
             .filter(|r| r.point.strategy.name == name)
             .collect();
         mine.sort_by_key(|r| r.point.concurrency);
-        mine.into_iter()
-            .find(|r| r.outcome != Outcome::Measured || r.error_count() > 0)
-            .map(|r| {
-                (
-                    r.point.concurrency,
-                    r.limit.map_or("errors".to_owned(), |l| l.to_string()),
-                )
-            })
+        mine.into_iter().find(|r| !held_all(r)).map(|r| {
+            let why = r.limit.map_or_else(
+                || {
+                    let peak = r.server.as_ref().map_or(0, |s| s.peak_in_flight);
+                    format!(
+                        "the server saw at most {} at once",
+                        thousands(peak as usize)
+                    )
+                },
+                |l| l.to_string(),
+            );
+            (r.point.concurrency, why)
+        })
     };
     let mut walls_hit = Vec::new();
     for name in [
@@ -432,6 +433,15 @@ fn decision(points: &[PointReport], scale: &[PointReport], rate: &[PointReport])
         );
     }
     s
+}
+
+/// A point that served every request with all C in flight at once, by the server's count.
+fn held_all(r: &PointReport) -> bool {
+    r.outcome == Outcome::Measured
+        && r.error_count() == 0
+        && r.server
+            .as_ref()
+            .is_some_and(|s| s.peak_in_flight >= r.point.concurrency as u64)
 }
 
 /// `n` with thousands separated: 10,000.
@@ -514,7 +524,7 @@ fn answer(points: &[PointReport]) -> String {
 /// with the limit named.
 fn scale_table(points: &[PointReport]) -> String {
     let mut s = String::from(
-        "| strategy | largest C carried (every request ok) | first C not carried | what stopped it |\n|---|---:|---:|---|\n",
+        "| strategy | largest C carried (every request ok, all C in flight at once by the server's count) | first C not carried | what stopped it | the server's peak in flight there |\n|---|---:|---:|---|---:|\n",
     );
     for strategy in catalog::present(points.iter().map(|r| &r.point)) {
         let mut mine: Vec<&PointReport> = points
@@ -522,7 +532,7 @@ fn scale_table(points: &[PointReport]) -> String {
             .filter(|r| r.point.strategy == strategy)
             .collect();
         mine.sort_by_key(|r| r.point.concurrency);
-        let carried = |r: &&PointReport| r.outcome == Outcome::Measured && r.error_count() == 0;
+        let carried = |r: &&PointReport| held_all(r);
         let largest = mine
             .iter()
             .filter(|r| carried(r))
@@ -540,12 +550,15 @@ fn scale_table(points: &[PointReport]) -> String {
                 |l| l.to_string(),
             )
         });
+        let peak = first_not
+            .and_then(|r| r.server.as_ref())
+            .map_or("–".to_owned(), |s| thousands(s.peak_in_flight as usize));
         let _ = writeln!(
             s,
-            "| {} | {} | {} | {why} |",
+            "| {} | {} | {} | {why} | {peak} |",
             strategy.name,
-            largest.map_or("–".to_owned(), |c| c.to_string()),
-            first_not.map_or("–".to_owned(), |r| r.point.concurrency.to_string()),
+            largest.map_or("–".to_owned(), thousands),
+            first_not.map_or("–".to_owned(), |r| thousands(r.point.concurrency)),
         );
     }
     s
