@@ -428,7 +428,7 @@ fn decision(points: &[PointReport], scale: &[PointReport], rate: &[PointReport])
             .collect();
         let _ = writeln!(
             s,
-            "- **At a rate, the bound is Little's law, not the model**: each bounded strategy's p99 left the delay at the offered rate its T / W predicts (knees, per second: {}).",
+            "- **At a rate**: each strategy's knee, the lowest offered rate whose p99 (from the due time) left twice the delay, against the capacity T / W Little's law predicts (per second: {})",
             named.join(", ")
         );
     }
@@ -478,7 +478,8 @@ fn answer(points: &[PointReport]) -> String {
             .map(|sp| sp.median)
     };
     let mut s = format!(
-        "| model | its floor | whole bill KiB / request in flight | wall s at C = {largest} | with a client library | whole bill KiB / request | wall s |\n|---|---|---:|---:|---|---:|---:|\n"
+        "| model | its floor | whole bill KiB / request in flight | wall s at C = {} | with a client library | whole bill KiB / request | wall s |\n|---|---|---:|---:|---|---:|---:|\n",
+        thousands(largest)
     );
     let rows = [
         ("OS threads", "thread_raw", "thread_pool"),
