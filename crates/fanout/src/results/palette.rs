@@ -86,8 +86,13 @@ pub fn legend<DB: DrawingBackend>(
     subjects: &[&Subject],
     marked: bool,
 ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
-    let text = ("sans-serif", 14).into_font().color(&BLACK);
-    let (mut y, x) = (60, 10);
+    // Rows as tall as the area allows for every entry, 22 px at most.
+    let rows = subjects.len() as i32 + i32::from(marked);
+    let height = area.dim_in_pixel().1 as i32;
+    let step = ((height - 70) / rows.max(1)).clamp(10, 22);
+    let size = f64::from(step.min(16) - 2).max(9.0);
+    let text = ("sans-serif", size).into_font().color(&BLACK);
+    let (mut y, x) = (50, 10);
     for subject in subjects {
         let colour = colour(subject);
         let style = ShapeStyle::from(&colour).stroke_width(3);
@@ -103,8 +108,12 @@ pub fn legend<DB: DrawingBackend>(
             area.draw(&PathElement::new([(from, y), (to, y)], style))?;
             from = to + gap;
         }
-        area.draw(&Text::new(subject.name, (x + 38, y - 7), text.clone()))?;
-        y += 22;
+        area.draw(&Text::new(
+            subject.name,
+            (x + 38, y - step / 3),
+            text.clone(),
+        ))?;
+        y += step;
     }
     if marked {
         area.draw(&Cross::new((x + 15, y), 5, RED.stroke_width(2)))?;
