@@ -132,11 +132,7 @@ fn generate(block: Block, folders: &[String], root: &Path) -> Result<String, Str
     if block == Block::Copy {
         let readme = std::fs::read_to_string(dir.join("README.md"))
             .map_err(|e| format!("{folder}/README.md: {e}"))?;
-        let tables: Vec<&str> = readme
-            .lines()
-            .filter(|l| l.starts_with('|') || l.starts_with("##"))
-            .collect();
-        let body = tables.join("\n").replace("## ", "**").replace(" (", "** (");
+        let body = tables_of(&readme);
         return Ok(format!(
             "{body}\n\n{}",
             stamp("its README's tables, medians of its rounds")
@@ -193,6 +189,22 @@ fn generate(block: Block, folders: &[String], root: &Path) -> Result<String, Str
         ),
         Block::Glossary | Block::Copy => unreachable!("handled above"),
     })
+}
+
+/// The sections of a markdown file that are tables: each `## ` heading (in bold) and its
+/// table rows, a blank line between, the prose left out.
+fn tables_of(markdown: &str) -> String {
+    let mut out = Vec::new();
+    for line in markdown.lines() {
+        if let Some(title) = line.strip_prefix("## ") {
+            out.push(format!("**{title}**\n"));
+        } else if line.starts_with('|') {
+            out.push(line.to_owned());
+        } else if out.last().is_some_and(|l| l.starts_with('|')) {
+            out.push(String::new()); // a table ended
+        }
+    }
+    out.join("\n").trim_end().to_owned()
 }
 
 /// The commit a folder ran on, from its `SETUP.md`.
@@ -625,6 +637,11 @@ mod tests {
             "regenerating changes nothing"
         );
         assert!(regenerate("<!-- fanout:nope x -->", Path::new(".")).is_err());
+        let readme = "# T\n\nprose (kept out)\n\n## One (a)\n\n| a (b) |\n|---|\n| 1 |\nafter\n## Two\n| c |\n";
+        assert_eq!(
+            tables_of(readme),
+            "**One (a)**\n\n| a (b) |\n|---|\n| 1 |\n\n**Two**\n\n| c |"
+        );
         assert!(
             regenerate("<!-- fanout:table results/x -->", Path::new(".")).is_err(),
             "no closing marker"
