@@ -48,14 +48,8 @@ pub fn cyper_error_kind(e: &cyper::Error) -> ErrorKind {
         return kind;
     }
     // A peer that closed mid-response is a hyper error with no I/O source.
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
-    while let Some(err) = source {
-        if let Some(h) = err.downcast_ref::<hyper::Error>()
-            && (h.is_incomplete_message() || h.is_closed() || h.is_canceled())
-        {
-            return ErrorKind::ConnectionReset;
-        }
-        source = err.source();
+    if super::hyper_conn::cut_short_in_chain(e) {
+        return ErrorKind::ConnectionReset;
     }
     ErrorKind::Other
 }

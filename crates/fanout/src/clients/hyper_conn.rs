@@ -104,13 +104,32 @@ async fn exchange(
     job.check_response(status, &body)
 }
 
+/// A connection closed, a message cut short or a request cancelled: what a peer that
+/// closed mid-response looks like to hyper (ureq sees an `UnexpectedEof`).
+fn cut_short(e: &hyper::Error) -> bool {
+    e.is_incomplete_message() || e.is_closed() || e.is_canceled()
+}
+
+/// Whether a hyper error anywhere in `e`'s chain was cut short ([`cut_short`]): for the
+/// clients built on hyper (reqwest, cyper), whose own errors wrap it.
+pub fn cut_short_in_chain(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut source = Some(e);
+    while let Some(err) = source {
+        if err.downcast_ref::<hyper::Error>().is_some_and(cut_short) {
+            return true;
+        }
+        source = err.source();
+    }
+    false
+}
+
 /// fanout's kind of a hyper error: its I/O cause where it has one; a connection closed or a
 /// message cut short is a reset, as ureq's `UnexpectedEof` is.
 pub fn hyper_error_kind(e: &hyper::Error) -> ErrorKind {
     if let Some(kind) = ErrorKind::from_chain(e) {
         return kind;
     }
-    if e.is_incomplete_message() || e.is_closed() || e.is_canceled() {
+    if cut_short(e) {
         return ErrorKind::ConnectionReset;
     }
     if e.is_timeout() {

@@ -90,14 +90,8 @@ pub fn reqwest_error_kind(e: &reqwest::Error) -> ErrorKind {
     }
     // A peer that closed mid-response is an I/O error to ureq (UnexpectedEof) but a hyper
     // error with no I/O source: count both as the same kind.
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
-    while let Some(err) = source {
-        if let Some(h) = err.downcast_ref::<hyper::Error>()
-            && (h.is_incomplete_message() || h.is_closed() || h.is_canceled())
-        {
-            return ErrorKind::ConnectionReset;
-        }
-        source = err.source();
+    if super::hyper_conn::cut_short_in_chain(e) {
+        return ErrorKind::ConnectionReset;
     }
     ErrorKind::Other
 }
