@@ -424,18 +424,12 @@ fn decision(points: &[PointReport], scale: &[PointReport], rate: &[PointReport])
         );
     }
     // At a rate: knees against Little's law.
-    if let Some(knees) = render::knee_table(rate) {
-        let rows: Vec<&str> = knees.lines().skip(2).collect();
-        let named: Vec<String> = rows
+    if super::statistics::varied_knob(rate) == Some(crate::model::knob::Knob::Rate) {
+        let named: Vec<String> = render::knees(rate)
             .iter()
-            .filter_map(|row| {
-                let cols: Vec<&str> = row.split('|').map(str::trim).collect();
-                Some(format!(
-                    "`{}` {} (predicted {})",
-                    cols.get(1)?,
-                    cols.get(3)?,
-                    cols.get(2)?
-                ))
+            .map(|k| {
+                let at = k.at.map_or("none".to_owned(), |r| r.to_string());
+                format!("`{}` {at} (predicted {:.0})", k.strategy.name, k.capacity)
             })
             .collect();
         let _ = writeln!(

@@ -8,7 +8,7 @@ use super::report::{Outcome, PointReport};
 use super::statistics::{Cell, LineFit, WhereBytesGo, cells, figure, memory_fit, varied_knob};
 use crate::model::floors::Floors;
 use crate::model::settings;
-use crate::model::subject::{Holds, Kind};
+use crate::model::subject::{Holds, Kind, Subject};
 use crate::os::machine::{self, Machine};
 use crate::peers;
 use crate::planning::catalog::{self, Runner};
@@ -252,6 +252,63 @@ pub fn verdict(points: &[PointReport]) -> String {
     }
 }
 
+/// One strategy's knee in a run that varies the offered rate.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Knee {
+    /// The strategy.
+    pub strategy: &'static Subject,
+    /// Little's capacity: what it holds in flight by design over the mean delay, per second.
+    pub capacity: f64,
+    /// The lowest offered rate whose p99 was above twice the delay, or that dropped requests.
+    pub at: Option<u64>,
+}
+
+/// The measured point of `strategy` at offered `rate`.
+fn rate_point<'a>(
+    points: &'a [PointReport],
+    strategy: &Subject,
+    rate: u64,
+) -> Option<&'a PointReport> {
+    use crate::model::knob::Knob;
+    points.iter().find(|r| {
+        *r.point.strategy == *strategy
+            && Knob::Rate.value(&r.point.settings) == rate
+            && r.outcome == Outcome::Measured
+    })
+}
+
+/// Every strategy's knee in a run that varies the offered rate, in table order.
+pub fn knees(points: &[PointReport]) -> Vec<Knee> {
+    use crate::model::knob::Knob;
+    let mut rates: Vec<u64> = points
+        .iter()
+        .map(|r| Knob::Rate.value(&r.point.settings))
+        .collect();
+    rates.sort_unstable();
+    rates.dedup();
+    catalog::present(points.iter().map(|r| &r.point))
+        .into_iter()
+        .filter_map(|strategy| {
+            let any = rates
+                .iter()
+                .find_map(|&r| rate_point(points, strategy, r))?;
+            let delay_ms = any.point.delay().mean_ms();
+            let left = |r: &PointReport| {
+                r.worker.tally.latency_ms.p99 > 2.0 * delay_ms || r.worker.tally.dropped > 0
+            };
+            let at = rates
+                .iter()
+                .copied()
+                .find(|&rate| rate_point(points, strategy, rate).is_some_and(left));
+            Some(Knee {
+                strategy,
+                capacity: any.point.in_flight() as f64 / (delay_ms / 1000.0),
+                at,
+            })
+        })
+        .collect()
+}
+
 /// The open-loop table of a run that varies the offered rate: per strategy, the capacity
 /// Little's law predicts and the lowest rate whose p99 left the delay (or that dropped
 /// requests), with p99 at each rate; `None` for any other run.
@@ -274,27 +331,8 @@ pub fn knee_table(points: &[PointReport]) -> Option<String> {
         header.join(" | ")
     );
     let _ = writeln!(s, "|---|---:|---:|{}", "---:|".repeat(rates.len()));
-    for strategy in catalog::present(points.iter().map(|r| &r.point)) {
-        let at = |rate: u64| {
-            points.iter().find(|r| {
-                r.point.strategy == strategy
-                    && Knob::Rate.value(&r.point.settings) == rate
-                    && r.outcome == Outcome::Measured
-            })
-        };
-        let Some(any) = rates.iter().find_map(|&r| at(r)) else {
-            continue;
-        };
-        let w_s = any.point.delay().mean_ms() / 1000.0;
-        let capacity = any.point.in_flight() as f64 / w_s;
-        let left = |r: &PointReport| {
-            r.worker.tally.latency_ms.p99 > 2.0 * any.point.delay().mean_ms()
-                || r.worker.tally.dropped > 0
-        };
-        let knee = rates
-            .iter()
-            .find(|&&rate| at(rate).is_some_and(left))
-            .map_or("none".to_owned(), |r| r.to_string());
+    for knee in knees(points) {
+        let at = |rate: u64| rate_point(points, knee.strategy, rate);
         let p99: Vec<String> = rates
             .iter()
             .map(|&rate| {
@@ -309,8 +347,10 @@ pub fn knee_table(points: &[PointReport]) -> Option<String> {
             .collect();
         let _ = writeln!(
             s,
-            "| {} | {capacity:.0} | {knee} | {} |",
-            strategy.name,
+            "| {} | {:.0} | {} | {} |",
+            knee.strategy.name,
+            knee.capacity,
+            knee.at.map_or("none".to_owned(), |r| r.to_string()),
             p99.join(" | ")
         );
     }
