@@ -236,13 +236,8 @@ fn main_table(points: &[PointReport]) -> String {
                     .map_or("–".to_owned(), |sp| format!("{:.d$}", sp.median))
             };
             if cell.measured.is_empty() {
-                let why = match cell.unmeasured.first().map(|r| &r.outcome) {
-                    Some(Outcome::Skipped(why)) => format!("skipped: {why}"),
-                    Some(Outcome::Failed(why)) => {
-                        format!("failed: {}", why.lines().next().unwrap_or_default())
-                    }
-                    _ => "not measured".into(),
-                };
+                let why = render::unmeasured(cell);
+                let why = why.lines().next().unwrap_or_default();
                 let _ = writeln!(s, "| {} | {c} | {why} | | | | | | | |", cell.strategy);
                 continue;
             }

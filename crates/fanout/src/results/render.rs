@@ -29,6 +29,15 @@ fn median_and_range(
     }
 }
 
+/// Why a cell with no measured repeat has none: its first repeat skipped or failed, and why.
+pub fn unmeasured(cell: &Cell<'_>) -> String {
+    match cell.unmeasured.first().map(|r| &r.outcome) {
+        Some(Outcome::Skipped(why)) => format!("skipped: {why}"),
+        Some(Outcome::Failed(why)) => format!("failed: {why}"),
+        _ => "not measured".into(),
+    }
+}
+
 /// The summary table: one row per (strategy, concurrency), medians with min–max of repeats.
 pub fn table(points: &[PointReport]) -> String {
     let mut s = String::new();
@@ -51,11 +60,7 @@ pub fn table(points: &[PointReport]) -> String {
             None => cell.concurrency.to_string(),
         };
         if cell.measured.is_empty() {
-            let why = match cell.unmeasured.first().map(|r| &r.outcome) {
-                Some(Outcome::Skipped(why)) => format!("skipped: {why}"),
-                Some(Outcome::Failed(why)) => format!("failed: {why}"),
-                _ => "not measured".into(),
-            };
+            let why = unmeasured(&cell);
             let _ = writeln!(s, "| {} | {c} | 0 | {why} | | | | | | | | |", cell.strategy);
             continue;
         }
