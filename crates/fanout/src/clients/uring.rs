@@ -48,12 +48,13 @@ pub fn described(workers: usize) -> String {
 /// Runs `slots` slot tasks spread evenly over the job's worker threads, each thread with
 /// its own runtime on io_uring and its own `per_thread()` state (a client: compio's types
 /// stay on the thread that made them); `slot(&state)` makes each slot's task. A thread whose
-/// runtime cannot be built runs nothing, and its error is returned once all have ended.
+/// runtime or state cannot be built runs nothing, and its error is returned once all have
+/// ended.
 pub fn spread<S, Fut>(
     job: &Job,
     slots: usize,
     tally: &Tally,
-    per_thread: impl Fn() -> S + Sync,
+    per_thread: impl Fn() -> io::Result<S> + Sync,
     slot: impl Fn(&S) -> Fut + Sync,
 ) -> io::Result<()>
 where
@@ -68,7 +69,7 @@ where
                 scope.spawn(move || {
                     let runtime = runtime()?;
                     runtime.block_on(async {
-                        let state = per_thread();
+                        let state = per_thread()?;
                         let tasks: Vec<_> = (0..share)
                             .map(|_| compio::runtime::spawn(slot(&state)))
                             .collect();
@@ -77,8 +78,8 @@ where
                                 tally.fail(ErrorKind::Panic);
                             }
                         }
-                    });
-                    Ok(())
+                        Ok(())
+                    })
                 })
             })
             .collect();

@@ -9,7 +9,6 @@ use super::strategy::{Pool, Strategy, StrategyError};
 use crate::clients::cyper_client::{self, cyper_client};
 use crate::clients::raw::Countdown;
 use crate::clients::uring;
-use crate::model::error_kind::ErrorKind;
 use crate::model::job::Job;
 use crate::model::subject::{ClientLib, HeldBy, Holds, Kind, RunsOn, Subject};
 use crate::model::tally::Tally;
@@ -35,15 +34,13 @@ pub const STRATEGY: Strategy = Strategy {
 pub fn run(job: &Arc<Job>, tally: &Arc<Tally>) -> Result<(), StrategyError> {
     let work = Arc::new(Countdown::new(job.requests));
     let slots = job.concurrency.min(job.requests);
-    let ran = uring::spread(job, slots, tally, cyper_client, |client| {
-        let client = client.as_ref().ok().cloned();
+    let client = || cyper_client().map_err(std::io::Error::other);
+    let ran = uring::spread(job, slots, tally, client, |client| {
+        let client = client.clone();
         let (work, job, tally) = (Arc::clone(&work), Arc::clone(job), Arc::clone(tally));
         async move {
             while work.take() {
-                match &client {
-                    Some(client) => cyper_client::get(client, &job, &tally).await,
-                    None => tally.fail(ErrorKind::Other), // its thread has no client
-                }
+                cyper_client::get(&client, &job, &tally).await;
             }
         }
     });

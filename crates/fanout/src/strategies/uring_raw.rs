@@ -36,7 +36,7 @@ pub fn run(job: &Arc<Job>, tally: &Arc<Tally>) -> Result<(), StrategyError> {
     let request = Arc::new(RawRequest::for_job(job).map_err(StrategyError::Url)?);
     let work = Arc::new(Countdown::new(job.requests));
     let slots = job.concurrency.min(job.requests);
-    let ran = uring::spread(job, slots, tally, || (), |()| {
+    let ran = uring::spread(job, slots, tally, || Ok(()), |()| {
         let (request, work) = (Arc::clone(&request), Arc::clone(&work));
         let (job, tally) = (Arc::clone(job), Arc::clone(tally));
         async move {
