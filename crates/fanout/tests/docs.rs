@@ -4,6 +4,7 @@
 
 use std::process::Command;
 
+use fanout::results::figures::EXPORTED;
 use serde_json::Value;
 
 const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
@@ -49,7 +50,7 @@ fn bencher_metric_format_is_benchmarks_of_measures_of_value_and_bounds() {
     );
     for (name, measures) in benchmarks {
         let measures = measures.as_object().expect("an object of measures");
-        for slug in ["wall-time", "p99-latency", "cpu-time", "peak-rss"] {
+        for slug in EXPORTED.iter().map(|f| f.key) {
             let m = &measures[slug];
             let (v, lo, hi) = (
                 m["value"].as_f64(),
@@ -78,7 +79,7 @@ fn github_action_benchmark_json_is_a_list_of_named_values_with_units() {
     assert!(
         entries
             .iter()
-            .any(|e| e["name"] == "thread_pool/10000 peak-rss" && e["unit"] == "MiB")
+            .any(|e| e["name"] == "thread_pool/10000 peak_rss" && e["unit"] == "MiB")
     );
     // A folder that is not one: one clear line.
     let out = fanout(&["export", "--format", "bmf", "/nonexistent"]);

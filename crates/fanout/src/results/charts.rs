@@ -11,94 +11,21 @@ use plotters::coord::Shift;
 use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
 use plotters::prelude::*;
 
+use super::figures::{self, Band, Chart, Figure};
 use super::palette::{self, LEGEND_WIDTH, tick};
 use super::report::{Outcome, PointReport};
-use super::statistics::{Cell, cells, figure, varied_knob};
+use super::statistics::{Cell, cells, varied_knob};
 use crate::model::knob::Knob;
 use crate::model::subject::{HeldBy, Subject};
 use crate::planning::catalog;
-
-/// One chart: its file, title, y axis, figure, scale, and whether thread strategies and the
-/// others get a panel each.
-struct ChartSpec {
-    file: &'static str,
-    title: &'static str,
-    y_desc: &'static str,
-    figure: fn(&PointReport) -> f64,
-    log_y: bool,
-    threads_apart: bool,
-}
-
-const CHARTS: &[ChartSpec] = &[
-    ChartSpec {
-        file: "memory.svg",
-        title: "Peak RSS of the client process",
-        y_desc: "peak RSS, MiB (log)",
-        figure: figure::peak_rss_mib,
-        log_y: true,
-        threads_apart: false,
-    },
-    ChartSpec {
-        file: "throughput.svg",
-        title: "Throughput (ok requests per second)",
-        y_desc: "ok requests/s (log)",
-        figure: figure::throughput_rps,
-        log_y: true,
-        threads_apart: false,
-    },
-    ChartSpec {
-        file: "wall.svg",
-        title: "Wall time of the timed region",
-        y_desc: "wall, s (log)",
-        figure: figure::wall_s,
-        log_y: true,
-        threads_apart: false,
-    },
-    ChartSpec {
-        file: "p99.svg",
-        title: "p99 latency (the server's delay included)",
-        y_desc: "p99 latency, ms (log)",
-        figure: figure::p99_ms,
-        log_y: true,
-        threads_apart: false,
-    },
-    ChartSpec {
-        file: "overhead.svg",
-        title: "What the client adds to the tail: p99 minus the delay's own p99",
-        y_desc: "p99 − delay p99, ms (log)",
-        figure: figure::p99_overhead_ms,
-        log_y: true,
-        threads_apart: true,
-    },
-    ChartSpec {
-        file: EFFICIENCY_FILE,
-        title: "Efficiency: ideal wall / wall × ok / N",
-        y_desc: "efficiency",
-        figure: figure::efficiency,
-        log_y: false,
-        threads_apart: true,
-    },
-    ChartSpec {
-        file: "cpu_per_request.svg",
-        title: "CPU per request (whole process, user + system)",
-        y_desc: "CPU µs per request (log)",
-        figure: figure::cpu_us_per_request,
-        log_y: true,
-        threads_apart: false,
-    },
-];
-
-/// The efficiency chart's file (its axis shows the band near 1).
-const EFFICIENCY_FILE: &str = "efficiency.svg";
 
 /// The timeline chart's file.
 pub const TIMELINE_FILE: &str = "timeline.svg";
 
 /// The chart files [`write_charts`] writes.
 pub fn chart_files() -> impl Iterator<Item = &'static str> {
-    CHARTS
-        .iter()
-        .map(|c| c.file)
+    figures::charted()
+        .map(|(_, c)| c.file)
         .chain([TIMELINE_FILE, super::ramp_chart::RAMP_FILE])
 }
 
@@ -107,9 +34,9 @@ pub fn chart_files() -> impl Iterator<Item = &'static str> {
 pub fn write_charts(points: &[PointReport], dir: &Path) -> Vec<String> {
     let cells = cells(points);
     let mut skipped = Vec::new();
-    for spec in CHARTS {
-        let path = dir.join(spec.file);
-        if let Err(e) = draw(points, &cells, spec, &path) {
+    for (figure, chart) in figures::charted() {
+        let path = dir.join(chart.file);
+        if let Err(e) = draw(points, &cells, figure, chart, &path) {
             skipped.push(format!("{}: {e}", path.display()));
         }
     }
@@ -258,13 +185,13 @@ fn series(
     cells: &[Cell<'_>],
     axis: &XAxis,
     strategy: &str,
-    spec: &ChartSpec,
+    figure: &Figure,
 ) -> Vec<(f64, f64, bool)> {
     cells
         .iter()
         .filter(|c| c.strategy == strategy)
         .filter_map(|c| {
-            let median = c.spread(spec.figure)?.median;
+            let median = c.spread(|r| figure.of(r).unwrap_or(f64::NAN))?.median;
             median
                 .is_finite()
                 .then_some((axis.x(c)?, median, c.marked()))
@@ -282,7 +209,8 @@ fn bounds(values: impl Iterator<Item = f64>) -> Option<(f64, f64)> {
 fn draw(
     points: &[PointReport],
     cells: &[Cell<'_>],
-    spec: &ChartSpec,
+    figure: &Figure,
+    spec: &Chart,
     path: &Path,
 ) -> Result<(), Box<dyn std::error::Error>> {
     let axis = XAxis::of(points);
@@ -293,7 +221,7 @@ fn draw(
         .collect();
     let lines: Vec<Line> = catalog::present(present)
         .into_iter()
-        .map(|s| (s, series(cells, &axis, s.name, spec)))
+        .map(|s| (s, series(cells, &axis, s.name, figure)))
         .filter(|(_, data)| !data.is_empty())
         .collect();
     let all = || lines.iter().flat_map(|(_, d)| d.iter());
@@ -314,7 +242,7 @@ fn draw(
     let y_desc = y_desc.as_str();
     let y_range = if log_y {
         bounds(y_values()).unwrap_or((1.0, 10.0))
-    } else if spec.file == EFFICIENCY_FILE {
+    } else if spec.band == Band::NearOne {
         // The band that matters: from a little under the lowest to just above 1.
         let lo = y_values().fold(1.0_f64, f64::min);
         let hi = y_values().fold(1.0_f64, f64::max);

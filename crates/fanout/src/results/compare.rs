@@ -1,23 +1,13 @@
-//! `fanout compare OLD NEW`: per matching point, NEW/OLD of the medians of wall time, CPU
-//! time, peak RSS and p99, flagged where the change is beyond the noise the repeats show.
+//! `fanout compare OLD NEW`: per matching point, NEW/OLD of the medians of the figures
+//! [`figures::COMPARED`] lists, flagged where the change is beyond the noise the repeats show.
 
+use super::figures::{self, Better, Figure};
 use super::report::PointReport;
-use super::statistics::{Cell, Spread, cells, figure};
+use super::statistics::{Cell, Spread, cells};
 
 /// A change smaller than this is never flagged, whatever the repeats say: with one repeat
 /// (or identical ones) the spread is zero, but no run on a shared machine is that quiet.
 pub const NOISE_FLOOR: f64 = 0.05;
-
-/// A figure of a point.
-type Figure = fn(&PointReport) -> f64;
-
-/// The figures compared, by name; for all of them, higher is worse.
-const FIGURES: &[(&str, Figure)] = &[
-    ("wall", figure::wall_s),
-    ("cpu", figure::cpu_s),
-    ("peak_rss", figure::peak_rss_mib),
-    ("p99", figure::p99_ms),
-];
 
 /// One figure of one point, old against new.
 #[derive(Debug, Clone, PartialEq)]
@@ -26,8 +16,10 @@ pub struct Change {
     pub strategy: String,
     /// Concurrency.
     pub concurrency: usize,
-    /// Figure name: `wall`, `cpu`, `peak_rss`, `p99`, or `errors` (listed only when they rose).
+    /// The figure's key (one of [`figures::COMPARED`]), or `errors` (listed only when they rose).
     pub figure: &'static str,
+    /// Which way the figure improves.
+    pub better: Better,
     /// Old median.
     pub old: f64,
     /// New median.
@@ -45,10 +37,19 @@ impl Change {
         (self.ratio - 1.0).abs() > self.noise
     }
 
-    /// Beyond the noise and worse by more than `pct` percent (for every figure higher is
-    /// worse).
+    /// Beyond the noise, for the worse.
+    pub fn worse(&self) -> bool {
+        self.flagged() && (self.ratio > 1.0) == (self.better == Better::Lower)
+    }
+
+    /// Beyond the noise and worse by more than `pct` percent.
     pub fn regression_above(&self, pct: f64) -> bool {
-        self.flagged() && self.ratio > 1.0 + pct / 100.0
+        let factor = 1.0 + pct / 100.0;
+        self.flagged()
+            && match self.better {
+                Better::Lower => self.ratio > factor,
+                Better::Higher => self.ratio * factor < 1.0,
+            }
     }
 }
 
@@ -93,8 +94,8 @@ pub fn changes(old: &[PointReport], new: &[PointReport]) -> Comparison {
             out.different.push(name);
             continue;
         }
-        for &(figure_name, figure) in FIGURES {
-            if let Some(change) = change(&old_cell, new_cell, figure_name, figure) {
+        for figure in figures::COMPARED {
+            if let Some(change) = change((&old_cell, old), (new_cell, new), figure) {
                 out.changes.push(change);
             }
         }
@@ -109,6 +110,7 @@ pub fn changes(old: &[PointReport], new: &[PointReport]) -> Comparison {
                 strategy: old_cell.strategy.to_owned(),
                 concurrency: old_cell.concurrency,
                 figure: "errors",
+                better: Better::Lower,
                 old: before,
                 new: after,
                 ratio: if before > 0.0 {
@@ -123,15 +125,25 @@ pub fn changes(old: &[PointReport], new: &[PointReport]) -> Comparison {
     out
 }
 
-fn change(old: &Cell<'_>, new: &Cell<'_>, name: &'static str, figure: Figure) -> Option<Change> {
-    let (o, n): (Spread, Spread) = (old.spread(figure)?, new.spread(figure)?);
+/// One figure of a cell, old against new (each cell with the points of its run, which a fitted
+/// figure reads).
+fn change(
+    (old, old_points): (&Cell<'_>, &[PointReport]),
+    (new, new_points): (&Cell<'_>, &[PointReport]),
+    figure: &'static Figure,
+) -> Option<Change> {
+    let (o, n): (Spread, Spread) = (
+        figure.spread(old, old_points)?,
+        figure.spread(new, new_points)?,
+    );
     if o.median <= 0.0 {
         return None;
     }
     Some(Change {
         strategy: old.strategy.to_owned(),
         concurrency: old.concurrency,
-        figure: name,
+        figure: figure.key,
+        better: figure.better,
         old: o.median,
         new: n.median,
         ratio: n.median / o.median,

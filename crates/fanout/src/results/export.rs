@@ -1,12 +1,13 @@
-//! A run folder for continuous benchmarking beyond criterion, which tracks time only: wall
-//! time, p99, CPU and peak RSS per point (medians over repeats, with their min and max) as
+//! A run folder for continuous benchmarking beyond criterion, which tracks time only: the
+//! figures [`EXPORTED`] lists per point (medians over repeats, with their min and max) as
 //! Bencher's Metric Format (`bencher run --adapter json`) or github-action-benchmark's custom
 //! JSON (`tool: customSmallerIsBetter`), so memory is tracked across commits as well as time.
 
 use serde_json::{Map, Value, json};
 
+use super::figures::EXPORTED;
 use super::report::PointReport;
-use super::statistics::{Cell, cells, figure};
+use super::statistics::{Cell, cells};
 
 /// An export format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -16,17 +17,6 @@ pub enum Format {
     /// github-action-benchmark's custom format: `[{name, unit, value, range, extra}]`.
     Github,
 }
-
-/// A measure: its name (Bencher's slug), its unit, its figure of a point.
-type Measure = (&'static str, &'static str, fn(&PointReport) -> f64);
-
-/// What is exported per point.
-const MEASURES: &[Measure] = &[
-    ("wall-time", "s", figure::wall_s),
-    ("p99-latency", "ms", figure::p99_ms),
-    ("cpu-time", "s", figure::cpu_s),
-    ("peak-rss", "MiB", figure::peak_rss_mib),
-];
 
 /// A cell's benchmark name: `STRATEGY/C`, with the varied setting's value when there is one.
 fn name(cell: &Cell<'_>) -> String {
@@ -47,10 +37,10 @@ pub fn export(points: &[PointReport], format: Format) -> Value {
             let mut out = Map::new();
             for cell in &measured {
                 let mut measures = Map::new();
-                for (slug, _, f) in MEASURES {
-                    if let Some(s) = cell.spread(f) {
+                for f in EXPORTED {
+                    if let Some(s) = f.spread(cell, points) {
                         measures.insert(
-                            (*slug).to_owned(),
+                            f.key.to_owned(),
                             json!({"value": s.median, "lower_value": s.min, "upper_value": s.max}),
                         );
                     }
@@ -62,11 +52,11 @@ pub fn export(points: &[PointReport], format: Format) -> Value {
         Format::Github => {
             let mut out = Vec::new();
             for cell in &measured {
-                for (slug, unit, f) in MEASURES {
-                    if let Some(s) = cell.spread(f) {
+                for f in EXPORTED {
+                    if let Some(s) = f.spread(cell, points) {
                         out.push(json!({
-                            "name": format!("{} {slug}", name(cell)),
-                            "unit": unit,
+                            "name": format!("{} {}", name(cell), f.key),
+                            "unit": f.unit,
                             "value": s.median,
                             "range": format!("{}–{}", s.min, s.max),
                             "extra": format!("median of {} repeats", cell.measured.len()),

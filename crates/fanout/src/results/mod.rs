@@ -7,6 +7,7 @@ pub mod compare;
 pub mod csv;
 pub mod docs;
 pub mod export;
+pub mod figures;
 pub mod index_html;
 pub mod limit;
 pub mod overload;

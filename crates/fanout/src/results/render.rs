@@ -4,8 +4,9 @@
 use std::fmt::Write as _;
 
 use super::compare::Change;
+use super::figures::{self, Figure, SUMMARY};
 use super::report::{Outcome, PointReport};
-use super::statistics::{Cell, LineFit, WhereBytesGo, cells, figure, memory_fit, varied_knob};
+use super::statistics::{Cell, LineFit, WhereBytesGo, cells, memory_fit, varied_knob};
 use crate::model::floors::Floors;
 use crate::model::settings;
 use crate::model::subject::{Holds, Kind, Subject};
@@ -14,17 +15,16 @@ use crate::peers;
 use crate::planning::catalog::{self, Runner};
 use crate::planning::plan::Plan;
 
-fn median_and_range(
-    cell: &Cell<'_>,
-    figure: impl Fn(&PointReport) -> f64,
-    decimals: usize,
-) -> String {
-    match cell.spread(figure) {
+/// A cell's median of `figure`, with the repeats' min–max where they differ; `–` where none.
+fn median_and_range(cell: &Cell<'_>, points: &[PointReport], figure: &Figure) -> String {
+    match figure.spread(cell, points) {
         None => "–".into(),
-        Some(s) if cell.measured.len() == 1 || s.min == s.max => format!("{:.decimals$}", s.median),
+        Some(s) if cell.measured.len() == 1 || s.min == s.max => figure.format(s.median),
         Some(s) => format!(
-            "{:.decimals$} ({:.decimals$}–{:.decimals$})",
-            s.median, s.min, s.max
+            "{} ({}–{})",
+            figure.format(s.median),
+            figure.format(s.min),
+            figure.format(s.max)
         ),
     }
 }
@@ -46,13 +46,18 @@ pub fn table(points: &[PointReport]) -> String {
     let (knob_head, knob_rule) = knob.map_or((String::new(), ""), |k| {
         (format!(" {} |", k.key()), "---:|")
     });
+    let headings: String = SUMMARY
+        .iter()
+        .map(|f| format!(" {} |", f.heading()))
+        .collect();
     let _ = writeln!(
         s,
-        "| strategy | C |{knob_head} repeats | wall s | efficiency | ok req/s | peak RSS MiB | peak threads | CPU s | p99 ms | server peak in flight | errors |"
+        "| strategy | C |{knob_head} repeats |{headings} errors |"
     );
     let _ = writeln!(
         s,
-        "|---|---:|{knob_rule}---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+        "|---|---:|{knob_rule}---:|{}---|",
+        "---:|".repeat(SUMMARY.len())
     );
     for cell in cells(points) {
         let c = match cell.varied {
@@ -61,7 +66,9 @@ pub fn table(points: &[PointReport]) -> String {
         };
         if cell.measured.is_empty() {
             let why = unmeasured(&cell);
-            let _ = writeln!(s, "| {} | {c} | 0 | {why} | | | | | | | | |", cell.strategy);
+            // The reason fills the first figure's cell; the others and errors stay blank.
+            let blank = " |".repeat(SUMMARY.len());
+            let _ = writeln!(s, "| {} | {c} | 0 | {why} |{blank}", cell.strategy);
             continue;
         }
         let errors: u64 = cell.measured.iter().map(|r| r.error_count()).sum();
@@ -76,19 +83,15 @@ pub fn table(points: &[PointReport]) -> String {
         if !cell.unmeasured.is_empty() {
             let _ = write!(notes, " ({} repeats failed)", cell.unmeasured.len());
         }
+        let figures: String = SUMMARY
+            .iter()
+            .map(|f| format!(" {} |", median_and_range(&cell, points, f)))
+            .collect();
         let _ = writeln!(
             s,
-            "| {} | {c} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {notes} |",
+            "| {} | {c} | {} |{figures} {notes} |",
             cell.strategy,
             cell.measured.len(),
-            median_and_range(&cell, figure::wall_s, 2),
-            median_and_range(&cell, figure::efficiency, 2),
-            median_and_range(&cell, figure::throughput_rps, 0),
-            median_and_range(&cell, figure::peak_rss_mib, 1),
-            median_and_range(&cell, figure::peak_threads, 0),
-            median_and_range(&cell, figure::cpu_s, 2),
-            median_and_range(&cell, figure::p99_ms, 0),
-            median_and_range(&cell, figure::server_peak_in_flight, 0),
         );
     }
     s
@@ -220,10 +223,9 @@ pub fn verdict(points: &[PointReport]) -> String {
         if here.len() < 2 {
             continue;
         }
-        let median = |cell: &Cell<'_>, f: fn(&PointReport) -> f64| {
-            cell.spread(f).map_or(f64::NAN, |sp| sp.median)
-        };
-        let by = |f: fn(&PointReport) -> f64| {
+        let median =
+            |cell: &Cell<'_>, f: &Figure| f.spread(cell, &clean).map_or(f64::NAN, |sp| sp.median);
+        let by = |f: &Figure| {
             let mut ranked: Vec<(f64, &str)> = here
                 .iter()
                 .map(|cell| (median(cell, f), cell.strategy))
@@ -231,9 +233,9 @@ pub fn verdict(points: &[PointReport]) -> String {
             ranked.sort_by(|a, b| a.0.total_cmp(&b.0));
             (ranked[0], ranked[ranked.len() - 1])
         };
-        let ((fast, fastest), (slow, slowest)) = by(figure::wall_s);
-        let ((lean, leanest), (fat, heaviest)) = by(figure::peak_rss_mib);
-        let ((least_cpu, _), (most_cpu, busiest)) = by(figure::cpu_s);
+        let ((fast, fastest), (slow, slowest)) = by(&figures::WALL);
+        let ((lean, leanest), (fat, heaviest)) = by(&figures::PEAK_RSS);
+        let ((least_cpu, _), (most_cpu, busiest)) = by(&figures::CPU);
         let at = match (knob, varied) {
             (Some(knob), Some(v)) => format!("C = {c}, {} = {v}", knob.key()),
             _ => format!("C = {c}"),
@@ -786,7 +788,7 @@ pub fn changes_table(changes: &[Change]) -> String {
     );
     let _ = writeln!(s, "|---|---:|---|---:|---:|---:|---:|---|");
     for c in changes {
-        let flag = match (c.flagged(), c.ratio > 1.0) {
+        let flag = match (c.flagged(), c.worse()) {
             (false, _) => "",
             (true, true) => "▲ worse",
             (true, false) => "▼ better",

@@ -76,53 +76,6 @@ impl Cell<'_> {
     }
 }
 
-/// The figures charted and compared, by name.
-pub mod figure {
-    use crate::results::report::PointReport;
-
-    /// Wall time, seconds.
-    pub fn wall_s(r: &PointReport) -> f64 {
-        r.worker.wall_s
-    }
-    /// Peak RSS, MiB.
-    pub fn peak_rss_mib(r: &PointReport) -> f64 {
-        r.peak_rss_bytes() as f64 / (1024.0 * 1024.0)
-    }
-    /// Ok requests per second.
-    pub fn throughput_rps(r: &PointReport) -> f64 {
-        r.throughput_rps
-    }
-    /// p99 latency, ms.
-    pub fn p99_ms(r: &PointReport) -> f64 {
-        r.worker.tally.latency_ms.p99
-    }
-    /// Efficiency.
-    pub fn efficiency(r: &PointReport) -> f64 {
-        r.efficiency
-    }
-    /// Peak threads.
-    pub fn peak_threads(r: &PointReport) -> f64 {
-        r.peak_threads() as f64
-    }
-    /// CPU user + system, seconds.
-    pub fn cpu_s(r: &PointReport) -> f64 {
-        r.cpu_s()
-    }
-    /// Requests in flight the server saw at most.
-    pub fn server_peak_in_flight(r: &PointReport) -> f64 {
-        r.server.map_or(f64::NAN, |s| s.peak_in_flight as f64)
-    }
-    /// What the client adds to the tail: p99 latency minus the p99 of the server's own delay
-    /// distribution, ms.
-    pub fn p99_overhead_ms(r: &PointReport) -> f64 {
-        r.worker.tally.latency_ms.p99 - r.point.delay().quantile_ms(0.99)
-    }
-    /// CPU (user + system, whole process) per request, µs.
-    pub fn cpu_us_per_request(r: &PointReport) -> f64 {
-        cpu_s(r) * 1e6 / r.point.requests.max(1) as f64
-    }
-}
-
 /// The setting the points vary beside C (a `--workload` preset), if they vary one.
 pub fn varied_knob(points: &[PointReport]) -> Option<Knob> {
     Knob::ALL.into_iter().find(|knob| {
@@ -267,7 +220,7 @@ impl WhereBytesGo {
             allocations: line_fit(points, strategy, requests, |r| {
                 Some(r.worker.allocations? as f64)
             }),
-            cpu: line_fit(points, strategy, requests, |r| Some(figure::cpu_s(r))),
+            cpu: line_fit(points, strategy, requests, |r| Some(r.cpu_s())),
         }
     }
 

@@ -1,0 +1,444 @@
+//! Every figure a run shows, defined once: its key (the one name compare, export and the schema
+//! use), its column heading and unit, how it is read from a point and aggregated over repeats,
+//! which way is better, its chart if it has one, and its line in `docs/schema.md`. The views —
+//! the summary table, the README's table, compare, export — are lists of these definitions,
+//! kept here beside them: a new figure is a constant below and its place in the lists.
+
+use super::report::PointReport;
+use super::statistics::{Cell, Spread, WhereBytesGo};
+
+/// Which way a figure improves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Better {
+    /// Less is better (time, memory, CPU, latency).
+    Lower,
+    /// More is better (throughput, efficiency).
+    Higher,
+}
+
+/// How a figure is read and aggregated.
+#[derive(Debug, Clone, Copy)]
+pub enum Reading {
+    /// One value per measured point, in the figure's unit; a cell shows the median (with the
+    /// repeats' min–max).
+    PerPoint(fn(&PointReport) -> f64),
+    /// One value per strategy, a line's slope fitted over the requests in flight across all its
+    /// points (every C, every repeat), in the figure's unit.
+    Fitted(fn(&[PointReport], &str) -> Option<f64>),
+}
+
+/// How a chart's linear y axis is bounded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Band {
+    /// From 0 (or the lowest negative value) to just above the highest.
+    FromZero,
+    /// The band near 1 that matters for a ratio whose best is 1: from a little under the lowest.
+    NearOne,
+}
+
+/// A figure's chart against concurrency (or the varied setting).
+#[derive(Debug, Clone, Copy)]
+pub struct Chart {
+    /// The SVG's file name in a run folder.
+    pub file: &'static str,
+    /// Its title.
+    pub title: &'static str,
+    /// Its y axis, `(log)` at the end when the axis may be logarithmic.
+    pub y_desc: &'static str,
+    /// A log axis where the values are positive and span more than a decade.
+    pub log_y: bool,
+    /// Linear axis bounds.
+    pub band: Band,
+    /// Thread strategies and the others get a panel each.
+    pub threads_apart: bool,
+}
+
+/// One figure.
+#[derive(Debug, Clone, Copy)]
+pub struct Figure {
+    /// The one name: compare's figure, export's measure, the schema's key.
+    pub key: &'static str,
+    /// What it is, short (`wall`, `peak RSS`).
+    pub label: &'static str,
+    /// Its unit, empty for a count or a ratio.
+    pub unit: &'static str,
+    /// Decimals shown in tables.
+    pub decimals: usize,
+    /// How it is read from the points.
+    pub reading: Reading,
+    /// Which way is better.
+    pub better: Better,
+    /// Its chart, if it has one.
+    pub chart: Option<Chart>,
+    /// Its line in `docs/schema.md`: what it is, from which fields of a point.
+    pub about: &'static str,
+}
+
+impl Figure {
+    /// The column heading: label, unit, and `(fit)` for a fitted figure.
+    pub fn heading(&self) -> String {
+        let mut h = self.label.to_owned();
+        if !self.unit.is_empty() {
+            h.push(' ');
+            h.push_str(self.unit);
+        }
+        if matches!(self.reading, Reading::Fitted(_)) {
+            h.push_str(" (fit)");
+        }
+        h
+    }
+
+    /// The figure of one point; `None` for a fitted figure (it has no value per point).
+    pub fn of(&self, r: &PointReport) -> Option<f64> {
+        match self.reading {
+            Reading::PerPoint(read) => Some(read(r)),
+            Reading::Fitted(_) => None,
+        }
+    }
+
+    /// Median and min–max over a cell's measured repeats (a fitted figure: its slope, the
+    /// same for every cell of the strategy).
+    pub fn spread(&self, cell: &Cell<'_>, points: &[PointReport]) -> Option<Spread> {
+        match self.reading {
+            Reading::PerPoint(read) => cell.spread(read),
+            Reading::Fitted(fit) => Spread::of(fit(points, cell.strategy)),
+        }
+    }
+
+    /// `value` with the figure's decimals.
+    pub fn format(&self, value: f64) -> String {
+        format!("{value:.decimals$}", decimals = self.decimals)
+    }
+}
+
+const MIB: f64 = 1024.0 * 1024.0;
+
+/// Wall time of the timed region.
+pub const WALL: Figure = Figure {
+    key: "wall",
+    label: "wall",
+    unit: "s",
+    decimals: 2,
+    reading: Reading::PerPoint(|r| r.worker.wall_s),
+    better: Better::Lower,
+    chart: Some(Chart {
+        file: "wall.svg",
+        title: "Wall time of the timed region",
+        y_desc: "wall, s (log)",
+        log_y: true,
+        band: Band::FromZero,
+        threads_apart: false,
+    }),
+    about: "wall time of the timed region (`wall_s`)",
+};
+
+/// Efficiency: ideal wall over wall, times ok over N.
+pub const EFFICIENCY: Figure = Figure {
+    key: "efficiency",
+    label: "efficiency",
+    unit: "",
+    decimals: 2,
+    reading: Reading::PerPoint(|r| r.efficiency),
+    better: Better::Higher,
+    chart: Some(Chart {
+        file: "efficiency.svg",
+        title: "Efficiency: ideal wall / wall × ok / N",
+        y_desc: "efficiency",
+        log_y: false,
+        band: Band::NearOne,
+        threads_apart: true,
+    }),
+    about: "ideal / wall × ok / N (`efficiency`)",
+};
+
+/// Ok requests per second.
+pub const THROUGHPUT: Figure = Figure {
+    key: "throughput",
+    label: "ok",
+    unit: "req/s",
+    decimals: 0,
+    reading: Reading::PerPoint(|r| r.throughput_rps),
+    better: Better::Higher,
+    chart: Some(Chart {
+        file: "throughput.svg",
+        title: "Throughput (ok requests per second)",
+        y_desc: "ok requests/s (log)",
+        log_y: true,
+        band: Band::FromZero,
+        threads_apart: false,
+    }),
+    about: "ok requests per second of wall time (`throughput_rps`)",
+};
+
+/// Peak resident memory of the client process.
+pub const PEAK_RSS: Figure = Figure {
+    key: "peak_rss",
+    label: "peak RSS",
+    unit: "MiB",
+    decimals: 1,
+    reading: Reading::PerPoint(|r| r.peak_rss_bytes() as f64 / MIB),
+    better: Better::Lower,
+    chart: Some(Chart {
+        file: "memory.svg",
+        title: "Peak RSS of the client process",
+        y_desc: "peak RSS, MiB (log)",
+        log_y: true,
+        band: Band::FromZero,
+        threads_apart: false,
+    }),
+    about: "peak resident memory of the client process, read by the harness (`peak_rss_bytes`; 0 where not measured)",
+};
+
+/// Peak threads of the client process.
+pub const PEAK_THREADS: Figure = Figure {
+    key: "peak_threads",
+    label: "peak threads",
+    unit: "",
+    decimals: 0,
+    reading: Reading::PerPoint(|r| r.peak_threads() as f64),
+    better: Better::Lower,
+    chart: None,
+    about: "threads the client process had alive at once, sampled by the harness (`peak_threads`; 0 where not measured)",
+};
+
+/// CPU time, user and system.
+pub const CPU: Figure = Figure {
+    key: "cpu",
+    label: "CPU",
+    unit: "s",
+    decimals: 2,
+    reading: Reading::PerPoint(|r| r.cpu_s()),
+    better: Better::Lower,
+    chart: None,
+    about: "CPU time of the client process, user + system (`cpu_user_s` + `cpu_sys_s`)",
+};
+
+/// p99 latency of ok requests.
+pub const P99: Figure = Figure {
+    key: "p99",
+    label: "p99",
+    unit: "ms",
+    decimals: 0,
+    reading: Reading::PerPoint(|r| r.worker.tally.latency_ms.p99),
+    better: Better::Lower,
+    chart: Some(Chart {
+        file: "p99.svg",
+        title: "p99 latency (the server's delay included)",
+        y_desc: "p99 latency, ms (log)",
+        log_y: true,
+        band: Band::FromZero,
+        threads_apart: false,
+    }),
+    about: "p99 latency of ok requests, the server's delay included (`latency_ms.p99`)",
+};
+
+/// Requests in flight the server saw at most.
+pub const SERVER_PEAK_IN_FLIGHT: Figure = Figure {
+    key: "server_peak_in_flight",
+    label: "server peak in flight",
+    unit: "",
+    decimals: 0,
+    reading: Reading::PerPoint(|r| r.server.map_or(f64::NAN, |s| s.peak_in_flight as f64)),
+    better: Better::Higher,
+    chart: None,
+    about: "requests in flight the server saw at most (`server.peak_in_flight`)",
+};
+
+/// What the client adds to the tail.
+pub const P99_OVERHEAD: Figure = Figure {
+    key: "p99_overhead",
+    label: "p99 − delay p99",
+    unit: "ms",
+    decimals: 0,
+    reading: Reading::PerPoint(|r| {
+        r.worker.tally.latency_ms.p99 - r.point.delay().quantile_ms(0.99)
+    }),
+    better: Better::Lower,
+    chart: Some(Chart {
+        file: "overhead.svg",
+        title: "What the client adds to the tail: p99 minus the delay's own p99",
+        y_desc: "p99 − delay p99, ms (log)",
+        log_y: true,
+        band: Band::FromZero,
+        threads_apart: true,
+    }),
+    about: "what the client adds to the tail: p99 minus the p99 of the server's own delay distribution (`latency_ms.p99`, `delay_*`)",
+};
+
+/// CPU per request.
+pub const CPU_PER_REQUEST: Figure = Figure {
+    key: "cpu_per_request",
+    label: "CPU",
+    unit: "µs / request",
+    decimals: 1,
+    reading: Reading::PerPoint(|r| r.cpu_s() * 1e6 / r.point.requests.max(1) as f64),
+    better: Better::Lower,
+    chart: Some(Chart {
+        file: "cpu_per_request.svg",
+        title: "CPU per request (whole process, user + system)",
+        y_desc: "CPU µs per request (log)",
+        log_y: true,
+        band: Band::FromZero,
+        threads_apart: false,
+    }),
+    about: "CPU of the whole process (user + system) over N, setup included",
+};
+
+/// The whole bill per request in flight.
+pub const WHOLE_BILL: Figure = Figure {
+    key: "whole_bill",
+    label: "whole bill",
+    unit: "KiB / request in flight",
+    decimals: 1,
+    reading: Reading::Fitted(|points, strategy| {
+        Some(WhereBytesGo::of(points, strategy).whole_bill()? / 1024.0)
+    }),
+    better: Better::Lower,
+    chart: None,
+    about: "what one more request in flight costs: the slopes over C of peak RSS and of the kernel's stacks, slab and page tables (`breakdown.kernel.*`, system-wide)",
+};
+
+/// Every figure; the charted ones first, in the order their charts are listed.
+pub const ALL: &[&Figure] = &[
+    &PEAK_RSS,
+    &THROUGHPUT,
+    &WALL,
+    &P99,
+    &P99_OVERHEAD,
+    &EFFICIENCY,
+    &CPU_PER_REQUEST,
+    &PEAK_THREADS,
+    &CPU,
+    &SERVER_PEAK_IN_FLIGHT,
+    &WHOLE_BILL,
+];
+
+/// The columns of the summary table (`summary.md`, `fanout sweep`'s terminal table).
+pub const SUMMARY: &[&Figure] = &[
+    &WALL,
+    &EFFICIENCY,
+    &THROUGHPUT,
+    &PEAK_RSS,
+    &PEAK_THREADS,
+    &CPU,
+    &P99,
+    &SERVER_PEAK_IN_FLIGHT,
+];
+
+/// The columns of the README's table (medians at C = 1,000 and 10,000).
+pub const README_TABLE: &[&Figure] = &[
+    &WALL,
+    &THROUGHPUT,
+    &P99,
+    &PEAK_RSS,
+    &WHOLE_BILL,
+    &PEAK_THREADS,
+    &CPU,
+];
+
+/// What `fanout compare` puts side by side.
+pub const COMPARED: &[&Figure] = &[&WALL, &CPU, &PEAK_RSS, &P99];
+
+/// What `fanout export` writes per point.
+pub const EXPORTED: &[&Figure] = &[&WALL, &P99, &CPU, &PEAK_RSS];
+
+/// The figures with a chart, in [`ALL`]'s order.
+pub fn charted() -> impl Iterator<Item = (&'static Figure, &'static Chart)> {
+    ALL.iter().filter_map(|f| Some((*f, f.chart.as_ref()?)))
+}
+
+/// The views a figure is shown in, by name (for the schema's table).
+pub fn views_of(figure: &Figure) -> Vec<&'static str> {
+    let views: [(&str, &[&Figure]); 4] = [
+        ("summary", SUMMARY),
+        ("README", README_TABLE),
+        ("compare", COMPARED),
+        ("export", EXPORTED),
+    ];
+    let mut shown: Vec<&str> = views
+        .iter()
+        .filter(|(_, list)| list.iter().any(|f| f.key == figure.key))
+        .map(|(name, _)| *name)
+        .collect();
+    if let Some(chart) = &figure.chart {
+        shown.push(chart.file);
+    }
+    shown
+}
+
+/// The schema's table of figures: a row per figure of [`ALL`].
+pub fn schema_table() -> String {
+    let mut s = String::from(
+        "| figure | heading | over repeats | better | shown in | what it is |\n|---|---|---|---|---|---|\n",
+    );
+    for f in ALL {
+        let over = match f.reading {
+            Reading::PerPoint(_) => "median (min–max)",
+            Reading::Fitted(_) => "slope fitted over C",
+        };
+        let better = match f.better {
+            Better::Lower => "lower",
+            Better::Higher => "higher",
+        };
+        s.push_str(&format!(
+            "| `{}` | {} | {over} | {better} | {} | {} |\n",
+            f.key,
+            f.heading(),
+            views_of(f).join(", "),
+            f.about
+        ));
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_figure_of_a_view_is_defined_once_in_all_and_every_key_is_unique() {
+        for view in [SUMMARY, README_TABLE, COMPARED, EXPORTED] {
+            for f in view {
+                assert!(ALL.iter().any(|a| a.key == f.key), "{} not in ALL", f.key);
+            }
+        }
+        for (i, f) in ALL.iter().enumerate() {
+            assert!(
+                ALL[i + 1..].iter().all(|g| g.key != f.key),
+                "{} twice",
+                f.key
+            );
+            assert!(
+                !views_of(f).is_empty(),
+                "{} is shown nowhere: no view lists it and it has no chart",
+                f.key
+            );
+        }
+        for (f, _) in charted() {
+            assert!(
+                matches!(f.reading, Reading::PerPoint(_)),
+                "{}: a chart draws a value per point",
+                f.key
+            );
+        }
+        // github-action-benchmark reads an export as `customSmallerIsBetter`.
+        assert!(EXPORTED.iter().all(|f| f.better == Better::Lower));
+        let files: Vec<_> = charted().map(|(_, c)| c.file).collect();
+        let mut unique = files.clone();
+        unique.dedup();
+        assert_eq!(files, unique, "two figures draw one file");
+    }
+
+    #[test]
+    fn a_heading_is_its_label_and_unit_and_says_when_it_is_fitted() {
+        assert_eq!(WALL.heading(), "wall s");
+        assert_eq!(EFFICIENCY.heading(), "efficiency");
+        assert_eq!(
+            WHOLE_BILL.heading(),
+            "whole bill KiB / request in flight (fit)"
+        );
+        let point = crate::results::report::fixtures::measured("thread_raw", 10, 1.0, 1 << 20);
+        assert_eq!(WHOLE_BILL.of(&point), None);
+        assert_eq!(WALL.of(&point), Some(1.0));
+    }
+}
