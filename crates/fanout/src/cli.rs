@@ -139,7 +139,7 @@ struct SweepArgs {
     quick: bool,
     /// A preset sweep where the answer changes: `cpu` (CPU work per response), `connect`
     /// (connection set-up delay), `jitter` (lognormal delays), `rate` (open loop around
-    /// capacity), `scale` (C = 10,000 …
+    /// capacity), `overload` (an offered rate ramped past capacity and back), `scale` (C = 10,000 …
     /// 100,000, past the OS limits); replaces --strategies and --concurrency, and the setting
     /// it varies.
     #[arg(long, value_enum, conflicts_with = "quick")]
@@ -161,7 +161,7 @@ impl SweepArgs {
         let mut points = self.points.clone();
         let mut repeat = self.repeat;
         if self.quick {
-            // The quick four replace the default (all), not strategies the user named.
+            // The quick five (`preset::quick`) replace the default (all), not strategies the user named.
             let all: Vec<_> = strategies::ALL.iter().map(|s| &s.subject).collect();
             if points.strategies.0 == all {
                 points.strategies = StrategyList(preset::quick());

@@ -11,8 +11,8 @@
 //!    outcomes, the line a worker reports.
 //! 3. [`metering`]: inside the worker (the counting allocator, the sampler, CPU time) and
 //!    outside it (a worker process metered by the harness).
-//! 4. [`clients`]: ureq, reqwest, the raw HTTP/1.1 codec, TLS, runtimes; one error classifier
-//!    per client, beside it.
+//! 4. [`clients`]: ureq, reqwest, hyper, h2, cyper, the raw HTTP/1.1 codec, TLS, and the
+//!    runtimes (tokio, smol, may, compio); one error classifier per client, beside it.
 //! 5. [`strategies`]: one file per model, each with its facts; their registry.
 //! 6. [`peers`]: programs of other languages and tools run as a point's worker; their
 //!    registry, install lookup, protocol, oha's adapter.

@@ -85,7 +85,7 @@ fn run_json_reports_every_figure_with_ok_plus_errors_equal_to_n() {
         r["peak_rss_bytes"].as_u64() > r["rss_before_bytes"].as_u64(),
         "{r}"
     );
-    // The timeline's sampled RSS (memory-stats) agrees with the kernel's peak within a few
+    // The timeline's sampled RSS (read by the harness from /proc/PID) agrees with the kernel's peak within a few
     // percent.
     let timeline = r["timeline"].as_array().expect("timeline");
     let sampled_peak = timeline

@@ -1,5 +1,6 @@
 //! The crate's layers hold: read from the source itself, every `use crate::…` / `use super::…`
-//! path and inline `crate::…` path of every file (its tests left out) goes to a file of its own
+//! path and inline `crate::…` path of every line of every file (its `#[cfg(test)]` items left
+//! out) goes to a file of its own
 //! layer or of a layer `lib.rs` lists before it, and no file imports a file that imports it
 //! back, directly or through others — in every crate of the workspace.
 
@@ -42,15 +43,39 @@ fn modules(src: &Path) -> BTreeMap<Module, PathBuf> {
     found
 }
 
-/// The file's code before its first `#[cfg(test)]`, with `//` comments cut off.
+/// The file's code, every line of it but the items under `#[cfg(test)]` (a test module may
+/// use what its layer may not, fixtures from above), with `//` comments cut off.
 fn code(path: &Path) -> String {
     let text = std::fs::read_to_string(path).expect("a source file");
+    without_test_items(&text)
+}
+
+/// `text` without its `#[cfg(test)]` items (each to the `;` or the closing brace that ends it)
+/// and without `//` comments.
+fn without_test_items(text: &str) -> String {
     let mut kept = String::new();
+    // Inside a test item: the braces open in it so far, and whether its body has begun.
+    let mut skipping: Option<(i64, bool)> = None;
     for line in text.lines() {
-        if line.trim_start().starts_with("#[cfg(test)]") {
-            break;
-        }
         let line = line.find("//").map_or(line, |i| &line[..i]);
+        if let Some((depth, begun)) = skipping.as_mut() {
+            for ch in line.chars() {
+                match ch {
+                    '{' => (*depth += 1, *begun = true).1,
+                    '}' => *depth -= 1,
+                    _ => {}
+                }
+            }
+            let ended = (*begun && *depth <= 0) || (!*begun && line.trim_end().ends_with(';'));
+            if ended {
+                skipping = None;
+            }
+            continue;
+        }
+        if line.trim_start().starts_with("#[cfg(test)]") {
+            skipping = Some((0, false));
+            continue;
+        }
         kept.push_str(line);
         kept.push('\n');
     }
@@ -274,6 +299,14 @@ fn the_reader_sees_uses_inline_paths_and_child_modules() {
     ] {
         assert!(found.iter().any(|p| p == expected), "{expected}: {found:?}");
     }
+    // Only the test item is left out: code after a test module is read.
+    let file = "use crate::a::X;\n#[cfg(test)]\nmod tests {\n    use crate::z::Y;\n    fn f() {}\n}\n\
+                #[cfg(test)]\nmod more;\nuse crate::b::Z; // crate::c::W\n";
+    let read = paths(&without_test_items(file));
+    assert_eq!(
+        read,
+        ["crate::a::X", "crate::b::Z", "crate::a::X", "crate::b::Z"]
+    );
     let mut graph = BTreeMap::new();
     let (a, b) = (vec!["a".to_owned()], vec!["b".to_owned()]);
     graph.insert(a.clone(), BTreeSet::from([b.clone()]));

@@ -1,7 +1,8 @@
 //! The HTTP clients the strategies run on, each with the settings every strategy of it
 //! shares, one request with the same checks, and a classifier of its own errors into
-//! fanout's kinds: ureq (blocking), reqwest (async), fanout's raw HTTP/1.1 codec (blocking
-//! and async twins), TLS for the first two, and the tokio runtimes.
+//! fanout's kinds: ureq (blocking), reqwest and hyper (async, tokio), h2 (HTTP/2 streams),
+//! cyper (on compio), fanout's raw HTTP/1.1 codec (blocking, tokio, smol, may coroutine and
+//! io_uring twins), TLS, and the runtimes (tokio, smol, may, compio).
 
 pub mod config;
 pub mod coroutine;

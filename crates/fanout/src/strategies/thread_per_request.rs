@@ -33,7 +33,7 @@ pub const STRATEGY: Strategy = Strategy {
 /// most C requests are in flight and connections are reused (see [`crate::clients::ureq_agent::ureq_agent`] for why
 /// not one shared Agent). A thread the OS refuses is counted as that request's error.
 pub fn run(job: &Arc<Job>, tally: &Arc<Tally>) -> Result<(), StrategyError> {
-    // Never more slots than requests (the same bound as `InFlight::of`).
+    // Never more slots than requests (the same bound as `Point::in_flight`).
     let slots = job.concurrency.min(job.requests).max(1);
     let (give_back, take) = crossbeam_channel::bounded(slots);
     for _ in 0..slots {

@@ -40,7 +40,7 @@ pub fn run(job: &Arc<Job>, tally: &Arc<Tally>) -> Result<(), StrategyError> {
     drop(queue); // workers stop when the queue is empty
     thread::scope(|scope| {
         let mut workers = 0;
-        // Never more workers than requests (the same bound as `InFlight::of`).
+        // Never more workers than requests (the same bound as `Point::in_flight`).
         for _ in 0..job.concurrency.min(job.requests) {
             let work = &work;
             let spawned = thread::Builder::new()
