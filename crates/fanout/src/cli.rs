@@ -1,6 +1,7 @@
 //! The `fanout` command line: `run` one point, `sweep` many, `resume` a sweep, `compare` two
 //! runs, `report` a run folder again, `list` the strategies, `doctor` the machine.
 
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -428,8 +429,14 @@ fn export_points(format: export::Format, dir: &Path) -> anyhow::Result<ExitCode>
         bail!("{}: not a run folder (no such directory)", dir.display());
     }
     let points = run_folder::load_points(dir)?;
-    println!("{:#}", export::export(&points, format));
-    Ok(ExitCode::SUCCESS)
+    let json = format!("{:#}\n", export::export(&points, format));
+    // A reader that stopped early (`fanout export DIR | head`) wanted no more: not an error.
+    match std::io::stdout().lock().write_all(json.as_bytes()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            bail!("writing the export to stdout: {e}")
+        }
+        _ => Ok(ExitCode::SUCCESS),
+    }
 }
 
 fn write_docs(check: bool, root: &Path) -> anyhow::Result<ExitCode> {

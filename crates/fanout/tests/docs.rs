@@ -86,3 +86,22 @@ fn github_action_benchmark_json_is_a_list_of_named_values_with_units() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a run folder"));
 }
+
+#[test]
+fn an_export_read_by_a_reader_that_stops_early_ends_quietly() {
+    // The reader closes before fanout writes (it loads the folder first): the write meets a
+    // broken pipe, which ends the export with success, not a panic.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_fanout"))
+        .args(["export", "--format", "github", &fixture()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run fanout");
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("wait");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success() && !stderr.contains("panicked"),
+        "{stderr}"
+    );
+}
