@@ -133,11 +133,11 @@ pub fn where_bytes_go_table(points: &[PointReport]) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "| strategy | RSS KiB / in flight | heap | stacks | other | parts / RSS | kernel stacks | slab | page tables | TCP buffers | whole bill | allocations / request | CPU µs / request |"
+        "| strategy | RSS KiB / in flight | heap allocated | of it not resident | stacks | other | parts / RSS | kernel stacks | slab | page tables | TCP buffers | whole bill | allocations / request | CPU µs / request |"
     );
     let _ = writeln!(
         s,
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
     );
     let show = |fit: Option<LineFit>, scale: f64, decimals: usize| {
         fit.map_or("–".to_owned(), |f| {
@@ -158,19 +158,23 @@ pub fn where_bytes_go_table(points: &[PointReport]) -> String {
             continue;
         }
         let kib = 1.0 / 1024.0;
-        let bill = w.whole_bill().map(|slope| LineFit {
-            slope,
-            base: 0.0,
-            points: 0,
-        });
+        let slope = |slope: Option<f64>| {
+            slope.map(|slope| LineFit {
+                slope,
+                base: 0.0,
+                points: 0,
+            })
+        };
+        let bill = slope(w.whole_bill());
         let _ = writeln!(
             s,
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             strategy.name,
             show(w.rss, kib, 1),
             show(w.heap, kib, 1),
+            show(slope(w.heap_not_resident()), kib, 1),
             show(w.stacks, kib, 1),
-            show(w.other, kib, 1),
+            show(slope(w.other_resident()), kib, 1),
             w.parts_over_rss()
                 .map_or("–".to_owned(), |r| format!("{r:.2}")),
             show(w.kernel_stacks, kib, 1),
@@ -467,13 +471,17 @@ pub fn summary_markdown(points: &[PointReport]) -> String {
             s,
             "\n## Where the bytes go\n\n\
              When the client holds its designed in-flight count, the harness splits its resident \
-             memory from outside into live heap (the worker's counting allocator), resident thread \
-             stacks (the mappings above a guard page in `/proc/PID/smaps`) and the rest (binary, \
-             runtime, allocator slack), and reads what the kernel's own memory grew by since just \
+             memory from outside into live heap as allocated (the worker's counting allocator: \
+             bytes handed out, touched or not), resident thread stacks (the mappings above a \
+             guard page in `/proc/PID/smaps`) and the rest (binary, runtime, allocator slack), \
+             and reads what the kernel's own memory grew by since just \
              before the worker started (`/proc/meminfo`: kernel stacks, slab, page tables; \
              `/proc/net/sockstat`: TCP buffers) — none of which is in any RSS. Each part is fitted \
              over the requests in flight like peak RSS above (KiB per request in flight); \
-             \"parts / RSS\" says how much of the peak-RSS slope the three parts account for. The \
+             heap allocated beyond what RSS holds besides the stacks was never touched and holds \
+             no page: where heap and stacks grow faster than RSS, \"of it not resident\" is the \
+             difference and \"other\" is 0, so no part is negative; \"parts / RSS\" says how \
+             much of the peak-RSS slope heap, stacks and other account for. The \
              kernel's figures are system-wide: on loopback the slab and TCP buffers hold the \
              server's end of each connection too (the server's threads are fixed, so kernel \
              stacks and page tables that grow with C are the client's); the fit over C keeps what \

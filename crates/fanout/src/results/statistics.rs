@@ -178,11 +178,14 @@ pub fn memory_fit(points: &[PointReport], strategy: &str) -> Option<LineFit> {
 pub struct WhereBytesGo {
     /// Peak RSS, per request in flight.
     pub rss: Option<LineFit>,
-    /// Live heap at the breakdown, per request in flight.
+    /// Live heap at the breakdown (allocated: the counting allocator's bytes, touched or not),
+    /// per request in flight.
     pub heap: Option<LineFit>,
     /// Resident thread stacks, per request in flight.
     pub stacks: Option<LineFit>,
-    /// The rest of RSS, per request in flight.
+    /// RSS − heap − stacks, per request in flight: the rest of RSS (binary, runtime, allocator
+    /// slack) where positive; where negative, heap allocated and never touched (see
+    /// [`WhereBytesGo::heap_not_resident`]).
     pub other: Option<LineFit>,
     /// Kernel TCP socket buffers (both ends on loopback), per request in flight.
     pub kernel: Option<LineFit>,
@@ -230,6 +233,19 @@ impl WhereBytesGo {
     pub fn whole_bill(&self) -> Option<f64> {
         let kernel = self.kernel_stacks?.slope + self.slab?.slope + self.page_tables?.slope;
         Some(self.rss?.slope + kernel)
+    }
+
+    /// What one more request in flight adds to RSS besides heap and stacks: `other`'s slope where
+    /// positive, else 0 (the heap then outgrew RSS: see [`Self::heap_not_resident`]).
+    pub fn other_resident(&self) -> Option<f64> {
+        Some(self.other?.slope.max(0.0))
+    }
+
+    /// Heap allocated per request in flight that RSS does not hold (besides the stacks):
+    /// −`other`'s slope where negative, else 0 — memory handed out and never touched holds no
+    /// page, so the live heap the allocator counts can grow faster than RSS.
+    pub fn heap_not_resident(&self) -> Option<f64> {
+        Some((-self.other?.slope).max(0.0))
     }
 
     /// Heap + stacks + other over the RSS slope: how well the parts account for the whole.
@@ -319,6 +335,42 @@ mod tests {
         assert!((bill - (11.0 + 16.0 + 8.0 + 0.5)).abs() < 1e-6, "{bill}");
         assert!((w.allocations.expect("fit").slope - 30.0).abs() < 1e-9);
         assert!((w.cpu.expect("fit").slope - 10e-6).abs() < 1e-12);
+        let sum = w.parts_over_rss().expect("all parts");
+        assert!((sum - 1.0).abs() < 1e-9, "{sum}");
+    }
+
+    #[test]
+    fn heap_allocated_beyond_what_is_resident_is_its_own_part_and_no_part_is_negative() {
+        // Per request in flight: 36 KiB of heap allocated, 27 KiB resident in all, no stacks:
+        // 9 KiB of the heap was never touched.
+        let points: Vec<_> = [10, 100, 1_000]
+            .into_iter()
+            .map(|c| {
+                let kib = |k: u64| k * 1024 * c as u64;
+                let (rss, heap) = (kib(27) + 4_000_000, kib(36) + 4_000_000);
+                let mut r = measured("async_semaphore", c, 1.0, rss);
+                r.metered.breakdown = Some(crate::model::memory::Breakdown::of(
+                    c as u64,
+                    rss,
+                    Some(heap),
+                    0,
+                    None,
+                    None,
+                    1.0,
+                ));
+                r
+            })
+            .collect();
+        let w = WhereBytesGo::of(&points, "async_semaphore");
+        let kib = |f: Option<f64>| f.map(|f| (f / 1024.0 * 1000.0).round() / 1000.0);
+        assert_eq!(
+            (
+                kib(w.heap.map(|f| f.slope)),
+                kib(w.heap_not_resident()),
+                kib(w.other_resident())
+            ),
+            (Some(36.0), Some(9.0), Some(0.0))
+        );
         let sum = w.parts_over_rss().expect("all parts");
         assert!((sum - 1.0).abs() < 1e-9, "{sum}");
     }
