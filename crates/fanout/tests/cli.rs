@@ -420,22 +420,57 @@ fn compare_flags_the_one_point_made_slower_and_fails_above_a_threshold() {
 }
 
 #[test]
-fn every_committed_run_folder_still_reads() {
+fn every_committed_run_folder_reads_and_redraws_to_what_is_committed() {
+    // `fanout report` on a copy of each committed folder: every line must parse, and the
+    // summary, CSV, page and charts it draws must be the committed ones — a renderer changed
+    // without its folders redrawn fails here.
     let results = concat!(env!("CARGO_MANIFEST_DIR"), "/../../results");
+    let scratch = std::env::temp_dir().join(format!("fanout-redraw-{}", std::process::id()));
+    let mut redrawn = 0;
     for entry in std::fs::read_dir(results).expect("results/") {
         let dir = entry.expect("entry").path();
         if !dir.join("points.jsonl").is_file() {
             continue;
         }
-        let dir = dir.to_str().expect("utf-8").to_owned();
-        // Compared with itself only to read it whole: every line must parse.
-        let out = fanout(&["compare", &dir, &dir]);
+        let copy = scratch.join(dir.file_name().expect("a folder name"));
+        std::fs::create_dir_all(&copy).expect("scratch folder");
+        for file in std::fs::read_dir(&dir).expect("folder") {
+            let file = file.expect("entry").path();
+            if file.is_file() {
+                std::fs::copy(&file, copy.join(file.file_name().expect("name"))).expect("copy");
+            }
+        }
+        let out = fanout(&["report", copy.to_str().expect("utf-8")]);
         assert!(
             out.status.success(),
-            "{dir}: {}",
+            "{}: {}",
+            dir.display(),
             String::from_utf8_lossy(&out.stderr)
         );
+        for file in std::fs::read_dir(&dir).expect("folder") {
+            let file = file.expect("entry").path();
+            let name = file
+                .file_name()
+                .expect("name")
+                .to_string_lossy()
+                .into_owned();
+            let drawn = ["summary.md", "points.csv", "index.html"].contains(&name.as_str())
+                || name.ends_with(".svg");
+            if drawn {
+                let committed = std::fs::read(&file).expect("committed file");
+                let again = std::fs::read(copy.join(&name)).expect("redrawn file");
+                assert!(
+                    committed == again,
+                    "{}/{name} differs from its redraw: `fanout report {}`",
+                    dir.display(),
+                    dir.display()
+                );
+            }
+        }
+        redrawn += 1;
     }
+    let _ = std::fs::remove_dir_all(&scratch);
+    assert!(redrawn > 0, "no committed run folder found under {results}");
 }
 
 #[test]
