@@ -27,6 +27,27 @@ pub struct Subject {
     /// A strategy, a pitfall (measured like any strategy: its figures show the pitfall), or
     /// a peer program.
     pub kind: Kind,
+    /// Its place in its model's family, for the strategies the answer sets side by side: a
+    /// model's floor (no client library) and the library strategy beside it.
+    pub family: Option<Family>,
+}
+
+/// A strategy's place in its model's family.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Family {
+    /// The model, as the answer names it (`OS threads`, `tokio tasks`).
+    pub model: &'static str,
+    /// This strategy's part in it.
+    pub part: Part,
+}
+
+/// What a strategy is to its model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    /// The model's floor: its own cost, with no client library in between.
+    Floor,
+    /// The model with a client library: its excess over the floor is the library's.
+    Library,
 }
 
 /// Two subjects are the same when their names are.

@@ -94,12 +94,13 @@ pub fn parse_list(raw: &str) -> Result<Vec<&'static Subject>, String> {
 /// Where `subject` goes in tables and legends: the strategies in registry order, then the
 /// built-in peers, then any other peer.
 pub fn order(subject: &Subject) -> usize {
+    subjects().position(|s| s == subject).unwrap_or(usize::MAX)
+}
+
+/// Every strategy, then every built-in peer: the table order.
+pub fn subjects() -> impl Iterator<Item = &'static Subject> {
     let strategies = strategies::ALL.iter().map(|s| &s.subject);
-    let peers = peers::BUILT_IN.iter().map(|p| &p.subject);
-    strategies
-        .chain(peers)
-        .position(|s| s == subject)
-        .unwrap_or(usize::MAX)
+    strategies.chain(peers::BUILT_IN.iter().map(|p| &p.subject))
 }
 
 /// The subjects `points` hold, each once, in table order.

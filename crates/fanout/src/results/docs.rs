@@ -11,7 +11,7 @@ use super::figures::{self, Figure, README_TABLE};
 use super::report::{Outcome, PointReport};
 use super::statistics::{WhereBytesGo, cells};
 use super::{overload, render, run_folder};
-use crate::model::subject::{HeldBy, Kind, RunsOn};
+use crate::model::subject::{HeldBy, Kind, Part, RunsOn};
 use crate::planning::catalog;
 use crate::strategies;
 
@@ -405,13 +405,7 @@ fn decision(points: &[PointReport], scale: &[PointReport], rate: &[PointReport])
         })
     };
     let mut walls_hit = Vec::new();
-    for name in [
-        "thread_raw",
-        "coroutine_raw",
-        "async_raw",
-        "uring_raw",
-        "async_h2_floor",
-    ] {
+    for (_, name, _) in family_rows() {
         match (carried(name), stopped(name)) {
             (Some(ok), Some((at, why))) => walls_hit.push(format!(
                 "`{name}` carried {} and stopped at {} ({why})",
@@ -469,6 +463,21 @@ fn thousands(n: usize) -> String {
     out
 }
 
+/// Each model's (name, floor, library strategy) from the strategies' family facts, in the
+/// order of the floors in the catalog; a model with no library strategy names its floor twice.
+fn family_rows() -> Vec<(&'static str, &'static str, &'static str)> {
+    let facts = || catalog::subjects().filter_map(|s| Some((s, s.family?)));
+    facts()
+        .filter(|(_, f)| f.part == Part::Floor)
+        .map(|(floor, f)| {
+            let library = facts()
+                .find(|(_, g)| g.model == f.model && g.part == Part::Library)
+                .map_or(floor, |(s, _)| s);
+            (f.model, floor.name, library.name)
+        })
+        .collect()
+}
+
 /// The answer in numbers: the floors of each model side by side (their whole bill per request
 /// in flight and their wall at the largest C), and the library strategies beside them.
 fn answer(points: &[PointReport]) -> String {
@@ -493,18 +502,7 @@ fn answer(points: &[PointReport]) -> String {
         "| model | its floor | whole bill KiB / request in flight | wall s at C = {} | with a client library | whole bill KiB / request | wall s |\n|---|---|---:|---:|---|---:|---:|\n",
         thousands(largest)
     );
-    let rows = [
-        ("OS threads", "thread_raw", "thread_pool"),
-        (
-            "stackful coroutines (may)",
-            "coroutine_raw",
-            "coroutine_raw",
-        ),
-        ("tokio tasks", "async_raw", "async_semaphore"),
-        ("smol tasks", "smol_raw", "smol_raw"),
-        ("io_uring tasks (compio)", "uring_raw", "uring_cyper"),
-        ("tokio tasks over HTTP/2", "async_h2_floor", "async_h2"),
-    ];
+    let rows = family_rows();
     let show = |v: Option<f64>, d: usize| v.map_or("–".to_owned(), |v| format!("{v:.d$}"));
     for (model, floor, library) in rows {
         let same = floor == library;
@@ -646,5 +644,22 @@ mod tests {
             regenerate("<!-- fanout:table results/x -->", Path::new(".")).is_err(),
             "no closing marker"
         );
+    }
+
+    #[test]
+    fn each_model_is_its_floor_and_its_library_strategy_from_their_facts() {
+        let rows = family_rows();
+        assert_eq!(rows.len(), 6, "{rows:?}");
+        assert_eq!(rows[0], ("OS threads", "thread_raw", "thread_pool"));
+        // A model with no library strategy shows its floor alone.
+        assert!(
+            rows.contains(&("smol tasks", "smol_raw", "smol_raw")),
+            "{rows:?}"
+        );
+        for (_, floor, library) in rows {
+            let fact = |name: &str| catalog::find(name).and_then(|s| s.family);
+            assert_eq!(fact(floor).map(|f| f.part), Some(Part::Floor));
+            assert_eq!(fact(floor).map(|f| f.model), fact(library).map(|f| f.model));
+        }
     }
 }

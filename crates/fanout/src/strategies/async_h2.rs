@@ -10,7 +10,7 @@ use crate::clients::runtime::multi_thread_runtime;
 use crate::model::job::Job;
 use crate::model::tally::Tally;
 use crate::model::settings::Protocol;
-use crate::model::subject::{RunsOn, HeldBy, ClientLib, Holds, Kind, Subject};
+use crate::model::subject::{RunsOn, HeldBy, ClientLib, Holds, Kind, Subject, Family, Part};
 
 
 /// The facts of `async_h2`.
@@ -25,6 +25,10 @@ pub const STRATEGY: Strategy = Strategy {
             protocol: Some(Protocol::H2),
             connection_per_request: false,
             kind: Kind::Strategy,
+            family: Some(Family {
+                model: "tokio tasks over HTTP/2",
+                part: Part::Library,
+            }),
     },
     pool: Pool::SharedClient,
     run,

@@ -15,7 +15,7 @@ use crate::clients::raw::Countdown;
 use crate::clients::runtime::current_thread_runtime;
 use crate::model::job::Job;
 use crate::model::settings::Protocol;
-use crate::model::subject::{RunsOn, HeldBy, ClientLib, Holds, Kind, Subject};
+use crate::model::subject::{RunsOn, HeldBy, ClientLib, Holds, Kind, Subject, Family, Part};
 use crate::model::tally::Tally;
 
 /// The facts of `async_h2_floor`.
@@ -30,6 +30,10 @@ pub const STRATEGY: Strategy = Strategy {
         protocol: Some(Protocol::H2),
         connection_per_request: false,
         kind: Kind::Strategy,
+        family: Some(Family {
+            model: "tokio tasks over HTTP/2",
+            part: Part::Floor,
+        }),
     },
     pool: Pool::OneConnection,
     run,

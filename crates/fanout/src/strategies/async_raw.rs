@@ -12,7 +12,7 @@ use crate::clients::runtime::multi_thread_runtime;
 use crate::model::job::Job;
 use crate::model::tally::Tally;
 use crate::clients::raw::{self, Countdown, RawRequest};
-use crate::model::subject::{RunsOn, HeldBy, ClientLib, Holds, Kind, Subject};
+use crate::model::subject::{RunsOn, HeldBy, ClientLib, Holds, Kind, Subject, Family, Part};
 
 
 /// The facts of `async_raw`.
@@ -27,6 +27,10 @@ pub const STRATEGY: Strategy = Strategy {
             protocol: None,
             connection_per_request: false,
             kind: Kind::Strategy,
+            family: Some(Family {
+                model: "tokio tasks",
+                part: Part::Floor,
+            }),
     },
     pool: Pool::SocketPerSlot,
     run,

@@ -11,7 +11,7 @@ use crate::clients::reqwest_client::{get_async, get_async_offloaded, reqwest_cli
 use crate::clients::runtime::multi_thread_runtime;
 use crate::model::job::Job;
 use crate::model::tally::Tally;
-use crate::model::subject::{RunsOn, HeldBy, ClientLib, Holds, Kind, Subject};
+use crate::model::subject::{RunsOn, HeldBy, ClientLib, Holds, Kind, Subject, Family, Part};
 
 
 /// The facts of `async_semaphore`.
@@ -26,6 +26,10 @@ pub const STRATEGY: Strategy = Strategy {
             protocol: None,
             connection_per_request: false,
             kind: Kind::Strategy,
+            family: Some(Family {
+                model: "tokio tasks",
+                part: Part::Library,
+            }),
     },
     pool: Pool::SharedClient,
     run,

@@ -12,7 +12,7 @@ use crate::clients::coroutine;
 use crate::clients::raw::{self, Countdown, RawRequest};
 use crate::model::error_kind::ErrorKind;
 use crate::model::job::Job;
-use crate::model::subject::{RunsOn, ClientLib, HeldBy, Holds, Kind, Subject};
+use crate::model::subject::{RunsOn, ClientLib, HeldBy, Holds, Kind, Subject, Family, Part};
 use crate::model::tally::Tally;
 
 /// The facts of `coroutine_raw`.
@@ -27,6 +27,10 @@ pub const STRATEGY: Strategy = Strategy {
         protocol: None,
         connection_per_request: false,
         kind: Kind::Strategy,
+        family: Some(Family {
+            model: "stackful coroutines (may)",
+            part: Part::Floor,
+        }),
     },
     pool: Pool::SocketPerSlot,
     run,

@@ -27,6 +27,7 @@ pub const STRATEGY: Strategy = Strategy {
             protocol: None,
             connection_per_request: false,
             kind: Kind::Pitfall,
+            family: None,
     },
     pool: Pool::SharedAgent,
     run,

@@ -28,6 +28,7 @@ pub const STRATEGY: Strategy = Strategy {
             protocol: None,
             connection_per_request: true,
             kind: Kind::Pitfall,
+            family: None,
     },
     pool: Pool::ClientPerRequest,
     run,

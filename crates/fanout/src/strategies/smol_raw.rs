@@ -12,7 +12,7 @@ use super::strategy::{Pool, Strategy, StrategyError};
 use crate::clients::raw::{Countdown, RawRequest};
 use crate::clients::{raw_smol, smol};
 use crate::model::job::Job;
-use crate::model::subject::{ClientLib, HeldBy, Holds, Kind, RunsOn, Subject};
+use crate::model::subject::{ClientLib, HeldBy, Holds, Kind, RunsOn, Subject, Family, Part};
 use crate::model::tally::Tally;
 
 /// The facts of `smol_raw`.
@@ -27,6 +27,10 @@ pub const STRATEGY: Strategy = Strategy {
         protocol: None,
         connection_per_request: false,
         kind: Kind::Strategy,
+        family: Some(Family {
+            model: "smol tasks",
+            part: Part::Floor,
+        }),
     },
     pool: Pool::SocketPerSlot,
     run,

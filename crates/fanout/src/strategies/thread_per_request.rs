@@ -23,6 +23,7 @@ pub const STRATEGY: Strategy = Strategy {
             protocol: None,
             connection_per_request: false,
             kind: Kind::Strategy,
+            family: None,
     },
     pool: Pool::AgentPerThread,
     run,

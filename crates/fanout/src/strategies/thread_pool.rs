@@ -8,7 +8,7 @@ use crate::clients::ureq_agent::{get_blocking, ureq_agent};
 use crate::model::error_kind::ErrorKind;
 use crate::model::job::Job;
 use crate::model::tally::Tally;
-use crate::model::subject::{RunsOn, HeldBy, ClientLib, Holds, Kind, Subject};
+use crate::model::subject::{RunsOn, HeldBy, ClientLib, Holds, Kind, Subject, Family, Part};
 
 
 /// The facts of `thread_pool`.
@@ -23,6 +23,10 @@ pub const STRATEGY: Strategy = Strategy {
             protocol: None,
             connection_per_request: false,
             kind: Kind::Strategy,
+            family: Some(Family {
+                model: "OS threads",
+                part: Part::Library,
+            }),
     },
     pool: Pool::AgentPerThread,
     run,

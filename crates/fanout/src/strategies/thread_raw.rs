@@ -10,7 +10,7 @@ use crate::model::error_kind::ErrorKind;
 use crate::model::job::Job;
 use crate::model::tally::Tally;
 use crate::clients::raw::{self, Countdown, RawRequest};
-use crate::model::subject::{RunsOn, HeldBy, ClientLib, Holds, Kind, Subject};
+use crate::model::subject::{RunsOn, HeldBy, ClientLib, Holds, Kind, Subject, Family, Part};
 
 
 /// The facts of `thread_raw`.
@@ -25,6 +25,10 @@ pub const STRATEGY: Strategy = Strategy {
             protocol: None,
             connection_per_request: false,
             kind: Kind::Strategy,
+            family: Some(Family {
+                model: "OS threads",
+                part: Part::Floor,
+            }),
     },
     pool: Pool::SocketPerSlot,
     run,

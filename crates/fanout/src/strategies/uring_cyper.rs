@@ -10,7 +10,7 @@ use crate::clients::cyper_client::{self, cyper_client};
 use crate::clients::raw::Countdown;
 use crate::clients::uring;
 use crate::model::job::Job;
-use crate::model::subject::{ClientLib, HeldBy, Holds, Kind, RunsOn, Subject};
+use crate::model::subject::{ClientLib, HeldBy, Holds, Kind, RunsOn, Subject, Family, Part};
 use crate::model::tally::Tally;
 
 /// The facts of `uring_cyper`.
@@ -25,6 +25,10 @@ pub const STRATEGY: Strategy = Strategy {
         protocol: None,
         connection_per_request: false,
         kind: Kind::Strategy,
+        family: Some(Family {
+            model: "io_uring tasks (compio)",
+            part: Part::Library,
+        }),
     },
     pool: Pool::ClientPerThread,
     run,
