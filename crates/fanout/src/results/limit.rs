@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use mock_server::StatsSnapshot;
 
 use crate::metering::outside::WorkerEnd;
+use crate::model::error_kind::ErrorKind;
 use crate::model::tally::TallySummary;
 use crate::os::machine::Limits;
 
@@ -52,14 +53,17 @@ impl fmt::Display for Limit {
 /// The limit a point's requests ran into, from their error kinds (the first that applies),
 /// or the server's failed accepts.
 pub fn from_errors(tally: &TallySummary, server: Option<&StatsSnapshot>) -> Option<Limit> {
-    let hit = |kind: &str| tally.errors.contains_key(kind) || tally.setup_errors.contains_key(kind);
-    if hit("too_many_open_files") {
+    let hit = |kind: ErrorKind| {
+        let key = kind.key();
+        tally.errors.contains_key(&key) || tally.setup_errors.contains_key(&key)
+    };
+    if hit(ErrorKind::TooManyOpenFiles) {
         Some(Limit::OpenFiles)
-    } else if hit("addr_not_available") {
+    } else if hit(ErrorKind::AddrNotAvailable) {
         Some(Limit::LocalPorts)
-    } else if hit("stack_map") {
+    } else if hit(ErrorKind::StackMap) {
         Some(Limit::MaxMapCount)
-    } else if hit("thread_spawn") {
+    } else if hit(ErrorKind::ThreadSpawn) {
         Some(Limit::Threads)
     } else if server.is_some_and(|s| s.accept_errors > 0) {
         Some(Limit::ServerOpenFiles)
