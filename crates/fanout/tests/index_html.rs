@@ -5,6 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+mod util;
+
 fn chromium() -> Option<PathBuf> {
     ["chromium", "chromium-browser", "google-chrome"]
         .iter()
@@ -46,7 +48,10 @@ fn the_index_page_shows_every_chart_in_a_real_browser() {
     assert!(charts >= 7, "the charts on the page: {charts}");
     assert!(page.contains("<table>"), "the summary's tables as HTML");
     let Some(chromium) = chromium() else {
-        eprintln!("skipped the browser half: no chromium on PATH");
+        util::skipped(
+            "index.html in a browser",
+            "no chromium on PATH (apt-get install chromium)",
+        );
         return;
     };
     let url = format!("file://{}", dir.join("index.html").display());

@@ -9,12 +9,17 @@ use std::sync::{Arc, Barrier};
 use fanout::model::memory::KernelGrowth;
 use fanout::os;
 
+mod util;
+
 const THREADS: usize = 1_000;
 const CONNECTIONS: usize = 1_000;
 
 fn parked_threads_and_open_sockets_move_the_kernel_by_their_known_cost() {
     let Some(before) = os::kernel_memory() else {
-        eprintln!("skipped: the OS does not tell its kernel memory here");
+        util::skipped(
+            "kernel cost of threads and sockets",
+            "the OS does not tell its kernel memory here",
+        );
         return;
     };
     let _ = rlimit::increase_nofile_limit(u64::MAX);
@@ -99,7 +104,10 @@ fn a_thread_holds_four_mappings_and_the_preflight_puts_the_wall_where_they_run_o
     use fanout::planning::{catalog, point::Point};
     use fanout::run::preflight::{self, mappings_per_thread};
     let Some(per_thread) = mappings_per_thread() else {
-        eprintln!("skipped: the OS does not tell its mappings here");
+        util::skipped(
+            "mappings per thread",
+            "the OS does not tell its mappings here",
+        );
         return;
     };
     // std's threads: stack and guard, signal stack and guard.
