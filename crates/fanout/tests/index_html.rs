@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-mod util;
+mod common;
 
 fn chromium() -> Option<PathBuf> {
     ["chromium", "chromium-browser", "google-chrome"]
@@ -48,7 +48,7 @@ fn the_index_page_shows_every_chart_in_a_real_browser() {
     assert!(charts >= 7, "the charts on the page: {charts}");
     assert!(page.contains("<table>"), "the summary's tables as HTML");
     let Some(chromium) = chromium() else {
-        util::skipped(
+        common::skipped(
             "index.html in a browser",
             "no chromium on PATH (apt-get install chromium)",
         );

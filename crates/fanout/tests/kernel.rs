@@ -9,14 +9,14 @@ use std::sync::{Arc, Barrier};
 use fanout::model::memory::KernelGrowth;
 use fanout::os;
 
-mod util;
+mod common;
 
 const THREADS: usize = 1_000;
 const CONNECTIONS: usize = 1_000;
 
 fn parked_threads_and_open_sockets_move_the_kernel_by_their_known_cost() {
     let Some(before) = os::kernel_memory() else {
-        util::skipped(
+        common::skipped(
             "kernel cost of threads and sockets",
             "the OS does not tell its kernel memory here",
         );
@@ -104,7 +104,7 @@ fn a_thread_holds_four_mappings_and_the_preflight_puts_the_wall_where_they_run_o
     use fanout::planning::{catalog, point::Point};
     use fanout::run::preflight::{self, mappings_per_thread};
     let Some(per_thread) = mappings_per_thread() else {
-        util::skipped(
+        common::skipped(
             "mappings per thread",
             "the OS does not tell its mappings here",
         );

@@ -3,7 +3,7 @@
 //! too late are dropped and counted, and ok + errors + dropped = N always. (Lower bounds only:
 //! a schedule cannot be beaten, but a busy machine may always be slower.)
 
-mod util;
+mod common;
 
 fn run(args: &[&str]) -> (Option<i32>, serde_json::Value, String) {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_fanout"))
@@ -194,7 +194,7 @@ fn peers_stay_closed_loop_and_say_so_but_oha_takes_a_constant_rate() {
             r["reason"].as_str().is_some_and(|w| w.contains("peers.sh")),
             "{r}"
         );
-        util::skipped("oha at a rate", "oha is not installed (scripts/peers.sh)");
+        common::skipped("oha at a rate", "oha is not installed (scripts/peers.sh)");
         return;
     }
     assert_eq!(r["status"], "measured", "{r}");

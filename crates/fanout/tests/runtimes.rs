@@ -7,7 +7,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-mod util;
+mod common;
 
 /// Installs a seccomp filter on this process answering EPERM to `io_uring_setup` only.
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
@@ -114,7 +114,7 @@ fn a_compio_strategy_says_it_ran_on_io_uring() {
             r["reason"].as_str().is_some_and(|w| w.contains("io_uring")),
             "{r}"
         );
-        util::skipped("io_uring measured", "this machine refuses io_uring");
+        common::skipped("io_uring measured", "this machine refuses io_uring");
         return;
     }
     assert_eq!(r["status"], "measured", "{r}");

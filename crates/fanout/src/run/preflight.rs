@@ -368,7 +368,7 @@ mod tests {
                 .expect("refused for the map count");
             assert!(maps.problem.contains("the worker aborts near"), "{maps}");
         } else {
-            // Said, and counted by CI (`FANOUT_SKIPPED_LOG`, as tests/util/mod.rs does).
+            // Said, and counted by CI (`FANOUT_SKIPPED_LOG`, as tests/common/mod.rs does).
             let why = "threads against the map count: the OS does not tell its mappings here";
             eprintln!("skipped: {why}");
             if let Some(path) = std::env::var_os("FANOUT_SKIPPED_LOG") {
