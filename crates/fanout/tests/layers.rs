@@ -282,6 +282,54 @@ fn every_import_goes_to_its_own_layer_or_one_listed_before_it() {
     );
 }
 
+/// The external crates `code` names: `name::` paths of the crates in `names`.
+fn crates_named<'a>(code: &str, names: &[&'a str]) -> Vec<&'a str> {
+    let words: Vec<&str> = code
+        .split(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':'))
+        .collect();
+    names
+        .iter()
+        .copied()
+        .filter(|name| {
+            let path = format!("{name}::");
+            words.iter().any(|w| w.starts_with(&path))
+        })
+        .collect()
+}
+
+#[test]
+fn the_model_layer_is_plain_data_with_no_runtime_and_no_http_library() {
+    // The model is what every layer above shares: no async runtime, no HTTP library of a
+    // strategy's. (`model/job.rs` still caches reqwest's and ureq's parsed URL, and `Settings`
+    // derives clap's `Args`: those two crates join this list once they move to clients/ and
+    // cli/.)
+    let forbidden = [
+        "tokio",
+        "smol",
+        "compio",
+        "may",
+        "async_io",
+        "hyper",
+        "hyper_util",
+        "h2",
+        "cyper",
+    ];
+    let src = workspace().join("crates/fanout/src");
+    let mut wrong = Vec::new();
+    for (module, path) in modules(&src) {
+        if module.first().is_some_and(|m| m == "model") {
+            for name in crates_named(&code(&path), &forbidden) {
+                wrong.push(format!("{} uses {name}", module.join("/")));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "the model layer:\n{}", wrong.join("\n"));
+    assert_eq!(
+        crates_named("let x = tokio::spawn(a); use smol::Timer;", &forbidden),
+        ["tokio", "smol"]
+    );
+}
+
 #[test]
 fn the_reader_sees_uses_inline_paths_and_child_modules() {
     let code = "use crate::model::{job::Job, tally::{Tally, TallySummary}};\n\

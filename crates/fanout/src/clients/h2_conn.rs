@@ -43,7 +43,7 @@ pub async fn connect(target: &Target) -> Result<SendRequest<Bytes>, ErrorKind> {
 /// One request as a stream on the slot's `sender` (a clone of the connection's, kept by the
 /// slot), within the job's timeout, recorded in `tally`.
 pub async fn get(sender: &mut SendRequest<Bytes>, target: &Target, job: &Job, tally: &Tally) {
-    let Some(due) = job.begin(tally).await else {
+    let Some(due) = super::runtime::begin(job, tally).await else {
         return;
     };
     // Latency counts from the due time (at --rate; in closed loop, now); the timeout from

@@ -51,7 +51,7 @@ pub async fn get(
     job: &Job,
     tally: &Tally,
 ) {
-    let Some(due) = job.begin(tally).await else {
+    let Some(due) = super::runtime::begin(job, tally).await else {
         return;
     };
     // Latency counts from the due time (at --rate; in closed loop, now); the timeout from

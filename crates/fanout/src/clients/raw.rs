@@ -248,7 +248,7 @@ pub async fn get_async(
     job: &Job,
     tally: &Tally,
 ) {
-    let Some(due) = job.begin(tally).await else {
+    let Some(due) = super::runtime::begin(job, tally).await else {
         return;
     };
     // Latency counts from the due time (at --rate; in closed loop, now); the timeout from

@@ -35,7 +35,7 @@ pub fn reqwest_client(job: &Job) -> Result<reqwest::Client, reqwest::Error> {
 /// One async request through `client`, with the same checks as ureq's (`ureq_agent::get_blocking`); the job's
 /// CPU work (`--cpu-us`) runs inline, on the runtime worker polling this task.
 pub async fn get_async(client: &reqwest::Client, job: &Job, tally: &Tally) {
-    let Some(due) = job.begin(tally).await else {
+    let Some(due) = super::runtime::begin(job, tally).await else {
         return;
     };
     // Latency counts from the due time (at --rate; in closed loop, now); the timeout from
@@ -48,7 +48,7 @@ pub async fn get_async(client: &reqwest::Client, job: &Job, tally: &Tally) {
 /// [`get_async`] with the CPU work moved off the runtime: to tokio's blocking pool
 /// (`spawn_blocking`), the fix tokio documents for work that would stall a worker.
 pub async fn get_async_offloaded(client: &reqwest::Client, job: &Arc<Job>, tally: &Tally) {
-    let Some(due) = job.begin(tally).await else {
+    let Some(due) = super::runtime::begin(job, tally).await else {
         return;
     };
     // Latency counts from the due time (at --rate; in closed loop, now); the timeout from

@@ -86,15 +86,6 @@ impl Job {
         Some(due)
     }
 
-    /// [`Job::due`] on a tokio client: the wait is a timer, not a sleep.
-    pub async fn begin(&self, tally: &Tally) -> Option<Instant> {
-        let due = self.due(tally)?;
-        if due > Instant::now() {
-            tokio::time::sleep_until(due.into()).await;
-        }
-        Some(due)
-    }
-
     /// This job spoken over `protocol`: what a strategy made for one protocol runs, whatever
     /// the job it was handed says.
     pub fn speaking(&self, protocol: Protocol) -> Self {
