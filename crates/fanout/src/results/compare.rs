@@ -37,19 +37,22 @@ impl Change {
         (self.ratio - 1.0).abs() > self.noise
     }
 
+    /// new / old turned so that above 1 is worse, whichever way the figure improves.
+    fn worsening(&self) -> f64 {
+        match self.better {
+            Better::Lower => self.ratio,
+            Better::Higher => 1.0 / self.ratio,
+        }
+    }
+
     /// Beyond the noise, for the worse.
     pub fn worse(&self) -> bool {
-        self.flagged() && (self.ratio > 1.0) == (self.better == Better::Lower)
+        self.flagged() && self.worsening() > 1.0
     }
 
     /// Beyond the noise and worse by more than `pct` percent.
     pub fn regression_above(&self, pct: f64) -> bool {
-        let factor = 1.0 + pct / 100.0;
-        self.flagged()
-            && match self.better {
-                Better::Lower => self.ratio > factor,
-                Better::Higher => self.ratio * factor < 1.0,
-            }
+        self.flagged() && self.worsening() > 1.0 + pct / 100.0
     }
 }
 
@@ -221,5 +224,27 @@ mod tests {
             .find(|c| c.figure == "errors")
             .expect("errors listed");
         assert!(errors.regression_above(1000.0), "{errors:?}");
+    }
+
+    #[test]
+    fn a_figure_where_more_is_better_regresses_when_it_falls() {
+        let halved = Change {
+            strategy: "thread_pool".into(),
+            concurrency: 100,
+            figure: "throughput",
+            better: Better::Higher,
+            old: 1000.0,
+            new: 500.0,
+            ratio: 0.5,
+            noise: NOISE_FLOOR,
+        };
+        assert!(halved.worse() && halved.regression_above(50.0));
+        assert!(!halved.regression_above(150.0));
+        let doubled = Change {
+            new: 2000.0,
+            ratio: 2.0,
+            ..halved.clone()
+        };
+        assert!(doubled.flagged() && !doubled.worse() && !doubled.regression_above(0.0));
     }
 }

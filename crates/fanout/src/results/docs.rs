@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use super::figures::{self, Figure, README_TABLE};
 use super::report::{Outcome, PointReport};
-use super::statistics::{WhereBytesGo, cells};
+use super::statistics::cells;
 use super::{overload, render, run_folder};
 use crate::model::subject::{HeldBy, Kind, Part, RunsOn};
 use crate::planning::catalog;
@@ -233,8 +233,8 @@ fn ran_on(dir: &Path) -> String {
         .unwrap_or_else(|| "unknown".into())
 }
 
-/// One row per subject at C = 1,000 and 10,000: medians of wall, ok requests/s, p99, peak
-/// RSS, threads, CPU, and the whole bill per request in flight (fitted over C).
+/// One row per subject at C = 1,000 and 10,000: the medians (or fitted slopes) of the figures
+/// [`README_TABLE`] lists, and the errors.
 fn main_table(points: &[PointReport]) -> String {
     let headings: String = README_TABLE
         .iter()
@@ -291,11 +291,7 @@ fn decision(points: &[PointReport], scale: &[PointReport], rate: &[PointReport])
         w.sort_by(|a, b| a.0.total_cmp(&b.0));
         w
     };
-    let bill = |name: &str| {
-        WhereBytesGo::of(points, name)
-            .whole_bill()
-            .map(|b| b / 1024.0)
-    };
+    let bill = |name: &str| figures::WHOLE_BILL.fitted(points, name);
     for c in [1_000, 10_000] {
         let w = walls(c);
         let ideal = points
@@ -481,11 +477,7 @@ fn family_rows() -> Vec<(&'static str, &'static str, &'static str)> {
 /// The answer in numbers: the floors of each model side by side (their whole bill per request
 /// in flight and their wall at the largest C), and the library strategies beside them.
 fn answer(points: &[PointReport]) -> String {
-    let bill = |name: &str| {
-        WhereBytesGo::of(points, name)
-            .whole_bill()
-            .map(|b| b / 1024.0)
-    };
+    let bill = |name: &str| figures::WHOLE_BILL.fitted(points, name);
     let largest = points
         .iter()
         .map(|r| r.point.concurrency)
