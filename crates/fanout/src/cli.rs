@@ -17,8 +17,9 @@ use crate::peers;
 use crate::planning::plan::{DEFAULT_CONCURRENCY, Plan, PointsArgs, StrategyList};
 use crate::planning::point::{Point, WorkloadError};
 use crate::planning::{catalog, preset};
+use crate::results::findings::verdict;
 use crate::results::report::{Outcome, PointReport};
-use crate::results::{charts, compare, docs, export, render, run_folder};
+use crate::results::{charts, compare, docs, export, render, run_folder, setup};
 use crate::run::harness;
 use crate::run::server::Target;
 use crate::run::{preflight, sweep};
@@ -315,7 +316,7 @@ fn print_sweep(points: &[PointReport], out: &Path) {
     println!("{}", render::table(points));
     println!("{}", render::memory_table(points));
     println!("{}", render::where_bytes_go_table(points));
-    println!("{}", render::verdict(points));
+    println!("{}", render::verdict(&verdict::of(points)));
     println!("Run folder: {}", out.display());
 }
 
@@ -351,9 +352,9 @@ fn doctor(args: &DoctorArgs) -> anyhow::Result<ExitCode> {
     let plan = args.points.plan(1, Duration::MAX)?;
     raise_open_file_limit();
     let machine = machine::Machine::read();
-    print!("{}", machine.markdown());
+    print!("{}", setup::machine_markdown(&machine));
     println!("\nFloors (measured now, per unit):");
-    print!("{}", crate::run::floors::measure().markdown());
+    print!("{}", setup::floors_markdown(&crate::run::floors::measure()));
     let findings = preflight::check(&plan.distinct_points(), &machine.limits);
     if findings.is_empty() {
         println!("\nEvery point fits these limits.");

@@ -363,3 +363,42 @@ fn the_reader_sees_uses_inline_paths_and_child_modules() {
     graph.insert(b.clone(), BTreeSet::from([a.clone()]));
     assert!(cycle(&graph).is_some(), "a → b → a is a cycle");
 }
+
+/// The strategy and peer names `code` spells out as a word.
+fn names_in<'a>(code: &str, names: &[&'a str]) -> Vec<&'a str> {
+    let words: Vec<&str> = code
+        .split(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':'))
+        .collect();
+    names
+        .iter()
+        .copied()
+        .filter(|name| words.contains(name))
+        .collect()
+}
+
+#[test]
+fn no_file_under_results_names_a_strategy_or_a_peer() {
+    // What a strategy is to the findings (its model, its floor twin, the strategy a pitfall
+    // spoils) is a fact of its `Subject`: a name written here would silently match nothing
+    // after a rename.
+    let names: Vec<&str> = fanout::planning::catalog::subjects()
+        .map(|s| s.name)
+        .collect();
+    let src = workspace().join("crates/fanout/src");
+    let mut wrong = Vec::new();
+    for (module, path) in modules(&src) {
+        if module.first().is_some_and(|m| m == "results") {
+            for name in names_in(&code(&path), &names) {
+                wrong.push(format!("{} names {name}", module.join("/")));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "names in results/:\n{}", wrong.join("\n"));
+    assert_eq!(
+        names_in(
+            "median(\"thread_raw\", 10); peer:go",
+            &["thread_raw", "peer:go", "x"]
+        ),
+        ["thread_raw", "peer:go"]
+    );
+}

@@ -20,21 +20,3 @@ pub struct Floors {
     /// allocator.
     pub task_heap: Option<f64>,
 }
-
-impl Floors {
-    /// The floors as a short markdown list, KiB.
-    pub fn markdown(&self) -> String {
-        let kib = |v: Option<f64>| v.map_or("–".to_owned(), |b| format!("{:.1} KiB", b / 1024.0));
-        format!(
-            "- a parked thread: kernel stack {}, slab {}, page tables {}, resident user stack {}\n\
-             - an idle loopback connection: slab {} (both ends: the server's half is its socket)\n\
-             - an idle tokio task: heap {}\n",
-            kib(self.thread_kernel_stack),
-            kib(self.thread_slab),
-            kib(self.thread_page_tables),
-            kib(self.thread_user_stack),
-            kib(self.connection_slab_both_ends),
-            kib(self.task_heap),
-        )
-    }
-}

@@ -99,10 +99,43 @@ pub enum RunsOn {
 pub enum Kind {
     /// One of fanout's strategies, run in fanout's own worker process.
     Strategy,
-    /// A strategy that shows a mistake (drawn dashed in charts).
-    Pitfall,
+    /// A strategy that shows a mistake (drawn dashed in charts), and what it gets wrong.
+    Pitfall(Pitfall),
     /// A program of another language or tool, run as the worker (drawn dotted).
     Peer,
+}
+
+impl Kind {
+    /// A pitfall's facts, if it is one.
+    pub fn pitfall(self) -> Option<Pitfall> {
+        match self {
+            Self::Pitfall(p) => Some(p),
+            Self::Strategy | Self::Peer => None,
+        }
+    }
+}
+
+/// What a pitfall gets wrong: the mistake, the strategy that gets it right, and where the
+/// mistake's cost shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pitfall {
+    /// The mistake, as a sentence's subject ("blocking calls inside async tasks").
+    pub mistake: &'static str,
+    /// The strategy it spoils, by name (a test holds it to the catalog).
+    pub spoils: &'static str,
+    /// Where its cost shows.
+    pub costs: Cost,
+    /// Why it costs that, in a few words.
+    pub because: &'static str,
+}
+
+/// Where a pitfall's cost shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cost {
+    /// Its wall time.
+    Wall,
+    /// Its peak resident memory.
+    PeakRss,
 }
 
 /// How many requests a subject holds in flight, by design.
@@ -161,6 +194,19 @@ pub enum ClientLib {
 }
 
 impl ClientLib {
+    /// Its name in prose: the crate, or what it is.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Ureq => "ureq",
+            Self::Reqwest => "reqwest",
+            Self::Raw => "fanout's raw HTTP/1.1 codec",
+            Self::Hyper => "hyper",
+            Self::H2 => "h2",
+            Self::Cyper => "cyper",
+            Self::Peer => "its own",
+        }
+    }
+
     /// Speaks HTTP/2 (`--protocol h2`).
     pub fn speaks_h2(self) -> bool {
         matches!(self, Self::Reqwest | Self::H2)

@@ -1,7 +1,5 @@
-//! The machine and the OS limits that cap concurrency: read once, written into every run
-//! folder's `SETUP.md`.
-
-use std::fmt::Write as _;
+//! The machine and the OS limits that cap concurrency: read once, recorded in every run
+//! folder's `SETUP.md` (`results::setup` writes it).
 
 use serde::{Deserialize, Serialize};
 
@@ -95,58 +93,13 @@ impl Machine {
             limits: Limits::read(),
         }
     }
-
-    /// The machine as markdown list items.
-    pub fn markdown(&self) -> String {
-        let l = &self.limits;
-        let show = |v: Option<u64>| v.map_or("unknown".to_owned(), |v| v.to_string());
-        let mut s = String::new();
-        let _ = writeln!(s, "- Host: {}", self.host);
-        let _ = writeln!(s, "- CPU: {} ({} cores available)", self.cpu, self.cores);
-        let _ = writeln!(
-            s,
-            "- Memory: {:.1} GiB",
-            self.memory_bytes as f64 / (1u64 << 30) as f64
-        );
-        let _ = writeln!(s, "- Kernel: {}", self.kernel);
-        let _ = writeln!(
-            s,
-            "- Open files: soft {}, hard {}; RLIMIT_NPROC soft {}",
-            show(l.open_files_soft),
-            show(l.open_files_hard),
-            l.nproc_soft
-                .map_or("unlimited".to_owned(), |v| v.to_string())
-        );
-        let _ = writeln!(
-            s,
-            "- kernel.threads-max {}, kernel.pid_max {}, vm.max_map_count {}, cgroup pids.max {}",
-            show(l.threads_max),
-            show(l.pid_max),
-            show(l.max_map_count),
-            l.cgroup_pids_max
-                .map_or("max or absent".to_owned(), |v| v.to_string())
-        );
-        let ports = l
-            .local_ports
-            .map_or("unknown".to_owned(), |(lo, hi)| format!("{lo}–{hi}"));
-        let _ = writeln!(
-            s,
-            "- net.core.somaxconn {}, net.ipv4.tcp_max_syn_backlog {}, local ports {ports}",
-            show(l.somaxconn),
-            show(l.tcp_max_syn_backlog)
-        );
-        s
-    }
 }
 
-/// The toolchain and the versions of the crates that matter, recorded at build time.
-pub fn build_info() -> String {
-    format!(
-        "- {}\n- Crates: {}\n",
-        env!("FANOUT_RUSTC_VERSION"),
-        env!("FANOUT_CRATE_VERSIONS")
-    )
-}
+/// The toolchain this build was made with (`rustc --version`), recorded at build time.
+pub const RUSTC: &str = env!("FANOUT_RUSTC_VERSION");
+
+/// The versions of the crates that matter in this build, recorded at build time.
+pub const CRATES: &str = env!("FANOUT_CRATE_VERSIONS");
 
 /// The current git commit of the working directory, if it is a git checkout.
 pub fn git_commit() -> Option<String> {
@@ -168,9 +121,7 @@ mod tests {
         assert!(m.cores >= 1);
         assert!(m.memory_bytes > 0);
         assert!(m.limits.open_files_hard.is_some());
-        let md = m.markdown();
-        assert!(md.contains("- Open files: soft "), "{md}");
-        assert!(build_info().contains("rustc "), "{}", build_info());
-        assert!(build_info().contains("tokio "), "{}", build_info());
+        assert!(RUSTC.contains("rustc "), "{RUSTC}");
+        assert!(CRATES.contains("tokio "), "{CRATES}");
     }
 }

@@ -34,9 +34,9 @@ use std::sync::Mutex;
 
 use crate::model::job::Job;
 use crate::model::rate::RateProfile;
-use crate::model::subject::{ClientLib, HeldBy, Holds, Kind, RunsOn, Subject};
+use crate::model::subject::{HeldBy, Holds};
 use crate::model::worker_report::WorkerReport;
-use peer::{Peer, Program};
+use peer::{Peer, Prints, Program, Takes};
 
 /// Prefix of every peer's name: `peer:py_aiohttp`.
 pub const PREFIX: &str = "peer:";
@@ -44,98 +44,62 @@ pub const PREFIX: &str = "peer:";
 /// program: a test's fake, your own client).
 pub const CUSTOM_VAR_PREFIX: &str = "FANOUT_PEER_";
 
-/// The built-in peers.
+/// The built-in peers: one row each.
 pub const BUILT_IN: &[Peer] = &[
-    Peer {
-        subject: Subject {
-            name: "peer:py_aiohttp",
-            models: "Python asyncio + aiohttp: one ClientSession, TCPConnector(limit=C), Semaphore(C), gather",
-            holds: Holds::Concurrency,
-            held_by: HeldBy::Task,
-            runs_on: RunsOn::Own,
-            client: ClientLib::Peer,
-            protocol: None,
-            connection_per_request: false,
-            kind: Kind::Peer,
-            family: None,
-        },
-        program: Program::Python("py_aiohttp.py"),
-    },
-    Peer {
-        subject: Subject {
-            name: "peer:py_threads",
-            models: "Python requests.Session with a pool of C connections + ThreadPoolExecutor(C)",
-            holds: Holds::Concurrency,
-            held_by: HeldBy::Thread,
-            runs_on: RunsOn::Own,
-            client: ClientLib::Peer,
-            protocol: None,
-            connection_per_request: false,
-            kind: Kind::Peer,
-            family: None,
-        },
-        program: Program::Python("py_threads.py"),
-    },
-    Peer {
-        subject: Subject {
-            name: "peer:py_to_thread",
-            models: "Python asyncio.to_thread(requests) under Semaphore(C): the default executor's min(32, CPUs + 4) threads",
-            holds: Holds::CoresPlus { add: 4, most: 32 },
-            held_by: HeldBy::Thread,
-            runs_on: RunsOn::Own,
-            client: ClientLib::Peer,
-            protocol: None,
-            connection_per_request: false,
-            kind: Kind::Peer,
-            family: None,
-        },
-        program: Program::Python("py_to_thread.py"),
-    },
-    Peer {
-        subject: Subject {
-            name: "peer:py_httpx",
-            models: "Python httpx.AsyncClient with Limits(max_connections=C), gather",
-            holds: Holds::Concurrency,
-            held_by: HeldBy::Task,
-            runs_on: RunsOn::Own,
-            client: ClientLib::Peer,
-            protocol: None,
-            connection_per_request: false,
-            kind: Kind::Peer,
-            family: None,
-        },
-        program: Program::Python("py_httpx.py"),
-    },
-    Peer {
-        subject: Subject {
-            name: "peer:go",
-            models: "Go net/http: a goroutine per request under a channel semaphore, MaxIdleConnsPerHost = C",
-            holds: Holds::Concurrency,
-            held_by: HeldBy::Coroutine,
-            runs_on: RunsOn::Own,
-            client: ClientLib::Peer,
-            protocol: None,
-            connection_per_request: false,
-            kind: Kind::Peer,
-            family: None,
-        },
-        program: Program::Go,
-    },
-    Peer {
-        subject: Subject {
-            name: "peer:oha",
-            models: "oha -n N -c C: a dedicated Rust load generator (tokio + hyper), C connections",
-            holds: Holds::Concurrency,
-            held_by: HeldBy::Task,
-            runs_on: RunsOn::Own,
-            client: ClientLib::Peer,
-            protocol: None,
-            connection_per_request: false,
-            kind: Kind::Peer,
-            family: None,
-        },
-        program: Program::Oha,
-    },
+    Peer::new(
+        "peer:py_aiohttp",
+        "Python asyncio + aiohttp: one ClientSession, TCPConnector(limit=C), Semaphore(C), gather",
+        Holds::Concurrency,
+        HeldBy::Task,
+        Program::Python("py_aiohttp.py"),
+        Takes::ClosedLoop,
+        Prints::ProtocolLine,
+    ),
+    Peer::new(
+        "peer:py_threads",
+        "Python requests.Session with a pool of C connections + ThreadPoolExecutor(C)",
+        Holds::Concurrency,
+        HeldBy::Thread,
+        Program::Python("py_threads.py"),
+        Takes::ClosedLoop,
+        Prints::ProtocolLine,
+    ),
+    Peer::new(
+        "peer:py_to_thread",
+        "Python asyncio.to_thread(requests) under Semaphore(C): the default executor's min(32, CPUs + 4) threads",
+        Holds::CoresPlus { add: 4, most: 32 },
+        HeldBy::Thread,
+        Program::Python("py_to_thread.py"),
+        Takes::ClosedLoop,
+        Prints::ProtocolLine,
+    ),
+    Peer::new(
+        "peer:py_httpx",
+        "Python httpx.AsyncClient with Limits(max_connections=C), gather",
+        Holds::Concurrency,
+        HeldBy::Task,
+        Program::Python("py_httpx.py"),
+        Takes::ClosedLoop,
+        Prints::ProtocolLine,
+    ),
+    Peer::new(
+        "peer:go",
+        "Go net/http: a goroutine per request under a channel semaphore, MaxIdleConnsPerHost = C",
+        Holds::Concurrency,
+        HeldBy::Coroutine,
+        Program::Go,
+        Takes::ClosedLoop,
+        Prints::ProtocolLine,
+    ),
+    Peer::new(
+        "peer:oha",
+        "oha -n N -c C: a dedicated Rust load generator (tokio + hyper), C connections",
+        Holds::Concurrency,
+        HeldBy::Task,
+        Program::Oha,
+        Takes::ConstantRate,
+        Prints::OhaJson,
+    ),
 ];
 
 /// The peer named `name` (`peer:NAME`): built in, or a program named by `FANOUT_PEER_<NAME>`.
@@ -162,23 +126,30 @@ fn custom(name: &str, program: String) -> &'static Peer {
         return peer;
     }
     let program: &'static str = Box::leak(program.into_boxed_str());
-    let peer = Box::leak(Box::new(Peer {
-        subject: Subject {
-            name: Box::leak(name.to_owned().into_boxed_str()),
-            models: Box::leak(format!("a custom peer: {program}").into_boxed_str()),
-            holds: Holds::Concurrency,
-            held_by: HeldBy::Task,
-            runs_on: RunsOn::Own,
-            client: ClientLib::Peer,
-            protocol: None,
-            connection_per_request: false,
-            kind: Kind::Peer,
-            family: None,
-        },
-        program: Program::Custom(program),
-    }));
+    let peer = Box::leak(Box::new(Peer::new(
+        Box::leak(name.to_owned().into_boxed_str()),
+        Box::leak(format!("a custom peer: {program}").into_boxed_str()),
+        Holds::Concurrency,
+        HeldBy::Task,
+        Program::Custom(program),
+        Takes::ClosedLoop,
+        Prints::ProtocolLine,
+    )));
     made.push(peer);
     peer
+}
+
+/// The versions of what the installed built-in peers run with, for SETUP.md: each kind of
+/// program asked once (the Python scripts share one interpreter and its packages).
+pub fn versions() -> std::collections::BTreeMap<String, String> {
+    let mut programs: Vec<Program> = Vec::new();
+    for peer in BUILT_IN {
+        let kind = std::mem::discriminant(&peer.program);
+        if !programs.iter().any(|p| std::mem::discriminant(p) == kind) {
+            programs.push(peer.program);
+        }
+    }
+    programs.into_iter().flat_map(versions::of).collect()
 }
 
 /// The built-in peers whose programs are installed.
@@ -194,20 +165,27 @@ pub fn command(peer: &Peer, job: &Job) -> Result<Command, String> {
     install::command(peer.program, job)
 }
 
-/// Why `peer` cannot run at `rate`, if it cannot: oha takes a constant rate (`-q` with
-/// `--latency-correction`); the other peers stay closed-loop.
+/// Why `peer` cannot run at `rate`, if it cannot: from what it takes.
 pub fn cannot_take(peer: &Peer, rate: &RateProfile) -> Option<String> {
-    match (peer.program, rate) {
-        (Program::Oha, RateProfile::Constant(_)) => None,
-        (Program::Oha, RateProfile::Ramp(_)) => Some(format!(
-            "{} takes a constant rate only (-q), not a ramp",
-            peer.subject.name
+    let name = peer.subject.name;
+    match (peer.takes, rate) {
+        (Takes::ConstantRate, RateProfile::Constant(_)) => None,
+        (Takes::ConstantRate, RateProfile::Ramp(_)) => Some(format!(
+            "{name} takes a constant rate only (-q), not a ramp"
         )),
-        _ => Some(format!(
-            "{} is a peer that stays closed-loop (no --rate; only peer:oha takes one)",
-            peer.subject.name
-        )),
+        (Takes::ClosedLoop, _) => {
+            let takers: Vec<_> = rate_takers().map(|p| p.subject.name).collect();
+            Some(format!(
+                "{name} is a peer that stays closed-loop (no --rate; the peers that take one: {})",
+                takers.join(", ")
+            ))
+        }
     }
+}
+
+/// The built-in peers that take an offered rate.
+pub fn rate_takers() -> impl Iterator<Item = &'static Peer> {
+    BUILT_IN.iter().filter(|p| p.takes != Takes::ClosedLoop)
 }
 
 /// Why `peer` cannot run here (not installed, and what installs it), if it cannot.
@@ -218,13 +196,15 @@ pub fn missing(peer: &Peer) -> Option<String> {
 /// The worker report of `peer`'s `stdout` for a job of `requests` requests, or why there is
 /// none.
 pub fn read_report(peer: &Peer, stdout: &str, requests: u64) -> Result<WorkerReport, String> {
-    if peer.program == Program::Oha {
-        // oha prints one JSON document over many lines.
-        let mut line = oha::line(stdout)?;
-        line.versions = versions::of(Program::Oha);
-        return protocol::to_report(&peer.subject, line, requests);
+    match peer.prints {
+        Prints::ProtocolLine => protocol::last_line(&peer.subject, stdout, requests),
+        Prints::OhaJson => {
+            // One JSON document over many lines, with no versions in it.
+            let mut line = oha::line(stdout)?;
+            line.versions = versions::of(peer.program);
+            protocol::to_report(&peer.subject, line, requests)
+        }
     }
-    protocol::last_line(&peer.subject, stdout, requests)
 }
 
 #[cfg(test)]

@@ -1,26 +1,81 @@
-//! What a peer is: its facts (the [`Subject`] face it shares with the strategies) and the
-//! program that runs it.
+//! What a peer is: its facts (the [`Subject`] face it shares with the strategies), the program
+//! that runs it, and what that program takes and prints.
 
-use crate::model::subject::Subject;
+use crate::model::subject::{ClientLib, HeldBy, Holds, Kind, RunsOn, Subject};
 
 /// A peer: its facts and its program.
 #[derive(Debug, Clone, Copy)]
 pub struct Peer {
     /// Its facts: name, model, what it holds in flight.
     pub subject: Subject,
-    /// How it is started and read.
+    /// How it is started.
     pub program: Program,
+    /// The offered rates it can take (`--rate`).
+    pub takes: Takes,
+    /// What it prints, and so how its output is read.
+    pub prints: Prints,
 }
 
-/// How a peer is started and read.
+impl Peer {
+    /// A peer's row in the table: its name, what it models, what it holds in flight and what
+    /// holds each request; the facts every peer shares (its own runtime and client, its
+    /// connections kept) filled in.
+    pub const fn new(
+        name: &'static str,
+        models: &'static str,
+        holds: Holds,
+        held_by: HeldBy,
+        program: Program,
+        takes: Takes,
+        prints: Prints,
+    ) -> Self {
+        Self {
+            subject: Subject {
+                name,
+                models,
+                holds,
+                held_by,
+                runs_on: RunsOn::Own,
+                client: ClientLib::Peer,
+                protocol: None,
+                connection_per_request: false,
+                kind: Kind::Peer,
+                family: None,
+            },
+            program,
+            takes,
+            prints,
+        }
+    }
+}
+
+/// How a peer is started.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Program {
     /// A script in `peers/`, run by the Python of `target/peers/venv`.
     Python(&'static str),
     /// The Go peer, built by `scripts/peers.sh` into `target/peers/bin/`.
     Go,
-    /// oha (`target/peers/bin/oha` or on PATH): its own arguments, its JSON read by an adapter.
+    /// oha (`target/peers/bin/oha` or on PATH), given its own arguments.
     Oha,
     /// A program speaking the protocol, named by a `FANOUT_PEER_<NAME>` variable.
     Custom(&'static str),
+}
+
+/// The offered rates a peer can take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Takes {
+    /// None: it stays closed-loop (the peer protocol has no rate).
+    ClosedLoop,
+    /// A constant rate (oha's `-q` with `--latency-correction`), not a ramp.
+    ConstantRate,
+}
+
+/// What a peer prints on stdout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Prints {
+    /// The peer protocol's JSON line (the last line that parses).
+    ProtocolLine,
+    /// oha's JSON document (`--output-format json`), read by `oha.rs`'s adapter.
+    OhaJson,
 }

@@ -6,14 +6,6 @@ use std::process::Command;
 use super::install;
 use super::peer::Program;
 
-/// The versions of what the installed peers run with, for SETUP.md.
-pub fn all() -> BTreeMap<String, String> {
-    [Program::Python("py_aiohttp.py"), Program::Go, Program::Oha]
-        .into_iter()
-        .flat_map(of)
-        .collect()
-}
-
 /// What `program` runs with, asked of it (`python -c`, the Go peer's `-version`,
 /// `oha --version`); empty when it is not installed.
 pub fn of(program: Program) -> BTreeMap<String, String> {

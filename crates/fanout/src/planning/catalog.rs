@@ -173,9 +173,23 @@ mod tests {
             let runner = runner(subject).expect(subject.name);
             match (subject.kind, runner) {
                 (Kind::Peer, Runner::Peer(_)) => {}
-                (Kind::Strategy | Kind::Pitfall, Runner::InProcess(_)) => {}
+                (Kind::Strategy | Kind::Pitfall(_), Runner::InProcess(_)) => {}
                 (kind, _) => panic!("{}: {kind:?} run the other way", subject.name),
             }
+        }
+    }
+
+    #[test]
+    fn every_pitfall_spoils_a_strategy_of_the_catalog() {
+        let pitfalls: Vec<_> = subjects().filter_map(|s| s.kind.pitfall()).collect();
+        assert!(!pitfalls.is_empty());
+        for p in pitfalls {
+            let spoiled = find(p.spoils).expect(p.spoils);
+            assert!(
+                spoiled.kind.pitfall().is_none(),
+                "{} is a pitfall",
+                p.spoils
+            );
         }
     }
 }

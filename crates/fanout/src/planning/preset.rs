@@ -120,9 +120,9 @@ impl Preset {
                     &uring_raw::STRATEGY,
                     &pitfall_unbounded::STRATEGY,
                 ]);
-                // The one peer that takes a rate (oha -q --latency-correction), where installed.
+                // The peers that take a rate (oha -q --latency-correction).
                 plan.strategies
-                    .extend(peers::find("peer:oha").map(|p| &p.subject));
+                    .extend(peers::rate_takers().map(|p| &p.subject));
                 plan.concurrency = vec![100];
                 plan.workload.sizing.delay_ms = Some(100);
                 plan.workload.sizing.requests_per_slot = 20;

@@ -72,7 +72,7 @@ pub fn line<DB: DrawingBackend, CT: CoordTranslate<From = (f64, f64)>>(
     let colour = colour(subject);
     let style = ShapeStyle::from(&colour).stroke_width(2);
     match subject.kind {
-        Kind::Pitfall => chart.draw_series(DashedLineSeries::new(xy, 8, 5, style))?,
+        Kind::Pitfall(_) => chart.draw_series(DashedLineSeries::new(xy, 8, 5, style))?,
         Kind::Peer => chart.draw_series(DashedLineSeries::new(xy, 2, 4, style))?,
         Kind::Strategy => chart.draw_series(LineSeries::new(xy, style))?,
     };
@@ -98,7 +98,7 @@ pub fn legend<DB: DrawingBackend>(
         let style = ShapeStyle::from(&colour).stroke_width(3);
         // Dashes as the lines have them: (dash, gap) px.
         let (dash, gap) = match subject.kind {
-            Kind::Pitfall => (8, 5),
+            Kind::Pitfall(_) => (8, 5),
             Kind::Peer => (2, 4),
             Kind::Strategy => (30, 0),
         };

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use plotters::prelude::*;
 
-use super::overload;
+use super::findings::overload;
 use super::palette::{self, LEGEND_WIDTH, tick};
 use super::report::{Outcome, PointReport};
 use crate::planning::catalog;

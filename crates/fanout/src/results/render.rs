@@ -4,16 +4,15 @@
 use std::fmt::Write as _;
 
 use super::compare::Change;
-use super::figures::{self, Figure, SUMMARY};
+use super::figures::{Figure, SUMMARY};
+use super::findings::knee;
+use super::findings::verdict::{self, Verdict};
 use super::report::{Outcome, PointReport};
 use super::statistics::{Cell, LineFit, WhereBytesGo, cells, memory_fit, varied_knob};
-use crate::model::floors::Floors;
+use crate::model::knob::Knob;
 use crate::model::settings;
-use crate::model::subject::{Holds, Kind, Subject};
-use crate::os::machine::{self, Machine};
-use crate::peers;
-use crate::planning::catalog::{self, Runner};
-use crate::planning::plan::Plan;
+use crate::model::subject::Holds;
+use crate::planning::catalog;
 
 /// A cell's median of `figure`, with the repeats' min–max where they differ; `–` where none.
 fn median_and_range(cell: &Cell<'_>, points: &[PointReport], figure: &Figure) -> String {
@@ -194,64 +193,36 @@ pub fn where_bytes_go_table(points: &[PointReport]) -> String {
     }
 }
 
-/// The verdict of a run, computed from its own rows: at each C (and each value of a varied
-/// setting), among the strategies and peers that hold C in flight (pitfalls aside) and served
-/// every request, the fastest and the slowest by
-/// median wall time, the leanest and the heaviest by median peak RSS, and the most CPU — each
-/// with how far apart; empty when no C has two such strategies.
-pub fn verdict(points: &[PointReport]) -> String {
-    let clean: Vec<PointReport> = points
-        .iter()
-        .filter(|r| r.outcome == Outcome::Measured && r.error_count() == 0)
-        .filter(|r| r.worker.tally.dropped == 0)
-        // Like against like: what holds C in flight, pitfalls aside (their own section).
-        .filter(|r| r.point.strategy.holds == Holds::Concurrency)
-        .filter(|r| r.point.strategy.kind != Kind::Pitfall)
-        .cloned()
-        .collect();
-    let mut groups: Vec<(usize, Option<u64>)> = Vec::new();
-    let all_cells = cells(&clean);
-    for cell in &all_cells {
-        if !groups.contains(&(cell.concurrency, cell.varied)) {
-            groups.push((cell.concurrency, cell.varied));
-        }
-    }
-    groups.sort_unstable();
-    let knob = varied_knob(&clean);
+/// The verdict as text: at each C (and each value of a varied setting), the fastest and the
+/// slowest by median wall time, the leanest and the heaviest by median peak RSS, and the most
+/// CPU — each with how far apart; empty when no C has two strategies to compare.
+pub fn verdict(v: &Verdict) -> String {
     let mut s = String::new();
-    for (c, varied) in groups {
-        let here: Vec<_> = all_cells
-            .iter()
-            .filter(|cell| (cell.concurrency, cell.varied) == (c, varied))
-            .collect();
-        if here.len() < 2 {
-            continue;
-        }
-        let median =
-            |cell: &Cell<'_>, f: &Figure| f.spread(cell, &clean).map_or(f64::NAN, |sp| sp.median);
-        let by = |f: &Figure| {
-            let mut ranked: Vec<(f64, &str)> = here
-                .iter()
-                .map(|cell| (median(cell, f), cell.strategy))
-                .collect();
-            ranked.sort_by(|a, b| a.0.total_cmp(&b.0));
-            (ranked[0], ranked[ranked.len() - 1])
-        };
-        let ((fast, fastest), (slow, slowest)) = by(&figures::WALL);
-        let ((lean, leanest), (fat, heaviest)) = by(&figures::PEAK_RSS);
-        let ((least_cpu, _), (most_cpu, busiest)) = by(&figures::CPU);
-        let at = match (knob, varied) {
-            (Some(knob), Some(v)) => format!("C = {c}, {} = {v}", knob.key()),
+    for at in &v.at {
+        let (fast, slow) = (at.wall.least, at.wall.most);
+        let (lean, fat) = (at.peak_rss.least, at.peak_rss.most);
+        let (least_cpu, busiest) = (at.cpu.least, at.cpu.most);
+        let c = at.concurrency;
+        let place = match (v.knob, at.varied) {
+            (Some(knob), Some(value)) => format!("C = {c}, {} = {value}", knob.key()),
             _ => format!("C = {c}"),
         };
         let _ = writeln!(
             s,
-            "- {at}: fastest {fastest} ({fast:.2} s; the slowest, {slowest}, {:.1}×); leanest \
-             {leanest} ({lean:.1} MiB; the heaviest, {heaviest}, {:.1}×); most CPU {busiest} \
-             ({most_cpu:.2} s, {:.1}× the least)",
-            slow / fast,
-            fat / lean,
-            most_cpu / least_cpu.max(1e-9),
+            "- {place}: fastest {} ({:.2} s; the slowest, {}, {:.1}×); leanest \
+             {} ({:.1} MiB; the heaviest, {}, {:.1}×); most CPU {} \
+             ({:.2} s, {:.1}× the least)",
+            fast.strategy,
+            fast.median,
+            slow.strategy,
+            slow.median / fast.median,
+            lean.strategy,
+            lean.median,
+            fat.strategy,
+            fat.median / lean.median,
+            busiest.strategy,
+            busiest.median,
+            busiest.median / least_cpu.median.max(1e-9),
         );
     }
     if s.is_empty() {
@@ -263,77 +234,14 @@ pub fn verdict(points: &[PointReport]) -> String {
     }
 }
 
-/// One strategy's knee in a run that varies the offered rate.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Knee {
-    /// The strategy.
-    pub strategy: &'static Subject,
-    /// Little's capacity: what it holds in flight by design over the mean delay, per second.
-    pub capacity: f64,
-    /// The lowest offered rate whose p99 was above twice the delay, or that dropped requests.
-    pub at: Option<u64>,
-}
-
-/// The measured point of `strategy` at offered `rate`.
-fn rate_point<'a>(
-    points: &'a [PointReport],
-    strategy: &Subject,
-    rate: u64,
-) -> Option<&'a PointReport> {
-    use crate::model::knob::Knob;
-    points.iter().find(|r| {
-        *r.point.strategy == *strategy
-            && Knob::Rate.value(&r.point.settings) == rate
-            && r.outcome == Outcome::Measured
-    })
-}
-
-/// Every strategy's knee in a run that varies the offered rate, in table order.
-pub fn knees(points: &[PointReport]) -> Vec<Knee> {
-    use crate::model::knob::Knob;
-    let mut rates: Vec<u64> = points
-        .iter()
-        .map(|r| Knob::Rate.value(&r.point.settings))
-        .collect();
-    rates.sort_unstable();
-    rates.dedup();
-    catalog::present(points.iter().map(|r| &r.point))
-        .into_iter()
-        .filter_map(|strategy| {
-            let any = rates
-                .iter()
-                .find_map(|&r| rate_point(points, strategy, r))?;
-            let delay_ms = any.point.delay().mean_ms();
-            let left = |r: &PointReport| {
-                r.worker.tally.latency_ms.p99 > 2.0 * delay_ms || r.worker.tally.dropped > 0
-            };
-            let at = rates
-                .iter()
-                .copied()
-                .find(|&rate| rate_point(points, strategy, rate).is_some_and(left));
-            Some(Knee {
-                strategy,
-                capacity: any.point.in_flight() as f64 / (delay_ms / 1000.0),
-                at,
-            })
-        })
-        .collect()
-}
-
 /// The open-loop table of a run that varies the offered rate: per strategy, the capacity
 /// Little's law predicts and the lowest rate whose p99 left the delay (or that dropped
 /// requests), with p99 at each rate; `None` for any other run.
 pub fn knee_table(points: &[PointReport]) -> Option<String> {
-    use crate::model::knob::Knob;
     if varied_knob(points) != Some(Knob::Rate) {
         return None;
     }
-    let mut rates: Vec<u64> = points
-        .iter()
-        .map(|r| Knob::Rate.value(&r.point.settings))
-        .collect();
-    rates.sort_unstable();
-    rates.dedup();
+    let rates = knee::rates(points);
     let mut s = String::new();
     let header: Vec<String> = rates.iter().map(|r| format!("p99 ms at {r}/s")).collect();
     let _ = writeln!(
@@ -342,8 +250,8 @@ pub fn knee_table(points: &[PointReport]) -> Option<String> {
         header.join(" | ")
     );
     let _ = writeln!(s, "|---|---:|---:|{}", "---:|".repeat(rates.len()));
-    for knee in knees(points) {
-        let at = |rate: u64| rate_point(points, knee.strategy, rate);
+    for knee in knee::knees(points) {
+        let at = |rate: u64| knee::at_rate(points, knee.strategy, rate);
         let p99: Vec<String> = rates
             .iter()
             .map(|&rate| {
@@ -413,7 +321,7 @@ pub fn summary_markdown(points: &[PointReport]) -> String {
              whose p99 (from the due time) is above twice the delay, or that dropped requests.\n\n{knees}"
         );
     }
-    if let Some(overload) = super::overload::table(points) {
+    if let Some(overload) = super::overload_table::table(points) {
         let _ = write!(
             s,
             "\n## Overload and recovery (a ramp)\n\n\
@@ -458,7 +366,7 @@ pub fn summary_markdown(points: &[PointReport]) -> String {
              {no_line}\n\n{fits}"
         );
     }
-    let verdict = verdict(points);
+    let verdict = verdict(&verdict::of(points));
     if !verdict.is_empty() {
         let _ = write!(s, "\n## Verdict\n\n{verdict}");
     }
@@ -489,117 +397,6 @@ pub fn summary_markdown(points: &[PointReport]) -> String {
              RSS + kernel stacks + slab + page tables. Allocations and CPU are fitted over N: per \
              request, setup excluded.\n\n{parts}"
         );
-    }
-    s
-}
-
-/// `SETUP.md`: when, what, where, with which settings.
-pub fn setup_markdown(
-    plan: &Plan,
-    machine: &Machine,
-    floors: Option<&Floors>,
-    command: &str,
-) -> String {
-    let mut s = String::new();
-    let now = humantime::format_rfc3339_seconds(std::time::SystemTime::now());
-    let _ = writeln!(s, "# Run setup\n");
-    let _ = writeln!(s, "- Date: {now}");
-    let _ = writeln!(
-        s,
-        "- Commit: {}",
-        machine::git_commit().unwrap_or_else(|| "unknown (not a git checkout)".into())
-    );
-    let _ = writeln!(s, "- Command: `{command}`");
-    s.push_str(&machine::build_info());
-    let _ = writeln!(s, "\n## Machine\n");
-    s.push_str(&machine.markdown());
-    if let Some(floors) = floors {
-        let _ = writeln!(
-            s,
-            "\n## Floors on this machine\n\nWhat the kernel and each model hold at least, measured \
-             before the points with nothing in between (`run/floors.rs`):\n"
-        );
-        s.push_str(&floors.markdown());
-    }
-    let _ = writeln!(s, "\n## Workload\n");
-    let names: Vec<_> = plan.strategies.iter().map(|s| s.name).collect();
-    let _ = writeln!(s, "- Strategies: {}", names.join(", "));
-    let concurrency: Vec<_> = plan.concurrency.iter().map(usize::to_string).collect();
-    let _ = writeln!(s, "- Concurrency: {}", concurrency.join(", "));
-    let sizing = &plan.workload.sizing;
-    let _ = writeln!(
-        s,
-        "- Requests: N = {}·C; delay: {}; repeats: {}; per-point time limit: {} s",
-        sizing.requests_per_slot,
-        sizing
-            .delay_ms
-            .map_or("the default rule".to_owned(), |d| format!("{d} ms")),
-        plan.repeat,
-        plan.time_limit.as_secs()
-    );
-    // Every setting, by its name in the points' JSON: a new one is listed without a change here.
-    if let Ok(serde_json::Value::Object(settings)) = serde_json::to_value(&plan.workload.settings) {
-        let settings: Vec<_> = settings.iter().map(|(k, v)| format!("{k} {v}")).collect();
-        let _ = writeln!(s, "- Settings: {}", settings.join(", "));
-    }
-    let _ = writeln!(s, "- Rule: {}", settings::RULE);
-    let _ = writeln!(s, "- Ideal wall time: {}", settings::IDEAL_RULE);
-    if let Some(vary) = &plan.vary {
-        let values: Vec<_> = vary.values.iter().map(u64::to_string).collect();
-        let _ = writeln!(s, "- Varied: {} = {}", vary.knob.key(), values.join(", "));
-    }
-    let peers: Vec<_> = plan
-        .strategies
-        .iter()
-        .filter(|s| s.kind == Kind::Peer)
-        .collect();
-    if !peers.is_empty() {
-        let _ = writeln!(s, "\n## Peers\n");
-        for peer in peers {
-            let _ = writeln!(s, "- `{}`: {}", peer.name, peer.models);
-        }
-        let versions: Vec<_> = peers::versions::all()
-            .into_iter()
-            .map(|(name, version)| format!("{name} {version}"))
-            .collect();
-        let _ = writeln!(s, "- Versions installed: {}", versions.join(", "));
-        let _ = writeln!(
-            s,
-            "- Metered from outside like fanout's own workers: peak RSS (`VmHWM`), threads, CPU and context switches of the whole process; wall time is each one's own timed region"
-        );
-    }
-    // What each strategy configures, at the plan's first point of it (pools sized to C).
-    let points = plan.distinct_points();
-    let mut configs = Vec::new();
-    for point in &points {
-        if let Some(Runner::InProcess(strategy)) = catalog::runner(point.strategy)
-            && !configs.iter().any(|(name, _)| *name == point.strategy.name)
-        {
-            let config = strategy.client_config(point.concurrency, &point.settings);
-            configs.push((point.strategy.name, config));
-        }
-    }
-    if let Some((_, first)) = configs.first() {
-        let _ = writeln!(
-            s,
-            "\n## Client settings\n\nEvery client: timeout {} ms, TCP_NODELAY {}, thread stacks \
-             {} KiB, {} tokio workers{}. Pools are sized to each point's C (shown at the first).\n",
-            first.timeout_ms,
-            first.tcp_nodelay,
-            first.thread_stack_kib,
-            first.tokio_workers,
-            first
-                .tls
-                .as_deref()
-                .map_or(String::new(), |tls| format!("; TLS: {tls}"))
-        );
-        let _ = writeln!(
-            s,
-            "| strategy | client | pool | buffers |\n|---|---|---|---|"
-        );
-        for (name, c) in &configs {
-            let _ = writeln!(s, "| {name} | {} | {} | {} |", c.client, c.pool, c.buffers);
-        }
     }
     s
 }
@@ -828,7 +625,7 @@ mod tests {
             measured("async_semaphore", 100, 0.2, 10 << 20),
             measured("pitfall_unbounded", 100, 0.1, 5 << 20),
         ];
-        let v = verdict(&points);
+        let v = verdict(&verdict::of(&points));
         assert!(
             v.contains("C = 100: fastest async_semaphore (0.20 s; the slowest, thread_pool, 2.0×)"),
             "{v}"
@@ -839,7 +636,7 @@ mod tests {
         );
         assert!(!v.contains("pitfall_unbounded"), "{v}");
         assert_eq!(
-            verdict(&points[..1]),
+            verdict(&verdict::of(&points[..1])),
             "",
             "one strategy: nothing to compare"
         );

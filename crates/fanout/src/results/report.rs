@@ -141,7 +141,7 @@ impl PointReport {
             }
             WorkerEnd::Exited(status) if !status.success() => {
                 let who = match point.strategy.kind {
-                    Kind::Strategy | Kind::Pitfall => "worker",
+                    Kind::Strategy | Kind::Pitfall(_) => "worker",
                     Kind::Peer => "peer",
                 };
                 Some(format!("{who} {status}"))

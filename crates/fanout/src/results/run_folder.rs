@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 
 use super::report::PointReport;
+use super::setup::{self, RunFacts};
 use super::{charts, index_html, render};
-use crate::model::floors::Floors;
 use crate::os::machine::Machine;
 use crate::planning::plan::Plan;
 
@@ -91,13 +91,7 @@ pub fn write_csv(points: &[PointReport], path: &Path) -> Result<(), RunFolderErr
 
 /// Creates the run folder `dir` for `plan`: its `SETUP.md` and `plan.json`. A folder that
 /// holds points already is refused, naming the ways on.
-pub fn create(
-    dir: &Path,
-    plan: &Plan,
-    machine: &Machine,
-    floors: Option<&Floors>,
-    command: &str,
-) -> anyhow::Result<()> {
+pub fn create(dir: &Path, plan: &Plan, facts: &RunFacts, command: &str) -> anyhow::Result<()> {
     if points_file(dir).exists() {
         anyhow::bail!(
             "{d}/points.jsonl exists: choose another --out, `fanout resume {d}` to finish it, \
@@ -107,11 +101,8 @@ pub fn create(
     }
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let setup = dir.join("SETUP.md");
-    std::fs::write(
-        &setup,
-        render::setup_markdown(plan, machine, floors, command),
-    )
-    .with_context(|| setup.display().to_string())?;
+    std::fs::write(&setup, setup::setup_markdown(plan, facts, command))
+        .with_context(|| setup.display().to_string())?;
     let plan_path = dir.join("plan.json");
     std::fs::write(&plan_path, serde_json::to_string_pretty(plan)?)
         .with_context(|| plan_path.display().to_string())?;

@@ -11,10 +11,10 @@ use super::floors;
 use super::harness;
 use super::server::Target;
 use crate::metering::outside::OutsideError;
-use crate::os::machine::Machine;
 use crate::planning::plan::Plan;
 use crate::results::report::PointReport;
 use crate::results::run_folder::{self, PointsWriter};
+use crate::results::setup::RunFacts;
 
 /// Runs `plan` into the new run folder `out` against the server at `url` (or one of its
 /// own); returns every point.
@@ -26,7 +26,9 @@ pub fn run(
 ) -> anyhow::Result<Vec<PointReport>> {
     // The floors first, in this process, before any worker or load runs.
     let floors = floors::measure();
-    run_folder::create(out, plan, &Machine::read(), Some(&floors), command)?;
+    // The run's facts, read once here: the clock, the commit, the machine, the peers.
+    let facts = RunFacts::gather(Some(floors));
+    run_folder::create(out, plan, &facts, command)?;
     measure(plan, url, out, Vec::new())
 }
 

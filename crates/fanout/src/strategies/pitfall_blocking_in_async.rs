@@ -12,7 +12,7 @@ use crate::clients::runtime::multi_thread_runtime;
 use crate::clients::ureq_agent::{get_blocking, ureq_agent};
 use crate::model::job::Job;
 use crate::model::tally::Tally;
-use crate::model::subject::{RunsOn, HeldBy, ClientLib, Holds, Kind, Subject};
+use crate::model::subject::{RunsOn, HeldBy, ClientLib, Cost, Holds, Kind, Pitfall, Subject};
 
 
 /// The facts of `pitfall_blocking_in_async`.
@@ -26,7 +26,12 @@ pub const STRATEGY: Strategy = Strategy {
             client: ClientLib::Ureq,
             protocol: None,
             connection_per_request: false,
-            kind: Kind::Pitfall,
+            kind: Kind::Pitfall(Pitfall {
+                mistake: "blocking calls inside async tasks",
+                spoils: "async_semaphore",
+                costs: Cost::Wall,
+                because: "in flight = the runtime's workers",
+            }),
             family: None,
     },
     pool: Pool::SharedAgent,

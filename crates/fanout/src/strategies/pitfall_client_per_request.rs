@@ -13,7 +13,7 @@ use crate::clients::runtime::multi_thread_runtime;
 use crate::model::error_kind::ErrorKind;
 use crate::model::job::Job;
 use crate::model::tally::Tally;
-use crate::model::subject::{RunsOn, HeldBy, ClientLib, Holds, Kind, Subject};
+use crate::model::subject::{RunsOn, HeldBy, ClientLib, Cost, Holds, Kind, Pitfall, Subject};
 
 
 /// The facts of `pitfall_client_per_request`.
@@ -27,7 +27,12 @@ pub const STRATEGY: Strategy = Strategy {
             client: ClientLib::Reqwest,
             protocol: None,
             connection_per_request: true,
-            kind: Kind::Pitfall,
+            kind: Kind::Pitfall(Pitfall {
+                mistake: "a new client per request",
+                spoils: "async_semaphore",
+                costs: Cost::Wall,
+                because: "a connection per request",
+            }),
             family: None,
     },
     pool: Pool::ClientPerRequest,

@@ -10,7 +10,7 @@ use crate::clients::reqwest_client::{get_async, reqwest_client};
 use crate::clients::runtime::multi_thread_runtime;
 use crate::model::job::Job;
 use crate::model::tally::Tally;
-use crate::model::subject::{RunsOn, HeldBy, ClientLib, Holds, Kind, Subject};
+use crate::model::subject::{RunsOn, HeldBy, ClientLib, Cost, Holds, Kind, Pitfall, Subject};
 
 
 /// The facts of `pitfall_unbounded`.
@@ -24,7 +24,12 @@ pub const STRATEGY: Strategy = Strategy {
             client: ClientLib::Reqwest,
             protocol: None,
             connection_per_request: false,
-            kind: Kind::Pitfall,
+            kind: Kind::Pitfall(Pitfall {
+                mistake: "no bound at all",
+                spoils: "async_semaphore",
+                costs: Cost::PeakRss,
+                because: "all N spawned at once",
+            }),
             family: None,
     },
     pool: Pool::SharedClient,

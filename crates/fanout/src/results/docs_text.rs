@@ -1,0 +1,271 @@
+//! The text of the docs' blocks, formatted from findings and facts: the main table, the
+//! decision and the answer (`findings::answer`), how far each strategy carried
+//! (`findings::reach`), the glossary of strategies and peers.
+
+use std::fmt::Write as _;
+
+use super::figures::README_TABLE;
+use super::findings::answer::{Answer, Decision, figure_of};
+use super::findings::reach::Reach;
+use super::render;
+use super::report::PointReport;
+use super::statistics::cells;
+use crate::model::subject::{HeldBy, Kind, RunsOn};
+use crate::strategies;
+
+/// One row per subject at C = 1,000 and 10,000: the medians (or fitted slopes) of the figures
+/// [`README_TABLE`] lists, and the errors.
+pub fn main_table(points: &[PointReport]) -> String {
+    let headings: String = README_TABLE
+        .iter()
+        .map(|f| format!(" {} |", f.heading()))
+        .collect();
+    let mut s = format!(
+        "| strategy | C |{headings} errors |\n|---|---:|{}---:|\n",
+        "---:|".repeat(README_TABLE.len())
+    );
+    let all = cells(points);
+    for c in [1_000, 10_000] {
+        for cell in all
+            .iter()
+            .filter(|cell| cell.concurrency == c && cell.varied.is_none())
+        {
+            if cell.measured.is_empty() {
+                let why = render::unmeasured(cell);
+                let why = why.lines().next().unwrap_or_default();
+                // The reason fills the first figure's cell; the others and errors stay blank.
+                let blank = " |".repeat(README_TABLE.len());
+                let _ = writeln!(s, "| {} | {c} | {why} |{blank}", cell.strategy);
+                continue;
+            }
+            let figures: String = README_TABLE
+                .iter()
+                .map(|f| {
+                    let median = f.spread(cell, points).map(|sp| f.format(sp.median));
+                    format!(" {} |", median.as_deref().unwrap_or("–"))
+                })
+                .collect();
+            let errors: u64 = cell.measured.iter().map(|r| r.error_count()).sum();
+            let _ = writeln!(s, "| {} | {c} |{figures} {errors} |", cell.strategy);
+        }
+    }
+    s
+}
+
+/// The decision as bullets: how far apart the models are at each C, what a request in
+/// flight costs each, what each pitfall costs, where each breaks, where its queue starts at a
+/// rate.
+pub fn decision(d: &Decision) -> String {
+    let mut s = String::new();
+    for w in &d.spreads {
+        let _ = writeln!(
+            s,
+            "- **At C = {}** every strategy that holds C in flight served every request in \
+             {:.2}–{:.2} s against an ideal {:.2} s (`{}` fastest, `{}` slowest, {:.0}% apart).",
+            thousands(w.concurrency),
+            w.fastest.median,
+            w.slowest.median,
+            w.ideal_s,
+            w.fastest.strategy,
+            w.slowest.strategy,
+            (w.slowest.median / w.fastest.median - 1.0) * 100.0
+        );
+    }
+    if let Some(m) = &d.memory {
+        let (t, c, a) = (m.thread.1, m.coroutine.1, m.task.1);
+        let library = |(s, kib): (&crate::model::subject::Subject, f64)| {
+            format!("`{}` ({}) {kib:.1} KiB", s.name, s.client.name())
+        };
+        let _ = writeln!(
+            s,
+            "- **Memory is where the models differ**: a request in flight costs, resident and \
+             kernel together, {t:.1} KiB on an OS thread (`{}`), {c:.1} KiB on a may coroutine \
+             and {a:.1} KiB as a tokio task (`{}`) — {:.1}× between thread and task. The client \
+             library adds more than the model: {}, {}. At 10,000 in flight that is {:.0} MiB \
+             against {:.0} MiB.",
+            m.thread.0.name,
+            m.task.0.name,
+            t / a,
+            library(m.thread_library),
+            library(m.task_library),
+            t * 10_000.0 / 1024.0,
+            a * 10_000.0 / 1024.0
+        );
+    }
+    let pitfalls: Vec<String> = d
+        .pitfalls
+        .iter()
+        .map(|p| {
+            format!(
+                "{} took {:.1}× `{}`'s {} at C = {} ({})",
+                p.facts.mistake,
+                p.ratio,
+                p.facts.spoils,
+                figure_of(p.facts.costs).label,
+                thousands(p.concurrency),
+                p.facts.because
+            )
+        })
+        .collect();
+    if !pitfalls.is_empty() {
+        let _ = writeln!(s, "- **The pitfalls**: {}.", pitfalls.join(", "));
+    }
+    let walls: Vec<String> = d
+        .reaches
+        .iter()
+        .filter_map(|r| {
+            let name = r.strategy.name;
+            let ok = r.carried?;
+            Some(match &r.stopped {
+                Some(stop) => {
+                    let why = stop.limit.map_or_else(
+                        || {
+                            let peak = stop.server_peak.unwrap_or(0) as usize;
+                            format!("the server saw at most {} at once", thousands(peak))
+                        },
+                        |l| l.to_string(),
+                    );
+                    format!(
+                        "`{name}` carried {} and stopped at {} ({why})",
+                        thousands(ok),
+                        thousands(stop.concurrency)
+                    )
+                }
+                None => format!("`{name}` carried all {}", thousands(ok)),
+            })
+        })
+        .collect();
+    if !walls.is_empty() {
+        let _ = writeln!(
+            s,
+            "- **Past 10,000 each model meets a wall of the OS, not of its speed**: {}.",
+            walls.join("; ")
+        );
+    }
+    if let Some(knees) = &d.knees {
+        let named: Vec<String> = knees
+            .iter()
+            .map(|k| {
+                let at = k.at.map_or("none".to_owned(), |r| r.to_string());
+                format!("`{}` {at} (predicted {:.0})", k.strategy.name, k.capacity)
+            })
+            .collect();
+        let _ = writeln!(
+            s,
+            "- **At a rate**: each strategy's knee, the lowest offered rate whose p99 (from the \
+             due time) left twice the delay, against the capacity T / W Little's law predicts \
+             (per second: {})",
+            named.join(", ")
+        );
+    }
+    s
+}
+
+/// The answer in numbers: the floors of each model side by side (their whole bill per request
+/// in flight and their wall at the largest C), and the library strategies beside them.
+pub fn answer(a: &Answer) -> String {
+    let mut s = format!(
+        "| model | its floor | whole bill KiB / request in flight | wall s at C = {} | with a client library | whole bill KiB / request | wall s |\n|---|---|---:|---:|---|---:|---:|\n",
+        thousands(a.largest)
+    );
+    let show = |v: Option<f64>, d: usize| v.map_or("–".to_owned(), |v| format!("{v:.d$}"));
+    for (model, floor, library) in &a.rows {
+        let (name, bill, wall) = library.map_or(
+            ("–".to_owned(), "–".to_owned(), "–".to_owned()),
+            |l| {
+                (
+                    l.strategy.name.to_owned(),
+                    show(l.bill_kib, 1),
+                    show(l.wall_s, 2),
+                )
+            },
+        );
+        let _ = writeln!(
+            s,
+            "| {model} | {} | {} | {} | {name} | {bill} | {wall} |",
+            floor.strategy.name,
+            show(floor.bill_kib, 1),
+            show(floor.wall_s, 2),
+        );
+    }
+    s
+}
+
+/// Per strategy: the largest C it carried with every request ok, and the first C it did not,
+/// with what stopped it.
+pub fn scale_table(reaches: &[Reach]) -> String {
+    let mut s = String::from(
+        "| strategy | largest C carried (every request ok, all C in flight at once by the server's count) | first C not carried | what stopped it | the server's peak in flight there |\n|---|---:|---:|---|---:|\n",
+    );
+    for r in reaches {
+        let stop = r.stopped.as_ref();
+        let why = stop.map_or("–".to_owned(), |stop| {
+            match (stop.limit, &stop.unmeasured) {
+                (Some(limit), _) => limit.to_string(),
+                (None, Some(why)) => why.clone(),
+                (None, None) => format!("{} errors", stop.errors),
+            }
+        });
+        let peak = stop
+            .and_then(|stop| stop.server_peak)
+            .map_or("–".to_owned(), |p| thousands(p as usize));
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {why} | {peak} |",
+            r.strategy.name,
+            r.carried.map_or("–".to_owned(), thousands),
+            stop.map_or("–".to_owned(), |stop| thousands(stop.concurrency)),
+        );
+    }
+    s
+}
+
+/// `n` with thousands separated: 10,000.
+pub fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+/// The strategies and peers, from their facts.
+pub fn glossary() -> String {
+    let mut s = String::from(
+        "| name | kind | a request in flight is held by | scheduled by | what it models |\n|---|---|---|---|---|\n",
+    );
+    let subjects = strategies::ALL
+        .iter()
+        .map(|s| &s.subject)
+        .chain(crate::peers::BUILT_IN.iter().map(|p| &p.subject));
+    for subject in subjects {
+        let kind = match subject.kind {
+            Kind::Strategy => "strategy",
+            Kind::Pitfall(_) => "pitfall",
+            Kind::Peer => "peer",
+        };
+        let held = match subject.held_by {
+            HeldBy::Thread => "an OS thread",
+            HeldBy::Task => "a task (future)",
+            HeldBy::Coroutine => "a stackful coroutine",
+        };
+        let runs_on = match subject.runs_on {
+            RunsOn::Threads => "the kernel (std threads)",
+            RunsOn::Tokio => "tokio",
+            RunsOn::Smol => "smol",
+            RunsOn::May => "may",
+            RunsOn::Compio => "compio (io_uring)",
+            RunsOn::Own => "its own runtime",
+        };
+        let _ = writeln!(
+            s,
+            "| `{}` | {kind} | {held} | {runs_on} | {} |",
+            subject.name, subject.models
+        );
+    }
+    s
+}

@@ -1,0 +1,309 @@
+//! The answer and the decision the README states: each model's floor beside its library
+//! strategy, how far apart the strategies are at C = 1,000 and 10,000, what a request in
+//! flight costs each model, what each pitfall costs against the strategy it spoils, how far
+//! each model's floor carried, and where each queue starts at a rate.
+
+use super::Ranked;
+use super::knee::{self, Knee};
+use super::reach::{self, Reach};
+use crate::model::knob::Knob;
+use crate::model::subject::{Cost, HeldBy, Holds, Kind, Part, Pitfall, RunsOn, Subject};
+use crate::planning::catalog;
+use crate::results::figures::{self, Figure};
+use crate::results::report::{Outcome, PointReport};
+use crate::results::statistics::{cells, varied_knob};
+
+/// A model as the answer sets it out: its floor and its strategy with a client library.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Model {
+    /// The model's name (`OS threads`).
+    pub name: &'static str,
+    /// Its floor: the model's own cost, no client library.
+    pub floor: &'static Subject,
+    /// The strategy with a client library; the floor itself where the model has none.
+    pub library: &'static Subject,
+}
+
+/// Every model, from the strategies' family facts, in the order of the floors in the catalog.
+pub fn models() -> Vec<Model> {
+    let facts = || catalog::subjects().filter_map(|s| Some((s, s.family?)));
+    facts()
+        .filter(|(_, f)| f.part == Part::Floor)
+        .map(|(floor, f)| Model {
+            name: f.model,
+            floor,
+            library: facts()
+                .find(|(_, g)| g.model == f.model && g.part == Part::Library)
+                .map_or(floor, |(s, _)| s),
+        })
+        .collect()
+}
+
+/// The median of `figure` for `name` at C = `c` (no varied setting).
+fn median(points: &[PointReport], name: &str, c: usize, figure: &Figure) -> Option<f64> {
+    cells(points)
+        .into_iter()
+        .find(|cell| cell.strategy == name && cell.concurrency == c && cell.varied.is_none())
+        .and_then(|cell| figure.spread(&cell, points))
+        .map(|sp| sp.median)
+}
+
+/// One strategy's figures in the answer.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Twin {
+    /// The strategy.
+    pub strategy: &'static Subject,
+    /// Its whole bill per request in flight, KiB (fitted over C).
+    pub bill_kib: Option<f64>,
+    /// Its median wall time at the run's largest C, s.
+    pub wall_s: Option<f64>,
+}
+
+/// The answer: each model's floor and library strategy side by side.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Answer {
+    /// The largest C of the run: the walls are at it.
+    pub largest: usize,
+    /// One row per model: its name, its floor, its library strategy (`None`: it has none).
+    pub rows: Vec<(&'static str, Twin, Option<Twin>)>,
+}
+
+/// The answer of `points`.
+pub fn answer(points: &[PointReport]) -> Answer {
+    let largest = points
+        .iter()
+        .map(|r| r.point.concurrency)
+        .max()
+        .unwrap_or(0);
+    let twin = |strategy: &'static Subject| Twin {
+        strategy,
+        bill_kib: figures::WHOLE_BILL.fitted(points, strategy.name),
+        wall_s: median(points, strategy.name, largest, &figures::WALL),
+    };
+    let rows = models()
+        .into_iter()
+        .map(|m| {
+            let library = (m.library != m.floor).then(|| twin(m.library));
+            (m.name, twin(m.floor), library)
+        })
+        .collect();
+    Answer { largest, rows }
+}
+
+/// How far apart the strategies that hold C in flight are at one C.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct WallSpread {
+    /// The concurrency.
+    pub concurrency: usize,
+    /// The fastest by median wall time.
+    pub fastest: Ranked,
+    /// The slowest.
+    pub slowest: Ranked,
+    /// The ideal wall time there, s.
+    pub ideal_s: f64,
+}
+
+/// A request in flight's whole bill (KiB, fitted over C) on each model's floor and with the
+/// client libraries.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MemoryBill {
+    /// The OS-thread floor.
+    pub thread: (&'static Subject, f64),
+    /// The coroutine floor.
+    pub coroutine: (&'static Subject, f64),
+    /// The tokio-task floor.
+    pub task: (&'static Subject, f64),
+    /// The threads' library strategy.
+    pub thread_library: (&'static Subject, f64),
+    /// The tokio tasks' library strategy.
+    pub task_library: (&'static Subject, f64),
+}
+
+/// What a pitfall cost against the strategy it spoils, at the largest C both ran.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PitfallCost {
+    /// The pitfall.
+    pub pitfall: &'static Subject,
+    /// Its facts: the mistake, the strategy it spoils, where the cost shows.
+    pub facts: Pitfall,
+    /// The C compared at.
+    pub concurrency: usize,
+    /// The pitfall's median over the spoiled strategy's, of the figure its cost shows in.
+    pub ratio: f64,
+}
+
+/// The decision's findings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decision {
+    /// At C = 1,000 and 10,000 (where measured).
+    pub spreads: Vec<WallSpread>,
+    /// What a request in flight costs each model; `None` where a floor was not fitted.
+    pub memory: Option<MemoryBill>,
+    /// Each pitfall's cost.
+    pub pitfalls: Vec<PitfallCost>,
+    /// How far each model's floor carried in the scale run.
+    pub reaches: Vec<Reach>,
+    /// Each strategy's knee in the rate run; `None` when it does not vary the rate.
+    pub knees: Option<Vec<Knee>>,
+}
+
+/// The figure a pitfall's cost shows in.
+pub fn figure_of(cost: Cost) -> &'static Figure {
+    match cost {
+        Cost::Wall => &figures::WALL,
+        Cost::PeakRss => &figures::PEAK_RSS,
+    }
+}
+
+/// The decision from the main run's `points`, the `scale` run's and the `rate` run's.
+pub fn decision(points: &[PointReport], scale: &[PointReport], rate: &[PointReport]) -> Decision {
+    Decision {
+        spreads: [1_000, 10_000]
+            .into_iter()
+            .filter_map(|c| spread(points, c))
+            .collect(),
+        memory: memory(points),
+        pitfalls: pitfalls(points),
+        reaches: models()
+            .into_iter()
+            .map(|m| reach::of(scale, m.floor))
+            .collect(),
+        knees: (varied_knob(rate) == Some(Knob::Rate)).then(|| knee::knees(rate)),
+    }
+}
+
+/// The fastest and slowest at `c` of the strategies that hold C in flight and served every
+/// request.
+fn spread(points: &[PointReport], c: usize) -> Option<WallSpread> {
+    let mut walls: Vec<Ranked> = cells(points)
+        .into_iter()
+        .filter(|cell| cell.concurrency == c && cell.varied.is_none())
+        .filter_map(|cell| {
+            let subject = catalog::find(cell.strategy)?;
+            let holds_c = subject.kind == Kind::Strategy && subject.holds == Holds::Concurrency;
+            let clean = cell.measured.iter().all(|r| r.error_count() == 0);
+            Some(Ranked {
+                strategy: subject.name,
+                median: figures::WALL.spread(&cell, points)?.median,
+            })
+            .filter(|_| holds_c && clean)
+        })
+        .collect();
+    walls.sort_by(|a, b| a.median.total_cmp(&b.median));
+    let ideal_s = points
+        .iter()
+        .find(|r| r.point.concurrency == c && r.outcome == Outcome::Measured)?
+        .ideal_s;
+    Some(WallSpread {
+        concurrency: c,
+        fastest: *walls.first()?,
+        slowest: *walls.last()?,
+        ideal_s,
+    })
+}
+
+/// The memory bill of the thread, coroutine and tokio-task floors and of the threads' and
+/// tokio tasks' library strategies, found by what holds their requests.
+fn memory(points: &[PointReport]) -> Option<MemoryBill> {
+    let models = models();
+    let find = |held_by: HeldBy, runs_on: RunsOn| {
+        models
+            .iter()
+            .find(|m| m.floor.held_by == held_by && m.floor.runs_on == runs_on)
+    };
+    let bill = |s: &'static Subject| Some((s, figures::WHOLE_BILL.fitted(points, s.name)?));
+    let threads = find(HeldBy::Thread, RunsOn::Threads)?;
+    let tasks = find(HeldBy::Task, RunsOn::Tokio)?;
+    Some(MemoryBill {
+        thread: bill(threads.floor)?,
+        coroutine: bill(find(HeldBy::Coroutine, RunsOn::May)?.floor)?,
+        task: bill(tasks.floor)?,
+        thread_library: bill(threads.library)?,
+        task_library: bill(tasks.library)?,
+    })
+}
+
+/// Each pitfall of `points` against the strategy it spoils, at the largest C both ran.
+fn pitfalls(points: &[PointReport]) -> Vec<PitfallCost> {
+    catalog::present(points.iter().map(|r| &r.point))
+        .into_iter()
+        .filter_map(|pitfall| {
+            let facts = pitfall.kind.pitfall()?;
+            let figure = figure_of(facts.costs);
+            let mut both: Vec<(usize, f64)> = cells(points)
+                .iter()
+                .filter(|cell| cell.strategy == pitfall.name && cell.varied.is_none())
+                .filter_map(|cell| {
+                    let c = cell.concurrency;
+                    let mine = median(points, pitfall.name, c, figure)?;
+                    let theirs = median(points, facts.spoils, c, figure)?;
+                    Some((c, mine / theirs))
+                })
+                .collect();
+            both.sort_by_key(|(c, _)| *c);
+            let (concurrency, ratio) = *both.last()?;
+            Some(PitfallCost {
+                pitfall,
+                facts,
+                concurrency,
+                ratio,
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::results::report::fixtures::measured;
+
+    #[test]
+    fn each_model_is_its_floor_and_its_library_strategy_from_their_facts() {
+        let models = models();
+        assert_eq!(models.len(), 6, "{models:?}");
+        assert_eq!(
+            (models[0].name, models[0].floor.name, models[0].library.name),
+            ("OS threads", "thread_raw", "thread_pool")
+        );
+        for m in models {
+            let (floor, library) = (m.floor.family, m.library.family);
+            assert_eq!(floor.map(|f| f.part), Some(Part::Floor));
+            assert_eq!(floor.map(|f| f.model), library.map(|f| f.model));
+        }
+        // A model with no library strategy has its floor in both places.
+        let smol = super::models().into_iter().find(|m| m.name == "smol tasks");
+        assert_eq!(smol.map(|m| m.library.name), Some("smol_raw"));
+    }
+
+    #[test]
+    fn a_pitfall_is_compared_with_what_it_spoils_at_the_largest_c_both_ran() {
+        let points = vec![
+            measured("async_semaphore", 10, 0.2, 10 << 20),
+            measured("pitfall_client_per_request", 10, 0.3, 10 << 20),
+            measured("async_semaphore", 100, 0.2, 10 << 20),
+            measured("pitfall_client_per_request", 100, 0.8, 10 << 20),
+            measured("pitfall_client_per_request", 1_000, 9.0, 10 << 20),
+        ];
+        let costs = pitfalls(&points);
+        assert_eq!(costs.len(), 1);
+        assert_eq!(costs[0].pitfall.name, "pitfall_client_per_request");
+        assert_eq!(costs[0].concurrency, 100);
+        assert!((costs[0].ratio - 4.0).abs() < 1e-9, "{costs:?}");
+    }
+
+    #[test]
+    fn the_spread_leaves_out_what_failed_and_what_does_not_hold_c() {
+        let mut failing = measured("thread_raw", 1_000, 0.01, 1 << 20);
+        failing.worker.tally.errors.insert("timeout".into(), 1);
+        let points = vec![
+            measured("thread_pool", 1_000, 2.4, 40 << 20),
+            measured("async_semaphore", 1_000, 2.2, 10 << 20),
+            measured("sequential", 1_000, 90.0, 1 << 20),
+            failing,
+        ];
+        let s = spread(&points, 1_000).expect("spread");
+        assert_eq!(s.fastest.strategy, "async_semaphore");
+        assert_eq!(s.slowest.strategy, "thread_pool");
+        assert!(spread(&points, 10_000).is_none());
+    }
+}

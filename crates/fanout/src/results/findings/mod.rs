@@ -1,0 +1,44 @@
+//! Findings: what a run's points say, as typed values — the verdict, the knees, overload and
+//! recovery, how far each strategy carried, the decision and the answer — computed here and
+//! only formatted by the writers (`render`, `answer_text`, `overload_table`, the charts).
+
+pub mod answer;
+pub mod knee;
+pub mod overload;
+pub mod reach;
+pub mod verdict;
+
+use super::report::PointReport;
+
+/// The one rule of "its queue has started": a p99 (from the due time) above twice the mean
+/// delay, or requests dropped. The knees and the overload seconds both use it.
+pub fn over_the_delay(p99_ms: f64, dropped: u64, delay_ms: f64) -> bool {
+    p99_ms > 2.0 * delay_ms || dropped > 0
+}
+
+/// Little's capacity of `r`'s strategy, requests per second: what it holds in flight by
+/// design over the mean delay.
+pub fn capacity(r: &PointReport) -> f64 {
+    r.point.in_flight() as f64 / (r.point.delay().mean_ms() / 1000.0)
+}
+
+/// A strategy and its median of a figure.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Ranked {
+    /// The strategy's name.
+    pub strategy: &'static str,
+    /// Its median.
+    pub median: f64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_queue_has_started_past_twice_the_delay_or_at_the_first_drop() {
+        assert!(!over_the_delay(200.0, 0, 100.0));
+        assert!(over_the_delay(200.1, 0, 100.0));
+        assert!(over_the_delay(10.0, 1, 100.0));
+    }
+}
