@@ -204,10 +204,17 @@ fn pitfall_client_per_request_opens_a_connection_per_request() {
 
 #[test]
 fn a_server_with_nothing_listening_is_counted_as_refused_for_every_request() {
-    // A port that was free a moment ago: nothing listens there now.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
+    // A port held bound but not listening for the whole test: no other test's server can
+    // take it, and every connection to it is refused.
+    let held =
+        socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).expect("a socket");
+    held.bind(&std::net::SocketAddr::from(([127, 0, 0, 1], 0)).into())
+        .expect("bound");
+    let port = held
+        .local_addr()
+        .ok()
+        .and_then(|a| a.as_socket())
+        .expect("its address")
         .port();
     for name in [
         "thread_per_request",
@@ -235,5 +242,24 @@ fn a_server_with_nothing_listening_is_counted_as_refused_for_every_request() {
             Some(&12),
             "{name}: {summary:?}"
         );
+    }
+}
+
+#[test]
+fn a_url_that_does_not_parse_stops_every_strategy_before_any_request() {
+    // One behaviour for every client: the strategy stops with the URL's error, no request is
+    // counted as sent (the worker then counts all N as not run).
+    for strategy in strategies::ALL {
+        let name = strategy.subject.name;
+        let job = Arc::new(Job::new("http://[::1/get".into(), 2, 4, settings(1_000)));
+        let tally = Arc::new(Tally::default());
+        let stopped = (strategy.run)(&job, &tally);
+        assert!(
+            matches!(stopped, Err(strategies::strategy::StrategyError::Url(_))),
+            "{name}: {stopped:?}"
+        );
+        let summary = tally.summary();
+        assert_eq!(summary.ok, 0, "{name}");
+        assert!(summary.errors.is_empty(), "{name}: {summary:?}");
     }
 }

@@ -12,8 +12,15 @@ pub fn cyper_client() -> Result<cyper::Client, cyper::Error> {
     cyper::Client::builder().no_proxy().build()
 }
 
-/// One request through `client`, with the same checks as reqwest's (`reqwest_client`).
-pub async fn get(client: &cyper::Client, job: &Job, tally: &Tally) {
+/// The job's URL parsed for cyper, once per strategy (not once per request); the parser's
+/// words if it does not parse.
+pub fn target(job: &Job) -> Result<url::Url, String> {
+    url::Url::parse(job.url()).map_err(|e| e.to_string())
+}
+
+/// One request through `client` to `url` (the job's, from [`target`]), with the same checks
+/// as reqwest's (`reqwest_client`).
+pub async fn get(client: &cyper::Client, url: &url::Url, job: &Job, tally: &Tally) {
     let Some(due) = job.due(tally) else {
         return;
     };
@@ -21,7 +28,7 @@ pub async fn get(client: &cyper::Client, job: &Job, tally: &Tally) {
     // Latency counts from the due time (at --rate; in closed loop, now); the timeout from
     // the send.
     let _in_flight = tally.start();
-    let outcome = compio::time::timeout(job.timeout(), fetch(client, job))
+    let outcome = compio::time::timeout(job.timeout(), fetch(client, url, job))
         .await
         .unwrap_or(Err(ErrorKind::Timeout))
         .map(|()| job.spend_cpu());
@@ -29,8 +36,7 @@ pub async fn get(client: &cyper::Client, job: &Job, tally: &Tally) {
 }
 
 /// One request: status 200 and the expected body, read to the end.
-async fn fetch(client: &cyper::Client, job: &Job) -> Result<(), ErrorKind> {
-    let (url, _) = job.parsed_url().map_err(|_| ErrorKind::Other)?;
+async fn fetch(client: &cyper::Client, url: &url::Url, job: &Job) -> Result<(), ErrorKind> {
     let response = client
         .get(url.clone())
         .map_err(|e| cyper_error_kind(&e))?

@@ -9,9 +9,29 @@ use crate::model::job::Job;
 use crate::model::settings::Protocol;
 use crate::model::tally::Tally;
 
+/// A reqwest client and the job's URL parsed for it once (not once per request); a clone
+/// shares both.
+#[derive(Debug, Clone)]
+pub struct Reqwest {
+    client: reqwest::Client,
+    url: Arc<reqwest::Url>,
+}
+
+/// Why a reqwest client could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// The job's URL does not parse.
+    #[error("the job's URL: {0}")]
+    Url(String),
+    /// reqwest refused the configuration.
+    #[error("building the reqwest client: {0}")]
+    Build(#[source] reqwest::Error),
+}
+
 /// A reqwest client pooling up to C idle connections, with the job's timeout, speaking
 /// HTTP/1.1 or (`--protocol h2`) HTTP/2 with prior knowledge.
-pub fn reqwest_client(job: &Job) -> Result<reqwest::Client, reqwest::Error> {
+pub fn reqwest_client(job: &Job) -> Result<Reqwest, ClientError> {
+    let url = reqwest::Url::parse(job.url()).map_err(|e| ClientError::Url(e.to_string()))?;
     // reqwest is built without a crypto provider of its own (ureq's ring serves both): it
     // needs the process default even for plain HTTP. Already installed is fine.
     let _ = rustls::crypto::ring::default_provider().install_default();
@@ -27,14 +47,19 @@ pub fn reqwest_client(job: &Job) -> Result<reqwest::Client, reqwest::Error> {
     // Always our own TLS configuration, even for plain HTTP: reqwest's default one loads the
     // platform's certificate store for every Client built (20,000 times for a client per
     // request at C = 10,000, where it made 1–4 thousand requests time out).
-    builder
+    let client = builder
         .tls_backend_preconfigured(tls::rustls_config(job))
         .build()
+        .map_err(ClientError::Build)?;
+    Ok(Reqwest {
+        client,
+        url: Arc::new(url),
+    })
 }
 
 /// One async request through `client`, with the same checks as ureq's (`ureq_agent::get_blocking`); the job's
 /// CPU work (`--cpu-us`) runs inline, on the runtime worker polling this task.
-pub async fn get_async(client: &reqwest::Client, job: &Job, tally: &Tally) {
+pub async fn get_async(client: &Reqwest, job: &Job, tally: &Tally) {
     let Some(due) = super::runtime::begin(job, tally).await else {
         return;
     };
@@ -47,7 +72,7 @@ pub async fn get_async(client: &reqwest::Client, job: &Job, tally: &Tally) {
 
 /// [`get_async`] with the CPU work moved off the runtime: to tokio's blocking pool
 /// (`spawn_blocking`), the fix tokio documents for work that would stall a worker.
-pub async fn get_async_offloaded(client: &reqwest::Client, job: &Arc<Job>, tally: &Tally) {
+pub async fn get_async_offloaded(client: &Reqwest, job: &Arc<Job>, tally: &Tally) {
     let Some(due) = super::runtime::begin(job, tally).await else {
         return;
     };
@@ -64,10 +89,10 @@ pub async fn get_async_offloaded(client: &reqwest::Client, job: &Arc<Job>, tally
 }
 
 /// One async request: status 200 and the expected body, read to the end.
-async fn fetch_async(client: &reqwest::Client, job: &Job) -> Result<(), ErrorKind> {
-    let (url, _) = job.parsed_url().map_err(|_| ErrorKind::Other)?;
+async fn fetch_async(client: &Reqwest, job: &Job) -> Result<(), ErrorKind> {
     let response = client
-        .get(url.clone())
+        .client
+        .get(reqwest::Url::clone(&client.url))
         .send()
         .await
         .map_err(|e| reqwest_error_kind(&e))?;

@@ -82,10 +82,16 @@ impl Resolver for IpLiteralResolver {
     }
 }
 
-/// One blocking request through `agent`: status 200 and the expected body, read to the end.
+/// The job's URL parsed for ureq, once per strategy (not once per request); the parser's words
+/// if it does not parse.
+pub fn target(job: &Job) -> Result<Uri, String> {
+    job.url().parse::<Uri>().map_err(|e| e.to_string())
+}
+
+/// One blocking request through `agent` to `uri` (the job's, from [`target`]): status 200 and the expected body, read to the end.
 /// A panic inside the client counts as this request's error instead of taking the thread
 /// (and, in `thread_per_request`, its slot) down with it.
-pub fn get_blocking(agent: &ureq::Agent, job: &Job, tally: &Tally) {
+pub fn get_blocking(agent: &ureq::Agent, uri: &Uri, job: &Job, tally: &Tally) {
     let Some(due) = job.begin_blocking(tally) else {
         return;
     };
@@ -93,7 +99,6 @@ pub fn get_blocking(agent: &ureq::Agent, job: &Job, tally: &Tally) {
     // the send.
     let _in_flight = tally.start();
     let request = || {
-        let (_, uri) = job.parsed_url().map_err(|_| ErrorKind::Other)?;
         agent
             .get(uri.clone())
             .call()

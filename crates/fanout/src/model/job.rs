@@ -1,6 +1,6 @@
 //! What a strategy is asked to do: the [`Job`] of one point, as handed to a worker.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
@@ -16,9 +16,6 @@ use super::tally::Tally;
 pub struct Job {
     /// Full request URL, delay and body size included.
     url: String,
-    /// `url` parsed for reqwest and for ureq, once per job (not once per request).
-    #[serde(skip)]
-    parsed: OnceLock<Result<(reqwest::Url, ureq::http::Uri), String>>,
     /// Requests in flight at once (C).
     pub concurrency: usize,
     /// Requests in all (N).
@@ -41,7 +38,6 @@ impl Job {
     pub fn new(url: String, concurrency: usize, requests: usize, settings: Settings) -> Self {
         Self {
             url,
-            parsed: OnceLock::new(),
             concurrency,
             requests,
             settings,
@@ -133,19 +129,6 @@ impl Job {
     /// The request URL.
     pub fn url(&self) -> &str {
         &self.url
-    }
-
-    /// The URL parsed: for reqwest (`Ok.0`) and for ureq (`Ok.1`); the parser's words if not.
-    pub fn parsed_url(&self) -> Result<&(reqwest::Url, ureq::http::Uri), &str> {
-        let parsed = self.parsed.get_or_init(|| {
-            let for_reqwest = reqwest::Url::parse(&self.url).map_err(|e| e.to_string())?;
-            let for_ureq = self
-                .url
-                .parse::<ureq::http::Uri>()
-                .map_err(|e| e.to_string())?;
-            Ok((for_reqwest, for_ureq))
-        });
-        parsed.as_ref().map_err(String::as_str)
     }
 
     /// Per-request timeout, the same for every client.

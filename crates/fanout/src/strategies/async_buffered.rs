@@ -35,7 +35,7 @@ pub const STRATEGY: Strategy = Strategy {
 pub fn run(job: &Arc<Job>, tally: &Arc<Tally>) -> Result<(), StrategyError> {
     let runtime = multi_thread_runtime(job).map_err(StrategyError::Runtime)?;
     runtime.block_on(async {
-        let client = reqwest_client(job).map_err(StrategyError::Client)?;
+        let client = reqwest_client(job)?;
         futures::stream::iter(0..job.requests)
             .map(|_| get_async(&client, job, tally))
             .buffer_unordered(job.concurrency)

@@ -58,7 +58,7 @@ pub(super) async fn semaphore_tasks(
     tally: &Arc<Tally>,
     cpu_work: CpuWork,
 ) -> Result<(), StrategyError> {
-    let client = reqwest_client(job).map_err(StrategyError::Client)?;
+    let client = reqwest_client(job)?;
     let permits = Arc::new(Semaphore::new(job.concurrency));
     let mut tasks = JoinSet::new();
     for _ in 0..job.requests {

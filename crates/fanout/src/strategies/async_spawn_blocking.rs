@@ -7,7 +7,7 @@ use tokio::task::JoinSet;
 
 use super::strategy::{Pool, Strategy, StrategyError};
 use super::tasks::join_all;
-use crate::clients::ureq_agent::{get_blocking, ureq_agent};
+use crate::clients::ureq_agent::{self, get_blocking, ureq_agent};
 use crate::model::job::Job;
 use crate::model::tally::Tally;
 use crate::model::subject::{RunsOn, HeldBy, ClientLib, Holds, Kind, Subject};
@@ -50,13 +50,14 @@ pub fn run(job: &Arc<Job>, tally: &Arc<Tally>) -> Result<(), StrategyError> {
         .enable_all()
         .build()
         .map_err(StrategyError::Runtime)?;
+    let uri = Arc::new(ureq_agent::target(job).map_err(StrategyError::Url)?);
     runtime.block_on(async {
         let mut tasks = JoinSet::new();
         for _ in 0..job.requests {
-            let (job, tally) = (Arc::clone(job), Arc::clone(tally));
+            let (job, tally, uri) = (Arc::clone(job), Arc::clone(tally), Arc::clone(&uri));
             tasks.spawn_blocking(move || {
                 AGENT.with(|agent| {
-                    get_blocking(agent.get_or_init(|| ureq_agent(&job, 1)), &job, &tally)
+                    get_blocking(agent.get_or_init(|| ureq_agent(&job, 1)), &uri, &job, &tally)
                 });
             });
         }

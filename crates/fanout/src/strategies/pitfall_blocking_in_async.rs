@@ -9,7 +9,7 @@ use tokio::task::JoinSet;
 use super::strategy::{Pool, Strategy, StrategyError};
 use super::tasks::join_all;
 use crate::clients::runtime::multi_thread_runtime;
-use crate::clients::ureq_agent::{get_blocking, ureq_agent};
+use crate::clients::ureq_agent::{self, get_blocking, ureq_agent};
 use crate::model::job::Job;
 use crate::model::tally::Tally;
 use crate::model::subject::{RunsOn, HeldBy, ClientLib, Cost, Holds, Kind, Pitfall, Subject};
@@ -42,15 +42,16 @@ pub const STRATEGY: Strategy = Strategy {
 pub fn run(job: &Arc<Job>, tally: &Arc<Tally>) -> Result<(), StrategyError> {
     let runtime = multi_thread_runtime(job).map_err(StrategyError::Runtime)?;
     runtime.block_on(async {
+        let uri = Arc::new(ureq_agent::target(job).map_err(StrategyError::Url)?);
         let agent = ureq_agent(job, job.concurrency);
         let permits = Arc::new(Semaphore::new(job.concurrency));
         let mut tasks = JoinSet::new();
         for _ in 0..job.requests {
-            let (agent, permits) = (agent.clone(), Arc::clone(&permits));
+            let (agent, permits, uri) = (agent.clone(), Arc::clone(&permits), Arc::clone(&uri));
             let (job, tally) = (Arc::clone(job), Arc::clone(tally));
             tasks.spawn(async move {
                 let _permit = permits.acquire().await;
-                get_blocking(&agent, &job, &tally); // the pitfall: blocks the worker thread
+                get_blocking(&agent, &uri, &job, &tally); // the pitfall: blocks the worker thread
             });
         }
         join_all(tasks, tally).await;

@@ -43,6 +43,9 @@ pub const STRATEGY: Strategy = Strategy {
 pub fn run(job: &Arc<Job>, tally: &Arc<Tally>) -> Result<(), StrategyError> {
     let runtime = multi_thread_runtime(job).map_err(StrategyError::Runtime)?;
     runtime.block_on(async {
+        // The URL is checked once, as every strategy does; the pitfall builds a client for
+        // every request after that.
+        drop(reqwest_client(job)?);
         let permits = Arc::new(Semaphore::new(job.concurrency));
         let mut tasks = JoinSet::new();
         for _ in 0..job.requests {

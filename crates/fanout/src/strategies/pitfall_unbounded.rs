@@ -40,7 +40,7 @@ pub const STRATEGY: Strategy = Strategy {
 pub fn run(job: &Arc<Job>, tally: &Arc<Tally>) -> Result<(), StrategyError> {
     let runtime = multi_thread_runtime(job).map_err(StrategyError::Runtime)?;
     runtime.block_on(async {
-        let client = reqwest_client(job).map_err(StrategyError::Client)?;
+        let client = reqwest_client(job)?;
         let mut tasks = JoinSet::new();
         for _ in 0..job.requests {
             let client = client.clone();

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use super::strategy::{Pool, Strategy, StrategyError};
-use crate::clients::ureq_agent::{get_blocking, ureq_agent};
+use crate::clients::ureq_agent::{self, get_blocking, ureq_agent};
 use crate::model::job::Job;
 use crate::model::tally::Tally;
 use crate::model::subject::{RunsOn, HeldBy, ClientLib, Holds, Kind, Subject};
@@ -29,9 +29,10 @@ pub const STRATEGY: Strategy = Strategy {
 
 /// Runs `job.requests` requests one after another on the calling thread (C is ignored).
 pub fn run(job: &Arc<Job>, tally: &Arc<Tally>) -> Result<(), StrategyError> {
+    let uri = ureq_agent::target(job).map_err(StrategyError::Url)?;
     let agent = ureq_agent(job, 1);
     for _ in 0..job.requests {
-        get_blocking(&agent, job, tally);
+        get_blocking(&agent, &uri, job, tally);
     }
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! What every strategy is: its facts (the [`Subject`] face it shares with the peers) and its
 //! entry point, one `pub fn run(job, tally)` of the same signature in each strategy's file.
 
+use crate::clients::reqwest_client::ClientError;
 use std::sync::Arc;
 
 use crate::clients;
@@ -102,4 +103,14 @@ pub enum StrategyError {
     /// conn and h2 speak plain `http://` only).
     #[error("the job's URL: {0}")]
     Url(String),
+}
+
+/// A reqwest client that could not be made: its URL is the job's, like every client's.
+impl From<ClientError> for StrategyError {
+    fn from(e: ClientError) -> Self {
+        match e {
+            ClientError::Url(why) => Self::Url(why),
+            ClientError::Build(e) => Self::Client(e),
+        }
+    }
 }

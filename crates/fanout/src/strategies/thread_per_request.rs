@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::thread;
 
 use super::strategy::{Pool, Strategy, StrategyError};
-use crate::clients::ureq_agent::{get_blocking, ureq_agent};
+use crate::clients::ureq_agent::{self, get_blocking, ureq_agent};
 use crate::model::error_kind::ErrorKind;
 use crate::model::job::Job;
 use crate::model::tally::Tally;
@@ -35,6 +35,7 @@ pub const STRATEGY: Strategy = Strategy {
 /// not one shared Agent). A thread the OS refuses is counted as that request's error.
 pub fn run(job: &Arc<Job>, tally: &Arc<Tally>) -> Result<(), StrategyError> {
     // Never more slots than requests (the same bound as `Point::in_flight`).
+    let uri = &ureq_agent::target(job).map_err(StrategyError::Url)?;
     let slots = job.concurrency.min(job.requests).max(1);
     let (give_back, take) = crossbeam_channel::bounded(slots);
     for _ in 0..slots {
@@ -48,7 +49,7 @@ pub fn run(job: &Arc<Job>, tally: &Arc<Tally>) -> Result<(), StrategyError> {
             let spawned = thread::Builder::new()
                 .stack_size(job.stack_bytes())
                 .spawn_scoped(scope, move || {
-                    get_blocking(&agent, job, tally);
+                    get_blocking(&agent, uri, job, tally);
                     let _ = slot_return.send(agent);
                 });
             if spawned.is_err() {

@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::thread;
 
 use super::strategy::{Pool, Strategy, StrategyError};
-use crate::clients::ureq_agent::{get_blocking, ureq_agent};
+use crate::clients::ureq_agent::{self, get_blocking, ureq_agent};
 use crate::model::error_kind::ErrorKind;
 use crate::model::job::Job;
 use crate::model::tally::Tally;
@@ -37,6 +37,7 @@ pub const STRATEGY: Strategy = Strategy {
 /// shared Agent). A worker the OS refuses leaves a smaller pool (recorded as a setup error);
 /// the others still serve every request.
 pub fn run(job: &Arc<Job>, tally: &Arc<Tally>) -> Result<(), StrategyError> {
+    let uri = &ureq_agent::target(job).map_err(StrategyError::Url)?;
     let (queue, work) = crossbeam_channel::bounded::<()>(job.requests);
     for _ in 0..job.requests {
         let _ = queue.send(());
@@ -52,7 +53,7 @@ pub fn run(job: &Arc<Job>, tally: &Arc<Tally>) -> Result<(), StrategyError> {
                 .spawn_scoped(scope, move || {
                     let agent = ureq_agent(job, 1);
                     while work.recv().is_ok() {
-                        get_blocking(&agent, job, tally);
+                        get_blocking(&agent, uri, job, tally);
                     }
                 });
             match spawned {

@@ -36,15 +36,17 @@ pub const STRATEGY: Strategy = Strategy {
 
 /// C slots, each a task taking requests until N are taken, through its thread's client.
 pub fn run(job: &Arc<Job>, tally: &Arc<Tally>) -> Result<(), StrategyError> {
+    let url = Arc::new(cyper_client::target(job).map_err(StrategyError::Url)?);
     let work = Arc::new(Countdown::new(job.requests));
     let slots = job.concurrency.min(job.requests);
     let client = || cyper_client().map_err(std::io::Error::other);
     let ran = uring::spread(job, slots, tally, client, |client| {
         let client = client.clone();
         let (work, job, tally) = (Arc::clone(&work), Arc::clone(job), Arc::clone(tally));
+        let url = Arc::clone(&url);
         async move {
             while work.take() {
-                cyper_client::get(&client, &job, &tally).await;
+                cyper_client::get(&client, &url, &job, &tally).await;
             }
         }
     });
