@@ -101,8 +101,9 @@ fn the_kernel_and_the_map_count_are_read_on_known_loads() {
 
 fn a_thread_holds_four_mappings_and_the_preflight_puts_the_wall_where_they_run_out() {
     use fanout::os::machine::Limits;
+    use fanout::os::parked::mappings_per_thread;
     use fanout::planning::{catalog, point::Point};
-    use fanout::run::preflight::{self, mappings_per_thread};
+    use fanout::run::preflight;
     let Some(per_thread) = mappings_per_thread() else {
         common::skipped(
             "mappings per thread",
@@ -123,7 +124,7 @@ fn a_thread_holds_four_mappings_and_the_preflight_puts_the_wall_where_they_run_o
         let point = Point::new(catalog::find("thread_raw").expect("strategy"), c);
         preflight::check(&[point], &limits)
             .into_iter()
-            .any(|f| f.limit == "vm.max_map_count")
+            .any(|f| f.limit == fanout::model::limit::Limit::MaxMapCount)
     };
     assert!(at(17_000), "16,369 threads aborted here: refused");
     assert!(!at(15_000), "15,000 fit");

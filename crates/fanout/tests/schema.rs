@@ -5,13 +5,13 @@ use std::collections::BTreeSet;
 
 use fanout::metering::outside::Metered;
 use fanout::model::client_config::ClientConfig;
+use fanout::model::limit::Limit;
 use fanout::model::memory::{Breakdown, KernelGrowth, TimelineSample};
 use fanout::model::worker_report::{PeerConfig, WorkerReport};
 use fanout::os::ListenCounters;
 use fanout::planning::catalog;
 use fanout::planning::point::Point;
 use fanout::results::csv::flatten;
-use fanout::results::limit::Limit;
 use fanout::results::report::{Outcome, PointReport};
 
 /// A report with every optional part present (a failed point, so `reason` is there too).

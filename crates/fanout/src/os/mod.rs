@@ -7,6 +7,7 @@
 //! What each platform measures is listed in `docs/limits.md` ("Platforms").
 
 pub mod machine;
+pub mod parked;
 pub mod readings;
 pub mod signals;
 

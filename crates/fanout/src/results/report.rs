@@ -11,9 +11,10 @@
 use mock_server::StatsSnapshot;
 use serde::{Deserialize, Serialize};
 
-use super::limit::{self, Limit};
+use super::limit;
 use crate::metering::outside::{Metered, WorkerEnd};
 use crate::model::error_kind::ErrorKind;
+use crate::model::limit::Limit;
 use crate::model::memory::{TimelineSample, timeline};
 use crate::model::subject::Kind;
 use crate::model::worker_report::WorkerReport;
@@ -150,7 +151,14 @@ impl PointReport {
         };
         let ended_by = failure.as_ref().and_then(|_| {
             let peak_threads = left.metered.peak_threads;
-            limit::from_end(&left.end, left.stderr_tail, peak_threads, limits)
+            let maps_per_thread = crate::os::parked::mappings_per_thread();
+            limit::from_end(
+                &left.end,
+                left.stderr_tail,
+                peak_threads,
+                limits,
+                maps_per_thread,
+            )
         });
         let mut report = match (failure, left.line) {
             (None, Ok(worker)) => Self::measured(point, worker),

@@ -49,19 +49,8 @@ pub fn measure() -> Floors {
     // Threads: spawned with Rust's default stack, each touching what a started thread does.
     if let Some(before) = os::kernel_memory() {
         let (stacks_before, _) = stacks();
-        let release = Arc::new(AtomicBool::new(false));
-        let parked: Vec<_> = (0..THREADS)
-            .filter_map(|_| {
-                let release = Arc::clone(&release);
-                std::thread::Builder::new()
-                    .spawn(move || {
-                        while !release.load(Ordering::Relaxed) {
-                            std::thread::sleep(Duration::from_millis(5));
-                        }
-                    })
-                    .ok()
-            })
-            .collect();
+        let mut parked = os::parked::Parked::new();
+        parked.spawn(THREADS, false);
         if parked.len() == THREADS {
             let during = os::kernel_memory();
             let (stacks_during, _) = stacks();
@@ -75,10 +64,7 @@ pub fn measure() -> Floors {
                 .zip(stacks_before)
                 .and_then(|(d, b)| per(d as i64 - b as i64, THREADS));
         }
-        release.store(true, Ordering::Relaxed);
-        parked.into_iter().for_each(|t| {
-            let _ = t.join();
-        });
+        drop(parked);
     }
     drop(open);
 

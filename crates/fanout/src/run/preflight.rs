@@ -2,9 +2,8 @@
 //! raises it. A point that cannot fit is refused; one that may suffer is warned about.
 
 use std::fmt;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, OnceLock};
 
+use crate::model::limit::Limit;
 use crate::model::settings::Protocol;
 use crate::model::subject::HeldBy;
 use crate::os::machine::Limits;
@@ -33,8 +32,10 @@ pub struct Finding {
     pub severity: Severity,
     /// `strategy/C`.
     pub point: String,
-    /// The limit, as the OS names it.
-    pub limit: &'static str,
+    /// The limit.
+    pub limit: Limit,
+    /// The setting that holds it, as the OS names it (`kernel.pid_max`).
+    pub setting: &'static str,
     /// What is needed against what there is.
     pub problem: String,
     /// The command that raises the limit.
@@ -50,7 +51,7 @@ impl fmt::Display for Finding {
         write!(
             f,
             "{}: {word}: {}: {}; raise it with `{}`",
-            self.point, self.limit, self.problem, self.fix
+            self.point, self.setting, self.problem, self.fix
         )
     }
 }
@@ -99,60 +100,17 @@ pub fn needs(point: &Point) -> Needs {
     }
 }
 
-/// Memory mappings one more thread adds in this process, measured once: the slope between
-/// two batches of parked threads, so the first threads' extra mappings (glibc gives each new
-/// thread that allocates an arena of its own, up to 8 per core) do not count. A Rust thread
-/// holds four: its stack and guard, its signal stack and guard. `None` where the OS does not
-/// tell.
-pub fn mappings_per_thread() -> Option<f64> {
-    static MEASURED: OnceLock<Option<f64>> = OnceLock::new();
-    *MEASURED.get_or_init(|| {
-        const BATCH: usize = 64;
-        let cores = crate::os::cores();
-        // Past the arenas: every batch after the first 8 per core meets only full arenas.
-        let warm = (8 * cores).div_ceil(BATCH).max(1);
-        let release = Arc::new(AtomicBool::new(false));
-        let mut parked = Vec::with_capacity((warm + 1) * BATCH);
-        let mut park = |n: usize| {
-            for _ in 0..n {
-                let release = Arc::clone(&release);
-                // Each parked thread allocates once, as a strategy's threads do.
-                let thread = std::thread::Builder::new().spawn(move || {
-                    let touched = std::hint::black_box(vec![0_u8; 64]);
-                    while !release.load(Ordering::Relaxed) {
-                        std::thread::sleep(std::time::Duration::from_millis(5));
-                    }
-                    drop(touched);
-                });
-                parked.push(thread);
-            }
-            // Every thread has started once the count of live ones stops rising: give them
-            // a moment to allocate (and make their arenas).
-            std::thread::sleep(std::time::Duration::from_millis(20));
-            crate::os::mapping_count()
-        };
-        let before = park(warm * BATCH);
-        let after = park(BATCH);
-        let all_spawned = parked.iter().all(Result::is_ok);
-        release.store(true, Ordering::Relaxed);
-        parked.into_iter().flatten().for_each(|t| {
-            let _ = t.join();
-        });
-        let (before, after) = (before?, after?);
-        all_spawned.then(|| after.saturating_sub(before) as f64 / BATCH as f64)
-    })
-}
-
 /// Every finding for `points` under `limits`.
 pub fn check(points: &[Point], limits: &Limits) -> Vec<Finding> {
     let mut findings = Vec::new();
     for point in points {
         let need = needs(point);
-        let mut add = |severity, limit, problem: String, fix: String| {
+        let mut add = |severity, (limit, setting), problem: String, fix: String| {
             findings.push(Finding {
                 severity,
                 point: point.name(),
                 limit,
+                setting,
                 problem,
                 fix,
             });
@@ -169,7 +127,7 @@ pub fn check(points: &[Point], limits: &Limits) -> Vec<Finding> {
         {
             add(
                 beyond_c,
-                "open files (RLIMIT_NOFILE)",
+                (Limit::OpenFiles, "open files (RLIMIT_NOFILE)"),
                 format!(
                     "needs about {} in the client and as many in the server, the limit is {soft}",
                     need.open_files
@@ -182,45 +140,48 @@ pub fn check(points: &[Point], limits: &Limits) -> Vec<Finding> {
         }
         let thread_limits = [
             (
-                "kernel.threads-max",
+                (Limit::Threads, "kernel.threads-max"),
                 limits.threads_max,
                 "sysctl -w kernel.threads-max=",
             ),
             (
-                "kernel.pid_max",
+                (Limit::Threads, "kernel.pid_max"),
                 limits.pid_max,
                 "sysctl -w kernel.pid_max=",
             ),
             (
-                "cgroup pids.max",
+                (Limit::Threads, "cgroup pids.max"),
                 limits.cgroup_pids_max,
                 "echo N > /sys/fs/cgroup/…/pids.max (or systemd TasksMax=N), N=",
             ),
             (
-                "RLIMIT_NPROC",
+                (Limit::Threads, "RLIMIT_NPROC"),
                 limits.nproc_soft.filter(|_| !crate::os::running_as_root()),
                 "ulimit -u ",
             ),
         ];
-        for (name, limit, fix) in thread_limits {
+        for (named, limit, fix) in thread_limits {
             if let Some(limit) = limit
                 && need.threads as u64 > limit
             {
                 add(
                     Severity::Refuse,
-                    name,
+                    named,
                     format!("needs {} threads, the limit is {limit}", need.threads),
                     format!("{fix}{}", need.threads * 2),
                 );
             }
         }
-        if let (Some(maps), Some(per_thread)) = (limits.max_map_count, mappings_per_thread()) {
+        if let (Some(maps), Some(per_thread)) = (
+            limits.max_map_count,
+            crate::os::parked::mappings_per_thread(),
+        ) {
             let needed = (need.threads as f64 * per_thread) as usize + MAP_MARGIN;
             if point.strategy.held_by == HeldBy::Thread && needed as u64 > maps {
                 let wall = (maps as usize).saturating_sub(MAP_MARGIN) as f64 / per_thread;
                 add(
                     Severity::Refuse,
-                    "vm.max_map_count",
+                    (Limit::MaxMapCount, "vm.max_map_count"),
                     format!(
                         "{} threads need about {needed} memory maps ({per_thread:.1} per thread, measured), the limit is {maps}: the worker aborts near {wall:.0} threads",
                         need.threads
@@ -235,7 +196,7 @@ pub fn check(points: &[Point], limits: &Limits) -> Vec<Finding> {
                 let wanted = need.sockets.max(65_535);
                 add(
                     Severity::Warn,
-                    "net.core.somaxconn",
+                    (Limit::ListenBacklog, "net.core.somaxconn"),
                     format!(
                         "{} connects at once may overflow the server's accept queue of {backlog} (SYN queue {syn_backlog}); SYN retries add whole seconds (the point is marked if so)",
                         need.sockets
@@ -251,14 +212,14 @@ pub fn check(points: &[Point], limits: &Limits) -> Vec<Finding> {
             if need.sockets > ports {
                 add(
                     beyond_c,
-                    "net.ipv4.ip_local_port_range",
+                    (Limit::LocalPorts, "net.ipv4.ip_local_port_range"),
                     format!("{} connections at once, {ports} local ports", need.sockets),
                     "sysctl -w net.ipv4.ip_local_port_range='1024 65535'".into(),
                 );
             } else if need.connections > ports / 2 {
                 add(
                     Severity::Warn,
-                    "net.ipv4.ip_local_port_range",
+                    (Limit::LocalPorts, "net.ipv4.ip_local_port_range"),
                     format!(
                         "opens {} connections; closed ones hold their port in TIME_WAIT for 60 s and there are {ports}: expect addr_not_available, more so in repeats",
                         need.connections
@@ -282,7 +243,8 @@ pub fn grouped(findings: &[Finding]) -> Vec<Finding> {
     let mut groups: Vec<Finding> = Vec::new();
     for f in findings {
         let same = |g: &&mut Finding| {
-            (g.severity, g.limit, &g.problem, &g.fix) == (f.severity, f.limit, &f.problem, &f.fix)
+            (g.severity, g.setting, &g.problem, &g.fix)
+                == (f.severity, f.setting, &f.problem, &f.fix)
         };
         match groups.iter_mut().find(same) {
             Some(group) => {
@@ -328,7 +290,7 @@ mod tests {
         let findings = check(&points, &limits());
         assert_eq!(refusals(&findings).count(), 0, "{findings:#?}");
         assert!(
-            findings.iter().all(|f| f.limit == "net.core.somaxconn"),
+            findings.iter().all(|f| f.limit == Limit::ListenBacklog),
             "{findings:#?}"
         );
         let text = findings[0].to_string();
@@ -359,12 +321,12 @@ mod tests {
         assert_eq!(needs(&h2).sockets, 1);
         let findings = check(&[h2], &limits());
         assert_eq!(refusals(&findings).count(), 0, "{findings:#?}");
-        if mappings_per_thread().is_some() {
+        if crate::os::parked::mappings_per_thread().is_some() {
             // (The rate itself is checked in tests/kernel.rs, a binary with no other test's
             // threads coming and going.)
             let threads = check(&[point("thread_raw", 17_000)], &limits());
             let maps = refusals(&threads)
-                .find(|f| f.limit == "vm.max_map_count")
+                .find(|f| f.limit == Limit::MaxMapCount)
                 .expect("refused for the map count");
             assert!(maps.problem.contains("the worker aborts near"), "{maps}");
         } else {
@@ -389,7 +351,7 @@ mod tests {
         let findings = check(&[point("async_semaphore", 1_000)], &small);
         let refused: Vec<_> = refusals(&findings).collect();
         assert_eq!(refused.len(), 1, "{findings:#?}");
-        assert_eq!(refused[0].limit, "open files (RLIMIT_NOFILE)");
+        assert_eq!(refused[0].limit, Limit::OpenFiles);
         assert!(
             refused[0].to_string().contains("ulimit -n 1064"),
             "{}",
@@ -403,7 +365,7 @@ mod tests {
         few.pid_max = Some(5_000);
         let threads = check(&[point("thread_per_request", 10_000)], &few);
         assert!(
-            refusals(&threads).any(|f| f.limit == "kernel.pid_max"),
+            refusals(&threads).any(|f| f.setting == "kernel.pid_max"),
             "{threads:#?}"
         );
         let tasks = check(&[point("async_semaphore", 10_000)], &few);
@@ -412,15 +374,13 @@ mod tests {
         let unbounded = check(&[point("pitfall_unbounded", 10_000)], &limits());
         assert_eq!(refusals(&unbounded).count(), 0, "{unbounded:#?}");
         assert!(
-            unbounded.iter().any(|f| f.limit.starts_with("open files")),
+            unbounded.iter().any(|f| f.limit == Limit::OpenFiles),
             "{unbounded:#?}"
         );
         // A client per request opens N connections.
         let fresh = check(&[point("pitfall_client_per_request", 10_000)], &limits());
         assert!(
-            fresh
-                .iter()
-                .any(|f| f.limit == "net.ipv4.ip_local_port_range"),
+            fresh.iter().any(|f| f.limit == Limit::LocalPorts),
             "{fresh:#?}"
         );
     }

@@ -2,9 +2,9 @@
 //! request with all C in flight at once by the server's count, and the first C at which it
 //! did not, with what stopped it there.
 
+use crate::model::limit::Limit;
 use crate::model::subject::Subject;
 use crate::planning::catalog;
-use crate::results::limit::Limit;
 use crate::results::report::{Outcome, PointReport};
 
 /// How far one strategy carried.
