@@ -1,20 +1,8 @@
 //! The `fanout` binary end to end: `run --json` starts its own server, runs a fresh worker and
 //! reports every figure; bad input gets one clear line and a non-zero exit.
 
-use std::process::Command;
-
-fn fanout(args: &[&str]) -> std::process::Output {
-    fanout_with(args, &[])
-}
-
-/// `fanout ARGS` with these environment variables set.
-fn fanout_with(args: &[&str], vars: &[(&str, &str)]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_fanout"))
-        .args(args)
-        .envs(vars.iter().copied())
-        .output()
-        .expect("run fanout")
-}
+mod common;
+use common::{accounted, fanout, fanout_with};
 
 /// `fanout run --json` of `strategy` at C = 5, N = 15, D = 50 ms against its own server.
 fn small_run(strategy: &str) -> std::process::Output {
@@ -69,13 +57,7 @@ fn run_json_reports_every_figure_with_ok_plus_errors_equal_to_n() {
     }
     assert_eq!(r["status"], "measured");
     assert_eq!(r["strategy"], "thread_pool");
-    let errors: u64 = r["errors"]
-        .as_object()
-        .expect("errors object")
-        .values()
-        .map(|n| n.as_u64().expect("count"))
-        .sum();
-    assert_eq!(r["ok"].as_u64().expect("ok") + errors, 15);
+    assert_eq!(accounted(&r), 15, "ok + errors + dropped = N: {r}");
     assert_eq!(r["server"]["requests_served"], 15);
     assert_eq!(r["server"]["peak_in_flight"], 5);
     assert!((r["ideal_s"].as_f64().expect("ideal") - 0.15).abs() < 1e-9);
@@ -85,8 +67,10 @@ fn run_json_reports_every_figure_with_ok_plus_errors_equal_to_n() {
         r["peak_rss_bytes"].as_u64() > r["rss_before_bytes"].as_u64(),
         "{r}"
     );
-    // The timeline's sampled RSS (read by the harness from /proc/PID) agrees with the kernel's peak within a few
-    // percent.
+    // The timeline's sampled RSS (read by the harness from /proc/PID) is the worker's: never
+    // above the kernel's high-water mark (1 MiB for /proc's per-CPU counters), and of its
+    // size (the runtime and binary are most of it) — a sample may miss the peak itself on a
+    // run this short, so no closer bound.
     let timeline = r["timeline"].as_array().expect("timeline");
     let sampled_peak = timeline
         .iter()
@@ -95,7 +79,7 @@ fn run_json_reports_every_figure_with_ok_plus_errors_equal_to_n() {
         .expect("samples") as f64;
     let peak = r["peak_rss_bytes"].as_u64().expect("peak") as f64;
     assert!(
-        (sampled_peak / peak - 1.0).abs() < 0.05,
+        sampled_peak <= peak + (1 << 20) as f64 && sampled_peak >= peak / 2.0,
         "sampled {sampled_peak}, VmHWM {peak}"
     );
     // The binary counts its worker's heap: every request allocates (ureq's buffers at least).
@@ -125,17 +109,7 @@ fn a_point_run_into_a_low_open_file_limit_names_the_limit() {
     let r: serde_json::Value = serde_json::from_str(stdout.trim())
         .unwrap_or_else(|e| panic!("{e}: {stdout} {}", String::from_utf8_lossy(&out.stderr)));
     assert_eq!(r["limit"], "open_files", "{r}");
-    let errors: u64 = r["errors"]
-        .as_object()
-        .expect("errors")
-        .values()
-        .filter_map(serde_json::Value::as_u64)
-        .sum();
-    assert_eq!(
-        r["ok"].as_u64().expect("ok") + errors,
-        200,
-        "ok + errors = N: {r}"
-    );
+    assert_eq!(accounted(&r), 200, "ok + errors + dropped = N: {r}");
 }
 
 #[test]

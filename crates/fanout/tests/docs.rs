@@ -9,12 +9,8 @@ use serde_json::Value;
 
 const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
 
-fn fanout(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_fanout"))
-        .args(args)
-        .output()
-        .expect("run fanout")
-}
+mod common;
+use common::fanout;
 
 #[test]
 fn every_generated_figure_in_the_docs_is_up_to_date() {

@@ -4,26 +4,14 @@
 //! a schedule cannot be beaten, but a busy machine may always be slower.)
 
 mod common;
+use common::accounted;
 
+/// `fanout run --json` with a minute's time limit and `args`: exit code, report, stderr.
 fn run(args: &[&str]) -> (Option<i32>, serde_json::Value, String) {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_fanout"))
-        .args(["run", "--json", "--time-limit-s", "60"])
-        .args(args)
-        .output()
-        .expect("run fanout");
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    let report = serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null);
-    (out.status.code(), report, stderr)
-}
-
-fn accounted(r: &serde_json::Value) -> u64 {
-    let errors: u64 = r["errors"]
-        .as_object()
-        .expect("errors")
-        .values()
-        .filter_map(serde_json::Value::as_u64)
-        .sum();
-    r["ok"].as_u64().expect("ok") + errors + r["dropped"].as_u64().expect("dropped")
+    let mut all = vec!["--time-limit-s", "60"];
+    all.extend_from_slice(args);
+    let ran = common::run_json(&all);
+    (ran.code, ran.report, ran.stderr)
 }
 
 #[test]

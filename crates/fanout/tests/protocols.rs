@@ -8,33 +8,15 @@ mod common;
 
 use common::Server;
 
-use std::process::Command;
-
 use serde_json::Value;
-
-const FANOUT: &str = env!("CARGO_BIN_EXE_fanout");
 
 /// `fanout run --json` of `strategy` at C = 20, N = 40, D = 100 ms with `extra` flags.
 fn run(strategy: &str, extra: &[&str]) -> (Option<i32>, Value) {
-    let out = Command::new(FANOUT)
-        .args([
-            "run",
-            "--json",
-            "-s",
-            strategy,
-            "-c",
-            "20",
-            "-n",
-            "40",
-            "--delay-ms",
-            "100",
-        ])
-        .args(extra)
-        .output()
-        .expect("run fanout");
-    let report = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
-    (out.status.code(), report)
+    let mut args = vec!["-s", strategy, "-c", "20", "-n", "40", "--delay-ms", "100"];
+    args.extend_from_slice(extra);
+    let ran = common::run_json(&args);
+    assert!(!ran.report.is_null(), "no report: {}", ran.stderr);
+    (ran.code, ran.report)
 }
 
 #[test]

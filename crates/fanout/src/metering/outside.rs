@@ -370,13 +370,18 @@ mod tests {
         // minute.
         let pid_file = std::env::temp_dir().join(format!("fanout-group-{}", std::process::id()));
         let script = format!("sleep 60 & echo $! > {}; sleep 60", pid_file.display());
-        let finished = run(sh(&script), Duration::from_millis(300), None).expect("runs");
+        let finished = run(sh(&script), Duration::from_millis(1_000), None).expect("runs");
         assert!(matches!(finished.end, WorkerEnd::KilledAtLimit(_)));
-        let left: u32 = std::fs::read_to_string(&pid_file)
-            .expect("pid file")
-            .trim()
-            .parse()
-            .expect("pid");
+        // A machine too busy to run the shell's first line within the limit leaves no pid to
+        // check: the kill is then not observed, and the test says so rather than pass.
+        let Ok(written) = std::fs::read_to_string(&pid_file) else {
+            crate::os::skip::skipped(
+                "outside: a process past its limit is killed with its group",
+                "the shell wrote no pid within the 1 s limit",
+            );
+            return;
+        };
+        let left: u32 = written.trim().parse().expect("pid");
         let _ = std::fs::remove_file(&pid_file);
         if cfg!(target_os = "linux") {
             // Gone, or dead and waiting for init to reap it — once the signal is delivered (a

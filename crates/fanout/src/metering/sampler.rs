@@ -193,7 +193,13 @@ mod tests {
         })
         .expect("sampler");
         let (one, two) = (tally.start(), tally.start());
-        std::thread::sleep(Duration::from_millis(20));
+        // Held until the sampler has seen them (it says so once), however late it samples.
+        for _ in 0..1_000 {
+            if !told.lock().expect("lock").is_empty() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
         drop((one, two));
         let Sampled {
             own_usage: own,

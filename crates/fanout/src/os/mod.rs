@@ -10,6 +10,7 @@ pub mod machine;
 pub mod parked;
 pub mod readings;
 pub mod signals;
+pub mod skip;
 
 pub use readings::{KernelMemory, ListenCounters, ProcessStatus, Reaped};
 

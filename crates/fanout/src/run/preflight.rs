@@ -330,17 +330,10 @@ mod tests {
                 .expect("refused for the map count");
             assert!(maps.problem.contains("the worker aborts near"), "{maps}");
         } else {
-            // Said, and counted by CI (`FANOUT_SKIPPED_LOG`, as tests/common/mod.rs does).
-            let why = "threads against the map count: the OS does not tell its mappings here";
-            eprintln!("skipped: {why}");
-            if let Some(path) = std::env::var_os("FANOUT_SKIPPED_LOG") {
-                use std::io::Write as _;
-                let file = std::fs::OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(path);
-                let _ = file.map(|mut f| writeln!(f, "{why}"));
-            }
+            crate::os::skip::skipped(
+                "preflight: threads against the map count",
+                "the OS does not tell its mappings here",
+            );
         }
     }
 
