@@ -1,13 +1,16 @@
 //! `points.csv`, derived from the report's JSON form: every key of a point's object is a
 //! column, nested objects flattened with dots (`server.peak_in_flight`, `latency_ms.p99`,
 //! `errors.timeout`), lists kept as JSON text (`timeline`), nothing restated by hand — a new
-//! field of the report reaches the CSV with no edit here.
+//! field of the report reaches the CSV with no edit here. Then every figure read per point
+//! (`figures::ALL`) as `figure.KEY`, in its unit, for the measured points: a new figure
+//! reaches the CSV with no edit here either.
 
 use std::path::Path;
 
 use serde_json::Value;
 
-use super::report::PointReport;
+use super::figures::{self, Reading};
+use super::report::{Outcome, PointReport};
 
 /// The flat `(column, cell)` pairs of one JSON value: objects flattened with dots, lists as
 /// compact JSON, `null` as an empty cell.
@@ -43,7 +46,7 @@ fn flatten_into(prefix: String, value: &Value, cells: &mut Vec<(String, String)>
 pub fn to_csv(points: &[PointReport]) -> Result<String, String> {
     let rows: Vec<Vec<(String, String)>> = points
         .iter()
-        .map(|r| serde_json::to_value(r).map(|v| flatten(&v)))
+        .map(|r| serde_json::to_value(r).map(|v| [flatten(&v), figure_cells(r)].concat()))
         .collect::<Result<_, _>>()
         .map_err(|e| e.to_string())?;
     let mut header: Vec<&str> = Vec::new();
@@ -72,6 +75,20 @@ pub fn to_csv(points: &[PointReport]) -> Result<String, String> {
     }
     let bytes = writer.into_inner().map_err(|e| e.to_string())?;
     String::from_utf8(bytes).map_err(|e| e.to_string())
+}
+
+/// The `figure.KEY` cells of a point: each figure read per point, in its unit, at full
+/// precision (the tables round; data does not), empty for a point not measured.
+fn figure_cells(r: &PointReport) -> Vec<(String, String)> {
+    figures::ALL
+        .iter()
+        .filter(|f| matches!(f.reading, Reading::PerPoint(_)))
+        .map(|f| {
+            let value = f.of(r).filter(|_| r.outcome == Outcome::Measured);
+            let cell = value.map_or(String::new(), |v| v.to_string());
+            (format!("figure.{}", f.key), cell)
+        })
+        .collect()
 }
 
 /// True when some row has a column starting with `prefix`.
@@ -134,6 +151,14 @@ mod tests {
         assert!(
             !header.iter().any(|h| h == "server"),
             "no column for an object beside its fields: {header:?}"
+        );
+        // Every figure read per point has its column: the wall in seconds, the peak RSS in
+        // MiB (8 MiB here).
+        assert_eq!(cell(0, "figure.wall"), "0.4");
+        assert_eq!(cell(0, "figure.peak_rss"), "8");
+        assert!(
+            !header.iter().any(|h| h == "figure.whole_bill"),
+            "a fitted figure has no value per point: {header:?}"
         );
     }
 }

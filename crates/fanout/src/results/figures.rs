@@ -368,6 +368,10 @@ pub fn views_of(figure: &Figure) -> Vec<&'static str> {
         .filter(|(_, list)| list.iter().any(|f| f.key == figure.key))
         .map(|(name, _)| *name)
         .collect();
+    // Every figure read per point is a column of `points.csv` (`figure.KEY`).
+    if matches!(figure.reading, Reading::PerPoint(_)) {
+        shown.push("points.csv");
+    }
     if let Some(chart) = &figure.chart {
         shown.push(chart.file);
     }
