@@ -282,11 +282,15 @@ fn every_import_goes_to_its_own_layer_or_one_listed_before_it() {
     );
 }
 
+/// The words of `code`: identifiers and paths (`tokio::spawn`, `peer:go`).
+fn words(code: &str) -> Vec<&str> {
+    code.split(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':'))
+        .collect()
+}
+
 /// The external crates `code` names: `name::` paths of the crates in `names`.
 fn crates_named<'a>(code: &str, names: &[&'a str]) -> Vec<&'a str> {
-    let words: Vec<&str> = code
-        .split(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':'))
-        .collect();
+    let words = words(code);
     names
         .iter()
         .copied()
@@ -295,6 +299,20 @@ fn crates_named<'a>(code: &str, names: &[&'a str]) -> Vec<&'a str> {
             words.iter().any(|w| w.starts_with(&path))
         })
         .collect()
+}
+
+/// What `found` finds in the code of each file of `layer`, as `module: word` lines.
+fn in_layer(layer: &str, found: impl Fn(&str) -> Vec<String>) -> Vec<String> {
+    let src = workspace().join("crates/fanout/src");
+    let mut lines = Vec::new();
+    for (module, path) in modules(&src) {
+        if module.first().is_some_and(|m| m == layer) {
+            for word in found(&code(&path)) {
+                lines.push(format!("{}: {word}", module.join("/")));
+            }
+        }
+    }
+    lines
 }
 
 #[test]
@@ -316,15 +334,10 @@ fn the_model_layer_is_plain_data_with_no_runtime_and_no_http_library() {
         "h2",
         "cyper",
     ];
-    let src = workspace().join("crates/fanout/src");
-    let mut wrong = Vec::new();
-    for (module, path) in modules(&src) {
-        if module.first().is_some_and(|m| m == "model") {
-            for name in crates_named(&code(&path), &forbidden) {
-                wrong.push(format!("{} uses {name}", module.join("/")));
-            }
-        }
-    }
+    let wrong = in_layer("model", |code| {
+        let named = crates_named(code, &forbidden);
+        named.into_iter().map(|c| format!("uses {c}")).collect()
+    });
     assert!(wrong.is_empty(), "the model layer:\n{}", wrong.join("\n"));
     assert_eq!(
         crates_named("let x = tokio::spawn(a); use smol::Timer;", &forbidden),
@@ -368,9 +381,7 @@ fn the_reader_sees_uses_inline_paths_and_child_modules() {
 
 /// The strategy and peer names `code` spells out as a word.
 fn names_in<'a>(code: &str, names: &[&'a str]) -> Vec<&'a str> {
-    let words: Vec<&str> = code
-        .split(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':'))
-        .collect();
+    let words = words(code);
     names
         .iter()
         .copied()
@@ -386,15 +397,10 @@ fn no_file_under_results_names_a_strategy_or_a_peer() {
     let names: Vec<&str> = fanout::planning::catalog::subjects()
         .map(|s| s.name)
         .collect();
-    let src = workspace().join("crates/fanout/src");
-    let mut wrong = Vec::new();
-    for (module, path) in modules(&src) {
-        if module.first().is_some_and(|m| m == "results") {
-            for name in names_in(&code(&path), &names) {
-                wrong.push(format!("{} names {name}", module.join("/")));
-            }
-        }
-    }
+    let wrong = in_layer("results", |code| {
+        let named = names_in(code, &names);
+        named.into_iter().map(|n| format!("names {n}")).collect()
+    });
     assert!(wrong.is_empty(), "names in results/:\n{}", wrong.join("\n"));
     assert_eq!(
         names_in(
