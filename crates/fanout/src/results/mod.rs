@@ -1,6 +1,14 @@
-//! Results: a point's report (what a run left behind, as JSON stores it), the run folder on
-//! disk and its CSV, the statistics over repeats (medians, fits), the tables and text, the
-//! SVG charts, and one run compared with another.
+//! Results, in three parts:
+//!
+//! - the data: a point's report (`report`, what a run left behind, as JSON stores it), the
+//!   run folder on disk (`run_folder`, `setup` with the run's facts), the statistics over
+//!   repeats (`statistics`: medians, fits), the figures defined once (`figures`), what
+//!   stopped a point (`limit`);
+//! - the findings (`findings`): points in, typed findings out — the verdict, the knees,
+//!   overload, how far each strategy carried, the decision and the answer;
+//! - the writers, which only format: the tables and text (`render`, `docs_text`,
+//!   `overload_table`), the CSV, the SVG charts (`charts`, `ramp_chart`, `palette`), the HTML
+//!   page, the docs' blocks (`docs`), one run compared with another (`compare`), `export`.
 
 pub mod charts;
 pub mod compare;
