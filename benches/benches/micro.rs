@@ -187,13 +187,14 @@ fn main() -> ExitCode {
         return code;
     }
     let exe = current_exe().expect("locating this benchmark's executable");
-    let server = match ServerProcess::start(&exe, None) {
-        Ok(server) => server,
-        Err(e) => {
-            eprintln!("micro: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
+    let server =
+        match ServerProcess::start(&exe, &fanout::run::server::ServerFlags::default(), None) {
+            Ok(server) => server,
+            Err(e) => {
+                eprintln!("micro: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
     // 100 samples over 1 s of warm-up and 3 s of measurement each (criterion's defaults are 3
     // and 5): these take µs and their samples stay within a few percent, and the 44 s saved
     // keep a fresh `cargo bench` within its 15 minutes.

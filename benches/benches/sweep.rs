@@ -274,7 +274,7 @@ fn main() -> ExitCode {
         eprintln!("sweep: could not raise the open-file limit: {e}");
     }
     let exe = current_exe().expect("locating this benchmark's executable");
-    let server = match Target::new(&exe, None, plan.workload.settings.tls) {
+    let server = match Target::new(&exe, None, &plan.workload.settings) {
         Ok(server) => server,
         Err(e) => {
             eprintln!("sweep: {e}");

@@ -8,7 +8,7 @@ use anyhow::{Context as _, bail};
 use clap::Parser;
 
 use crate::tls as mock_tls;
-use crate::{AppState, Config, Stats, listener, run_with_tls};
+use crate::{AppState, Config, ServerFlags, Stats, listener, run_with_tls};
 
 /// How long requests in flight may finish after SIGINT/SIGTERM.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
@@ -36,10 +36,9 @@ pub struct Args {
     /// Largest response body a request may ask for, in bytes.
     #[arg(long, default_value_t = 10 * 1024 * 1024, value_parser = clap::value_parser!(u64).range(0..=1 << 30))]
     pub max_bytes: u64,
-    /// HTTP/2 streams one connection may have open at once (SETTINGS_MAX_CONCURRENT_STREAMS).
-    #[arg(long, default_value_t = crate::DEFAULT_H2_MAX_STREAMS,
-          value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
-    pub h2_max_streams: u32,
+    /// The profile and its limits.
+    #[command(flatten)]
+    pub server: ServerFlags,
     /// Serve HTTPS with a self-signed certificate made at start (HTTP/2 by ALPN too).
     #[arg(long)]
     pub tls: bool,
@@ -61,7 +60,8 @@ impl Args {
             default_delay_ms: self.delay_ms,
             max_delay_ms: self.max_delay_ms,
             max_bytes: self.max_bytes,
-            h2_max_streams: self.h2_max_streams,
+            profile: self.server.profile,
+            limits: self.server.limits(),
         })
     }
 }
@@ -106,10 +106,12 @@ pub fn main(args: Args) -> anyhow::Result<()> {
         println!("listening on {scheme}://{addr}");
         tracing::info!(
             "backlog asked {}, net.core.somaxconn {}, effective {effective}; workers {workers}; \
-             default delay {} ms",
+             default delay {} ms; profile {}: {}",
             args.backlog,
             somaxconn.map_or("unknown".to_owned(), |n| n.to_string()),
             config.default_delay_ms,
+            config.profile.name(),
+            config.limits,
         );
         let state = AppState {
             config,

@@ -9,14 +9,21 @@
 //! - [`params`]: parameter checks; a bad value is a 400 naming the parameter and its range.
 //! - [`stats`]: requests and connections in flight, their peaks, delay overshoot.
 //! - [`listener`]: bind with an explicit backlog; count connections; TCP_NODELAY.
+//! - [`connection`]: one connection's requests, against its keep-alive limit.
+//! - [`profile`]: server profiles — the stream, connection and keep-alive limits of real
+//!   servers' defaults.
+//! - [`own`]: the server's own peak memory and CPU since `/stats` was reset.
 //! - [`tls`]: HTTPS with a self-signed certificate made at start.
 //! - [`cli`]: the `mock-server` command line, also run by `fanout` as its server role.
 //! - [`run`]: serve until a shutdown signal, then drain for a bounded time.
 
 pub mod cli;
+pub mod connection;
 pub mod delay;
 pub mod listener;
+pub mod own;
 pub mod params;
+pub mod profile;
 pub mod query;
 pub mod routes;
 pub mod stats;
@@ -28,6 +35,7 @@ use std::time::Duration;
 
 use tokio::net::TcpListener;
 
+pub use profile::{Profile, ServerFlags, ServerLimits};
 pub use routes::{AppState, app};
 pub use stats::{Stats, StatsSnapshot};
 
@@ -40,14 +48,11 @@ pub struct Config {
     pub max_delay_ms: u64,
     /// Largest body a request may ask for.
     pub max_bytes: u64,
-    /// SETTINGS_MAX_CONCURRENT_STREAMS of an HTTP/2 connection: streams one connection may
-    /// have open at once.
-    pub h2_max_streams: u32,
+    /// The profile its limits came from (changed by flags, perhaps).
+    pub profile: Profile,
+    /// Its stream, connection and keep-alive limits.
+    pub limits: ServerLimits,
 }
-
-/// Default HTTP/2 stream limit: above the largest C any fanout sweep asks for (its `scale`
-/// preset goes to 100,000), so one connection can carry every request in flight.
-pub const DEFAULT_H2_MAX_STREAMS: u32 = 200_000;
 
 impl Default for Config {
     fn default() -> Self {
@@ -55,7 +60,8 @@ impl Default for Config {
             default_delay_ms: 0,
             max_delay_ms: 60_000,
             max_bytes: 10 * 1024 * 1024,
-            h2_max_streams: DEFAULT_H2_MAX_STREAMS,
+            profile: Profile::Default,
+            limits: Profile::Default.limits(),
         }
     }
 }
@@ -92,8 +98,11 @@ pub async fn run(
 /// [`run`], over TLS when `tls` is given (HTTP/2 then by ALPN or by its preface).
 ///
 /// Its own accept loop rather than `axum::serve`: each connection's first request is known, a
-/// TLS handshake runs on the connection's own task (never in the accept loop), and HTTP/2 gets
-/// the configured stream limit.
+/// TLS handshake runs on the connection's own task (never in the accept loop), HTTP/2 gets the
+/// configured stream limit, and the profile's connection and keep-alive limits hold: past
+/// `max_connections` the loop stops accepting until a connection closes, a connection that
+/// has served `keepalive_requests` responses is closed (HTTP/2: GOAWAY), and an HTTP/1.1
+/// connection idle for `keepalive_timeout_ms` is closed.
 pub async fn run_with_tls(
     listener: TcpListener,
     state: AppState,
@@ -102,62 +111,114 @@ pub async fn run_with_tls(
     grace: Duration,
 ) -> std::io::Result<()> {
     use axum::serve::Listener as _;
-    use hyper_util::rt::TokioExecutor;
+    use hyper_util::rt::{TokioExecutor, TokioTimer};
     use hyper_util::server::conn::auto;
-    use hyper_util::server::graceful::GracefulShutdown;
 
+    let limits = state.config.limits;
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
         .http2()
-        .max_concurrent_streams(state.config.h2_max_streams);
+        .max_concurrent_streams(limits.h2_max_streams);
+    // hyper's header read timeout runs while an HTTP/1.1 connection waits for its next
+    // request: the keep-alive idle limit. Without a timer it never fires (no limit).
+    if let Some(ms) = limits.keepalive_timeout_ms {
+        builder
+            .http1()
+            .timer(TokioTimer::new())
+            .header_read_timeout(Duration::from_millis(ms));
+    }
     let stats = Arc::clone(&state.stats);
+    let slots = limits
+        .max_connections
+        .map(|n| Arc::new(tokio::sync::Semaphore::new(n as usize)));
     let mut listener = listener::CountingListener::new(listener, Arc::clone(&stats));
     let router = app(state);
-    let graceful = GracefulShutdown::new();
+    // Every connection task holds a clone: the drain waits for the count to fall back to one.
+    let live = Arc::new(());
+    let (stop, stopping) = tokio::sync::watch::channel(false);
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
-        tokio::select! {
-            (stream, _) = listener.accept() => {
-                let service = ConnectionService {
-                    router: router.clone(),
-                    connection: routes::Connection::default(),
-                };
-                let (builder, watcher, tls, stats) =
-                    (builder.clone(), graceful.watcher(), tls.clone(), Arc::clone(&stats));
-                tokio::spawn(async move {
-                    let served = match tls {
-                        None => serve(&builder, watcher, stream, service).await,
-                        Some(tls) => {
-                            let started = std::time::Instant::now();
-                            match tls.acceptor().accept(stream).await {
-                                Ok(stream) => {
-                                    stats.tls_handshake(started.elapsed());
-                                    serve(&builder, watcher, stream, service).await
-                                }
-                                Err(e) => {
-                                    stats.tls_handshake_failed();
-                                    Err(e.into())
-                                }
-                            }
-                        }
-                    };
-                    // A client that sends garbage or goes away ends its own connection only.
-                    if let Err(e) = served {
-                        tracing::debug!("connection ended: {e}");
-                    }
-                });
-            }
+        let slot = match &slots {
+            None => None,
+            Some(slots) => tokio::select! {
+                slot = take_slot(slots, &stats) => Some(slot),
+                () = &mut shutdown => break,
+            },
+        };
+        let (stream, _) = tokio::select! {
+            accepted = listener.accept() => accepted,
             () = &mut shutdown => break,
-        }
+        };
+        let connection = Arc::new(connection::Connection::new(
+            limits.keepalive_requests,
+            Arc::clone(&stats),
+        ));
+        let service = ConnectionService {
+            router: router.clone(),
+            connection: Arc::clone(&connection),
+        };
+        let (builder, tls, stats) = (builder.clone(), tls.clone(), Arc::clone(&stats));
+        let (live, stopping) = (Arc::clone(&live), stopping.clone());
+        tokio::spawn(async move {
+            let _held = (slot, live);
+            let ends = Ends {
+                connection,
+                stopping,
+            };
+            let served = match tls {
+                None => serve(&builder, stream, service, ends).await,
+                Some(tls) => {
+                    let started = std::time::Instant::now();
+                    match tls.acceptor().accept(stream).await {
+                        Ok(stream) => {
+                            stats.tls_handshake(started.elapsed());
+                            serve(&builder, stream, service, ends).await
+                        }
+                        Err(e) => {
+                            stats.tls_handshake_failed();
+                            Err(e.into())
+                        }
+                    }
+                }
+            };
+            // A client that sends garbage or goes away ends its own connection only.
+            if let Err(e) = served {
+                tracing::debug!("connection ended: {e}");
+            }
+        });
     }
     drop(listener);
-    tokio::select! {
-        () = graceful.shutdown() => {}
-        () = tokio::time::sleep(grace) => {
+    let _ = stop.send(true);
+    let deadline = tokio::time::Instant::now() + grace;
+    while Arc::strong_count(&live) > 1 {
+        if tokio::time::Instant::now() >= deadline {
             tracing::warn!("requests still in flight after {grace:?}; stopping anyway");
+            break;
         }
+        tokio::time::sleep(Duration::from_millis(10)).await;
     }
     Ok(())
+}
+
+/// A permit for one more open connection; counts a wait when none is free.
+async fn take_slot(
+    slots: &Arc<tokio::sync::Semaphore>,
+    stats: &Stats,
+) -> tokio::sync::OwnedSemaphorePermit {
+    if let Ok(slot) = Arc::clone(slots).try_acquire_owned() {
+        return slot;
+    }
+    stats.connection_limit_wait();
+    Arc::clone(slots)
+        .acquire_owned()
+        .await
+        .expect("the semaphore is never closed")
+}
+
+/// What can end a connection besides its client: its keep-alive limit, the server's drain.
+struct Ends {
+    connection: Arc<connection::Connection>,
+    stopping: tokio::sync::watch::Receiver<bool>,
 }
 
 /// The router as one connection's service: every request counts against the connection's
@@ -166,17 +227,23 @@ pub async fn run_with_tls(
 #[derive(Clone)]
 struct ConnectionService {
     router: axum::Router,
-    connection: routes::Connection,
+    connection: Arc<connection::Connection>,
 }
 
 impl hyper::service::Service<hyper::Request<hyper::body::Incoming>> for ConnectionService {
     type Response = axum::response::Response;
     type Error = std::convert::Infallible;
-    type Future = tower::util::Oneshot<axum::Router, hyper::Request<hyper::body::Incoming>>;
+    type Future = connection::Respond<
+        tower::util::Oneshot<axum::Router, hyper::Request<hyper::body::Incoming>>,
+    >;
 
     fn call(&self, mut request: hyper::Request<hyper::body::Incoming>) -> Self::Future {
         use tower::ServiceExt as _;
-        let first = self.connection.first_request();
+        let started = self.connection.request_started();
+        let first = started.first;
+        // HTTP/1.1 says its last response with `Connection: close` (HTTP/2 has GOAWAY and
+        // forbids the header).
+        let closes = started.last && request.version() < hyper::Version::HTTP_2;
         let asks = request
             .uri()
             .query()
@@ -186,20 +253,37 @@ impl hyper::service::Service<hyper::Request<hyper::body::Incoming>> for Connecti
                 .extensions_mut()
                 .insert(routes::FirstOnConnection(first));
         }
-        self.router.clone().oneshot(request)
+        connection::Respond::new(self.router.clone().oneshot(request), closes)
     }
 }
 
-/// Serves one connection, HTTP/1.1 or HTTP/2, until it ends or the server drains.
+/// Serves one connection, HTTP/1.1 or HTTP/2, until it ends; asked to end (its keep-alive
+/// limit reached, or the server draining), it finishes the requests in flight and closes.
 async fn serve<I>(
     builder: &hyper_util::server::conn::auto::Builder<hyper_util::rt::TokioExecutor>,
-    watcher: hyper_util::server::graceful::Watcher,
     io: I,
     service: ConnectionService,
+    mut ends: Ends,
 ) -> Result<(), Box<dyn std::error::Error + Send + Sync>>
 where
     I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
-    let connection = builder.serve_connection(hyper_util::rt::TokioIo::new(io), service);
-    watcher.watch(connection.into_owned()).await
+    let connection = builder
+        .serve_connection(hyper_util::rt::TokioIo::new(io), service)
+        .into_owned();
+    let mut connection = std::pin::pin!(connection);
+    let mut closing = false;
+    loop {
+        tokio::select! {
+            served = connection.as_mut() => return served,
+            () = ends.connection.limit_reached(), if !closing => {
+                closing = true;
+                connection.as_mut().graceful_shutdown();
+            }
+            _ = ends.stopping.changed(), if !closing => {
+                closing = true;
+                connection.as_mut().graceful_shutdown();
+            }
+        }
+    }
 }

@@ -1,6 +1,5 @@
 //! The router: the benchmark endpoint `/get`, httpbin-compatible endpoints, and `/stats`.
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, LazyLock};
 use std::time::{Duration, Instant};
 
@@ -59,28 +58,6 @@ impl IntoResponse for BadParam {
 }
 
 type Params = Query<Vec<(String, String)>>;
-
-/// One accepted connection, as [`crate::run`] sees it: whether a request on it has been
-/// served yet.
-#[derive(Debug, Clone)]
-pub struct Connection {
-    fresh: Arc<AtomicBool>,
-}
-
-impl Connection {
-    /// True for the first request on this connection only.
-    pub fn first_request(&self) -> bool {
-        self.fresh.swap(false, Ordering::Relaxed)
-    }
-}
-
-impl Default for Connection {
-    fn default() -> Self {
-        Self {
-            fresh: Arc::new(AtomicBool::new(true)),
-        }
-    }
-}
 
 /// Whether a request was the first on its connection: set by [`crate::run`] on requests that
 /// ask for `connect_delay_ms`.
@@ -161,12 +138,21 @@ async fn health_endpoint(State(state): State<AppState>) -> Response {
 }
 
 async fn stats_endpoint(State(state): State<AppState>) -> Json<StatsSnapshot> {
-    Json(state.stats.snapshot())
+    Json(snapshot(&state))
 }
 
 async fn reset_endpoint(State(state): State<AppState>) -> Json<StatsSnapshot> {
     state.stats.reset();
-    Json(state.stats.snapshot())
+    Json(snapshot(&state))
+}
+
+/// The counters, with the profile and limits this server runs with.
+fn snapshot(state: &AppState) -> StatsSnapshot {
+    StatsSnapshot {
+        profile: Some(state.config.profile),
+        limits: Some(state.config.limits),
+        ..state.stats.snapshot()
+    }
 }
 
 async fn not_found(uri: Uri) -> (StatusCode, String) {

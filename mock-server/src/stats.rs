@@ -6,6 +6,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use hdrhistogram::Histogram;
+
+use crate::own::Own;
+use crate::profile::{Profile, ServerLimits};
 use serde::{Deserialize, Serialize};
 
 /// Live counters, shared by the router and the listener. Relaxed atomics: each counter is
@@ -28,6 +31,12 @@ pub struct Stats {
     tls_handshake_us: Mutex<Histogram<u64>>,
     /// Served delay minus requested delay, in microseconds.
     overshoot_us: Mutex<Histogram<u64>>,
+    /// Times the accept loop waited for a connection to close (at `max_connections`).
+    connection_limit_waits: AtomicU64,
+    /// Connections the server ended for their keep-alive limits (responses, idle time).
+    keepalive_closes: AtomicU64,
+    /// The server's own peak memory and CPU since the last reset.
+    own: Own,
 }
 
 /// A copy of [`Stats`] at one moment: the JSON body of `GET /stats`, and what fanout records
@@ -69,6 +78,25 @@ pub struct StatsSnapshot {
     /// How much served delays overshot the requested ones since the last reset.
     #[serde(default)]
     pub delay_overshoot_us: PercentilesUs,
+    /// Times the server stopped accepting for a while: as many connections open as its
+    /// `max_connections` allows.
+    #[serde(default)]
+    pub connection_limit_waits: u64,
+    /// Connections the server ended for their keep-alive limits since the last reset.
+    #[serde(default)]
+    pub keepalive_closes: u64,
+    /// The server's own peak resident memory since the last reset, bytes.
+    #[serde(default)]
+    pub peak_rss_bytes: Option<u64>,
+    /// The server's own CPU time (user and system) since the last reset, s.
+    #[serde(default)]
+    pub cpu_s: Option<f64>,
+    /// The profile the server runs with (`None` from servers older than the profiles).
+    #[serde(default)]
+    pub profile: Option<Profile>,
+    /// The limits it runs with.
+    #[serde(default)]
+    pub limits: Option<ServerLimits>,
 }
 
 /// Percentiles of a duration in microseconds: (served delay − requested delay) over delayed
@@ -104,6 +132,9 @@ impl Default for Stats {
                 Histogram::new_with_bounds(1, 60_000_000, 3).expect("valid histogram bounds"),
             ),
             overshoot_us: Mutex::new(new_histogram()),
+            connection_limit_waits: AtomicU64::new(0),
+            keepalive_closes: AtomicU64::new(0),
+            own: Own::default(),
         }
     }
 }
@@ -137,6 +168,16 @@ impl Stats {
     /// Counts a failed `accept`; returns how many there were since the last reset.
     pub fn accept_failed(&self) -> u64 {
         self.accept_errors.fetch_add(1, Ordering::Relaxed) + 1
+    }
+
+    /// Counts a wait of the accept loop for a connection to close.
+    pub fn connection_limit_wait(&self) {
+        self.connection_limit_waits.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts a connection ended for its keep-alive limits.
+    pub fn keepalive_close(&self) {
+        self.keepalive_closes.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Counts a connection whose first request paid the connection set-up delay.
@@ -176,6 +217,9 @@ impl Stats {
         self.connections_delayed.store(0, Ordering::Relaxed);
         self.tls_handshakes.store(0, Ordering::Relaxed);
         self.tls_handshake_failures.store(0, Ordering::Relaxed);
+        self.connection_limit_waits.store(0, Ordering::Relaxed);
+        self.keepalive_closes.store(0, Ordering::Relaxed);
+        self.own.reset();
         if let Ok(mut h) = self.tls_handshake_us.lock() {
             h.reset();
         }
@@ -214,6 +258,13 @@ impl Stats {
             tls_handshake_failures: self.tls_handshake_failures.load(Ordering::Relaxed),
             tls_handshake_us: percentiles(&self.tls_handshake_us),
             delay_overshoot_us,
+            connection_limit_waits: self.connection_limit_waits.load(Ordering::Relaxed),
+            keepalive_closes: self.keepalive_closes.load(Ordering::Relaxed),
+            peak_rss_bytes: self.own.peak_rss_bytes(),
+            cpu_s: self.own.cpu_s(),
+            // The server's configuration: filled in by `/stats` from its own.
+            profile: None,
+            limits: None,
         }
     }
 }

@@ -260,7 +260,7 @@ fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     }
     signals::stop_on_signals().context("installing the signal handlers")?;
     let exe = harness::current_exe().context("locating this executable")?;
-    let target = Target::new(&exe, args.server.url.as_deref(), point.settings.tls)?;
+    let target = Target::new(&exe, args.server.url.as_deref(), &point.settings)?;
     let limit = Duration::from_secs(args.time_limit_s);
     let report = harness::run_point(&exe, target.endpoint(), &point, limit)?;
     target.stop();

@@ -58,6 +58,8 @@ fn the_h2_floor_carries_c_requests_as_streams_on_exactly_one_connection() {
 
 #[test]
 fn the_servers_stream_limit_caps_what_one_connection_carries() {
+    // reqwest (hyper's pool) keeps one connection and queues past the limit: at most 5 of
+    // its 20 in flight by the server's count.
     let server = Server::start(&["--h2-max-streams", "5"]);
     let (code, r) = run("async_h2", &["--url", &server.url]);
     assert_eq!(code, Some(0), "{r}");
@@ -67,6 +69,43 @@ fn the_servers_stream_limit_caps_what_one_connection_carries() {
     let peak = seen["peak_in_flight"].as_u64().expect("peak");
     assert!(peak <= 5 * connections, "{seen}");
     assert!(peak < 20, "the limit held requests back: {seen}");
+    assert_eq!(
+        seen["limits"]["h2_max_streams"], 5,
+        "the server says its limit: {seen}"
+    );
+}
+
+#[test]
+fn the_h2_floor_opens_enough_connections_for_c_under_the_servers_stream_limit() {
+    // The server fanout starts, its limit set by fanout's own flag: 20 slots under 8 streams
+    // per connection need three, and the server sees all 20 at once.
+    let (code, r) = run("async_h2_floor", &["--h2-max-streams", "8"]);
+    assert_eq!(code, Some(0), "{r}");
+    assert_eq!(r["ok"], 40, "{r}");
+    assert_eq!(
+        r["h2_max_streams"], 8,
+        "the point records what it asked: {r}"
+    );
+    assert_eq!(r["server"]["peak_in_flight"], 20, "{r}");
+    assert_eq!(r["server"]["connections_accepted"], 3, "{r}");
+    // Server flags go to the server fanout starts, never to one at --url.
+    let server = Server::start(&[]);
+    let ran = common::run_json(&[
+        "-s",
+        "async_h2_floor",
+        "-c",
+        "2",
+        "--url",
+        &server.url,
+        "--profile",
+        "go",
+    ]);
+    assert_ne!(ran.code, Some(0));
+    assert!(
+        ran.stderr.contains("the server at --url runs with its own"),
+        "{}",
+        ran.stderr
+    );
 }
 
 #[test]

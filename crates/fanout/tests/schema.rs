@@ -69,7 +69,13 @@ fn full_report() -> PointReport {
             breakdown: Some(Breakdown::of(1, 1, Some(1), 1, Some(1), Some(kernel), 1.0)),
             ..Metered::default()
         },
-        server: Some(Default::default()),
+        server: Some(mock_server::StatsSnapshot {
+            peak_rss_bytes: Some(1),
+            cpu_s: Some(1.0),
+            profile: Some(mock_server::Profile::Nginx),
+            limits: Some(mock_server::Profile::Nginx.limits()),
+            ..Default::default()
+        }),
         listen: ListenCounters::default(),
         limit: Some(Limit::MaxMapCount),
         timeline: vec![TimelineSample::default()],

@@ -20,9 +20,19 @@ pub const CONNECTION_WINDOW: u32 = 5 * 1024 * 1024;
 /// What every stream of a job asks for: its URL, parsed once.
 pub type Target = PlainUrl;
 
-/// Opens the one connection and spawns its task (which reads and writes the socket for every
-/// stream); the sender is cloned by every task.
-pub async fn connect(target: &Target) -> Result<SendRequest<Bytes>, ErrorKind> {
+/// One open connection: its sender (cloned by each slot on it) and the streams the server
+/// lets it have open at once.
+pub struct Opened {
+    /// The connection's sender.
+    pub sender: SendRequest<Bytes>,
+    /// The server's SETTINGS_MAX_CONCURRENT_STREAMS.
+    pub max_streams: usize,
+}
+
+/// Opens a connection, waits for the server's SETTINGS (the first frame it sends, so in by the
+/// time it answers a PING), and spawns its task (which reads and writes the socket for every
+/// stream on it).
+pub async fn connect(target: &Target) -> Result<Opened, ErrorKind> {
     let io = |e: std::io::Error| ErrorKind::from_io(&e);
     let stream = TcpStream::connect(&target.authority).await.map_err(io)?;
     stream.set_nodelay(true).map_err(io)?;
@@ -30,14 +40,29 @@ pub async fn connect(target: &Target) -> Result<SendRequest<Bytes>, ErrorKind> {
     // alone: h2's own default connection window (64 KiB) also sets a budget of buffered small
     // DATA frames that 10,000 responses at once exhaust (the connection ends with
     // ENHANCE_YOUR_CALM "too_many_data_frames").
-    let (sender, connection) = h2::client::Builder::new()
+    let kind = |e: h2::Error| h2_error_kind(&e);
+    let (sender, mut connection) = h2::client::Builder::new()
         .initial_window_size(STREAM_WINDOW)
         .initial_connection_window_size(CONNECTION_WINDOW)
         .handshake(stream)
         .await
-        .map_err(|e| h2_error_kind(&e))?;
+        .map_err(kind)?;
+    let mut ping = connection.ping_pong().ok_or(ErrorKind::Other)?;
+    tokio::select! {
+        ended = &mut connection => {
+            // It ended before answering: its error, or a close with nothing said.
+            return Err(ended.err().map_or(ErrorKind::ConnectionReset, kind));
+        }
+        pong = ping.ping(h2::Ping::opaque()) => {
+            pong.map_err(kind)?;
+        }
+    }
+    let max_streams = connection.max_concurrent_send_streams();
     tokio::spawn(connection);
-    Ok(sender)
+    Ok(Opened {
+        sender,
+        max_streams,
+    })
 }
 
 /// One request as a stream on the slot's `sender` (a clone of the connection's, kept by the

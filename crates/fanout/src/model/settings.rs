@@ -134,6 +134,11 @@ pub struct Settings {
     #[arg(long, env = "FANOUT_DELAY_SIGMA", default_value_t = DEFAULT_SIGMA, value_parser = sigma)]
     #[serde(default = "default_sigma")]
     pub delay_sigma: f64,
+    /// The server's profile and limits, for the server fanout starts (with `--url` the
+    /// server's own apply: each point's `server.limits` says which).
+    #[command(flatten)]
+    #[serde(flatten, default)]
+    pub server: mock_server::ServerFlags,
 }
 
 /// Default shape of a lognormal delay: its p99 is 10.2 × the median, its mean 1.65 ×.
@@ -201,6 +206,7 @@ impl Default for Settings {
             rate: None,
             arrival: Arrival::Constant,
             drop_after_ms: None,
+            server: mock_server::ServerFlags::default(),
         }
     }
 }

@@ -568,6 +568,20 @@ pub fn point_summary(r: &PointReport) -> String {
                 v.peak_connections_open,
                 v.requests_served
             );
+            let cost = match (v.peak_rss_bytes, v.cpu_s) {
+                (Some(rss), Some(cpu)) => format!(
+                    "; it held {:.1} MiB at most and used {cpu:.3} s of CPU",
+                    mib(rss)
+                ),
+                _ => String::new(),
+            };
+            if let (Some(profile), Some(limits)) = (v.profile, v.limits) {
+                let _ = writeln!(
+                    s,
+                    "  server ran: profile {}: {limits}{cost}",
+                    profile.name()
+                );
+            }
         }
         None => {
             let _ = writeln!(s, "  server saw: (no /stats at that URL)");

@@ -94,6 +94,14 @@ pub fn setup_markdown(plan: &Plan, facts: &RunFacts, command: &str) -> String {
         let settings: Vec<_> = settings.iter().map(|(k, v)| format!("{k} {v}")).collect();
         let _ = writeln!(s, "- Settings: {}", settings.join(", "));
     }
+    let server = &plan.workload.settings.server;
+    let _ = writeln!(
+        s,
+        "- Server (the one fanout starts; with --url the server's own, in each point's \
+         `server.limits`): profile {}: {}",
+        server.profile.name(),
+        server.limits()
+    );
     let _ = writeln!(s, "- Rule: {}", settings::RULE);
     let _ = writeln!(s, "- Ideal wall time: {}", settings::IDEAL_RULE);
     if let Some(vary) = &plan.vary {
@@ -248,6 +256,7 @@ mod tests {
             "- rustc 9.9.9\n- Crates: tokio 9",
             "- Host: fixture-host",
             "- Strategies: thread_pool",
+            "profile default: 128 HTTP/2 streams per connection, connections unlimited",
         ] {
             assert!(s.contains(line), "{line:?} not in {s}");
         }

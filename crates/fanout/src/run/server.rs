@@ -6,8 +6,11 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+pub use mock_server::ServerFlags;
+
 use super::error::HarnessError;
 use super::role::ROLE_VAR;
+use crate::model::settings::Settings;
 
 /// A mock-server process owned by the orchestrator; stopped (SIGTERM, then SIGKILL) on drop.
 #[derive(Debug)]
@@ -17,14 +20,20 @@ pub struct ServerProcess {
 }
 
 impl ServerProcess {
-    /// Starts `exe` in the server role on a free loopback port and waits for its address; with
-    /// `tls_ca_out`, serving HTTPS and writing its certificate there.
-    pub fn start(exe: &Path, tls_ca_out: Option<&Path>) -> Result<Self, HarnessError> {
+    /// Starts `exe` in the server role on a free loopback port with the profile and limits
+    /// of `server` and waits for its address; with `tls_ca_out`, serving HTTPS and writing its
+    /// certificate there.
+    pub fn start(
+        exe: &Path,
+        server: &ServerFlags,
+        tls_ca_out: Option<&Path>,
+    ) -> Result<Self, HarnessError> {
         let mut command = Command::new(exe);
         command
             .env(ROLE_VAR, "server")
             .env("RUST_LOG", "warn")
-            .args(["--addr", "127.0.0.1:0"]);
+            .args(["--addr", "127.0.0.1:0"])
+            .args(server.to_args());
         if let Some(path) = tls_ca_out {
             command.arg("--tls").arg("--tls-ca-out").arg(path);
         }
@@ -105,10 +114,20 @@ pub struct Target {
 }
 
 impl Target {
-    /// The server at `url`, or, without one, a new server process (`exe` in its role), serving
-    /// HTTPS with a certificate of its own when `tls` (the certificate is read back for the
-    /// clients to trust).
-    pub fn new(exe: &Path, url: Option<&str>, tls: bool) -> Result<Self, HarnessError> {
+    /// The server at `url`, or, without one, a new server process (`exe` in its role) with
+    /// the profile and limits of `settings`, serving HTTPS with a certificate of its own when
+    /// they ask for TLS (the certificate is read back for the clients to trust). Server flags
+    /// beside a `url` are refused: that server runs with its own.
+    pub fn new(exe: &Path, url: Option<&str>, settings: &Settings) -> Result<Self, HarnessError> {
+        let tls = settings.tls;
+        if url.is_some() && settings.server != ServerFlags::default() {
+            return Err(HarnessError::ServerStart(
+                "--profile, --h2-max-streams, --max-connections and --keepalive-* set up the \
+                 server fanout starts; the server at --url runs with its own limits (each \
+                 point records them from its /stats)"
+                    .into(),
+            ));
+        }
         Ok(match url {
             Some(url) => Self {
                 server: None,
@@ -121,7 +140,7 @@ impl Target {
                 let ca_path = tls.then(|| {
                     std::env::temp_dir().join(format!("fanout-ca-{}.pem", std::process::id()))
                 });
-                let server = ServerProcess::start(exe, ca_path.as_deref())?;
+                let server = ServerProcess::start(exe, &settings.server, ca_path.as_deref())?;
                 let ca_pem = match &ca_path {
                     Some(path) => Some(std::fs::read_to_string(path).map_err(|e| {
                         HarnessError::ServerStart(format!("reading {}: {e}", path.display()))

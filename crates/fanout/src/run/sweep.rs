@@ -54,7 +54,7 @@ fn measure(
     done: Vec<PointReport>,
 ) -> anyhow::Result<Vec<PointReport>> {
     let exe = harness::current_exe().context("locating this executable")?;
-    let target = Target::new(&exe, url, plan.workload.settings.tls)?;
+    let target = Target::new(&exe, url, &plan.workload.settings)?;
     let mut jsonl = PointsWriter::open(out)?;
     let is_done = |repeat: u32, p: &crate::planning::point::Point| {
         done.iter().any(|d| {

@@ -1,8 +1,9 @@
 //! `async_h2_floor`: the HTTP/2 floor — C tokio tasks on a current-thread runtime, each taking
-//! requests one at a time as streams on one shared connection, through the `h2` crate alone.
-//! Twin of `async_h2` (the same C streams on one connection, no reqwest or hyper) and of
-//! `async_raw` (the same slots); unlike both it runs on one thread, as one connection's
-//! frames do.
+//! requests one at a time as streams, through the `h2` crate alone, on as few connections as
+//! the server's stream limit allows: ceil(C / SETTINGS_MAX_CONCURRENT_STREAMS), read from the
+//! first connection's SETTINGS (a pool as armeria's and jetty's, where hyper's client keeps one
+//! connection and queues past the limit). Twin of `async_h2` (the same streams, no reqwest or
+//! hyper) and of `async_raw` (the same slots); unlike both it runs on one thread.
 
 use std::sync::Arc;
 
@@ -22,7 +23,7 @@ use crate::model::tally::Tally;
 pub const STRATEGY: Strategy = Strategy {
     subject: Subject {
         name: "async_h2_floor",
-        models: "the HTTP/2 floor: C tokio tasks on one thread, streams on one connection, the h2 crate alone",
+        models: "the HTTP/2 floor: C tokio tasks on one thread, streams on ceil(C / the server's stream limit) connections, the h2 crate alone",
         holds: Holds::Concurrency,
         held_by: HeldBy::Task,
         runs_on: RunsOn::Tokio,
@@ -35,12 +36,14 @@ pub const STRATEGY: Strategy = Strategy {
             part: Part::Floor,
         }),
     },
-    pool: Pool::OneConnection,
+    pool: Pool::StreamsUnderTheLimit,
     run,
 };
 
-/// One connection, then C slots taking requests as streams on it until N are taken; a
-/// connection that cannot be opened fails every request with its kind.
+/// One connection, and as many more as C slots need under the stream limit its server set;
+/// then the slots take requests as streams until N are taken, each on its own connection's
+/// share. A first connection that cannot be opened fails every request with its kind; a later
+/// one, the requests its slots would have taken.
 pub fn run(job: &Arc<Job>, tally: &Arc<Tally>) -> Result<(), StrategyError> {
     let target = Arc::new(Target::for_job(job, "the h2 floor").map_err(StrategyError::Url)?);
     let work = Arc::new(Countdown::new(job.requests));
@@ -49,27 +52,41 @@ pub fn run(job: &Arc<Job>, tally: &Arc<Tally>) -> Result<(), StrategyError> {
     // made fewer requests/s beside h2load; results/2026-12-01-throughput has this one's).
     let runtime = current_thread_runtime().map_err(StrategyError::Runtime)?;
     runtime.block_on(async {
-        let sender = match h2_conn::connect(&target).await {
-            Ok(sender) => sender,
+        let fail_all = |kind| {
+            while work.take() {
+                tally.fail(kind);
+            }
+        };
+        let first = match h2_conn::connect(&target).await {
+            Ok(first) => first,
             Err(kind) => {
-                while work.take() {
-                    tally.fail(kind);
-                }
+                fail_all(kind);
                 return Ok(());
             }
         };
-        let mut slots = JoinSet::new();
-        for _ in 0..job.concurrency.min(job.requests) {
-            let (target, work, sender) = (Arc::clone(&target), Arc::clone(&work), sender.clone());
+        let slots = job.concurrency.min(job.requests);
+        let per_connection = first.max_streams.max(1);
+        let mut senders = vec![first.sender];
+        for _ in 1..slots.div_ceil(per_connection) {
+            match h2_conn::connect(&target).await {
+                Ok(more) => senders.push(more.sender),
+                // The slots it would have carried share the connections open so far.
+                Err(kind) => tally.setup_error(kind),
+            }
+        }
+        let mut tasks = JoinSet::new();
+        for slot in 0..slots {
+            let sender = senders[(slot / per_connection) % senders.len()].clone();
+            let (target, work) = (Arc::clone(&target), Arc::clone(&work));
             let (job, tally) = (Arc::clone(job), Arc::clone(tally));
-            slots.spawn(async move {
+            tasks.spawn(async move {
                 let mut sender = sender;
                 while work.take() {
                     h2_conn::get(&mut sender, &target, &job, &tally).await;
                 }
             });
         }
-        join_all(slots, tally).await;
+        join_all(tasks, tally).await;
         Ok(())
     })
 }

@@ -57,8 +57,9 @@ pub enum Pool {
     ClientPerRequest,
     /// One keep-alive socket per slot (a thread or a task), no pool.
     SocketPerSlot,
-    /// One HTTP/2 connection, every request a stream on it.
-    OneConnection,
+    /// As few HTTP/2 connections as the server's stream limit allows for C, every request a
+    /// stream on one of them.
+    StreamsUnderTheLimit,
     /// One client per runtime thread (cyper on compio), its hyper pool keeping every idle
     /// connection.
     ClientPerThread,
@@ -78,7 +79,12 @@ impl Pool {
             }
             Self::ClientPerRequest => "a new Client per request: a new connection each".into(),
             Self::SocketPerSlot => "one keep-alive socket per slot, no pool".into(),
-            Self::OneConnection => "one HTTP/2 connection, every request a stream on it".into(),
+            Self::StreamsUnderTheLimit => {
+                "HTTP/2 connections enough for C under the server's stream limit \
+                 (ceil(C / SETTINGS_MAX_CONCURRENT_STREAMS), read from its SETTINGS), every \
+                 request a stream"
+                    .into()
+            }
             Self::ClientPerThread => {
                 "one cyper Client per runtime thread, its hyper pool keeping every idle connection"
                     .into()

@@ -1,0 +1,66 @@
+//! The server's own cost since `/stats` was last reset: its peak resident memory and its CPU
+//! time, so a reader of a point sees whether the server, not the client, was the bottleneck.
+
+use std::sync::Mutex;
+
+/// The server's CPU time when `/stats` was last reset, and the readers of its own figures.
+#[derive(Debug, Default)]
+pub struct Own {
+    cpu_at_reset_s: Mutex<f64>,
+}
+
+impl Own {
+    /// Starts counting again from now: the CPU time so far is set aside and the kernel's
+    /// high-water mark of resident memory is reset to the current RSS (Linux:
+    /// `/proc/self/clear_refs`; elsewhere the peak stays the process's whole life's).
+    pub fn reset(&self) {
+        if let (Some(now), Ok(mut at)) = (cpu_s(), self.cpu_at_reset_s.lock()) {
+            *at = now;
+        }
+        if cfg!(target_os = "linux") {
+            let _ = std::fs::write("/proc/self/clear_refs", "5");
+        }
+    }
+
+    /// CPU seconds (user and system) since the last reset; `None` where the OS does not tell.
+    pub fn cpu_s(&self) -> Option<f64> {
+        let at = self.cpu_at_reset_s.lock().map_or(0.0, |at| *at);
+        Some((cpu_s()? - at).max(0.0))
+    }
+
+    /// The most resident memory since the last reset, bytes (`VmHWM`); `None` off Linux.
+    pub fn peak_rss_bytes(&self) -> Option<u64> {
+        let status = std::fs::read_to_string("/proc/self/status").ok()?;
+        let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+        let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+        Some(kib * 1024)
+    }
+}
+
+/// This process's CPU time so far, user and system, in seconds.
+fn cpu_s() -> Option<f64> {
+    use nix::sys::resource::{UsageWho, getrusage};
+    let usage = getrusage(UsageWho::RUSAGE_SELF).ok()?;
+    let seconds = |t: nix::sys::time::TimeVal| t.tv_sec() as f64 + t.tv_usec() as f64 / 1e6;
+    Some(seconds(usage.user_time()) + seconds(usage.system_time()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cpu_counts_from_the_reset_and_the_peak_is_this_processes() {
+        let own = Own::default();
+        own.reset();
+        let spin = std::time::Instant::now();
+        while spin.elapsed() < std::time::Duration::from_millis(30) {
+            std::hint::black_box(0u64);
+        }
+        let cpu = own.cpu_s().expect("rusage");
+        assert!(cpu > 0.0 && cpu < cpu_s().expect("rusage"), "{cpu}");
+        if cfg!(target_os = "linux") {
+            assert!(own.peak_rss_bytes().is_some_and(|b| b > 0));
+        }
+    }
+}
