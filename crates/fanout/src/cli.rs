@@ -354,7 +354,11 @@ fn doctor(args: &DoctorArgs) -> anyhow::Result<ExitCode> {
     let machine = machine::Machine::read();
     print!("{}", setup::machine_markdown(&machine));
     println!("\nFloors (measured now, per unit):");
-    print!("{}", setup::floors_markdown(&crate::run::floors::measure()));
+    let exe = harness::current_exe().context("locating this executable")?;
+    print!(
+        "{}",
+        setup::floors_markdown(&crate::run::floors::measure_with_own(&exe))
+    );
     let findings = preflight::check(&plan.distinct_points(), &machine.limits);
     if findings.is_empty() {
         println!("\nEvery point fits these limits.");

@@ -66,7 +66,18 @@ fn full_report() -> PointReport {
             process_wall_s: Some(1.0),
             peak_rss_bytes: Some(1),
             peak_threads: Some(1),
-            breakdown: Some(Breakdown::of(1, 1, Some(1), 1, Some(1), Some(kernel), 1.0)),
+            breakdown: Some(Breakdown {
+                client_kernel: Some(fanout::model::memory::ClientKernel {
+                    kernel_bytes: 1,
+                    tcp_bytes: 1,
+                }),
+                ..Breakdown::of(1, 1, Some(1), 1, Some(1), Some(kernel), 1.0)
+            }),
+            cgroup_peaks: Some(fanout::model::memory::CgroupPeaks {
+                kernel_bytes: 1,
+                memory_bytes: 1,
+            }),
+            cgroup_missing: Some("why".into()),
             ..Metered::default()
         },
         server: Some(mock_server::StatsSnapshot {

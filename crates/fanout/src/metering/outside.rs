@@ -17,9 +17,10 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::memory::{Breakdown, KernelGrowth};
+use crate::model::memory::{Breakdown, CgroupPeaks, ClientKernel, KernelGrowth};
 use crate::model::worker_report::{Holding, HoldingLine};
 use crate::os;
+use crate::os::cgroup::MemoryCgroup;
 use crate::os::signals::interrupted;
 
 /// How often the process's status is read.
@@ -75,6 +76,13 @@ pub struct Metered {
     /// the worker held its designed in-flight count, near its peak (`None`: it never held it,
     /// it does not say, or the OS does not tell).
     pub breakdown: Option<Breakdown>,
+    /// The peaks of the worker's own memory cgroup (`None`: none could be made).
+    #[serde(default)]
+    pub cgroup_peaks: Option<CgroupPeaks>,
+    /// Why the worker ran without a memory cgroup of its own, if it did: its kernel memory is
+    /// then the system-wide figure alone.
+    #[serde(default)]
+    pub cgroup_missing: Option<String>,
     /// Resident memory over the run, (monotonic ns, bytes), read every 2 ms: paired with the
     /// worker's in-flight samples into the point's timeline (not kept in JSON itself).
     #[serde(skip)]
@@ -116,6 +124,16 @@ pub fn run(
     time_limit: Duration,
     split: Option<&Split>,
 ) -> Result<Finished, OutsideError> {
+    // A memory cgroup of its own, joined by the child before it runs its first instruction.
+    let cgroup = MemoryCgroup::create().and_then(|cgroup| {
+        let procs = cgroup
+            .procs()
+            .map_err(|e| format!("opening its cgroup.procs: {e}"))?;
+        Ok((cgroup, procs))
+    });
+    if let Ok((_, procs)) = &cgroup {
+        join_in_child(&mut command, procs);
+    }
     // The kernel's memory before the worker exists: the baseline its growth is read against.
     let kernel_before = os::kernel_memory();
     let started = Instant::now();
@@ -127,6 +145,18 @@ pub fn run(
         .spawn()
         .map_err(OutsideError::Start)?;
     let pid = child.id();
+    let mut metered = Metered::default();
+    let cgroup = match cgroup {
+        Ok((cgroup, _)) if cgroup.holds(pid) => Some(cgroup),
+        Ok(_) => {
+            metered.cgroup_missing = Some("the worker could not join its cgroup".into());
+            None
+        }
+        Err(why) => {
+            metered.cgroup_missing = Some(why);
+            None
+        }
+    };
     let mut stdin = child.stdin.take();
     let stdout = child.stdout.take().expect("stdout is piped");
     let stderr = child.stderr.take().expect("stderr is piped");
@@ -140,7 +170,6 @@ pub fn run(
     });
     let stderr_tail = std::thread::spawn(move || pass_on(stderr));
 
-    let mut metered = Metered::default();
     let mut printed = String::new();
     let deadline = started + time_limit;
     let (end, reaped) = loop {
@@ -150,7 +179,8 @@ pub fn run(
         while let Ok(line) = lines.try_recv() {
             if let Ok(HoldingLine { holding }) = serde_json::from_str(&line) {
                 if let Some(split) = split {
-                    metered.split(pid, &holding, split, kernel_before.as_ref());
+                    let inside = cgroup.as_ref();
+                    metered.split(pid, &holding, split, kernel_before.as_ref(), inside);
                 }
                 continue;
             }
@@ -181,6 +211,13 @@ pub fn run(
         std::thread::sleep(SAMPLE_EVERY);
     };
     metered.process_wall_s = Some(started.elapsed().as_secs_f64());
+    metered.cgroup_peaks = cgroup
+        .as_ref()
+        .and_then(MemoryCgroup::peaks)
+        .map(|p| CgroupPeaks {
+            kernel_bytes: p.kernel_bytes,
+            memory_bytes: p.memory_bytes,
+        });
     metered.cpu_user_s = reaped.user_s;
     metered.cpu_sys_s = reaped.sys_s;
     metered.ctx_voluntary = reaped.voluntary;
@@ -257,6 +294,7 @@ impl Metered {
         holding: &Holding,
         split: &Split,
         kernel_before: Option<&os::KernelMemory>,
+        cgroup: Option<&MemoryCgroup>,
     ) {
         let grown = match (&self.breakdown, self.rss_samples.last()) {
             (None, _) => true,
@@ -268,7 +306,7 @@ impl Metered {
             // whose connects complete after the tasks holding them were counted, as on
             // io_uring): keep its largest growth while the count is held. /proc/meminfo and
             // /proc/slabinfo are cheap to read, unlike smaps.
-            self.regrow_kernel(kernel_before);
+            self.regrow_kernel(kernel_before, cgroup);
             return;
         }
         let started = Instant::now();
@@ -283,7 +321,7 @@ impl Metered {
         let kernel_tcp_bytes = now_and_before
             .as_ref()
             .map(|(now, before)| now.tcp_buffer_bytes as i64 - before.tcp_buffer_bytes as i64);
-        self.breakdown = Some(Breakdown::of(
+        let mut breakdown = Breakdown::of(
             holding.in_flight,
             rss_bytes,
             holding.heap_bytes,
@@ -291,14 +329,29 @@ impl Metered {
             kernel_tcp_bytes,
             kernel,
             started.elapsed().as_secs_f64() * 1000.0,
-        ));
+        );
+        breakdown.client_kernel = cgroup.and_then(client_kernel);
+        self.breakdown = Some(breakdown);
     }
 
-    /// The breakdown's kernel growth, re-read now, when larger than the one it has.
-    fn regrow_kernel(&mut self, kernel_before: Option<&os::KernelMemory>) {
+    /// The breakdown's kernel growth (system-wide and the worker's own), re-read now, each
+    /// where larger than the one it has.
+    fn regrow_kernel(
+        &mut self,
+        kernel_before: Option<&os::KernelMemory>,
+        cgroup: Option<&MemoryCgroup>,
+    ) {
         let Some(breakdown) = &mut self.breakdown else {
             return;
         };
+        if let Some(now) = cgroup.and_then(client_kernel) {
+            let larger = breakdown
+                .client_kernel
+                .is_none_or(|k| now.kernel_bytes > k.kernel_bytes);
+            if larger {
+                breakdown.client_kernel = Some(now);
+            }
+        }
         let Some((now, before)) = os::kernel_memory().zip(kernel_before) else {
             return;
         };
@@ -312,6 +365,37 @@ impl Metered {
                 Some(now.tcp_buffer_bytes as i64 - before.tcp_buffer_bytes as i64);
             breakdown.kernel = Some(grown);
         }
+    }
+}
+
+/// The worker's own kernel memory now, from its cgroup.
+fn client_kernel(cgroup: &MemoryCgroup) -> Option<ClientKernel> {
+    let now = cgroup.kernel_now()?;
+    Some(ClientKernel {
+        kernel_bytes: now.kernel_bytes,
+        tcp_bytes: now.tcp_bytes,
+    })
+}
+
+/// Makes the child write `0` to `procs` (its cgroup's `cgroup.procs`) between fork and exec:
+/// it moves itself in before it runs, so all it allocates is charged there.
+pub fn join_in_child(command: &mut Command, procs: &std::fs::File) {
+    use std::os::fd::AsRawFd as _;
+    use std::os::unix::process::CommandExt as _;
+    let fd = procs.as_raw_fd();
+    #[allow(
+        unsafe_code,
+        reason = "pre_exec runs between fork and exec; the closure makes one write(2) and allocates nothing"
+    )]
+    // SAFETY: `fd` stays open in the parent until the spawn returns (the File outlives it)
+    // and is inherited by the child; write(2) is async-signal-safe.
+    unsafe {
+        command.pre_exec(move || {
+            let fd = std::os::fd::BorrowedFd::borrow_raw(fd);
+            // A child that cannot join runs on outside it: the parent sees it and says so.
+            let _ = nix::unistd::write(fd, b"0");
+            Ok(())
+        });
     }
 }
 

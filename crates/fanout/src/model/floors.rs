@@ -19,4 +19,23 @@ pub struct Floors {
     /// An idle tokio task's heap (its state and the runtime's hold on it), by the counting
     /// allocator.
     pub task_heap: Option<f64>,
+    /// A parked thread's kernel memory charged to its process's own memory cgroup: measured
+    /// the way a worker's own kernel bill is.
+    #[serde(default)]
+    pub thread_kernel_own: Option<f64>,
+    /// An idle loopback connection's client end, charged to the client's own cgroup (the
+    /// server's end is not).
+    #[serde(default)]
+    pub connection_client_end: Option<f64>,
+    /// Why the two above were not measured, if they were not (no cgroup could be made).
+    #[serde(default)]
+    pub own_missing: Option<String>,
+}
+
+impl Floors {
+    /// The server's end of an idle loopback connection: both ends' slab less the client's
+    /// end, bytes (both measured).
+    pub fn connection_server_end(&self) -> Option<f64> {
+        Some(self.connection_slab_both_ends? - self.connection_client_end?)
+    }
 }

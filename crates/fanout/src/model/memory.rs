@@ -97,8 +97,32 @@ pub struct Breakdown {
     /// before 2026-12-01.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kernel: Option<KernelGrowth>,
+    /// The worker's own kernel memory then, from its memory cgroup: its ends of connections
+    /// alone, the server's excluded (`None` where no cgroup could be made: see
+    /// `cgroup_missing`).
+    #[serde(default)]
+    pub client_kernel: Option<ClientKernel>,
     /// Wall time the breakdown took the harness (mostly reading `/proc/PID/smaps`), ms.
     pub took_ms: f64,
+}
+
+/// A worker's own kernel memory, read from its memory cgroup, bytes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientKernel {
+    /// Kernel stacks, page tables and slab charged to the worker (cgroup v1
+    /// `memory.kmem.usage_in_bytes`).
+    pub kernel_bytes: u64,
+    /// TCP buffers charged to it (`memory.kmem.tcp.usage_in_bytes`).
+    pub tcp_bytes: u64,
+}
+
+/// A worker's memory cgroup's peaks over its life, bytes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CgroupPeaks {
+    /// Its kernel memory at most (`memory.kmem.max_usage_in_bytes`).
+    pub kernel_bytes: u64,
+    /// Its user and kernel memory together at most (`memory.max_usage_in_bytes`).
+    pub memory_bytes: u64,
 }
 
 /// What the kernel's own memory grew by, system-wide: none of it is in any process's RSS. On
@@ -195,6 +219,8 @@ impl Breakdown {
             other_bytes,
             kernel_tcp_bytes,
             kernel,
+            // Read from the worker's cgroup, where it has one: set by the harness beside.
+            client_kernel: None,
             took_ms,
         }
     }

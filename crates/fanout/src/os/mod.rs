@@ -6,6 +6,7 @@
 //!
 //! What each platform measures is listed in `docs/limits.md` ("Platforms").
 
+pub mod cgroup;
 pub mod machine;
 pub mod parked;
 pub mod readings;

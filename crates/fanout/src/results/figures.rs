@@ -306,6 +306,20 @@ pub const WHOLE_BILL: Figure = Figure {
     about: "what one more request in flight costs: the slopes over C of peak RSS and of the kernel's stacks, slab and page tables (`breakdown.kernel.*`, system-wide)",
 };
 
+/// The client's own bill per request in flight: its RSS and its cgroup's kernel memory.
+pub const CLIENT_BILL: Figure = Figure {
+    key: "client_bill",
+    label: "client bill",
+    unit: "KiB",
+    decimals: 1,
+    reading: Reading::Fitted(|points, strategy| {
+        Some(WhereBytesGo::of(points, strategy).client_bill()? / 1024.0)
+    }),
+    better: Better::Lower,
+    chart: None,
+    about: "what one more request in flight costs the client alone: the slopes over C of peak RSS and of the kernel memory charged to the worker's own memory cgroup (`breakdown.client_kernel.kernel_bytes`; the server's ends of connections excluded)",
+};
+
 /// Every figure; the charted ones first, in the order their charts are listed.
 pub const ALL: &[&Figure] = &[
     &PEAK_RSS,
@@ -319,6 +333,7 @@ pub const ALL: &[&Figure] = &[
     &CPU,
     &SERVER_PEAK_IN_FLIGHT,
     &WHOLE_BILL,
+    &CLIENT_BILL,
 ];
 
 /// The columns of the summary table (`summary.md`, `fanout sweep`'s terminal table).
@@ -344,6 +359,9 @@ pub const README_TABLE: &[&Figure] = &[
     &CPU,
 ];
 
+/// The bills at the end of the "where the bytes go" table.
+pub const WHERE_BYTES_GO: &[&Figure] = &[&WHOLE_BILL, &CLIENT_BILL];
+
 /// What `fanout compare` puts side by side.
 pub const COMPARED: &[&Figure] = &[&WALL, &CPU, &PEAK_RSS, &P99];
 
@@ -357,9 +375,10 @@ pub fn charted() -> impl Iterator<Item = (&'static Figure, &'static Chart)> {
 
 /// The views a figure is shown in, by name (for the schema's table).
 pub fn views_of(figure: &Figure) -> Vec<&'static str> {
-    let views: [(&str, &[&Figure]); 4] = [
+    let views: [(&str, &[&Figure]); 5] = [
         ("summary", SUMMARY),
         ("README", README_TABLE),
+        ("where the bytes go", WHERE_BYTES_GO),
         ("compare", COMPARED),
         ("export", EXPORTED),
     ];
@@ -409,7 +428,7 @@ mod tests {
 
     #[test]
     fn every_figure_of_a_view_is_defined_once_in_all_and_every_key_is_unique() {
-        for view in [SUMMARY, README_TABLE, COMPARED, EXPORTED] {
+        for view in [SUMMARY, README_TABLE, WHERE_BYTES_GO, COMPARED, EXPORTED] {
             for f in view {
                 assert!(ALL.iter().any(|a| a.key == f.key), "{} not in ALL", f.key);
             }

@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use super::compare::Change;
-use super::figures::{Figure, SUMMARY};
+use super::figures::{Figure, SUMMARY, WHERE_BYTES_GO};
 use super::findings::knee;
 use super::findings::verdict::{self, Verdict};
 use super::report::{Outcome, PointReport};
@@ -132,11 +132,16 @@ pub fn where_bytes_go_table(points: &[PointReport]) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "| strategy | RSS KiB / in flight | heap allocated | of it not resident | stacks | other | parts / RSS | kernel stacks | slab | page tables | TCP buffers | whole bill | allocations / request | CPU µs / request |"
+        "| strategy | RSS KiB / in flight | heap allocated | of it not resident | stacks | other | parts / RSS | kernel stacks | slab | page tables | TCP buffers | the client's own kernel (cgroup) |{} allocations / request | CPU µs / request |",
+        WHERE_BYTES_GO
+            .iter()
+            .map(|f| format!(" {} |", f.label))
+            .collect::<String>()
     );
     let _ = writeln!(
         s,
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|{}---:|---:|",
+        "---:|".repeat(WHERE_BYTES_GO.len())
     );
     let show = |fit: Option<LineFit>, scale: f64, decimals: usize| {
         fit.map_or("–".to_owned(), |f| {
@@ -164,10 +169,16 @@ pub fn where_bytes_go_table(points: &[PointReport]) -> String {
                 points: 0,
             })
         };
-        let bill = slope(w.whole_bill());
+        let bills: String = WHERE_BYTES_GO
+            .iter()
+            .map(|f| {
+                let fitted = f.fitted(points, strategy.name);
+                format!(" {} |", fitted.map_or("–".to_owned(), |v| f.format(v)))
+            })
+            .collect();
         let _ = writeln!(
             s,
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |{bills} {} | {} |",
             strategy.name,
             show(w.rss, kib, 1),
             show(w.heap, kib, 1),
@@ -180,7 +191,7 @@ pub fn where_bytes_go_table(points: &[PointReport]) -> String {
             show(w.slab, kib, 1),
             show(w.page_tables, kib, 1),
             show(w.kernel, kib, 1),
-            show(bill, kib, 1),
+            show(w.client_kernel, kib, 1),
             show(w.allocations, 1.0, 1),
             show(w.cpu, 1e6, 1),
         );
@@ -394,7 +405,10 @@ pub fn summary_markdown(points: &[PointReport]) -> String {
              server's end of each connection too (the server's threads are fixed, so kernel \
              stacks and page tables that grow with C are the client's); the fit over C keeps what \
              grows with the requests in flight, not what else the machine did. \"Whole bill\" = \
-             RSS + kernel stacks + slab + page tables. Allocations and CPU are fitted over N: per \
+             RSS + kernel stacks + slab + page tables. \"The client's own kernel\" is read from \
+             the worker's own memory cgroup (kernel stacks, page tables and slab charged to it: \
+             its ends of connections alone, the server's excluded; `–` where no cgroup could be \
+             made, as in runs before them), and \"client bill\" = RSS + that. Allocations and CPU are fitted over N: per \
              request, setup excluded.\n\n{parts}"
         );
     }

@@ -210,10 +210,21 @@ pub fn machine_markdown(m: &Machine) -> String {
 /// The floors as a short markdown list, KiB.
 pub fn floors_markdown(f: &Floors) -> String {
     let kib = |v: Option<f64>| v.map_or("–".to_owned(), |b| format!("{:.1} KiB", b / 1024.0));
+    let own = match &f.own_missing {
+        Some(why) => format!("- in a cgroup of their own: not measured ({why})\n"),
+        None => format!(
+            "- in a cgroup of their own (as a worker's own kernel bill is read): a parked \
+             thread's kernel memory {}; an idle connection's client end {} (so the server's \
+             end holds {} of both ends' slab)\n",
+            kib(f.thread_kernel_own),
+            kib(f.connection_client_end),
+            kib(f.connection_server_end()),
+        ),
+    };
     format!(
         "- a parked thread: kernel stack {}, slab {}, page tables {}, resident user stack {}\n\
          - an idle loopback connection: slab {} (both ends: the server's half is its socket)\n\
-         - an idle tokio task: heap {}\n",
+         - an idle tokio task: heap {}\n{own}",
         kib(f.thread_kernel_stack),
         kib(f.thread_slab),
         kib(f.thread_page_tables),

@@ -196,6 +196,9 @@ pub struct WhereBytesGo {
     pub slab: Option<LineFit>,
     /// Page tables (system-wide), per request in flight.
     pub page_tables: Option<LineFit>,
+    /// The client's own kernel memory (its cgroup: its ends of connections alone), per
+    /// request in flight.
+    pub client_kernel: Option<LineFit>,
     /// Allocations per request.
     pub allocations: Option<LineFit>,
     /// CPU seconds per request.
@@ -220,6 +223,7 @@ impl WhereBytesGo {
             kernel_stacks: part(|b| Some(b.kernel.as_ref()?.kernel_stack_bytes as f64)),
             slab: part(|b| Some(b.kernel.as_ref()?.slab_bytes() as f64)),
             page_tables: part(|b| Some(b.kernel.as_ref()?.page_tables_bytes as f64)),
+            client_kernel: part(|b| Some(b.client_kernel?.kernel_bytes as f64)),
             allocations: line_fit(points, strategy, requests, |r| {
                 Some(r.worker.allocations? as f64)
             }),
@@ -233,6 +237,12 @@ impl WhereBytesGo {
     pub fn whole_bill(&self) -> Option<f64> {
         let kernel = self.kernel_stacks?.slope + self.slab?.slope + self.page_tables?.slope;
         Some(self.rss?.slope + kernel)
+    }
+
+    /// The client's own bill per request in flight: its resident memory plus the kernel
+    /// memory charged to its cgroup (the server's ends of connections excluded).
+    pub fn client_bill(&self) -> Option<f64> {
+        Some(self.rss?.slope + self.client_kernel?.slope)
     }
 
     /// What one more request in flight adds to RSS besides heap and stacks: `other`'s slope where
@@ -307,7 +317,7 @@ mod tests {
                     page_tables_bytes: kib(1) as i64 / 2,
                     ..Default::default()
                 };
-                r.metered.breakdown = Some(crate::model::memory::Breakdown::of(
+                let mut breakdown = crate::model::memory::Breakdown::of(
                     c as u64,
                     rss,
                     Some(heap),
@@ -315,7 +325,12 @@ mod tests {
                     Some(kib(4) as i64),
                     Some(kernel),
                     1.0,
-                ));
+                );
+                breakdown.client_kernel = Some(crate::model::memory::ClientKernel {
+                    kernel_bytes: kib(20) + 1_000_000,
+                    tcp_bytes: 0,
+                });
+                r.metered.breakdown = Some(breakdown);
                 r.worker.allocations = Some(30 * r.point.requests as u64 + 500);
                 r.metered.cpu_user_s = 10e-6 * r.point.requests as f64 + 0.01;
                 r
@@ -333,6 +348,10 @@ mod tests {
         );
         let bill = w.whole_bill().expect("whole bill") / 1024.0;
         assert!((bill - (11.0 + 16.0 + 8.0 + 0.5)).abs() < 1e-6, "{bill}");
+        // The client's own: its RSS and its cgroup's kernel memory (20 KiB), not the
+        // system-wide parts.
+        let own = w.client_bill().expect("client bill") / 1024.0;
+        assert!((own - (11.0 + 20.0)).abs() < 1e-6, "{own}");
         assert!((w.allocations.expect("fit").slope - 30.0).abs() < 1e-9);
         assert!((w.cpu.expect("fit").slope - 10e-6).abs() < 1e-12);
         let sum = w.parts_over_rss().expect("all parts");

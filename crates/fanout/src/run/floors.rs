@@ -98,6 +98,20 @@ pub fn measure() -> Floors {
     floors
 }
 
+/// [`measure`], and the floors measured in a cgroup of their own by a probe (`exe` in its
+/// role): what a parked thread and an idle connection's client end charge their own cgroup.
+pub fn measure_with_own(exe: &std::path::Path) -> Floors {
+    let mut floors = measure();
+    match super::cgroup_floors::measure(exe) {
+        Ok(own) => {
+            floors.thread_kernel_own = own.thread_kernel;
+            floors.connection_client_end = own.connection_client_end;
+        }
+        Err(why) => floors.own_missing = Some(why),
+    }
+    floors
+}
+
 /// Resident thread stacks of this process now (Rust's default 2 MiB stacks), if the OS tells.
 fn stacks() -> (Option<u64>, Option<u64>) {
     let sizes = [crate::metering::sampler::DEFAULT_STACK_BYTES];

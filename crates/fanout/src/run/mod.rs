@@ -1,8 +1,11 @@
 //! Running: the server points are measured against, the harness (one worker process per
 //! point, time limits, the server's `/stats`), the roles a re-executed binary plays (server,
-//! worker), the sweep loop over a plan, and the preflight of the OS's limits.
+//! worker, floor probe), the floors (in this process, and in a cgroup of their own), the sweep
+//! loop over a plan, and the preflight of the OS's limits.
 
+pub mod cgroup_floors;
 pub mod error;
+pub mod floor_probe;
 pub mod floors;
 pub mod harness;
 pub mod preflight;

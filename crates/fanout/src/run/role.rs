@@ -18,8 +18,9 @@ pub fn play_role() -> Option<ExitCode> {
     let result = match role.as_str() {
         "server" => mock_server::cli::main(mock_server::cli::Args::parse()),
         "worker" => worker::main().map_err(anyhow::Error::from),
+        "floor-probe" => super::floor_probe::probe(),
         other => Err(anyhow::anyhow!(
-            "{ROLE_VAR}={other:?}: expected server or worker"
+            "{ROLE_VAR}={other:?}: expected server, worker or floor-probe"
         )),
     };
     Some(match result {

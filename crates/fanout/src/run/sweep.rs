@@ -25,7 +25,8 @@ pub fn run(
     command: &str,
 ) -> anyhow::Result<Vec<PointReport>> {
     // The floors first, in this process, before any worker or load runs.
-    let floors = floors::measure();
+    let exe = harness::current_exe().context("locating this executable")?;
+    let floors = floors::measure_with_own(&exe);
     // The run's facts, read once here: the clock, the commit, the machine, the peers.
     let facts = RunFacts::gather(Some(floors));
     run_folder::create(out, plan, &facts, command)?;
