@@ -98,6 +98,14 @@ impl Machine {
 /// The toolchain this build was made with (`rustc --version`), recorded at build time.
 pub const RUSTC: &str = env!("FANOUT_RUSTC_VERSION");
 
+/// This build's profile: `release`, or `debug` — unoptimized, with deeper stack frames and
+/// more CPU per request, so its figures are not comparable with a release build's.
+pub const BUILD: &str = if cfg!(debug_assertions) {
+    "debug (unoptimized: not comparable with release runs)"
+} else {
+    "release"
+};
+
 /// The versions of the crates that matter in this build, recorded at build time.
 pub const CRATES: &str = env!("FANOUT_CRATE_VERSIONS");
 

@@ -24,6 +24,9 @@ pub struct RunFacts {
     pub rustc: String,
     /// The versions of the crates that matter in this build.
     pub crates: String,
+    /// The build's profile: `release`, or `debug` (unoptimized: deeper stack frames, more
+    /// CPU per request; its figures are not comparable with a release build's).
+    pub build: &'static str,
     /// The machine and its limits.
     pub machine: Machine,
     /// The floors measured on it, if they were.
@@ -41,6 +44,7 @@ impl RunFacts {
             commit: machine::git_commit(),
             rustc: machine::RUSTC.to_owned(),
             crates: machine::CRATES.to_owned(),
+            build: machine::BUILD,
             machine: Machine::read(),
             floors,
             peer_versions: peers::versions(),
@@ -63,6 +67,7 @@ pub fn setup_markdown(plan: &Plan, facts: &RunFacts, command: &str) -> String {
     );
     let _ = writeln!(s, "- Command: `{command}`");
     let _ = writeln!(s, "- {}\n- Crates: {}", facts.rustc, facts.crates);
+    let _ = writeln!(s, "- Build: {}", facts.build);
     let _ = writeln!(s, "\n## Machine\n");
     s.push_str(&machine_markdown(&facts.machine));
     if let Some(floors) = &facts.floors {
@@ -253,6 +258,7 @@ mod tests {
             commit: None,
             rustc: "rustc 9.9.9".into(),
             crates: "tokio 9".into(),
+            build: "release",
             machine: Machine {
                 host: "fixture-host".into(),
                 ..Machine::default()
@@ -264,7 +270,7 @@ mod tests {
         for line in [
             "- Date: 2030-01-02T03:04:05Z",
             "- Commit: unknown (not a git checkout)",
-            "- rustc 9.9.9\n- Crates: tokio 9",
+            "- rustc 9.9.9\n- Crates: tokio 9\n- Build: release",
             "- Host: fixture-host",
             "- Strategies: thread_pool",
             "profile default: 128 HTTP/2 streams per connection, connections unlimited",

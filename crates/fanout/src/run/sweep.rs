@@ -29,6 +29,12 @@ pub fn run(
     let floors = floors::measure_with_own(&exe);
     // The run's facts, read once here: the clock, the commit, the machine, the peers.
     let facts = RunFacts::gather(Some(floors));
+    if cfg!(debug_assertions) {
+        eprintln!(
+            "fanout: warning: this is a debug build ({}); SETUP.md says so",
+            facts.build
+        );
+    }
     run_folder::create(out, plan, &facts, command)?;
     measure(plan, url, out, Vec::new())
 }
