@@ -357,6 +357,7 @@ pub const README_TABLE: &[&Figure] = &[
     &WHOLE_BILL,
     &PEAK_THREADS,
     &CPU,
+    &SERVER_PEAK_IN_FLIGHT,
 ];
 
 /// The bills at the end of the "where the bytes go" table.
