@@ -89,6 +89,7 @@ fn full_report() -> PointReport {
         }),
         listen: ListenCounters::default(),
         limit: Some(Limit::MaxMapCount),
+        limit_value: Some(65_530),
         timeline: vec![TimelineSample::default()],
     }
 }

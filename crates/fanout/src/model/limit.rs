@@ -32,27 +32,91 @@ pub enum Limit {
     /// The listen backlog (`net.core.somaxconn`, `net.ipv4.tcp_max_syn_backlog`): connects
     /// past it wait for SYN retries, whole seconds.
     ListenBacklog,
+    /// The server's connection limit (its profile's `max_connections`): past it, connects
+    /// wait in the listen backlog until a connection closes.
+    ServerConnections,
 }
 
-impl fmt::Display for Limit {
+/// Whose a limit is: what a reader would have to change to move it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Owner {
+    /// This machine's setting (a hard limit, its memory): the same model elsewhere may go on.
+    Machine,
+    /// The kernel's (a sysctl): any process here meets it.
+    Kernel,
+    /// The server's (its own limits, a process of its own).
+    Server,
+}
+
+impl fmt::Display for Owner {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
-            Self::MaxMapCount => "vm.max_map_count (sysctl -w vm.max_map_count=N raises it)",
-            Self::Threads => {
-                "threads (kernel.threads-max, kernel.pid_max, the cgroup's pids.max or ulimit -u)"
-            }
-            Self::OpenFiles => "open files (ulimit -n; the hard limit caps it)",
-            Self::LocalPorts => "local ports (sysctl -w net.ipv4.ip_local_port_range=\"LOW HIGH\")",
-            Self::Memory => "memory (the OOM killer, or an allocation refused)",
-            Self::ServerOpenFiles => "the server's open files (its own ulimit -n)",
-            Self::ListenBacklog => {
-                "the listen backlog (sysctl -w net.core.somaxconn=N net.ipv4.tcp_max_syn_backlog=N)"
-            }
+            Self::Machine => "this machine's",
+            Self::Kernel => "the kernel's",
+            Self::Server => "the server's",
         })
     }
 }
 
+/// Whose the limit is, what it is and what raises it: `this machine's open-file limit (ulimit
+/// -n; the hard limit caps it)`.
+impl fmt::Display for Limit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {} ({})", self.owner(), self.what(), self.raise())
+    }
+}
+
 impl Limit {
+    /// Whose it is.
+    pub fn owner(self) -> Owner {
+        match self {
+            Self::OpenFiles | Self::Memory => Owner::Machine,
+            Self::MaxMapCount | Self::Threads | Self::LocalPorts | Self::ListenBacklog => {
+                Owner::Kernel
+            }
+            Self::ServerOpenFiles | Self::ServerConnections => Owner::Server,
+        }
+    }
+
+    /// What it is, in a few words.
+    pub fn what(self) -> &'static str {
+        match self {
+            Self::MaxMapCount => "vm.max_map_count",
+            Self::Threads => "thread limits",
+            Self::OpenFiles => "open-file limit",
+            Self::LocalPorts => "local port range",
+            Self::Memory => "memory",
+            Self::ServerOpenFiles => "open files",
+            Self::ServerConnections => "connection limit",
+            Self::ListenBacklog => "listen backlog",
+        }
+    }
+
+    /// What raises it.
+    pub fn raise(self) -> &'static str {
+        match self {
+            Self::MaxMapCount => "sysctl -w vm.max_map_count=N raises it",
+            Self::Threads => {
+                "kernel.threads-max, kernel.pid_max, the cgroup's pids.max or ulimit -u"
+            }
+            Self::OpenFiles => "ulimit -n; the hard limit caps it",
+            Self::LocalPorts => "sysctl -w net.ipv4.ip_local_port_range=\"LOW HIGH\"",
+            Self::Memory => "the OOM killer, or an allocation refused",
+            Self::ServerOpenFiles => "its own ulimit -n",
+            Self::ServerConnections => "--max-connections, or its profile",
+            Self::ListenBacklog => "sysctl -w net.core.somaxconn=N net.ipv4.tcp_max_syn_backlog=N",
+        }
+    }
+
+    /// As [`Display`](fmt::Display), with the machine's value where known: `this machine's
+    /// open-file limit, 20000 (ulimit -n; the hard limit caps it)`.
+    pub fn described(self, value: Option<u64>) -> String {
+        match value {
+            Some(v) => format!("{} {}, {v} ({})", self.owner(), self.what(), self.raise()),
+            None => self.to_string(),
+        }
+    }
+
     /// The limit a request's error kind names, if it names one.
     pub fn of_error(kind: ErrorKind) -> Option<Self> {
         match kind {
@@ -94,7 +158,7 @@ impl Limit {
             Self::MaxMapCount => limits.max_map_count,
             Self::LocalPorts => limits.local_ports.map(|(lo, hi)| hi.saturating_sub(lo) + 1),
             Self::ListenBacklog => limits.somaxconn,
-            Self::Memory => None,
+            Self::Memory | Self::ServerConnections => None,
         }
     }
 }
@@ -124,6 +188,16 @@ mod tests {
         assert_eq!(Limit::Threads.value(&limits), Some(32_768));
         assert_eq!(Limit::LocalPorts.value(&limits), Some(28_232));
         assert_eq!(Limit::Memory.value(&limits), None);
+        assert_eq!(
+            Limit::OpenFiles.described(Some(20_000)),
+            "this machine's open-file limit, 20000 (ulimit -n; the hard limit caps it)"
+        );
+        assert_eq!(Limit::MaxMapCount.owner(), Owner::Kernel);
+        assert!(
+            Limit::ServerConnections
+                .to_string()
+                .starts_with("the server's")
+        );
         // Points written before a limit was added still read.
         let old: Limit = serde_json::from_str("\"max_map_count\"").expect("reads");
         assert_eq!(old, Limit::MaxMapCount);

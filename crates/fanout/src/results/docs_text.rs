@@ -123,7 +123,7 @@ pub fn decision(d: &Decision) -> String {
                             let peak = stop.server_peak.unwrap_or(0) as usize;
                             format!("the server saw at most {} at once", thousands(peak))
                         },
-                        |l| l.to_string(),
+                        |l| l.described(stop.limit_value),
                     );
                     format!(
                         "`{name}` carried {} and stopped at {} ({why})",
@@ -201,7 +201,7 @@ pub fn scale_table(reaches: &[Reach]) -> String {
         let stop = r.stopped.as_ref();
         let why = stop.map_or("–".to_owned(), |stop| {
             match (stop.limit, &stop.unmeasured) {
-                (Some(limit), _) => limit.to_string(),
+                (Some(limit), _) => limit.described(stop.limit_value),
                 (None, Some(why)) => why.clone(),
                 (None, None) => format!("{} errors", stop.errors),
             }

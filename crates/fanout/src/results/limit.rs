@@ -30,9 +30,15 @@ pub fn from_errors(tally: &TallySummary, server: Option<&StatsSnapshot>) -> Opti
     .filter(|kind| hit(kind))
     .find_map(|kind| Limit::of_error(*kind));
     by_errors.or_else(|| {
-        server
-            .filter(|s| s.accept_errors > 0)
-            .map(|_| Limit::ServerOpenFiles)
+        let server = server?;
+        if server.accept_errors > 0 {
+            Some(Limit::ServerOpenFiles)
+        } else if server.connection_limit_waits > 0 && tally.errors.values().sum::<u64>() > 0 {
+            // Requests failed while connects waited at the server's connection limit.
+            Some(Limit::ServerConnections)
+        } else {
+            None
+        }
     })
 }
 

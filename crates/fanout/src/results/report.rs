@@ -72,6 +72,10 @@ pub struct PointReport {
     /// how its worker ended (its stderr's last words, the threads it reached).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<Limit>,
+    /// The machine's value of that limit when the point ran (`None`: none, not a number, or a
+    /// run before it was recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit_value: Option<u64>,
     /// Resident memory and requests in flight over the timed region (at most 100 samples).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub timeline: Vec<TimelineSample>,
@@ -127,6 +131,7 @@ impl PointReport {
             server: None,
             listen: ListenCounters::default(),
             limit: None,
+            limit_value: None,
             timeline: Vec::new(),
         }
     }
@@ -173,6 +178,7 @@ impl PointReport {
         };
         report.limit =
             ended_by.or_else(|| limit::from_errors(&report.worker.tally, left.server.as_ref()));
+        report.limit_value = report.limit.and_then(|l| l.value(limits));
         report.timeline = timeline(&report.worker.in_flight_samples, &left.metered.rss_samples);
         // The samples live on in the timeline; a point's JSON keeps that alone.
         report.worker.in_flight_samples.clear();

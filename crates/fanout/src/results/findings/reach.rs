@@ -25,6 +25,8 @@ pub struct Stop {
     pub concurrency: usize,
     /// The OS limit it ran into, if one was recognised.
     pub limit: Option<Limit>,
+    /// The machine's value of it then, if recorded.
+    pub limit_value: Option<u64>,
     /// Why it was not measured (failed or skipped), first line, if it was not.
     pub unmeasured: Option<String>,
     /// Its requests that failed.
@@ -57,6 +59,7 @@ pub fn of(points: &[PointReport], strategy: &'static Subject) -> Reach {
     let stopped = mine.into_iter().find(|r| !held_all(r)).map(|r| Stop {
         concurrency: r.point.concurrency,
         limit: r.limit,
+        limit_value: r.limit_value,
         unmeasured: match &r.outcome {
             Outcome::Failed(why) | Outcome::Skipped(why) => {
                 Some(why.lines().next().unwrap_or_default().to_owned())
