@@ -263,3 +263,29 @@ fn a_url_that_does_not_parse_stops_every_strategy_before_any_request() {
         assert!(summary.errors.is_empty(), "{name}: {summary:?}");
     }
 }
+
+#[test]
+fn every_http1_strategy_reconnects_when_the_server_closes_at_its_keepalive_limit() {
+    // Three responses per connection, then `Connection: close`: a client reopens, no
+    // request fails, and the server counts a connection per three requests at least.
+    let server = Server::start(&["--keepalive-requests", "3"]);
+    for strategy in strategies::ALL {
+        let subject = &strategy.subject;
+        if !subject.client.speaks_h1() || subject.protocol.is_some() {
+            continue;
+        }
+        let job = Arc::new(Job::new(
+            format!("{}/get?delay_ms=10", server.url),
+            4,
+            24,
+            settings(10_000),
+        ));
+        let tally = Arc::new(Tally::default());
+        (strategy.run)(&job, &tally).expect("strategy runs");
+        let summary = tally.summary();
+        assert_eq!(summary.ok, 24, "{}: {summary:?}", subject.name);
+        assert!(summary.errors.is_empty(), "{}: {summary:?}", subject.name);
+    }
+    let seen = server.stats();
+    assert!(seen.keepalive_closes > 0, "{seen:?}");
+}

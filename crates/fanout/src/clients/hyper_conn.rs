@@ -74,6 +74,14 @@ async fn exchange(
     job: &Job,
 ) -> Result<(), ErrorKind> {
     let io = |e: std::io::Error| ErrorKind::from_io(&e);
+    // A kept connection the server has closed since its last response (`Connection: close`
+    // at its keep-alive limit, or idle too long) fails no request: a new one is opened, as
+    // the raw clients and every pool do.
+    if let Some(sender) = conn.as_mut()
+        && (sender.is_closed() || sender.ready().await.is_err())
+    {
+        *conn = None;
+    }
     let sender = match conn {
         Some(sender) => sender,
         None => {

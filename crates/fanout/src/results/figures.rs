@@ -306,6 +306,23 @@ pub const WHOLE_BILL: Figure = Figure {
     about: "what one more request in flight costs: the slopes over C of peak RSS and of the kernel's stacks, slab and page tables (`breakdown.kernel.*`, system-wide)",
 };
 
+/// Connections the server accepted per request: 1/K under a keep-alive limit of K, 1 for a
+/// connection per request, near C/N for a pool kept alive.
+pub const CONNECTIONS_PER_REQUEST: Figure = Figure {
+    key: "connections_per_request",
+    label: "connections / request",
+    unit: "",
+    decimals: 3,
+    reading: Reading::PerPoint(|r| {
+        r.server.map_or(f64::NAN, |s| {
+            s.connections_accepted as f64 / r.point.requests.max(1) as f64
+        })
+    }),
+    better: Better::Lower,
+    chart: None,
+    about: "connections the server accepted per request (`server.connections_accepted` / `requests`): what a keep-alive limit makes a client reopen",
+};
+
 /// The client's own bill per request in flight: its RSS and its cgroup's kernel memory.
 pub const CLIENT_BILL: Figure = Figure {
     key: "client_bill",
@@ -334,6 +351,7 @@ pub const ALL: &[&Figure] = &[
     &SERVER_PEAK_IN_FLIGHT,
     &WHOLE_BILL,
     &CLIENT_BILL,
+    &CONNECTIONS_PER_REQUEST,
 ];
 
 /// The columns of the summary table (`summary.md`, `fanout sweep`'s terminal table).
@@ -346,6 +364,7 @@ pub const SUMMARY: &[&Figure] = &[
     &CPU,
     &P99,
     &SERVER_PEAK_IN_FLIGHT,
+    &CONNECTIONS_PER_REQUEST,
 ];
 
 /// The columns of the README's table (medians at C = 1,000 and 10,000).
