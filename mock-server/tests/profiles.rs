@@ -73,43 +73,30 @@ fn limited(keepalive_requests: Option<u64>) -> ServerLimits {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_http1_connection_closes_after_its_keepalive_requests() {
-    let (addr, _stop) = start(limited(Some(2))).await;
-    let client = reqwest::Client::builder()
-        .http1_only()
-        .build()
-        .expect("client");
-    one_by_one(&client, addr, 6).await;
-    let s = stats(addr).await;
-    // Six requests two per connection: three connections (and the stats client's fourth),
-    // each ended by the server.
-    assert_eq!(
-        (s.connections_accepted, s.keepalive_closes),
-        (4, 3),
-        "{s:?}"
-    );
-    assert_eq!(s.profile, Some(Profile::Nginx));
-    assert_eq!(s.limits.and_then(|l| l.keepalive_requests), Some(2));
-    assert!(s.cpu_s.is_some(), "the server's own CPU: {s:?}");
-    if cfg!(target_os = "linux") {
-        assert!(s.peak_rss_bytes.is_some_and(|b| b > 0), "{s:?}");
+async fn a_connection_closes_after_its_keepalive_requests_on_either_protocol() {
+    // HTTP/1.1 by `Connection: close` on the last response, HTTP/2 by GOAWAY.
+    for http2 in [false, true] {
+        let (addr, _stop) = start(limited(Some(2))).await;
+        let builder = reqwest::Client::builder();
+        let builder = if http2 {
+            builder.http2_prior_knowledge()
+        } else {
+            builder.http1_only()
+        };
+        let client = builder.build().expect("client");
+        one_by_one(&client, addr, 6).await;
+        let s = stats(addr).await;
+        // Six requests two per connection: three connections (and the stats client's
+        // fourth), each ended by the server.
+        let seen = (s.connections_accepted, s.keepalive_closes);
+        assert_eq!(seen, (4, 3), "HTTP/2 {http2}: {s:?}");
+        assert_eq!(s.profile, Some(Profile::Nginx));
+        assert_eq!(s.limits.and_then(|l| l.keepalive_requests), Some(2));
+        assert!(s.cpu_s.is_some(), "the server's own CPU: {s:?}");
+        if cfg!(target_os = "linux") {
+            assert!(s.peak_rss_bytes.is_some_and(|b| b > 0), "{s:?}");
+        }
     }
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_http2_connection_is_sent_goaway_after_its_keepalive_requests() {
-    let (addr, _stop) = start(limited(Some(2))).await;
-    let client = reqwest::Client::builder()
-        .http2_prior_knowledge()
-        .build()
-        .expect("client");
-    one_by_one(&client, addr, 6).await;
-    let s = stats(addr).await;
-    assert_eq!(
-        (s.connections_accepted, s.keepalive_closes),
-        (4, 3),
-        "{s:?}"
-    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
