@@ -249,3 +249,38 @@ fn a_server_killed_mid_sweep_keeps_what_was_measured_and_the_sweep_resumes() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_stats_answer_that_does_not_parse_is_recorded_with_its_reason() {
+    use std::io::{Read as _, Write as _};
+    // A server whose every answer is 200 "hello": its /get fails the body check and its
+    // /stats is no snapshot; the point says so instead of dropping it.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 4096];
+                while let Ok(n) = stream.read(&mut buf) {
+                    if n == 0 {
+                        break;
+                    }
+                    let answer = "HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nhello";
+                    if stream.write_all(answer.as_bytes()).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    let ran = common::run_json(&["-s", "thread_raw", "-c", "2", "-n", "4", "--url", &url]);
+    let r = &ran.report;
+    assert!(r["server"].is_null(), "{r}");
+    let why = r["server_missing"].as_str().expect("a reason");
+    assert!(
+        why.contains("not a stats snapshot") && why.contains("hello"),
+        "{why}"
+    );
+    assert_eq!(common::accounted(r), 4, "{r}");
+}

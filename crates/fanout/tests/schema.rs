@@ -90,6 +90,7 @@ fn full_report() -> PointReport {
         listen: ListenCounters::default(),
         limit: Some(Limit::MaxMapCount),
         limit_value: Some(65_530),
+        server_missing: Some("why".into()),
         timeline: vec![TimelineSample::default()],
     }
 }

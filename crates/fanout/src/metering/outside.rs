@@ -9,7 +9,7 @@
 //! its memory is released, so it is the exact peak. A worker that exits at once is read from
 //! its last sample, and the report says which.
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead as _, BufReader};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::{Command, ExitStatus, Stdio};
 use std::sync::mpsc;
@@ -162,7 +162,7 @@ pub fn run(
     let stderr = child.stderr.take().expect("stderr is piped");
     let (lines_tx, lines) = mpsc::channel::<String>();
     std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+        for line in lossy_lines(stdout) {
             if lines_tx.send(line).is_err() {
                 break;
             }
@@ -245,12 +245,27 @@ pub fn run(
     })
 }
 
+/// The lines of `reader`, bytes that are not UTF-8 replaced (U+FFFD) rather than ending the
+/// reading: a worker's stray bytes must not lose the report line after them. Ends at the end
+/// of the stream or at an I/O error.
+fn lossy_lines(reader: impl std::io::Read) -> impl Iterator<Item = String> {
+    BufReader::new(reader)
+        .split(b'\n')
+        .map_while(Result::ok)
+        .map(|mut line| {
+            if line.last() == Some(&b'\r') {
+                line.pop();
+            }
+            String::from_utf8_lossy(&line).into_owned()
+        })
+}
+
 /// Passes a worker's stderr on to this process's, line by line, keeping its last
 /// [`STDERR_TAIL`] bytes.
 fn pass_on(stderr: impl std::io::Read) -> String {
     use std::io::Write as _;
     let mut tail = String::new();
-    for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+    for line in lossy_lines(stderr) {
         let _ = writeln!(std::io::stderr(), "{line}");
         tail.push_str(&line);
         tail.push('\n');
@@ -446,6 +461,27 @@ mod tests {
             assert!(m.peak_rss_bytes.is_some_and(|b| b > 0), "{m:?}");
             assert_eq!(m.peak_threads, Some(1));
         }
+    }
+
+    #[test]
+    fn bytes_that_are_not_utf8_do_not_end_the_reading_of_stdout_or_stderr() {
+        let script = r#"printf '\377\376 stray\n{"ok":1}\n'; printf '\377 bad\nlast words\n' >&2"#;
+        let finished = run(sh(script), Duration::from_secs(10), None).expect("runs");
+        assert!(
+            finished.stdout.ends_with("{\"ok\":1}\n"),
+            "{:?}",
+            finished.stdout
+        );
+        assert!(
+            finished.stdout.contains('\u{fffd}'),
+            "{:?}",
+            finished.stdout
+        );
+        assert!(
+            finished.stderr_tail.contains("last words"),
+            "{:?}",
+            finished.stderr_tail
+        );
     }
 
     #[test]

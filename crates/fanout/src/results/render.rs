@@ -598,7 +598,11 @@ pub fn point_summary(r: &PointReport) -> String {
             }
         }
         None => {
-            let _ = writeln!(s, "  server saw: (no /stats at that URL)");
+            let why = r
+                .server_missing
+                .as_deref()
+                .unwrap_or("no /stats at that URL");
+            let _ = writeln!(s, "  server saw: unknown ({why})");
         }
     }
     if r.listen.overflowed() {

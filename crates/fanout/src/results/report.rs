@@ -64,6 +64,10 @@ pub struct PointReport {
     pub metered: Metered,
     /// What the server saw during the point, when it has `/stats` (its own snapshot type).
     pub server: Option<StatsSnapshot>,
+    /// Why `server` is missing, when it is: no `/stats` there, or an answer that does not
+    /// parse (and with it the server's own walls unread).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_missing: Option<String>,
     /// How far the kernel's listen-queue counters moved during the point; any overflow or
     /// drop marks the point.
     #[serde(flatten)]
@@ -129,6 +133,7 @@ impl PointReport {
             worker,
             metered: Metered::default(),
             server: None,
+            server_missing: None,
             listen: ListenCounters::default(),
             limit: None,
             limit_value: None,

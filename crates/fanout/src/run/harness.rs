@@ -80,7 +80,10 @@ pub fn run_point(
         (Some(before), Some(after)) => after.since(&before),
         _ => os::ListenCounters::default(),
     };
-    let server = stats.read()?;
+    let (server, server_missing) = match stats.read()? {
+        Ok(snapshot) => (Some(snapshot), None),
+        Err(why) => (None, Some(why)),
+    };
     let line = match runner {
         Runner::InProcess(_) => WorkerReport::from_stdout(&finished.stdout),
         Runner::Peer(peer) => peers::read_report(peer, &finished.stdout, point.requests as u64),
@@ -93,7 +96,9 @@ pub fn run_point(
         server,
         listen,
     };
-    Ok(PointReport::from_run(point, left, &Limits::read()))
+    let mut report = PointReport::from_run(point, left, &Limits::read());
+    report.server_missing = server_missing;
+    Ok(report)
 }
 
 /// The executable to re-run in the server and worker roles: this one.

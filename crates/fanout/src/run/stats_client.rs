@@ -67,20 +67,23 @@ impl StatsClient {
         Ok(())
     }
 
-    /// `GET /stats`, or `None` when the server has none.
-    pub fn read(&self) -> Result<Option<StatsSnapshot>, HarnessError> {
-        self.snapshot()
+    /// `GET /stats`, or why there is none to read (no such endpoint, an answer that does not
+    /// parse, a certificate not trusted): said, never dropped.
+    pub fn read(&self) -> Result<Result<StatsSnapshot, String>, HarnessError> {
+        self.answer()
     }
 
     fn in_flight(&self) -> Result<u64, HarnessError> {
-        Ok(self.snapshot()?.map_or(0, |s| s.in_flight))
+        Ok(self.answer()?.map_or(0, |s| s.in_flight))
     }
 
-    fn snapshot(&self) -> Result<Option<StatsSnapshot>, HarnessError> {
+    fn answer(&self) -> Result<Result<StatsSnapshot, String>, HarnessError> {
         let url = format!("{}/stats", self.base_url);
         let mut response = match self.agent.get(&url).call() {
             Ok(response) => response,
-            Err(e) if untrusted(&e) => return Ok(None),
+            Err(e) if untrusted(&e) => {
+                return Ok(Err(format!("{url}: its certificate is not trusted here")));
+            }
             Err(e) => return Err(self.gone(e)),
         };
         // Read to the end whatever the status, so the connection is kept.
@@ -89,9 +92,12 @@ impl StatsClient {
             .read_to_string()
             .map_err(|e| self.gone(e))?;
         if response.status() != 200 {
-            return Ok(None);
+            return Ok(Err(format!("{url} answered {}", response.status())));
         }
-        Ok(serde_json::from_str(&body).ok())
+        Ok(serde_json::from_str(&body).map_err(|e| {
+            let start: String = body.chars().take(80).collect();
+            format!("{url} answered what is not a stats snapshot ({e}): {start:?}")
+        }))
     }
 }
 
