@@ -160,13 +160,19 @@ impl Sampler {
         })
     }
 
-    /// Stops sampling and returns what it saw.
-    pub fn stop(mut self) -> Sampled {
+    /// Stops sampling and returns what it saw, or why it saw nothing: a sampler thread that
+    /// panicked has no figures, and zeros must not stand in for them.
+    pub fn stop(mut self) -> Result<Sampled, String> {
         self.stop.store(true, Ordering::Relaxed);
-        self.handle
-            .take()
-            .and_then(|handle| handle.join().ok())
-            .unwrap_or_default()
+        let handle = self.handle.take().ok_or("the sampler was stopped twice")?;
+        handle.join().map_err(|panic| {
+            let said = panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "no message".into());
+            format!("the sampler thread panicked: {said}")
+        })
     }
 }
 
@@ -206,7 +212,7 @@ mod tests {
             peak_in_flight,
             in_flight,
             ..
-        } = sampler.stop();
+        } = sampler.stop().expect("the sampler ran");
         assert_eq!(peak_in_flight, 2);
         assert!(in_flight.iter().any(|s| s.in_flight == 2), "{in_flight:?}");
         assert!(in_flight.windows(2).all(|w| w[0].t_ns <= w[1].t_ns));

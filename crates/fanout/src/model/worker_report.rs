@@ -86,13 +86,23 @@ pub struct HoldingLine {
 }
 
 impl WorkerReport {
-    /// The report line in fanout's worker's `stdout`: the last line that parses as one.
+    /// The report line in fanout's worker's `stdout`: the last line that parses as one; if
+    /// none does, why the last line that looked like one (a JSON object) did not.
     pub fn from_stdout(stdout: &str) -> Result<Self, String> {
-        stdout
-            .lines()
-            .rev()
-            .find_map(|line| serde_json::from_str(line).ok())
-            .ok_or_else(|| format!("worker printed no report: {stdout:?}"))
+        let mut first_error = None;
+        for line in stdout.lines().rev() {
+            match serde_json::from_str(line) {
+                Ok(report) => return Ok(report),
+                Err(e) if first_error.is_none() && line.trim_start().starts_with('{') => {
+                    first_error = Some(e);
+                }
+                Err(_) => {}
+            }
+        }
+        Err(match first_error {
+            Some(e) => format!("worker's report line does not read ({e}): {stdout:?}"),
+            None => format!("worker printed no report: {stdout:?}"),
+        })
     }
 }
 

@@ -155,7 +155,14 @@ impl PointReport {
                     Kind::Strategy | Kind::Pitfall(_) => "worker",
                     Kind::Peer => "peer",
                 };
-                Some(format!("{who} {status}"))
+                // Its last words, where it left any: why it stopped, in its own terms.
+                let said = left
+                    .stderr_tail
+                    .lines()
+                    .rev()
+                    .find(|l| !l.trim().is_empty())
+                    .map_or(String::new(), |l| format!(" ({})", l.trim()));
+                Some(format!("{who} {status}{said}"))
             }
             WorkerEnd::Exited(_) => None,
         };
@@ -436,6 +443,29 @@ mod tests {
     }
 
     #[test]
+    fn a_failed_workers_last_words_are_in_its_reason() {
+        let r = PointReport::from_run(
+            &point(),
+            RunLeft {
+                end: exited(EXIT_1),
+                line: WorkerReport::from_stdout(""),
+                stderr_tail: "a log line\nfanout worker: metering: the sampler thread panicked: boom\n\n",
+                metered: Metered::default(),
+                server: None,
+                listen: Default::default(),
+            },
+            &Limits::default(),
+        );
+        let Outcome::Failed(reason) = &r.outcome else {
+            panic!("{r:?}");
+        };
+        assert_eq!(
+            reason,
+            "worker exit status: 1 (fanout worker: metering: the sampler thread panicked: boom)"
+        );
+    }
+
+    #[test]
     fn a_worker_that_failed_loses_every_request_with_the_reason() {
         let cases = [
             (exited(EXIT_1), line(20, 0, 0.2), "worker exit status: 1"),
@@ -449,6 +479,11 @@ mod tests {
                 exited(EXIT_0),
                 "garbage\n".into(),
                 "worker printed no report: \"garbage\\n\"",
+            ),
+            (
+                exited(EXIT_0),
+                "{\"ok\": 1, \"wall\n".into(),
+                "worker's report line does not read (",
             ),
         ];
         for (end, stdout, why) in cases {

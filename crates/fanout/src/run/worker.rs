@@ -98,7 +98,7 @@ pub fn measure(input: &WorkerInput) -> Result<WorkerReport, WorkerError> {
     let heap = HeapCounts::now()
         .zip(heap_before)
         .map(|(after, before)| after.since(&before));
-    let sampled = sampler.stop();
+    let sampled = sampler.stop().map_err(WorkerError::Meter)?;
     // The timed region's use, without what sampling cost.
     let usage = usage.since(&usage_before).since(&sampled.own_usage);
     let peak_rss_bytes =
