@@ -156,12 +156,8 @@ impl PointReport {
                     Kind::Peer => "peer",
                 };
                 // Its last words, where it left any: why it stopped, in its own terms.
-                let said = left
-                    .stderr_tail
-                    .lines()
-                    .rev()
-                    .find(|l| !l.trim().is_empty())
-                    .map_or(String::new(), |l| format!(" ({})", l.trim()));
+                let said =
+                    last_words(left.stderr_tail).map_or(String::new(), |w| format!(" ({w})"));
                 Some(format!("{who} {status}{said}"))
             }
             WorkerEnd::Exited(_) => None,
@@ -315,6 +311,29 @@ pub(crate) mod fixtures {
     }
 }
 
+/// What a process that failed said last: its last panic (where it panicked and the message on
+/// the next line), else its last line that is not a backtrace's.
+fn last_words(stderr: &str) -> Option<String> {
+    let lines: Vec<&str> = stderr.lines().map(str::trim).collect();
+    if let Some(at) = lines.iter().rposition(|l| l.contains("panicked at")) {
+        let message = lines.get(at + 1).copied().unwrap_or_default();
+        return Some(format!("{} {message}", lines[at]).trim().to_owned());
+    }
+    let backtrace = |l: &&str| {
+        l.is_empty()
+            || *l == "stack backtrace:"
+            || l.starts_with("at ")
+            || l.split_once(':')
+                .is_some_and(|(n, _)| n.parse::<u32>().is_ok())
+            || l.starts_with("note: ")
+    };
+    lines
+        .iter()
+        .rev()
+        .find(|l| !backtrace(l))
+        .map(|l| (*l).to_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use std::os::unix::process::ExitStatusExt;
@@ -462,6 +481,14 @@ mod tests {
         assert_eq!(
             reason,
             "worker exit status: 1 (fanout worker: metering: the sampler thread panicked: boom)"
+        );
+        // A panic's place and message, not its backtrace's last line.
+        let tail = "thread '<unnamed>' (8623) panicked at generator-0.8.11/src/rt.rs:356:9:\nassertion failed: is_generator()\nstack backtrace:\n   0: rust_begin_unwind\n             at /rustc/x/panicking.rs:1\n";
+        assert_eq!(
+            last_words(tail).as_deref(),
+            Some(
+                "thread '<unnamed>' (8623) panicked at generator-0.8.11/src/rt.rs:356:9: assertion failed: is_generator()"
+            )
         );
     }
 
