@@ -207,6 +207,13 @@ impl ClientLib {
         }
     }
 
+    /// Over HTTP/2, keeps one connection to a server whatever its stream limit, queueing the
+    /// requests past the limit inside the client (hyper's pool, so reqwest's: hyper#2197,
+    /// reqwest#976): in flight at most the server's SETTINGS_MAX_CONCURRENT_STREAMS.
+    pub fn keeps_one_h2_connection(self) -> bool {
+        self == Self::Reqwest
+    }
+
     /// Speaks HTTP/2 (`--protocol h2`).
     pub fn speaks_h2(self) -> bool {
         matches!(self, Self::Reqwest | Self::H2)

@@ -131,12 +131,25 @@ impl Point {
     }
 
     /// Requests the strategy holds in flight by design: C, N for `pitfall_unbounded`, 1 for
-    /// `sequential`, the worker count for `pitfall_blocking_in_async`.
+    /// `sequential`, the worker count for `pitfall_blocking_in_async` — and over HTTP/2, for a
+    /// client that keeps one connection, at most the stream limit of the server fanout starts
+    /// (the rest wait inside the client).
     pub fn in_flight(&self) -> usize {
         let workers = self.settings.tokio_workers;
-        self.strategy
+        let by_design = self
+            .strategy
             .holds
-            .of(self.concurrency, self.requests, workers)
+            .of(self.concurrency, self.requests, workers);
+        let one_connection = self.settings.protocol == Protocol::H2
+            && self.strategy.client.keeps_one_h2_connection()
+            && !self.strategy.connection_per_request;
+        // 0: a stream limit not recorded (points measured before the profiles).
+        let limit = self.settings.server.limits().h2_max_streams as usize;
+        if one_connection && limit > 0 {
+            by_design.min(limit)
+        } else {
+            by_design
+        }
     }
 
     /// Ideal wall time (at `--rate`: the last due time (N − 1) / R plus R and the mean delay):
@@ -289,6 +302,29 @@ mod tests {
             p.job("http://h:1").url(),
             "http://h:1/get?delay_ms=100&bytes=32"
         );
+    }
+
+    #[test]
+    fn a_client_keeping_one_http2_connection_holds_at_most_the_servers_stream_limit() {
+        let workload = Workload::default(); // the default profile: 128 streams
+        let reqwest = Point::of(&workload, strategy("async_h2"), 10_000);
+        assert_eq!(reqwest.in_flight(), 128);
+        // The h2 floor opens connections enough; over HTTP/1.1 the limit is not the server's
+        // stream limit; a point measured before the profiles knows no limit.
+        assert_eq!(
+            Point::of(&workload, strategy("async_h2_floor"), 10_000).in_flight(),
+            10_000
+        );
+        assert_eq!(
+            Point::of(&workload, strategy("async_semaphore"), 10_000).in_flight(),
+            10_000
+        );
+        let mut unrecorded = reqwest.clone();
+        unrecorded.settings.server.profile = mock_server::Profile::Unrecorded;
+        assert_eq!(unrecorded.in_flight(), 10_000);
+        let mut more = reqwest.clone();
+        more.settings.server.h2_max_streams = Some(250);
+        assert_eq!(more.in_flight(), 250);
     }
 
     #[test]
