@@ -7,6 +7,8 @@
 
 use std::net::{TcpListener, TcpStream};
 use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::floor_probe::{ADDR_VAR, CONNECTIONS, OwnFloors};
 use super::role::ROLE_VAR;
@@ -18,25 +20,28 @@ pub fn measure(exe: &std::path::Path) -> Result<OwnFloors, String> {
     let cgroup = MemoryCgroup::create()?;
     let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| format!("a listener: {e}"))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    // The server's ends, accepted here (outside the probe's cgroup) and held till it is done.
-    let accepting = std::thread::spawn(move || {
-        (0..CONNECTIONS)
-            .map_while(|_| listener.accept().ok().map(|(s, _)| s))
-            .collect::<Vec<TcpStream>>()
+    // The server's ends, accepted here (outside the probe's cgroup) and held till it is done;
+    // the acceptor stops once told, woken by one connection of this process's own (a probe
+    // that failed early leaves it waiting otherwise).
+    let done = Arc::new(AtomicBool::new(false));
+    let accepting = std::thread::spawn({
+        let done = Arc::clone(&done);
+        move || {
+            let mut held = Vec::with_capacity(CONNECTIONS);
+            while !done.load(Ordering::Relaxed) {
+                match listener.accept() {
+                    Ok((stream, _)) => held.push(stream),
+                    Err(_) => break,
+                }
+            }
+            held
+        }
     });
-    let procs = cgroup
-        .procs()
-        .map_err(|e| format!("its cgroup.procs: {e}"))?;
-    let mut command = Command::new(exe);
-    command
-        .env(ROLE_VAR, "floor-probe")
-        .env(ADDR_VAR, addr.to_string())
-        .stdout(Stdio::piped());
-    crate::metering::outside::join_in_child(&mut command, &procs);
-    let out = command
-        .output()
-        .map_err(|e| format!("running the probe: {e}"))?;
+    let ran = run_probe(exe, &cgroup, &addr.to_string());
+    done.store(true, Ordering::Relaxed);
+    drop(TcpStream::connect(addr));
     drop(accepting.join());
+    let out = ran?;
     let stdout = String::from_utf8_lossy(&out.stdout);
     let line = stdout.lines().last().unwrap_or_default();
     serde_json::from_str(line).map_err(|e| {
@@ -45,4 +50,40 @@ pub fn measure(exe: &std::path::Path) -> Result<OwnFloors, String> {
             String::from_utf8_lossy(&out.stderr)
         )
     })
+}
+
+/// Runs the probe (`exe` in its role) inside `cgroup`, its connections to `addr`.
+fn run_probe(
+    exe: &std::path::Path,
+    cgroup: &MemoryCgroup,
+    addr: &str,
+) -> Result<std::process::Output, String> {
+    let procs = cgroup
+        .procs()
+        .map_err(|e| format!("its cgroup.procs: {e}"))?;
+    let mut command = Command::new(exe);
+    command
+        .env(ROLE_VAR, "floor-probe")
+        .env(ADDR_VAR, addr)
+        .stdout(Stdio::piped());
+    crate::metering::outside::join_in_child(&mut command, &procs);
+    command
+        .output()
+        .map_err(|e| format!("running the probe: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_probe_that_never_connects_is_said_not_waited_for() {
+        if let Err(why) = MemoryCgroup::create() {
+            crate::os::skip::skipped("cgroup_floors", &why);
+            return;
+        }
+        // `true` exits at once, connecting nowhere and printing nothing.
+        let said = measure(std::path::Path::new("/bin/true")).expect_err("no report");
+        assert!(said.contains("the probe's report"), "{said}");
+    }
 }

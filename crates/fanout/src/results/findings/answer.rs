@@ -182,11 +182,13 @@ fn spread(points: &[PointReport], c: usize) -> Option<WallSpread> {
             let subject = catalog::find(cell.strategy)?;
             let holds_c = subject.kind == Kind::Strategy && subject.holds == Holds::Concurrency;
             let clean = cell.measured.iter().all(|r| r.error_count() == 0);
+            if !(holds_c && clean) {
+                return None;
+            }
             Some(Ranked {
                 strategy: subject.name,
                 median: figures::WALL.spread(&cell, points)?.median,
             })
-            .filter(|_| holds_c && clean)
         })
         .collect();
     walls.sort_by(|a, b| a.median.total_cmp(&b.median));
