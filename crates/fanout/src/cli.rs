@@ -142,8 +142,8 @@ struct SweepArgs {
     /// A preset sweep where the answer changes: `cpu` (CPU work per response), `connect`
     /// (connection set-up delay), `jitter` (lognormal delays), `rate` (open loop around
     /// capacity), `overload` (an offered rate ramped past capacity and back), `scale` (C = 10,000 …
-    /// 100,000, past the OS limits); replaces --strategies and --concurrency, and the setting
-    /// it varies.
+    /// 100,000, past the OS limits); sets the strategies and concurrency (unless --strategies
+    /// or --concurrency name others) and the setting it varies.
     #[arg(long, value_enum, conflicts_with = "quick")]
     workload: Option<preset::Preset>,
     #[command(flatten)]
@@ -164,8 +164,7 @@ impl SweepArgs {
         let mut repeat = self.repeat;
         if self.quick {
             // The quick five (`preset::quick`) replace the default (all), not strategies the user named.
-            let all: Vec<_> = strategies::ALL.iter().map(|s| &s.subject).collect();
-            if points.strategies.0 == all {
+            if points.named_strategies().is_none() {
                 points.strategies = StrategyList(preset::quick());
             }
             points.concurrency = DEFAULT_CONCURRENCY.to_vec();
@@ -174,6 +173,13 @@ impl SweepArgs {
         let mut plan = points.plan(repeat, Duration::from_secs(self.time_limit_s))?;
         if let Some(preset) = self.workload {
             preset.apply(&mut plan);
+            // What the user named narrows the preset; the preset's other settings stay.
+            if let Some(named) = self.points.named_strategies() {
+                plan.strategies = named;
+            }
+            if let Some(named) = self.points.named_concurrency() {
+                plan.concurrency = named;
+            }
             plan.validate()?;
         }
         Ok(plan)
@@ -478,5 +484,63 @@ fn report(dir: &Path) -> anyhow::Result<ExitCode> {
 fn raise_open_file_limit() {
     if let Err(e) = rlimit::increase_nofile_limit(u64::MAX) {
         eprintln!("fanout: could not raise the open-file limit: {e}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::ValueEnum as _;
+
+    use super::*;
+
+    fn sweep_plan(args: &[&str]) -> Plan {
+        let cli = Cli::try_parse_from(["fanout", "sweep"].iter().chain(args)).expect("parses");
+        let Command::Sweep(sweep) = cli.command else {
+            panic!("not a sweep")
+        };
+        sweep.plan().expect("a valid plan")
+    }
+
+    #[test]
+    fn named_strategies_and_concurrency_narrow_every_preset() {
+        for preset in preset::Preset::value_variants() {
+            let name = preset
+                .to_possible_value()
+                .expect("named")
+                .get_name()
+                .to_owned();
+            let own = sweep_plan(&["--workload", &name]);
+            let narrowed = sweep_plan(&[
+                "--workload",
+                &name,
+                "--strategies",
+                "coroutine_raw",
+                "--concurrency",
+                "50",
+            ]);
+            let names: Vec<_> = narrowed.strategies.iter().map(|s| s.name).collect();
+            assert_eq!(names, ["coroutine_raw"], "{name}");
+            assert_eq!(narrowed.concurrency, [50], "{name}");
+            // The rest of the preset is kept.
+            assert_eq!(narrowed.vary, own.vary, "{name}");
+            assert_eq!(
+                serde_json::to_value(&narrowed.workload).expect("json"),
+                serde_json::to_value(&own.workload).expect("json"),
+                "{name}"
+            );
+            assert_ne!(
+                own.strategies, narrowed.strategies,
+                "{name}: the preset's own differ"
+            );
+        }
+    }
+
+    #[test]
+    fn quick_keeps_named_strategies_and_replaces_the_default() {
+        let quick = sweep_plan(&["--quick"]);
+        assert_eq!(quick.strategies, preset::quick());
+        let named = sweep_plan(&["--quick", "--strategies", "thread_raw"]);
+        let names: Vec<_> = named.strategies.iter().map(|s| s.name).collect();
+        assert_eq!(names, ["thread_raw"]);
     }
 }

@@ -169,7 +169,7 @@ fn the_raw_clients_count_bad_and_missing_answers_and_never_hang() {
         b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n20\r\n",
     ));
     let silent = canned(None);
-    for name in ["thread_raw", "async_raw"] {
+    for name in ["thread_raw", "async_raw", "coroutine_raw"] {
         for (url, kind) in [(&chunked, "bad_response"), (&silent, "timeout")] {
             let job = Arc::new(Job::new(url.clone(), 2, 4, settings(300)));
             let tally = Arc::new(Tally::default());
@@ -223,6 +223,7 @@ fn a_server_with_nothing_listening_is_counted_as_refused_for_every_request() {
         "async_buffered",
         "thread_raw",
         "async_raw",
+        "coroutine_raw",
         "async_hyper",
         "async_h2_floor",
     ] {

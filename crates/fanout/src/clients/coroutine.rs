@@ -1,27 +1,56 @@
 //! may's stackful coroutines for the raw codec: may's socket as a [`BlockingSocket`] (it
-//! parks the coroutine, not the thread), and the scheduler configured from the job.
+//! parks the coroutine, not the thread; the deadline keeper bounds its exchanges), and the
+//! scheduler configured from the job.
 
 use std::io;
 use std::net::SocketAddr;
-use std::time::Duration;
+use std::os::fd::{AsRawFd as _, FromRawFd as _, IntoRawFd as _};
+use std::time::{Duration, Instant};
 
 use may::net::TcpStream;
+use socket2::{Domain, Protocol, Socket, Type};
 
-use super::raw::BlockingSocket;
+use super::deadline_keeper::{self, Armed};
+use super::raw::{BlockingSocket, left_until};
 use crate::model::job::Job;
 
 impl BlockingSocket for TcpStream {
-    fn connect_timeout(addr: &SocketAddr, timeout: Duration) -> io::Result<Self> {
-        TcpStream::connect_timeout(addr, timeout)
+    type Bound = Armed;
+    /// A non-blocking connect handed to may: the exchange's first write parks the coroutine
+    /// until it completes (or fails), within the exchange's bound. may's own
+    /// `connect_timeout` would arm one of the I/O timers fanout builds may without.
+    fn connect(addr: &SocketAddr, deadline: Instant) -> io::Result<Self> {
+        left_until(deadline)?;
+        let socket = Socket::new(
+            Domain::for_address(*addr),
+            Type::STREAM,
+            Some(Protocol::TCP),
+        )?;
+        socket.set_nonblocking(true)?;
+        match socket.connect(&(*addr).into()) {
+            Ok(()) => {}
+            Err(e) if e.raw_os_error() == Some(nix::errno::Errno::EINPROGRESS as i32) => {}
+            Err(e) => return Err(e),
+        }
+        let fd = socket.into_raw_fd();
+        #[allow(unsafe_code, reason = "may takes a socket by its file descriptor only")]
+        // SAFETY: `fd` is an open TCP socket just released by its owner; may now owns it.
+        Ok(unsafe { TcpStream::from_raw_fd(fd) })
     }
     fn set_nodelay(&self, on: bool) -> io::Result<()> {
         TcpStream::set_nodelay(self, on)
     }
-    fn set_read_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
-        TcpStream::set_read_timeout(self, timeout)
+    fn bound(&self, deadline: Instant) -> Armed {
+        deadline_keeper::arm(self.as_raw_fd(), deadline)
     }
-    fn set_write_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
-        TcpStream::set_write_timeout(self, timeout)
+    fn before_read(&self, _: &Armed) -> io::Result<()> {
+        Ok(()) // the keeper ends a read past the deadline
+    }
+    fn before_write(&self, _: &Armed) -> io::Result<()> {
+        Ok(())
+    }
+    fn unbound(armed: Armed) -> bool {
+        armed.disarm()
     }
     fn sleep(for_how_long: Duration) {
         may::coroutine::sleep(for_how_long);
@@ -44,7 +73,7 @@ pub fn configure(job: &Job) {
 /// threads, a coroutine stack of `stack_bytes`.
 pub fn runtime(workers: usize, stack_bytes: usize) -> String {
     format!(
-        "may {} scheduler: {workers} worker threads (unpinned), a {} KiB stack per coroutine above a guard page; its pool maps {} coroutines' stacks at start (may's default) and keeps as many for reuse",
+        "may {} scheduler: {workers} worker threads (unpinned), a {} KiB stack per coroutine above a guard page; its pool maps {} coroutines' stacks at start (may's default) and keeps as many for reuse; may's I/O timers built out, a keeper thread shuts a socket down at its exchange's deadline",
         env!("FANOUT_VERSION_MAY"),
         stack_bytes / 1024,
         may::config().get_pool_capacity()

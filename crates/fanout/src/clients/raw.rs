@@ -181,33 +181,58 @@ impl ResponseReader {
     }
 }
 
-/// A blocking socket the raw codec speaks over, and how its world waits: std's socket
-/// blocks the OS thread; may's parks only the coroutine (and so must its sleep).
+/// A blocking socket the raw codec speaks over, how an exchange on it is held to its
+/// deadline, and how its world waits: std's socket blocks the OS thread and bounds each
+/// read and write by what is left (SO_RCVTIMEO, SO_SNDTIMEO); may's parks only the coroutine,
+/// and a keeper thread shuts it down at the deadline (and its sleep parks the coroutine too).
 pub trait BlockingSocket: io::Read + io::Write + Sized {
-    /// Connects within `timeout`.
-    fn connect_timeout(addr: &SocketAddr, timeout: Duration) -> io::Result<Self>;
+    /// What holds one exchange to its deadline while it runs.
+    type Bound;
+    /// Opens a connection to `addr`, connected by `deadline` (std's) or connecting, so that
+    /// the exchange's first write waits for it within the exchange's bound (may's).
+    fn connect(addr: &SocketAddr, deadline: Instant) -> io::Result<Self>;
     /// Sets TCP_NODELAY.
     fn set_nodelay(&self, on: bool) -> io::Result<()>;
-    /// Bounds the next reads.
-    fn set_read_timeout(&self, timeout: Option<Duration>) -> io::Result<()>;
-    /// Bounds the next writes.
-    fn set_write_timeout(&self, timeout: Option<Duration>) -> io::Result<()>;
+    /// Starts bounding the exchange about to run by `deadline`.
+    fn bound(&self, deadline: Instant) -> Self::Bound;
+    /// Before each read: bounds it by what is left of the deadline, or fails when none is.
+    fn before_read(&self, bound: &Self::Bound) -> io::Result<()>;
+    /// Before each write, the same.
+    fn before_write(&self, bound: &Self::Bound) -> io::Result<()>;
+    /// Ends the bound: true when the deadline cut the exchange off (its outcome is then a
+    /// timeout, whatever error the cut caused, and the connection is not reused).
+    fn unbound(bound: Self::Bound) -> bool;
     /// Waits `for_how_long` without holding anything else up.
     fn sleep(for_how_long: Duration);
 }
 
+/// What is left until `deadline`, or the timeout error a socket gives when nothing is.
+pub fn left_until(deadline: Instant) -> io::Result<Duration> {
+    deadline
+        .checked_duration_since(Instant::now())
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| io::Error::from(io::ErrorKind::TimedOut))
+}
+
 impl BlockingSocket for TcpStream {
-    fn connect_timeout(addr: &SocketAddr, timeout: Duration) -> io::Result<Self> {
-        TcpStream::connect_timeout(addr, timeout)
+    type Bound = Instant;
+    fn connect(addr: &SocketAddr, deadline: Instant) -> io::Result<Self> {
+        TcpStream::connect_timeout(addr, left_until(deadline)?)
     }
     fn set_nodelay(&self, on: bool) -> io::Result<()> {
         TcpStream::set_nodelay(self, on)
     }
-    fn set_read_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
-        TcpStream::set_read_timeout(self, timeout)
+    fn bound(&self, deadline: Instant) -> Instant {
+        deadline
     }
-    fn set_write_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
-        TcpStream::set_write_timeout(self, timeout)
+    fn before_read(&self, deadline: &Instant) -> io::Result<()> {
+        self.set_read_timeout(Some(left_until(*deadline)?))
+    }
+    fn before_write(&self, deadline: &Instant) -> io::Result<()> {
+        self.set_write_timeout(Some(left_until(*deadline)?))
+    }
+    fn unbound(_: Instant) -> bool {
+        false // a read or write past the deadline already failed as a timeout
     }
     fn sleep(for_how_long: Duration) {
         std::thread::sleep(for_how_long);
@@ -266,33 +291,46 @@ pub async fn get_async(
     tally.record(due.elapsed(), outcome);
 }
 
-/// Sends the request and reads its response within the job's timeout; `Ok(keep_alive)`.
+/// Sends the request and reads its response within the job's timeout, connecting first
+/// when the slot has no connection; `Ok(keep_alive)`.
 fn exchange_blocking<S: BlockingSocket>(
     conn: &mut Option<S>,
     request: &RawRequest,
     job: &Job,
     start: Instant,
 ) -> Result<bool, ErrorKind> {
-    let left = || {
-        job.timeout()
-            .checked_sub(start.elapsed())
-            .filter(|d| !d.is_zero())
-            .ok_or(ErrorKind::Timeout)
-    };
+    let deadline = start + job.timeout();
     let io = |e: io::Error| ErrorKind::from_io(&e);
     let stream = match conn {
         Some(stream) => stream,
         None => {
-            let stream = S::connect_timeout(&request.addr, left()?).map_err(io)?;
+            let stream = S::connect(&request.addr, deadline).map_err(io)?;
             stream.set_nodelay(true).map_err(io)?;
             conn.insert(stream)
         }
     };
-    stream.set_write_timeout(Some(left()?)).map_err(io)?;
+    let bound = stream.bound(deadline);
+    let outcome = send_and_read(stream, &bound, request, job);
+    match (S::unbound(bound), outcome) {
+        (false, outcome) => outcome,
+        (true, Ok(_)) => Ok(false), // answered just in time, on a socket now shut down
+        (true, Err(_)) => Err(ErrorKind::Timeout),
+    }
+}
+
+/// The exchange itself, each read and write within `bound`.
+fn send_and_read<S: BlockingSocket>(
+    stream: &mut S,
+    bound: &S::Bound,
+    request: &RawRequest,
+    job: &Job,
+) -> Result<bool, ErrorKind> {
+    let io = |e: io::Error| ErrorKind::from_io(&e);
+    stream.before_write(bound).map_err(io)?;
     stream.write_all(&request.bytes).map_err(io)?;
     let mut reader = ResponseReader::new(job.body_len());
     loop {
-        stream.set_read_timeout(Some(left()?)).map_err(io)?;
+        stream.before_read(bound).map_err(io)?;
         let n = stream.read(reader.space()).map_err(io)?;
         if let Step::Done { keep_alive } = reader.advance(n)? {
             return Ok(keep_alive);

@@ -127,6 +127,17 @@ pub struct PointsArgs {
 }
 
 impl PointsArgs {
+    /// The strategies, when the user named others than the default (all).
+    pub fn named_strategies(&self) -> Option<Vec<&'static Subject>> {
+        let all: Vec<_> = crate::strategies::ALL.iter().map(|s| &s.subject).collect();
+        (self.strategies.0 != all).then(|| self.strategies.0.clone())
+    }
+
+    /// The concurrency values, when the user named others than the default.
+    pub fn named_concurrency(&self) -> Option<Vec<usize>> {
+        (self.concurrency != DEFAULT_CONCURRENCY).then(|| self.concurrency.clone())
+    }
+
     /// The checked plan of these points, `repeat` times, each within `time_limit`.
     pub fn plan(&self, repeat: u32, time_limit: Duration) -> Result<Plan, WorkloadError> {
         let plan = Plan {
