@@ -1,5 +1,6 @@
 //! The server's own cost since `/stats` was last reset: its peak resident memory and its CPU
-//! time, so a reader of a point sees whether the server, not the client, was the bottleneck.
+//! time, so a reader of a point sees whether the server, not the client, was the bottleneck;
+//! and the file descriptors it holds now, so a sweep shows the server leaks none.
 
 use std::sync::Mutex;
 
@@ -35,6 +36,13 @@ impl Own {
         let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
         Some(kib * 1024)
     }
+
+    /// File descriptors open right now (`/proc/self/fd`, less the one reading it); `None`
+    /// off Linux.
+    pub fn open_fds(&self) -> Option<u64> {
+        let entries = std::fs::read_dir("/proc/self/fd").ok()?;
+        Some((entries.count() as u64).saturating_sub(1))
+    }
 }
 
 /// This process's CPU time so far, user and system, in seconds.
@@ -50,7 +58,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn cpu_counts_from_the_reset_and_the_peak_is_this_processes() {
+    fn cpu_counts_from_the_reset_and_the_peak_and_the_files_are_this_processes() {
         let own = Own::default();
         own.reset();
         let spin = std::time::Instant::now();
@@ -61,6 +69,8 @@ mod tests {
         assert!(cpu > 0.0 && cpu < cpu_s().expect("rusage"), "{cpu}");
         if cfg!(target_os = "linux") {
             assert!(own.peak_rss_bytes().is_some_and(|b| b > 0));
+            // At least stdin, stdout and stderr (other tests open files meanwhile).
+            assert!(own.open_fds().is_some_and(|n| n >= 3));
         }
     }
 }

@@ -91,6 +91,10 @@ pub struct StatsSnapshot {
     /// The server's own CPU time (user and system) since the last reset, s.
     #[serde(default)]
     pub cpu_s: Option<f64>,
+    /// File descriptors the server holds right now (its listener and connections among
+    /// them): back to where it was after every point, or the server leaks.
+    #[serde(default)]
+    pub open_fds: Option<u64>,
     /// The profile the server runs with (`None` from servers older than the profiles).
     #[serde(default)]
     pub profile: Option<Profile>,
@@ -262,6 +266,7 @@ impl Stats {
             keepalive_closes: self.keepalive_closes.load(Ordering::Relaxed),
             peak_rss_bytes: self.own.peak_rss_bytes(),
             cpu_s: self.own.cpu_s(),
+            open_fds: self.own.open_fds(),
             // The server's configuration: filled in by `/stats` from its own.
             profile: None,
             limits: None,

@@ -214,6 +214,7 @@ async fn stats_count_measured_requests_but_not_themselves_and_reset_zeroes_them(
     let counters = StatsSnapshot {
         peak_rss_bytes: None,
         cpu_s: None,
+        open_fds: None,
         profile: None,
         limits: None,
         ..stats

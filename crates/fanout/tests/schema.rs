@@ -83,6 +83,7 @@ fn full_report() -> PointReport {
         server: Some(mock_server::StatsSnapshot {
             peak_rss_bytes: Some(1),
             cpu_s: Some(1.0),
+            open_fds: Some(1),
             profile: Some(mock_server::Profile::Nginx),
             limits: Some(mock_server::Profile::Nginx.limits()),
             ..Default::default()

@@ -252,6 +252,38 @@ pub const SERVER_PEAK_IN_FLIGHT: Figure = Figure {
     about: "requests in flight the server saw at most (`server.peak_in_flight`)",
 };
 
+/// The server's own peak resident memory during the point.
+pub const SERVER_PEAK_RSS: Figure = Figure {
+    key: "server_peak_rss",
+    label: "server peak RSS",
+    unit: "MiB",
+    decimals: 1,
+    reading: Reading::PerPoint(|r| {
+        r.server
+            .and_then(|s| s.peak_rss_bytes)
+            .map_or(f64::NAN, |b| b as f64 / MIB)
+    }),
+    better: Better::Lower,
+    chart: None,
+    about: "the mock server's own peak resident memory during the point (`server.peak_rss_bytes`): flat from point to point, or the server grows",
+};
+
+/// The server's open file descriptors once the point is over.
+pub const SERVER_OPEN_FDS: Figure = Figure {
+    key: "server_open_fds",
+    label: "server open fds after",
+    unit: "",
+    decimals: 0,
+    reading: Reading::PerPoint(|r| {
+        r.server
+            .and_then(|s| s.open_fds)
+            .map_or(f64::NAN, |n| n as f64)
+    }),
+    better: Better::Lower,
+    chart: None,
+    about: "file descriptors the mock server holds once the point is over (`server.open_fds`): back to the same count after every point, or it leaks",
+};
+
 /// What the client adds to the tail.
 pub const P99_OVERHEAD: Figure = Figure {
     key: "p99_overhead",
@@ -352,6 +384,8 @@ pub const ALL: &[&Figure] = &[
     &WHOLE_BILL,
     &CLIENT_BILL,
     &CONNECTIONS_PER_REQUEST,
+    &SERVER_PEAK_RSS,
+    &SERVER_OPEN_FDS,
 ];
 
 /// The columns of the summary table (`summary.md`, `fanout sweep`'s terminal table).
