@@ -8,7 +8,7 @@ use anyhow::{Context as _, bail};
 use clap::Parser;
 
 use crate::tls as mock_tls;
-use crate::{AppState, Config, ServerFlags, Stats, listener, run_with_tls};
+use crate::{AppState, Config, FaultFlags, ServerFlags, Stats, listener, run_with_tls};
 
 /// How long requests in flight may finish after SIGINT/SIGTERM.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
@@ -39,6 +39,9 @@ pub struct Args {
     /// The profile and its limits.
     #[command(flatten)]
     pub server: ServerFlags,
+    /// A fault for every `/get` that names none of its own.
+    #[command(flatten)]
+    pub fault: FaultFlags,
     /// Serve HTTPS with a self-signed certificate made at start (HTTP/2 by ALPN too).
     #[arg(long)]
     pub tls: bool,
@@ -62,6 +65,7 @@ impl Args {
             max_bytes: self.max_bytes,
             profile: self.server.profile,
             limits: self.server.limits(),
+            fault: self.fault.fault().map_err(anyhow::Error::msg)?,
         })
     }
 }
@@ -106,12 +110,16 @@ pub fn main(args: Args) -> anyhow::Result<()> {
         println!("listening on {scheme}://{addr}");
         tracing::info!(
             "backlog asked {}, net.core.somaxconn {}, effective {effective}; workers {workers}; \
-             default delay {} ms; profile {}: {}",
+             default delay {} ms; profile {}: {}; default fault {}",
             args.backlog,
             somaxconn.map_or("unknown".to_owned(), |n| n.to_string()),
             config.default_delay_ms,
             config.profile.name(),
             config.limits,
+            config.fault.map_or("none".to_owned(), |f| f
+                .to_query()
+                .trim_start_matches('&')
+                .to_owned()),
         );
         let state = AppState {
             config,

@@ -1,10 +1,11 @@
 //! One accepted connection as the server sees it: whether a request on it is its first (the
-//! connection set-up delay is paid once), and its responses against the profile's
-//! `keepalive_requests`, past which the server asks the connection to close.
+//! connection set-up delay is paid once), its responses against the profile's
+//! `keepalive_requests`, past which the server asks the connection to close, and the faults
+//! that act on a whole connection: closed gracefully (GOAWAY on HTTP/2), or reset.
 
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::task::{Context, Poll};
 
 use tokio::sync::Notify;
@@ -16,20 +17,45 @@ use crate::stats::Stats;
 pub struct Connection {
     started: AtomicU64,
     limit: Option<u64>,
-    reached: Notify,
+    /// Woken when the connection is to close gracefully: its limit, or a fault.
+    close_asked: Notify,
+    /// Woken when the connection is to be reset.
+    reset_asked: Notify,
+    /// Set before a reset: the socket closes with SO_LINGER 0 (an RST, not a FIN).
+    reset_on_close: Arc<AtomicBool>,
     stats: Arc<Stats>,
 }
 
 impl Connection {
     /// A new connection, closed after `limit` requests (`None`: kept as long as its client
-    /// keeps it), its close counted in `stats`.
-    pub fn new(limit: Option<u64>, stats: Arc<Stats>) -> Self {
+    /// keeps it), its close counted in `stats`; `reset_on_close` is its socket's flag
+    /// ([`crate::listener::CountedStream::reset_on_close`]).
+    pub fn new(limit: Option<u64>, stats: Arc<Stats>, reset_on_close: Arc<AtomicBool>) -> Self {
         Self {
             started: AtomicU64::new(0),
             limit,
-            reached: Notify::new(),
+            close_asked: Notify::new(),
+            reset_asked: Notify::new(),
+            reset_on_close,
             stats,
         }
+    }
+
+    /// Asks the connection to close once its requests in flight are answered (HTTP/2:
+    /// GOAWAY now).
+    pub fn close_gracefully(&self) {
+        self.close_asked.notify_one();
+    }
+
+    /// Resets the connection now: every request on it fails, and its client sees an RST.
+    pub fn reset(&self) {
+        self.reset_on_close.store(true, Ordering::Relaxed);
+        self.reset_asked.notify_one();
+    }
+
+    /// Completes once the connection is to be reset.
+    pub async fn reset_asked(&self) {
+        self.reset_asked.notified().await;
     }
 
     /// Counts a request: whether it is the first on this connection, and whether it is the
@@ -40,7 +66,7 @@ impl Connection {
         let last = self.limit == Some(n);
         if last {
             self.stats.keepalive_close();
-            self.reached.notify_one();
+            self.close_asked.notify_one();
         }
         Started {
             first: n == 1,
@@ -48,9 +74,10 @@ impl Connection {
         }
     }
 
-    /// Completes once the connection has started its last request by the limit.
-    pub async fn limit_reached(&self) {
-        self.reached.notified().await;
+    /// Completes once the connection has started its last request by the limit, or a fault
+    /// asked it to close.
+    pub async fn close_asked(&self) {
+        self.close_asked.notified().await;
     }
 }
 
@@ -107,22 +134,22 @@ mod tests {
     #[tokio::test]
     async fn the_first_request_is_told_and_the_limiting_one_wakes_the_close() {
         let stats = Arc::new(Stats::default());
-        let c = Connection::new(Some(2), Arc::clone(&stats));
+        let c = Connection::new(Some(2), Arc::clone(&stats), Arc::default());
         let (one, two) = (c.request_started(), c.request_started());
         assert_eq!((one.first, one.last), (true, false));
         assert_eq!((two.first, two.last), (false, true));
         // notify_one keeps the wake for a waiter that comes later.
-        tokio::time::timeout(std::time::Duration::from_secs(5), c.limit_reached())
+        tokio::time::timeout(std::time::Duration::from_secs(5), c.close_asked())
             .await
             .expect("woken");
         assert_eq!(stats.snapshot().keepalive_closes, 1);
-        let unlimited = Connection::new(None, Arc::clone(&stats));
+        let unlimited = Connection::new(None, Arc::clone(&stats), Arc::default());
         for _ in 0..3 {
             unlimited.request_started();
         }
         let waited = tokio::time::timeout(
             std::time::Duration::from_millis(50),
-            unlimited.limit_reached(),
+            unlimited.close_asked(),
         );
         assert!(waited.await.is_err(), "no limit, no close");
     }

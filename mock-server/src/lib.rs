@@ -6,6 +6,8 @@
 //! - [`query`]: the benchmark endpoint's query, typed: written by fanout, read here.
 //! - [`delay`]: a request's delay as a distribution: drawn here, its mean and quantiles in
 //!   fanout's ideal wall time.
+//! - [`fault`]: injected faults — their kinds, the seeded draw of the requests they hit,
+//!   their counts.
 //! - [`params`]: parameter checks; a bad value is a 400 naming the parameter and its range.
 //! - [`stats`]: requests and connections in flight, their peaks, delay overshoot.
 //! - [`listener`]: bind with an explicit backlog; count connections; TCP_NODELAY.
@@ -20,6 +22,7 @@
 pub mod cli;
 pub mod connection;
 pub mod delay;
+pub mod fault;
 pub mod listener;
 pub mod own;
 pub mod params;
@@ -35,12 +38,13 @@ use std::time::Duration;
 
 use tokio::net::TcpListener;
 
+pub use fault::{Fault, FaultCounts, FaultFlags, FaultKind};
 pub use profile::{Profile, ServerFlags, ServerLimits};
 pub use routes::{AppState, app};
 pub use stats::{Stats, StatsSnapshot};
 
 /// The server's defaults and caps.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Config {
     /// Delay of `/get` and `/health` when the request names none.
     pub default_delay_ms: u64,
@@ -52,6 +56,8 @@ pub struct Config {
     pub profile: Profile,
     /// Its stream, connection and keep-alive limits.
     pub limits: ServerLimits,
+    /// The fault of every `/get` that names none (`--fault`).
+    pub fault: Option<Fault>,
 }
 
 impl Default for Config {
@@ -62,6 +68,7 @@ impl Default for Config {
             max_bytes: 10 * 1024 * 1024,
             profile: Profile::Default,
             limits: Profile::Default.limits(),
+            fault: None,
         }
     }
 }
@@ -132,6 +139,7 @@ pub async fn run_with_tls(
         .max_connections
         .map(|n| Arc::new(tokio::sync::Semaphore::new(n as usize)));
     let mut listener = listener::CountingListener::new(listener, Arc::clone(&stats));
+    let default_fault = state.config.fault.is_some();
     let router = app(state);
     // Every connection task holds a clone: the drain waits for the count to fall back to one.
     let live = Arc::new(());
@@ -152,10 +160,12 @@ pub async fn run_with_tls(
         let connection = Arc::new(connection::Connection::new(
             limits.keepalive_requests,
             Arc::clone(&stats),
+            stream.reset_on_close(),
         ));
         let service = ConnectionService {
             router: router.clone(),
             connection: Arc::clone(&connection),
+            default_fault,
         };
         let (builder, tls, stats) = (builder.clone(), tls.clone(), Arc::clone(&stats));
         let (live, stopping) = (Arc::clone(&live), stopping.clone());
@@ -215,19 +225,22 @@ async fn take_slot(
         .expect("the semaphore is never closed")
 }
 
-/// What can end a connection besides its client: its keep-alive limit, the server's drain.
+/// What can end a connection besides its client: its keep-alive limit, a fault, the server's
+/// drain.
 struct Ends {
     connection: Arc<connection::Connection>,
     stopping: tokio::sync::watch::Receiver<bool>,
 }
 
 /// The router as one connection's service: every request counts against the connection's
-/// first; only one that asks for a connection delay is told which it was (an extension costs
-/// an allocation).
+/// first; only one that asks for a connection delay is told which it was, and only one that
+/// may draw a fault is handed its connection (an extension costs an allocation).
 #[derive(Clone)]
 struct ConnectionService {
     router: axum::Router,
     connection: Arc<connection::Connection>,
+    /// The server has a default fault: every request may draw it.
+    default_fault: bool,
 }
 
 impl hyper::service::Service<hyper::Request<hyper::body::Incoming>> for ConnectionService {
@@ -244,21 +257,26 @@ impl hyper::service::Service<hyper::Request<hyper::body::Incoming>> for Connecti
         // HTTP/1.1 says its last response with `Connection: close` (HTTP/2 has GOAWAY and
         // forbids the header).
         let closes = started.last && request.version() < hyper::Version::HTTP_2;
-        let asks = request
-            .uri()
-            .query()
-            .is_some_and(query::GetQuery::asks_connect_delay);
-        if asks {
+        let raw_query = request.uri().query().unwrap_or("");
+        let asks_delay = query::GetQuery::asks_connect_delay(raw_query);
+        let may_fault = self.default_fault || query::GetQuery::asks_fault(raw_query);
+        if asks_delay {
             request
                 .extensions_mut()
                 .insert(routes::FirstOnConnection(first));
+        }
+        if may_fault {
+            request
+                .extensions_mut()
+                .insert(routes::OnConnection(Arc::clone(&self.connection)));
         }
         connection::Respond::new(self.router.clone().oneshot(request), closes)
     }
 }
 
 /// Serves one connection, HTTP/1.1 or HTTP/2, until it ends; asked to end (its keep-alive
-/// limit reached, or the server draining), it finishes the requests in flight and closes.
+/// limit reached, a fault, or the server draining), it finishes the requests in flight and
+/// closes; asked to reset (a fault), it drops everything at once.
 async fn serve<I>(
     builder: &hyper_util::server::conn::auto::Builder<hyper_util::rt::TokioExecutor>,
     io: I,
@@ -276,9 +294,12 @@ where
     loop {
         tokio::select! {
             served = connection.as_mut() => return served,
-            () = ends.connection.limit_reached(), if !closing => {
+            () = ends.connection.close_asked(), if !closing => {
                 closing = true;
                 connection.as_mut().graceful_shutdown();
+            }
+            () = ends.connection.reset_asked() => {
+                return Err("reset by an injected fault".into());
             }
             _ = ends.stopping.changed(), if !closing => {
                 closing = true;

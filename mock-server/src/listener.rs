@@ -1,4 +1,5 @@
-//! The TCP listener: an explicit accept backlog, TCP_NODELAY, and a count of connections.
+//! The TCP listener: an explicit accept backlog, TCP_NODELAY, a count of connections, an
+//! injected accept stall, and a reset (RST) on close when a fault asks for one.
 //!
 //! `tokio::net::TcpListener::bind` listens with a small fixed backlog; at thousands of
 //! simultaneous connects that overflows the accept queue and the kernel's SYN retransmits add
@@ -9,6 +10,7 @@ use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -67,11 +69,25 @@ impl axum::serve::Listener for CountingListener {
         loop {
             match self.inner.accept().await {
                 Ok((stream, addr)) => {
+                    // An injected accept stall: a connection that arrives meanwhile waits,
+                    // as it would in the backlog of a listener not accepting (the wait for
+                    // this accept began before the stall did).
+                    while let Some(pause) = self.stats.faults().accept_pause() {
+                        tokio::time::sleep(pause).await;
+                    }
                     if let Err(e) = stream.set_nodelay(true) {
                         tracing::debug!("TCP_NODELAY on {addr}: {e}");
                     }
                     let guard = self.stats.connection_opened();
-                    return (CountedStream { stream, guard }, addr);
+                    let reset_on_close = Arc::default();
+                    return (
+                        CountedStream {
+                            stream,
+                            guard,
+                            reset_on_close,
+                        },
+                        addr,
+                    );
                 }
                 Err(e) => {
                     let failures = self.stats.accept_failed();
@@ -95,12 +111,33 @@ impl axum::serve::Listener for CountingListener {
     }
 }
 
-/// An accepted stream that marks its connection closed when dropped.
+/// An accepted stream that marks its connection closed when dropped, and resets it (an RST,
+/// not a FIN) when an injected fault asked for it.
 #[derive(Debug)]
 pub struct CountedStream {
     stream: TcpStream,
     #[allow(dead_code)] // held for its Drop
     guard: ConnectionGuard,
+    reset_on_close: Arc<AtomicBool>,
+}
+
+impl CountedStream {
+    /// The flag that makes this stream's close a reset.
+    pub fn reset_on_close(&self) -> Arc<AtomicBool> {
+        Arc::clone(&self.reset_on_close)
+    }
+}
+
+impl Drop for CountedStream {
+    fn drop(&mut self) {
+        if self.reset_on_close.load(Ordering::Relaxed) {
+            // SO_LINGER 0: close() sends RST and drops what is unsent.
+            let linger = socket2::SockRef::from(&self.stream).set_linger(Some(Duration::ZERO));
+            if let Err(e) = linger {
+                tracing::debug!("SO_LINGER 0 for an injected reset: {e}");
+            }
+        }
+    }
 }
 
 impl AsyncRead for CountedStream {

@@ -1,12 +1,14 @@
 //! The benchmark endpoint's query, typed: `GET /get?delay_ms=&jitter_ms=&delay_dist=&sigma=
-//! &connect_delay_ms=&bytes=&status=`. fanout writes it with [`GetQuery::to_query`], the
-//! server reads it with [`GetQuery::parse`] — one struct for both sides, checked against the
-//! server's caps (a bad value is a [`BadParam`] naming it).
+//! &connect_delay_ms=&bytes=&status=&fault=…` (a fault's parameters: [`Fault`]). fanout
+//! writes it with [`GetQuery::to_query`], the server reads it with [`GetQuery::parse`] — one
+//! struct for both sides, checked against the server's caps (a bad value is a [`BadParam`]
+//! naming it).
 
 use std::fmt::Write as _;
 
 use crate::Config;
 use crate::delay::{Delay, SIGMA_RANGE, Spread};
+use crate::fault::Fault;
 use crate::params::{self, BadParam, Expected};
 
 /// Body size of `/get` when the request names none.
@@ -25,6 +27,8 @@ pub struct GetQuery {
     pub bytes: u64,
     /// Response status (200–599).
     pub status: u16,
+    /// A fault to inject (the server's default one when the query names none).
+    pub fault: Option<Fault>,
 }
 
 impl GetQuery {
@@ -35,6 +39,7 @@ impl GetQuery {
             connect_delay_ms: 0,
             bytes,
             status: 200,
+            fault: None,
         }
     }
 
@@ -57,6 +62,9 @@ impl GetQuery {
         if self.status != 200 {
             let _ = write!(query, "&status={}", self.status);
         }
+        if let Some(fault) = &self.fault {
+            query.push_str(&fault.to_query());
+        }
         query
     }
 
@@ -64,13 +72,7 @@ impl GetQuery {
     /// with the server's defaults for what they leave out; a value outside `config`'s caps
     /// is a [`BadParam`].
     pub fn parse(pairs: &[(String, String)], config: &Config) -> Result<Self, BadParam> {
-        let get = |name: &str| {
-            pairs
-                .iter()
-                .rev()
-                .find(|(k, _)| k == name)
-                .map(|(_, v)| v.as_str())
-        };
+        let get = |name: &str| lookup(pairs, name);
         let max_delay = config.max_delay_ms;
         let integer = |name: &'static str, hi: u64, default: u64| match get(name) {
             Some(raw) => params::integer(name, raw, 0, hi),
@@ -109,7 +111,14 @@ impl GetQuery {
                 DEFAULT_BYTES.min(config.max_bytes),
             )?,
             status,
+            fault: Fault::parse(get)?,
         })
+    }
+
+    /// Whether a raw query asks for a fault: only then (or when the server has a default
+    /// fault) is a request handed its connection, which some faults act on.
+    pub fn asks_fault(query: &str) -> bool {
+        query.split('&').any(|pair| pair.starts_with("fault="))
     }
 
     /// Whether a raw query asks for a connection delay: only then does the server tell a
@@ -120,6 +129,15 @@ impl GetQuery {
             .filter_map(|pair| pair.split_once('='))
             .any(|(key, value)| key == "connect_delay_ms" && value != "0")
     }
+}
+
+/// The value of `name` in `pairs`: the last of a repeated name wins.
+fn lookup<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    pairs
+        .iter()
+        .rev()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
 }
 
 /// A final status a response may carry: 200–599 (1xx are not final responses).
@@ -153,6 +171,10 @@ mod tests {
                 connect_delay_ms: 20,
                 bytes: 0,
                 status: 503,
+                fault: Some(Fault {
+                    p: 0.25,
+                    ..Fault::every(crate::fault::FaultKind::Trickle)
+                }),
             },
             GetQuery {
                 delay: Delay {

@@ -4,14 +4,17 @@ use std::sync::{Arc, LazyLock};
 use std::time::{Duration, Instant};
 
 use axum::Extension;
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::{Path, Query, State};
-use axum::http::{StatusCode, Uri};
+use axum::http::{HeaderValue, StatusCode, Uri, Version, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use futures::StreamExt as _;
 use serde_json::json;
 
+use crate::connection::Connection;
+use crate::fault::FaultKind;
 use crate::params::{self, BadParam};
 use crate::query::{self, GetQuery};
 use crate::stats::{Stats, StatsSnapshot};
@@ -64,29 +67,60 @@ type Params = Query<Vec<(String, String)>>;
 #[derive(Debug, Clone, Copy)]
 pub struct FirstOnConnection(pub bool);
 
-/// `GET /get?delay_ms=&jitter_ms=&delay_dist=&sigma=&connect_delay_ms=&bytes=&status=`: the
-/// benchmark endpoint. The delay is `delay_ms`, plus or minus a uniform `jitter_ms`, or, with
-/// `delay_dist=lognormal`, drawn from a lognormal of median `delay_ms` and shape `sigma`; the
-/// first request on a connection waits `connect_delay_ms` more (a handshake's worth).
+/// The connection a request arrived on, for the faults that act on it: set by [`crate::run`]
+/// on requests that may draw one.
+#[derive(Debug, Clone)]
+pub struct OnConnection(pub Arc<Connection>);
+
+/// `GET /get?delay_ms=&jitter_ms=&delay_dist=&sigma=&connect_delay_ms=&bytes=&status=&fault=…`:
+/// the benchmark endpoint. The delay is `delay_ms`, plus or minus a uniform `jitter_ms`, or,
+/// with `delay_dist=lognormal`, drawn from a lognormal of median `delay_ms` and shape `sigma`;
+/// the first request on a connection waits `connect_delay_ms` more (a handshake's worth). A
+/// request that draws a fault (its own `fault=`, else the server's default) gets it instead of
+/// its plain answer: see [`FaultKind`].
 async fn get_endpoint(
     State(state): State<AppState>,
     first: Option<Extension<FirstOnConnection>>,
+    on: Option<Extension<OnConnection>>,
+    version: Version,
     params: Params,
 ) -> Response {
     // Without it (a router called directly) every request counts as a first.
     let first = first.is_none_or(|Extension(FirstOnConnection(first))| first);
-    in_flight(&state.stats, get_response(&state, &params, first)).await
+    let on = Arrived {
+        first_on_connection: first,
+        connection: on.map(|Extension(OnConnection(c))| c),
+        http2: version == Version::HTTP_2,
+    };
+    in_flight(&state.stats, get_response(&state, &params, on)).await
+}
+
+/// Where a request arrived: whether first on its connection, the connection (when a fault may
+/// act on it), and over which protocol.
+struct Arrived {
+    first_on_connection: bool,
+    connection: Option<Arc<Connection>>,
+    http2: bool,
 }
 
 async fn get_response(
     state: &AppState,
     params: &Params,
-    first_on_connection: bool,
+    on: Arrived,
 ) -> Result<Response, BadParam> {
     let cfg = &state.config;
     let query = GetQuery::parse(params, cfg)?;
+    let fault = query.fault.or(cfg.fault);
+    let drawn = fault.and_then(|f| state.stats.faults().draw(&f).map(|_| f));
+    match drawn.map(|f| f.kind) {
+        Some(FaultKind::Stall) => {
+            return Ok(stall(&state.stats, Duration::from_millis(cfg.max_delay_ms)).await);
+        }
+        Some(FaultKind::Goaway) => close_gracefully(&on),
+        _ => {}
+    }
     let mut delay_ms = query.delay.sample_ms();
-    if query.connect_delay_ms > 0 && first_on_connection {
+    if query.connect_delay_ms > 0 && on.first_on_connection {
         state.stats.connection_delayed();
         delay_ms = delay_ms.saturating_add(query.connect_delay_ms);
     }
@@ -96,7 +130,126 @@ async fn get_response(
     )
     .await;
     let status = StatusCode::from_u16(query.status).expect("200..=599 are valid status codes");
-    Ok((status, body_of(query.bytes)).into_response())
+    let body = body_of(query.bytes);
+    let Some(fault) = drawn else {
+        return Ok((status, body).into_response());
+    };
+    Ok(match fault.kind {
+        FaultKind::Stall | FaultKind::Goaway | FaultKind::AcceptStall => {
+            (status, body).into_response()
+        }
+        FaultKind::Status => {
+            let code = StatusCode::from_u16(fault.code).expect("500..=599 are valid status codes");
+            (code, body).into_response()
+        }
+        FaultKind::Reset => cut_short(body, Cut::ResetConnection(on.connection)),
+        FaultKind::RstStream if on.http2 => cut_short(body, Cut::ResetStream),
+        FaultKind::RstStream => cut_short(body, Cut::ResetConnection(on.connection)),
+        FaultKind::Truncate => cut_short(body, Cut::End),
+        FaultKind::Trickle => trickle(body, Duration::from_millis(fault.trickle_ms)),
+        FaultKind::Close if on.http2 => {
+            close_gracefully(&on);
+            (status, body).into_response()
+        }
+        FaultKind::Close => {
+            let mut response = (status, body).into_response();
+            response
+                .headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            response
+        }
+    })
+}
+
+/// Asks the request's connection to close once its requests are answered (HTTP/2: GOAWAY).
+fn close_gracefully(on: &Arrived) {
+    if let Some(connection) = &on.connection {
+        connection.close_gracefully();
+    }
+}
+
+/// A stalled request: no answer until its client gives up — then the server records how long
+/// it held it — or until `longest` has passed, when it is answered late.
+async fn stall(stats: &Stats, longest: Duration) -> Response {
+    /// Records the hold when the handler is dropped unanswered (its client went away).
+    struct Held<'a> {
+        stats: &'a Stats,
+        since: Instant,
+        answered: bool,
+    }
+    impl Drop for Held<'_> {
+        fn drop(&mut self) {
+            if !self.answered {
+                self.stats.stall_abandoned(self.since.elapsed());
+            }
+        }
+    }
+    let mut held = Held {
+        stats,
+        since: Instant::now(),
+        answered: false,
+    };
+    tokio::time::sleep(longest).await;
+    held.answered = true;
+    (StatusCode::OK, body_of(query::DEFAULT_BYTES)).into_response()
+}
+
+/// How a body is cut off after its first half.
+enum Cut {
+    /// The connection reset (RST); without a connection to act on (a router called directly),
+    /// the body fails instead.
+    ResetConnection(Option<Arc<Connection>>),
+    /// The body fails: HTTP/2 resets the stream (RST_STREAM), HTTP/1.1 closes the connection.
+    ResetStream,
+    /// The body ends: fewer bytes than its `Content-Length`, and the connection closed.
+    End,
+}
+
+/// Time for the head and the first half to leave before the cut, so the client has read
+/// them when it comes.
+const BEFORE_THE_CUT: Duration = Duration::from_millis(5);
+
+/// `body` promised whole (`Content-Length`), its first half sent, then `cut`.
+fn cut_short(body: Bytes, cut: Cut) -> Response {
+    let full = body.len();
+    let half = body.slice(..full / 2);
+    let rest = futures::stream::once(async move {
+        tokio::time::sleep(BEFORE_THE_CUT).await;
+        match cut {
+            Cut::ResetConnection(Some(connection)) => {
+                connection.reset();
+                // The connection's task drops this response with everything else.
+                std::future::pending::<Result<Bytes, std::io::Error>>().await
+            }
+            Cut::ResetConnection(None) | Cut::ResetStream => {
+                Err(std::io::Error::other("cut by an injected fault"))
+            }
+            Cut::End => Ok(Bytes::new()),
+        }
+    });
+    let chunks = futures::stream::once(async move { Ok(half) }).chain(rest);
+    with_length(full, Body::from_stream(chunks))
+}
+
+/// `body` a byte every `gap`, its length promised up front.
+fn trickle(body: Bytes, gap: Duration) -> Response {
+    let full = body.len();
+    let bytes = futures::stream::iter(0..full).then(move |i| {
+        let byte = body.slice(i..=i);
+        async move {
+            tokio::time::sleep(gap).await;
+            Ok::<_, std::io::Error>(byte)
+        }
+    });
+    with_length(full, Body::from_stream(bytes))
+}
+
+fn with_length(len: usize, body: Body) -> Response {
+    let mut response = (StatusCode::OK, body).into_response();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_LENGTH, HeaderValue::from(len));
+    response
 }
 
 /// `GET /delay/{seconds}` (httpbin): waits, then answers JSON.

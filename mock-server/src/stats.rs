@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use hdrhistogram::Histogram;
 
+use crate::fault::{FaultCounts, Injector};
 use crate::own::Own;
 use crate::profile::{Profile, ServerLimits};
 use serde::{Deserialize, Serialize};
@@ -37,6 +38,10 @@ pub struct Stats {
     keepalive_closes: AtomicU64,
     /// The server's own peak memory and CPU since the last reset.
     own: Own,
+    /// Injected faults: the draw, the counts by kind, the listener's pause.
+    faults: Injector,
+    /// How long each stalled request was held before its client gave up, microseconds.
+    stall_held_us: Mutex<Histogram<u64>>,
 }
 
 /// A copy of [`Stats`] at one moment: the JSON body of `GET /stats`, and what fanout records
@@ -91,6 +96,13 @@ pub struct StatsSnapshot {
     /// The server's own CPU time (user and system) since the last reset, s.
     #[serde(default)]
     pub cpu_s: Option<f64>,
+    /// Faults injected since the last reset, by kind.
+    #[serde(default)]
+    pub faults: FaultCounts,
+    /// Stalled requests whose client gave up (`count`), and how long the server held each
+    /// before it did, µs: the client's deadline as the server saw it.
+    #[serde(default)]
+    pub stall_held_us: PercentilesUs,
     /// File descriptors the server holds right now (its listener and connections among
     /// them): back to where it was after every point, or the server leaks.
     #[serde(default)]
@@ -139,6 +151,8 @@ impl Default for Stats {
             connection_limit_waits: AtomicU64::new(0),
             keepalive_closes: AtomicU64::new(0),
             own: Own::default(),
+            faults: Injector::default(),
+            stall_held_us: Mutex::new(new_histogram()),
         }
     }
 }
@@ -212,8 +226,25 @@ impl Stats {
         }
     }
 
+    /// The faults injected, and the draw that picks the requests they hit.
+    pub fn faults(&self) -> &Injector {
+        &self.faults
+    }
+
+    /// Records a stalled request its client gave up on after `held`.
+    pub fn stall_abandoned(&self, held: Duration) {
+        let us = u64::try_from(held.as_micros()).unwrap_or(u64::MAX);
+        if let Ok(mut h) = self.stall_held_us.lock() {
+            h.saturating_record(us.max(1));
+        }
+    }
+
     /// Zeroes counters and the overshoot histogram; peaks restart from the current gauges.
     pub fn reset(&self) {
+        self.faults.reset();
+        if let Ok(mut h) = self.stall_held_us.lock() {
+            h.reset();
+        }
         self.requests_served.store(0, Ordering::Relaxed);
         self.requests_cancelled.store(0, Ordering::Relaxed);
         self.connections_accepted.store(0, Ordering::Relaxed);
@@ -267,6 +298,8 @@ impl Stats {
             peak_rss_bytes: self.own.peak_rss_bytes(),
             cpu_s: self.own.cpu_s(),
             open_fds: self.own.open_fds(),
+            faults: self.faults.counts(),
+            stall_held_us: percentiles(&self.stall_held_us),
             // The server's configuration: filled in by `/stats` from its own.
             profile: None,
             limits: None,

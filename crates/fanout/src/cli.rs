@@ -141,7 +141,8 @@ struct SweepArgs {
     quick: bool,
     /// A preset sweep where the answer changes: `cpu` (CPU work per response), `connect`
     /// (connection set-up delay), `jitter` (lognormal delays), `rate` (open loop around
-    /// capacity), `overload` (an offered rate ramped past capacity and back), `scale` (C = 10,000 …
+    /// capacity), `overload` (an offered rate ramped past capacity and back), `faults` (each
+    /// injected fault at 1% and 10%, a 1 s deadline), `scale` (C = 10,000 …
     /// 100,000, past the OS limits); sets the strategies and concurrency (unless --strategies
     /// or --concurrency name others) and the setting it varies.
     #[arg(long, value_enum, conflicts_with = "quick")]

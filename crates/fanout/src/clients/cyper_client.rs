@@ -27,12 +27,12 @@ pub async fn get(client: &cyper::Client, url: &url::Url, job: &Job, tally: &Tall
     compio::time::sleep_until(due).await;
     // Latency counts from the due time (at --rate; in closed loop, now); the timeout from
     // the send.
-    let _in_flight = tally.start();
+    let in_flight = tally.start();
     let outcome = compio::time::timeout(job.timeout(), fetch(client, url, job))
         .await
         .unwrap_or(Err(ErrorKind::Timeout))
         .map(|()| job.spend_cpu());
-    tally.record(due.elapsed(), outcome);
+    in_flight.record(due.elapsed(), outcome);
 }
 
 /// One request: status 200 and the expected body, read to the end.

@@ -65,44 +65,147 @@ pub async fn connect(target: &Target) -> Result<Opened, ErrorKind> {
     })
 }
 
-/// One request as a stream on the slot's `sender` (a clone of the connection's, kept by the
-/// slot), within the job's timeout, recorded in `tally`.
-pub async fn get(sender: &mut SendRequest<Bytes>, target: &Target, job: &Job, tally: &Tally) {
+/// One of a pool's connections, redialled when it ends (reset, or GOAWAY from its server):
+/// the slots on it hold clones of the sender in use, and the first slot to find it gone
+/// opens the next.
+pub struct Line {
+    /// The sender in use and its generation (how many connections came before it).
+    current: tokio::sync::Mutex<(u64, SendRequest<Bytes>)>,
+}
+
+impl Line {
+    /// A line on an open connection.
+    pub fn new(sender: SendRequest<Bytes>) -> Self {
+        Self {
+            current: tokio::sync::Mutex::new((0, sender)),
+        }
+    }
+
+    /// The sender in use, and its generation.
+    pub async fn sender(&self) -> Held {
+        self.current.lock().await.clone()
+    }
+
+    /// A sender past `dead`, the generation a slot found gone: the one another slot already
+    /// opened, or a new connection (the dead one again, when it cannot be opened: its next
+    /// request fails and tries again).
+    pub async fn redial(&self, dead: u64, target: &Target) -> Held {
+        let mut current = self.current.lock().await;
+        if current.0 == dead
+            && let Ok(opened) = connect(target).await
+        {
+            *current = (dead + 1, opened.sender);
+        }
+        current.clone()
+    }
+}
+
+/// A slot's hold on its line: the generation of the connection it uses, and its sender.
+pub type Held = (u64, SendRequest<Bytes>);
+
+/// How many times a request refused by a connection going away is sent again on the next.
+const RESENDS: usize = 3;
+
+/// One request as a stream on the slot's connection (`held`, from `line`), within the job's
+/// timeout, recorded in `tally`. A connection found gone is redialled; a request it refused
+/// unprocessed (GOAWAY before its stream, RFC 9113 §6.8) is sent again on the next one, as
+/// hyper's client does.
+pub async fn get(line: &Line, held: &mut Held, target: &Target, job: &Job, tally: &Tally) {
     let Some(due) = super::runtime::begin(job, tally).await else {
         return;
     };
     // Latency counts from the due time (at --rate; in closed loop, now); the timeout from
     // the send.
-    let _in_flight = tally.start();
-    let outcome = tokio::time::timeout(job.timeout(), exchange(sender, target, job))
+    let in_flight = tally.start();
+    let attempts = async {
+        let mut outcome = Err(Ended::Refused(ErrorKind::ConnectionReset));
+        for _ in 0..=RESENDS {
+            outcome = exchange(&mut held.1, target, job).await;
+            if matches!(outcome, Err(Ended::Refused(_) | Ended::Connection(_))) {
+                *held = line.redial(held.0, target).await;
+            }
+            if !matches!(outcome, Err(Ended::Refused(_))) {
+                break;
+            }
+        }
+        outcome
+    };
+    let outcome = tokio::time::timeout(job.timeout(), attempts)
         .await
-        .unwrap_or(Err(ErrorKind::Timeout));
+        .unwrap_or(Err(Ended::Stream(ErrorKind::Timeout)));
+    let outcome = outcome.map_err(|ended| match ended {
+        Ended::Stream(kind) | Ended::Connection(kind) | Ended::Refused(kind) => kind,
+    });
     // The CPU work counts in the latency, as in every client.
     let outcome = outcome.map(|()| job.spend_cpu());
-    tally.record(due.elapsed(), outcome);
+    in_flight.record(due.elapsed(), outcome);
+}
+
+/// How a stream failed: on its own, with its connection, or refused unprocessed by a
+/// connection going away.
+enum Ended {
+    Stream(ErrorKind),
+    Connection(ErrorKind),
+    Refused(ErrorKind),
+}
+
+impl Ended {
+    /// An error before the request was sent: the server never processed it.
+    fn before_sending(e: h2::Error) -> Self {
+        match Self::from(e) {
+            Self::Connection(kind) => Self::Refused(kind),
+            other => other,
+        }
+    }
+}
+
+impl From<h2::Error> for Ended {
+    fn from(e: h2::Error) -> Self {
+        let kind = h2_error_kind(&e);
+        // A stream past a GOAWAY's last one, or reset REFUSED_STREAM: the server did not
+        // process it (RFC 9113 §6.8, §8.7), so it may go again, on the next connection.
+        let refused =
+            e.is_reset() && e.is_remote() && e.reason() == Some(h2::Reason::REFUSED_STREAM);
+        if e.is_go_away() || refused {
+            return Self::Refused(kind);
+        }
+        // An I/O error ends every stream of the connection, and its next ones.
+        if e.is_io() {
+            Self::Connection(kind)
+        } else {
+            Self::Stream(kind)
+        }
+    }
+}
+
+impl From<ErrorKind> for Ended {
+    fn from(kind: ErrorKind) -> Self {
+        Self::Stream(kind)
+    }
 }
 
 async fn exchange(
     sender: &mut SendRequest<Bytes>,
     target: &Target,
     job: &Job,
-) -> Result<(), ErrorKind> {
-    let kind = |e: h2::Error| h2_error_kind(&e);
+) -> Result<(), Ended> {
     // Waits for room under the server's stream limit.
     std::future::poll_fn(|cx| sender.poll_ready(cx))
         .await
-        .map_err(kind)?;
+        .map_err(Ended::before_sending)?;
     let mut request = hyper::Request::new(());
     *request.uri_mut() = target.uri.clone();
-    let (response, _) = sender.send_request(request, true).map_err(kind)?;
-    let response = response.await.map_err(kind)?;
+    let (response, _) = sender
+        .send_request(request, true)
+        .map_err(Ended::before_sending)?;
+    let response = response.await?;
     let status = response.status().as_u16();
     let mut body = response.into_body();
     // A small body is one DATA frame: checked where it lies, copied only when it is not.
     let mut first: Option<Bytes> = None;
     let mut more = Vec::new();
     while let Some(chunk) = body.data().await {
-        let chunk = chunk.map_err(kind)?;
+        let chunk = chunk?;
         // Give the window back, or a long body stalls the connection's other streams.
         let _ = body.flow_control().release_capacity(chunk.len());
         match &first {
@@ -115,21 +218,40 @@ async fn exchange(
             }
         }
     }
-    match (&first, more.is_empty()) {
+    let checked = match (&first, more.is_empty()) {
         (Some(head), true) => job.check_response(status, head),
         (None, _) => job.check_response(status, &[]),
         (Some(_), false) => job.check_response(status, &more),
-    }
+    };
+    Ok(checked?)
 }
 
-/// fanout's kind of an h2 error: its I/O cause where it has one; a stream or connection the
-/// peer reset or went away from is a reset.
+/// fanout's kind of an h2 error: its I/O cause where it has one; a stream h2 itself reset for
+/// a protocol error is a truncation (a body that ends short of its `content-length` is the
+/// one such error a server well-formed otherwise causes: h2 checks the length of every
+/// stream); a stream or connection the peer reset or went away from is a reset.
 pub fn h2_error_kind(e: &h2::Error) -> ErrorKind {
     if let Some(io) = e.get_io() {
         return ErrorKind::from_io(io);
+    }
+    if e.is_reset() && !e.is_remote() && e.reason() == Some(h2::Reason::PROTOCOL_ERROR) {
+        return ErrorKind::Truncated;
     }
     if e.is_reset() || e.is_go_away() || e.is_remote() {
         return ErrorKind::ConnectionReset;
     }
     ErrorKind::Other
+}
+
+/// The kind of the first h2 error in `e`'s chain (hyper's and reqwest's wrap h2's, whose
+/// I/O cause they do not give as a source).
+pub fn kind_in_chain(e: &(dyn std::error::Error + 'static)) -> Option<ErrorKind> {
+    let mut current = Some(e);
+    while let Some(err) = current {
+        if let Some(h2) = err.downcast_ref::<h2::Error>() {
+            return Some(h2_error_kind(h2));
+        }
+        current = err.source();
+    }
+    None
 }

@@ -56,7 +56,7 @@ pub async fn get(
     };
     // Latency counts from the due time (at --rate; in closed loop, now); the timeout from
     // the send.
-    let _in_flight = tally.start();
+    let in_flight = tally.start();
     let outcome = tokio::time::timeout(job.timeout(), exchange(conn, target, job))
         .await
         .unwrap_or(Err(ErrorKind::Timeout));
@@ -65,7 +65,7 @@ pub async fn get(
     }
     // The CPU work counts in the latency, as in every client.
     let outcome = outcome.map(|()| job.spend_cpu());
-    tally.record(due.elapsed(), outcome);
+    in_flight.record(due.elapsed(), outcome);
 }
 
 async fn exchange(
@@ -134,7 +134,7 @@ pub fn cut_short_in_chain(e: &(dyn std::error::Error + 'static)) -> bool {
 /// fanout's kind of a hyper error: its I/O cause where it has one; a connection closed or a
 /// message cut short is a reset, as ureq's `UnexpectedEof` is.
 pub fn hyper_error_kind(e: &hyper::Error) -> ErrorKind {
-    if let Some(kind) = ErrorKind::from_chain(e) {
+    if let Some(kind) = ErrorKind::from_chain(e).or_else(|| super::h2_conn::kind_in_chain(e)) {
         return kind;
     }
     if cut_short(e) {

@@ -103,10 +103,17 @@ impl ResponseReader {
         }
     }
 
-    /// Takes `n` bytes just read into [`ResponseReader::space`]; 0 means the peer closed.
+    /// Takes `n` bytes just read into [`ResponseReader::space`]; 0 means the peer closed:
+    /// before any byte of the response, the connection ended under it (reset); after some,
+    /// the response was truncated.
     pub fn advance(&mut self, n: usize) -> Result<Step, ErrorKind> {
         if n == 0 {
-            return Err(ErrorKind::ConnectionReset); // closed mid-response
+            let started = self.filled > 0 || self.body.is_some();
+            return Err(if started {
+                ErrorKind::Truncated
+            } else {
+                ErrorKind::ConnectionReset
+            });
         }
         match self.body {
             None => {
@@ -253,7 +260,7 @@ pub fn get_blocking<S: BlockingSocket>(
     S::sleep(due.saturating_duration_since(Instant::now()));
     // Latency counts from the due time (at --rate; in closed loop, now); the timeout from
     // the send.
-    let _in_flight = tally.start();
+    let in_flight = tally.start();
     let start = Instant::now();
     let exchange = || exchange_blocking(conn, request, job, start);
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(exchange))
@@ -263,7 +270,7 @@ pub fn get_blocking<S: BlockingSocket>(
     }
     // The CPU work counts in the latency, as in the library clients.
     let outcome = outcome.map(|_| job.spend_cpu());
-    tally.record(due.elapsed(), outcome);
+    in_flight.record(due.elapsed(), outcome);
 }
 
 /// The twin of [`get_blocking`] on a tokio socket.
@@ -278,7 +285,7 @@ pub async fn get_async(
     };
     // Latency counts from the due time (at --rate; in closed loop, now); the timeout from
     // the send.
-    let _in_flight = tally.start();
+    let in_flight = tally.start();
     let exchange = exchange_async(conn, request, job);
     let outcome = tokio::time::timeout(job.timeout(), exchange)
         .await
@@ -288,7 +295,7 @@ pub async fn get_async(
     }
     // The CPU work counts in the latency, as in the library clients.
     let outcome = outcome.map(|_| job.spend_cpu());
-    tally.record(due.elapsed(), outcome);
+    in_flight.record(due.elapsed(), outcome);
 }
 
 /// Sends the request and reads its response within the job's timeout, connecting first
@@ -445,8 +452,9 @@ mod tests {
             (no_length.as_bytes(), ErrorKind::BadResponse),
             (huge_head.as_bytes(), ErrorKind::BadResponse),
             (b"garbage\r\n\r\n", ErrorKind::BadResponse),
-            (b"HTTP/1.1 200 OK\r\ncontent-le", ErrorKind::ConnectionReset),
-            (&ok("")[..80], ErrorKind::ConnectionReset),
+            // Cut off after some of the response: truncated; before any of it: reset.
+            (b"HTTP/1.1 200 OK\r\ncontent-le", ErrorKind::Truncated),
+            (&ok("")[..80], ErrorKind::Truncated),
             (b"", ErrorKind::ConnectionReset),
         ];
         for (response, kind) in cases {

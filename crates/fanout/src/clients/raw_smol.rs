@@ -28,7 +28,7 @@ pub async fn get(
     }
     // Latency counts from the due time (at --rate; in closed loop, now); the timeout from
     // the send.
-    let _in_flight = tally.start();
+    let in_flight = tally.start();
     let exchange = exchange(conn, request, job);
     let timeout = async {
         Timer::after(job.timeout()).await;
@@ -40,7 +40,7 @@ pub async fn get(
     }
     // The CPU work counts in the latency, as in the library clients.
     let outcome = outcome.map(|_| job.spend_cpu());
-    tally.record(due.elapsed(), outcome);
+    in_flight.record(due.elapsed(), outcome);
 }
 
 /// The twin of `raw::exchange_async`; its caller bounds it by the job's timeout.

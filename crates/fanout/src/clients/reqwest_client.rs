@@ -110,7 +110,8 @@ pub fn reqwest_error_kind(e: &reqwest::Error) -> ErrorKind {
     if let Some(kind) = tls::kind_in_chain(e) {
         return kind;
     }
-    if let Some(kind) = ErrorKind::from_chain(e) {
+    // An I/O error anywhere in the chain, or (over HTTP/2) h2's, which hides its I/O cause.
+    if let Some(kind) = ErrorKind::from_chain(e).or_else(|| super::h2_conn::kind_in_chain(e)) {
         return kind;
     }
     // A peer that closed mid-response is an I/O error to ureq (UnexpectedEof) but a hyper

@@ -97,7 +97,7 @@ pub fn get_blocking(agent: &ureq::Agent, uri: &Uri, job: &Job, tally: &Tally) {
     };
     // Latency counts from the due time (at --rate; in closed loop, now); ureq's timeout from
     // the send.
-    let _in_flight = tally.start();
+    let in_flight = tally.start();
     let request = || {
         agent
             .get(uri.clone())
@@ -116,7 +116,7 @@ pub fn get_blocking(agent: &ureq::Agent, uri: &Uri, job: &Job, tally: &Tally) {
     };
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(request))
         .unwrap_or(Err(ErrorKind::Panic));
-    tally.record(due.elapsed(), outcome);
+    in_flight.record(due.elapsed(), outcome);
 }
 
 /// fanout's kind of a ureq error (a TLS failure also where an I/O error carries it).

@@ -24,6 +24,9 @@ pub enum ErrorKind {
     StackMap,
     /// A status other than 200.
     HttpStatus(u16),
+    /// A body shorter than its `Content-Length`: the connection ended before the rest came
+    /// (never ok).
+    Truncated,
     /// A 200 whose body was not the expected one.
     BodyMismatch,
     /// A response the client could not read as HTTP/1.1 (malformed, chunked, too large a head,
@@ -57,6 +60,7 @@ impl ErrorKind {
             Self::ThreadSpawn => "thread_spawn".into(),
             Self::StackMap => "stack_map".into(),
             Self::HttpStatus(code) => format!("http_{code}"),
+            Self::Truncated => "truncated".into(),
             Self::BodyMismatch => "body_mismatch".into(),
             Self::BadResponse => "bad_response".into(),
             Self::TlsCertificate => "tls_certificate".into(),
@@ -82,8 +86,9 @@ impl ErrorKind {
             io::ErrorKind::ConnectionRefused => Self::ConnectionRefused,
             io::ErrorKind::ConnectionReset
             | io::ErrorKind::ConnectionAborted
-            | io::ErrorKind::BrokenPipe
-            | io::ErrorKind::UnexpectedEof => Self::ConnectionReset,
+            | io::ErrorKind::BrokenPipe => Self::ConnectionReset,
+            // A stream that ended before the length it promised.
+            io::ErrorKind::UnexpectedEof => Self::Truncated,
             io::ErrorKind::AddrNotAvailable => Self::AddrNotAvailable,
             _ => Self::Io,
         }

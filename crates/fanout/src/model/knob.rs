@@ -1,6 +1,9 @@
-//! A setting a sweep can vary across points beside C (`--workload cpu`, `connect`, `rate`).
+//! A setting a sweep can vary across points beside C (`--workload cpu`, `connect`, `rate`,
+//! `faults`).
 
 use serde::{Deserialize, Serialize};
+
+use mock_server::FaultKind;
 
 use super::rate::RateProfile;
 use super::settings::Settings;
@@ -15,11 +18,45 @@ pub enum Knob {
     ConnectDelayMs,
     /// `rate`: requests falling due per second (open loop; 0 is closed loop).
     Rate,
+    /// `fault`: an injected fault's kind and share, as one value ([`Knob::show`] writes it as
+    /// `reset 1%`; 0 is no fault).
+    Fault,
 }
+
+/// A fault's value as a knob: (its kind's place in [`FaultKind::ALL`] + 1) × this, plus its
+/// share in millionths.
+const FAULT_KIND_STEP: u64 = 10_000_000;
 
 impl Knob {
     /// Every knob.
-    pub const ALL: [Self; 3] = [Self::CpuUs, Self::ConnectDelayMs, Self::Rate];
+    pub const ALL: [Self; 4] = [Self::CpuUs, Self::ConnectDelayMs, Self::Rate, Self::Fault];
+
+    /// The value of `fault` (a kind and a share) as [`Knob::Fault`] holds it.
+    pub fn fault_value(kind: FaultKind, p: f64) -> u64 {
+        let place = FaultKind::ALL
+            .iter()
+            .position(|k| *k == kind)
+            .expect("in ALL") as u64;
+        (place + 1) * FAULT_KIND_STEP + (p.clamp(0.0, 1.0) * 1e6).round() as u64
+    }
+
+    /// The kind and share a [`Knob::Fault`] value stands for (`None` for 0, no fault).
+    pub fn fault_of(value: u64) -> Option<(FaultKind, f64)> {
+        let place = (value / FAULT_KIND_STEP).checked_sub(1)?;
+        let kind = *FaultKind::ALL.get(usize::try_from(place).ok()?)?;
+        Some((kind, (value % FAULT_KIND_STEP) as f64 / 1e6))
+    }
+
+    /// A value of this knob as a table or an axis shows it.
+    pub fn show(self, value: u64) -> String {
+        match self {
+            Self::Fault => match Self::fault_of(value) {
+                None => "none".to_owned(),
+                Some((kind, p)) => format!("{} {}%", kind.name(), p * 100.0),
+            },
+            _ => value.to_string(),
+        }
+    }
 
     /// Its value in `settings`.
     pub fn value(self, settings: &Settings) -> u64 {
@@ -30,6 +67,10 @@ impl Knob {
                 .rate
                 .as_ref()
                 .map_or(0, |r| r.mean().round() as u64),
+            Self::Fault => settings
+                .fault
+                .fault
+                .map_or(0, |kind| Self::fault_value(kind, settings.fault.fault_p)),
         }
     }
 
@@ -41,6 +82,13 @@ impl Knob {
             Self::Rate => {
                 settings.rate = (value > 0).then_some(RateProfile::Constant(value as f64))
             }
+            Self::Fault => match Self::fault_of(value) {
+                None => settings.fault.fault = None,
+                Some((kind, p)) => {
+                    settings.fault.fault = Some(kind);
+                    settings.fault.fault_p = p;
+                }
+            },
         }
     }
 
@@ -50,6 +98,7 @@ impl Knob {
             Self::CpuUs => "cpu_us",
             Self::ConnectDelayMs => "connect_delay_ms",
             Self::Rate => "rate",
+            Self::Fault => "fault",
         }
     }
 
@@ -59,6 +108,32 @@ impl Knob {
             Self::CpuUs => "CPU work per response, µs",
             Self::ConnectDelayMs => "connection set-up delay R, ms",
             Self::Rate => "offered rate, requests due per second",
+            Self::Fault => "injected fault and its share of requests",
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_fault_knob_value_sets_and_reads_back_its_kind_and_share() {
+        let mut settings = crate::model::settings::Settings::default();
+        assert_eq!(Knob::Fault.value(&settings), 0);
+        for kind in FaultKind::ALL {
+            for p in [0.01, 0.1, 1.0] {
+                let value = Knob::fault_value(kind, p);
+                Knob::Fault.set(&mut settings, value);
+                assert_eq!(settings.fault.fault, Some(kind));
+                assert_eq!(Knob::Fault.value(&settings), value);
+            }
+        }
+        assert_eq!(
+            Knob::Fault.show(Knob::fault_value(FaultKind::Reset, 0.01)),
+            "reset 1%"
+        );
+        Knob::Fault.set(&mut settings, 0);
+        assert_eq!(settings.fault.fault, None);
     }
 }

@@ -139,6 +139,11 @@ pub struct Settings {
     #[command(flatten)]
     #[serde(flatten, default)]
     pub server: mock_server::ServerFlags,
+    /// A fault the server injects, asked for with every request (so every client, the peers
+    /// included, meets the same ones): its kind, share, seed and window (docs/mock-server.md).
+    #[command(flatten)]
+    #[serde(flatten, default)]
+    pub fault: mock_server::FaultFlags,
 }
 
 /// Default shape of a lognormal delay: its p99 is 10.2 × the median, its mean 1.65 ×.
@@ -207,6 +212,7 @@ impl Default for Settings {
             arrival: Arrival::Constant,
             drop_after_ms: None,
             server: mock_server::ServerFlags::default(),
+            fault: mock_server::FaultFlags::default(),
         }
     }
 }

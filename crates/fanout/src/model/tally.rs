@@ -21,14 +21,29 @@ pub struct Tally {
     in_flight: AtomicUsize,
 }
 
-/// A request in flight: counted from [`Tally::start`] until dropped (done, failed, cancelled
-/// or unwound).
+/// A request in flight: counted from [`Tally::start`] (its send) until recorded with
+/// [`InFlightGuard::record`] or dropped (cancelled or unwound).
 #[derive(Debug)]
-pub struct InFlightGuard<'a>(&'a AtomicUsize);
+pub struct InFlightGuard<'a> {
+    tally: &'a Tally,
+    sent: Instant,
+}
+
+impl InFlightGuard<'_> {
+    /// Records the request's outcome as [`Tally::record`] does; a timeout also with how long
+    /// after its send it came (against the deadline, its overshoot).
+    pub fn record(self, latency: Duration, outcome: Result<(), ErrorKind>) {
+        if outcome == Err(ErrorKind::Timeout) {
+            let us = u64::try_from(self.sent.elapsed().as_micros()).unwrap_or(u64::MAX);
+            self.tally.lock().timed_out_us.saturating_record(us.max(1));
+        }
+        self.tally.record(latency, outcome);
+    }
+}
 
 impl Drop for InFlightGuard<'_> {
     fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::Relaxed);
+        self.tally.in_flight.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
@@ -39,6 +54,8 @@ struct TallyInner {
     errors: BTreeMap<ErrorKind, u64>,
     setup_errors: BTreeMap<ErrorKind, u64>,
     latency_us: Histogram<u64>,
+    /// Timed-out requests: how long after its send each timeout came, µs.
+    timed_out_us: Histogram<u64>,
     /// Open loop only: the same outcomes per second of due time.
     intervals: Option<Intervals>,
 }
@@ -59,6 +76,10 @@ pub struct TallySummary {
     pub setup_errors: BTreeMap<String, u64>,
     /// Latency of ok requests, milliseconds.
     pub latency_ms: Latency,
+    /// Timed-out requests: how long after its send each came back as a timeout, ms (all zero
+    /// when none did). Minus the timeout, what the deadline overshot.
+    #[serde(default)]
+    pub timed_out_after_ms: Latency,
     /// At `--rate`: the requests due in each second of the run, their outcomes and latency.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub intervals: Vec<Interval>,
@@ -120,6 +141,7 @@ impl Default for Tally {
                 errors: BTreeMap::new(),
                 setup_errors: BTreeMap::new(),
                 latency_us: latency_histogram(),
+                timed_out_us: latency_histogram(),
                 intervals: None,
             }),
             in_flight: AtomicUsize::new(0),
@@ -139,7 +161,10 @@ impl Tally {
     /// Counts a request in flight until the returned guard is dropped.
     pub fn start(&self) -> InFlightGuard<'_> {
         self.in_flight.fetch_add(1, Ordering::Relaxed);
-        InFlightGuard(&self.in_flight)
+        InFlightGuard {
+            tally: self,
+            sent: Instant::now(),
+        }
     }
 
     /// Requests in flight now.
@@ -203,6 +228,7 @@ impl Tally {
             errors: t.errors.iter().map(|(k, n)| (k.key(), *n)).collect(),
             setup_errors: t.setup_errors.iter().map(|(k, n)| (k.key(), *n)).collect(),
             latency_ms: Latency::of(&t.latency_us),
+            timed_out_after_ms: Latency::of(&t.timed_out_us),
             intervals: t
                 .intervals
                 .as_ref()
@@ -222,6 +248,24 @@ impl Tally {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_timeout_is_also_told_how_long_after_its_send_it_came() {
+        let tally = Tally::default();
+        tally.start().record(Duration::from_millis(5), Ok(()));
+        assert_eq!(
+            tally.summary().timed_out_after_ms,
+            Latency::default(),
+            "no timeout yet"
+        );
+        let sent = tally.start();
+        std::thread::sleep(Duration::from_millis(2));
+        sent.record(Duration::from_millis(1), Err(ErrorKind::Timeout));
+        let s = tally.summary();
+        assert!(s.timed_out_after_ms.max >= 2.0, "{s:?}");
+        assert_eq!((s.ok, s.errors["timeout"]), (1, 1));
+        assert_eq!(tally.in_flight(), 0);
+    }
 
     #[test]
     fn ok_and_errors_add_up_and_latency_counts_only_ok_requests() {

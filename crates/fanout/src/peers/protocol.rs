@@ -91,6 +91,8 @@ pub fn to_report(peer: &Subject, line: PeerLine, requests: u64) -> Result<Worker
             errors,
             setup_errors: BTreeMap::new(),
             latency_ms,
+            // A peer does not say when its timeouts came back.
+            timed_out_after_ms: Latency::default(),
             intervals: Vec::new(),
         },
         wall_s: line.wall_s,

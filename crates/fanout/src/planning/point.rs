@@ -16,6 +16,9 @@ use crate::model::subject::Subject;
 /// A workload that cannot be measured.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum WorkloadError {
+    /// The fault's flags do not fit together.
+    #[error("{0}")]
+    Fault(String),
     /// One point's timeout is not above its delay.
     #[error(
         "--timeout-ms {timeout_ms} must be above the delay ({delay_ms} ms): every request would time out"
@@ -107,6 +110,7 @@ impl Point {
                 concurrency: self.concurrency,
             });
         }
+        s.fault.fault().map_err(WorkloadError::Fault)?;
         let jitter = if uniform { s.jitter_ms } else { 0 };
         let longest = self.delay_ms + s.connect_delay_ms + jitter;
         if s.timeout_ms <= longest {
@@ -189,6 +193,8 @@ impl Point {
                 spread,
             },
             connect_delay_ms: s.connect_delay_ms,
+            // A window that ends before it starts is refused by `validate`.
+            fault: s.fault.fault().ok().flatten(),
             ..GetQuery::new(self.delay_ms, s.body_bytes as u64)
         }
     }
@@ -224,6 +230,11 @@ impl Point {
                 limit.as_secs()
             )
         })
+    }
+
+    /// The protocol the point speaks: the strategy's own, else `--protocol`'s.
+    pub fn protocol(&self) -> Protocol {
+        self.strategy.protocol.unwrap_or(self.settings.protocol)
     }
 
     /// Why the strategy cannot run this point's protocol, if it cannot: ureq, the raw clients

@@ -10,9 +10,10 @@ use crate::peers;
 use crate::strategies::strategy::Strategy;
 use crate::strategies::{
     async_buffered, async_cpu_offload, async_h2, async_h2_floor, async_raw, async_semaphore,
-    coroutine_raw, pitfall_client_per_request, pitfall_unbounded, thread_per_request, thread_pool,
-    thread_raw, uring_raw,
+    coroutine_raw, pitfall_client_per_request, pitfall_unbounded, smol_raw, thread_per_request,
+    thread_pool, thread_raw, uring_cyper, uring_raw,
 };
+use mock_server::FaultKind;
 
 /// Strategies of `sweep --quick`.
 pub fn quick() -> Vec<&'static Subject> {
@@ -50,6 +51,10 @@ pub enum Preset {
     /// request not started within 250 ms of its due time dropped; what each model holds, drops,
     /// and how fast it recovers.
     Overload,
+    /// Injected faults at C = 1,000, D = 100 ms, N = 5·C, a 1 s deadline: each model's floor
+    /// and its library strategy under each fault kind hitting 1% and 10% of requests (seeded),
+    /// over HTTP/1.1 (`--protocol h2`: the HTTP/2 strategies instead).
+    Faults,
     /// Past 10,000 until each model breaks: C = 10,000 … 100,000, one round (N = C), threads
     /// and tasks over HTTP/1.1 and tasks over HTTP/2; run past the OS limits on purpose, each
     /// point measured or named by the limit that stopped it.
@@ -61,6 +66,11 @@ pub const RATES: &[u64] = &[250, 500, 750, 1_000, 1_250, 1_500, 2_000];
 
 /// The `overload` preset's ramp: requests due per second, evenly spaced in time.
 pub const OVERLOAD_RAMP: &[f64] = &[500.0, 2_000.0, 500.0, 500.0];
+
+/// The `faults` preset's shares of requests hit.
+pub const FAULT_SHARES: &[f64] = &[0.01, 0.1];
+/// The `faults` preset's deadline, ms.
+pub const FAULTS_TIMEOUT_MS: u64 = 1_000;
 
 /// Concurrency of the `scale` preset.
 pub const SCALE_CONCURRENCY: &[usize] = &[10_000, 15_000, 20_000, 30_000, 50_000, 100_000];
@@ -147,6 +157,36 @@ impl Preset {
                 plan.workload.sizing.requests_per_slot = 150;
                 plan.workload.settings.rate = Some(RateProfile::Ramp(OVERLOAD_RAMP.to_vec()));
                 plan.workload.settings.drop_after_ms = Some(250);
+            }
+            Self::Faults => {
+                plan.strategies = facts(&[
+                    &thread_raw::STRATEGY,
+                    &thread_pool::STRATEGY,
+                    &coroutine_raw::STRATEGY,
+                    &async_raw::STRATEGY,
+                    &async_semaphore::STRATEGY,
+                    &smol_raw::STRATEGY,
+                    &uring_raw::STRATEGY,
+                    &uring_cyper::STRATEGY,
+                    &async_h2_floor::STRATEGY,
+                    &async_h2::STRATEGY,
+                ]);
+                plan.concurrency = vec![1_000];
+                plan.workload.sizing.delay_ms = Some(100);
+                plan.workload.sizing.requests_per_slot = 5;
+                plan.workload.settings.timeout_ms = FAULTS_TIMEOUT_MS;
+                let values = FaultKind::ALL
+                    .into_iter()
+                    .flat_map(|kind| {
+                        FAULT_SHARES
+                            .iter()
+                            .map(move |&p| Knob::fault_value(kind, p))
+                    })
+                    .collect();
+                plan.vary = Some(Vary {
+                    knob: Knob::Fault,
+                    values,
+                });
             }
             Self::Scale => {
                 plan.strategies = facts(&[

@@ -295,7 +295,9 @@ fn draw(
                     if (x - i).abs() > 1e-6 || i < 0.0 {
                         return String::new();
                     }
-                    values.get(i as usize).map_or(String::new(), u64::to_string)
+                    values
+                        .get(i as usize)
+                        .map_or(String::new(), |v| knob.show(*v))
                 };
                 let x_axis = (-0.5..values.len() as f64 - 0.5, knob.label());
                 panel_on(area, caption, lines, x_axis, &y, &fmt)?;

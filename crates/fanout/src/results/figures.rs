@@ -284,6 +284,36 @@ pub const SERVER_OPEN_FDS: Figure = Figure {
     about: "file descriptors the mock server holds once the point is over (`server.open_fds`): back to the same count after every point, or it leaks",
 };
 
+/// How far past its deadline a timed-out request came back.
+pub const DEADLINE_OVERSHOOT_P99: Figure = Figure {
+    key: "deadline_overshoot_p99",
+    label: "deadline overshoot p99",
+    unit: "ms",
+    decimals: 0,
+    reading: Reading::PerPoint(|r| {
+        let after = r.worker.tally.timed_out_after_ms;
+        if after.max == 0.0 {
+            return f64::NAN; // nothing timed out
+        }
+        after.p99 - r.point.settings.timeout_ms as f64
+    }),
+    better: Better::Lower,
+    chart: None,
+    about: "how far past the deadline a timed-out request came back to its caller, p99 over the timed-out requests (`timed_out_after_ms.p99` − `timeout_ms`): what a deadline really bounds",
+};
+
+/// Faults the server injected.
+pub const FAULTS_INJECTED: Figure = Figure {
+    key: "faults_injected",
+    label: "faults injected",
+    unit: "",
+    decimals: 0,
+    reading: Reading::PerPoint(|r| r.server.map_or(f64::NAN, |s| s.faults.total() as f64)),
+    better: Better::Lower,
+    chart: None,
+    about: "faults the server injected during the point, of every kind (`server.faults`)",
+};
+
 /// What the client adds to the tail.
 pub const P99_OVERHEAD: Figure = Figure {
     key: "p99_overhead",
@@ -386,6 +416,8 @@ pub const ALL: &[&Figure] = &[
     &CONNECTIONS_PER_REQUEST,
     &SERVER_PEAK_RSS,
     &SERVER_OPEN_FDS,
+    &FAULTS_INJECTED,
+    &DEADLINE_OVERSHOOT_P99,
 ];
 
 /// The columns of the summary table (`summary.md`, `fanout sweep`'s terminal table).

@@ -5,9 +5,9 @@
 //!   repeats (`statistics`: medians, fits), the figures defined once (`figures`), what
 //!   stopped a point (`limit`);
 //! - the findings (`findings`): points in, typed findings out — the verdict, the knees,
-//!   overload, how far each strategy carried, the decision and the answer;
+//!   overload, what a fault did, how far each strategy carried, the decision and the answer;
 //! - the writers, which only format: the tables and text (`render`, `docs_text`,
-//!   `overload_table`), the CSV, the SVG charts (`charts`, `ramp_chart`, `palette`), the HTML
+//!   `overload_table`, `fault_table`), the CSV, the SVG charts (`charts`, `ramp_chart`, `palette`), the HTML
 //!   page, the docs' blocks (`docs`), one run compared with another (`compare`), `export`.
 
 pub mod charts;
@@ -16,6 +16,7 @@ pub mod csv;
 pub mod docs;
 pub mod docs_text;
 pub mod export;
+pub mod fault_table;
 pub mod figures;
 pub mod findings;
 pub mod index_html;

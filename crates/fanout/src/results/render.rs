@@ -59,9 +59,9 @@ pub fn table(points: &[PointReport]) -> String {
         "---:|".repeat(SUMMARY.len())
     );
     for cell in cells(points) {
-        let c = match cell.varied {
-            Some(v) => format!("{} | {v}", cell.concurrency),
-            None => cell.concurrency.to_string(),
+        let c = match (knob, cell.varied) {
+            (Some(knob), Some(v)) => format!("{} | {}", cell.concurrency, knob.show(v)),
+            _ => cell.concurrency.to_string(),
         };
         if cell.measured.is_empty() {
             let why = unmeasured(&cell);
@@ -215,7 +215,7 @@ pub fn verdict(v: &Verdict) -> String {
         let (least_cpu, busiest) = (at.cpu.least, at.cpu.most);
         let c = at.concurrency;
         let place = match (v.knob, at.varied) {
-            (Some(knob), Some(value)) => format!("C = {c}, {} = {value}", knob.key()),
+            (Some(knob), Some(value)) => format!("C = {c}, {} = {}", knob.key(), knob.show(value)),
             _ => format!("C = {c}"),
         };
         let _ = writeln!(
@@ -341,6 +341,15 @@ pub fn summary_markdown(points: &[PointReport]) -> String {
              p99 (from the due time) takes to come back under twice the delay once the rate is \
              below capacity again. `intervals` in `points.jsonl` has every second; `ramp.svg` \
              draws them.\n\n{overload}"
+        );
+    }
+    if let Some(faults) = super::fault_table::table(points) {
+        let _ = write!(
+            s,
+            "\n## Injected faults\n\n\
+             The server injects each fault in a seeded share of requests and counts it; the \
+             client classes each outcome. Where the counts agree, every fault reached the \
+             client as what it is, and nothing else failed.\n\n{faults}"
         );
     }
     // A run at one C (a preset varying another setting) has no line to fit over C.

@@ -107,10 +107,17 @@ pub fn setup_markdown(plan: &Plan, facts: &RunFacts, command: &str) -> String {
         server.profile.name(),
         server.limits()
     );
+    if let Ok(Some(fault)) = plan.workload.settings.fault.fault() {
+        let _ = writeln!(
+            s,
+            "- Fault (asked with every request, so a peer meets it too): `{}`",
+            fault.to_query().trim_start_matches('&')
+        );
+    }
     let _ = writeln!(s, "- Rule: {}", settings::RULE);
     let _ = writeln!(s, "- Ideal wall time: {}", settings::IDEAL_RULE);
     if let Some(vary) = &plan.vary {
-        let values: Vec<_> = vary.values.iter().map(u64::to_string).collect();
+        let values: Vec<_> = vary.values.iter().map(|v| vary.knob.show(*v)).collect();
         let _ = writeln!(s, "- Varied: {} = {}", vary.knob.key(), values.join(", "));
     }
     let peers: Vec<_> = plan

@@ -11,7 +11,7 @@ use tokio::task::JoinSet;
 
 use super::strategy::{Pool, Strategy, StrategyError};
 use super::tasks::join_all;
-use crate::clients::h2_conn::{self, Target};
+use crate::clients::h2_conn::{self, Line, Target};
 use crate::clients::raw::Countdown;
 use crate::clients::runtime::current_thread_runtime;
 use crate::model::job::Job;
@@ -42,7 +42,7 @@ pub const STRATEGY: Strategy = Strategy {
 
 /// One connection, and as many more as C slots need under the stream limit its server set;
 /// then the slots take requests as streams until N are taken, each on its own connection's
-/// share. A first connection that cannot be opened fails every request with its kind; a later
+/// share, redialled when it ends (reset, or GOAWAY; a request it refused sent again). A first connection that cannot be opened fails every request with its kind; a later
 /// one, the requests its slots would have taken.
 pub fn run(job: &Arc<Job>, tally: &Arc<Tally>) -> Result<(), StrategyError> {
     let target = Arc::new(Target::for_job(job, "the h2 floor").map_err(StrategyError::Url)?);
@@ -66,23 +66,23 @@ pub fn run(job: &Arc<Job>, tally: &Arc<Tally>) -> Result<(), StrategyError> {
         };
         let slots = job.concurrency.min(job.requests);
         let per_connection = first.max_streams.max(1);
-        let mut senders = vec![first.sender];
+        let mut lines = vec![Arc::new(Line::new(first.sender))];
         for _ in 1..slots.div_ceil(per_connection) {
             match h2_conn::connect(&target).await {
-                Ok(more) => senders.push(more.sender),
+                Ok(more) => lines.push(Arc::new(Line::new(more.sender))),
                 // The slots it would have carried share the connections open so far.
                 Err(kind) => tally.setup_error(kind),
             }
         }
         let mut tasks = JoinSet::new();
         for slot in 0..slots {
-            let sender = senders[(slot / per_connection) % senders.len()].clone();
+            let line = Arc::clone(&lines[(slot / per_connection) % lines.len()]);
             let (target, work) = (Arc::clone(&target), Arc::clone(&work));
             let (job, tally) = (Arc::clone(job), Arc::clone(tally));
             tasks.spawn(async move {
-                let mut sender = sender;
+                let mut held = line.sender().await;
                 while work.take() {
-                    h2_conn::get(&mut sender, &target, &job, &tally).await;
+                    h2_conn::get(&line, &mut held, &target, &job, &tally).await;
                 }
             });
         }

@@ -1,8 +1,10 @@
 //! Findings: what a run's points say, as typed values — the verdict, the knees, overload and
-//! recovery, how far each strategy carried, the decision and the answer — computed here and
-//! only formatted by the writers (`render`, `answer_text`, `overload_table`, the charts).
+//! recovery, what an injected fault did, how far each strategy carried, the decision and the
+//! answer — computed here and only formatted by the writers (`render`, `answer_text`,
+//! `overload_table`, the charts).
 
 pub mod answer;
+pub mod faults;
 pub mod knee;
 pub mod overload;
 pub mod reach;

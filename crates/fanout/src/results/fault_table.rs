@@ -1,0 +1,68 @@
+//! The outcome table of a run with injected faults: per strategy and fault, what the server
+//! injected against what the client recorded (`findings::faults`), the blast radius, the
+//! deadline's overshoot, connections opened per request, and what the server held for the
+//! stalls its clients abandoned.
+
+use std::fmt::Write as _;
+
+use super::figures::{CONNECTIONS_PER_REQUEST, DEADLINE_OVERSHOOT_P99, Figure};
+use super::findings::faults::of;
+use super::report::{Outcome, PointReport};
+use crate::planning::catalog;
+
+/// The table (each point's first measured repeat); `None` when no point asked for a fault.
+pub fn table(points: &[PointReport]) -> Option<String> {
+    let faulted: Vec<&PointReport> = points
+        .iter()
+        .filter(|r| r.outcome == Outcome::Measured && r.repeat == 1 && of(r).is_some())
+        .collect();
+    let first = faulted.first()?;
+    let mut s = format!(
+        "C = {}, D = {} ms, a {} ms deadline (`--timeout-ms`). Injected: the server's count; \
+         seen: the requests the client recorded in the class that fault causes (a stall: \
+         timeout; a reset: connection_reset; a truncation: truncated; a status: http_CODE); \
+         ✗ where the two disagree. Failed per fault: every failure over the faults injected \
+         (1 when one fault fails one request). Overshoot: how long after the deadline a \
+         timed-out request came back. Held: how long the server held a stalled request before \
+         its client went. Each point's first repeat.\n\n",
+        first.point.concurrency, first.point.delay_ms, first.point.settings.timeout_ms,
+    );
+    s.push_str(
+        "| strategy | fault | injected | seen | agree | failed | failed per fault | ok | overshoot p99, ms | connections / request | stalls held p50 / max, ms |\n\
+         |---|---|---:|---:|---|---:|---:|---:|---:|---:|---:|\n",
+    );
+    for strategy in catalog::present(faulted.iter().map(|r| &r.point)) {
+        for r in faulted.iter().filter(|r| r.point.strategy == strategy) {
+            let Some(o) = of(r) else { continue };
+            let figure = |f: &Figure| {
+                f.of(r)
+                    .filter(|v| v.is_finite())
+                    .map_or("–".to_owned(), |v| f.format(v))
+            };
+            let held = r
+                .server
+                .as_ref()
+                .map(|s| s.stall_held_us)
+                .filter(|h| h.count > 0)
+                .map_or("–".to_owned(), |h| {
+                    format!("{:.0} / {:.0}", h.p50 as f64 / 1e3, h.max as f64 / 1e3)
+                });
+            let _ = writeln!(
+                s,
+                "| {} | {} {}% | {} | {} | {} | {} | {} | {} | {} | {} | {held} |",
+                strategy.name,
+                o.kind.name(),
+                o.p * 100.0,
+                o.injected,
+                o.class.map_or("–".to_owned(), |_| o.seen.to_string()),
+                if o.agrees { "✓" } else { "✗" },
+                o.failed,
+                o.blast_radius.map_or("–".to_owned(), |b| format!("{b:.2}")),
+                r.worker.tally.ok,
+                figure(&DEADLINE_OVERSHOOT_P99),
+                figure(&CONNECTIONS_PER_REQUEST),
+            );
+        }
+    }
+    Some(s)
+}
