@@ -9,7 +9,7 @@ use std::sync::Arc;
 use fanout::model::job::Job;
 use fanout::model::settings::{Protocol, Settings};
 use fanout::model::tally::Tally;
-use fanout::results::findings::faults::expected_class;
+use fanout::results::findings::faults::expected;
 use fanout::strategies;
 use mock_server::{Fault, FaultKind};
 
@@ -55,7 +55,8 @@ fn run(name: &str, kind: FaultKind, protocol: Protocol) -> (u64, u64, u64) {
         kind.name()
     );
     let injected = server.stats().faults.of(kind);
-    let class = expected_class(kind, fault.code, strategy.subject.client);
+    let protocol = strategy.subject.protocol.unwrap_or(protocol);
+    let class = expected(kind, fault.code, strategy.subject.client, protocol).class();
     let seen = class.map_or(0, |c| summary.errors.get(&c.key()).copied().unwrap_or(0));
     (seen, injected, failed)
 }

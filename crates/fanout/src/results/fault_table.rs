@@ -20,8 +20,10 @@ pub fn table(points: &[PointReport]) -> Option<String> {
     let mut s = format!(
         "C = {}, D = {} ms, a {} ms deadline (`--timeout-ms`). Injected: the server's count; \
          seen: the requests the client recorded in the class that fault causes (a stall: \
-         timeout; a reset: connection_reset; a truncation: truncated; a status: http_CODE); \
-         ✗ where the two disagree. Failed per fault: every failure over the faults injected \
+         timeout; a reset: connection_reset; a truncation: truncated; a status: http_CODE; a \
+         trickle or an accept stall: timeout, where the deadline met it); ✓ where the counts \
+         agree — one failure per fault, at least one over HTTP/2 for a reset, none for a close \
+         or a GOAWAY, nothing failed in another class — ✗ where they do not. Failed per fault: every failure over the faults injected \
          (1 when one fault fails one request). Overshoot: how long after the deadline a \
          timed-out request came back. Held: how long the server held a stalled request before \
          its client went. Each point's first repeat.\n\n",
@@ -54,7 +56,9 @@ pub fn table(points: &[PointReport]) -> Option<String> {
                 o.kind.name(),
                 o.p * 100.0,
                 o.injected,
-                o.class.map_or("–".to_owned(), |_| o.seen.to_string()),
+                o.expect
+                    .class()
+                    .map_or("–".to_owned(), |_| o.seen.to_string()),
                 if o.agrees { "✓" } else { "✗" },
                 o.failed,
                 o.blast_radius.map_or("–".to_owned(), |b| format!("{b:.2}")),
