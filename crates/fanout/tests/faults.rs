@@ -55,6 +55,11 @@ fn run(name: &str, kind: FaultKind, protocol: Protocol) -> (u64, u64, u64) {
         kind.name()
     );
     let injected = server.stats().faults.of(kind);
+    if kind == FaultKind::Stall {
+        // Each timeout says when it came back: at the deadline or after.
+        let after = summary.timed_out_after_ms;
+        assert!(after.p50 >= TIMEOUT_MS as f64, "{name}: {after:?}");
+    }
     let protocol = strategy.subject.protocol.unwrap_or(protocol);
     let class = expected(kind, fault.code, strategy.subject.client, protocol).class();
     let seen = class.map_or(0, |c| summary.errors.get(&c.key()).copied().unwrap_or(0));

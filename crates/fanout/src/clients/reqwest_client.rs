@@ -65,9 +65,9 @@ pub async fn get_async(client: &Reqwest, job: &Job, tally: &Tally) {
     };
     // Latency counts from the due time (at --rate; in closed loop, now); the timeout from
     // the send.
-    let _in_flight = tally.start();
+    let in_flight = tally.start();
     let outcome = fetch_async(client, job).await.map(|()| job.spend_cpu());
-    tally.record(due.elapsed(), outcome);
+    in_flight.record(due.elapsed(), outcome);
 }
 
 /// [`get_async`] with the CPU work moved off the runtime: to tokio's blocking pool
@@ -78,14 +78,14 @@ pub async fn get_async_offloaded(client: &Reqwest, job: &Arc<Job>, tally: &Tally
     };
     // Latency counts from the due time (at --rate; in closed loop, now); the timeout from
     // the send.
-    let _in_flight = tally.start();
+    let in_flight = tally.start();
     let mut outcome = fetch_async(client, job).await;
     if outcome.is_ok() {
         let job = Arc::clone(job);
         let worked = tokio::task::spawn_blocking(move || job.spend_cpu()).await;
         outcome = worked.map_err(|_| ErrorKind::Panic);
     }
-    tally.record(due.elapsed(), outcome);
+    in_flight.record(due.elapsed(), outcome);
 }
 
 /// One async request: status 200 and the expected body, read to the end.

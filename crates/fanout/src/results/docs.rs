@@ -7,9 +7,9 @@
 use std::path::{Path, PathBuf};
 
 use super::figures;
-use super::findings::{answer, reach, verdict};
+use super::findings::{answer, faults, reach, verdict};
 use super::report::PointReport;
-use super::{docs_text, overload_table, render, run_folder};
+use super::{docs_text, fault_table, overload_table, render, run_folder};
 
 /// The files whose blocks `fanout docs` writes, relative to the repository's root.
 pub const FILES: &[&str] = &[
@@ -36,6 +36,10 @@ pub enum Block {
     Knee,
     /// Overload and recovery.
     Overload,
+    /// Injected faults: the server's counts against the client's.
+    Faults,
+    /// The decision's bullet on faults.
+    FaultsAnswer,
     /// The meter's own cost.
     Meter,
     /// The tables of a folder's own README (a script's output, e.g. the throughput run).
@@ -56,6 +60,8 @@ impl Block {
             "scale" => Self::Scale,
             "knee" => Self::Knee,
             "overload" => Self::Overload,
+            "faults" => Self::Faults,
+            "faults-answer" => Self::FaultsAnswer,
             "meter" => Self::Meter,
             "copy" => Self::Copy,
             "glossary" => Self::Glossary,
@@ -199,6 +205,16 @@ fn generate(block: Block, folders: &[String], root: &Path) -> Result<String, Str
         Block::Overload => format!(
             "{}\n{}",
             overload_table::table(&points).ok_or("not a ramp run")?,
+            stamp("the first repeat of each")
+        ),
+        Block::Faults => format!(
+            "{}\n{}",
+            fault_table::table(&points).ok_or("no point with a fault")?,
+            stamp("the first repeat of each")
+        ),
+        Block::FaultsAnswer => format!(
+            "{}\n{}",
+            docs_text::faults(&faults::finding(&points).ok_or("no point with a fault")?),
             stamp("the first repeat of each")
         ),
         Block::Meter => format!(

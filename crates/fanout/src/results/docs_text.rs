@@ -269,3 +269,39 @@ pub fn glossary() -> String {
     }
     s
 }
+
+/// The faults bullet of the decision: how many points' counts agree with the server's, the
+/// deadline's overshoot, and how far one reset reaches over each protocol.
+pub fn faults(f: &crate::results::findings::faults::FaultsFinding) -> String {
+    let mut s = format!(
+        "- **When the backend misbehaves** (each fault at 1% and 10% of requests, a 1 s \
+         deadline): in {} of {} points every fault the server injected came back as what it \
+         is, one failure per fault and none lost",
+        f.agreeing, f.points
+    );
+    if !f.disagreeing.is_empty() {
+        let list: Vec<String> = f
+            .disagreeing
+            .iter()
+            .map(|(strategy, fault)| format!("`{strategy}` under {fault}"))
+            .collect();
+        let _ = write!(s, " (not: {})", list.join(", "));
+    }
+    s.push('.');
+    if let Some(((least, lo), (most, hi))) = f.overshoot {
+        let _ = write!(
+            s,
+            " A stalled request came back p99 {lo:.0} ms (`{least}`) to {hi:.0} ms (`{most}`) \
+             after its deadline."
+        );
+    }
+    if let Some((h1, h2, worst)) = f.reset_radius {
+        let _ = write!(
+            s,
+            " One reset fails {h1:.0} request over HTTP/1.1 at most, and over HTTP/2 a median \
+             {h2:.1} (every stream on its connection; most: `{worst}`)."
+        );
+    }
+    s.push('\n');
+    s
+}

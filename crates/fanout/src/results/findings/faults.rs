@@ -204,3 +204,84 @@ mod tests {
         assert_eq!(o.blast_radius, Some(30.0));
     }
 }
+
+/// What a faults run says across its points.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FaultsFinding {
+    /// Points that asked for a fault (each point's first repeat).
+    pub points: usize,
+    /// Those whose counts agree with the server's.
+    pub agreeing: usize,
+    /// Those that do not: strategy and fault (`reset 1%`).
+    pub disagreeing: Vec<(&'static str, String)>,
+    /// Over the stall points: the least and the most p99 of how far past the deadline a
+    /// timed-out request came back, ms, and whose.
+    pub overshoot: Option<((&'static str, f64), (&'static str, f64))>,
+    /// Requests failed per reset injected: the most over HTTP/1.1, the median over HTTP/2 (of
+    /// the points with a reset), and the HTTP/2 strategy with the most.
+    pub reset_radius: Option<(f64, f64, &'static str)>,
+}
+
+/// The finding of a faults run; `None` when no point asked for a fault.
+pub fn finding(points: &[PointReport]) -> Option<FaultsFinding> {
+    use crate::results::figures::DEADLINE_OVERSHOOT_P99;
+    use crate::results::report::Outcome;
+    let faulted: Vec<(&PointReport, FaultOutcome)> = points
+        .iter()
+        .filter(|r| r.outcome == Outcome::Measured && r.repeat == 1)
+        .filter_map(|r| Some((r, of(r)?)))
+        .collect();
+    if faulted.is_empty() {
+        return None;
+    }
+    let share = |p: f64| format!("{}%", p * 100.0);
+    let disagreeing: Vec<_> = faulted
+        .iter()
+        .filter(|(_, o)| !o.agrees)
+        .map(|(r, o)| {
+            (
+                r.point.strategy.name,
+                format!("{} {}", o.kind.name(), share(o.p)),
+            )
+        })
+        .collect();
+    let overshoots: Vec<(&'static str, f64)> = faulted
+        .iter()
+        .filter(|(_, o)| o.kind == FaultKind::Stall)
+        .filter_map(|(r, _)| {
+            let v = DEADLINE_OVERSHOOT_P99.of(r)?;
+            v.is_finite().then_some((r.point.strategy.name, v))
+        })
+        .collect();
+    let by = |a: &&(&str, f64), b: &&(&str, f64)| a.1.total_cmp(&b.1);
+    let overshoot = overshoots
+        .iter()
+        .min_by(by)
+        .zip(overshoots.iter().max_by(by))
+        .map(|(a, b)| (*a, *b));
+    let radii = |h2: bool| -> Vec<(&'static str, f64)> {
+        faulted
+            .iter()
+            .filter(|(r, o)| {
+                o.kind == FaultKind::Reset && (r.point.protocol() == Protocol::H2) == h2
+            })
+            .filter_map(|(r, o)| Some((r.point.strategy.name, o.blast_radius?)))
+            .collect()
+    };
+    let (h1, mut h2) = (radii(false), radii(true));
+    h2.sort_by(|a, b| a.1.total_cmp(&b.1));
+    let reset_radius = h1
+        .iter()
+        .map(|r| r.1)
+        .max_by(f64::total_cmp)
+        .zip(h2.get(h2.len() / 2).map(|m| m.1))
+        .zip(h2.last().map(|m| m.0))
+        .map(|((most_h1, median_h2), worst)| (most_h1, median_h2, worst));
+    Some(FaultsFinding {
+        points: faulted.len(),
+        agreeing: faulted.len() - disagreeing.len(),
+        disagreeing,
+        overshoot,
+        reset_radius,
+    })
+}
