@@ -41,7 +41,8 @@ pub enum FaultKind {
     /// HTTP/1.1: the connection closed after the response, as by `close`.
     Goaway,
     /// The listener stops accepting connections for `stall_ms` (the request itself is
-    /// answered).
+    /// answered); one drawn during another or within `stall_ms` after it is not one, so
+    /// the listener accepts at least half the time.
     #[value(name = "accept_stall")]
     AcceptStall,
 }
@@ -303,18 +304,32 @@ impl Injector {
         if !fault.hits(n) {
             return None;
         }
+        if fault.kind == FaultKind::AcceptStall && !self.stop_accepting(fault.stall_ms) {
+            return None;
+        }
         let slot = FaultKind::ALL
             .iter()
             .position(|k| *k == fault.kind)
             .expect("in ALL");
         self.injected[slot].fetch_add(1, Ordering::Relaxed);
-        if fault.kind == FaultKind::AcceptStall
-            && let Ok(mut until) = self.accept_paused_until.lock()
-        {
-            let end = Instant::now() + Duration::from_millis(fault.stall_ms);
-            *until = Some(until.map_or(end, |u| u.max(end)));
-        }
         Some(fault.kind)
+    }
+
+    /// Stops the listener for `stall_ms` unless a stall began less than twice that long ago:
+    /// stalls never overlap and the listener accepts at least half the time. Without the
+    /// gap, requests queued in the backlog during a stall draw the next as they are
+    /// accepted, and the listener never comes back. True when a stall began.
+    fn stop_accepting(&self, stall_ms: u64) -> bool {
+        let Ok(mut until) = self.accept_paused_until.lock() else {
+            return false;
+        };
+        let now = Instant::now();
+        let stall = Duration::from_millis(stall_ms);
+        if until.is_some_and(|u| now < u + stall) {
+            return false;
+        }
+        *until = Some(now + stall);
+        true
     }
 
     /// How much longer the listener is to stop accepting, if it is.
@@ -550,8 +565,11 @@ mod tests {
         assert_eq!(injector.counts().status, 3);
         assert_eq!(injector.counts().total(), 3);
         assert_eq!(injector.accept_pause(), None);
-        injector.draw(&Fault::every(FaultKind::AcceptStall));
+        let stall = Fault::every(FaultKind::AcceptStall);
+        assert_eq!(injector.draw(&stall), Some(FaultKind::AcceptStall));
         assert!(injector.accept_pause().is_some());
+        assert_eq!(injector.draw(&stall), None, "not during a stall");
+        assert_eq!(injector.counts().accept_stall, 1, "nor counted");
         injector.reset();
         assert_eq!(injector.counts(), FaultCounts::default());
     }

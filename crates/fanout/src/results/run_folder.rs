@@ -2,7 +2,7 @@
 //! a crash keeps what was measured), and the files redrawn from it — `points.csv`,
 //! `summary.md` and the charts.
 
-use std::io::{BufRead, Write as _};
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
@@ -64,19 +64,35 @@ pub fn points_file(path: &Path) -> PathBuf {
 /// Reads every point of a run folder (or a `points.jsonl`).
 pub fn load_points(path: &Path) -> Result<Vec<PointReport>, RunFolderError> {
     let file = points_file(path);
-    let reader = std::fs::File::open(&file).map_err(io_error(&file))?;
+    let text = std::fs::read_to_string(&file).map_err(io_error(&file))?;
+    // A last line without its newline was cut off as it was written (the disk filled, the
+    // process was killed): what was measured before it stands, and it is said.
+    let (whole, torn) = match text.rfind('\n') {
+        Some(end) if end + 1 < text.len() => (&text[..=end], Some(&text[end + 1..])),
+        None if !text.is_empty() => ("", Some(text.as_str())),
+        _ => (text.as_str(), None),
+    };
     let mut points = Vec::new();
-    for (i, line) in std::io::BufReader::new(reader).lines().enumerate() {
-        let line = line.map_err(io_error(&file))?;
+    for (i, line) in whole.lines().enumerate() {
         if line.trim().is_empty() {
             continue;
         }
-        let point = PointReport::from_json_line(&line).map_err(|e| RunFolderError::BadLine {
+        let point = PointReport::from_json_line(line).map_err(|e| RunFolderError::BadLine {
             path: file.clone(),
             line: i + 1,
             reason: e.to_string(),
         })?;
         points.push(point);
+    }
+    if let Some(torn) = torn.filter(|t| !t.trim().is_empty()) {
+        match PointReport::from_json_line(torn) {
+            Ok(point) => points.push(point), // whole but for its newline
+            Err(_) => eprintln!(
+                "fanout: {}: its last line is cut off ({} bytes, no newline): left out",
+                file.display(),
+                torn.len()
+            ),
+        }
     }
     Ok(points)
 }
@@ -144,23 +160,60 @@ pub struct PointsWriter {
 }
 
 impl PointsWriter {
-    /// Opens (or creates) `dir/points.jsonl` for appending.
+    /// Opens (or creates) `dir/points.jsonl` for appending; a last line cut off as it was
+    /// written is cut away first, so the next point starts a line of its own.
     pub fn open(dir: &Path) -> Result<Self, RunFolderError> {
         let path = points_file(dir);
         let file = std::fs::OpenOptions::new()
             .create(true)
+            .read(true)
             .append(true)
             .open(&path)
             .map_err(io_error(&path))?;
-        Ok(Self { file, path })
+        let mut writer = Self { file, path };
+        writer.cut_torn_tail()?;
+        Ok(writer)
     }
 
-    /// Appends `point` as one line, on disk before this returns.
+    /// Truncates the file after its last newline, if it does not end with one.
+    fn cut_torn_tail(&mut self) -> Result<(), RunFolderError> {
+        use std::io::{Read as _, Seek as _, SeekFrom};
+        let len = self.file.metadata().map_err(io_error(&self.path))?.len();
+        if len == 0 {
+            return Ok(());
+        }
+        let mut text = Vec::new();
+        (&self.file)
+            .seek(SeekFrom::Start(0))
+            .and_then(|_| (&self.file).read_to_end(&mut text))
+            .map_err(io_error(&self.path))?;
+        if text.last() == Some(&b'\n') {
+            return Ok(());
+        }
+        let keep = text.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+        eprintln!(
+            "fanout: {}: cut away a last line cut off as it was written ({} bytes)",
+            self.path.display(),
+            text.len() - keep
+        );
+        self.file.set_len(keep as u64).map_err(io_error(&self.path))
+    }
+
+    /// Appends `point` as one line in one write, on disk before this returns. A write that
+    /// fails (the disk full) is taken back, so the file never keeps part of a line.
     pub fn append(&mut self, point: &PointReport) -> Result<(), RunFolderError> {
-        let line = serde_json::to_string(point).expect("a report serializes");
-        writeln!(self.file, "{line}")
-            .and_then(|()| self.file.flush())
-            .map_err(io_error(&self.path))
+        let mut line = serde_json::to_string(point).expect("a report serializes");
+        line.push('\n');
+        let before = self.file.metadata().map_err(io_error(&self.path))?.len();
+        let written = self
+            .file
+            .write_all(line.as_bytes())
+            .and_then(|()| self.file.sync_data());
+        if let Err(e) = written {
+            let _ = self.file.set_len(before);
+            return Err(io_error(&self.path)(e));
+        }
+        Ok(())
     }
 }
 
@@ -219,6 +272,50 @@ mod tests {
             .expect_err("missing")
             .to_string();
         assert!(missing.contains("nope"), "{missing}");
+        std::fs::remove_dir_all(&dir).expect("cleanup");
+    }
+
+    #[test]
+    fn a_line_cut_off_as_it_was_written_is_left_out_then_cut_away() {
+        let dir = std::env::temp_dir().join(format!("fanout-torn-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let point = measured("async_raw", 10, 0.2, 5 << 20);
+        let line = serde_json::to_string(&point).expect("json");
+        // Two whole points and most of a third, as a full disk or a kill leaves it.
+        let torn = format!("{line}\n{line}\n{}", &line[..line.len() / 2]);
+        std::fs::write(dir.join("points.jsonl"), &torn).expect("write");
+        assert_eq!(load_points(&dir).expect("the whole ones").len(), 2);
+        let mut writer = PointsWriter::open(&dir).expect("open");
+        writer.append(&point).expect("append");
+        let text = std::fs::read_to_string(dir.join("points.jsonl")).expect("read");
+        assert_eq!(
+            text,
+            format!("{line}\n{line}\n{line}\n"),
+            "the torn part cut away"
+        );
+        assert_eq!(load_points(&dir).expect("load").len(), 3);
+        std::fs::remove_dir_all(&dir).expect("cleanup");
+    }
+
+    #[test]
+    fn a_full_disk_is_a_clear_error_and_leaves_no_part_of_a_line() {
+        // /dev/full refuses every write with ENOSPC, as a full disk does.
+        if !Path::new("/dev/full").exists() {
+            crate::os::skip::skipped("a full disk", "no /dev/full on this machine");
+            return;
+        }
+        let dir = std::env::temp_dir().join(format!("fanout-full-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        std::os::unix::fs::symlink("/dev/full", dir.join("points.jsonl")).expect("symlink");
+        let mut writer = PointsWriter::open(&dir).expect("open");
+        let err = writer
+            .append(&measured("async_raw", 10, 0.2, 1))
+            .expect_err("no space")
+            .to_string();
+        assert!(
+            err.contains("points.jsonl") && err.contains("No space left"),
+            "{err}"
+        );
         std::fs::remove_dir_all(&dir).expect("cleanup");
     }
 }
