@@ -86,10 +86,16 @@ async fn a_connection_closes_after_its_keepalive_requests_on_either_protocol() {
         let client = builder.build().expect("client");
         one_by_one(&client, addr, 6).await;
         let s = stats(addr).await;
-        // Six requests two per connection: three connections (and the stats client's
-        // fourth), each ended by the server.
-        let seen = (s.connections_accepted, s.keepalive_closes);
-        assert_eq!(seen, (4, 3), "HTTP/2 {http2}: {s:?}");
+        // Six requests two per connection: three connections ended by the server (and the
+        // stats client's fourth). hyper's pool may also dial one it then does not use (a
+        // connect raced against a pooled connection: about one run in ten over HTTP/1.1,
+        // before the faults too), so the connections are counted at least.
+        assert_eq!(
+            (s.requests_served, s.keepalive_closes),
+            (6, 3),
+            "HTTP/2 {http2}: {s:?}"
+        );
+        assert!(s.connections_accepted >= 4, "HTTP/2 {http2}: {s:?}");
         assert_eq!(s.profile, Some(Profile::Nginx));
         assert_eq!(s.limits.and_then(|l| l.keepalive_requests), Some(2));
         assert!(s.cpu_s.is_some(), "the server's own CPU: {s:?}");

@@ -115,7 +115,14 @@ async fn exchange(
 /// A connection closed, a message cut short or a request cancelled: what a peer that
 /// closed mid-response looks like to hyper (ureq sees an `UnexpectedEof`).
 fn cut_short(e: &hyper::Error) -> bool {
-    e.is_incomplete_message() || e.is_closed() || e.is_canceled()
+    e.is_incomplete_message() || e.is_closed() || e.is_canceled() || dispatch_gone(e)
+}
+
+/// A request still queued in hyper's client when its connection's task ended (the server
+/// closed or reset the connection): hyper calls it `DispatchGone` ("runtime dropped the
+/// dispatch task") and gives no predicate for it, so its kind's name is read.
+fn dispatch_gone(e: &hyper::Error) -> bool {
+    e.is_user() && format!("{e:?}").contains("DispatchGone")
 }
 
 /// Whether a hyper error anywhere in `e`'s chain was cut short ([`cut_short`]): for the

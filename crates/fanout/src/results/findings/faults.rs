@@ -205,6 +205,9 @@ mod tests {
     }
 }
 
+/// A strategy and a figure of it.
+pub type Whose = (&'static str, f64);
+
 /// What a faults run says across its points.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FaultsFinding {
@@ -216,7 +219,7 @@ pub struct FaultsFinding {
     pub disagreeing: Vec<(&'static str, String)>,
     /// Over the stall points: the least and the most p99 of how far past the deadline a
     /// timed-out request came back, ms, and whose.
-    pub overshoot: Option<((&'static str, f64), (&'static str, f64))>,
+    pub overshoot: Option<(Whose, Whose)>,
     /// Requests failed per reset injected: the most over HTTP/1.1, the median over HTTP/2 (of
     /// the points with a reset), and the HTTP/2 strategy with the most.
     pub reset_radius: Option<(f64, f64, &'static str)>,
@@ -245,7 +248,7 @@ pub fn finding(points: &[PointReport]) -> Option<FaultsFinding> {
             )
         })
         .collect();
-    let overshoots: Vec<(&'static str, f64)> = faulted
+    let overshoots: Vec<Whose> = faulted
         .iter()
         .filter(|(_, o)| o.kind == FaultKind::Stall)
         .filter_map(|(r, _)| {
@@ -259,7 +262,7 @@ pub fn finding(points: &[PointReport]) -> Option<FaultsFinding> {
         .min_by(by)
         .zip(overshoots.iter().max_by(by))
         .map(|(a, b)| (*a, *b));
-    let radii = |h2: bool| -> Vec<(&'static str, f64)> {
+    let radii = |h2: bool| -> Vec<Whose> {
         faulted
             .iter()
             .filter(|(r, o)| {
