@@ -294,6 +294,34 @@ async fn bad_fault_parameters_are_a_400_naming_them() {
     assert_eq!(stats(addr).await.faults.total(), 0);
 }
 
+/// Nine plain requests in flight on `client`'s one connection (300 ms each), then one asking
+/// for `fault` (answered, and cut, at once): the plain ones' outcomes, and whether the faulty
+/// one failed.
+async fn nine_beside(
+    client: &reqwest::Client,
+    addr: SocketAddr,
+    fault: &str,
+) -> (Vec<reqwest::Result<axum::body::Bytes>>, bool) {
+    let plain: Vec<_> = (0..9)
+        .map(|_| {
+            let c = client.clone();
+            let u = format!("http://{addr}/get?delay_ms=300");
+            tokio::spawn(async move { c.get(u).send().await?.bytes().await })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let faulty = async {
+        let url = format!("http://{addr}/get?delay_ms=0&fault={fault}");
+        client.get(url).send().await?.bytes().await
+    };
+    let failed = faulty.await.is_err();
+    let mut outcomes = Vec::new();
+    for p in plain {
+        outcomes.push(p.await.expect("joined"));
+    }
+    (outcomes, failed)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn over_http2_a_reset_takes_every_stream_of_its_connection_and_rst_stream_one() {
     let addr = start(None).await;
@@ -301,49 +329,16 @@ async fn over_http2_a_reset_takes_every_stream_of_its_connection_and_rst_stream_
         .http2_prior_knowledge()
         .build()
         .expect("client");
-    // The plain requests wait 300 ms; the faulty one is answered (and cut) at once.
-    let url = |q: &str| format!("http://{addr}/get?delay_ms=300{q}");
-    let faulty = |q: &str| format!("http://{addr}/get?delay_ms=0{q}");
-    // Nine plain requests in flight on the one connection, then one that resets it.
-    let plain: Vec<_> = (0..9)
-        .map(|_| {
-            let c = client.clone();
-            let u = url("");
-            tokio::spawn(async move { c.get(u).send().await?.bytes().await })
-        })
-        .collect();
-    tokio::time::sleep(Duration::from_millis(50)).await;
-    let reset = client.get(faulty("&fault=reset")).send().await;
-    let reset = match reset {
-        Ok(response) => response.bytes().await.map(|_| ()),
-        Err(e) => Err(e),
-    };
-    assert!(reset.is_err(), "the resetting request fails");
-    let mut failed = 0;
-    for p in plain {
-        failed += usize::from(p.await.expect("joined").is_err());
-    }
-    assert_eq!(failed, 9, "every stream on the connection went with it");
-
-    let plain: Vec<_> = (0..9)
-        .map(|_| {
-            let c = client.clone();
-            let u = url("");
-            tokio::spawn(async move { c.get(u).send().await?.bytes().await })
-        })
-        .collect();
-    tokio::time::sleep(Duration::from_millis(50)).await;
-    let one = client.get(faulty("&fault=rst_stream")).send().await;
-    let one = match one {
-        Ok(response) => response.bytes().await.map(|_| ()),
-        Err(e) => Err(e),
-    };
-    assert!(one.is_err(), "the reset stream fails");
-    for p in plain {
-        p.await
-            .expect("joined")
-            .expect("the other streams are answered");
-    }
+    let (plain, failed) = nine_beside(&client, addr, "reset").await;
+    assert!(failed, "the resetting request fails");
+    let lost = plain.iter().filter(|p| p.is_err()).count();
+    assert_eq!(lost, 9, "every stream on the connection went with it");
+    let (plain, failed) = nine_beside(&client, addr, "rst_stream").await;
+    assert!(failed, "the reset stream fails");
+    assert!(
+        plain.iter().all(Result::is_ok),
+        "the other streams are answered"
+    );
     let f = stats(addr).await.faults;
     assert_eq!((f.reset, f.rst_stream), (1, 1));
 }
