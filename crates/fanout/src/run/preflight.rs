@@ -89,7 +89,7 @@ pub fn needs(point: &Point) -> Needs {
     let connections = if point.strategy.connection_per_request {
         point.requests
     } else {
-        sockets
+        sockets + fault_redials(point)
     };
     Needs {
         in_flight,
@@ -98,6 +98,22 @@ pub fn needs(point: &Point) -> Needs {
         threads,
         connections,
     }
+}
+
+/// Connections a point's fault may cost on top of its own, at most: over HTTP/1.1 every
+/// request a fault hits may end its connection (a timeout, a reset, a truncation, a close;
+/// the raw clients drop a connection after any failed request), and the client redials. A
+/// stall burst at C = 10,000 redialled into a crowded local port range until connect()'s
+/// search for a free port took the CPU (docs/models.md, "A stall burst"). Over HTTP/2 the
+/// streams share their connections; an accept stall closes none.
+fn fault_redials(point: &Point) -> usize {
+    let Ok(Some(fault)) = point.settings.fault.fault() else {
+        return 0;
+    };
+    if point.protocol() == Protocol::H2 || fault.kind == mock_server::FaultKind::AcceptStall {
+        return 0;
+    }
+    (fault.p * point.requests as f64).ceil() as usize
 }
 
 /// Every finding for `points` under `limits`.
@@ -279,6 +295,27 @@ mod tests {
             tcp_max_syn_backlog: Some(2_048),
             local_ports: Some((32_768, 60_999)),
         }
+    }
+
+    #[test]
+    fn the_connections_a_fault_costs_are_counted_against_the_local_ports() {
+        let mut p = point("thread_raw", 10_000);
+        p.requests = 100_000;
+        assert_eq!(needs(&p).connections, 10_000);
+        p.settings.fault.fault = Some(mock_server::FaultKind::Stall);
+        p.settings.fault.fault_p = 0.3;
+        assert_eq!(needs(&p).connections, 40_000);
+        let findings = check(&[p.clone()], &limits());
+        let ports = findings
+            .iter()
+            .find(|f| f.limit == Limit::LocalPorts)
+            .expect("the port range named");
+        assert!(
+            ports.problem.starts_with("opens 40000 connections"),
+            "{ports}"
+        );
+        p.settings.fault.fault = Some(mock_server::FaultKind::AcceptStall);
+        assert_eq!(needs(&p).connections, 10_000, "an accept stall closes none");
     }
 
     #[test]
