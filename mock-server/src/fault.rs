@@ -61,6 +61,11 @@ impl FaultKind {
         Self::AcceptStall,
     ];
 
+    /// Its place in [`FaultKind::ALL`] (declared in that order).
+    pub fn slot(self) -> usize {
+        self as usize
+    }
+
     /// Its name in a query and on the command line.
     pub fn name(self) -> &'static str {
         match self {
@@ -273,7 +278,7 @@ impl FaultCounts {
 pub struct Injector {
     /// Requests that asked for a fault inside its window: the next one's number.
     asked: AtomicU64,
-    injected: [AtomicU64; 9],
+    injected: [AtomicU64; FaultKind::ALL.len()],
     reset_at: Mutex<Instant>,
     /// Until when the listener does not accept.
     accept_paused_until: Mutex<Option<Instant>>,
@@ -307,11 +312,7 @@ impl Injector {
         if fault.kind == FaultKind::AcceptStall && !self.stop_accepting(fault.stall_ms) {
             return None;
         }
-        let slot = FaultKind::ALL
-            .iter()
-            .position(|k| *k == fault.kind)
-            .expect("in ALL");
-        self.injected[slot].fetch_add(1, Ordering::Relaxed);
+        self.injected[fault.kind.slot()].fetch_add(1, Ordering::Relaxed);
         Some(fault.kind)
     }
 
@@ -340,13 +341,7 @@ impl Injector {
 
     /// The counts by kind.
     pub fn counts(&self) -> FaultCounts {
-        let n = |kind: FaultKind| {
-            let slot = FaultKind::ALL
-                .iter()
-                .position(|k| *k == kind)
-                .expect("in ALL");
-            self.injected[slot].load(Ordering::Relaxed)
-        };
+        let n = |kind: FaultKind| self.injected[kind.slot()].load(Ordering::Relaxed);
         FaultCounts {
             stall: n(FaultKind::Stall),
             reset: n(FaultKind::Reset),
@@ -465,6 +460,13 @@ mod tests {
                 .find(|(k, _)| *k == name)
                 .map(|(_, v)| *v)
         })
+    }
+
+    #[test]
+    fn each_kind_sits_at_its_slot_of_all() {
+        for (i, kind) in FaultKind::ALL.into_iter().enumerate() {
+            assert_eq!(kind.slot(), i, "{}", kind.name());
+        }
     }
 
     #[test]

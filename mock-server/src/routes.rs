@@ -114,7 +114,8 @@ async fn get_response(
     let drawn = fault.and_then(|f| state.stats.faults().draw(&f).map(|_| f));
     match drawn.map(|f| f.kind) {
         Some(FaultKind::Stall) => {
-            return Ok(stall(&state.stats, Duration::from_millis(cfg.max_delay_ms)).await);
+            let longest = Duration::from_millis(cfg.max_delay_ms);
+            return Ok(stall(&state.stats, longest, body_of(query.bytes)).await);
         }
         Some(FaultKind::Goaway) => close_gracefully(&on),
         _ => {}
@@ -169,8 +170,8 @@ fn close_gracefully(on: &Arrived) {
 }
 
 /// A stalled request: no answer until its client gives up — then the server records how long
-/// it held it — or until `longest` has passed, when it is answered late.
-async fn stall(stats: &Stats, longest: Duration) -> Response {
+/// it held it — or until `longest` has passed, when it is answered late with `body`.
+async fn stall(stats: &Stats, longest: Duration, body: Bytes) -> Response {
     /// Records the hold when the handler is dropped unanswered (its client went away).
     struct Held<'a> {
         stats: &'a Stats,
@@ -191,7 +192,7 @@ async fn stall(stats: &Stats, longest: Duration) -> Response {
     };
     tokio::time::sleep(longest).await;
     held.answered = true;
-    (StatusCode::OK, body_of(query::DEFAULT_BYTES)).into_response()
+    (StatusCode::OK, body).into_response()
 }
 
 /// How a body is cut off after its first half.

@@ -223,3 +223,22 @@ async fn stats_count_measured_requests_but_not_themselves_and_reset_zeroes_them(
     assert_eq!(stats.profile, Some(mock_server::Profile::Default));
     assert_eq!(stats.limits.map(|l| l.h2_max_streams), Some(128));
 }
+
+#[tokio::test]
+async fn a_stall_its_client_waits_out_is_answered_late_with_the_body_asked_for() {
+    let s = AppState {
+        config: Config {
+            max_delay_ms: 50,
+            ..state().config
+        },
+        ..state()
+    };
+    let (status, body) = get(&s, "/get?bytes=5&fault=stall").await;
+    assert_eq!((status, body.as_str()), (StatusCode::OK, "abcde"));
+    let stats = s.stats.snapshot();
+    assert_eq!(
+        (stats.faults.stall, stats.stall_held_us.count),
+        (1, 0),
+        "answered, not abandoned"
+    );
+}

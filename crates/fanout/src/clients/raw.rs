@@ -261,8 +261,7 @@ pub fn get_blocking<S: BlockingSocket>(
     // Latency counts from the due time (at --rate; in closed loop, now); the timeout from
     // the send.
     let in_flight = tally.start();
-    let start = Instant::now();
-    let exchange = || exchange_blocking(conn, request, job, start);
+    let exchange = || exchange_blocking(conn, request, job, in_flight.sent());
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(exchange))
         .unwrap_or(Err(ErrorKind::Panic));
     if !matches!(outcome, Ok(true)) {

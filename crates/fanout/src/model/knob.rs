@@ -33,11 +33,7 @@ impl Knob {
 
     /// The value of `fault` (a kind and a share) as [`Knob::Fault`] holds it.
     pub fn fault_value(kind: FaultKind, p: f64) -> u64 {
-        let place = FaultKind::ALL
-            .iter()
-            .position(|k| *k == kind)
-            .expect("in ALL") as u64;
-        (place + 1) * FAULT_KIND_STEP + (p.clamp(0.0, 1.0) * 1e6).round() as u64
+        (kind.slot() as u64 + 1) * FAULT_KIND_STEP + (p.clamp(0.0, 1.0) * 1e6).round() as u64
     }
 
     /// The kind and share a [`Knob::Fault`] value stands for (`None` for 0, no fault).

@@ -30,6 +30,11 @@ pub struct InFlightGuard<'a> {
 }
 
 impl InFlightGuard<'_> {
+    /// When the request was sent (its deadline counts from here).
+    pub fn sent(&self) -> Instant {
+        self.sent
+    }
+
     /// Records the request's outcome as [`Tally::record`] does; a timeout also with how long
     /// after its send it came (against the deadline, its overshoot).
     pub fn record(self, latency: Duration, outcome: Result<(), ErrorKind>) {
