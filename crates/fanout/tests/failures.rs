@@ -148,6 +148,9 @@ fn a_worker_killed_by_a_signal_is_recorded_with_that_signal() {
             .is_some_and(|why| why.contains("SIGKILL")),
         "{r}"
     );
+    // What was measured of it from outside until it died is kept.
+    assert!(r["peak_rss_bytes"].as_u64() > Some(0), "{r}");
+    assert!(r["process_wall_s"].as_f64() > Some(0.0), "{r}");
 }
 
 #[test]

@@ -2,7 +2,8 @@
 //! 5xx — and records each one the server injected in that fault's outcome class, nothing lost:
 //! ok + errors = N, and the class's count equals the server's (over HTTP/2 a reset takes the
 //! other streams of its connection too: at least the server's). A connection the server
-//! closes or sends away (close, GOAWAY) costs no request.
+//! closes or sends away (close, GOAWAY) costs no request. And a strategy whose requests timed
+//! out leaves no socket or thread behind once it returns.
 
 use std::sync::Arc;
 
@@ -139,4 +140,56 @@ fn over_http2_a_reset_takes_its_connections_streams_and_a_goaway_costs_none() {
             assert_eq!(failed, 0, "{name} {}: sent again, loses none", kind.name());
         }
     }
+}
+
+/// `fanout run --json` of `strategy` at C against `server`, a quarter of its requests stalled
+/// past a 300 ms deadline: its point.
+fn stalled_point(server: &Server, strategy: &str, c: usize) -> serde_json::Value {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_fanout"))
+        .args(["run", "--json", "-s", strategy, "-c", &c.to_string()])
+        .args([
+            "-n",
+            &(4 * c).to_string(),
+            "--delay-ms",
+            "20",
+            "--timeout-ms",
+            "300",
+        ])
+        .args([
+            "--fault",
+            "stall",
+            "--fault-p",
+            "0.25",
+            "--url",
+            &server.url,
+        ])
+        .output()
+        .expect("fanout run");
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!("{e}: {}", String::from_utf8_lossy(&out.stderr));
+    })
+}
+
+/// Open files and threads a point's strategy left behind once it returned.
+fn left(point: &serde_json::Value) -> (i64, i64) {
+    let held = |when: &str, what: &str| point["leftovers"][when][what].as_i64().expect(what);
+    (
+        held("after", "open_fds") - held("before", "open_fds"),
+        held("after", "threads") - held("before", "threads"),
+    )
+}
+
+#[test]
+fn a_strategy_whose_requests_timed_out_leaves_no_socket_or_thread_behind() {
+    let server = Server::start(&[]);
+    // A thread per request: each thread ends and each socket closes with its deadline.
+    let threads = stalled_point(&server, "thread_raw", 20);
+    assert!(threads["errors"]["timeout"].as_u64() > Some(0), "{threads}");
+    assert_eq!(left(&threads), (0, 0), "{}", threads["leftovers"]);
+    // Tasks: the runtime's threads go with it; what it keeps open for the process's life
+    // (tokio's signal socket pair) is the same at 10 as at 40 in flight, so no request's.
+    let few = left(&stalled_point(&server, "async_raw", 10));
+    let more = left(&stalled_point(&server, "async_raw", 40));
+    assert_eq!(few.1, 0, "no thread left");
+    assert_eq!(few, more, "what stays does not grow with C");
 }

@@ -17,6 +17,12 @@ use fanout::results::report::{Outcome, PointReport};
 /// A report with every optional part present (a failed point, so `reason` is there too).
 fn full_report() -> PointReport {
     let point = Point::new(catalog::find("thread_pool").expect("strategy"), 10);
+    let held = fanout::model::leftovers::Held {
+        open_fds: Some(1),
+        threads: Some(1),
+        rss_bytes: 1,
+        heap_live_bytes: Some(1),
+    };
     let mut worker = WorkerReport {
         wall_s: 0.3,
         own_peak_rss_bytes: Some(1),
@@ -29,6 +35,11 @@ fn full_report() -> PointReport {
         timed_cpu_sys_s: Some(0.1),
         strategy_error: Some("stopped".into()),
         cpu_work_us: Some(1.0),
+        leftovers: Some(fanout::model::leftovers::Leftovers {
+            before: held,
+            after: held,
+            settled_ms: 1.0,
+        }),
         client_config: Some(ClientConfig {
             tls: Some("rustls".into()),
             runtime: Some("may".into()),

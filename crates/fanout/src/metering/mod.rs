@@ -3,6 +3,7 @@
 //! `wait4`, fanout's worker and a peer's program alike).
 
 pub mod alloc;
+pub mod leftovers;
 pub mod outside;
 pub mod sampler;
 pub mod usage;

@@ -2,7 +2,9 @@
 //! the figures every row is compared on are taken one way: peak resident memory (`VmHWM`) and
 //! live threads read from `/proc/PID/status` every 2 ms and once more as soon as the worker
 //! has printed its report line, CPU time and context switches from `wait4` when it is reaped,
-//! and the whole process's wall time from spawn to exit.
+//! and the whole process's wall time from spawn to exit. For the point's timeline it also
+//! reads the worker's open files (every 50 ms) and its memory cgroup's kernel memory (every
+//! 10 ms).
 //!
 //! A worker may keep running after its line until its stdin closes (fanout's worker and the
 //! peers in `peers/` do): the read after the line then comes after its timed region and before
@@ -17,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::memory::{Breakdown, CgroupPeaks, ClientKernel, KernelGrowth};
+use crate::model::memory::{Breakdown, CgroupPeaks, ClientKernel, KernelGrowth, ProcessSample};
 use crate::model::worker_report::{Holding, HoldingLine};
 use crate::os;
 use crate::os::cgroup::MemoryCgroup;
@@ -83,10 +85,11 @@ pub struct Metered {
     /// then the system-wide figure alone.
     #[serde(default)]
     pub cgroup_missing: Option<String>,
-    /// Resident memory over the run, (monotonic ns, bytes), read every 2 ms: paired with the
-    /// worker's in-flight samples into the point's timeline (not kept in JSON itself).
+    /// What the worker held over the run — resident memory and threads read every 2 ms,
+    /// kernel memory every 10 ms, open files every 50 ms: paired with the worker's in-flight
+    /// samples into the point's timeline (not kept in JSON itself).
     #[serde(skip)]
-    pub rss_samples: Vec<(u64, u64)>,
+    pub samples: Vec<ProcessSample>,
 }
 
 /// How to split a worker's memory when it says it holds its in-flight count: which mappings
@@ -97,8 +100,13 @@ pub struct Split {
     pub stack_sizes: Vec<u64>,
 }
 
-/// The most resident-memory samples kept: past it, every other one goes.
-const MOST_RSS_SAMPLES: usize = 8_192;
+/// The most samples kept: past it, every other one goes.
+const MOST_SAMPLES: usize = 8_192;
+/// Kernel memory is read every this many samples (a cgroup file: cheap, but not free).
+const KERNEL_EVERY: u64 = 5;
+/// Open files are read every this many samples: counting them walks the worker's file table,
+/// 10,000 entries at C = 10,000.
+const FDS_EVERY: u64 = 25;
 /// The tail of a worker's stderr kept for the report (it is passed on whole as it comes).
 const STDERR_TAIL: usize = 8 * 1024;
 
@@ -172,9 +180,20 @@ pub fn run(
 
     let mut printed = String::new();
     let deadline = started + time_limit;
+    let mut reads = 0_u64;
     let (end, reaped) = loop {
         if let Some(status) = os::process_status(pid) {
-            metered.see(status);
+            let open_fds = reads
+                .is_multiple_of(FDS_EVERY)
+                .then(|| os::open_fd_count(pid));
+            let kernel = reads.is_multiple_of(KERNEL_EVERY).then(|| {
+                cgroup
+                    .as_ref()
+                    .and_then(MemoryCgroup::kernel_now)
+                    .map(|k| k.kernel_bytes)
+            });
+            metered.see(status, open_fds.flatten(), kernel.flatten());
+            reads += 1;
         }
         while let Ok(line) = lines.try_recv() {
             if let Ok(HoldingLine { holding }) = serde_json::from_str(&line) {
@@ -187,7 +206,7 @@ pub fn run(
             // A report line: read the peak before the worker can exit, then let it go.
             if line.trim_start().starts_with('{') && stdin.is_some() {
                 if let Some(status) = os::process_status(pid) {
-                    metered.see(status);
+                    metered.see(status, None, None);
                     metered.peak_rss_read_at_report = true;
                 }
                 stdin = None;
@@ -288,16 +307,25 @@ fn pass_on(stderr: impl std::io::Read) -> String {
 }
 
 impl Metered {
-    fn see(&mut self, status: os::ProcessStatus) {
+    /// Takes in a reading of the worker's status, with its open files and kernel memory where
+    /// they were read this time (the last reading of each is carried forward).
+    fn see(&mut self, status: os::ProcessStatus, open_fds: Option<u64>, kernel: Option<u64>) {
         // VmHWM only grows: the newest read is the peak so far.
         self.peak_rss_bytes = Some(status.peak_rss_bytes);
         self.peak_threads = Some(self.peak_threads.unwrap_or(0).max(status.threads));
-        if self.rss_samples.len() == MOST_RSS_SAMPLES {
-            let halved = self.rss_samples.iter().step_by(2).copied().collect();
-            self.rss_samples = halved;
+        if self.samples.len() == MOST_SAMPLES {
+            let halved = self.samples.iter().step_by(2).copied().collect();
+            self.samples = halved;
         }
-        self.rss_samples
-            .push((os::monotonic_ns(), status.rss_bytes));
+        let last = self.samples.last();
+        let sample = ProcessSample {
+            t_ns: os::monotonic_ns(),
+            rss_bytes: status.rss_bytes,
+            threads: status.threads,
+            open_fds: open_fds.or(last.and_then(|s| s.open_fds)),
+            kernel_bytes: kernel.or(last.and_then(|s| s.kernel_bytes)),
+        };
+        self.samples.push(sample);
     }
 
     /// Splits process `pid`'s memory now, as the worker said it holds: the first time, and
@@ -311,9 +339,9 @@ impl Metered {
         kernel_before: Option<&os::KernelMemory>,
         cgroup: Option<&MemoryCgroup>,
     ) {
-        let grown = match (&self.breakdown, self.rss_samples.last()) {
+        let grown = match (&self.breakdown, self.samples.last()) {
             (None, _) => true,
-            (Some(last), Some(&(_, rss))) => rss * 10 > last.rss_bytes * 11,
+            (Some(last), Some(now)) => now.rss_bytes * 10 > last.rss_bytes * 11,
             (Some(_), None) => false,
         };
         if !grown {

@@ -8,8 +8,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::os::KernelMemory;
 
-/// A moment of a point: the worker's resident memory (read by the harness from
-/// `/proc/PID/status`) and its requests in flight (by the client's own count).
+/// A moment of a point: what the worker held, read by the harness from outside (resident
+/// memory and threads from `/proc/PID/status`, open files from `/proc/PID/fd`, kernel memory
+/// from its memory cgroup), and its requests in flight (by the client's own count).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct TimelineSample {
     /// Since the worker's sampler started, just before the timed region, ms.
@@ -18,6 +19,32 @@ pub struct TimelineSample {
     pub rss_bytes: u64,
     /// Requests in flight, by the client's count.
     pub in_flight: u64,
+    /// Live threads (`None`: not read, or a run before 2026-12-03).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threads: Option<u64>,
+    /// Open files — its sockets, mostly (`None`: not read, or a run before 2026-12-03).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub open_fds: Option<u64>,
+    /// The worker's own kernel memory (its memory cgroup's `memory.kmem.usage_in_bytes`:
+    /// kernel stacks, page tables, socket slab and buffers of its ends alone), bytes (`None`:
+    /// no cgroup, or a run before 2026-12-03).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kernel_bytes: Option<u64>,
+}
+
+/// What the harness read of a worker at one moment, from outside.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ProcessSample {
+    /// The monotonic clock then ([`crate::os::monotonic_ns`]), ns.
+    pub t_ns: u64,
+    /// Resident memory, bytes.
+    pub rss_bytes: u64,
+    /// Live threads.
+    pub threads: u64,
+    /// Open files, as last read (read less often than the rest).
+    pub open_fds: Option<u64>,
+    /// Its memory cgroup's kernel memory, bytes.
+    pub kernel_bytes: Option<u64>,
 }
 
 /// The client's requests in flight at one moment, as the worker's sampler counts them.
@@ -32,25 +59,28 @@ pub struct InFlightSample {
 /// The most samples a timeline keeps.
 pub const TIMELINE_SAMPLES: usize = 100;
 
-/// The timeline of a point: the worker's in-flight samples, each beside the last resident
-/// memory the harness read at or before it (`rss`: (monotonic ns, bytes), in time order),
-/// cut to at most [`TIMELINE_SAMPLES`].
-pub fn timeline(in_flight: &[InFlightSample], rss: &[(u64, u64)]) -> Vec<TimelineSample> {
+/// The timeline of a point: the worker's in-flight samples, each beside the last reading
+/// the harness took of it at or before it (`read`, in time order), cut to at most
+/// [`TIMELINE_SAMPLES`].
+pub fn timeline(in_flight: &[InFlightSample], read: &[ProcessSample]) -> Vec<TimelineSample> {
     let Some(start) = in_flight.first().map(|s| s.t_ns) else {
         return Vec::new();
     };
-    let mut read = 0;
+    let mut at = 0;
     let merged: Vec<TimelineSample> = in_flight
         .iter()
         .filter_map(|s| {
-            while read + 1 < rss.len() && rss[read + 1].0 <= s.t_ns {
-                read += 1;
+            while at + 1 < read.len() && read[at + 1].t_ns <= s.t_ns {
+                at += 1;
             }
-            let &(t, rss_bytes) = rss.get(read)?;
-            (t <= s.t_ns).then(|| TimelineSample {
+            let r = read.get(at)?;
+            (r.t_ns <= s.t_ns).then(|| TimelineSample {
                 t_ms: (s.t_ns - start) as f64 / 1e6,
-                rss_bytes,
+                rss_bytes: r.rss_bytes,
                 in_flight: s.in_flight,
+                threads: Some(r.threads),
+                open_fds: r.open_fds,
+                kernel_bytes: r.kernel_bytes,
             })
         })
         .collect();
@@ -69,6 +99,9 @@ pub fn downsample(samples: &[TimelineSample], most: usize) -> Vec<TimelineSample
             t_ms: run[0].t_ms,
             rss_bytes: run.iter().map(|s| s.rss_bytes).max().unwrap_or(0),
             in_flight: run.iter().map(|s| s.in_flight).max().unwrap_or(0),
+            threads: run.iter().filter_map(|s| s.threads).max(),
+            open_fds: run.iter().filter_map(|s| s.open_fds).max(),
+            kernel_bytes: run.iter().filter_map(|s| s.kernel_bytes).max(),
         })
         .collect()
 }
@@ -237,6 +270,8 @@ mod tests {
                 t_ms: i as f64,
                 rss_bytes: if i == 537 { 99 } else { 1 },
                 in_flight: i,
+                open_fds: (i == 250).then_some(7),
+                ..TimelineSample::default()
             })
             .collect();
         let short = downsample(&samples, TIMELINE_SAMPLES);
@@ -244,11 +279,16 @@ mod tests {
         assert_eq!(short.iter().map(|s| s.rss_bytes).max(), Some(99));
         assert_eq!(short[1].t_ms, 10.0);
         assert_eq!(short[99].in_flight, 999);
+        assert_eq!(short[25].open_fds, Some(7), "a figure read once is kept");
+        assert_eq!(
+            short[24].open_fds, None,
+            "and not made up where it was not read"
+        );
         assert_eq!(downsample(&samples[..5], 100).len(), 5);
     }
 
     #[test]
-    fn the_timeline_pairs_each_in_flight_sample_with_the_rss_read_before_it() {
+    fn the_timeline_pairs_each_in_flight_sample_with_the_reading_before_it() {
         let in_flight = [
             InFlightSample {
                 t_ns: 1_000_000,
@@ -263,15 +303,33 @@ mod tests {
                 in_flight: 9,
             },
         ];
-        let rss = [(500_000, 10), (2_000_000, 20), (4_500_000, 40)];
-        let t = timeline(&in_flight, &rss);
+        let read = |t_ns, rss_bytes, threads| ProcessSample {
+            t_ns,
+            rss_bytes,
+            threads,
+            open_fds: Some(threads + 3),
+            kernel_bytes: None,
+        };
+        let reads = [
+            read(500_000, 10, 1),
+            read(2_000_000, 20, 2),
+            read(4_500_000, 40, 4),
+        ];
+        let t = timeline(&in_flight, &reads);
         let pairs: Vec<_> = t
             .iter()
-            .map(|s| (s.t_ms, s.rss_bytes, s.in_flight))
+            .map(|s| (s.t_ms, s.rss_bytes, s.in_flight, s.threads, s.open_fds))
             .collect();
-        assert_eq!(pairs, [(0.0, 10, 0), (2.0, 20, 5), (4.0, 40, 9)]);
+        assert_eq!(
+            pairs,
+            [
+                (0.0, 10, 0, Some(1), Some(4)),
+                (2.0, 20, 5, Some(2), Some(5)),
+                (4.0, 40, 9, Some(4), Some(7))
+            ]
+        );
         assert!(
-            timeline(&in_flight, &[(9_000_000, 1)]).is_empty(),
+            timeline(&in_flight, &[read(9_000_000, 1, 1)]).is_empty(),
             "no read before them"
         );
     }

@@ -9,6 +9,7 @@ pub mod floors;
 pub mod intervals;
 pub mod job;
 pub mod knob;
+pub mod leftovers;
 pub mod limit;
 pub mod memory;
 pub mod rate;

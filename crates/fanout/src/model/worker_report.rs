@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::client_config::ClientConfig;
+use super::leftovers::Leftovers;
 use super::memory::InFlightSample;
 use super::tally::TallySummary;
 
@@ -59,6 +60,11 @@ pub struct WorkerReport {
     /// `--cpu-us`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cpu_work_us: Option<f64>,
+    /// What the strategy left behind once it had returned — open files, threads, resident
+    /// memory, live heap against just before the timed region (`None`: a peer, or a run
+    /// before 2026-12-03).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub leftovers: Option<Leftovers>,
     /// A peer's model and versions (fanout's own workers: `None`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub peer: Option<PeerConfig>,

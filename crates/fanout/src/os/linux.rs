@@ -54,6 +54,13 @@ pub fn process_status(pid: u32) -> Option<ProcessStatus> {
     })
 }
 
+/// How many files another process holds open now (entries of `/proc/PID/fd`: its sockets,
+/// mostly); `None` once it has exited. Reading it walks the process's file table, so the
+/// harness reads it less often than its status.
+pub fn open_fd_count(pid: u32) -> Option<u64> {
+    Some(std::fs::read_dir(format!("/proc/{pid}/fd")).ok()?.count() as u64)
+}
+
 /// `getrusage(RUSAGE_THREAD)`: the calling thread's CPU time and context switches.
 pub fn this_thread_rusage() -> Option<nix::sys::resource::Usage> {
     nix::sys::resource::getrusage(nix::sys::resource::UsageWho::RUSAGE_THREAD).ok()

@@ -2,8 +2,8 @@
 //! peak RSS, throughput, wall time, p99 latency, and what separates the model from the workload
 //! — p99 minus the delay's own p99 and efficiency, a panel for thread strategies and one for
 //! the rest, CPU per request; one line per strategy (medians over repeats), pitfalls dashed,
-//! peers dotted, marked points crossed. And `timeline.svg`, resident memory and requests in
-//! flight over time at the largest C.
+//! peers dotted, marked points crossed. And `timeline.svg`, what each strategy held over time
+//! at the largest C: resident memory, requests in flight, kernel memory, threads, open files.
 
 use std::path::Path;
 
@@ -16,6 +16,7 @@ use super::palette::{self, LEGEND_WIDTH, tick};
 use super::report::{Outcome, PointReport};
 use super::statistics::{Cell, cells, varied_knob};
 use crate::model::knob::Knob;
+use crate::model::memory::TimelineSample;
 use crate::model::subject::{HeldBy, Subject};
 use crate::planning::catalog;
 
@@ -70,8 +71,43 @@ fn timelines(points: &[PointReport]) -> Vec<&PointReport> {
         .collect()
 }
 
-/// Two panels over time, one line per strategy: resident memory above, requests in flight
-/// below, so a reader sees threads and tasks ramp up, hold and release.
+/// One panel of the timeline: its axis name and how it reads a sample (`None`: not read).
+struct TimelinePanel {
+    y_desc: &'static str,
+    of: fn(&TimelineSample) -> Option<f64>,
+}
+
+/// The timeline's panels, in the order they are drawn (left to right, then down).
+const TIMELINE_PANELS: [TimelinePanel; 5] = [
+    TimelinePanel {
+        y_desc: "resident memory, MiB",
+        of: |s| Some(mib(s.rss_bytes)),
+    },
+    TimelinePanel {
+        y_desc: "requests in flight (client's count)",
+        of: |s| Some(s.in_flight as f64),
+    },
+    TimelinePanel {
+        y_desc: "kernel memory, its cgroup's, MiB",
+        of: |s| s.kernel_bytes.map(mib),
+    },
+    TimelinePanel {
+        y_desc: "live threads",
+        of: |s| s.threads.map(|t| t as f64),
+    },
+    TimelinePanel {
+        y_desc: "open files (sockets, mostly)",
+        of: |s| s.open_fds.map(|f| f as f64),
+    },
+];
+
+fn mib(bytes: u64) -> f64 {
+    bytes as f64 / (1024.0 * 1024.0)
+}
+
+/// A panel per figure some strategy's timeline holds, two to a row, one line per strategy:
+/// resident memory and requests in flight, and where they were read the worker's own kernel
+/// memory, threads and open files — so a reader sees each model ramp up, hold and release.
 fn draw_timeline(points: &[PointReport], path: &Path) -> Result<(), Box<dyn std::error::Error>> {
     let runs = timelines(points);
     let Some(first) = runs.first() else {
@@ -82,17 +118,20 @@ fn draw_timeline(points: &[PointReport], path: &Path) -> Result<(), Box<dyn std:
         .iter()
         .flat_map(|r| r.timeline.iter().map(|s| s.t_ms / 1000.0))
         .fold(0.1_f64, f64::max);
-    let mib = |b: u64| b as f64 / (1024.0 * 1024.0);
-    let rss_max = runs
+    // A panel no run read (a run from before a figure was sampled) is left out.
+    let panels: Vec<(&TimelinePanel, f64)> = TIMELINE_PANELS
         .iter()
-        .flat_map(|r| r.timeline.iter().map(|s| mib(s.rss_bytes)))
-        .fold(1.0_f64, f64::max);
-    let in_flight_max = runs
-        .iter()
-        .flat_map(|r| r.timeline.iter().map(|s| s.in_flight as f64))
-        .fold(1.0_f64, f64::max);
+        .filter_map(|panel| {
+            let most = runs
+                .iter()
+                .flat_map(|r| r.timeline.iter().filter_map(panel.of))
+                .reduce(f64::max)?;
+            Some((panel, most.max(1.0)))
+        })
+        .collect();
+    let rows = panels.len().div_ceil(2);
 
-    let root = SVGBackend::new(path, (1190, 800)).into_drawing_area();
+    let root = SVGBackend::new(path, (1190, 60 + 370 * rows as u32)).into_drawing_area();
     root.fill(&WHITE)?;
     let root = root.titled(
         &format!("Over time at C = {concurrency} (first repeat of each strategy)"),
@@ -101,25 +140,17 @@ fn draw_timeline(points: &[PointReport], path: &Path) -> Result<(), Box<dyn std:
     let (plots, beside) = root.split_horizontally(960);
     let subjects: Vec<&Subject> = runs.iter().map(|r| r.point.strategy).collect();
     palette::legend(&beside, &subjects, false)?;
-    let (upper, lower) = plots.split_vertically(400);
-    let panels = [
-        (upper, "resident memory, MiB", rss_max * 1.1),
-        (
-            lower,
-            "requests in flight (client's count)",
-            in_flight_max * 1.1,
-        ),
-    ];
-    for (panel, (area, y_desc, y_max)) in panels.into_iter().enumerate() {
+    let areas = plots.split_evenly((rows, 2));
+    for ((panel, y_max), area) in panels.into_iter().zip(areas) {
         let mut chart = ChartBuilder::on(&area)
             .margin(14)
             .x_label_area_size(40)
-            .y_label_area_size(72)
-            .build_cartesian_2d(0.0..t_max * 1.02, 0.0..y_max)?;
+            .y_label_area_size(64)
+            .build_cartesian_2d(0.0..t_max * 1.02, 0.0..y_max * 1.1)?;
         chart
             .configure_mesh()
             .x_desc("seconds since the timed region began")
-            .y_desc(y_desc)
+            .y_desc(panel.y_desc)
             .x_label_formatter(&tick)
             .y_label_formatter(&tick)
             .draw()?;
@@ -127,14 +158,7 @@ fn draw_timeline(points: &[PointReport], path: &Path) -> Result<(), Box<dyn std:
             let xy: Vec<(f64, f64)> = run
                 .timeline
                 .iter()
-                .map(|s| {
-                    let y = if panel == 0 {
-                        mib(s.rss_bytes)
-                    } else {
-                        s.in_flight as f64
-                    };
-                    (s.t_ms / 1000.0, y)
-                })
+                .filter_map(|s| Some((s.t_ms / 1000.0, (panel.of)(s)?)))
                 .collect();
             palette::line(&mut chart, run.point.strategy, xy)?;
         }

@@ -5,7 +5,10 @@
 
 use std::fmt::Write as _;
 
-use super::figures::{CONNECTIONS_PER_REQUEST, DEADLINE_OVERSHOOT_P99, Figure};
+use super::figures::{
+    CONNECTIONS_PER_REQUEST, DEADLINE_OVERSHOOT_P99, Figure, LEFT_FDS, LEFT_HEAP, LEFT_THREADS,
+    PEAK_CLIENT_KERNEL, PEAK_OPEN_FDS, PEAK_RSS, PEAK_THREADS,
+};
 use super::findings::faults::of;
 use super::report::{Outcome, PointReport};
 use crate::planning::catalog;
@@ -26,12 +29,15 @@ pub fn table(points: &[PointReport]) -> Option<String> {
          or a GOAWAY, nothing failed in another class — ✗ where they do not. Failed per fault: every failure over the faults injected \
          (1 when one fault fails one request). Overshoot: how long after the deadline a \
          timed-out request came back. Held: how long the server held a stalled request before \
-         its client went. Each point's first repeat.\n\n",
+         its client went. Held at peak: the client's most threads, open files, resident memory \
+         and own kernel memory at once. Left after: the open files, threads and live heap \
+         (KiB) still there once the strategy had returned, above just before it ran. Each \
+         point's first repeat.\n\n",
         first.point.concurrency, first.point.delay_ms, first.point.settings.timeout_ms,
     );
     s.push_str(
-        "| strategy | fault | injected | seen | agree | failed | failed per fault | ok | overshoot p99, ms | connections / request | stalls held p50 / max, ms |\n\
-         |---|---|---:|---:|---|---:|---:|---:|---:|---:|---:|\n",
+        "| strategy | fault | injected | seen | agree | failed | failed per fault | ok | overshoot p99, ms | connections / request | stalls held p50 / max, ms | held at peak: threads / files / RSS MiB / kernel MiB | left after: files / threads / heap KiB |\n\
+         |---|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
     );
     for strategy in catalog::present(faulted.iter().map(|r| &r.point)) {
         for r in faulted.iter().filter(|r| r.point.strategy == strategy) {
@@ -51,7 +57,7 @@ pub fn table(points: &[PointReport]) -> Option<String> {
                 });
             let _ = writeln!(
                 s,
-                "| {} | {} {}% | {} | {} | {} | {} | {} | {} | {} | {} | {held} |",
+                "| {} | {} {}% | {} | {} | {} | {} | {} | {} | {} | {} | {held} | {} | {} |",
                 strategy.name,
                 o.kind.name(),
                 o.p * 100.0,
@@ -65,6 +71,17 @@ pub fn table(points: &[PointReport]) -> Option<String> {
                 r.worker.tally.ok,
                 figure(&DEADLINE_OVERSHOOT_P99),
                 figure(&CONNECTIONS_PER_REQUEST),
+                [
+                    &PEAK_THREADS,
+                    &PEAK_OPEN_FDS,
+                    &PEAK_RSS,
+                    &PEAK_CLIENT_KERNEL
+                ]
+                .map(figure)
+                .join(" / "),
+                [&LEFT_FDS, &LEFT_THREADS, &LEFT_HEAP]
+                    .map(figure)
+                    .join(" / "),
             );
         }
     }

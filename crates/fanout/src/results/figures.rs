@@ -6,6 +6,7 @@
 
 use super::report::PointReport;
 use super::statistics::{Cell, Spread, WhereBytesGo};
+use crate::model::leftovers::Leftovers;
 
 /// Which way a figure improves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -209,6 +210,40 @@ pub const PEAK_THREADS: Figure = Figure {
     about: "threads the client process had alive at once, sampled by the harness (`peak_threads`; 0 where not measured)",
 };
 
+/// Most files the client process held open at once.
+pub const PEAK_OPEN_FDS: Figure = Figure {
+    key: "peak_open_fds",
+    label: "peak open files",
+    unit: "",
+    decimals: 0,
+    reading: Reading::PerPoint(|r| {
+        r.timeline
+            .iter()
+            .filter_map(|s| s.open_fds)
+            .max()
+            .map_or(f64::NAN, |n| n as f64)
+    }),
+    better: Better::Lower,
+    chart: None,
+    about: "most files the client process held open at once — its sockets, mostly — read by the harness every 50 ms (the timeline's `open_fds`; a socket opened and closed between two reads is missed)",
+};
+
+/// The client's own kernel memory at its peak.
+pub const PEAK_CLIENT_KERNEL: Figure = Figure {
+    key: "peak_client_kernel",
+    label: "peak kernel memory (own)",
+    unit: "MiB",
+    decimals: 1,
+    reading: Reading::PerPoint(|r| {
+        r.metered
+            .cgroup_peaks
+            .map_or(f64::NAN, |p| p.kernel_bytes as f64 / MIB)
+    }),
+    better: Better::Lower,
+    chart: None,
+    about: "the most kernel memory charged to the worker's own memory cgroup at once — kernel stacks, page tables, its sockets' slab and buffers, the server's ends excluded (`cgroup_peaks.kernel_bytes`)",
+};
+
 /// CPU time, user and system.
 pub const CPU: Figure = Figure {
     key: "cpu",
@@ -301,6 +336,59 @@ pub const DEADLINE_OVERSHOOT_P99: Figure = Figure {
     chart: None,
     about: "how far past the deadline a timed-out request came back to its caller, p99 over the timed-out requests (`timed_out_after_ms.p99` − `timeout_ms`): what a deadline really bounds",
 };
+
+/// Open files a strategy left open once it had returned.
+pub const LEFT_FDS: Figure = Figure {
+    key: "left_fds",
+    label: "fds left",
+    unit: "",
+    decimals: 0,
+    reading: Reading::PerPoint(|r| leftover(r, |l| l.fds().map(|n| n as f64))),
+    better: Better::Lower,
+    chart: None,
+    about: "open files the worker held once the strategy had returned, above its count just before the timed region (`leftovers`; read after up to 1 s for late closes): a constant a runtime keeps for the process's life (tokio's signal socket pair: 2), or, where it grows with C or N, leaked sockets",
+};
+
+/// Threads a strategy left running once it had returned.
+pub const LEFT_THREADS: Figure = Figure {
+    key: "left_threads",
+    label: "threads left",
+    unit: "",
+    decimals: 0,
+    reading: Reading::PerPoint(|r| leftover(r, |l| l.threads().map(|n| n as f64))),
+    better: Better::Lower,
+    chart: None,
+    about: "threads still running in the worker once the strategy had returned, above its count just before the timed region (`leftovers`): a scheduler kept for the process's life (may's: a constant), or, where it grows with C, threads stuck in calls nobody can cancel",
+};
+
+/// Resident memory above the worker's baseline once the strategy had returned.
+pub const LEFT_RSS: Figure = Figure {
+    key: "left_rss",
+    label: "RSS left",
+    unit: "% of baseline",
+    decimals: 0,
+    reading: Reading::PerPoint(|r| leftover(r, |l| Some(l.rss_share() * 100.0))),
+    better: Better::Lower,
+    chart: None,
+    about: "resident memory once the strategy had returned, above the worker's own just before the timed region, in % of it (`leftovers`): memory the allocator keeps, or a leak — `left_heap` tells which",
+};
+
+/// Heap a strategy left live once it had returned.
+pub const LEFT_HEAP: Figure = Figure {
+    key: "left_heap",
+    label: "heap left",
+    unit: "KiB",
+    decimals: 1,
+    reading: Reading::PerPoint(|r| leftover(r, |l| l.heap_bytes().map(|b| b as f64 / 1024.0))),
+    better: Better::Lower,
+    chart: None,
+    about: "heap bytes still live once the strategy had returned, above just before the timed region (`leftovers`, the counting allocator's): what it never freed",
+};
+
+/// A figure of a point's leftovers; NaN where it has none.
+fn leftover(r: &PointReport, of: fn(&Leftovers) -> Option<f64>) -> f64 {
+    r.worker.leftovers.as_ref().and_then(of).unwrap_or(f64::NAN)
+}
 
 /// Faults the server injected.
 pub const FAULTS_INJECTED: Figure = Figure {
@@ -411,6 +499,8 @@ pub const ALL: &[&Figure] = &[
     &PEAK_THREADS,
     &CPU,
     &SERVER_PEAK_IN_FLIGHT,
+    &PEAK_OPEN_FDS,
+    &PEAK_CLIENT_KERNEL,
     &WHOLE_BILL,
     &CLIENT_BILL,
     &CONNECTIONS_PER_REQUEST,
@@ -418,6 +508,10 @@ pub const ALL: &[&Figure] = &[
     &SERVER_OPEN_FDS,
     &FAULTS_INJECTED,
     &DEADLINE_OVERSHOOT_P99,
+    &LEFT_FDS,
+    &LEFT_THREADS,
+    &LEFT_RSS,
+    &LEFT_HEAP,
 ];
 
 /// The columns of the summary table (`summary.md`, `fanout sweep`'s terminal table).

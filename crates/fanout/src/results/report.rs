@@ -187,11 +187,11 @@ impl PointReport {
         report.limit =
             ended_by.or_else(|| limit::from_errors(&report.worker.tally, left.server.as_ref()));
         report.limit_value = report.limit.and_then(|l| l.value(limits));
-        report.timeline = timeline(&report.worker.in_flight_samples, &left.metered.rss_samples);
+        report.timeline = timeline(&report.worker.in_flight_samples, &left.metered.samples);
         // The samples live on in the timeline; a point's JSON keeps that alone.
         report.worker.in_flight_samples.clear();
         report.metered = left.metered;
-        report.metered.rss_samples.clear();
+        report.metered.samples.clear();
         let own_peak = report.worker.own_peak_rss_bytes;
         report.metered.peak_rss_bytes = report.metered.peak_rss_bytes.or(own_peak);
         report.server = left.server;

@@ -8,6 +8,7 @@ use std::time::Instant;
 use serde::{Deserialize, Serialize};
 
 use crate::metering::alloc::{self, HeapCounts};
+use crate::metering::leftovers;
 use crate::metering::sampler::{self, Sampler};
 use crate::metering::usage::Usage;
 use crate::model::error_kind::ErrorKind;
@@ -79,6 +80,7 @@ pub fn measure(input: &WorkerInput) -> Result<WorkerReport, WorkerError> {
         alloc::disable();
     }
     let rss_before_bytes = sampler::rss_bytes().ok_or_else(|| meter_err("resident memory"))?;
+    let held_before = leftovers::held_now();
     // Tells the harness, which splits this process's memory from outside when it reads it.
     let tell = |holding: &Holding| {
         if let Ok(line) = serde_json::to_string(&HoldingLine { holding: *holding }) {
@@ -103,6 +105,8 @@ pub fn measure(input: &WorkerInput) -> Result<WorkerReport, WorkerError> {
     let usage = usage.since(&usage_before).since(&sampled.own_usage);
     let peak_rss_bytes =
         sampler::peak_rss_bytes().ok_or_else(|| meter_err("peak resident memory"))?;
+    // Outside the timed region: what the strategy left behind once it had returned.
+    let leftovers = leftovers::settle(held_before);
 
     // ok + errors = N, always: requests a failed strategy never ran are errors too.
     let unaccounted = (job.requests as u64).saturating_sub(tally.count());
@@ -127,6 +131,7 @@ pub fn measure(input: &WorkerInput) -> Result<WorkerReport, WorkerError> {
         strategy_error: result.err().map(|e| e.to_string()),
         client_config: Some(strategy.client_config(job.concurrency, &job.settings)),
         cpu_work_us: job.cpu_work_us(),
+        leftovers: Some(leftovers),
         peer: None,
     })
 }
