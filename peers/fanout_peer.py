@@ -62,10 +62,17 @@ class Outcomes:
         self.errors[key] = self.errors.get(key, 0) + 1
 
 
+# Exceptions that say a body ended before its Content-Length: aiohttp's ClientPayloadError
+# (ContentLengthError), http.client's IncompleteRead (under requests), httpx's "incomplete".
+TRUNCATED_NAMES = ("payloaderror", "contentlengtherror", "incompleteread")
+
+
 def kind(exc):
-    """fanout's error kind for an exception: by its class, or the first errno in its chain."""
+    """fanout's error kind for an exception: by its class, or the first errno in its chain; a
+    body cut short with no errno behind it is truncated."""
     seen = set()
     stack = [exc]
+    truncated = False
     while stack:
         e = stack.pop()
         if e is None or id(e) in seen:
@@ -78,9 +85,12 @@ def kind(exc):
             return "thread_spawn"
         if isinstance(e, OSError) and e.errno in ERRNO_KINDS:
             return ERRNO_KINDS[e.errno]
+        truncated = truncated or any(t in name for t in TRUNCATED_NAMES) or "incomplete" in str(e).lower()
         # Libraries wrap the OS error: aiohttp in .os_error, urllib3 in .reason, all in args.
         stack.extend([e.__cause__, e.__context__, getattr(e, "os_error", None), getattr(e, "reason", None)])
         stack.extend(a for a in getattr(e, "args", ()) if isinstance(a, BaseException))
+    if truncated:
+        return "truncated"
     return "io" if isinstance(exc, OSError) else "other"
 
 

@@ -25,10 +25,10 @@ impl std::fmt::Debug for Tls {
 #[derive(Debug, thiserror::Error)]
 pub enum TlsError {
     /// The certificate could not be made.
-    #[error("making the self-signed certificate: {0}")]
+    #[error("making the self-signed certificate")]
     Certificate(#[from] rcgen::Error),
     /// rustls refused the configuration.
-    #[error("configuring rustls: {0}")]
+    #[error("configuring rustls")]
     Config(#[from] tokio_rustls::rustls::Error),
 }
 

@@ -48,6 +48,21 @@ func (o *outcomes) fail(err error) {
 	o.errors[kind(err)]++
 }
 
+// failBody records a failure while reading a body: a body that ended before its
+// Content-Length is truncated (net/http's io.ErrUnexpectedEOF), unless an errno says more.
+func (o *outcomes) failBody(err error) {
+	if k := kind(err); k == "connection_reset" && errors.Is(err, io.ErrUnexpectedEOF) {
+		o.mu.Lock()
+		defer o.mu.Unlock()
+		if o.firstError == nil {
+			o.firstError = err
+		}
+		o.errors["truncated"]++
+		return
+	}
+	o.fail(err)
+}
+
 // kind is fanout's error kind for err: a timeout, or the errno it wraps.
 func kind(err error) string {
 	var timeout interface{ Timeout() bool }
@@ -133,7 +148,7 @@ func main() {
 			_, err = io.Copy(io.Discard, response.Body)
 			response.Body.Close()
 			if err != nil {
-				o.fail(err)
+				o.failBody(err)
 				return
 			}
 			o.record(response.StatusCode, requestStarted)

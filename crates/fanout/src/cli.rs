@@ -452,7 +452,7 @@ fn export_points(format: export::Format, dir: &Path) -> anyhow::Result<ExitCode>
 }
 
 fn write_docs(check: bool, root: &Path) -> anyhow::Result<ExitCode> {
-    let changed = docs::write_all(root, check).map_err(anyhow::Error::msg)?;
+    let changed = docs::write_all(root, check)?;
     for path in &changed {
         let verb = if check { "out of date" } else { "regenerated" };
         eprintln!("fanout docs: {verb}: {}", path.display());

@@ -24,7 +24,7 @@ pub enum ClientError {
     #[error("the job's URL: {0}")]
     Url(String),
     /// reqwest refused the configuration.
-    #[error("building the reqwest client: {0}")]
+    #[error("building the reqwest client")]
     Build(#[source] reqwest::Error),
 }
 

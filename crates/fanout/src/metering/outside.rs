@@ -34,7 +34,7 @@ const KILL_GRACE: Duration = Duration::from_secs(2);
 #[derive(Debug, thiserror::Error)]
 pub enum OutsideError {
     /// It could not be started, or not waited for.
-    #[error("starting a worker: {0}")]
+    #[error("starting a worker")]
     Start(#[source] std::io::Error),
     /// SIGINT or SIGTERM arrived: the worker was stopped.
     #[error("interrupted")]

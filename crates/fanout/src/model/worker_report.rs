@@ -91,10 +91,30 @@ pub struct HoldingLine {
     pub holding: Holding,
 }
 
+/// Why a worker's stdout holds no report.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportLineError {
+    /// Its last line that looked like one (a JSON object) does not read as a report.
+    #[error("worker's report line does not read: {stdout:?}")]
+    Unreadable {
+        /// Everything it printed.
+        stdout: String,
+        /// The parser's words.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// It printed nothing that looks like one.
+    #[error("worker printed no report: {stdout:?}")]
+    Missing {
+        /// Everything it printed.
+        stdout: String,
+    },
+}
+
 impl WorkerReport {
     /// The report line in fanout's worker's `stdout`: the last line that parses as one; if
     /// none does, why the last line that looked like one (a JSON object) did not.
-    pub fn from_stdout(stdout: &str) -> Result<Self, String> {
+    pub fn from_stdout(stdout: &str) -> Result<Self, ReportLineError> {
         let mut first_error = None;
         for line in stdout.lines().rev() {
             match serde_json::from_str(line) {
@@ -105,9 +125,10 @@ impl WorkerReport {
                 Err(_) => {}
             }
         }
+        let stdout = stdout.to_owned();
         Err(match first_error {
-            Some(e) => format!("worker's report line does not read ({e}): {stdout:?}"),
-            None => format!("worker printed no report: {stdout:?}"),
+            Some(source) => ReportLineError::Unreadable { stdout, source },
+            None => ReportLineError::Missing { stdout },
         })
     }
 }

@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use super::error::PeerError;
 use super::peer::Program;
 use crate::model::job::Job;
 use crate::model::rate::RateProfile;
@@ -72,8 +73,8 @@ pub fn locate(program: Program) -> Result<(PathBuf, Vec<String>), String> {
 }
 
 /// The command that runs `job` with `program`, or why it cannot run here.
-pub fn command(program: Program, job: &Job) -> Result<Command, String> {
-    let (path, mut args) = locate(program)?;
+pub fn command(program: Program, job: &Job) -> Result<Command, PeerError> {
+    let (path, mut args) = locate(program).map_err(PeerError::NotInstalled)?;
     match program {
         Program::Oha => {
             // Under the same schedule where it can: oha's -q is a constant rate, its latency

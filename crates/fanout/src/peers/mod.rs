@@ -9,8 +9,9 @@
 //!
 //! - required: `ok` (requests answered 200), `errors` (`{kind: count}`, fanout's kinds where
 //!   they apply: `timeout`, `connection_refused`, `connection_reset`, `too_many_open_files`,
-//!   `addr_not_available`, `thread_spawn`, `http_CODE`, `io`, `other`), `wall_s` (its timed
-//!   region: client and pool built, every request, teardown; not the interpreter's start-up);
+//!   `addr_not_available`, `thread_spawn`, `truncated` (a body shorter than its Content-Length),
+//!   `http_CODE`, `io`, `other`), `wall_s` (its timed region: client and pool built, every
+//!   request, teardown; not the interpreter's start-up);
 //! - optional: `latencies_ms` (every ok request's latency: fanout computes the percentiles as it
 //!   does its own) or `latency_ms` (`{p50, p90, p99, max}`), `rss_before_bytes` (resident memory
 //!   just before the timed region), `timed_cpu_user_s` / `timed_cpu_sys_s` (CPU of the timed
@@ -21,8 +22,10 @@
 //! `not_run` errors (ok + errors = N, always); more outcomes than requests fail the point.
 //!
 //! The files: `peer.rs` (what a peer is), `install.rs` (where the programs are, the command),
-//! `protocol.rs` (the line), `oha.rs` (oha's adapter), `versions.rs`; this one is the registry.
+//! `protocol.rs` (the line), `oha.rs` (oha's adapter), `versions.rs`, `error.rs` (why a peer
+//! could not be run or read); this one is the registry.
 
+pub mod error;
 pub mod install;
 pub mod oha;
 pub mod peer;
@@ -36,6 +39,7 @@ use crate::model::job::Job;
 use crate::model::rate::RateProfile;
 use crate::model::subject::{HeldBy, Holds};
 use crate::model::worker_report::WorkerReport;
+use error::PeerError;
 use peer::{Peer, Prints, Program, Takes};
 
 /// Prefix of every peer's name: `peer:py_aiohttp`.
@@ -161,7 +165,7 @@ pub fn installed() -> Vec<&'static Peer> {
 }
 
 /// The command that runs `job` with `peer`'s program, or why it cannot run here.
-pub fn command(peer: &Peer, job: &Job) -> Result<Command, String> {
+pub fn command(peer: &Peer, job: &Job) -> Result<Command, PeerError> {
     install::command(peer.program, job)
 }
 
@@ -195,7 +199,7 @@ pub fn missing(peer: &Peer) -> Option<String> {
 
 /// The worker report of `peer`'s `stdout` for a job of `requests` requests, or why there is
 /// none.
-pub fn read_report(peer: &Peer, stdout: &str, requests: u64) -> Result<WorkerReport, String> {
+pub fn read_report(peer: &Peer, stdout: &str, requests: u64) -> Result<WorkerReport, PeerError> {
     match peer.prints {
         Prints::ProtocolLine => protocol::last_line(&peer.subject, stdout, requests),
         Prints::OhaJson => {
@@ -222,9 +226,10 @@ mod tests {
   "summary": {"successRate": 0.9, "total": 0.5, "slowest": 0.2, "fastest": 0.1},
   "latencyPercentiles": {"p10": 0.1, "p50": 0.11, "p90": 0.15, "p99": 0.19, "p99.9": null},
   "statusCodeDistribution": {"200": 7, "503": 1},
-  "errorDistribution": {"connection closed before message completed": 1, "timeout": 1}
+  "errorDistribution": {"connection closed before message completed": 1, "timeout": 1,
+    "error reading a body from connection: end of file before message length reached": 1}
 }"#;
-        let r = read_report(oha(), output, 11).expect("read");
+        let r = read_report(oha(), output, 12).expect("read");
         assert_eq!(r.tally.ok, 7);
         let errors: Vec<_> = r
             .tally
@@ -238,7 +243,8 @@ mod tests {
                 ("connection_reset", 1),
                 ("http_503", 1),
                 ("not_run", 1),
-                ("timeout", 1)
+                ("timeout", 1),
+                ("truncated", 1)
             ]
         );
         assert_eq!(r.wall_s, 0.5);

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
+use super::error::PeerError;
 use super::protocol::PeerLine;
 use crate::model::error_kind::ErrorKind;
 use crate::model::tally::Latency;
@@ -29,9 +30,8 @@ struct OhaSummary {
 
 /// oha's JSON as a protocol line: 200s are ok, other statuses `http_CODE`, its error messages
 /// classified by what they say.
-pub fn line(output: &str) -> Result<PeerLine, String> {
-    let oha: OhaOutput =
-        serde_json::from_str(output).map_err(|e| format!("oha's JSON output: {e}"))?;
+pub fn line(output: &str) -> Result<PeerLine, PeerError> {
+    let oha: OhaOutput = serde_json::from_str(output).map_err(PeerError::OhaJson)?;
     let mut errors = BTreeMap::new();
     let mut ok = 0;
     for (code, n) in oha.status_code_distribution {
@@ -78,6 +78,9 @@ fn classify_message(message: &str) -> String {
         ErrorKind::Timeout
     } else if m.contains("connection refused") {
         ErrorKind::ConnectionRefused
+    } else if m.contains("before message length") || m.contains("incomplete") {
+        // hyper's "end of file before message length reached": a body cut short.
+        ErrorKind::Truncated
     } else if m.contains("reset") || m.contains("broken pipe") || m.contains("closed") {
         ErrorKind::ConnectionReset
     } else if m.contains("too many open files") {

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
+use super::error::PeerError;
 use crate::model::error_kind::ErrorKind;
 use crate::model::subject::Subject;
 use crate::model::tally::{Latency, TallySummary};
@@ -45,36 +46,39 @@ pub struct PeerLine {
 
 /// The report of the last line of `stdout` that follows the protocol, for a job of
 /// `requests` requests, or why there is none.
-pub fn last_line(peer: &Subject, stdout: &str, requests: u64) -> Result<WorkerReport, String> {
+pub fn last_line(peer: &Subject, stdout: &str, requests: u64) -> Result<WorkerReport, PeerError> {
     let mut last_error = None;
     for line in stdout
         .lines()
         .rev()
         .filter(|l| l.trim_start().starts_with('{'))
     {
-        match serde_json::from_str::<PeerLine>(line).map_err(|e| e.to_string()) {
+        match serde_json::from_str::<PeerLine>(line) {
             Ok(parsed) => return to_report(peer, parsed, requests),
             Err(e) => last_error = last_error.or(Some(e)),
         }
     }
     Err(match last_error {
-        Some(e) => format!("the peer's report line does not follow the protocol: {e}"),
-        None => format!("the peer printed no report line: {stdout:?}"),
+        Some(e) => PeerError::BadLine(e),
+        None => PeerError::NoLine {
+            stdout: stdout.to_owned(),
+        },
     })
 }
 
 /// The worker report of a protocol `line` of `peer` for a job of `requests` requests, or why
 /// the line cannot be one.
-pub fn to_report(peer: &Subject, line: PeerLine, requests: u64) -> Result<WorkerReport, String> {
+pub fn to_report(peer: &Subject, line: PeerLine, requests: u64) -> Result<WorkerReport, PeerError> {
     if !(line.wall_s.is_finite() && line.wall_s > 0.0) {
-        return Err(format!("the peer reported wall_s = {}", line.wall_s));
+        return Err(PeerError::BadWall(line.wall_s));
     }
     let mut errors = line.errors;
     let accounted = line.ok + errors.values().sum::<u64>();
     if accounted > requests {
-        return Err(format!(
-            "the peer reported {accounted} outcomes for {requests} requests"
-        ));
+        return Err(PeerError::TooManyOutcomes {
+            accounted,
+            requests,
+        });
     }
     if accounted < requests {
         *errors.entry(ErrorKind::NotRun.key()).or_default() += requests - accounted;

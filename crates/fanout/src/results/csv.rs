@@ -43,12 +43,11 @@ fn flatten_into(prefix: String, value: &Value, cells: &mut Vec<(String, String)>
 
 /// The CSV of `points`: a header of every column any row has, in the order first met, then one
 /// row per point (a column a row lacks is empty).
-pub fn to_csv(points: &[PointReport]) -> Result<String, String> {
+pub fn to_csv(points: &[PointReport]) -> Result<String, CsvError> {
     let rows: Vec<Vec<(String, String)>> = points
         .iter()
         .map(|r| serde_json::to_value(r).map(|v| [flatten(&v), figure_cells(r)].concat()))
-        .collect::<Result<_, _>>()
-        .map_err(|e| e.to_string())?;
+        .collect::<Result<_, _>>()?;
     let mut header: Vec<&str> = Vec::new();
     for row in &rows {
         for (column, _) in row {
@@ -64,17 +63,32 @@ pub fn to_csv(points: &[PointReport]) -> Result<String, String> {
         !header_has_prefix(&rows, &nested)
     });
     let mut writer = csv::Writer::from_writer(Vec::new());
-    writer.write_record(&header).map_err(|e| e.to_string())?;
+    writer.write_record(&header)?;
     for row in &rows {
         let record = header.iter().map(|column| {
             row.iter()
                 .find(|(c, _)| c == column)
                 .map_or("", |(_, cell)| cell.as_str())
         });
-        writer.write_record(record).map_err(|e| e.to_string())?;
+        writer.write_record(record)?;
     }
-    let bytes = writer.into_inner().map_err(|e| e.to_string())?;
-    String::from_utf8(bytes).map_err(|e| e.to_string())
+    let bytes = writer.into_inner().map_err(|e| e.into_error())?;
+    // Every cell is a Rust string: the CSV writer adds only ASCII.
+    Ok(String::from_utf8(bytes).expect("CSV of UTF-8 cells is UTF-8"))
+}
+
+/// Why a CSV could not be made or written.
+#[derive(Debug, thiserror::Error)]
+pub enum CsvError {
+    /// A point did not serialize.
+    #[error("a point as JSON")]
+    Json(#[from] serde_json::Error),
+    /// The CSV writer refused a row.
+    #[error("a CSV row")]
+    Row(#[from] csv::Error),
+    /// Its buffer could not be taken back.
+    #[error("the CSV buffer")]
+    Buffer(#[from] std::io::Error),
 }
 
 /// The `figure.KEY` cells of a point: each figure read per point, in its unit, at full
@@ -97,9 +111,8 @@ fn header_has_prefix(rows: &[Vec<(String, String)>], prefix: &str) -> bool {
 }
 
 /// Writes the CSV of `points` at `path`.
-pub fn write(points: &[PointReport], path: &Path) -> Result<(), String> {
-    let text = to_csv(points)?;
-    std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))
+pub fn write(points: &[PointReport], path: &Path) -> Result<(), CsvError> {
+    Ok(std::fs::write(path, to_csv(points)?)?)
 }
 
 #[cfg(test)]

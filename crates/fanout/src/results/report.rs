@@ -92,7 +92,7 @@ pub struct RunLeft<'a> {
     pub end: WorkerEnd,
     /// Its report line, read from its stdout (fanout's worker's, or a peer's in the peer
     /// protocol), or why there is none.
-    pub line: Result<WorkerReport, String>,
+    pub line: Result<WorkerReport, anyhow::Error>,
     /// The last words on its stderr.
     pub stderr_tail: &'a str,
     /// What the harness measured of it from outside.
@@ -175,7 +175,8 @@ impl PointReport {
         });
         let mut report = match (failure, left.line) {
             (None, Ok(worker)) => Self::measured(point, worker),
-            (None, Err(why)) => Self::unrun(point, Outcome::Failed(why)),
+            // Every cause in the chain, in words: the parser's error too.
+            (None, Err(why)) => Self::unrun(point, Outcome::Failed(format!("{why:#}"))),
             (Some(why), _) => {
                 let why = match ended_by {
                     Some(limit) => format!("{why}: stopped by {limit}"),
@@ -382,7 +383,7 @@ mod tests {
             &point(),
             RunLeft {
                 end: exited(EXIT_0),
-                line: WorkerReport::from_stdout(&stdout),
+                line: WorkerReport::from_stdout(&stdout).map_err(Into::into),
                 stderr_tail: "",
                 metered: Metered::default(),
                 server,
@@ -424,7 +425,7 @@ mod tests {
             &point(),
             RunLeft {
                 end: exited(EXIT_0),
-                line: WorkerReport::from_stdout(&stdout),
+                line: WorkerReport::from_stdout(&stdout).map_err(Into::into),
                 stderr_tail: "",
                 metered: metered.clone(),
                 server: None,
@@ -450,7 +451,7 @@ mod tests {
             &point(),
             RunLeft {
                 end: exited(EXIT_0),
-                line: WorkerReport::from_stdout(&stdout),
+                line: WorkerReport::from_stdout(&stdout).map_err(Into::into),
                 stderr_tail: "",
                 metered: blind.clone(),
                 server: None,
@@ -467,7 +468,7 @@ mod tests {
             &point(),
             RunLeft {
                 end: exited(EXIT_1),
-                line: WorkerReport::from_stdout(""),
+                line: WorkerReport::from_stdout("").map_err(Into::into),
                 stderr_tail: "a log line\nfanout worker: metering: the sampler thread panicked: boom\n\n",
                 metered: Metered::default(),
                 server: None,
@@ -510,7 +511,7 @@ mod tests {
             (
                 exited(EXIT_0),
                 "{\"ok\": 1, \"wall\n".into(),
-                "worker's report line does not read (",
+                "worker's report line does not read: \"{\\\"ok\\\": 1, \\\"wall\\n\": EOF while parsing",
             ),
         ];
         for (end, stdout, why) in cases {
@@ -518,7 +519,7 @@ mod tests {
                 &point(),
                 RunLeft {
                     end,
-                    line: WorkerReport::from_stdout(&stdout),
+                    line: WorkerReport::from_stdout(&stdout).map_err(Into::into),
                     stderr_tail: "",
                     metered: Metered::default(),
                     server: None,
@@ -551,7 +552,7 @@ mod tests {
             &point(),
             RunLeft {
                 end: exited(6), // SIGABRT
-                line: Err("worker printed no report".into()),
+                line: Err(anyhow::anyhow!("worker printed no report")),
                 stderr_tail: "failed to allocate an alternative stack: Cannot allocate memory (os error 12)\nfatal runtime error",
                 metered,
                 server: None,
@@ -578,7 +579,7 @@ mod tests {
             &point(),
             RunLeft {
                 end: exited(EXIT_0),
-                line: WorkerReport::from_stdout(&line(20, 0, 0.2)),
+                line: WorkerReport::from_stdout(&line(20, 0, 0.2)).map_err(Into::into),
                 stderr_tail: "",
                 metered: Metered::default(),
                 server: None,

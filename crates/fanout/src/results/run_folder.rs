@@ -17,7 +17,7 @@ use crate::planning::plan::Plan;
 #[derive(Debug, thiserror::Error)]
 pub enum RunFolderError {
     /// A file could not be read or written.
-    #[error("{path}: {source}")]
+    #[error("{path}")]
     Io {
         /// The file.
         path: PathBuf,
@@ -26,22 +26,24 @@ pub enum RunFolderError {
         source: std::io::Error,
     },
     /// A line of `points.jsonl` is not a point.
-    #[error("{path}:{line}: not a fanout point: {reason}")]
+    #[error("{path}:{line}: not a fanout point")]
     BadLine {
         /// The file.
         path: PathBuf,
         /// 1-based line number.
         line: usize,
         /// The parser's words.
-        reason: String,
+        #[source]
+        source: serde_json::Error,
     },
-    /// A CSV row could not be written.
-    #[error("{path}: {reason}")]
+    /// The CSV could not be made or written.
+    #[error("{path}")]
     Csv {
         /// The file.
         path: PathBuf,
         /// Why.
-        reason: String,
+        #[source]
+        source: super::csv::CsvError,
     },
 }
 
@@ -80,7 +82,7 @@ pub fn load_points(path: &Path) -> Result<Vec<PointReport>, RunFolderError> {
         let point = PointReport::from_json_line(line).map_err(|e| RunFolderError::BadLine {
             path: file.clone(),
             line: i + 1,
-            reason: e.to_string(),
+            source: e,
         })?;
         points.push(point);
     }
@@ -101,7 +103,7 @@ pub fn load_points(path: &Path) -> Result<Vec<PointReport>, RunFolderError> {
 pub fn write_csv(points: &[PointReport], path: &Path) -> Result<(), RunFolderError> {
     super::csv::write(points, path).map_err(|reason| RunFolderError::Csv {
         path: path.to_owned(),
-        reason,
+        source: reason,
     })
 }
 
@@ -310,8 +312,9 @@ mod tests {
         let mut writer = PointsWriter::open(&dir).expect("open");
         let err = writer
             .append(&measured("async_raw", 10, 0.2, 1))
-            .expect_err("no space")
-            .to_string();
+            .expect_err("no space");
+        // As the CLI prints it: the file, then its cause.
+        let err = format!("{:#}", anyhow::Error::new(err));
         assert!(
             err.contains("points.jsonl") && err.contains("No space left"),
             "{err}"

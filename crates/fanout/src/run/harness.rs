@@ -61,7 +61,7 @@ pub fn run_point(
         }
         Runner::Peer(peer) => match peers::command(peer, &job) {
             Ok(command) => command,
-            Err(why) => return Ok(PointReport::skipped(point, why)),
+            Err(why) => return Ok(PointReport::skipped(point, why.to_string())),
         },
     };
     let stats = StatsClient::new(endpoint);
@@ -85,8 +85,10 @@ pub fn run_point(
         Err(why) => (None, Some(why)),
     };
     let line = match runner {
-        Runner::InProcess(_) => WorkerReport::from_stdout(&finished.stdout),
-        Runner::Peer(peer) => peers::read_report(peer, &finished.stdout, point.requests as u64),
+        Runner::InProcess(_) => WorkerReport::from_stdout(&finished.stdout).map_err(Into::into),
+        Runner::Peer(peer) => {
+            peers::read_report(peer, &finished.stdout, point.requests as u64).map_err(Into::into)
+        }
     };
     let left = RunLeft {
         end: finished.end,

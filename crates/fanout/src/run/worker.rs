@@ -128,7 +128,8 @@ pub fn measure(input: &WorkerInput) -> Result<WorkerReport, WorkerError> {
         // The whole process's CPU is measured from outside; this is the timed region's.
         timed_cpu_user_s: Some(usage.user_s),
         timed_cpu_sys_s: Some(usage.sys_s),
-        strategy_error: result.err().map(|e| e.to_string()),
+        // Every cause in its chain, in words.
+        strategy_error: result.err().map(|e| format!("{:#}", anyhow::Error::new(e))),
         client_config: Some(strategy.client_config(job.concurrency, &job.settings)),
         cpu_work_us: job.cpu_work_us(),
         leftovers: Some(leftovers),

@@ -100,10 +100,10 @@ pub type RunFn = fn(&Arc<Job>, &Arc<Tally>) -> Result<(), StrategyError>;
 #[derive(Debug, thiserror::Error)]
 pub enum StrategyError {
     /// The runtime (tokio's, or compio's on io_uring) could not be built.
-    #[error("building the runtime: {0}")]
+    #[error("building the runtime")]
     Runtime(#[source] std::io::Error),
     /// The reqwest client could not be built.
-    #[error("building the reqwest client: {0}")]
+    #[error("building the reqwest client")]
     Client(#[source] reqwest::Error),
     /// The job's URL is not one the strategy's client can send to (the raw codec, hyper's
     /// conn and h2 speak plain `http://` only).
