@@ -40,27 +40,26 @@ func (o *outcomes) record(status int, started time.Time) {
 }
 
 func (o *outcomes) fail(err error) {
+	o.failAs(kind(err), err)
+}
+
+func (o *outcomes) failAs(kind string, err error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.firstError == nil {
 		o.firstError = err
 	}
-	o.errors[kind(err)]++
+	o.errors[kind]++
 }
 
 // failBody records a failure while reading a body: a body that ended before its
 // Content-Length is truncated (net/http's io.ErrUnexpectedEOF), unless an errno says more.
 func (o *outcomes) failBody(err error) {
-	if k := kind(err); k == "connection_reset" && errors.Is(err, io.ErrUnexpectedEOF) {
-		o.mu.Lock()
-		defer o.mu.Unlock()
-		if o.firstError == nil {
-			o.firstError = err
-		}
-		o.errors["truncated"]++
-		return
+	k := kind(err)
+	if k == "connection_reset" && errors.Is(err, io.ErrUnexpectedEOF) {
+		k = "truncated"
 	}
-	o.fail(err)
+	o.failAs(k, err)
 }
 
 // kind is fanout's error kind for err: a timeout, or the errno it wraps.

@@ -22,11 +22,11 @@ pub struct Held {
 pub struct Leftovers {
     /// Just before the timed region (its sampler not yet started).
     pub before: Held,
-    /// After it, once open files and threads were back to `before` or
-    /// [`Leftovers::SETTLE_MS`] had passed (its sampler stopped).
+    /// After it, once open files and threads were back to `before`, had held still for
+    /// 100 ms, or [`Leftovers::SETTLE_MS`] had passed (its sampler stopped).
     pub after: Held,
     /// How long after the strategy returned `after` was read, ms: the time its sockets and
-    /// threads took to go, or the whole wait where some stayed.
+    /// threads took to go, or to stop going where some stayed.
     pub settled_ms: f64,
 }
 

@@ -346,7 +346,7 @@ pub const LEFT_FDS: Figure = Figure {
     reading: Reading::PerPoint(|r| leftover(r, |l| l.fds().map(|n| n as f64))),
     better: Better::Lower,
     chart: None,
-    about: "open files the worker held once the strategy had returned, above its count just before the timed region (`leftovers`; read after up to 1 s for late closes): a constant a runtime keeps for the process's life (tokio's signal socket pair: 2), or, where it grows with C or N, leaked sockets",
+    about: "open files the worker held once the strategy had returned, above its count just before the timed region (`leftovers`; read once they are back, or have held still for 100 ms, at most 1 s after): a constant a runtime keeps for the process's life (tokio's signal socket pair: 2), or, where it grows with C or N, leaked sockets",
 };
 
 /// Threads a strategy left running once it had returned.
