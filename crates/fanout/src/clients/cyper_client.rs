@@ -2,6 +2,7 @@
 //! runtime thread, one request with the same checks as reqwest's, and a classifier of its
 //! errors into fanout's kinds.
 
+use super::url_error::UrlError;
 use crate::model::error_kind::ErrorKind;
 use crate::model::job::Job;
 use crate::model::tally::Tally;
@@ -14,8 +15,8 @@ pub fn cyper_client() -> Result<cyper::Client, cyper::Error> {
 
 /// The job's URL parsed for cyper, once per strategy (not once per request); the parser's
 /// words if it does not parse.
-pub fn target(job: &Job) -> Result<url::Url, String> {
-    url::Url::parse(job.url()).map_err(|e| e.to_string())
+pub fn target(job: &Job) -> Result<url::Url, UrlError> {
+    url::Url::parse(job.url()).map_err(|e| UrlError::failed(job.url(), "does not parse", e))
 }
 
 /// One request through `client` to `url` (the job's, from [`target`]), with the same checks

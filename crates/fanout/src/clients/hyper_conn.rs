@@ -10,6 +10,7 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 
 use super::plain_url::PlainUrl;
+use super::url_error::UrlError;
 use crate::model::error_kind::ErrorKind;
 use crate::model::job::Job;
 use crate::model::tally::Tally;
@@ -23,12 +24,12 @@ pub struct Target {
 
 impl Target {
     /// The job's URL as hyper sends it (`http://HOST:PORT/PATH`; plain HTTP only).
-    pub fn for_job(job: &Job) -> Result<Self, String> {
+    pub fn for_job(job: &Job) -> Result<Self, UrlError> {
         let url = PlainUrl::for_job(job, "hyper's client::conn")?;
         let host = url
             .authority
             .parse()
-            .map_err(|e| format!("{}: {e}", job.url()))?;
+            .map_err(|e| UrlError::failed(job.url(), "its host is no header value", e))?;
         Ok(Self { url, host })
     }
 

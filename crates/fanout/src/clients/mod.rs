@@ -20,3 +20,4 @@ pub mod smol;
 pub mod tls;
 pub mod ureq_agent;
 pub mod uring;
+pub mod url_error;

@@ -1,6 +1,7 @@
 //! A job's URL as the clients without a connector send it (hyper's `client::conn`, h2): plain
 //! `http://HOST:PORT/PATH`, parsed once per job.
 
+use super::url_error::UrlError;
 use crate::model::job::Job;
 
 /// The job's URI and the `HOST:PORT` its connections go to.
@@ -14,17 +15,20 @@ pub struct PlainUrl {
 
 impl PlainUrl {
     /// The job's URL, or why `client` cannot send to it (not plain `http://`, no host).
-    pub fn for_job(job: &Job, client: &str) -> Result<Self, String> {
+    pub fn for_job(job: &Job, client: &str) -> Result<Self, UrlError> {
         let uri: hyper::Uri = job
             .url()
             .parse()
-            .map_err(|e| format!("{}: {e}", job.url()))?;
+            .map_err(|e| UrlError::failed(job.url(), "does not parse", e))?;
         if uri.scheme_str() != Some("http") {
-            return Err(format!("{}: {client} speaks plain http:// only", job.url()));
+            return Err(UrlError::refused(
+                job.url(),
+                format!("{client} speaks plain http:// only"),
+            ));
         }
         let authority = uri
             .authority()
-            .ok_or_else(|| format!("{}: no host", job.url()))?
+            .ok_or_else(|| UrlError::refused(job.url(), "no host"))?
             .to_string();
         Ok(Self { uri, authority })
     }

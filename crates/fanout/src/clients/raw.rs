@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
+use super::url_error::UrlError;
 use crate::model::error_kind::ErrorKind;
 use crate::model::job::Job;
 use crate::model::tally::Tally;
@@ -29,19 +30,17 @@ pub struct RawRequest {
 
 impl RawRequest {
     /// The GET of the job's URL (`http://HOST:PORT/PATH`; HTTP/1.1, keep-alive).
-    pub fn for_job(job: &Job) -> Result<Self, String> {
-        let bad = |why: &str| format!("{}: {why}", job.url());
-        let rest = job
-            .url()
-            .strip_prefix("http://")
-            .ok_or_else(|| bad("the raw client speaks plain http:// only"))?;
+    pub fn for_job(job: &Job) -> Result<Self, UrlError> {
+        let rest = job.url().strip_prefix("http://").ok_or_else(|| {
+            UrlError::refused(job.url(), "the raw client speaks plain http:// only")
+        })?;
         let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
         let path = if path.is_empty() { "/" } else { path };
         let addr = authority
             .to_socket_addrs()
-            .map_err(|e| bad(&format!("no address: {e}")))?
+            .map_err(|e| UrlError::failed(job.url(), "no address", e))?
             .next()
-            .ok_or_else(|| bad("no address"))?;
+            .ok_or_else(|| UrlError::refused(job.url(), "no address"))?;
         let bytes = format!("GET {path} HTTP/1.1\r\nHost: {authority}\r\n\r\n").into_bytes();
         Ok(Self { addr, bytes })
     }
@@ -482,7 +481,7 @@ mod tests {
             "GET /get?delay_ms=100&bytes=32 HTTP/1.1\r\nHost: 127.0.0.1:8000\r\n\r\n"
         );
         let err = RawRequest::for_job(&at("https://127.0.0.1:8000/get")).expect_err("https");
-        assert!(err.contains("plain http:// only"), "{err}");
+        assert!(err.to_string().contains("plain http:// only"), "{err}");
     }
 
     #[test]

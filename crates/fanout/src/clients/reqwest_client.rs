@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use super::tls;
+use super::url_error::UrlError;
 use crate::model::error_kind::ErrorKind;
 use crate::model::job::Job;
 use crate::model::settings::Protocol;
@@ -21,8 +22,8 @@ pub struct Reqwest {
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
     /// The job's URL does not parse.
-    #[error("the job's URL: {0}")]
-    Url(String),
+    #[error("the job's URL")]
+    Url(#[from] UrlError),
     /// reqwest refused the configuration.
     #[error("building the reqwest client")]
     Build(#[source] reqwest::Error),
@@ -31,7 +32,8 @@ pub enum ClientError {
 /// A reqwest client pooling up to C idle connections, with the job's timeout, speaking
 /// HTTP/1.1 or (`--protocol h2`) HTTP/2 with prior knowledge.
 pub fn reqwest_client(job: &Job) -> Result<Reqwest, ClientError> {
-    let url = reqwest::Url::parse(job.url()).map_err(|e| ClientError::Url(e.to_string()))?;
+    let url = reqwest::Url::parse(job.url())
+        .map_err(|e| UrlError::failed(job.url(), "does not parse", e))?;
     // reqwest is built without a crypto provider of its own (ureq's ring serves both): it
     // needs the process default even for plain HTTP. Already installed is fine.
     let _ = rustls::crypto::ring::default_provider().install_default();

@@ -13,6 +13,7 @@ use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver
 use ureq::unversioned::transport::{Connector as _, DefaultConnector, NextTimeout, TcpConnector};
 
 use super::tls;
+use super::url_error::UrlError;
 use crate::model::error_kind::ErrorKind;
 use crate::model::job::Job;
 use crate::model::tally::Tally;
@@ -84,8 +85,10 @@ impl Resolver for IpLiteralResolver {
 
 /// The job's URL parsed for ureq, once per strategy (not once per request); the parser's words
 /// if it does not parse.
-pub fn target(job: &Job) -> Result<Uri, String> {
-    job.url().parse::<Uri>().map_err(|e| e.to_string())
+pub fn target(job: &Job) -> Result<Uri, UrlError> {
+    job.url()
+        .parse::<Uri>()
+        .map_err(|e| UrlError::failed(job.url(), "does not parse", e))
 }
 
 /// One blocking request through `agent` to `uri` (the job's, from [`target`]): status 200 and the expected body, read to the end.

@@ -134,9 +134,7 @@ pub fn run(
 ) -> Result<Finished, OutsideError> {
     // A memory cgroup of its own, joined by the child before it runs its first instruction.
     let cgroup = MemoryCgroup::create().and_then(|cgroup| {
-        let procs = cgroup
-            .procs()
-            .map_err(|e| format!("opening its cgroup.procs: {e}"))?;
+        let procs = cgroup.procs()?;
         Ok((cgroup, procs))
     });
     if let Ok((_, procs)) = &cgroup {
@@ -161,7 +159,7 @@ pub fn run(
             None
         }
         Err(why) => {
-            metered.cgroup_missing = Some(why);
+            metered.cgroup_missing = Some(format!("{:#}", anyhow::Error::new(why)));
             None
         }
     };

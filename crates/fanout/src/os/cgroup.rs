@@ -40,10 +40,39 @@ pub struct Peaks {
     pub memory_bytes: u64,
 }
 
+/// Why a worker gets no memory cgroup of its own here.
+#[derive(Debug, thiserror::Error)]
+pub enum CgroupError {
+    /// Only cgroup v2 is mounted (see the module's comment).
+    #[error("cgroup v2 only: a worker's own cgroup is made on v1's memory controller")]
+    V2Only,
+    /// Neither v1's memory controller nor v2.
+    #[error("no memory cgroup controller mounted")]
+    NoController,
+    /// v1's memory controller without its kernel-memory accounting.
+    #[error("{}: no memory.kmem.usage_in_bytes", .0.display())]
+    NoKernelAccounting(PathBuf),
+    /// A cgroup file or directory the OS refused.
+    #[error("{what} {}", .path.display())]
+    Io {
+        /// What was being done.
+        what: &'static str,
+        /// To which file.
+        path: PathBuf,
+        /// The OS's error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
 /// This process's own memory cgroup (v1), from `/proc/self/cgroup`.
-fn own_v1_dir() -> Result<PathBuf, String> {
-    let cgroups = std::fs::read_to_string("/proc/self/cgroup")
-        .map_err(|e| format!("/proc/self/cgroup: {e}"))?;
+fn own_v1_dir() -> Result<PathBuf, CgroupError> {
+    let own = Path::new("/proc/self/cgroup");
+    let cgroups = std::fs::read_to_string(own).map_err(|source| CgroupError::Io {
+        what: "reading",
+        path: own.into(),
+        source,
+    })?;
     // Each line is `ID:CONTROLLERS:PATH`.
     let path = cgroups
         .lines()
@@ -56,16 +85,16 @@ fn own_v1_dir() -> Result<PathBuf, String> {
     let Some(path) = path else {
         let v2 = Path::new("/sys/fs/cgroup/cgroup.controllers").exists();
         return Err(if v2 {
-            "cgroup v2 only: a worker's own cgroup is made on v1's memory controller".into()
+            CgroupError::V2Only
         } else {
-            "no memory cgroup controller mounted".into()
+            CgroupError::NoController
         });
     };
     let dir = Path::new("/sys/fs/cgroup/memory").join(path.trim_start_matches('/'));
     if dir.join("memory.kmem.usage_in_bytes").exists() {
         Ok(dir)
     } else {
-        Err(format!("{}: no memory.kmem.usage_in_bytes", dir.display()))
+        Err(CgroupError::NoKernelAccounting(dir))
     }
 }
 
@@ -80,7 +109,7 @@ pub fn own_kernel_bytes() -> Option<u64> {
 
 impl MemoryCgroup {
     /// Makes a new child of this process's memory cgroup, or says why it cannot.
-    pub fn create() -> Result<Self, String> {
+    pub fn create() -> Result<Self, CgroupError> {
         static MADE: AtomicU64 = AtomicU64::new(0);
         let parent = own_v1_dir()?;
         let name = format!(
@@ -89,7 +118,11 @@ impl MemoryCgroup {
             MADE.fetch_add(1, Ordering::Relaxed)
         );
         let dir = parent.join(name);
-        std::fs::create_dir(&dir).map_err(|e| format!("making {}: {e}", dir.display()))?;
+        std::fs::create_dir(&dir).map_err(|source| CgroupError::Io {
+            what: "making",
+            path: dir.clone(),
+            source,
+        })?;
         let cgroup = Self { dir, parent };
         // v1 counts a cgroup's TCP buffers only once it has a TCP limit: the largest there is.
         let _ = std::fs::write(
@@ -107,10 +140,16 @@ impl MemoryCgroup {
     /// Its `cgroup.procs`, opened for writing: a child writes `0` to it (after fork, before
     /// exec) to move itself in, so everything it allocates from its first instruction on is
     /// charged here.
-    pub fn procs(&self) -> std::io::Result<File> {
+    pub fn procs(&self) -> Result<File, CgroupError> {
+        let path = self.dir.join("cgroup.procs");
         std::fs::OpenOptions::new()
             .write(true)
-            .open(self.dir.join("cgroup.procs"))
+            .open(&path)
+            .map_err(|source| CgroupError::Io {
+                what: "opening",
+                path,
+                source,
+            })
     }
 
     /// True when process `pid` is in it.
@@ -168,7 +207,7 @@ mod tests {
         let cgroup = match MemoryCgroup::create() {
             Ok(cgroup) => cgroup,
             Err(why) => {
-                crate::os::skip::skipped("os::cgroup", &why);
+                crate::os::skip::skipped("os::cgroup", &why.to_string());
                 return;
             }
         };

@@ -6,6 +6,8 @@
 //! must hold at least.
 
 use std::net::{TcpListener, TcpStream};
+
+use anyhow::Context as _;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -16,10 +18,10 @@ use crate::os::cgroup::MemoryCgroup;
 
 /// Runs the probe in a memory cgroup of its own and reads its report; why not, if it could
 /// not (no cgroup here, or the probe failed).
-pub fn measure(exe: &std::path::Path) -> Result<OwnFloors, String> {
+pub fn measure(exe: &std::path::Path) -> anyhow::Result<OwnFloors> {
     let cgroup = MemoryCgroup::create()?;
-    let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| format!("a listener: {e}"))?;
-    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let listener = TcpListener::bind("127.0.0.1:0").context("a listener")?;
+    let addr = listener.local_addr().context("the listener's address")?;
     // The server's ends, accepted here (outside the probe's cgroup) and held till it is done;
     // the acceptor stops once told, woken by one connection of this process's own (a probe
     // that failed early leaves it waiting otherwise).
@@ -44,10 +46,10 @@ pub fn measure(exe: &std::path::Path) -> Result<OwnFloors, String> {
     let out = ran?;
     let stdout = String::from_utf8_lossy(&out.stdout);
     let line = stdout.lines().last().unwrap_or_default();
-    serde_json::from_str(line).map_err(|e| {
+    serde_json::from_str(line).with_context(|| {
         format!(
-            "the probe's report ({e}): {line:?}; {}",
-            String::from_utf8_lossy(&out.stderr)
+            "the probe's report {line:?} (its stderr: {:?})",
+            String::from_utf8_lossy(&out.stderr).trim()
         )
     })
 }
@@ -57,19 +59,15 @@ fn run_probe(
     exe: &std::path::Path,
     cgroup: &MemoryCgroup,
     addr: &str,
-) -> Result<std::process::Output, String> {
-    let procs = cgroup
-        .procs()
-        .map_err(|e| format!("its cgroup.procs: {e}"))?;
+) -> anyhow::Result<std::process::Output> {
+    let procs = cgroup.procs()?;
     let mut command = Command::new(exe);
     command
         .env(ROLE_VAR, "floor-probe")
         .env(ADDR_VAR, addr)
         .stdout(Stdio::piped());
     crate::metering::outside::join_in_child(&mut command, &procs);
-    command
-        .output()
-        .map_err(|e| format!("running the probe: {e}"))
+    command.output().context("running the probe")
 }
 
 #[cfg(test)]
@@ -79,11 +77,14 @@ mod tests {
     #[test]
     fn a_probe_that_never_connects_is_said_not_waited_for() {
         if let Err(why) = MemoryCgroup::create() {
-            crate::os::skip::skipped("cgroup_floors", &why);
+            crate::os::skip::skipped("cgroup_floors", &why.to_string());
             return;
         }
         // `true` exits at once, connecting nowhere and printing nothing.
-        let said = measure(std::path::Path::new("/bin/true")).expect_err("no report");
+        let said = format!(
+            "{:#}",
+            measure(std::path::Path::new("/bin/true")).expect_err("no report")
+        );
         assert!(said.contains("the probe's report"), "{said}");
     }
 }

@@ -107,7 +107,7 @@ pub fn measure_with_own(exe: &std::path::Path) -> Floors {
             floors.thread_kernel_own = own.thread_kernel;
             floors.connection_client_end = own.connection_client_end;
         }
-        Err(why) => floors.own_missing = Some(why),
+        Err(why) => floors.own_missing = Some(format!("{why:#}")),
     }
     floors
 }

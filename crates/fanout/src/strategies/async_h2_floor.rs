@@ -45,7 +45,7 @@ pub const STRATEGY: Strategy = Strategy {
 /// share, redialled when it ends (reset, or GOAWAY; a request it refused sent again). A first connection that cannot be opened fails every request with its kind; a later
 /// one, the requests its slots would have taken.
 pub fn run(job: &Arc<Job>, tally: &Arc<Tally>) -> Result<(), StrategyError> {
-    let target = Arc::new(Target::for_job(job, "the h2 floor").map_err(StrategyError::Url)?);
+    let target = Arc::new(Target::for_job(job, "the h2 floor")?);
     let work = Arc::new(Countdown::new(job.requests));
     // One connection is driven by one task: streams on other worker threads would only hand
     // every frame across threads and contend for h2's lock (on the multi-thread runtime it

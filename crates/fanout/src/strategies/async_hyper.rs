@@ -35,7 +35,7 @@ pub const STRATEGY: Strategy = Strategy {
 
 /// C slots, each a task with its own hyper connection, until N requests are taken.
 pub fn run(job: &Arc<Job>, tally: &Arc<Tally>) -> Result<(), StrategyError> {
-    let target = Arc::new(Target::for_job(job).map_err(StrategyError::Url)?);
+    let target = Arc::new(Target::for_job(job)?);
     let work = Arc::new(Countdown::new(job.requests));
     let runtime = multi_thread_runtime(job).map_err(StrategyError::Runtime)?;
     runtime.block_on(async {

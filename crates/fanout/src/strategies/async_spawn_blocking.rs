@@ -50,7 +50,7 @@ pub fn run(job: &Arc<Job>, tally: &Arc<Tally>) -> Result<(), StrategyError> {
         .enable_all()
         .build()
         .map_err(StrategyError::Runtime)?;
-    let uri = Arc::new(ureq_agent::target(job).map_err(StrategyError::Url)?);
+    let uri = Arc::new(ureq_agent::target(job)?);
     runtime.block_on(async {
         let mut tasks = JoinSet::new();
         for _ in 0..job.requests {

@@ -40,7 +40,7 @@ pub const STRATEGY: Strategy = Strategy {
 /// coroutine whose stack the OS will not map leaves fewer slots (a setup error); the others
 /// still serve every request.
 pub fn run(job: &Arc<Job>, tally: &Arc<Tally>) -> Result<(), StrategyError> {
-    let request = Arc::new(RawRequest::for_job(job).map_err(StrategyError::Url)?);
+    let request = Arc::new(RawRequest::for_job(job)?);
     let work = Arc::new(Countdown::new(job.requests));
     coroutine::configure(job);
     let stack_words = job.coroutine_stack_bytes() / size_of::<usize>();

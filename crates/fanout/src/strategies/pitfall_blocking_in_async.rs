@@ -42,7 +42,7 @@ pub const STRATEGY: Strategy = Strategy {
 pub fn run(job: &Arc<Job>, tally: &Arc<Tally>) -> Result<(), StrategyError> {
     let runtime = multi_thread_runtime(job).map_err(StrategyError::Runtime)?;
     runtime.block_on(async {
-        let uri = Arc::new(ureq_agent::target(job).map_err(StrategyError::Url)?);
+        let uri = Arc::new(ureq_agent::target(job)?);
         let agent = ureq_agent(job, job.concurrency);
         let permits = Arc::new(Semaphore::new(job.concurrency));
         let mut tasks = JoinSet::new();

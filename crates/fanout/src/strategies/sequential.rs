@@ -29,7 +29,7 @@ pub const STRATEGY: Strategy = Strategy {
 
 /// Runs `job.requests` requests one after another on the calling thread (C is ignored).
 pub fn run(job: &Arc<Job>, tally: &Arc<Tally>) -> Result<(), StrategyError> {
-    let uri = ureq_agent::target(job).map_err(StrategyError::Url)?;
+    let uri = ureq_agent::target(job)?;
     let agent = ureq_agent(job, 1);
     for _ in 0..job.requests {
         get_blocking(&agent, &uri, job, tally);

@@ -39,7 +39,7 @@ pub const STRATEGY: Strategy = Strategy {
 /// C slots, each a task with its own connection, until N requests are taken: no future per
 /// request waits anywhere.
 pub fn run(job: &Arc<Job>, tally: &Arc<Tally>) -> Result<(), StrategyError> {
-    let request = Arc::new(RawRequest::for_job(job).map_err(StrategyError::Url)?);
+    let request = Arc::new(RawRequest::for_job(job)?);
     let work = Arc::new(Countdown::new(job.requests));
     let slots = (0..job.concurrency.min(job.requests)).map(|_| {
         let (request, work) = (Arc::clone(&request), Arc::clone(&work));

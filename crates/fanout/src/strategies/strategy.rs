@@ -2,6 +2,7 @@
 //! entry point, one `pub fn run(job, tally)` of the same signature in each strategy's file.
 
 use crate::clients::reqwest_client::ClientError;
+use crate::clients::url_error::UrlError;
 use std::sync::Arc;
 
 use crate::clients;
@@ -107,8 +108,8 @@ pub enum StrategyError {
     Client(#[source] reqwest::Error),
     /// The job's URL is not one the strategy's client can send to (the raw codec, hyper's
     /// conn and h2 speak plain `http://` only).
-    #[error("the job's URL: {0}")]
-    Url(String),
+    #[error("the job's URL")]
+    Url(#[from] UrlError),
 }
 
 /// A reqwest client that could not be made: its URL is the job's, like every client's.

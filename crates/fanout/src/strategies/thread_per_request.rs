@@ -35,7 +35,7 @@ pub const STRATEGY: Strategy = Strategy {
 /// not one shared Agent). A thread the OS refuses is counted as that request's error.
 pub fn run(job: &Arc<Job>, tally: &Arc<Tally>) -> Result<(), StrategyError> {
     // Never more slots than requests (the same bound as `Point::in_flight`).
-    let uri = &ureq_agent::target(job).map_err(StrategyError::Url)?;
+    let uri = &ureq_agent::target(job)?;
     let slots = job.concurrency.min(job.requests).max(1);
     let (give_back, take) = crossbeam_channel::bounded(slots);
     for _ in 0..slots {

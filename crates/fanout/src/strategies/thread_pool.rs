@@ -37,7 +37,7 @@ pub const STRATEGY: Strategy = Strategy {
 /// shared Agent). A worker the OS refuses leaves a smaller pool (recorded as a setup error);
 /// the others still serve every request.
 pub fn run(job: &Arc<Job>, tally: &Arc<Tally>) -> Result<(), StrategyError> {
-    let uri = &ureq_agent::target(job).map_err(StrategyError::Url)?;
+    let uri = &ureq_agent::target(job)?;
     let (queue, work) = crossbeam_channel::bounded::<()>(job.requests);
     for _ in 0..job.requests {
         let _ = queue.send(());

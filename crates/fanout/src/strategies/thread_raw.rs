@@ -37,7 +37,7 @@ pub const STRATEGY: Strategy = Strategy {
 /// C slots, each a thread with its own connection, until N requests are taken. A thread the
 /// OS refuses leaves fewer slots (a setup error); the others still serve every request.
 pub fn run(job: &Arc<Job>, tally: &Arc<Tally>) -> Result<(), StrategyError> {
-    let request = RawRequest::for_job(job).map_err(StrategyError::Url)?;
+    let request = RawRequest::for_job(job)?;
     let work = Countdown::new(job.requests);
     thread::scope(|scope| {
         let mut slots = 0;

@@ -36,7 +36,7 @@ pub const STRATEGY: Strategy = Strategy {
 
 /// C slots, each a task taking requests until N are taken, through its thread's client.
 pub fn run(job: &Arc<Job>, tally: &Arc<Tally>) -> Result<(), StrategyError> {
-    let url = Arc::new(cyper_client::target(job).map_err(StrategyError::Url)?);
+    let url = Arc::new(cyper_client::target(job)?);
     let work = Arc::new(Countdown::new(job.requests));
     let slots = job.concurrency.min(job.requests);
     let client = || cyper_client().map_err(std::io::Error::other);
