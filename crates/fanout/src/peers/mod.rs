@@ -79,7 +79,7 @@ pub const BUILT_IN: &[Peer] = &[
     ),
     Peer::new(
         "peer:py_httpx",
-        "Python httpx.AsyncClient with Limits(max_connections=C), gather",
+        "Python httpx.AsyncClient with Limits(max_connections=C), gather; its pool (httpcore) walks every connection, and every queued request, on each request and response, in Python",
         Holds::Concurrency,
         HeldBy::Task,
         Program::Python("py_httpx.py"),

@@ -29,11 +29,22 @@ fn median_and_range(cell: &Cell<'_>, points: &[PointReport], figure: &Figure) ->
 }
 
 /// Why a cell with no measured repeat has none: its first repeat skipped or failed, and why.
+/// A failed one says how busy its process was until it ended, so a client that was itself the
+/// bottleneck (on CPU all along) reads apart from one that waited (a hang, a lost reply).
 pub fn unmeasured(cell: &Cell<'_>) -> String {
-    match cell.unmeasured.first().map(|r| &r.outcome) {
-        Some(Outcome::Skipped(why)) => format!("skipped: {why}"),
-        Some(Outcome::Failed(why)) => format!("failed: {why}"),
-        _ => "not measured".into(),
+    let Some(first) = cell.unmeasured.first() else {
+        return "not measured".into();
+    };
+    match &first.outcome {
+        Outcome::Skipped(why) => format!("skipped: {why}"),
+        Outcome::Failed(why) => match first.metered.process_wall_s {
+            Some(wall) if wall > 0.0 => format!(
+                "failed: {why}; on CPU {:.1} s of its {wall:.1} s",
+                first.cpu_s()
+            ),
+            _ => format!("failed: {why}"),
+        },
+        Outcome::Measured => "not measured".into(),
     }
 }
 
@@ -706,5 +717,21 @@ mod tests {
         );
         // The table's order is the strategies' own: sequential first.
         assert!(table.find("sequential") < table.find("thread_pool"));
+    }
+
+    #[test]
+    fn a_failed_point_says_how_busy_its_process_was_until_it_ended() {
+        let mut killed = measured("async_raw", 1_000, 60.0, 8 << 20);
+        killed.outcome = Outcome::Failed("killed after the 60 s time limit".into());
+        killed.metered.process_wall_s = Some(60.2);
+        killed.metered.cpu_user_s = 59.0;
+        killed.metered.cpu_sys_s = 0.5;
+        let table = table(&[killed]);
+        assert!(
+            table.contains(
+                "| async_raw | 1000 | 0 | failed: killed after the 60 s time limit; on CPU 59.5 s of its 60.2 s |"
+            ),
+            "{table}"
+        );
     }
 }
