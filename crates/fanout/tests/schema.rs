@@ -100,6 +100,10 @@ fn full_report() -> PointReport {
             ..Default::default()
         }),
         listen: ListenCounters::default(),
+        ports: fanout::model::ports_before::PortsBefore {
+            time_wait_before: Some(1),
+            ports_waited_s: 1.0,
+        },
         limit: Some(Limit::MaxMapCount),
         limit_value: Some(65_530),
         server_missing: Some("why".into()),

@@ -12,6 +12,7 @@ pub mod knob;
 pub mod leftovers;
 pub mod limit;
 pub mod memory;
+pub mod ports_before;
 pub mod rate;
 pub mod schedule;
 pub mod settings;

@@ -66,6 +66,25 @@ pub fn this_thread_rusage() -> Option<nix::sys::resource::Usage> {
     nix::sys::resource::getrusage(nix::sys::resource::UsageWho::RUSAGE_THREAD).ok()
 }
 
+/// TCP sockets in TIME_WAIT on this machine now (`/proc/net/tcp` and `tcp6`): each holds a
+/// local port for 60 s after its connection closed.
+pub fn time_wait_sockets() -> Option<u64> {
+    let mut n = 0;
+    for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
+        n += count_time_wait(&std::fs::read_to_string(table).ok()?);
+    }
+    Some(n)
+}
+
+/// The TIME_WAIT rows (state `06`, the fourth column) of a `/proc/net/tcp` table.
+fn count_time_wait(table: &str) -> u64 {
+    table
+        .lines()
+        .skip(1)
+        .filter(|l| l.split_whitespace().nth(3) == Some("06"))
+        .count() as u64
+}
+
 /// The kernel's TCP listen-queue counters now (`/proc/net/netstat`).
 pub fn listen_counters() -> Option<ListenCounters> {
     parse_netstat(&std::fs::read_to_string("/proc/net/netstat").ok()?)
@@ -296,6 +315,17 @@ mod tests {
     use super::*;
 
     const STATUS: &str = "Name:\tfanout\nVmHWM:\t   20480 kB\nVmRSS:\t    1024 kB\nThreads:\t7\n";
+
+    #[test]
+    fn time_wait_rows_are_counted_by_their_state_column() {
+        let table = "  sl  local_address rem_address   st tx_queue rx_queue\n\
+                     0: 0100007F:1F90 00000000:0000 0A 00000000:00000000\n\
+                     1: 0100007F:A000 0100007F:1F90 06 00000000:00000000\n\
+                     2: 0100007F:A001 0100007F:1F90 01 00000000:00000000\n\
+                     3: 0100007F:A002 0100007F:1F90 06 00000000:00000000\n";
+        assert_eq!(count_time_wait(table), 2);
+        assert_eq!(count_time_wait(""), 0);
+    }
 
     #[test]
     fn status_fields_are_read_in_bytes_or_plain_counts() {

@@ -33,6 +33,11 @@ pub fn listen_counters() -> Option<ListenCounters> {
     None
 }
 
+/// TCP sockets in TIME_WAIT: not read here.
+pub fn time_wait_sockets() -> Option<u64> {
+    None
+}
+
 /// Resident thread stacks: not read off Linux.
 pub fn resident_stacks_and_total(_pid: u32, _stack_sizes: &[u64]) -> Option<(u64, u64)> {
     None

@@ -212,11 +212,28 @@ fn generate(block: Block, folders: &[String], root: &Path) -> anyhow::Result<Str
             fault_table::table(&points).context("no point with a fault")?,
             stamp("the first repeat of each")
         ),
-        Block::FaultsAnswer => format!(
-            "{}\n{}",
-            docs_text::faults(&faults::finding(&points).context("no point with a fault")?),
-            stamp("the first repeat of each")
-        ),
+        Block::FaultsAnswer => {
+            let mut text =
+                docs_text::faults(&faults::finding(&points).context("no point with a fault")?);
+            let mut also = String::new();
+            // A second folder: a stall burst run, one line of its own.
+            if let Some(burst_folder) = folders.get(1) {
+                let burst_dir = root.join(burst_folder);
+                let burst = run_folder::load_points(&burst_dir)?;
+                let first = burst
+                    .first()
+                    .with_context(|| format!("{burst_folder}: no points"))?;
+                text.push_str(&docs_text::burst(
+                    &docs_text::burst_conditions(first),
+                    &faults::burst(&burst),
+                ));
+                also = format!(
+                    "<sub>And from [`{burst_folder}`]({burst_folder}/) (ran on commit {}).</sub>\n",
+                    ran_on(&burst_dir)
+                );
+            }
+            format!("{text}\n{}{also}", stamp("the first repeat of each"))
+        }
         Block::Meter => format!(
             "{}\n{}",
             render::meter_cost(&points).context("no meter figures")?,

@@ -273,6 +273,7 @@ pub fn glossary() -> String {
 /// The faults bullet of the decision: how many points' counts agree with the server's, the
 /// deadline's overshoot, and how far one reset reaches over each protocol.
 pub fn faults(f: &crate::results::findings::faults::FaultsFinding) -> String {
+    use crate::results::findings::faults::HeldAtPeak;
     let mut s = format!(
         "- **When the backend misbehaves** (each fault at 1% and 10% of requests, a 1 s \
          deadline): in {} of {} points every fault the server injected came back as what it \
@@ -302,6 +303,84 @@ pub fn faults(f: &crate::results::findings::faults::FaultsFinding) -> String {
              {h2:.1} (every stream on its connection; most: `{worst}`)."
         );
     }
+    if let Some((most, least)) = &f.held {
+        let kernel = |h: &HeldAtPeak| {
+            h.kernel_mib.map_or(String::new(), |k| {
+                format!(" and {k:.1} MiB of its own kernel memory")
+            })
+        };
+        let _ = write!(
+            s,
+            " While {}% of requests stalled to their deadline, `{}` held {:.0} threads at \
+             peak{}, `{}` {:.0}{}.",
+            most.p * 100.0,
+            most.strategy,
+            most.threads,
+            kernel(most),
+            least.strategy,
+            least.threads,
+            kernel(least)
+        );
+    }
+    if let Some(((fds_whose, fds), (threads_whose, threads))) = f.left {
+        let _ = write!(
+            s,
+            " Once a strategy had returned, it had left at most {fds:.0} open files \
+             (`{fds_whose}`) and {threads:.0} threads (`{threads_whose}`) above its count \
+             before."
+        );
+    }
     s.push('\n');
+    s
+}
+
+/// A stall burst's conditions, from its point: C, the share stalled and when, the deadline.
+pub fn burst_conditions(r: &PointReport) -> String {
+    let flags = &r.point.settings.fault;
+    let ms = |v: Option<u64>| v.map_or("–".to_owned(), |v| format!("{}", v as f64 / 1e3));
+    format!(
+        "C = {}, {}% of requests stalled from {} s to {} s into the point, a {} s deadline",
+        thousands(r.point.concurrency),
+        flags.fault_p * 100.0,
+        ms(flags.fault_after_ms),
+        ms(flags.fault_until_ms),
+        r.point.settings.timeout_ms as f64 / 1e3
+    )
+}
+
+/// The stall burst's line of the answer: who failed one request per stall, who more.
+pub fn burst(
+    conditions: &str,
+    outcomes: &[(&'static str, crate::results::findings::faults::BurstOutcome)],
+) -> String {
+    use crate::results::findings::faults::BurstOutcome;
+    let kept: Vec<String> = outcomes
+        .iter()
+        .filter(|(_, o)| *o == BurstOutcome::OnePerStall)
+        .map(|(name, _)| format!("`{name}`"))
+        .collect();
+    let broke: Vec<String> = outcomes
+        .iter()
+        .filter_map(|(name, o)| match o {
+            BurstOutcome::OnePerStall => None,
+            BurstOutcome::Amplified(per, wall) => Some(format!(
+                "`{name}` failed {per:.1} requests per stall ({wall:.1} s)"
+            )),
+            BurstOutcome::Unmeasured(why) => Some(format!("`{name}` {why}")),
+        })
+        .collect();
+    let mut s = format!("- **A stall burst** ({conditions}):");
+    if !kept.is_empty() {
+        let _ = write!(s, " {} failed one request per stall", kept.join(", "));
+    }
+    if !broke.is_empty() {
+        let _ = write!(
+            s,
+            "{} {}",
+            if kept.is_empty() { "" } else { ";" },
+            broke.join("; ")
+        );
+    }
+    s.push_str(".\n");
     s
 }

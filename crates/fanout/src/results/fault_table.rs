@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 
 use super::figures::{
     CONNECTIONS_PER_REQUEST, DEADLINE_OVERSHOOT_P99, Figure, LEFT_FDS, LEFT_HEAP, LEFT_THREADS,
-    PEAK_CLIENT_KERNEL, PEAK_OPEN_FDS, PEAK_RSS, PEAK_THREADS,
+    PEAK_CLIENT_KERNEL, PEAK_OPEN_FDS, PEAK_RSS, PEAK_THREADS, TIME_WAIT_BEFORE,
 };
 use super::findings::faults::of;
 use super::report::{Outcome, PointReport};
@@ -31,13 +31,14 @@ pub fn table(points: &[PointReport]) -> Option<String> {
          timed-out request came back. Held: how long the server held a stalled request before \
          its client went. Held at peak: the client's most threads, open files, resident memory \
          and own kernel memory at once. Left after: the open files, threads and live heap \
-         (KiB) still there once the strategy had returned, above just before it ran. Each \
-         point's first repeat.\n\n",
+         (KiB) still there once the strategy had returned, above just before it ran. TIME_WAIT: \
+         the machine's sockets in TIME_WAIT as the point started, each a local port an \
+         earlier point's closed connection still held. Each point's first repeat.\n\n",
         first.point.concurrency, first.point.delay_ms, first.point.settings.timeout_ms,
     );
     s.push_str(
-        "| strategy | fault | injected | seen | agree | failed | failed per fault | ok | overshoot p99, ms | connections / request | stalls held p50 / max, ms | held at peak: threads / files / RSS MiB / kernel MiB | left after: files / threads / heap KiB |\n\
-         |---|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+        "| strategy | fault | injected | seen | agree | failed | failed per fault | ok | overshoot p99, ms | connections / request | stalls held p50 / max, ms | held at peak: threads / files / RSS MiB / kernel MiB | left after: files / threads / heap KiB | TIME_WAIT |\n\
+         |---|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
     );
     for strategy in catalog::present(faulted.iter().map(|r| &r.point)) {
         for r in faulted.iter().filter(|r| r.point.strategy == strategy) {
@@ -57,7 +58,7 @@ pub fn table(points: &[PointReport]) -> Option<String> {
                 });
             let _ = writeln!(
                 s,
-                "| {} | {} {}% | {} | {} | {} | {} | {} | {} | {} | {} | {held} | {} | {} |",
+                "| {} | {} {}% | {} | {} | {} | {} | {} | {} | {} | {} | {held} | {} | {} | {} |",
                 strategy.name,
                 o.kind.name(),
                 o.p * 100.0,
@@ -82,6 +83,7 @@ pub fn table(points: &[PointReport]) -> Option<String> {
                 [&LEFT_FDS, &LEFT_THREADS, &LEFT_HEAP]
                     .map(figure)
                     .join(" / "),
+                figure(&TIME_WAIT_BEFORE),
             );
         }
     }

@@ -402,6 +402,18 @@ pub const FAULTS_INJECTED: Figure = Figure {
     about: "faults the server injected during the point, of every kind (`server.faults`)",
 };
 
+/// TIME_WAIT sockets as the point started.
+pub const TIME_WAIT_BEFORE: Figure = Figure {
+    key: "time_wait_before",
+    label: "TIME_WAIT at start",
+    unit: "",
+    decimals: 0,
+    reading: Reading::PerPoint(|r| r.ports.time_wait_before.map_or(f64::NAN, |n| n as f64)),
+    better: Better::Lower,
+    chart: None,
+    about: "TCP sockets in TIME_WAIT on the machine as the worker started, after the harness waited (up to 61 s) where the point would open more connections than the free local ports: ports earlier points' closed connections still held (`time_wait_before`, `ports_waited_s`)",
+};
+
 /// What the client adds to the tail.
 pub const P99_OVERHEAD: Figure = Figure {
     key: "p99_overhead",
@@ -507,6 +519,7 @@ pub const ALL: &[&Figure] = &[
     &SERVER_PEAK_RSS,
     &SERVER_OPEN_FDS,
     &FAULTS_INJECTED,
+    &TIME_WAIT_BEFORE,
     &DEADLINE_OVERSHOOT_P99,
     &LEFT_FDS,
     &LEFT_THREADS,

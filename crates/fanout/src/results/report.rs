@@ -16,6 +16,7 @@ use crate::metering::outside::{Metered, WorkerEnd};
 use crate::model::error_kind::ErrorKind;
 use crate::model::limit::Limit;
 use crate::model::memory::{TimelineSample, timeline};
+use crate::model::ports_before::PortsBefore;
 use crate::model::subject::Kind;
 use crate::model::worker_report::WorkerReport;
 use crate::os::ListenCounters;
@@ -72,6 +73,10 @@ pub struct PointReport {
     /// drop marks the point.
     #[serde(flatten)]
     pub listen: ListenCounters,
+    /// The local ports earlier points' closed connections held as this one started, and how
+    /// long the harness waited for them first.
+    #[serde(flatten)]
+    pub ports: PortsBefore,
     /// The OS limit the point ran into, if it did: named from its requests' errors, or from
     /// how its worker ended (its stderr's last words, the threads it reached).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -135,6 +140,7 @@ impl PointReport {
             server: None,
             server_missing: None,
             listen: ListenCounters::default(),
+            ports: PortsBefore::default(),
             limit: None,
             limit_value: None,
             timeline: Vec::new(),

@@ -64,6 +64,12 @@ pub fn run_point(
             Err(why) => return Ok(PointReport::skipped(point, why.to_string())),
         },
     };
+    // Before the server's reset: a fault's time window counts from it.
+    let limits = Limits::read();
+    let ports = limits
+        .local_ports
+        .map(|(lo, hi)| (hi.saturating_sub(lo) + 1) as usize);
+    let ports_before = super::ports::settle(super::preflight::needs(point).connections, ports);
     let stats = StatsClient::new(endpoint);
     stats.reset()?;
     let listen_before = os::listen_counters();
@@ -98,8 +104,9 @@ pub fn run_point(
         server,
         listen,
     };
-    let mut report = PointReport::from_run(point, left, &Limits::read());
+    let mut report = PointReport::from_run(point, left, &limits);
     report.server_missing = server_missing;
+    report.ports = ports_before;
     Ok(report)
 }
 

@@ -8,6 +8,7 @@ pub mod error;
 pub mod floor_probe;
 pub mod floors;
 pub mod harness;
+pub mod ports;
 pub mod preflight;
 pub mod role;
 pub mod server;

@@ -191,6 +191,54 @@ mod tests {
     }
 
     #[test]
+    fn a_burst_tells_one_failure_per_stall_from_more_and_from_no_result() {
+        let kept = faulted("async_raw", FaultKind::Stall, 30, &[("timeout", 30)]);
+        let mut amplified = faulted("thread_raw", FaultKind::Stall, 15, &[("timeout", 150)]);
+        amplified.worker.wall_s = 46.0;
+        let mut killed = faulted("thread_pool", FaultKind::Stall, 0, &[]);
+        killed.outcome = crate::results::report::Outcome::Failed("killed".into());
+        let mut second = kept.clone();
+        second.repeat = 2;
+        let told = burst(&[kept, amplified, killed, second]);
+        assert_eq!(
+            told,
+            vec![
+                ("thread_pool", BurstOutcome::Unmeasured("killed".into())),
+                ("thread_raw", BurstOutcome::Amplified(10.0, 46.0)),
+                ("async_raw", BurstOutcome::OnePerStall),
+            ],
+            "the first repeat of each, in the strategies' order"
+        );
+    }
+
+    #[test]
+    fn the_finding_names_who_held_the_most_threads_under_stalls_and_what_was_left() {
+        let mut threads = faulted("thread_raw", FaultKind::Stall, 10, &[("timeout", 10)]);
+        threads.metered.peak_threads = Some(1_002);
+        let held = |open_fds, threads| crate::model::leftovers::Held {
+            open_fds: Some(open_fds),
+            threads: Some(threads),
+            ..Default::default()
+        };
+        threads.worker.leftovers = Some(crate::model::leftovers::Leftovers {
+            before: held(10, 1),
+            after: held(12, 1),
+            settled_ms: 100.0,
+        });
+        let mut tasks = faulted("async_raw", FaultKind::Stall, 10, &[("timeout", 10)]);
+        tasks.metered.peak_threads = Some(3);
+        let f = finding(&[threads, tasks]).expect("faulted points");
+        let (most, least) = f.held.expect("stall points");
+        assert_eq!((most.strategy, most.threads), ("thread_raw", 1_002.0));
+        assert_eq!((least.strategy, least.threads), ("async_raw", 3.0));
+        assert_eq!(
+            f.left,
+            Some((("thread_raw", 2.0), ("thread_raw", 0.0))),
+            "only a point with leftovers read counts"
+        );
+    }
+
+    #[test]
     fn over_http2_a_reset_may_take_more_than_its_own_stream() {
         let mut r = faulted(
             "async_h2_floor",
@@ -223,6 +271,71 @@ pub struct FaultsFinding {
     /// Requests failed per reset injected: the most over HTTP/1.1, the median over HTTP/2 (of
     /// the points with a reset), and the HTTP/2 strategy with the most.
     pub reset_radius: Option<(f64, f64, &'static str)>,
+    /// What stalled requests held while they waited out their deadline, at the run's largest
+    /// stall share: the strategy with the most threads at peak, then the one with the fewest.
+    pub held: Option<(HeldAtPeak, HeldAtPeak)>,
+    /// The most open files, then the most threads, any strategy left once it had returned
+    /// (above its count before the timed region), over every faulted point, and whose.
+    pub left: Option<(Whose, Whose)>,
+}
+
+/// A strategy's most threads and its own kernel memory at once, in one point.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HeldAtPeak {
+    /// Whose.
+    pub strategy: &'static str,
+    /// Threads at peak.
+    pub threads: f64,
+    /// Its own cgroup's kernel memory at peak, MiB (where a cgroup was made).
+    pub kernel_mib: Option<f64>,
+    /// The stall share of the point.
+    pub p: f64,
+}
+
+/// One strategy's point in a stall burst: one failure per stall (its counts agree with the
+/// server's), more (how many per stall, and the wall time), or no result (why).
+#[derive(Debug, Clone, PartialEq)]
+pub enum BurstOutcome {
+    /// Every stall came back as one timeout and nothing else failed.
+    OnePerStall,
+    /// Requests failed per stall injected, and the point's wall time, s.
+    Amplified(f64, f64),
+    /// The point was not measured: why.
+    Unmeasured(String),
+}
+
+/// A stall burst run (stalls from `fault_after_ms` to `fault_until_ms`): each strategy's
+/// first repeat, in the strategies' order; empty when no point asked for a stall.
+pub fn burst(points: &[PointReport]) -> Vec<(&'static str, BurstOutcome)> {
+    use crate::results::report::Outcome;
+    let firsts = points.iter().filter(|r| {
+        r.repeat == 1
+            && r.point
+                .settings
+                .fault
+                .fault()
+                .ok()
+                .flatten()
+                .map(|f| f.kind)
+                == Some(FaultKind::Stall)
+    });
+    let mut out: Vec<(&'static crate::model::subject::Subject, BurstOutcome)> = firsts
+        .map(|r| {
+            let outcome = match (&r.outcome, of(r)) {
+                (Outcome::Measured, Some(o)) if o.agrees => BurstOutcome::OnePerStall,
+                (Outcome::Measured, Some(o)) => {
+                    BurstOutcome::Amplified(o.blast_radius.unwrap_or(f64::NAN), r.worker.wall_s)
+                }
+                (Outcome::Failed(why) | Outcome::Skipped(why), _) => {
+                    BurstOutcome::Unmeasured(why.clone())
+                }
+                (Outcome::Measured, None) => BurstOutcome::Unmeasured("no server counts".into()),
+            };
+            (r.point.strategy, outcome)
+        })
+        .collect();
+    out.sort_by_key(|(subject, _)| crate::planning::catalog::order(subject));
+    out.into_iter().map(|(s, o)| (s.name, o)).collect()
 }
 
 /// The finding of a faults run; `None` when no point asked for a fault.
@@ -280,11 +393,46 @@ pub fn finding(points: &[PointReport]) -> Option<FaultsFinding> {
         .zip(h2.get(h2.len() / 2).map(|m| m.1))
         .zip(h2.last().map(|m| m.0))
         .map(|((most_h1, median_h2), worst)| (most_h1, median_h2, worst));
+    use crate::results::figures::{LEFT_FDS, LEFT_THREADS, PEAK_CLIENT_KERNEL, PEAK_THREADS};
+    let most_stalled = faulted
+        .iter()
+        .filter(|(_, o)| o.kind == FaultKind::Stall)
+        .map(|(_, o)| o.p)
+        .max_by(f64::total_cmp);
+    let held_at: Vec<HeldAtPeak> = faulted
+        .iter()
+        .filter(|(_, o)| o.kind == FaultKind::Stall && Some(o.p) == most_stalled)
+        .filter_map(|(r, o)| {
+            Some(HeldAtPeak {
+                strategy: r.point.strategy.name,
+                threads: PEAK_THREADS.of(r).filter(|v| v.is_finite())?,
+                kernel_mib: PEAK_CLIENT_KERNEL.of(r).filter(|v| v.is_finite()),
+                p: o.p,
+            })
+        })
+        .collect();
+    let by_threads = |a: &&HeldAtPeak, b: &&HeldAtPeak| a.threads.total_cmp(&b.threads);
+    let held = held_at
+        .iter()
+        .max_by(by_threads)
+        .zip(held_at.iter().min_by(by_threads))
+        .map(|(a, b)| (a.clone(), b.clone()));
+    let most_left = |f: &crate::results::figures::Figure| -> Option<Whose> {
+        faulted
+            .iter()
+            .filter_map(|(r, _)| {
+                let v = f.of(r).filter(|v| v.is_finite())?;
+                Some((r.point.strategy.name, v))
+            })
+            .max_by(|a, b| a.1.total_cmp(&b.1))
+    };
     Some(FaultsFinding {
         points: faulted.len(),
         agreeing: faulted.len() - disagreeing.len(),
         disagreeing,
         overshoot,
         reset_radius,
+        held,
+        left: most_left(&LEFT_FDS).zip(most_left(&LEFT_THREADS)),
     })
 }
