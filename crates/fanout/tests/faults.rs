@@ -10,7 +10,7 @@ use std::sync::Arc;
 use fanout::model::job::Job;
 use fanout::model::settings::{Protocol, Settings};
 use fanout::model::tally::Tally;
-use fanout::results::findings::faults::expected;
+use fanout::results::findings::faults::{expected, reset_class};
 use fanout::strategies;
 use mock_server::{Fault, FaultKind};
 
@@ -62,7 +62,7 @@ fn run(name: &str, kind: FaultKind, protocol: Protocol) -> (u64, u64, u64) {
         assert!(after.p50 >= TIMEOUT_MS as f64, "{name}: {after:?}");
     }
     let protocol = strategy.subject.protocol.unwrap_or(protocol);
-    let class = expected(kind, fault.code, strategy.subject.client, protocol).class();
+    let class = expected(kind, fault.code, reset_class(&strategy.subject), protocol).class();
     let seen = class.map_or(0, |c| summary.errors.get(&c.key()).copied().unwrap_or(0));
     (seen, injected, failed)
 }

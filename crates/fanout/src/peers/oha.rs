@@ -78,8 +78,13 @@ fn classify_message(message: &str) -> String {
         ErrorKind::Timeout
     } else if m.contains("connection refused") {
         ErrorKind::ConnectionRefused
-    } else if m.contains("before message length") || m.contains("incomplete") {
-        // hyper's "end of file before message length reached": a body cut short.
+    } else if m.contains("before message length")
+        || m.contains("incomplete")
+        || m.contains("error reading a body")
+    {
+        // hyper's "end of file before message length reached", or its body error by its
+        // message alone ("error reading a body from connection", what oha prints for a body
+        // cut short by a close or a reset): a body cut short.
         ErrorKind::Truncated
     } else if m.contains("reset") || m.contains("broken pipe") || m.contains("closed") {
         ErrorKind::ConnectionReset

@@ -14,6 +14,9 @@ pub struct Peer {
     pub takes: Takes,
     /// What it prints, and so how its output is read.
     pub prints: Prints,
+    /// Whether its client reports a connection reset during the body as a body cut short (it
+    /// cannot tell the two apart), so a reset counts as `truncated` for it, as for ureq.
+    pub reset_reads_as_truncated: bool,
 }
 
 impl Peer {
@@ -45,7 +48,14 @@ impl Peer {
             program,
             takes,
             prints,
+            reset_reads_as_truncated: false,
         }
+    }
+
+    /// The same peer, whose client reports a reset during the body as a truncation.
+    pub const fn reset_reads_as_truncated(mut self) -> Self {
+        self.reset_reads_as_truncated = true;
+        self
     }
 }
 

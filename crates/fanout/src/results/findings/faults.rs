@@ -6,7 +6,7 @@ use mock_server::{FaultKind, StatsSnapshot};
 
 use crate::model::error_kind::ErrorKind;
 use crate::model::settings::Protocol;
-use crate::model::subject::ClientLib;
+use crate::model::subject::{ClientLib, Subject};
 use crate::results::report::PointReport;
 
 /// What a client should record for the requests a fault hits.
@@ -33,16 +33,9 @@ impl Expect {
     }
 }
 
-/// What `client` over `protocol` should record for a request hit by `kind` (`code`: a status
-/// fault's). ureq cannot tell a reset during the body from a close: its body reader takes
-/// ECONNRESET as the peer's end (ureq 3's `src/run.rs`) and reports the short body, so to
-/// ureq a reset is a truncation.
-pub fn expected(kind: FaultKind, code: u16, client: ClientLib, protocol: Protocol) -> Expect {
-    let reset = if client == ClientLib::Ureq {
-        ErrorKind::Truncated
-    } else {
-        ErrorKind::ConnectionReset
-    };
+/// What a client over `protocol` should record for a request hit by `kind` (`code`: a status
+/// fault's), `reset` the class it records a reset during the body in ([`reset_class`]).
+pub fn expected(kind: FaultKind, code: u16, reset: ErrorKind, protocol: Protocol) -> Expect {
     match kind {
         FaultKind::Stall => Expect::OneEach(ErrorKind::Timeout),
         FaultKind::Reset if protocol == Protocol::H2 => Expect::OneOrMoreEach(reset),
@@ -51,6 +44,20 @@ pub fn expected(kind: FaultKind, code: u16, client: ClientLib, protocol: Protoco
         FaultKind::Status => Expect::OneEach(ErrorKind::HttpStatus(code)),
         FaultKind::Trickle | FaultKind::AcceptStall => Expect::OnlyTimeouts,
         FaultKind::Close | FaultKind::Goaway => Expect::NoneFail,
+    }
+}
+
+/// The class `subject` records a reset during the body in: `connection_reset`, or
+/// `truncated` for a client that cannot tell it from a close. ureq is one: its body reader
+/// takes ECONNRESET as the peer's end (ureq 3's `src/run.rs`) and reports the short body; so
+/// are the peers whose facts say so (aiohttp, oha).
+pub fn reset_class(subject: &Subject) -> ErrorKind {
+    let folds = subject.client == ClientLib::Ureq
+        || crate::peers::find(subject.name).is_some_and(|p| p.reset_reads_as_truncated);
+    if folds {
+        ErrorKind::Truncated
+    } else {
+        ErrorKind::ConnectionReset
     }
 }
 
@@ -85,7 +92,7 @@ pub fn of(r: &PointReport) -> Option<FaultOutcome> {
     let expect = expected(
         fault.kind,
         fault.code,
-        r.point.strategy.client,
+        reset_class(r.point.strategy),
         r.point.protocol(),
     );
     let seen = expect
