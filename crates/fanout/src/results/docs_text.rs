@@ -304,22 +304,21 @@ pub fn faults(f: &crate::results::findings::faults::FaultsFinding) -> String {
         );
     }
     if let Some((most, least)) = &f.held {
-        let kernel = |h: &HeldAtPeak| {
-            h.kernel_mib.map_or(String::new(), |k| {
-                format!(" and {k:.1} MiB of its own kernel memory")
-            })
+        let kernel = |h: &HeldAtPeak, what: &str| {
+            h.kernel_mib
+                .map_or(String::new(), |k| format!(" and {k:.1} MiB{what}"))
         };
         let _ = write!(
             s,
-            " While {}% of requests stalled to their deadline, `{}` held {:.0} threads at \
-             peak{}, `{}` {:.0}{}.",
+            " While {}% of requests stalled to their deadline, `{}` held {} threads at \
+             peak{}, `{}` {}{}.",
             most.p * 100.0,
             most.strategy,
-            most.threads,
-            kernel(most),
+            thousands(most.threads as usize),
+            kernel(most, " of its own kernel memory"),
             least.strategy,
-            least.threads,
-            kernel(least)
+            thousands(least.threads as usize),
+            kernel(least, "")
         );
     }
     if let Some(((fds_whose, fds), (threads_whose, threads))) = f.left {
@@ -363,10 +362,16 @@ pub fn burst(
         .iter()
         .filter_map(|(name, o)| match o {
             BurstOutcome::OnePerStall => None,
-            BurstOutcome::Amplified(per, wall) => Some(format!(
-                "`{name}` failed {per:.1} requests per stall ({wall:.1} s)"
+            BurstOutcome::Amplified {
+                failed,
+                injected,
+                wall_s,
+            } => Some(format!(
+                "`{name}` failed {} requests for {} stalls (in {wall_s:.1} s)",
+                thousands(*failed as usize),
+                thousands(*injected as usize)
             )),
-            BurstOutcome::Unmeasured(why) => Some(format!("`{name}` {why}")),
+            BurstOutcome::Unmeasured(why) => Some(format!("`{name}` did not finish: {why}")),
         })
         .collect();
     let mut s = format!("- **A stall burst** ({conditions}):");

@@ -211,7 +211,14 @@ mod tests {
             told,
             vec![
                 ("thread_pool", BurstOutcome::Unmeasured("killed".into())),
-                ("thread_raw", BurstOutcome::Amplified(10.0, 46.0)),
+                (
+                    "thread_raw",
+                    BurstOutcome::Amplified {
+                        failed: 150,
+                        injected: 15,
+                        wall_s: 46.0
+                    }
+                ),
                 ("async_raw", BurstOutcome::OnePerStall),
             ],
             "the first repeat of each, in the strategies' order"
@@ -305,8 +312,15 @@ pub struct HeldAtPeak {
 pub enum BurstOutcome {
     /// Every stall came back as one timeout and nothing else failed.
     OnePerStall,
-    /// Requests failed per stall injected, and the point's wall time, s.
-    Amplified(f64, f64),
+    /// More failed than the server stalled (or of other classes).
+    Amplified {
+        /// Requests failed.
+        failed: u64,
+        /// Stalls the server injected.
+        injected: u64,
+        /// The point's wall time, s.
+        wall_s: f64,
+    },
     /// The point was not measured: why.
     Unmeasured(String),
 }
@@ -330,9 +344,11 @@ pub fn burst(points: &[PointReport]) -> Vec<(&'static str, BurstOutcome)> {
         .map(|r| {
             let outcome = match (&r.outcome, of(r)) {
                 (Outcome::Measured, Some(o)) if o.agrees => BurstOutcome::OnePerStall,
-                (Outcome::Measured, Some(o)) => {
-                    BurstOutcome::Amplified(o.blast_radius.unwrap_or(f64::NAN), r.worker.wall_s)
-                }
+                (Outcome::Measured, Some(o)) => BurstOutcome::Amplified {
+                    failed: o.failed,
+                    injected: o.injected,
+                    wall_s: r.worker.wall_s,
+                },
                 (Outcome::Failed(why) | Outcome::Skipped(why), _) => {
                     BurstOutcome::Unmeasured(why.clone())
                 }
