@@ -8,7 +8,9 @@ use anyhow::{Context as _, bail};
 use clap::Parser;
 
 use crate::tls as mock_tls;
-use crate::{AppState, Config, FaultFlags, ServerFlags, Stats, listener, run_with_tls};
+use crate::{
+    AppState, Config, FaultFlags, ServerFlags, Stats, StragglerFlags, listener, run_with_tls,
+};
 
 /// How long requests in flight may finish after SIGINT/SIGTERM.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
@@ -42,6 +44,9 @@ pub struct Args {
     /// A fault for every `/get` that names none of its own.
     #[command(flatten)]
     pub fault: FaultFlags,
+    /// A straggler share for every `/get` that names none of its own.
+    #[command(flatten)]
+    pub straggler: StragglerFlags,
     /// Serve HTTPS with a self-signed certificate made at start (HTTP/2 by ALPN too).
     #[arg(long)]
     pub tls: bool,
@@ -66,6 +71,7 @@ impl Args {
             profile: self.server.profile,
             limits: self.server.limits(),
             fault: self.fault.fault().map_err(anyhow::Error::msg)?,
+            straggler: self.straggler.straggler(),
         })
     }
 }

@@ -77,6 +77,22 @@ impl Delay {
         }
     }
 
+    /// The probability that a delay is at most `t_ms`.
+    pub fn cdf(&self, t_ms: f64) -> f64 {
+        let d = self.delay_ms as f64;
+        match self.spread {
+            Spread::Uniform { jitter_ms: 0 } => f64::from(u8::from(t_ms >= d)),
+            Spread::Uniform { jitter_ms } => {
+                let j = jitter_ms as f64;
+                ((t_ms - (d - j)) / (2.0 * j)).clamp(0.0, 1.0)
+            }
+            Spread::Lognormal { sigma } => match self.lognormal(sigma) {
+                Some(l) if d > 0.0 => l.cdf(t_ms.max(0.0)),
+                _ => f64::from(u8::from(t_ms >= d)),
+            },
+        }
+    }
+
     /// The delay not exceeded with probability `p`, ms.
     pub fn quantile_ms(&self, p: f64) -> f64 {
         let d = self.delay_ms as f64;

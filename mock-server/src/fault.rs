@@ -212,18 +212,8 @@ impl Fault {
     /// Whether the `n`-th request that asked for this fault gets it: a seeded hash of `n`
     /// against the share, so the same seed hits the same request numbers.
     fn hits(&self, n: u64) -> bool {
-        let x = splitmix64(self.seed ^ splitmix64(n));
-        // The top 53 bits as a number in [0, 1).
-        ((x >> 11) as f64 / (1u64 << 53) as f64) < self.p
+        crate::draw::hits(self.seed, n, self.p)
     }
-}
-
-/// SplitMix64's finaliser: a well-mixed 64-bit hash of `x`.
-fn splitmix64(x: u64) -> u64 {
-    let mut z = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
 }
 
 /// Faults injected since the last reset, by kind: the `faults` of `/stats`.

@@ -22,6 +22,7 @@
 pub mod cli;
 pub mod connection;
 pub mod delay;
+pub mod draw;
 pub mod fault;
 pub mod listener;
 pub mod own;
@@ -30,6 +31,7 @@ pub mod profile;
 pub mod query;
 pub mod routes;
 pub mod stats;
+pub mod straggler;
 pub mod tls;
 
 use std::future::Future;
@@ -42,6 +44,7 @@ pub use fault::{Fault, FaultCounts, FaultFlags, FaultKind};
 pub use profile::{Profile, ServerFlags, ServerLimits};
 pub use routes::{AppState, app};
 pub use stats::{Stats, StatsSnapshot};
+pub use straggler::{ServedDelay, Straggler, StragglerFlags};
 
 /// The server's defaults and caps.
 #[derive(Debug, Clone, PartialEq)]
@@ -58,6 +61,8 @@ pub struct Config {
     pub limits: ServerLimits,
     /// The fault of every `/get` that names none (`--fault`).
     pub fault: Option<Fault>,
+    /// The straggler share of every `/get` that names none (`--straggler-p`).
+    pub straggler: Option<Straggler>,
 }
 
 impl Default for Config {
@@ -69,6 +74,7 @@ impl Default for Config {
             profile: Profile::Default,
             limits: Profile::Default.limits(),
             fault: None,
+            straggler: None,
         }
     }
 }

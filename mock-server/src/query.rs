@@ -10,6 +10,7 @@ use crate::Config;
 use crate::delay::{Delay, SIGMA_RANGE, Spread};
 use crate::fault::Fault;
 use crate::params::{self, BadParam, Expected};
+use crate::straggler::{ServedDelay, Straggler};
 
 /// Body size of `/get` when the request names none.
 pub const DEFAULT_BYTES: u64 = 32;
@@ -29,6 +30,9 @@ pub struct GetQuery {
     pub status: u16,
     /// A fault to inject (the server's default one when the query names none).
     pub fault: Option<Fault>,
+    /// A share of requests served slower (the server's default one when the query names
+    /// none).
+    pub straggler: Option<Straggler>,
 }
 
 impl GetQuery {
@@ -40,6 +44,15 @@ impl GetQuery {
             bytes,
             status: 200,
             fault: None,
+            straggler: None,
+        }
+    }
+
+    /// The delay as served: the distribution with the straggler share on top.
+    pub fn served_delay(&self) -> ServedDelay {
+        ServedDelay {
+            base: self.delay,
+            straggler: self.straggler,
         }
     }
 
@@ -64,6 +77,9 @@ impl GetQuery {
         }
         if let Some(fault) = &self.fault {
             query.push_str(&fault.to_query());
+        }
+        if let Some(straggler) = &self.straggler {
+            query.push_str(&straggler.to_query());
         }
         query
     }
@@ -112,6 +128,7 @@ impl GetQuery {
             )?,
             status,
             fault: Fault::parse(get)?,
+            straggler: Straggler::parse(get)?,
         })
     }
 
@@ -174,6 +191,11 @@ mod tests {
                 fault: Some(Fault {
                     p: 0.25,
                     ..Fault::every(crate::fault::FaultKind::Trickle)
+                }),
+                straggler: Some(Straggler {
+                    p: 0.01,
+                    x: 50.0,
+                    seed: 4,
                 }),
             },
             GetQuery {

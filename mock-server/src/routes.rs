@@ -121,6 +121,11 @@ async fn get_response(
         _ => {}
     }
     let mut delay_ms = query.delay.sample_ms();
+    if let Some(straggler) = query.straggler.or(cfg.straggler)
+        && state.stats.straggles(&straggler)
+    {
+        delay_ms = straggler.slowed(delay_ms);
+    }
     if query.connect_delay_ms > 0 && on.first_on_connection {
         state.stats.connection_delayed();
         delay_ms = delay_ms.saturating_add(query.connect_delay_ms);

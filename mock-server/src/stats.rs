@@ -42,6 +42,10 @@ pub struct Stats {
     faults: Injector,
     /// How long each stalled request was held before its client gave up, microseconds.
     stall_held_us: Mutex<Histogram<u64>>,
+    /// Requests that asked for a straggler share: the next one's number in the draw.
+    straggler_draws: AtomicU64,
+    /// Requests the draw slowed.
+    stragglers: AtomicU64,
 }
 
 /// A copy of [`Stats`] at one moment: the JSON body of `GET /stats`, and what fanout records
@@ -103,6 +107,9 @@ pub struct StatsSnapshot {
     /// before it did, µs: the client's deadline as the server saw it.
     #[serde(default)]
     pub stall_held_us: PercentilesUs,
+    /// Requests served as stragglers (their delay times `straggler_x`) since the last reset.
+    #[serde(default)]
+    pub stragglers: u64,
     /// File descriptors the server holds right now (its listener and connections among
     /// them): back to where it was after every point, or the server leaks.
     #[serde(default)]
@@ -153,6 +160,8 @@ impl Default for Stats {
             own: Own::default(),
             faults: Injector::default(),
             stall_held_us: Mutex::new(new_histogram()),
+            straggler_draws: AtomicU64::new(0),
+            stragglers: AtomicU64::new(0),
         }
     }
 }
@@ -231,6 +240,17 @@ impl Stats {
         &self.faults
     }
 
+    /// Whether this request, one of those asking for `straggler`, is slowed (counted if so):
+    /// the draw's next number against its share.
+    pub fn straggles(&self, straggler: &crate::straggler::Straggler) -> bool {
+        let n = self.straggler_draws.fetch_add(1, Ordering::Relaxed);
+        let hit = straggler.hits(n);
+        if hit {
+            self.stragglers.fetch_add(1, Ordering::Relaxed);
+        }
+        hit
+    }
+
     /// Records a stalled request its client gave up on after `held`.
     pub fn stall_abandoned(&self, held: Duration) {
         let us = u64::try_from(held.as_micros()).unwrap_or(u64::MAX);
@@ -242,6 +262,8 @@ impl Stats {
     /// Zeroes counters and the overshoot histogram; peaks restart from the current gauges.
     pub fn reset(&self) {
         self.faults.reset();
+        self.straggler_draws.store(0, Ordering::Relaxed);
+        self.stragglers.store(0, Ordering::Relaxed);
         if let Ok(mut h) = self.stall_held_us.lock() {
             h.reset();
         }
@@ -300,6 +322,7 @@ impl Stats {
             open_fds: self.own.open_fds(),
             faults: self.faults.counts(),
             stall_held_us: percentiles(&self.stall_held_us),
+            stragglers: self.stragglers.load(Ordering::Relaxed),
             // The server's configuration: filled in by `/stats` from its own.
             profile: None,
             limits: None,

@@ -242,3 +242,58 @@ async fn a_stall_its_client_waits_out_is_answered_late_with_the_body_asked_for()
         "answered, not abandoned"
     );
 }
+
+#[tokio::test]
+async fn a_straggler_share_slows_the_drawn_requests_and_stats_counts_them() {
+    let s = state();
+    let query = "/get?delay_ms=1&straggler_p=0.2&straggler_x=3&straggler_seed=5";
+    let mut counts = Vec::new();
+    for _ in 0..2 {
+        s.stats.reset();
+        for _ in 0..100 {
+            assert_eq!(get(&s, query).await.0, StatusCode::OK);
+        }
+        counts.push(s.stats.snapshot().stragglers);
+    }
+    let drawn = (0..100)
+        .filter(|&n| mock_server::draw::hits(5, n, 0.2))
+        .count() as u64;
+    assert_eq!(counts, [drawn, drawn], "the seed's draw, the same twice");
+    // A straggler waits its delay times X: it cannot answer sooner.
+    let started = std::time::Instant::now();
+    let (status, _) = get(&s, "/get?delay_ms=100&straggler_p=1&straggler_x=3").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(started.elapsed() >= std::time::Duration::from_millis(300));
+}
+
+#[tokio::test]
+async fn the_servers_default_straggler_share_reaches_requests_that_name_none() {
+    let mut s = state();
+    s.config.straggler = Some(mock_server::Straggler {
+        p: 1.0,
+        x: 2.0,
+        seed: 0,
+    });
+    assert_eq!(get(&s, "/get?delay_ms=1").await.0, StatusCode::OK);
+    assert_eq!(s.stats.snapshot().stragglers, 1);
+}
+
+#[tokio::test]
+async fn bad_straggler_parameters_are_a_400_naming_them() {
+    let s = state();
+    for (query, says) in [
+        ("straggler_p=-1", "straggler_p must be a number from 0 to 1"),
+        (
+            "straggler_p=0.1&straggler_x=0",
+            "straggler_x must be a number from 1 to 1000",
+        ),
+        (
+            "straggler_p=0.1&straggler_seed=x",
+            "straggler_seed must be an integer",
+        ),
+    ] {
+        let (status, body) = get(&s, &format!("/get?{query}")).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{query}");
+        assert!(body.contains(says), "{query}: {body}");
+    }
+}

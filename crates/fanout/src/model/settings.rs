@@ -27,7 +27,9 @@ measures the concurrency model, not CPU saturation.";
 pub const IDEAL_RULE: &str = "ideal wall = R + (ceil(N/C) − 1) × mean delay + the delay's \
 C/(C+1) quantile (the expected slowest of a round of C), R the connection set-up delay paid \
 once per slot; with every delay D that is ceil(N/C) × D. Uniform D ± J: mean D, quantile \
-D − J + 2J·p. Lognormal of median D and shape σ: mean D·e^(σ²/2), quantile D·e^(σ·Φ⁻¹(p)).";
+D − J + 2J·p. Lognormal of median D and shape σ: mean D·e^(σ²/2), quantile D·e^(σ·Φ⁻¹(p)). \
+A straggler share P slowed X times: mean (1 − P + P·X) × the mean, quantile where \
+(1 − P)·F(t) + P·F(t / X) reaches p.";
 
 /// Default requests per in-flight slot: N = K·C.
 pub const REQUESTS_PER_SLOT: usize = 2;
@@ -144,6 +146,11 @@ pub struct Settings {
     #[command(flatten)]
     #[serde(flatten, default)]
     pub fault: mock_server::FaultFlags,
+    /// A share of requests the server serves slower (`--straggler-p P --straggler-x X`,
+    /// seeded): the tail hedging is for (docs/mock-server.md).
+    #[command(flatten)]
+    #[serde(flatten, default)]
+    pub straggler: mock_server::StragglerFlags,
 }
 
 /// Default shape of a lognormal delay: its p99 is 10.2 × the median, its mean 1.65 ×.
@@ -213,6 +220,7 @@ impl Default for Settings {
             drop_after_ms: None,
             server: mock_server::ServerFlags::default(),
             fault: mock_server::FaultFlags::default(),
+            straggler: mock_server::StragglerFlags::default(),
         }
     }
 }

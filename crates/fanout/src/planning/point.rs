@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use mock_server::delay::{Delay, Spread};
 use mock_server::query::GetQuery;
+use mock_server::straggler::ServedDelay;
 use serde::{Deserialize, Serialize};
 
 use crate::model::job::Job;
@@ -195,13 +196,14 @@ impl Point {
             connect_delay_ms: s.connect_delay_ms,
             // A window that ends before it starts is refused by `validate`.
             fault: s.fault.fault().ok().flatten(),
+            straggler: s.straggler.straggler(),
             ..GetQuery::new(self.delay_ms, s.body_bytes as u64)
         }
     }
 
-    /// The distribution of this point's server delays.
-    pub fn delay(&self) -> Delay {
-        self.query().delay
+    /// The distribution of this point's server delays, stragglers included.
+    pub fn delay(&self) -> ServedDelay {
+        self.query().served_delay()
     }
 
     /// The shortest wall time the strategy can take here, given what it holds in flight by

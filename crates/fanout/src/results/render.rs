@@ -594,9 +594,14 @@ pub fn point_summary(r: &PointReport) -> String {
     );
     match &r.server {
         Some(v) => {
+            let stragglers = if v.stragglers > 0 {
+                format!(", {} of them slowed as stragglers", v.stragglers)
+            } else {
+                String::new()
+            };
             let _ = writeln!(
                 s,
-                "  server saw: peak in flight {}, {} connections (peak open {}), {} served",
+                "  server saw: peak in flight {}, {} connections (peak open {}), {} served{stragglers}",
                 v.peak_in_flight,
                 v.connections_accepted,
                 v.peak_connections_open,

@@ -114,6 +114,14 @@ pub fn setup_markdown(plan: &Plan, facts: &RunFacts, command: &str) -> String {
             fault.to_query().trim_start_matches('&')
         );
     }
+    if let Some(straggler) = plan.workload.settings.straggler.straggler() {
+        let _ = writeln!(
+            s,
+            "- Stragglers (asked with every request; the ideal wall time takes the mixture's \
+             mean and quantiles): `{}`",
+            straggler.to_query().trim_start_matches('&')
+        );
+    }
     let _ = writeln!(s, "- Rule: {}", settings::RULE);
     let _ = writeln!(s, "- Ideal wall time: {}", settings::IDEAL_RULE);
     if let Some(vary) = &plan.vary {
