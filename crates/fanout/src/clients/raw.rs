@@ -284,16 +284,55 @@ pub async fn get_async(
     // Latency counts from the due time (at --rate; in closed loop, now); the timeout from
     // the send.
     let in_flight = tally.start();
-    let exchange = exchange_async(conn, request, job);
-    let outcome = tokio::time::timeout(job.timeout(), exchange)
-        .await
-        .unwrap_or(Err(ErrorKind::Timeout));
+    let outcome = match job.settings.hedge_after_ms {
+        None => tokio::time::timeout(job.timeout(), exchange_async(conn, request, job)).await,
+        Some(after) => {
+            let hedged = hedged_async(conn, request, job, tally, Duration::from_millis(after));
+            tokio::time::timeout(job.timeout(), hedged).await
+        }
+    }
+    .unwrap_or(Err(ErrorKind::Timeout));
     if !matches!(outcome, Ok(true)) {
         *conn = None;
     }
     // The CPU work counts in the latency, as in the library clients.
     let outcome = outcome.map(|_| job.spend_cpu());
     in_flight.record(due.elapsed(), outcome);
+}
+
+/// The exchange on the slot's connection and, if it has not answered `after` its send and
+/// the budget allows, the same request again on a connection of its own: whichever answers
+/// first is the outcome, the other is dropped — its socket closed, which the server counts
+/// as a request its client abandoned. A hedge that wins leaves its connection to the slot.
+async fn hedged_async(
+    conn: &mut Option<tokio::net::TcpStream>,
+    request: &RawRequest,
+    job: &Job,
+    tally: &Tally,
+    after: Duration,
+) -> Result<bool, ErrorKind> {
+    let mut first = Box::pin(exchange_async(conn, request, job));
+    tokio::select! {
+        outcome = &mut first => return outcome,
+        () = tokio::time::sleep(after) => {}
+    }
+    if !tally.hedge(job.hedge_budget()) {
+        return first.await;
+    }
+    let mut spare = None;
+    let outcome = {
+        let second = exchange_async(&mut spare, request, job);
+        tokio::pin!(second);
+        tokio::select! {
+            outcome = &mut first => return outcome,
+            outcome = &mut second => outcome,
+        }
+    };
+    // The hedge answered first: the original goes, with its connection mid-request.
+    drop(first);
+    tally.hedge_won();
+    *conn = spare;
+    outcome
 }
 
 /// Sends the request and reads its response within the job's timeout, connecting first

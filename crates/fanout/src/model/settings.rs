@@ -132,6 +132,15 @@ pub struct Settings {
           value_parser = clap::value_parser!(u64).range(1..=3_600_000))]
     #[serde(default)]
     pub drop_after_ms: Option<u64>,
+    /// Hedge: a request not answered this long after its send goes again, on a connection of
+    /// its own, and whichever answers first wins, the other cancelled, ms [default: none].
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=3_600_000))]
+    #[serde(default)]
+    pub hedge_after_ms: Option<u64>,
+    /// At most this many hedges, in percent of N (a budget, as Finagle's) [default: no cap].
+    #[arg(long, requires = "hedge_after_ms", value_parser = hedge_budget)]
+    #[serde(default)]
+    pub hedge_max_extra: Option<f64>,
     /// Shape σ of a lognormal delay (its p99 is D·e^(2.33σ)).
     #[arg(long, env = "FANOUT_DELAY_SIGMA", default_value_t = DEFAULT_SIGMA, value_parser = sigma)]
     #[serde(default = "default_sigma")]
@@ -169,6 +178,10 @@ fn default_sigma() -> f64 {
 }
 
 /// Parses a lognormal shape: a number in the server's range.
+fn hedge_budget(raw: &str) -> Result<f64, String> {
+    mock_server::params::number("--hedge-max-extra", raw, 0.0, 100.0).map_err(|e| e.to_string())
+}
+
 fn sigma(raw: &str) -> Result<f64, String> {
     let range = mock_server::delay::SIGMA_RANGE;
     raw.trim()
@@ -218,6 +231,8 @@ impl Default for Settings {
             rate: None,
             arrival: Arrival::Constant,
             drop_after_ms: None,
+            hedge_after_ms: None,
+            hedge_max_extra: None,
             server: mock_server::ServerFlags::default(),
             fault: mock_server::FaultFlags::default(),
             straggler: mock_server::StragglerFlags::default(),

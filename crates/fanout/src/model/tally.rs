@@ -63,6 +63,20 @@ struct TallyInner {
     timed_out_us: Histogram<u64>,
     /// Open loop only: the same outcomes per second of due time.
     intervals: Option<Intervals>,
+    hedges: Hedges,
+}
+
+/// A strategy's hedges (`--hedge-after-ms`): second copies of slow requests, and which of the
+/// two answered first. The loser is cancelled: its future dropped and its socket closed, which
+/// the server counts as a request its client abandoned.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hedges {
+    /// Second copies sent.
+    pub sent: u64,
+    /// Of those, the ones that answered first (the original cancelled).
+    pub won: u64,
+    /// Hedges not sent because the budget (`--hedge-max-extra`) was spent.
+    pub refused: u64,
 }
 
 /// A [`Tally`] read out for the report.
@@ -88,6 +102,9 @@ pub struct TallySummary {
     /// At `--rate`: the requests due in each second of the run, their outcomes and latency.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub intervals: Vec<Interval>,
+    /// Hedged requests, with `--hedge-after-ms` (all zero without).
+    #[serde(default)]
+    pub hedges: Hedges,
 }
 
 /// Latency percentiles in milliseconds (HdrHistogram, 3 significant digits).
@@ -99,6 +116,9 @@ pub struct Latency {
     pub p90: f64,
     /// 99th percentile.
     pub p99: f64,
+    /// 99.9th percentile (0 in runs made before it was read).
+    #[serde(default)]
+    pub p999: f64,
     /// Largest.
     pub max: f64,
 }
@@ -119,6 +139,7 @@ impl Latency {
             p50: ms(latency_us.value_at_quantile(0.50)),
             p90: ms(latency_us.value_at_quantile(0.90)),
             p99: ms(latency_us.value_at_quantile(0.99)),
+            p999: ms(latency_us.value_at_quantile(0.999)),
             max: ms(latency_us.max()),
         }
     }
@@ -148,6 +169,7 @@ impl Default for Tally {
                 latency_us: latency_histogram(),
                 timed_out_us: latency_histogram(),
                 intervals: None,
+                hedges: Hedges::default(),
             }),
             in_flight: AtomicUsize::new(0),
         }
@@ -218,6 +240,24 @@ impl Tally {
         *self.lock().setup_errors.entry(kind).or_default() += 1;
     }
 
+    /// Whether a hedge may go out within a budget of `most` hedges in all (counted as sent
+    /// if so, as refused if not).
+    pub fn hedge(&self, most: u64) -> bool {
+        let mut t = self.lock();
+        if t.hedges.sent < most {
+            t.hedges.sent += 1;
+            true
+        } else {
+            t.hedges.refused += 1;
+            false
+        }
+    }
+
+    /// Records that a hedge answered before its original.
+    pub fn hedge_won(&self) {
+        self.lock().hedges.won += 1;
+    }
+
     /// Requests recorded so far: ok, failed or dropped.
     pub fn count(&self) -> u64 {
         let t = self.lock();
@@ -234,6 +274,7 @@ impl Tally {
             setup_errors: t.setup_errors.iter().map(|(k, n)| (k.key(), *n)).collect(),
             latency_ms: Latency::of(&t.latency_us),
             timed_out_after_ms: Latency::of(&t.timed_out_us),
+            hedges: t.hedges,
             intervals: t
                 .intervals
                 .as_ref()

@@ -61,6 +61,7 @@ pub fn line(output: &str) -> Result<PeerLine, PeerError> {
             p50: ms("p50"),
             p90: ms("p90"),
             p99: ms("p99"),
+            p999: ms("p99.9"),
             max: oha.summary.slowest.unwrap_or(0.0) * 1000.0,
         }),
         rss_before_bytes: None,

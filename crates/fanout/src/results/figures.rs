@@ -275,6 +275,56 @@ pub const P99: Figure = Figure {
     about: "p99 latency of ok requests, the server's delay included (`latency_ms.p99`)",
 };
 
+/// The 99.9th percentile of latency.
+pub const P999: Figure = Figure {
+    key: "p999",
+    label: "p99.9",
+    unit: "ms",
+    decimals: 0,
+    reading: Reading::PerPoint(|r| r.worker.tally.latency_ms.p999),
+    better: Better::Lower,
+    chart: None,
+    about: "p99.9 latency of ok requests, the server's delay included (`latency_ms.p999`; 0 in runs made before it was read): the tail hedging is for",
+};
+
+/// Hedges sent, per request: the extra load hedging costs.
+pub const HEDGE_EXTRA: Figure = Figure {
+    key: "hedge_extra",
+    label: "extra load",
+    unit: "%",
+    decimals: 1,
+    reading: Reading::PerPoint(|r| {
+        r.worker.tally.hedges.sent as f64 / r.point.requests.max(1) as f64 * 100.0
+    }),
+    better: Better::Lower,
+    chart: None,
+    about: "hedges sent (`--hedge-after-ms`) in percent of N: the requests hedging added (`hedges.sent`)",
+};
+
+/// Hedges that answered before their original.
+pub const HEDGES_WON: Figure = Figure {
+    key: "hedges_won",
+    label: "hedges won",
+    unit: "",
+    decimals: 0,
+    reading: Reading::PerPoint(|r| r.worker.tally.hedges.won as f64),
+    better: Better::Higher,
+    chart: None,
+    about: "hedges that answered before their original, which was then cancelled (`hedges.won`); the rest lost to it and were cancelled themselves",
+};
+
+/// Requests the server saw abandoned by their client.
+pub const SERVER_CANCELLED: Figure = Figure {
+    key: "server_cancelled",
+    label: "server: cancelled",
+    unit: "",
+    decimals: 0,
+    reading: Reading::PerPoint(|r| r.server.map_or(f64::NAN, |s| s.requests_cancelled as f64)),
+    better: Better::Lower,
+    chart: None,
+    about: "requests whose client went away before their answer, as the server saw them (`server.requests_cancelled`): with hedging, the losers it saw cancelled — at most one per hedge sent, fewer where both answered at once",
+};
+
 /// Requests in flight the server saw at most.
 pub const SERVER_PEAK_IN_FLIGHT: Figure = Figure {
     key: "server_peak_in_flight",
@@ -525,6 +575,10 @@ pub const ALL: &[&Figure] = &[
     &LEFT_THREADS,
     &LEFT_RSS,
     &LEFT_HEAP,
+    &P999,
+    &HEDGE_EXTRA,
+    &HEDGES_WON,
+    &SERVER_CANCELLED,
 ];
 
 /// The columns of the summary table (`summary.md`, `fanout sweep`'s terminal table).

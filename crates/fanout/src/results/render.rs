@@ -589,9 +589,21 @@ pub fn point_summary(r: &PointReport) -> String {
     let l = &w.tally.latency_ms;
     let _ = writeln!(
         s,
-        "  latency ms: p50 {:.1}, p90 {:.1}, p99 {:.1}, max {:.1}",
-        l.p50, l.p90, l.p99, l.max
+        "  latency ms: p50 {:.1}, p90 {:.1}, p99 {:.1}, p99.9 {:.1}, max {:.1}",
+        l.p50, l.p90, l.p99, l.p999, l.max
     );
+    let hedges = r.worker.tally.hedges;
+    if hedges.sent + hedges.refused > 0 {
+        let _ = writeln!(
+            s,
+            "  hedges: {} sent ({:.1}% of N), {} won, {} refused by the budget; the server saw {} requests cancelled",
+            hedges.sent,
+            hedges.sent as f64 / r.point.requests.max(1) as f64 * 100.0,
+            hedges.won,
+            hedges.refused,
+            r.server.map_or(0, |v| v.requests_cancelled)
+        );
+    }
     match &r.server {
         Some(v) => {
             let stragglers = if v.stragglers > 0 {

@@ -31,6 +31,7 @@ pub const STRATEGY: Strategy = Strategy {
             }),
     },
     pool: Pool::SharedClient,
+    hedges: false,
     run,
 };
 

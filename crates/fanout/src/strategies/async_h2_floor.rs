@@ -37,6 +37,7 @@ pub const STRATEGY: Strategy = Strategy {
         }),
     },
     pool: Pool::StreamsUnderTheLimit,
+    hedges: false,
     run,
 };
 

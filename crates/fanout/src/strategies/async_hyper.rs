@@ -30,6 +30,7 @@ pub const STRATEGY: Strategy = Strategy {
         family: None,
     },
     pool: Pool::SocketPerSlot,
+    hedges: false,
     run,
 };
 

@@ -33,6 +33,7 @@ pub const STRATEGY: Strategy = Strategy {
             family: None,
     },
     pool: Pool::AgentPerThread,
+    hedges: false,
     run,
 };
 

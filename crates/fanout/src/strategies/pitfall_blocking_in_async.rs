@@ -35,6 +35,7 @@ pub const STRATEGY: Strategy = Strategy {
             family: None,
     },
     pool: Pool::SharedAgent,
+    hedges: false,
     run,
 };
 

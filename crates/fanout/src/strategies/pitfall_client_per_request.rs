@@ -36,6 +36,7 @@ pub const STRATEGY: Strategy = Strategy {
             family: None,
     },
     pool: Pool::ClientPerRequest,
+    hedges: false,
     run,
 };
 

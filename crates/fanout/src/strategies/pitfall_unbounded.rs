@@ -33,6 +33,7 @@ pub const STRATEGY: Strategy = Strategy {
             family: None,
     },
     pool: Pool::SharedClient,
+    hedges: false,
     run,
 };
 

@@ -24,6 +24,7 @@ pub const STRATEGY: Strategy = Strategy {
             family: None,
     },
     pool: Pool::OneAgent,
+    hedges: false,
     run,
 };
 

@@ -26,6 +26,7 @@ pub const STRATEGY: Strategy = Strategy {
             family: None,
     },
     pool: Pool::AgentPerThread,
+    hedges: false,
     run,
 };
 

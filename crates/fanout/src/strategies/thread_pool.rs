@@ -29,6 +29,7 @@ pub const STRATEGY: Strategy = Strategy {
             }),
     },
     pool: Pool::AgentPerThread,
+    hedges: false,
     run,
 };
 

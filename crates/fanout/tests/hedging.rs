@@ -1,0 +1,104 @@
+//! Hedging (`--hedge-after-ms`): a request not answered in time goes again on a connection
+//! of its own, the first answer wins and the other copy is cancelled, as the server sees; a
+//! budget bounds the hedges; a strategy that does not hedge is skipped, never run unhedged.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use fanout::model::job::Job;
+use fanout::model::settings::Settings;
+use fanout::model::tally::Tally;
+use fanout::planning::catalog;
+use fanout::planning::point::Point;
+use fanout::strategies;
+use mock_server::Straggler;
+
+mod common;
+use common::Server;
+
+const C: usize = 4;
+const N: usize = 40;
+
+/// async_raw over N requests of 10 ms, a quarter of them stragglers of 500 ms, hedged after
+/// 100 ms within `budget` percent of N: its tally and what the server saw.
+fn hedged(
+    budget: Option<f64>,
+) -> (
+    fanout::model::tally::TallySummary,
+    mock_server::StatsSnapshot,
+) {
+    let server = Server::start(&[]);
+    let straggler = Straggler {
+        p: 0.25,
+        x: 50.0,
+        seed: 1,
+    };
+    let url = format!(
+        "{}/get?delay_ms=10&bytes=32{}",
+        server.url,
+        straggler.to_query()
+    );
+    let settings = Settings {
+        timeout_ms: 5_000,
+        tokio_workers: 2,
+        hedge_after_ms: Some(100),
+        hedge_max_extra: budget,
+        ..Settings::default()
+    };
+    let job = Arc::new(Job::new(url, C, N, settings));
+    let tally = Arc::new(Tally::default());
+    (strategies::find("async_raw").expect("known").run)(&job, &tally).expect("runs");
+    // The losers' sockets close as their futures drop; the server notes each as it sees the
+    // EOF, and has seen them all once nothing is in flight there.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let mut stats = server.stats();
+    while stats.in_flight > 0 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+        stats = server.stats();
+    }
+    (tally.summary(), stats)
+}
+
+#[test]
+fn a_hedge_races_its_original_and_the_server_sees_the_loser_cancelled() {
+    let (tally, server) = hedged(None);
+    assert_eq!(tally.ok, N as u64, "{tally:?}");
+    assert!(
+        server.stragglers >= 1,
+        "the mixture slowed some: {server:?}"
+    );
+    let h = tally.hedges;
+    assert!(h.sent >= 1 && h.won <= h.sent, "{h:?}");
+    assert_eq!(h.refused, 0, "no budget, nothing refused");
+    // Every copy that reached the server was either served or abandoned by its client; a
+    // loser cancelled is one of the abandoned.
+    let arrived = server.requests_served + server.requests_cancelled;
+    assert!(arrived <= N as u64 + h.sent, "{server:?} {h:?}");
+    assert!(server.requests_cancelled >= 1 && server.requests_cancelled <= h.sent);
+}
+
+#[test]
+fn the_budget_caps_the_hedges_and_counts_what_it_refused() {
+    // 5% of 40: at most 2 hedges.
+    let (tally, _) = hedged(Some(5.0));
+    assert_eq!(tally.ok, N as u64);
+    assert!(tally.hedges.sent <= 2, "{:?}", tally.hedges);
+}
+
+#[test]
+fn a_strategy_that_does_not_hedge_is_skipped_under_the_flag() {
+    let settings = Settings {
+        hedge_after_ms: Some(50),
+        ..Settings::default()
+    };
+    for name in ["thread_pool", "async_semaphore", "peer:go"] {
+        let subject = catalog::find(name).expect("known");
+        let mut point = Point::new(subject, 10);
+        point.settings = settings.clone();
+        let why = catalog::cannot_run(&point, Duration::from_secs(60)).expect("skipped");
+        assert!(why.contains("does not hedge"), "{name}: {why}");
+    }
+    let mut point = Point::new(catalog::find("async_raw").expect("known"), 10);
+    point.settings = settings;
+    assert_eq!(catalog::cannot_run(&point, Duration::from_secs(60)), None);
+}
