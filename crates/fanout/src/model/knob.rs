@@ -21,6 +21,8 @@ pub enum Knob {
     /// `fault`: an injected fault's kind and share, as one value ([`Knob::show`] writes it as
     /// `reset 1%`; 0 is no fault).
     Fault,
+    /// `hedge_after_ms`: how long a request waits before its hedge goes (0 is no hedging).
+    HedgeAfterMs,
 }
 
 /// A fault's value as a knob: (its kind's place in [`FaultKind::ALL`] + 1) × this, plus its
@@ -29,7 +31,13 @@ const FAULT_KIND_STEP: u64 = 10_000_000;
 
 impl Knob {
     /// Every knob.
-    pub const ALL: [Self; 4] = [Self::CpuUs, Self::ConnectDelayMs, Self::Rate, Self::Fault];
+    pub const ALL: [Self; 5] = [
+        Self::CpuUs,
+        Self::ConnectDelayMs,
+        Self::Rate,
+        Self::Fault,
+        Self::HedgeAfterMs,
+    ];
 
     /// The value of `fault` (a kind and a share) as [`Knob::Fault`] holds it.
     pub fn fault_value(kind: FaultKind, p: f64) -> u64 {
@@ -50,6 +58,7 @@ impl Knob {
                 None => "none".to_owned(),
                 Some((kind, p)) => format!("{} {}%", kind.name(), p * 100.0),
             },
+            Self::HedgeAfterMs if value == 0 => "none".to_owned(),
             _ => value.to_string(),
         }
     }
@@ -67,6 +76,7 @@ impl Knob {
                 .fault
                 .fault
                 .map_or(0, |kind| Self::fault_value(kind, settings.fault.fault_p)),
+            Self::HedgeAfterMs => settings.hedge_after_ms.unwrap_or(0),
         }
     }
 
@@ -85,6 +95,7 @@ impl Knob {
                     settings.fault.fault_p = p;
                 }
             },
+            Self::HedgeAfterMs => settings.hedge_after_ms = (value > 0).then_some(value),
         }
     }
 
@@ -95,6 +106,7 @@ impl Knob {
             Self::ConnectDelayMs => "connect_delay_ms",
             Self::Rate => "rate",
             Self::Fault => "fault",
+            Self::HedgeAfterMs => "hedge_after_ms",
         }
     }
 
@@ -105,6 +117,7 @@ impl Knob {
             Self::ConnectDelayMs => "connection set-up delay R, ms",
             Self::Rate => "offered rate, requests due per second",
             Self::Fault => "injected fault and its share of requests",
+            Self::HedgeAfterMs => "hedge after, ms (none: no hedging)",
         }
     }
 }

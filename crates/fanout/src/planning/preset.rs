@@ -55,6 +55,10 @@ pub enum Preset {
     /// and its library strategy under each fault kind hitting 1% and 10% of requests (seeded),
     /// over HTTP/1.1 (`--protocol h2`: the HTTP/2 strategies instead).
     Faults,
+    /// Tail tolerance at C = 1,000, D = 20 ms, N = 5·C, under a straggler mixture (1% of
+    /// requests 50 × slower, seeded): the hedge delay swept — none, 25, 30, 40, 60, 100 ms —
+    /// for each strategy that hedges.
+    Hedge,
     /// Past 10,000 until each model breaks: C = 10,000 … 100,000, one round (N = C), threads
     /// and tasks over HTTP/1.1 and tasks over HTTP/2; run past the OS limits on purpose, each
     /// point measured or named by the limit that stopped it.
@@ -71,6 +75,11 @@ pub const OVERLOAD_RAMP: &[f64] = &[500.0, 2_000.0, 500.0, 500.0];
 pub const FAULT_SHARES: &[f64] = &[0.01, 0.1];
 /// The `faults` preset's deadline, ms.
 pub const FAULTS_TIMEOUT_MS: u64 = 1_000;
+
+/// The `hedge` preset's hedge delays, ms (0: no hedging).
+pub const HEDGE_AFTER_MS: &[u64] = &[0, 25, 30, 40, 60, 100];
+/// The `hedge` preset's straggler mixture: share and slow-down.
+pub const HEDGE_STRAGGLERS: (f64, f64) = (0.01, 50.0);
 
 /// Concurrency of the `scale` preset.
 pub const SCALE_CONCURRENCY: &[usize] = &[10_000, 15_000, 20_000, 30_000, 50_000, 100_000];
@@ -186,6 +195,19 @@ impl Preset {
                 plan.vary = Some(Vary {
                     knob: Knob::Fault,
                     values,
+                });
+            }
+            Self::Hedge => {
+                plan.strategies = facts(&[&async_raw::STRATEGY]);
+                plan.concurrency = vec![1_000];
+                plan.workload.sizing.delay_ms = Some(20);
+                plan.workload.sizing.requests_per_slot = 5;
+                let (p, x) = HEDGE_STRAGGLERS;
+                plan.workload.settings.straggler.straggler_p = p;
+                plan.workload.settings.straggler.straggler_x = x;
+                plan.vary = Some(Vary {
+                    knob: Knob::HedgeAfterMs,
+                    values: HEDGE_AFTER_MS.to_vec(),
                 });
             }
             Self::Scale => {
