@@ -56,7 +56,7 @@ pub enum Preset {
     /// over HTTP/1.1 (`--protocol h2`: the HTTP/2 strategies instead).
     Faults,
     /// Tail tolerance at C = 1,000, D = 20 ms, N = 5·C, under a straggler mixture (1% of
-    /// requests 50 × slower, seeded): the hedge delay swept — none, 25, 30, 40, 60, 100 ms —
+    /// requests 50 × slower, seeded): the hedge delay swept — none, 25, 30, 40, 50, 60, 100 ms —
     /// for each strategy that hedges.
     Hedge,
     /// Past 10,000 until each model breaks: C = 10,000 … 100,000, one round (N = C), threads
@@ -77,7 +77,7 @@ pub const FAULT_SHARES: &[f64] = &[0.01, 0.1];
 pub const FAULTS_TIMEOUT_MS: u64 = 1_000;
 
 /// The `hedge` preset's hedge delays, ms (0: no hedging).
-pub const HEDGE_AFTER_MS: &[u64] = &[0, 25, 30, 40, 60, 100];
+pub const HEDGE_AFTER_MS: &[u64] = &[0, 25, 30, 40, 50, 60, 100];
 /// The `hedge` preset's straggler mixture: share and slow-down.
 pub const HEDGE_STRAGGLERS: (f64, f64) = (0.01, 50.0);
 
