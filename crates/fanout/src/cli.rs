@@ -121,6 +121,12 @@ impl RunArgs {
             point.requests = n;
         }
         point.validate()?;
+        if let (Some(budget), None) = (
+            point.settings.hedge_max_extra,
+            point.settings.hedge_after_ms,
+        ) {
+            return Err(WorkloadError::BudgetWithoutHedging(budget.to_string()));
+        }
         Ok(point)
     }
 }
@@ -183,6 +189,7 @@ impl SweepArgs {
             }
             plan.validate()?;
         }
+        plan.validate_hedging()?;
         Ok(plan)
     }
 }

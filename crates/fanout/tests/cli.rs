@@ -199,6 +199,18 @@ fn bad_input_gets_one_clear_line_and_a_non_zero_exit() {
             "--stack-kib",
         ),
         (
+            &["run", "-s", "async_raw", "-c", "10", "--hedge-max-extra", "5"],
+            "--hedge-max-extra 5 bounds hedges, but no point hedges",
+        ),
+        (
+            &["sweep", "--quick", "--hedge-max-extra", "5"],
+            "--hedge-max-extra 5 bounds hedges, but no point hedges",
+        ),
+        (
+            &["run", "-s", "async_raw", "-c", "10", "--straggler-p", "2"],
+            "--straggler-p must be a number from 0 to 1",
+        ),
+        (
             &["sweep", "--concurrency", "10,abc"],
             "invalid value 'abc' for '--concurrency",
         ),

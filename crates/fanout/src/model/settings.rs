@@ -138,7 +138,7 @@ pub struct Settings {
     #[serde(default)]
     pub hedge_after_ms: Option<u64>,
     /// At most this many hedges, in percent of N (a budget, as Finagle's) [default: no cap].
-    #[arg(long, requires = "hedge_after_ms", value_parser = hedge_budget)]
+    #[arg(long, value_parser = hedge_budget)]
     #[serde(default)]
     pub hedge_max_extra: Option<f64>,
     /// Shape σ of a lognormal delay (its p99 is D·e^(2.33σ)).

@@ -97,6 +97,24 @@ impl Plan {
     }
 }
 
+impl Plan {
+    /// A hedge budget with no point hedging is a flag that would be ignored: an error. Checked
+    /// once the plan is whole (a preset may vary the hedge delay).
+    pub fn validate_hedging(&self) -> Result<(), WorkloadError> {
+        match self.workload.settings.hedge_max_extra {
+            Some(budget)
+                if !self
+                    .distinct_points()
+                    .iter()
+                    .any(|p| p.settings.hedge_after_ms.is_some()) =>
+            {
+                Err(WorkloadError::BudgetWithoutHedging(budget.to_string()))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
 /// Strategy names from `--strategies` (`all` or a comma-separated list).
 #[derive(Debug, Clone, PartialEq)]
 pub struct StrategyList(pub Vec<&'static Subject>);

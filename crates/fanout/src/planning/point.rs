@@ -20,6 +20,11 @@ pub enum WorkloadError {
     /// The fault's flags do not fit together.
     #[error("{0}")]
     Fault(String),
+    /// A hedge budget with no hedging to bound.
+    #[error(
+        "--hedge-max-extra {0} bounds hedges, but no point hedges: add --hedge-after-ms (or --workload hedge)"
+    )]
+    BudgetWithoutHedging(String),
     /// One point's timeout is not above its delay.
     #[error(
         "--timeout-ms {timeout_ms} must be above the delay ({delay_ms} ms): every request would time out"
