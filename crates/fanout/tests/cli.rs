@@ -199,7 +199,15 @@ fn bad_input_gets_one_clear_line_and_a_non_zero_exit() {
             "--stack-kib",
         ),
         (
-            &["run", "-s", "async_raw", "-c", "10", "--hedge-max-extra", "5"],
+            &[
+                "run",
+                "-s",
+                "async_raw",
+                "-c",
+                "10",
+                "--hedge-max-extra",
+                "5",
+            ],
             "--hedge-max-extra 5 bounds hedges, but no point hedges",
         ),
         (

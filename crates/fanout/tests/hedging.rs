@@ -79,7 +79,7 @@ fn a_hedge_races_its_original_and_the_server_sees_the_loser_cancelled() {
 
 #[test]
 fn the_budget_caps_the_hedges_and_counts_what_it_refused() {
-    // 5% of 40: at most 2 hedges.
+    // 5% of the requests sent so far (a hedge is not one of them): at most 2 of 40.
     let (tally, _) = hedged(Some(5.0));
     assert_eq!(tally.ok, N as u64);
     assert!(tally.hedges.sent <= 2, "{:?}", tally.hedges);

@@ -316,7 +316,7 @@ async fn hedged_async(
         outcome = &mut first => return outcome,
         () = tokio::time::sleep(after) => {}
     }
-    if !tally.hedge(job.hedge_budget()) {
+    if !tally.hedge(job.settings.hedge_max_extra) {
         return first.await;
     }
     let mut spare = None;

@@ -126,13 +126,6 @@ impl Job {
         Ok(())
     }
 
-    /// The most hedges the job may send: `--hedge-max-extra` percent of N (no cap without).
-    pub fn hedge_budget(&self) -> u64 {
-        self.settings.hedge_max_extra.map_or(u64::MAX, |percent| {
-            (self.requests as f64 * percent / 100.0).floor() as u64
-        })
-    }
-
     /// The request URL.
     pub fn url(&self) -> &str {
         &self.url

@@ -137,7 +137,8 @@ pub struct Settings {
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..=3_600_000))]
     #[serde(default)]
     pub hedge_after_ms: Option<u64>,
-    /// At most this many hedges, in percent of N (a budget, as Finagle's) [default: no cap].
+    /// At most this many hedges, in percent of the requests sent so far (a budget that
+    /// refills as requests go, as Finagle's) [default: no cap].
     #[arg(long, value_parser = hedge_budget)]
     #[serde(default)]
     pub hedge_max_extra: Option<f64>,

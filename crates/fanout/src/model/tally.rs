@@ -19,6 +19,8 @@ use super::intervals::{Interval, Intervals};
 pub struct Tally {
     inner: Mutex<TallyInner>,
     in_flight: AtomicUsize,
+    /// Requests sent so far (each [`Tally::start`]): what a hedge budget is a share of.
+    started: AtomicUsize,
 }
 
 /// A request in flight: counted from [`Tally::start`] (its send) until recorded with
@@ -172,6 +174,7 @@ impl Default for Tally {
                 hedges: Hedges::default(),
             }),
             in_flight: AtomicUsize::new(0),
+            started: AtomicUsize::new(0),
         }
     }
 }
@@ -188,6 +191,7 @@ impl Tally {
     /// Counts a request in flight until the returned guard is dropped.
     pub fn start(&self) -> InFlightGuard<'_> {
         self.in_flight.fetch_add(1, Ordering::Relaxed);
+        self.started.fetch_add(1, Ordering::Relaxed);
         InFlightGuard {
             tally: self,
             sent: Instant::now(),
@@ -240,17 +244,20 @@ impl Tally {
         *self.lock().setup_errors.entry(kind).or_default() += 1;
     }
 
-    /// Whether a hedge may go out within a budget of `most` hedges in all (counted as sent
-    /// if so, as refused if not).
-    pub fn hedge(&self, most: u64) -> bool {
+    /// Whether a hedge may go out within a budget of `percent` of the requests sent so far
+    /// (`None`: no cap) — a budget that refills as requests go, as Finagle's retry budget does,
+    /// rather than one the run's first slow requests spend; counted as sent if so, as refused
+    /// if not.
+    pub fn hedge(&self, percent: Option<f64>) -> bool {
+        let started = self.started.load(Ordering::Relaxed) as f64;
         let mut t = self.lock();
-        if t.hedges.sent < most {
+        let allowed = percent.is_none_or(|p| ((t.hedges.sent + 1) as f64) <= started * p / 100.0);
+        if allowed {
             t.hedges.sent += 1;
-            true
         } else {
             t.hedges.refused += 1;
-            false
         }
+        allowed
     }
 
     /// Records that a hedge answered before its original.
@@ -294,6 +301,28 @@ impl Tally {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_hedge_budget_is_a_share_of_the_requests_sent_so_far() {
+        let tally = Tally::default();
+        assert!(tally.hedge(None), "no cap");
+        let tally = Tally::default();
+        assert!(!tally.hedge(Some(10.0)), "nothing sent yet: no room");
+        for _ in 0..20 {
+            drop(tally.start());
+        }
+        assert!(
+            tally.hedge(Some(10.0)) && tally.hedge(Some(10.0)),
+            "10% of 20"
+        );
+        assert!(!tally.hedge(Some(10.0)), "spent until more go");
+        for _ in 0..10 {
+            drop(tally.start());
+        }
+        assert!(tally.hedge(Some(10.0)), "refilled: 10% of 30");
+        let h = tally.summary().hedges;
+        assert_eq!((h.sent, h.refused), (3, 2));
+    }
 
     #[test]
     fn a_timeout_is_also_told_how_long_after_its_send_it_came() {
