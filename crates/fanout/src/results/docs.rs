@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use super::figures;
 use super::findings::{answer, faults, reach, verdict};
 use super::report::PointReport;
-use super::{docs_text, fault_table, overload_table, render, run_folder};
+use super::{docs_text, fault_table, hedge_table, overload_table, render, run_folder};
 
 /// The files whose blocks `fanout docs` writes, relative to the repository's root.
 pub const FILES: &[&str] = &[
@@ -41,6 +41,8 @@ pub enum Block {
     Faults,
     /// The decision's bullet on faults.
     FaultsAnswer,
+    /// Hedged requests: the tail cut against the load added.
+    Hedge,
     /// The meter's own cost.
     Meter,
     /// The tables of a folder's own README (a script's output, e.g. the throughput run).
@@ -63,6 +65,7 @@ impl Block {
             "overload" => Self::Overload,
             "faults" => Self::Faults,
             "faults-answer" => Self::FaultsAnswer,
+            "hedge" => Self::Hedge,
             "meter" => Self::Meter,
             "copy" => Self::Copy,
             "glossary" => Self::Glossary,
@@ -206,6 +209,11 @@ fn generate(block: Block, folders: &[String], root: &Path) -> anyhow::Result<Str
             "{}\n{}",
             overload_table::table(&points).context("not a ramp run")?,
             stamp("the first repeat of each")
+        ),
+        Block::Hedge => format!(
+            "{}\n{}",
+            hedge_table::table(&points).context("no point hedged")?,
+            stamp(&medians)
         ),
         Block::Faults => format!(
             "{}\n{}",

@@ -50,13 +50,18 @@ pub fn unmeasured(cell: &Cell<'_>) -> String {
 
 /// The summary table: one row per (strategy, concurrency), medians with min–max of repeats.
 pub fn table(points: &[PointReport]) -> String {
+    table_of(points, SUMMARY)
+}
+
+/// [`table`] with the columns `figures`.
+pub fn table_of(points: &[PointReport], figures: &[&Figure]) -> String {
     let mut s = String::new();
     // A run varying a setting beside C shows it after C.
     let knob = varied_knob(points);
     let (knob_head, knob_rule) = knob.map_or((String::new(), ""), |k| {
         (format!(" {} |", k.key()), "---:|")
     });
-    let headings: String = SUMMARY
+    let headings: String = figures
         .iter()
         .map(|f| format!(" {} |", f.heading()))
         .collect();
@@ -67,7 +72,7 @@ pub fn table(points: &[PointReport]) -> String {
     let _ = writeln!(
         s,
         "|---|---:|{knob_rule}---:|{}---|",
-        "---:|".repeat(SUMMARY.len())
+        "---:|".repeat(figures.len())
     );
     for cell in cells(points) {
         let c = match (knob, cell.varied) {
@@ -77,7 +82,7 @@ pub fn table(points: &[PointReport]) -> String {
         if cell.measured.is_empty() {
             let why = unmeasured(&cell);
             // The reason fills the first figure's cell; the others and errors stay blank.
-            let blank = " |".repeat(SUMMARY.len());
+            let blank = " |".repeat(figures.len());
             let _ = writeln!(s, "| {} | {c} | 0 | {why} |{blank}", cell.strategy);
             continue;
         }
@@ -93,7 +98,7 @@ pub fn table(points: &[PointReport]) -> String {
         if !cell.unmeasured.is_empty() {
             let _ = write!(notes, " ({} repeats failed)", cell.unmeasured.len());
         }
-        let figures: String = SUMMARY
+        let figures: String = figures
             .iter()
             .map(|f| format!(" {} |", median_and_range(&cell, points, f)))
             .collect();
@@ -353,6 +358,9 @@ pub fn summary_markdown(points: &[PointReport]) -> String {
              below capacity again. `intervals` in `points.jsonl` has every second; `ramp.svg` \
              draws them.\n\n{overload}"
         );
+    }
+    if let Some(hedges) = super::hedge_table::table(points) {
+        let _ = write!(s, "\n## Hedged requests\n\n{hedges}");
     }
     if let Some(faults) = super::fault_table::table(points) {
         let _ = write!(
