@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use fanout::model::job::Job;
-use fanout::model::settings::Settings;
+use fanout::model::settings::{Protocol, Settings};
 use fanout::model::tally::Tally;
 use fanout::planning::catalog;
 use fanout::planning::point::Point;
@@ -19,9 +19,12 @@ use common::Server;
 const C: usize = 4;
 const N: usize = 40;
 
-/// async_raw over N requests of 10 ms, a quarter of them stragglers of 500 ms, hedged after
-/// 100 ms within `budget` percent of N: its tally and what the server saw.
+/// `name` over `protocol`: N requests of 10 ms, a quarter of them stragglers of 500 ms,
+/// hedged after 100 ms within `budget` percent of the requests sent: its tally and what the
+/// server saw.
 fn hedged(
+    name: &str,
+    protocol: Protocol,
     budget: Option<f64>,
 ) -> (
     fanout::model::tally::TallySummary,
@@ -43,11 +46,12 @@ fn hedged(
         tokio_workers: 2,
         hedge_after_ms: Some(100),
         hedge_max_extra: budget,
+        protocol,
         ..Settings::default()
     };
     let job = Arc::new(Job::new(url, C, N, settings));
     let tally = Arc::new(Tally::default());
-    (strategies::find("async_raw").expect("known").run)(&job, &tally).expect("runs");
+    (strategies::find(name).expect("known").run)(&job, &tally).expect("runs");
     // The losers' sockets close as their futures drop; the server notes each as it sees the
     // EOF, and has seen them all once nothing is in flight there.
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
@@ -61,8 +65,18 @@ fn hedged(
 
 #[test]
 fn a_hedge_races_its_original_and_the_server_sees_the_loser_cancelled() {
-    let (tally, server) = hedged(None);
-    assert_eq!(tally.ok, N as u64, "{tally:?}");
+    // A second connection (HTTP/1.1), a second stream on the same one (HTTP/2).
+    for (name, protocol) in [
+        ("async_raw", Protocol::H1),
+        ("async_h2_floor", Protocol::H2),
+    ] {
+        hedge_races(name, protocol);
+    }
+}
+
+fn hedge_races(name: &str, protocol: Protocol) {
+    let (tally, server) = hedged(name, protocol, None);
+    assert_eq!(tally.ok, N as u64, "{name}: {tally:?}");
     assert!(
         server.stragglers >= 1,
         "the mixture slowed some: {server:?}"
@@ -80,7 +94,7 @@ fn a_hedge_races_its_original_and_the_server_sees_the_loser_cancelled() {
 #[test]
 fn the_budget_caps_the_hedges_and_counts_what_it_refused() {
     // 5% of the requests sent so far (a hedge is not one of them): at most 2 of 40.
-    let (tally, _) = hedged(Some(5.0));
+    let (tally, _) = hedged("async_raw", Protocol::H1, Some(5.0));
     assert_eq!(tally.ok, N as u64);
     assert!(tally.hedges.sent <= 2, "{:?}", tally.hedges);
 }
@@ -98,7 +112,16 @@ fn a_strategy_that_does_not_hedge_is_skipped_under_the_flag() {
         let why = catalog::cannot_run(&point, Duration::from_secs(60)).expect("skipped");
         assert!(why.contains("does not hedge"), "{name}: {why}");
     }
-    let mut point = Point::new(catalog::find("async_raw").expect("known"), 10);
-    point.settings = settings;
-    assert_eq!(catalog::cannot_run(&point, Duration::from_secs(60)), None);
+    for name in ["async_raw", "async_h2_floor"] {
+        let mut point = Point::new(catalog::find(name).expect("known"), 10);
+        point.settings = settings.clone();
+        if name == "async_h2_floor" {
+            point.settings.protocol = Protocol::H2;
+        }
+        assert_eq!(
+            catalog::cannot_run(&point, Duration::from_secs(60)),
+            None,
+            "{name}"
+        );
+    }
 }

@@ -120,7 +120,13 @@ pub async fn get(line: &Line, held: &mut Held, target: &Target, job: &Job, tally
     let attempts = async {
         let mut outcome = Err(Ended::Refused(ErrorKind::ConnectionReset));
         for _ in 0..=RESENDS {
-            outcome = exchange(&mut held.1, target, job).await;
+            outcome = match job.settings.hedge_after_ms {
+                None => exchange(&mut held.1, target, job).await,
+                Some(after) => {
+                    let after = std::time::Duration::from_millis(after);
+                    hedged_exchange(&held.1, target, job, tally, after).await
+                }
+            };
             if matches!(outcome, Err(Ended::Refused(_) | Ended::Connection(_))) {
                 *held = line.redial(held.0, target).await;
             }
@@ -181,6 +187,40 @@ impl From<h2::Error> for Ended {
 impl From<ErrorKind> for Ended {
     fn from(kind: ErrorKind) -> Self {
         Self::Stream(kind)
+    }
+}
+
+/// The exchange as a stream on `sender`'s connection and, if it has not answered `after` its
+/// send and the budget allows, the same request as a second stream on the same connection:
+/// whichever answers first is the outcome, the other's future dropped — h2 resets its stream
+/// (RST_STREAM CANCEL), which the server counts as a request its client abandoned. The
+/// hedge's stream counts against the server's stream limit like any other: on a connection
+/// already at it, the hedge waits for a stream to end.
+async fn hedged_exchange(
+    sender: &SendRequest<Bytes>,
+    target: &Target,
+    job: &Job,
+    tally: &Tally,
+    after: std::time::Duration,
+) -> Result<(), Ended> {
+    let mut original = sender.clone();
+    let mut first = Box::pin(exchange(&mut original, target, job));
+    tokio::select! {
+        outcome = &mut first => return outcome,
+        () = tokio::time::sleep(after) => {}
+    }
+    if !tally.hedge(job.settings.hedge_max_extra) {
+        return first.await;
+    }
+    let mut hedge = sender.clone();
+    let second = exchange(&mut hedge, target, job);
+    tokio::pin!(second);
+    tokio::select! {
+        outcome = &mut first => outcome,
+        outcome = &mut second => {
+            tally.hedge_won();
+            outcome
+        }
     }
 }
 

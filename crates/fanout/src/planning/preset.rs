@@ -57,7 +57,8 @@ pub enum Preset {
     Faults,
     /// Tail tolerance at C = 1,000, D = 20 ms, N = 5·C, under a straggler mixture (1% of
     /// requests 50 × slower, seeded): the hedge delay swept — none, 25, 30, 40, 50, 60, 100 ms —
-    /// for each strategy that hedges.
+    /// for the tasks' floor over HTTP/1.1 (`--protocol h2 --strategies async_h2_floor`: its
+    /// hedge is a second stream).
     Hedge,
     /// Past 10,000 until each model breaks: C = 10,000 … 100,000, one round (N = C), threads
     /// and tasks over HTTP/1.1 and tasks over HTTP/2; run past the OS limits on purpose, each

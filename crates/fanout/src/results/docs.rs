@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use super::figures;
 use super::findings::{answer, faults, reach, verdict};
 use super::report::PointReport;
-use super::{docs_text, fault_table, hedge_table, overload_table, render, run_folder};
+use super::{docs_text, fault_table, overload_table, render, run_folder};
 
 /// The files whose blocks `fanout docs` writes, relative to the repository's root.
 pub const FILES: &[&str] = &[
@@ -212,7 +212,7 @@ fn generate(block: Block, folders: &[String], root: &Path) -> anyhow::Result<Str
         ),
         Block::Hedge => format!(
             "{}\n{}",
-            hedge_table::table(&points).context("no point hedged")?,
+            render::hedge_table(&points).context("no point hedged")?,
             stamp(&medians)
         ),
         Block::Faults => format!(

@@ -1,9 +1,9 @@
 //! The hedging table of a run that varies or sets `--hedge-after-ms`: per strategy and hedge
 //! delay, the tail it cut (p99, p99.9), the load it cost (hedges in percent of N), the hedges
-//! that won, the losers the server saw cancelled, and the wall time — medians of the repeats.
+//! that won, the losers the server saw cancelled, and the wall time — medians of the repeats
+//! (`render::hedge_table` lays it out like the summary table).
 
 use super::figures::{Figure, HEDGE_EXTRA, HEDGES_WON, P99, P999, SERVER_CANCELLED, WALL};
-use super::render::table_of;
 use super::report::PointReport;
 
 /// The columns.
@@ -16,21 +16,17 @@ pub const COLUMNS: &[&Figure] = &[
     &WALL,
 ];
 
-/// The table, with what it shows first; `None` when no point hedged.
-pub fn table(points: &[PointReport]) -> Option<String> {
-    if !points
+/// What the table shows, in words; `None` when no point hedged (no table).
+pub fn about(points: &[PointReport]) -> Option<&'static str> {
+    points
         .iter()
         .any(|r| r.point.settings.hedge_after_ms.is_some())
-    {
-        return None;
-    }
-    Some(format!(
-        "A request not answered `hedge_after_ms` after its send goes again on a connection of \
-         its own; the first answer wins and the other copy is cancelled. Extra load: hedges \
-         sent, in percent of N. Hedges won: those that answered before their original. Server: \
-         cancelled: the copies the server saw abandoned by their client (at most one per hedge; \
-         fewer where the loser was dropped before it reached the server). Medians of the \
-         repeats, their range in brackets.\n\n{}",
-        table_of(points, COLUMNS)
-    ))
+        .then_some(
+            "A request not answered `hedge_after_ms` after its send goes again on a connection \
+             of its own; the first answer wins and the other copy is cancelled. Extra load: \
+             hedges sent, in percent of N. Hedges won: those that answered before their \
+             original. Server: cancelled: the copies the server saw abandoned by their client \
+             (at most one per hedge; fewer where the loser was dropped before it reached the \
+             server). Medians of the repeats, their range in brackets.",
+        )
 }

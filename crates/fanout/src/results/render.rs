@@ -53,6 +53,16 @@ pub fn table(points: &[PointReport]) -> String {
     table_of(points, SUMMARY)
 }
 
+/// The hedging table (`hedge_table`): its words, then the table of its columns; `None` when
+/// no point hedged.
+pub fn hedge_table(points: &[PointReport]) -> Option<String> {
+    let about = super::hedge_table::about(points)?;
+    Some(format!(
+        "{about}\n\n{}",
+        table_of(points, super::hedge_table::COLUMNS)
+    ))
+}
+
 /// [`table`] with the columns `figures`.
 pub fn table_of(points: &[PointReport], figures: &[&Figure]) -> String {
     let mut s = String::new();
@@ -359,7 +369,7 @@ pub fn summary_markdown(points: &[PointReport]) -> String {
              draws them.\n\n{overload}"
         );
     }
-    if let Some(hedges) = super::hedge_table::table(points) {
+    if let Some(hedges) = hedge_table(points) {
         let _ = write!(s, "\n## Hedged requests\n\n{hedges}");
     }
     if let Some(faults) = super::fault_table::table(points) {

@@ -37,7 +37,7 @@ pub const STRATEGY: Strategy = Strategy {
         }),
     },
     pool: Pool::StreamsUnderTheLimit,
-    hedges: false,
+    hedges: true,
     run,
 };
 
