@@ -199,6 +199,9 @@ pub async fn run_with_tls(
             };
             // A client that sends garbage or goes away ends its own connection only.
             if let Err(e) = served {
+                if calmed(&*e) {
+                    stats.calmed();
+                }
                 tracing::debug!("connection ended: {e}");
             }
         });
@@ -278,6 +281,22 @@ impl hyper::service::Service<hyper::Request<hyper::body::Incoming>> for Connecti
         }
         connection::Respond::new(self.router.clone().oneshot(request), closes)
     }
+}
+
+/// Whether a connection ended with h2's own GOAWAY ENHANCE_YOUR_CALM: its guard against a
+/// client resetting streams faster than the server accepts them (the rapid-reset attack,
+/// CVE-2023-44487), which a storm of cancelled hedges also trips.
+fn calmed(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(e);
+    while let Some(e) = cause {
+        if let Some(h2) = e.downcast_ref::<h2::Error>() {
+            return h2.is_go_away()
+                && !h2.is_remote()
+                && h2.reason() == Some(h2::Reason::ENHANCE_YOUR_CALM);
+        }
+        cause = e.source();
+    }
+    false
 }
 
 /// Serves one connection, HTTP/1.1 or HTTP/2, until it ends; asked to end (its keep-alive

@@ -46,6 +46,8 @@ pub struct Stats {
     straggler_draws: AtomicU64,
     /// Requests the draw slowed.
     stragglers: AtomicU64,
+    /// HTTP/2 connections h2 ended with GOAWAY ENHANCE_YOUR_CALM.
+    calm_goaways: AtomicU64,
 }
 
 /// A copy of [`Stats`] at one moment: the JSON body of `GET /stats`, and what fanout records
@@ -110,6 +112,10 @@ pub struct StatsSnapshot {
     /// Requests served as stragglers (their delay times `straggler_x`) since the last reset.
     #[serde(default)]
     pub stragglers: u64,
+    /// HTTP/2 connections the server ended with GOAWAY ENHANCE_YOUR_CALM since the last reset:
+    /// h2's guard against a client resetting more streams than it has accepted (CVE-2023-44487).
+    #[serde(default)]
+    pub calm_goaways: u64,
     /// File descriptors the server holds right now (its listener and connections among
     /// them): back to where it was after every point, or the server leaks.
     #[serde(default)]
@@ -162,6 +168,7 @@ impl Default for Stats {
             stall_held_us: Mutex::new(new_histogram()),
             straggler_draws: AtomicU64::new(0),
             stragglers: AtomicU64::new(0),
+            calm_goaways: AtomicU64::new(0),
         }
     }
 }
@@ -251,6 +258,11 @@ impl Stats {
         hit
     }
 
+    /// Records an HTTP/2 connection h2 ended with GOAWAY ENHANCE_YOUR_CALM.
+    pub fn calmed(&self) {
+        self.calm_goaways.fetch_add(1, Ordering::Relaxed);
+    }
+
     /// Records a stalled request its client gave up on after `held`.
     pub fn stall_abandoned(&self, held: Duration) {
         let us = u64::try_from(held.as_micros()).unwrap_or(u64::MAX);
@@ -264,6 +276,7 @@ impl Stats {
         self.faults.reset();
         self.straggler_draws.store(0, Ordering::Relaxed);
         self.stragglers.store(0, Ordering::Relaxed);
+        self.calm_goaways.store(0, Ordering::Relaxed);
         if let Ok(mut h) = self.stall_held_us.lock() {
             h.reset();
         }
@@ -323,6 +336,7 @@ impl Stats {
             faults: self.faults.counts(),
             stall_held_us: percentiles(&self.stall_held_us),
             stragglers: self.stragglers.load(Ordering::Relaxed),
+            calm_goaways: self.calm_goaways.load(Ordering::Relaxed),
             // The server's configuration: filled in by `/stats` from its own.
             profile: None,
             limits: None,
