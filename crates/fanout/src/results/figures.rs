@@ -325,6 +325,18 @@ pub const SERVER_CANCELLED: Figure = Figure {
     about: "requests whose client went away before their answer, as the server saw them (`server.requests_cancelled`): with hedging, the losers it saw cancelled — at most one per hedge sent, fewer where both answered at once",
 };
 
+/// HTTP/2 connections the server's h2 ended with GOAWAY ENHANCE_YOUR_CALM.
+pub const SERVER_CALM_GOAWAYS: Figure = Figure {
+    key: "server_calm_goaways",
+    label: "server: calm GOAWAYs",
+    unit: "",
+    decimals: 0,
+    reading: Reading::PerPoint(|r| r.server.map_or(f64::NAN, |s| s.calm_goaways as f64)),
+    better: Better::Lower,
+    chart: None,
+    about: "HTTP/2 connections the server's h2 ended with GOAWAY ENHANCE_YOUR_CALM, its guard against a client resetting more streams than it has accepted (the rapid-reset attack, CVE-2023-44487): what cancelled hedge streams in bulk trip (`server.calm_goaways`)",
+};
+
 /// Requests in flight the server saw at most.
 pub const SERVER_PEAK_IN_FLIGHT: Figure = Figure {
     key: "server_peak_in_flight",
@@ -579,6 +591,7 @@ pub const ALL: &[&Figure] = &[
     &HEDGE_EXTRA,
     &HEDGES_WON,
     &SERVER_CANCELLED,
+    &SERVER_CALM_GOAWAYS,
 ];
 
 /// The columns of the summary table (`summary.md`, `fanout sweep`'s terminal table).

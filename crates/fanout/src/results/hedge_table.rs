@@ -3,7 +3,9 @@
 //! that won, the losers the server saw cancelled, and the wall time — medians of the repeats
 //! (`render::hedge_table` lays it out like the summary table).
 
-use super::figures::{Figure, HEDGE_EXTRA, HEDGES_WON, P99, P999, SERVER_CANCELLED, WALL};
+use super::figures::{
+    Figure, HEDGE_EXTRA, HEDGES_WON, P99, P999, SERVER_CALM_GOAWAYS, SERVER_CANCELLED, WALL,
+};
 use super::report::PointReport;
 
 /// The columns.
@@ -13,6 +15,7 @@ pub const COLUMNS: &[&Figure] = &[
     &HEDGE_EXTRA,
     &HEDGES_WON,
     &SERVER_CANCELLED,
+    &SERVER_CALM_GOAWAYS,
     &WALL,
 ];
 
@@ -27,6 +30,8 @@ pub fn about(points: &[PointReport]) -> Option<&'static str> {
              hedges sent, in percent of N. Hedges won: those that answered before their \
              original. Server: cancelled: the copies the server saw abandoned by their client \
              (at most one per hedge; fewer where the loser was dropped before it reached the \
-             server). Medians of the repeats, their range in brackets.",
+             server). Server: calm GOAWAYs: HTTP/2 connections the server ended for more \
+             client-reset streams than it had accepted. Medians of the repeats, their range in \
+             brackets.",
         )
 }
