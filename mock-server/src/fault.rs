@@ -442,14 +442,7 @@ mod tests {
     use super::*;
 
     fn parse(query: &str) -> Result<Option<Fault>, BadParam> {
-        let pairs: Vec<(&str, &str)> = query.split('&').filter_map(|p| p.split_once('=')).collect();
-        Fault::parse(|name| {
-            pairs
-                .iter()
-                .rev()
-                .find(|(k, _)| *k == name)
-                .map(|(_, v)| *v)
-        })
+        Fault::parse(crate::params::lookup_in(query))
     }
 
     #[test]

@@ -90,3 +90,17 @@ mod tests {
         }
     }
 }
+
+/// A raw query's parameter lookup as the parsers take it (the last of a repeated name wins):
+/// for the parsers' tests.
+#[cfg(test)]
+pub fn lookup_in<'q>(query: &'q str) -> impl Fn(&str) -> Option<&'q str> {
+    move |name: &str| {
+        query
+            .split('&')
+            .filter_map(|p| p.split_once('='))
+            .rev()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v)
+    }
+}

@@ -152,14 +152,7 @@ mod tests {
     use super::*;
 
     fn parse(query: &str) -> Result<Option<Straggler>, BadParam> {
-        let pairs: Vec<(&str, &str)> = query.split('&').filter_map(|p| p.split_once('=')).collect();
-        Straggler::parse(|name| {
-            pairs
-                .iter()
-                .rev()
-                .find(|(k, _)| *k == name)
-                .map(|(_, v)| *v)
-        })
+        Straggler::parse(crate::params::lookup_in(query))
     }
 
     #[test]
