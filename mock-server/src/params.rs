@@ -62,6 +62,20 @@ pub fn number(name: &'static str, raw: &str, lo: f64, hi: f64) -> Result<f64, Ba
         })
 }
 
+/// A raw query's parameter lookup as the parsers take it (the last of a repeated name wins):
+/// for the parsers' tests.
+#[cfg(test)]
+pub fn lookup_in<'q>(query: &'q str) -> impl Fn(&str) -> Option<&'q str> {
+    move |name: &str| {
+        query
+            .split('&')
+            .filter_map(|p| p.split_once('='))
+            .rev()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -88,19 +102,5 @@ mod tests {
                     .starts_with("seconds must be a number from 0 to 60")
             );
         }
-    }
-}
-
-/// A raw query's parameter lookup as the parsers take it (the last of a repeated name wins):
-/// for the parsers' tests.
-#[cfg(test)]
-pub fn lookup_in<'q>(query: &'q str) -> impl Fn(&str) -> Option<&'q str> {
-    move |name: &str| {
-        query
-            .split('&')
-            .filter_map(|p| p.split_once('='))
-            .rev()
-            .find(|(k, _)| *k == name)
-            .map(|(_, v)| v)
     }
 }
