@@ -156,7 +156,7 @@ impl Limit {
             .flatten()
             .min(),
             Self::MaxMapCount => limits.max_map_count,
-            Self::LocalPorts => limits.local_ports.map(|(lo, hi)| hi.saturating_sub(lo) + 1),
+            Self::LocalPorts => limits.local_port_count(),
             Self::ListenBacklog => limits.somaxconn,
             Self::Memory | Self::ServerConnections => None,
         }

@@ -47,6 +47,11 @@ pub struct Limits {
 }
 
 impl Limits {
+    /// How many local ports `net.ipv4.ip_local_port_range` holds.
+    pub fn local_port_count(&self) -> Option<u64> {
+        self.local_ports.map(|(lo, hi)| hi.saturating_sub(lo) + 1)
+    }
+
     /// Reads every limit now.
     pub fn read() -> Self {
         let (soft, hard) = match rlimit::getrlimit(rlimit::Resource::NOFILE) {

@@ -223,8 +223,8 @@ pub fn check(points: &[Point], limits: &Limits) -> Vec<Finding> {
                 );
             }
         }
-        if let Some((lo, hi)) = limits.local_ports {
-            let ports = (hi.saturating_sub(lo) + 1) as usize;
+        if let Some(ports) = limits.local_port_count() {
+            let ports = ports as usize;
             if need.sockets > ports {
                 add(
                     beyond_c,
