@@ -121,10 +121,9 @@ impl RunArgs {
             point.requests = n;
         }
         point.validate()?;
-        if let (Some(budget), None) = (
-            point.settings.hedge_max_extra,
-            point.settings.hedge_after_ms,
-        ) {
+        if let Some(budget) = point.settings.hedge_max_extra
+            && !point.settings.hedging()
+        {
             return Err(WorkloadError::BudgetWithoutHedging(budget.to_string()));
         }
         Ok(point)
@@ -479,7 +478,10 @@ fn report(dir: &Path) -> anyhow::Result<ExitCode> {
     let points = run_folder::load_points(dir)?;
     run_folder::finish(dir, &points)?;
     println!("{}", render::table(&points));
-    let files: Vec<_> = charts::chart_files().collect();
+    // A ramp or hedge chart only where the run has one to draw.
+    let files: Vec<_> = charts::chart_files()
+        .filter(|f| dir.join(f).is_file())
+        .collect();
     println!(
         "Wrote summary.md, points.csv, {} in {}",
         files.join(", "),

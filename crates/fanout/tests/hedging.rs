@@ -30,6 +30,25 @@ fn hedged(
     fanout::model::tally::TallySummary,
     mock_server::StatsSnapshot,
 ) {
+    let settings = Settings {
+        hedge_after_ms: Some(100),
+        hedge_max_extra: budget,
+        protocol,
+        ..Settings::default()
+    };
+    hedged_with(name, C, N, settings)
+}
+
+/// `name` with `settings` at `c` and `n`, against the straggler mixture of [`hedged`].
+fn hedged_with(
+    name: &str,
+    c: usize,
+    n: usize,
+    settings: Settings,
+) -> (
+    fanout::model::tally::TallySummary,
+    mock_server::StatsSnapshot,
+) {
     let server = Server::start(&[]);
     let straggler = Straggler {
         p: 0.25,
@@ -44,19 +63,19 @@ fn hedged(
     let settings = Settings {
         timeout_ms: 5_000,
         tokio_workers: 2,
-        hedge_after_ms: Some(100),
-        hedge_max_extra: budget,
-        protocol,
-        ..Settings::default()
+        ..settings
     };
-    let job = Arc::new(Job::new(url, C, N, settings));
+    let job = Arc::new(Job::new(url, c, n, settings));
     let tally = Arc::new(Tally::default());
     (strategies::find(name).expect("known").run)(&job, &tally).expect("runs");
     // The losers' sockets close as their futures drop; the server notes each as it sees the
     // EOF, and has seen them all once nothing is in flight there.
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     let mut stats = server.stats();
-    while stats.in_flight > 0 && std::time::Instant::now() < deadline {
+    // A thread's loser ends once its winner has shut its socket.
+    while (stats.in_flight > 0 || tally.summary().hedges.running_at_end > 0)
+        && std::time::Instant::now() < deadline
+    {
         std::thread::sleep(Duration::from_millis(20));
         stats = server.stats();
     }
@@ -65,9 +84,12 @@ fn hedged(
 
 #[test]
 fn a_hedge_races_its_original_and_the_server_sees_the_loser_cancelled() {
-    // A second connection (HTTP/1.1), a second stream on the same one (HTTP/2).
+    // A second connection from a second task (tokio, smol) or thread (HTTP/1.1), a second
+    // stream on the same connection (HTTP/2).
     for (name, protocol) in [
         ("async_raw", Protocol::H1),
+        ("smol_raw", Protocol::H1),
+        ("thread_raw", Protocol::H1),
         ("async_h2_floor", Protocol::H2),
     ] {
         hedge_races(name, protocol);
@@ -84,6 +106,12 @@ fn hedge_races(name: &str, protocol: Protocol) {
     let h = tally.hedges;
     assert!(h.sent >= 1 && h.won <= h.sent, "{h:?}");
     assert_eq!(h.refused, 0, "no budget, nothing refused");
+    assert_eq!(h.running_at_end, 0, "{name}: every loser stopped");
+    assert!(
+        tally.setup_errors.is_empty(),
+        "{name}: {:?}",
+        tally.setup_errors
+    );
     // Every copy that reached the server was either served or abandoned by its client; a
     // loser cancelled is one of the abandoned.
     let arrived = server.requests_served + server.requests_cancelled;
@@ -105,14 +133,14 @@ fn a_strategy_that_does_not_hedge_is_skipped_under_the_flag() {
         hedge_after_ms: Some(50),
         ..Settings::default()
     };
-    for name in ["thread_pool", "async_semaphore", "peer:go"] {
+    for name in ["thread_pool", "coroutine_raw", "async_semaphore", "peer:go"] {
         let subject = catalog::find(name).expect("known");
         let mut point = Point::new(subject, 10);
         point.settings = settings.clone();
         let why = catalog::cannot_run(&point, Duration::from_secs(60)).expect("skipped");
         assert!(why.contains("does not hedge"), "{name}: {why}");
     }
-    for name in ["async_raw", "async_h2_floor"] {
+    for name in ["async_raw", "smol_raw", "thread_raw", "async_h2_floor"] {
         let mut point = Point::new(catalog::find(name).expect("known"), 10);
         point.settings = settings.clone();
         if name == "async_h2_floor" {
@@ -124,4 +152,26 @@ fn a_strategy_that_does_not_hedge_is_skipped_under_the_flag() {
             "{name}"
         );
     }
+}
+
+#[test]
+fn a_percentile_hedge_waits_for_an_estimate_then_hedges_the_slow() {
+    // 400 requests of 10 ms, a quarter 500 ms: hedged after the median so far, which is
+    // known once 100 have answered.
+    let settings = Settings {
+        hedge_after_percentile: Some(50.0),
+        ..Settings::default()
+    };
+    let (tally, server) = hedged_with("async_raw", 20, 400, settings);
+    assert_eq!(tally.ok, 400, "{tally:?}");
+    let h = tally.hedges;
+    assert!(
+        h.sent >= 1,
+        "the slow ones after the estimate were hedged: {h:?}"
+    );
+    assert!(
+        h.sent < 400 - fanout::model::tally::HEDGE_ESTIMATE_MIN,
+        "none before the estimate, and not the fast ones: {h:?}"
+    );
+    assert!(server.requests_cancelled >= 1, "{server:?}");
 }

@@ -120,12 +120,9 @@ pub async fn get(line: &Line, held: &mut Held, target: &Target, job: &Job, tally
     let attempts = async {
         let mut outcome = Err(Ended::Refused(ErrorKind::ConnectionReset));
         for _ in 0..=RESENDS {
-            outcome = match job.settings.hedge_after_ms {
+            outcome = match job.hedge_after(tally) {
                 None => exchange(&mut held.1, target, job).await,
-                Some(after) => {
-                    let after = std::time::Duration::from_millis(after);
-                    hedged_exchange(&held.1, target, job, tally, after).await
-                }
+                Some(after) => hedged_exchange(&held.1, target, job, tally, after).await,
             };
             if matches!(outcome, Err(Ended::Refused(_) | Ended::Connection(_))) {
                 *held = line.redial(held.0, target).await;

@@ -9,6 +9,7 @@ pub mod coroutine;
 pub mod cyper_client;
 pub mod deadline_keeper;
 pub mod h2_conn;
+pub mod hedge_thread;
 pub mod hyper_conn;
 pub mod plain_url;
 pub mod raw;

@@ -253,6 +253,20 @@ pub fn get_blocking<S: BlockingSocket>(
     job: &Job,
     tally: &Tally,
 ) {
+    get_blocking_with(conn, job, tally, |conn, sent| {
+        exchange_blocking(conn, request, job, sent)
+    });
+}
+
+/// [`get_blocking`] with the exchange its caller gives (`exchange(conn, sent)`, `Ok(keep
+/// alive)`): the due time, the count in flight, the outcome and latency recorded the same way
+/// for a hedged exchange as for a plain one.
+pub fn get_blocking_with<S: BlockingSocket>(
+    conn: &mut Option<S>,
+    job: &Job,
+    tally: &Tally,
+    exchange: impl FnOnce(&mut Option<S>, Instant) -> Result<bool, ErrorKind>,
+) {
     let Some(due) = job.due(tally) else {
         return;
     };
@@ -260,7 +274,7 @@ pub fn get_blocking<S: BlockingSocket>(
     // Latency counts from the due time (at --rate; in closed loop, now); the timeout from
     // the send.
     let in_flight = tally.start();
-    let exchange = || exchange_blocking(conn, request, job, in_flight.sent());
+    let exchange = || exchange(conn, in_flight.sent());
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(exchange))
         .unwrap_or(Err(ErrorKind::Panic));
     if !matches!(outcome, Ok(true)) {
@@ -284,10 +298,10 @@ pub async fn get_async(
     // Latency counts from the due time (at --rate; in closed loop, now); the timeout from
     // the send.
     let in_flight = tally.start();
-    let outcome = match job.settings.hedge_after_ms {
+    let outcome = match job.hedge_after(tally) {
         None => tokio::time::timeout(job.timeout(), exchange_async(conn, request, job)).await,
         Some(after) => {
-            let hedged = hedged_async(conn, request, job, tally, Duration::from_millis(after));
+            let hedged = hedged_async(conn, request, job, tally, after);
             tokio::time::timeout(job.timeout(), hedged).await
         }
     }
@@ -337,7 +351,7 @@ async fn hedged_async(
 
 /// Sends the request and reads its response within the job's timeout, connecting first
 /// when the slot has no connection; `Ok(keep_alive)`.
-fn exchange_blocking<S: BlockingSocket>(
+pub fn exchange_blocking<S: BlockingSocket>(
     conn: &mut Option<S>,
     request: &RawRequest,
     job: &Job,
@@ -372,12 +386,30 @@ fn send_and_read<S: BlockingSocket>(
     let io = |e: io::Error| ErrorKind::from_io(&e);
     stream.before_write(bound).map_err(io)?;
     stream.write_all(&request.bytes).map_err(io)?;
+    read_response(stream, job, |s| s.before_read(bound), |_| false)
+}
+
+/// Reads one response, `before_read` bounding each read; a read that times out ends the
+/// exchange as a timeout unless `on_timeout` says to read on (a hedge firing: the bound was
+/// the hedge's moment, not the deadline).
+pub fn read_response<S: io::Read>(
+    stream: &mut S,
+    job: &Job,
+    mut before_read: impl FnMut(&S) -> io::Result<()>,
+    mut on_timeout: impl FnMut(&io::Error) -> bool,
+) -> Result<bool, ErrorKind> {
+    let io = |e: io::Error| ErrorKind::from_io(&e);
     let mut reader = ResponseReader::new(job.body_len());
     loop {
-        stream.before_read(bound).map_err(io)?;
-        let n = stream.read(reader.space()).map_err(io)?;
-        if let Step::Done { keep_alive } = reader.advance(n)? {
-            return Ok(keep_alive);
+        let read = before_read(stream).and_then(|()| stream.read(reader.space()));
+        match read {
+            Ok(n) => {
+                if let Step::Done { keep_alive } = reader.advance(n)? {
+                    return Ok(keep_alive);
+                }
+            }
+            Err(e) if on_timeout(&e) => {}
+            Err(e) => return Err(io(e)),
         }
     }
 }

@@ -3,7 +3,7 @@
 
 use std::io;
 use std::net::TcpStream;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use async_io::{Async, Timer};
 use futures_lite::{AsyncReadExt as _, AsyncWriteExt as _, FutureExt as _};
@@ -29,18 +29,57 @@ pub async fn get(
     // Latency counts from the due time (at --rate; in closed loop, now); the timeout from
     // the send.
     let in_flight = tally.start();
-    let exchange = exchange(conn, request, job);
     let timeout = async {
         Timer::after(job.timeout()).await;
         Err(ErrorKind::Timeout)
     };
-    let outcome = exchange.or(timeout).await;
+    let outcome = match job.hedge_after(tally) {
+        None => exchange(conn, request, job).or(timeout).await,
+        Some(after) => hedged(conn, request, job, tally, after).or(timeout).await,
+    };
     if !matches!(outcome, Ok(true)) {
         *conn = None;
     }
     // The CPU work counts in the latency, as in the library clients.
     let outcome = outcome.map(|_| job.spend_cpu());
     in_flight.record(due.elapsed(), outcome);
+}
+
+/// The twin of `raw::hedged_async`: the exchange, and after `after` unanswered (within the
+/// budget) the same request on a connection of its own; the first answer wins, the other
+/// future is dropped, its socket closed.
+async fn hedged(
+    conn: &mut Option<Async<TcpStream>>,
+    request: &RawRequest,
+    job: &Job,
+    tally: &Tally,
+    after: Duration,
+) -> Result<bool, ErrorKind> {
+    let mut first = Box::pin(exchange(conn, request, job));
+    let waited = async {
+        Timer::after(after).await;
+        None
+    };
+    if let Some(outcome) = async { Some((&mut first).await) }.or(waited).await {
+        return outcome;
+    }
+    if !tally.hedge(job.settings.hedge_max_extra) {
+        return first.await;
+    }
+    let mut spare = None;
+    let (hedge_won, outcome) = {
+        let second = exchange(&mut spare, request, job);
+        let original = async { (false, (&mut first).await) };
+        original.or(async { (true, second.await) }).await
+    };
+    if !hedge_won {
+        return outcome;
+    }
+    // The hedge answered first: the original goes, with its connection mid-request.
+    drop(first);
+    tally.hedge_won();
+    *conn = spare;
+    outcome
 }
 
 /// The twin of `raw::exchange_async`; its caller bounds it by the job's timeout.

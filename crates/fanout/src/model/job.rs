@@ -136,6 +136,20 @@ impl Job {
         Duration::from_millis(self.settings.timeout_ms)
     }
 
+    /// How long a request sent now waits before its hedge goes: `--hedge-after-ms`, or the
+    /// point's latency percentile so far (`--hedge-after pNN`; `None` until enough requests
+    /// have answered to estimate it); `None` without hedging.
+    pub fn hedge_after(&self, tally: &Tally) -> Option<Duration> {
+        match (
+            self.settings.hedge_after_ms,
+            self.settings.hedge_after_percentile,
+        ) {
+            (Some(ms), _) => Some(Duration::from_millis(ms)),
+            (None, Some(percentile)) => tally.latency_estimate(percentile),
+            (None, None) => None,
+        }
+    }
+
     /// Stack size of every thread a thread strategy spawns.
     pub fn stack_bytes(&self) -> usize {
         self.settings.stack_kib * 1024

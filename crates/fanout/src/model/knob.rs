@@ -21,13 +21,19 @@ pub enum Knob {
     /// `fault`: an injected fault's kind and share, as one value ([`Knob::show`] writes it as
     /// `reset 1%`; 0 is no fault).
     Fault,
-    /// `hedge_after_ms`: how long a request waits before its hedge goes (0 is no hedging).
-    HedgeAfterMs,
+    /// `hedge_after`: how long a request waits before its hedge goes — a fixed delay in ms,
+    /// or a latency percentile ([`Knob::percentile_value`]; 0 is no hedging).
+    #[serde(alias = "hedge_after_ms")]
+    HedgeAfter,
 }
 
 /// A fault's value as a knob: (its kind's place in [`FaultKind::ALL`] + 1) × this, plus its
 /// share in millionths.
 const FAULT_KIND_STEP: u64 = 10_000_000;
+
+/// A hedge percentile's value as a knob: this plus the percentile in thousandths (fixed
+/// delays, in ms, stay below it).
+const PERCENTILE_BASE: u64 = 1_000_000_000;
 
 impl Knob {
     /// Every knob.
@@ -36,7 +42,7 @@ impl Knob {
         Self::ConnectDelayMs,
         Self::Rate,
         Self::Fault,
-        Self::HedgeAfterMs,
+        Self::HedgeAfter,
     ];
 
     /// The value of `fault` (a kind and a share) as [`Knob::Fault`] holds it.
@@ -51,6 +57,17 @@ impl Knob {
         Some((kind, (value % FAULT_KIND_STEP) as f64 / 1e6))
     }
 
+    /// The value of `--hedge-after pNN` as [`Knob::HedgeAfter`] holds it: above every fixed
+    /// delay, so a sweep of both shows the fixed delays first.
+    pub fn percentile_value(percentile: f64) -> u64 {
+        PERCENTILE_BASE + (percentile.clamp(0.0, 100.0) * 1e3).round() as u64
+    }
+
+    /// The percentile a [`Knob::HedgeAfter`] value stands for, if it is one.
+    fn percentile_of(value: u64) -> Option<f64> {
+        value.checked_sub(PERCENTILE_BASE).map(|p| p as f64 / 1e3)
+    }
+
     /// A value of this knob as a table or an axis shows it.
     pub fn show(self, value: u64) -> String {
         match self {
@@ -58,7 +75,11 @@ impl Knob {
                 None => "none".to_owned(),
                 Some((kind, p)) => format!("{} {}%", kind.name(), p * 100.0),
             },
-            Self::HedgeAfterMs if value == 0 => "none".to_owned(),
+            Self::HedgeAfter => match Self::percentile_of(value) {
+                _ if value == 0 => "none".to_owned(),
+                Some(p) => format!("p{p}"),
+                None => format!("{value} ms"),
+            },
             _ => value.to_string(),
         }
     }
@@ -76,7 +97,11 @@ impl Knob {
                 .fault
                 .fault
                 .map_or(0, |kind| Self::fault_value(kind, settings.fault.fault_p)),
-            Self::HedgeAfterMs => settings.hedge_after_ms.unwrap_or(0),
+            Self::HedgeAfter => match (settings.hedge_after_ms, settings.hedge_after_percentile) {
+                (Some(ms), _) => ms,
+                (None, Some(p)) => Self::percentile_value(p),
+                (None, None) => 0,
+            },
         }
     }
 
@@ -95,7 +120,11 @@ impl Knob {
                     settings.fault.fault_p = p;
                 }
             },
-            Self::HedgeAfterMs => settings.hedge_after_ms = (value > 0).then_some(value),
+            Self::HedgeAfter => {
+                let percentile = Self::percentile_of(value);
+                settings.hedge_after_percentile = percentile;
+                settings.hedge_after_ms = (value > 0 && percentile.is_none()).then_some(value);
+            }
         }
     }
 
@@ -106,7 +135,7 @@ impl Knob {
             Self::ConnectDelayMs => "connect_delay_ms",
             Self::Rate => "rate",
             Self::Fault => "fault",
-            Self::HedgeAfterMs => "hedge_after_ms",
+            Self::HedgeAfter => "hedge_after",
         }
     }
 
@@ -117,7 +146,7 @@ impl Knob {
             Self::ConnectDelayMs => "connection set-up delay R, ms",
             Self::Rate => "offered rate, requests due per second",
             Self::Fault => "injected fault and its share of requests",
-            Self::HedgeAfterMs => "hedge after, ms (none: no hedging)",
+            Self::HedgeAfter => "hedge after (a delay, or the latency percentile so far)",
         }
     }
 }
@@ -144,5 +173,34 @@ mod tests {
         );
         Knob::Fault.set(&mut settings, 0);
         assert_eq!(settings.fault.fault, None);
+    }
+
+    #[test]
+    fn a_hedge_knob_holds_a_delay_or_a_percentile_and_reads_back() {
+        let mut settings = crate::model::settings::Settings::default();
+        let knob = Knob::HedgeAfter;
+        knob.set(&mut settings, 40);
+        assert_eq!(
+            (settings.hedge_after_ms, settings.hedge_after_percentile),
+            (Some(40), None)
+        );
+        assert_eq!(
+            (knob.value(&settings), knob.show(40)),
+            (40, "40 ms".to_owned())
+        );
+        let p999 = Knob::percentile_value(99.9);
+        knob.set(&mut settings, p999);
+        assert_eq!(
+            (settings.hedge_after_ms, settings.hedge_after_percentile),
+            (None, Some(99.9))
+        );
+        assert_eq!(
+            (knob.value(&settings), knob.show(p999)),
+            (p999, "p99.9".to_owned())
+        );
+        assert!(p999 > 3_600_000, "above every fixed delay");
+        knob.set(&mut settings, 0);
+        assert!(!settings.hedging());
+        assert_eq!(knob.show(0), "none");
     }
 }

@@ -137,6 +137,12 @@ pub struct Settings {
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..=3_600_000))]
     #[serde(default)]
     pub hedge_after_ms: Option<u64>,
+    /// Hedge after the point's own latency percentile so far (`p95`, `p99.9`): estimated
+    /// online from the requests answered until then, none hedged before
+    /// [`crate::model::tally::HEDGE_ESTIMATE_MIN`] are [default: none].
+    #[arg(long = "hedge-after", value_parser = hedge_percentile, conflicts_with = "hedge_after_ms")]
+    #[serde(default)]
+    pub hedge_after_percentile: Option<f64>,
     /// At most this many hedges, in percent of the requests sent so far (a budget that
     /// refills as requests go, as Finagle's) [default: no cap].
     #[arg(long, value_parser = hedge_budget)]
@@ -178,11 +184,22 @@ fn default_sigma() -> f64 {
     DEFAULT_SIGMA
 }
 
-/// Parses a lognormal shape: a number in the server's range.
 fn hedge_budget(raw: &str) -> Result<f64, String> {
     mock_server::params::number("--hedge-max-extra", raw, 0.0, 100.0).map_err(|e| e.to_string())
 }
 
+/// Parses a latency percentile to hedge after: `pNN`, above 0 and below 100.
+fn hedge_percentile(raw: &str) -> Result<f64, String> {
+    raw.trim()
+        .strip_prefix('p')
+        .and_then(|n| n.parse::<f64>().ok())
+        .filter(|p| *p > 0.0 && *p < 100.0)
+        .ok_or_else(|| {
+            format!("must be a percentile `pNN` above p0 and below p100 (p95, p99.9), not `{raw}`")
+        })
+}
+
+/// Parses a lognormal shape: a number in the server's range.
 fn sigma(raw: &str) -> Result<f64, String> {
     let range = mock_server::delay::SIGMA_RANGE;
     raw.trim()
@@ -233,11 +250,19 @@ impl Default for Settings {
             arrival: Arrival::Constant,
             drop_after_ms: None,
             hedge_after_ms: None,
+            hedge_after_percentile: None,
             hedge_max_extra: None,
             server: mock_server::ServerFlags::default(),
             fault: mock_server::FaultFlags::default(),
             straggler: mock_server::StragglerFlags::default(),
         }
+    }
+}
+
+impl Settings {
+    /// Whether requests are hedged: after a fixed delay or a latency percentile.
+    pub fn hedging(&self) -> bool {
+        self.hedge_after_ms.is_some() || self.hedge_after_percentile.is_some()
     }
 }
 

@@ -21,6 +21,18 @@ pub struct Tally {
     in_flight: AtomicUsize,
     /// Requests sent so far (each [`Tally::start`]): what a hedge budget is a share of.
     started: AtomicUsize,
+    /// Hedge threads running now (`thread_raw`'s hedges; a task's hedge is no thread).
+    hedge_threads: AtomicUsize,
+}
+
+/// A hedge thread running: counted from [`Tally::hedge_thread`] until dropped.
+#[derive(Debug)]
+pub struct HedgeThreadGuard<'a>(&'a Tally);
+
+impl Drop for HedgeThreadGuard<'_> {
+    fn drop(&mut self) {
+        self.0.hedge_threads.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 /// A request in flight: counted from [`Tally::start`] (its send) until recorded with
@@ -66,7 +78,16 @@ struct TallyInner {
     /// Open loop only: the same outcomes per second of due time.
     intervals: Option<Intervals>,
     hedges: Hedges,
+    /// The latest online latency estimate (`--hedge-after pNN`): its percentile, the ok count
+    /// it was read at, and its value.
+    estimate: Option<(f64, u64, Duration)>,
 }
+
+/// Ok requests before `--hedge-after pNN` estimates the percentile (none is hedged earlier).
+pub const HEDGE_ESTIMATE_MIN: u64 = 100;
+/// The estimate is read again from the histogram once this many more requests have answered:
+/// a percentile walk per request would cost more than the hedge saves.
+const ESTIMATE_EVERY: u64 = 32;
 
 /// A strategy's hedges (`--hedge-after-ms`): second copies of slow requests, and which of the
 /// two answered first. The loser is cancelled: its future dropped and its socket closed, which
@@ -79,6 +100,11 @@ pub struct Hedges {
     pub won: u64,
     /// Hedges not sent because the budget (`--hedge-max-extra`) was spent.
     pub refused: u64,
+    /// Hedge threads still running when the strategy had ended (`thread_raw`): a loser whose
+    /// socket its winner shut down ends at once, one still connecting once it is connected;
+    /// 0 where a hedge is a future, which stops when dropped.
+    #[serde(default)]
+    pub running_at_end: u64,
 }
 
 /// A [`Tally`] read out for the report.
@@ -172,9 +198,11 @@ impl Default for Tally {
                 timed_out_us: latency_histogram(),
                 intervals: None,
                 hedges: Hedges::default(),
+                estimate: None,
             }),
             in_flight: AtomicUsize::new(0),
             started: AtomicUsize::new(0),
+            hedge_threads: AtomicUsize::new(0),
         }
     }
 }
@@ -260,6 +288,40 @@ impl Tally {
         allowed
     }
 
+    /// The `percentile` of the ok requests' latency so far (from their due times), once
+    /// [`HEDGE_ESTIMATE_MIN`] have answered: read afresh every [`ESTIMATE_EVERY`] answers.
+    /// Early on the estimate runs low — the slowest requests of the first round have not
+    /// answered yet.
+    pub fn latency_estimate(&self, percentile: f64) -> Option<Duration> {
+        let mut t = self.lock();
+        if t.ok < HEDGE_ESTIMATE_MIN {
+            return None;
+        }
+        match t.estimate {
+            Some((p, at, value)) if p == percentile && t.ok < at + ESTIMATE_EVERY => Some(value),
+            _ => {
+                let us = t.latency_us.value_at_quantile(percentile / 100.0);
+                let value = Duration::from_micros(us);
+                t.estimate = Some((percentile, t.ok, value));
+                Some(value)
+            }
+        }
+    }
+
+    /// Takes back a hedge [`Tally::hedge`] allowed but that could not start (`kind`: no
+    /// thread, no socket): a setup error, not a hedge sent.
+    pub fn hedge_not_started(&self, kind: ErrorKind) {
+        let mut t = self.lock();
+        t.hedges.sent = t.hedges.sent.saturating_sub(1);
+        *t.setup_errors.entry(kind).or_default() += 1;
+    }
+
+    /// Counts a hedge thread running until the returned guard is dropped.
+    pub fn hedge_thread(&self) -> HedgeThreadGuard<'_> {
+        self.hedge_threads.fetch_add(1, Ordering::Relaxed);
+        HedgeThreadGuard(self)
+    }
+
     /// Records that a hedge answered before its original.
     pub fn hedge_won(&self) {
         self.lock().hedges.won += 1;
@@ -281,7 +343,10 @@ impl Tally {
             setup_errors: t.setup_errors.iter().map(|(k, n)| (k.key(), *n)).collect(),
             latency_ms: Latency::of(&t.latency_us),
             timed_out_after_ms: Latency::of(&t.timed_out_us),
-            hedges: t.hedges,
+            hedges: Hedges {
+                running_at_end: self.hedge_threads.load(Ordering::Relaxed) as u64,
+                ..t.hedges
+            },
             intervals: t
                 .intervals
                 .as_ref()
@@ -301,6 +366,32 @@ impl Tally {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_latency_estimate_waits_for_enough_answers_and_follows_them() {
+        let tally = Tally::default();
+        let ms = Duration::from_millis;
+        for _ in 0..HEDGE_ESTIMATE_MIN - 1 {
+            tally.record(ms(10), Ok(()));
+        }
+        assert_eq!(tally.latency_estimate(95.0), None, "too few answers yet");
+        tally.record(ms(10), Ok(()));
+        let first = tally.latency_estimate(95.0).expect("estimated");
+        assert!(first.abs_diff(ms(10)) < ms(1), "{first:?}");
+        // Slower answers move it, but only once it is read again.
+        for _ in 0..ESTIMATE_EVERY - 1 {
+            tally.record(ms(200), Ok(()));
+        }
+        assert_eq!(
+            tally.latency_estimate(95.0),
+            Some(first),
+            "not read again yet"
+        );
+        tally.record(ms(200), Ok(()));
+        let second = tally.latency_estimate(95.0).expect("estimated");
+        assert!(second.abs_diff(ms(200)) < ms(1), "{second:?}");
+        assert!(tally.latency_estimate(50.0).is_some_and(|p50| p50 < second));
+    }
 
     #[test]
     fn a_hedge_budget_is_a_share_of_the_requests_sent_so_far() {

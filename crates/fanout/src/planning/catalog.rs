@@ -44,16 +44,17 @@ pub fn cannot_run(point: &Point, limit: Duration) -> Option<String> {
         .too_slow(limit)
         .or_else(|| point.unsupported())
         .or_else(|| match runner(point.strategy)? {
-            Runner::InProcess(s) if point.settings.hedge_after_ms.is_some() && !s.hedges => Some(
-                format!("{} does not hedge (--hedge-after-ms)", s.subject.name),
-            ),
+            Runner::InProcess(s) if point.settings.hedging() && !s.hedges => Some(format!(
+                "{} does not hedge (--hedge-after-ms, --hedge-after)",
+                s.subject.name
+            )),
             // A runtime the machine refuses is skipped with the reason, never failed.
             Runner::InProcess(s) if s.subject.runs_on == RunsOn::Compio => {
                 clients::uring::unavailable()
             }
             Runner::InProcess(_) => None,
-            Runner::Peer(_) if point.settings.hedge_after_ms.is_some() => {
-                Some("a peer does not hedge (--hedge-after-ms)".into())
+            Runner::Peer(_) if point.settings.hedging() => {
+                Some("a peer does not hedge (--hedge-after-ms, --hedge-after)".into())
             }
             Runner::Peer(peer) => peers::missing(peer),
         })

@@ -102,12 +102,7 @@ impl Plan {
     /// once the plan is whole (a preset may vary the hedge delay).
     pub fn validate_hedging(&self) -> Result<(), WorkloadError> {
         match self.workload.settings.hedge_max_extra {
-            Some(budget)
-                if !self
-                    .distinct_points()
-                    .iter()
-                    .any(|p| p.settings.hedge_after_ms.is_some()) =>
-            {
+            Some(budget) if !self.distinct_points().iter().any(|p| p.settings.hedging()) => {
                 Err(WorkloadError::BudgetWithoutHedging(budget.to_string()))
             }
             _ => Ok(()),

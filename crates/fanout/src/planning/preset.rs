@@ -56,9 +56,9 @@ pub enum Preset {
     /// over HTTP/1.1 (`--protocol h2`: the HTTP/2 strategies instead).
     Faults,
     /// Tail tolerance at C = 1,000, D = 20 ms, N = 5·C, under a straggler mixture (1% of
-    /// requests 50 × slower, seeded): the hedge delay swept — none, 25, 30, 40, 50, 60, 100 ms —
-    /// for the tasks' floor over HTTP/1.1 (`--protocol h2 --strategies async_h2_floor`: its
-    /// hedge is a second stream).
+    /// requests 50 × slower, seeded): the hedge delay swept — none, 25, 30, 40, 60, 100 ms, and
+    /// the point's own p50, p90, p95, p99 so far — for the floors of threads, tokio and smol
+    /// over HTTP/1.1 (`--protocol h2 --strategies async_h2_floor`: a hedge as a second stream).
     Hedge,
     /// Past 10,000 until each model breaks: C = 10,000 … 100,000, one round (N = C), threads
     /// and tasks over HTTP/1.1 and tasks over HTTP/2; run past the OS limits on purpose, each
@@ -77,8 +77,10 @@ pub const FAULT_SHARES: &[f64] = &[0.01, 0.1];
 /// The `faults` preset's deadline, ms.
 pub const FAULTS_TIMEOUT_MS: u64 = 1_000;
 
-/// The `hedge` preset's hedge delays, ms (0: no hedging).
-pub const HEDGE_AFTER_MS: &[u64] = &[0, 25, 30, 40, 50, 60, 100];
+/// The `hedge` preset's fixed hedge delays, ms (0: no hedging).
+pub const HEDGE_AFTER_MS: &[u64] = &[0, 25, 30, 40, 60, 100];
+/// The `hedge` preset's hedge percentiles, of the point's latency so far.
+pub const HEDGE_AFTER_PERCENTILES: &[f64] = &[50.0, 90.0, 95.0, 99.0];
 /// The `hedge` preset's straggler mixture: share and slow-down.
 pub const HEDGE_STRAGGLERS: (f64, f64) = (0.01, 50.0);
 
@@ -199,7 +201,11 @@ impl Preset {
                 });
             }
             Self::Hedge => {
-                plan.strategies = facts(&[&async_raw::STRATEGY]);
+                plan.strategies = facts(&[
+                    &thread_raw::STRATEGY,
+                    &async_raw::STRATEGY,
+                    &smol_raw::STRATEGY,
+                ]);
                 plan.concurrency = vec![1_000];
                 plan.workload.sizing.delay_ms = Some(20);
                 plan.workload.sizing.requests_per_slot = 5;
@@ -207,8 +213,16 @@ impl Preset {
                 plan.workload.settings.straggler.straggler_p = p;
                 plan.workload.settings.straggler.straggler_x = x;
                 plan.vary = Some(Vary {
-                    knob: Knob::HedgeAfterMs,
-                    values: HEDGE_AFTER_MS.to_vec(),
+                    knob: Knob::HedgeAfter,
+                    values: HEDGE_AFTER_MS
+                        .iter()
+                        .copied()
+                        .chain(
+                            HEDGE_AFTER_PERCENTILES
+                                .iter()
+                                .map(|&p| Knob::percentile_value(p)),
+                        )
+                        .collect(),
                 });
             }
             Self::Scale => {

@@ -25,9 +25,11 @@ pub const TIMELINE_FILE: &str = "timeline.svg";
 
 /// The chart files [`write_charts`] writes.
 pub fn chart_files() -> impl Iterator<Item = &'static str> {
-    figures::charted()
-        .map(|(_, c)| c.file)
-        .chain([TIMELINE_FILE, super::ramp_chart::RAMP_FILE])
+    figures::charted().map(|(_, c)| c.file).chain([
+        TIMELINE_FILE,
+        super::ramp_chart::RAMP_FILE,
+        super::hedge_chart::HEDGE_FILE,
+    ])
 }
 
 /// Writes every chart into `dir`; returns the charts that could not be drawn, and why (no
@@ -48,6 +50,11 @@ pub fn write_charts(points: &[PointReport], dir: &Path) -> Vec<String> {
     // Only a ramp run has a ramp to draw.
     let path = dir.join(super::ramp_chart::RAMP_FILE);
     if let Err(e) = super::ramp_chart::draw(points, &path) {
+        skipped.push(format!("{}: {e}", path.display()));
+    }
+    // Only a run that varies the hedge delay has a frontier to draw.
+    let path = dir.join(super::hedge_chart::HEDGE_FILE);
+    if let Err(e) = super::hedge_chart::draw(points, &path) {
         skipped.push(format!("{}: {e}", path.display()));
     }
     skipped

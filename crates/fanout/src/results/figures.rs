@@ -298,7 +298,7 @@ pub const HEDGE_EXTRA: Figure = Figure {
     }),
     better: Better::Lower,
     chart: None,
-    about: "hedges sent (`--hedge-after-ms`) in percent of N: the requests hedging added (`hedges.sent`)",
+    about: "hedges sent (`--hedge-after-ms`, `--hedge-after`) in percent of N: the requests hedging added (`hedges.sent`)",
 };
 
 /// Hedges that answered before their original.
@@ -311,6 +311,18 @@ pub const HEDGES_WON: Figure = Figure {
     better: Better::Higher,
     chart: None,
     about: "hedges that answered before their original, which was then cancelled (`hedges.won`); the rest lost to it and were cancelled themselves",
+};
+
+/// Hedge threads still running when the strategy had ended.
+pub const HEDGES_RUNNING: Figure = Figure {
+    key: "hedges_running",
+    label: "losers running",
+    unit: "",
+    decimals: 0,
+    reading: Reading::PerPoint(|r| r.worker.tally.hedges.running_at_end as f64),
+    better: Better::Lower,
+    chart: None,
+    about: "hedge threads still running when the strategy had ended (`hedges.running_at_end`): a thread's loser stops only once its socket is shut, and one still connecting cannot be; 0 where a hedge is a future",
 };
 
 /// Requests the server saw abandoned by their client.
@@ -592,6 +604,7 @@ pub const ALL: &[&Figure] = &[
     &HEDGES_WON,
     &SERVER_CANCELLED,
     &SERVER_CALM_GOAWAYS,
+    &HEDGES_RUNNING,
 ];
 
 /// The columns of the summary table (`summary.md`, `fanout sweep`'s terminal table).

@@ -33,7 +33,7 @@ pub const STRATEGY: Strategy = Strategy {
         }),
     },
     pool: Pool::SocketPerSlot,
-    hedges: false,
+    hedges: true,
     run,
 };
 

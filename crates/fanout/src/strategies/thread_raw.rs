@@ -9,7 +9,8 @@ use super::strategy::{Pool, Strategy, StrategyError};
 use crate::model::error_kind::ErrorKind;
 use crate::model::job::Job;
 use crate::model::tally::Tally;
-use crate::clients::raw::{self, Countdown, RawRequest};
+use crate::clients::hedge_thread;
+use crate::clients::raw::{Countdown, RawRequest};
 use crate::model::subject::{RunsOn, HeldBy, ClientLib, Holds, Kind, Subject, Family, Part};
 
 
@@ -31,14 +32,14 @@ pub const STRATEGY: Strategy = Strategy {
             }),
     },
     pool: Pool::SocketPerSlot,
-    hedges: false,
+    hedges: true,
     run,
 };
 
 /// C slots, each a thread with its own connection, until N requests are taken. A thread the
 /// OS refuses leaves fewer slots (a setup error); the others still serve every request.
 pub fn run(job: &Arc<Job>, tally: &Arc<Tally>) -> Result<(), StrategyError> {
-    let request = RawRequest::for_job(job)?;
+    let request = Arc::new(RawRequest::for_job(job)?);
     let work = Countdown::new(job.requests);
     thread::scope(|scope| {
         let mut slots = 0;
@@ -48,7 +49,7 @@ pub fn run(job: &Arc<Job>, tally: &Arc<Tally>) -> Result<(), StrategyError> {
                 .spawn_scoped(scope, || {
                     let mut conn: Option<TcpStream> = None;
                     while work.take() {
-                        raw::get_blocking(&mut conn, &request, job, tally);
+                        hedge_thread::get(&mut conn, &request, job, tally);
                     }
                 });
             match slot {
