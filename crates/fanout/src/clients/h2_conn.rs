@@ -120,9 +120,10 @@ pub async fn get(line: &Line, held: &mut Held, target: &Target, job: &Job, tally
     let attempts = async {
         let mut outcome = Err(Ended::Refused(ErrorKind::ConnectionReset));
         for _ in 0..=RESENDS {
-            outcome = match job.hedge_after(tally) {
-                None => exchange(&mut held.1, target, job).await,
-                Some(after) => hedged_exchange(&held.1, target, job, tally, after).await,
+            outcome = if job.settings.hedging() {
+                hedged_exchange(&held.1, target, job, tally, in_flight.sent()).await
+            } else {
+                exchange(&mut held.1, target, job).await
             };
             if matches!(outcome, Err(Ended::Refused(_) | Ended::Connection(_))) {
                 *held = line.redial(held.0, target).await;
@@ -187,8 +188,8 @@ impl From<ErrorKind> for Ended {
     }
 }
 
-/// The exchange as a stream on `sender`'s connection and, if it has not answered `after` its
-/// send and the budget allows, the same request as a second stream on the same connection:
+/// The exchange as a stream on `sender`'s connection and, if it has not answered by its
+/// hedge moment ([`Job::hedge_at`]) and the budget allows, the same request as a second stream on the same connection:
 /// whichever answers first is the outcome, the other's future dropped — h2 resets its stream
 /// (RST_STREAM CANCEL), which the server counts as a request its client abandoned. The
 /// hedge's stream counts against the server's stream limit like any other: on a connection
@@ -198,13 +199,13 @@ async fn hedged_exchange(
     target: &Target,
     job: &Job,
     tally: &Tally,
-    after: std::time::Duration,
+    sent: std::time::Instant,
 ) -> Result<(), Ended> {
     let mut original = sender.clone();
     let mut first = Box::pin(exchange(&mut original, target, job));
     tokio::select! {
         outcome = &mut first => return outcome,
-        () = tokio::time::sleep(after) => {}
+        () = super::runtime::hedge_moment(job, tally, sent) => {}
     }
     if !tally.hedge(job.settings.hedge_max_extra) {
         return first.await;

@@ -10,11 +10,11 @@ use std::io::{self, Write as _};
 use std::net::{Shutdown, TcpStream};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use super::raw::{self, BlockingSocket as _, RawRequest, left_until};
 use crate::model::error_kind::ErrorKind;
-use crate::model::job::Job;
+use crate::model::job::{HEDGE_RECHECK, Job};
 use crate::model::tally::Tally;
 
 /// One request on the slot's connection, hedged when the job says so, recorded in `tally`.
@@ -25,9 +25,10 @@ pub fn get(
     tally: &Arc<Tally>,
 ) {
     raw::get_blocking_with(conn, job, tally, |conn, sent| {
-        match job.hedge_after(tally) {
-            None => raw::exchange_blocking(conn, request, job, sent),
-            Some(after) => hedged(conn, request, job, tally, sent, after),
+        if job.settings.hedging() {
+            hedged(conn, request, job, tally, sent)
+        } else {
+            raw::exchange_blocking(conn, request, job, sent)
         }
     });
 }
@@ -59,21 +60,26 @@ impl Race {
     }
 }
 
-/// The exchange on the slot's connection, its reads bounded by the hedge's moment until
-/// then; unanswered by `sent + after` and within the budget, a hedge thread races it. The
-/// hedge can go only once the original is sent (a blocking connect cannot be interrupted).
+/// The exchange on the slot's connection, its reads bounded by the next look at its hedge
+/// moment ([`Job::hedge_at`]); unanswered by then and within the budget, a hedge thread
+/// races it. The hedge can go only once the original is sent (a blocking connect cannot be
+/// interrupted).
 fn hedged(
     conn: &mut Option<TcpStream>,
     request: &Arc<RawRequest>,
     job: &Arc<Job>,
     tally: &Arc<Tally>,
     sent: Instant,
-    after: Duration,
 ) -> Result<bool, ErrorKind> {
     let race = Arc::new(Race::default());
     let deadline = sent + job.timeout();
-    // The hedge's moment, until it has come.
-    let pending = Cell::new(Some(sent + after).filter(|at| *at < deadline));
+    // When to look again whether the hedge is due (its moment, or a recheck while the
+    // estimate it rests on waits), until it has gone; never past the deadline.
+    let next_look = || {
+        let at = job.hedge_at(tally, sent);
+        Some(at.unwrap_or_else(|| Instant::now() + HEDGE_RECHECK)).filter(|at| *at < deadline)
+    };
+    let pending = Cell::new(next_look());
     let io = |e: io::Error| ErrorKind::from_io(&e);
     let original = (|| {
         let stream = match conn {
@@ -84,8 +90,13 @@ fn hedged(
         stream.write_all(request.bytes()).map_err(io)?;
         let before_read = |stream: &TcpStream| {
             if pending.get().is_some_and(|at| Instant::now() >= at) {
-                pending.set(None);
-                launch(stream, &race, request, job, tally, sent);
+                match job.hedge_at(tally, sent) {
+                    Some(at) if at <= Instant::now() => {
+                        pending.set(None);
+                        launch(stream, &race, request, job, tally, sent);
+                    }
+                    _ => pending.set(next_look()),
+                }
             }
             let until = pending.get().unwrap_or(deadline);
             stream.set_read_timeout(Some(left_until(until)?))

@@ -298,12 +298,11 @@ pub async fn get_async(
     // Latency counts from the due time (at --rate; in closed loop, now); the timeout from
     // the send.
     let in_flight = tally.start();
-    let outcome = match job.hedge_after(tally) {
-        None => tokio::time::timeout(job.timeout(), exchange_async(conn, request, job)).await,
-        Some(after) => {
-            let hedged = hedged_async(conn, request, job, tally, after);
-            tokio::time::timeout(job.timeout(), hedged).await
-        }
+    let outcome = if job.settings.hedging() {
+        let hedged = hedged_async(conn, request, job, tally, in_flight.sent());
+        tokio::time::timeout(job.timeout(), hedged).await
+    } else {
+        tokio::time::timeout(job.timeout(), exchange_async(conn, request, job)).await
     }
     .unwrap_or(Err(ErrorKind::Timeout));
     if !matches!(outcome, Ok(true)) {
@@ -314,21 +313,22 @@ pub async fn get_async(
     in_flight.record(due.elapsed(), outcome);
 }
 
-/// The exchange on the slot's connection and, if it has not answered `after` its send and
-/// the budget allows, the same request again on a connection of its own: whichever answers
-/// first is the outcome, the other is dropped — its socket closed, which the server counts
-/// as a request its client abandoned. A hedge that wins leaves its connection to the slot.
+/// The exchange on the slot's connection and, if it has not answered by its hedge moment
+/// ([`Job::hedge_at`]) and the budget allows, the same request again on a connection of its
+/// own: whichever answers first is the outcome, the other is dropped — its socket closed,
+/// which the server counts as a request its client abandoned. A hedge that wins leaves its
+/// connection to the slot.
 async fn hedged_async(
     conn: &mut Option<tokio::net::TcpStream>,
     request: &RawRequest,
     job: &Job,
     tally: &Tally,
-    after: Duration,
+    sent: Instant,
 ) -> Result<bool, ErrorKind> {
     let mut first = Box::pin(exchange_async(conn, request, job));
     tokio::select! {
         outcome = &mut first => return outcome,
-        () = tokio::time::sleep(after) => {}
+        () = super::runtime::hedge_moment(job, tally, sent) => {}
     }
     if !tally.hedge(job.settings.hedge_max_extra) {
         return first.await;

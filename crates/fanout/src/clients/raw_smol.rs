@@ -3,14 +3,14 @@
 
 use std::io;
 use std::net::TcpStream;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use async_io::{Async, Timer};
 use futures_lite::{AsyncReadExt as _, AsyncWriteExt as _, FutureExt as _};
 
 use super::raw::{RawRequest, ResponseReader, Step};
 use crate::model::error_kind::ErrorKind;
-use crate::model::job::Job;
+use crate::model::job::{HEDGE_RECHECK, Job};
 use crate::model::tally::Tally;
 
 /// The twin of `raw::get_async` on smol.
@@ -33,9 +33,11 @@ pub async fn get(
         Timer::after(job.timeout()).await;
         Err(ErrorKind::Timeout)
     };
-    let outcome = match job.hedge_after(tally) {
-        None => exchange(conn, request, job).or(timeout).await,
-        Some(after) => hedged(conn, request, job, tally, after).or(timeout).await,
+    let outcome = if job.settings.hedging() {
+        let sent = in_flight.sent();
+        hedged(conn, request, job, tally, sent).or(timeout).await
+    } else {
+        exchange(conn, request, job).or(timeout).await
     };
     if !matches!(outcome, Ok(true)) {
         *conn = None;
@@ -45,19 +47,19 @@ pub async fn get(
     in_flight.record(due.elapsed(), outcome);
 }
 
-/// The twin of `raw::hedged_async`: the exchange, and after `after` unanswered (within the
-/// budget) the same request on a connection of its own; the first answer wins, the other
+/// The twin of `raw::hedged_async`: the exchange, and unanswered at its hedge moment (within
+/// the budget) the same request on a connection of its own; the first answer wins, the other
 /// future is dropped, its socket closed.
 async fn hedged(
     conn: &mut Option<Async<TcpStream>>,
     request: &RawRequest,
     job: &Job,
     tally: &Tally,
-    after: Duration,
+    sent: Instant,
 ) -> Result<bool, ErrorKind> {
     let mut first = Box::pin(exchange(conn, request, job));
     let waited = async {
-        Timer::after(after).await;
+        hedge_moment(job, tally, sent).await;
         None
     };
     if let Some(outcome) = async { Some((&mut first).await) }.or(waited).await {
@@ -80,6 +82,17 @@ async fn hedged(
     tally.hedge_won();
     *conn = spare;
     outcome
+}
+
+/// The twin of `runtime::hedge_moment` on smol's timers.
+async fn hedge_moment(job: &Job, tally: &Tally, sent: Instant) {
+    loop {
+        match job.hedge_at(tally, sent) {
+            Some(at) if at <= Instant::now() => return,
+            Some(at) => drop(Timer::at(at).await),
+            None => drop(Timer::after(HEDGE_RECHECK).await),
+        }
+    }
 }
 
 /// The twin of `raw::exchange_async`; its caller bounds it by the job's timeout.

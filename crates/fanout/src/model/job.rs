@@ -11,6 +11,10 @@ use super::schedule::{Schedule, Ticket};
 use super::settings::{Protocol, Settings};
 use super::tally::Tally;
 
+/// How often an unanswered request asks again when it is hedged ([`Job::hedge_at`]) while
+/// the latency percentile it waits for is not yet estimated.
+pub const HEDGE_RECHECK: Duration = Duration::from_millis(5);
+
 /// One measured point's work, as handed to a strategy.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Job {
@@ -136,18 +140,21 @@ impl Job {
         Duration::from_millis(self.settings.timeout_ms)
     }
 
-    /// How long a request sent now waits before its hedge goes: `--hedge-after-ms`, or the
-    /// point's latency percentile so far (`--hedge-after pNN`; `None` until enough requests
-    /// have answered to estimate it); `None` without hedging.
-    pub fn hedge_after(&self, tally: &Tally) -> Option<Duration> {
-        match (
+    /// When a request sent at `sent` is hedged, as known now: `sent` plus `--hedge-after-ms`,
+    /// or plus the point's latency percentile so far (`--hedge-after pNN`). `None` while that
+    /// estimate waits for enough answers, or without hedging: a request still unanswered
+    /// asks again after [`HEDGE_RECHECK`], so one sent before the estimate existed is hedged
+    /// by it all the same.
+    pub fn hedge_at(&self, tally: &Tally, sent: Instant) -> Option<Instant> {
+        let after = match (
             self.settings.hedge_after_ms,
             self.settings.hedge_after_percentile,
         ) {
-            (Some(ms), _) => Some(Duration::from_millis(ms)),
-            (None, Some(percentile)) => tally.latency_estimate(percentile),
-            (None, None) => None,
-        }
+            (Some(ms), _) => Duration::from_millis(ms),
+            (None, Some(percentile)) => tally.latency_estimate(percentile)?,
+            (None, None) => return None,
+        };
+        Some(sent + after)
     }
 
     /// Stack size of every thread a thread strategy spawns.
