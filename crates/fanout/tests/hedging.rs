@@ -155,23 +155,22 @@ fn a_strategy_that_does_not_hedge_is_skipped_under_the_flag() {
 }
 
 #[test]
-fn a_percentile_hedge_reaches_requests_sent_before_its_estimate_existed() {
-    // One round of 200 requests of 10 ms, a quarter 500 ms, hedged after the median: every
-    // request is sent before any has answered, so only a request that looks again once 100
-    // have answered can be hedged — the stragglers then are.
+fn a_percentile_hedge_waits_for_a_rounds_answers_then_hedges_the_slow() {
+    // 400 requests of 10 ms, a quarter 500 ms, 100 at once, hedged after the median so far:
+    // known once 100 have answered.
     let settings = Settings {
         hedge_after_percentile: Some(50.0),
         ..Settings::default()
     };
-    let (tally, server) = hedged_with("async_raw", 200, 200, settings);
-    assert_eq!(tally.ok, 200, "{tally:?}");
+    let (tally, server) = hedged_with("async_raw", 100, 400, settings);
+    assert_eq!(tally.ok, 400, "{tally:?}");
     let h = tally.hedges;
     assert!(
         h.sent >= 1 && h.won >= 1,
         "the stragglers were hedged: {h:?}"
     );
     assert!(
-        h.sent <= 200 - fanout::model::tally::HEDGE_ESTIMATE_MIN,
+        h.sent <= 400 - fanout::model::tally::HEDGE_ESTIMATE_MIN,
         "not those answered before the estimate: {h:?}"
     );
     assert!(server.requests_cancelled >= 1, "{server:?}");

@@ -42,3 +42,36 @@ pub fn current_thread_runtime() -> std::io::Result<tokio::runtime::Runtime> {
         .enable_all()
         .build()
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::model::settings::Settings;
+
+    #[test]
+    fn a_percentile_hedge_waits_for_its_estimate_then_comes_for_a_request_sent_before_it() {
+        let settings = Settings {
+            hedge_after_percentile: Some(50.0),
+            ..Settings::default()
+        };
+        let job = Job::new("http://127.0.0.1:1/get".into(), 10, 1_000, settings);
+        let tally = Tally::default();
+        let sent = Instant::now();
+        current_thread_runtime().expect("runtime").block_on(async {
+            // No answers yet, no estimate: the hedge does not come, however long one waits.
+            let early =
+                tokio::time::timeout(Duration::from_millis(50), hedge_moment(&job, &tally, sent));
+            assert!(early.await.is_err(), "hedged without an estimate");
+            // 100 answers of 1 ms: the median is known, and the request sent before it is
+            // long past it.
+            for _ in 0..crate::model::tally::HEDGE_ESTIMATE_MIN {
+                tally.record(Duration::from_millis(1), Ok(()));
+            }
+            let late =
+                tokio::time::timeout(Duration::from_secs(10), hedge_moment(&job, &tally, sent));
+            assert!(late.await.is_ok(), "the hedge never came");
+        });
+    }
+}

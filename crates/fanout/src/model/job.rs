@@ -9,7 +9,7 @@ use super::cpu_work::CpuWork;
 use super::error_kind::ErrorKind;
 use super::schedule::{Schedule, Ticket};
 use super::settings::{Protocol, Settings};
-use super::tally::Tally;
+use super::tally::{HEDGE_ESTIMATE_MIN, Tally};
 
 /// How often an unanswered request asks again when it is hedged ([`Job::hedge_at`]) while
 /// the latency percentile it waits for is not yet estimated.
@@ -141,8 +141,8 @@ impl Job {
     }
 
     /// When a request sent at `sent` is hedged, as known now: `sent` plus `--hedge-after-ms`,
-    /// or plus the point's latency percentile so far (`--hedge-after pNN`). `None` while that
-    /// estimate waits for enough answers, or without hedging: a request still unanswered
+    /// or plus the point's latency percentile so far (`--hedge-after pNN`, once max(100, C)
+    /// requests have answered). `None` while that estimate waits for them, or without hedging: a request still unanswered
     /// asks again after [`HEDGE_RECHECK`], so one sent before the estimate existed is hedged
     /// by it all the same.
     pub fn hedge_at(&self, tally: &Tally, sent: Instant) -> Option<Instant> {
@@ -151,7 +151,12 @@ impl Job {
             self.settings.hedge_after_percentile,
         ) {
             (Some(ms), _) => Duration::from_millis(ms),
-            (None, Some(percentile)) => tally.latency_estimate(percentile)?,
+            // A round's worth of answers at least: the first answers of a round are its
+            // fastest, and an estimate from them would hedge most of the rest.
+            (None, Some(percentile)) => {
+                let at_least = HEDGE_ESTIMATE_MIN.max(self.concurrency as u64);
+                tally.latency_estimate(percentile, at_least)?
+            }
             (None, None) => return None,
         };
         Some(sent + after)

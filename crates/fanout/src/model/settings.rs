@@ -138,8 +138,8 @@ pub struct Settings {
     #[serde(default)]
     pub hedge_after_ms: Option<u64>,
     /// Hedge after the point's own latency percentile so far (`p95`, `p99.9`): estimated
-    /// online from the requests answered until then, none hedged before
-    /// [`crate::model::tally::HEDGE_ESTIMATE_MIN`] are [default: none].
+    /// online from the requests answered until then, once max(100, C) have — a round's worth
+    /// [default: none].
     #[arg(long = "hedge-after", value_parser = hedge_percentile, conflicts_with = "hedge_after_ms")]
     #[serde(default)]
     pub hedge_after_percentile: Option<f64>,

@@ -83,7 +83,8 @@ struct TallyInner {
     estimate: Option<(f64, u64, Duration)>,
 }
 
-/// Ok requests before `--hedge-after pNN` estimates the percentile (none is hedged earlier).
+/// Ok requests before `--hedge-after pNN` estimates the percentile, at least (none is hedged
+/// earlier); [`crate::model::job::Job::hedge_at`] asks for a round's worth, C, when C is more.
 pub const HEDGE_ESTIMATE_MIN: u64 = 100;
 /// The estimate is read again from the histogram once this many more requests have answered:
 /// a percentile walk per request would cost more than the hedge saves.
@@ -289,12 +290,11 @@ impl Tally {
     }
 
     /// The `percentile` of the ok requests' latency so far (from their due times), once
-    /// [`HEDGE_ESTIMATE_MIN`] have answered: read afresh every [`ESTIMATE_EVERY`] answers.
-    /// Early on the estimate runs low — the slowest requests of the first round have not
-    /// answered yet.
-    pub fn latency_estimate(&self, percentile: f64) -> Option<Duration> {
+    /// `at_least` have answered: read afresh every [`ESTIMATE_EVERY`] answers. Early on the
+    /// estimate runs low — the slowest requests of the first round have not answered yet.
+    pub fn latency_estimate(&self, percentile: f64, at_least: u64) -> Option<Duration> {
         let mut t = self.lock();
-        if t.ok < HEDGE_ESTIMATE_MIN {
+        if t.ok < at_least {
             return None;
         }
         match t.estimate {
@@ -374,23 +374,35 @@ mod tests {
         for _ in 0..HEDGE_ESTIMATE_MIN - 1 {
             tally.record(ms(10), Ok(()));
         }
-        assert_eq!(tally.latency_estimate(95.0), None, "too few answers yet");
+        assert_eq!(
+            tally.latency_estimate(95.0, HEDGE_ESTIMATE_MIN),
+            None,
+            "too few answers yet"
+        );
         tally.record(ms(10), Ok(()));
-        let first = tally.latency_estimate(95.0).expect("estimated");
+        let first = tally
+            .latency_estimate(95.0, HEDGE_ESTIMATE_MIN)
+            .expect("estimated");
         assert!(first.abs_diff(ms(10)) < ms(1), "{first:?}");
         // Slower answers move it, but only once it is read again.
         for _ in 0..ESTIMATE_EVERY - 1 {
             tally.record(ms(200), Ok(()));
         }
         assert_eq!(
-            tally.latency_estimate(95.0),
+            tally.latency_estimate(95.0, HEDGE_ESTIMATE_MIN),
             Some(first),
             "not read again yet"
         );
         tally.record(ms(200), Ok(()));
-        let second = tally.latency_estimate(95.0).expect("estimated");
+        let second = tally
+            .latency_estimate(95.0, HEDGE_ESTIMATE_MIN)
+            .expect("estimated");
         assert!(second.abs_diff(ms(200)) < ms(1), "{second:?}");
-        assert!(tally.latency_estimate(50.0).is_some_and(|p50| p50 < second));
+        assert!(
+            tally
+                .latency_estimate(50.0, HEDGE_ESTIMATE_MIN)
+                .is_some_and(|p50| p50 < second)
+        );
     }
 
     #[test]

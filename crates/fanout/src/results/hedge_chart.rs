@@ -115,7 +115,7 @@ pub fn draw(points: &[PointReport], path: &Path) -> Result<bool, Box<dyn std::er
         (BUDGET_GUIDE, y_max / 1.25),
         ("sans-serif", 13).into_font().color(&BLACK.mix(0.6)),
     )])?;
-    for (subject, frontier, unhedged) in &lines {
+    for (place, (subject, frontier, unhedged)) in lines.iter().enumerate() {
         let xy = frontier.iter().map(|(x, y, _)| (*x, *y)).collect();
         let colour = palette::line(&mut chart, subject, xy)?;
         let label = ("sans-serif", 12).into_font().color(&colour);
@@ -127,9 +127,11 @@ pub fn draw(points: &[PointReport], path: &Path) -> Result<bool, Box<dyn std::er
                 6,
                 style,
             ))?;
+            // The levels sit close together: their labels side by side, not on top.
+            let at = x_min * 1.05 * 2.6_f64.powi(place as i32);
             chart.draw_series([Text::new(
-                format!("{}: no hedging", subject.name),
-                (x_min * 1.05, level * 1.04),
+                format!("{} unhedged", subject.name),
+                (at, level * 1.04),
                 label.clone(),
             )])?;
         }
