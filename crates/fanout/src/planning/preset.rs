@@ -55,10 +55,12 @@ pub enum Preset {
     /// and its library strategy under each fault kind hitting 1% and 10% of requests (seeded),
     /// over HTTP/1.1 (`--protocol h2`: the HTTP/2 strategies instead).
     Faults,
-    /// Tail tolerance at C = 1,000, D = 20 ms, N = 5·C, under a straggler mixture (1% of
-    /// requests 50 × slower, seeded): the hedge delay swept — none, 25, 30, 40, 60, 100 ms, and
-    /// the point's own p50, p90, p95, p99 so far — for the floors of threads, tokio and smol
-    /// over HTTP/1.1 (`--protocol h2 --strategies async_h2_floor`: a hedge as a second stream).
+    /// Tail tolerance at C = 1,000, D = 100 ms, N = 5·C, under a straggler mixture (1% of
+    /// requests 50 × slower, seeded): the hedge delay swept — none, 110, 130, 150, 200, 300 ms,
+    /// and the point's own p50, p90, p95, p99 so far — for the floors of threads, tokio and
+    /// smol over HTTP/1.1 (`--protocol h2 --strategies async_h2_floor`: a hedge as a second
+    /// stream). At D = 100 ms the 10,000 requests/s offered leave the two cores room: hedges
+    /// cut a tail, not a queue (at D = 20 ms the loaded median was twice D).
     Hedge,
     /// Past 10,000 until each model breaks: C = 10,000 … 100,000, one round (N = C), threads
     /// and tasks over HTTP/1.1 and tasks over HTTP/2; run past the OS limits on purpose, each
@@ -78,7 +80,9 @@ pub const FAULT_SHARES: &[f64] = &[0.01, 0.1];
 pub const FAULTS_TIMEOUT_MS: u64 = 1_000;
 
 /// The `hedge` preset's fixed hedge delays, ms (0: no hedging).
-pub const HEDGE_AFTER_MS: &[u64] = &[0, 25, 30, 40, 60, 100];
+pub const HEDGE_AFTER_MS: &[u64] = &[0, 110, 130, 150, 200, 300];
+/// The `hedge` preset's delay D, ms.
+pub const HEDGE_DELAY_MS: u64 = 100;
 /// The `hedge` preset's hedge percentiles, of the point's latency so far.
 pub const HEDGE_AFTER_PERCENTILES: &[f64] = &[50.0, 90.0, 95.0, 99.0];
 /// The `hedge` preset's straggler mixture: share and slow-down.
@@ -207,7 +211,7 @@ impl Preset {
                     &smol_raw::STRATEGY,
                 ]);
                 plan.concurrency = vec![1_000];
-                plan.workload.sizing.delay_ms = Some(20);
+                plan.workload.sizing.delay_ms = Some(HEDGE_DELAY_MS);
                 plan.workload.sizing.requests_per_slot = 5;
                 let (p, x) = HEDGE_STRAGGLERS;
                 plan.workload.settings.straggler.straggler_p = p;
