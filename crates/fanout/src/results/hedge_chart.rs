@@ -1,10 +1,11 @@
 //! `hedge.svg`, the hedging frontier of a run that varies the hedge delay: per strategy, the
 //! p99.9 each hedge delay bought against the extra load it cost (hedges in percent of N, log),
-//! one line per model, each point labelled with its delay, and the model's p99.9 unhedged as a
-//! dashed level of its colour — the chart of Dean and Barroso's "The Tail at Scale".
+//! one line per model, each point on its model's frontier (none cheaper and lower) labelled with
+//! its delay, and the model's p99.9 unhedged as a dashed level of its colour — the chart of Dean and Barroso's "The Tail at Scale".
 
 use std::path::Path;
 
+use plotters::coord::combinators::BindKeyPoints as _;
 use plotters::prelude::*;
 
 use super::figures::{HEDGE_EXTRA, P999};
@@ -21,8 +22,8 @@ pub const HEDGE_FILE: &str = "hedge.svg";
 /// The extra load Dean and Barroso bound hedging to, in percent: drawn as a guide.
 const BUDGET_GUIDE: f64 = 5.0;
 
-/// One strategy's frontier: (extra load %, p99.9 ms, the hedge delay as shown), medians of
-/// the repeats, by extra load.
+/// One strategy's frontier: (extra load %, p99.9 ms, the hedge delay as shown — with the
+/// requests that failed, if any did), medians of the repeats, by extra load.
 type Frontier = Vec<(f64, f64, String)>;
 
 /// The extra load at or below which a point counts as unhedged on a log axis, %.
@@ -43,7 +44,11 @@ fn frontiers(points: &[PointReport]) -> Vec<(&'static Subject, Frontier, Option<
                 .filter_map(|c| {
                     let extra = HEDGE_EXTRA.spread(c, points)?.median;
                     let p999 = P999.spread(c, points)?.median;
-                    let delay = Knob::HedgeAfter.show(c.varied?);
+                    let failed = c.spread(|r| r.error_count() as f64)?.median;
+                    let delay = match Knob::HedgeAfter.show(c.varied?) {
+                        delay if failed > 0.0 => format!("{delay}: {failed:.0} failed"),
+                        delay => delay,
+                    };
                     (p999 > 0.0).then_some((extra, p999, delay))
                 })
                 .collect();
@@ -57,6 +62,16 @@ fn frontiers(points: &[PointReport]) -> Vec<(&'static Subject, Frontier, Option<
             frontier.retain(|p| p.0 > NO_EXTRA);
             (!frontier.is_empty()).then_some((subject, frontier, unhedged))
         })
+        .collect()
+}
+
+/// The ticks 1, 2, 5, 10, 20, 50, … that fall within `lo..hi` (a log axis of round values;
+/// plotters' own labels only the decades when a range spans few).
+fn one_two_five(lo: f64, hi: f64) -> Vec<f64> {
+    let decade = 10_f64.powi(lo.max(f64::MIN_POSITIVE).log10().floor() as i32);
+    (0..12)
+        .flat_map(|k| [1.0, 2.0, 5.0].map(|m| m * decade * 10_f64.powi(k)))
+        .filter(|v| (lo..=hi).contains(v))
         .collect()
 }
 
@@ -95,7 +110,14 @@ pub fn draw(points: &[PointReport], path: &Path) -> Result<bool, Box<dyn std::er
         .margin(16)
         .x_label_area_size(44)
         .y_label_area_size(72)
-        .build_cartesian_2d((x_min..x_max).log_scale(), (y_min..y_max).log_scale())?;
+        .build_cartesian_2d(
+            (x_min..x_max)
+                .log_scale()
+                .with_key_points(one_two_five(x_min, x_max)),
+            (y_min..y_max)
+                .log_scale()
+                .with_key_points(one_two_five(y_min, y_max)),
+        )?;
     chart
         .configure_mesh()
         .x_desc("extra load: hedges sent, % of N, log (medians of the repeats)")
@@ -140,9 +162,34 @@ pub fn draw(points: &[PointReport], path: &Path) -> Result<bool, Box<dyn std::er
                 .iter()
                 .map(|(x, y, _)| Circle::new((*x, *y), 3, ShapeStyle::from(&colour).filled())),
         )?;
+        // Only the points no other of the model beats on both load and tail: the rest crowd.
+        // A point that failed requests is never on the frontier (its tail is of the requests
+        // that survived): crossed out, saying how many failed.
+        let failed = |p: &(f64, f64, String)| p.2.ends_with(" failed");
+        let beaten = |p: &(f64, f64, String)| {
+            let (x, y) = (p.0, p.1);
+            failed(p)
+                || frontier
+                    .iter()
+                    .filter(|o| !failed(o))
+                    .any(|&(ox, oy, _)| ox <= x && oy <= y && (ox < x || oy < y))
+        };
         chart.draw_series(
             frontier
                 .iter()
+                .filter(|p| failed(p))
+                .map(|(x, y, _)| Cross::new((*x, *y), 6, RED.stroke_width(2))),
+        )?;
+        chart.draw_series(
+            frontier
+                .iter()
+                .filter(|p| failed(p))
+                .map(|(x, y, delay)| Text::new(delay.clone(), (*x, *y * 1.08), label.clone())),
+        )?;
+        chart.draw_series(
+            frontier
+                .iter()
+                .filter(|p| !beaten(p))
                 .map(|(x, y, delay)| Text::new(delay.clone(), (*x, *y), label.clone())),
         )?;
     }
