@@ -109,7 +109,8 @@ const RESENDS: usize = 3;
 /// One request as a stream on the slot's connection (`held`, from `line`), within the job's
 /// timeout, recorded in `tally`. A connection found gone is redialled; a request it refused
 /// unprocessed (GOAWAY before its stream, RFC 9113 §6.8) is sent again on the next one, as
-/// hyper's client does.
+/// hyper's client does; with `--retries`, one that failed with a 5xx or a reset goes again
+/// after a backoff.
 pub async fn get(line: &Line, held: &mut Held, target: &Target, job: &Job, tally: &Tally) {
     let Some(due) = super::runtime::begin(job, tally).await else {
         return;
@@ -117,29 +118,40 @@ pub async fn get(line: &Line, held: &mut Held, target: &Target, job: &Job, tally
     // Latency counts from the due time (at --rate; in closed loop, now); the timeout from
     // the send.
     let in_flight = tally.start();
+    let sent = in_flight.sent();
     let attempts = async {
-        let mut outcome = Err(Ended::Refused(ErrorKind::ConnectionReset));
-        for _ in 0..=RESENDS {
-            outcome = if job.settings.hedging() {
-                hedged_exchange(&held.1, target, job, tally, in_flight.sent()).await
-            } else {
-                exchange(&mut held.1, target, job).await
-            };
-            if matches!(outcome, Err(Ended::Refused(_) | Ended::Connection(_))) {
-                *held = line.redial(held.0, target).await;
+        let mut retries = 0;
+        loop {
+            let mut outcome = Err(Ended::Refused(ErrorKind::ConnectionReset));
+            for _ in 0..=RESENDS {
+                outcome = if job.settings.hedging() {
+                    hedged_exchange(&held.1, target, job, tally, sent).await
+                } else {
+                    exchange(&mut held.1, target, job).await
+                };
+                if matches!(outcome, Err(Ended::Refused(_) | Ended::Connection(_))) {
+                    *held = line.redial(held.0, target).await;
+                }
+                if !matches!(outcome, Err(Ended::Refused(_))) {
+                    break;
+                }
             }
-            if !matches!(outcome, Err(Ended::Refused(_))) {
-                break;
+            let outcome = outcome.map_err(|ended| match ended {
+                Ended::Stream(kind) | Ended::Connection(kind) | Ended::Refused(kind) => kind,
+            });
+            match job.retry_wait(tally, retries, &outcome, sent) {
+                Some(wait) => tokio::time::sleep(wait).await,
+                None => break (outcome, retries),
             }
+            retries += 1;
         }
-        outcome
     };
-    let outcome = tokio::time::timeout(job.timeout(), attempts)
+    let (outcome, retries) = tokio::time::timeout(job.timeout(), attempts)
         .await
-        .unwrap_or(Err(Ended::Stream(ErrorKind::Timeout)));
-    let outcome = outcome.map_err(|ended| match ended {
-        Ended::Stream(kind) | Ended::Connection(kind) | Ended::Refused(kind) => kind,
-    });
+        .unwrap_or((Err(ErrorKind::Timeout), 0));
+    if retries > 0 && outcome.is_ok() {
+        tally.retry_recovered();
+    }
     // The CPU work counts in the latency, as in every client.
     let outcome = outcome.map(|()| job.spend_cpu());
     in_flight.record(due.elapsed(), outcome);

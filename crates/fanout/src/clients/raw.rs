@@ -259,13 +259,14 @@ pub fn get_blocking<S: BlockingSocket>(
 }
 
 /// [`get_blocking`] with the exchange its caller gives (`exchange(conn, sent)`, `Ok(keep
-/// alive)`): the due time, the count in flight, the outcome and latency recorded the same way
-/// for a hedged exchange as for a plain one.
+/// alive)`): the due time, the count in flight, the retries (`--retries`, each attempt within
+/// the first one's deadline), the outcome and latency recorded the same way for a hedged
+/// exchange as for a plain one.
 pub fn get_blocking_with<S: BlockingSocket>(
     conn: &mut Option<S>,
     job: &Job,
     tally: &Tally,
-    exchange: impl FnOnce(&mut Option<S>, Instant) -> Result<bool, ErrorKind>,
+    mut exchange: impl FnMut(&mut Option<S>, Instant) -> Result<bool, ErrorKind>,
 ) {
     let Some(due) = job.due(tally) else {
         return;
@@ -274,11 +275,23 @@ pub fn get_blocking_with<S: BlockingSocket>(
     // Latency counts from the due time (at --rate; in closed loop, now); the timeout from
     // the send.
     let in_flight = tally.start();
-    let exchange = || exchange(conn, in_flight.sent());
-    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(exchange))
-        .unwrap_or(Err(ErrorKind::Panic));
-    if !matches!(outcome, Ok(true)) {
-        *conn = None;
+    let sent = in_flight.sent();
+    let mut retries = 0;
+    let outcome = loop {
+        let attempt = || exchange(conn, sent);
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(attempt))
+            .unwrap_or(Err(ErrorKind::Panic));
+        if !matches!(outcome, Ok(true)) {
+            *conn = None;
+        }
+        match job.retry_wait(tally, retries, &outcome, sent) {
+            Some(wait) => S::sleep(wait),
+            None => break outcome,
+        }
+        retries += 1;
+    };
+    if retries > 0 && outcome.is_ok() {
+        tally.retry_recovered();
     }
     // The CPU work counts in the latency, as in the library clients.
     let outcome = outcome.map(|_| job.spend_cpu());
@@ -298,15 +311,33 @@ pub async fn get_async(
     // Latency counts from the due time (at --rate; in closed loop, now); the timeout from
     // the send.
     let in_flight = tally.start();
-    let outcome = if job.settings.hedging() {
-        let hedged = hedged_async(conn, request, job, tally, in_flight.sent());
-        tokio::time::timeout(job.timeout(), hedged).await
-    } else {
-        tokio::time::timeout(job.timeout(), exchange_async(conn, request, job)).await
-    }
-    .unwrap_or(Err(ErrorKind::Timeout));
+    let sent = in_flight.sent();
+    let attempts = async {
+        let mut retries = 0;
+        loop {
+            let outcome = if job.settings.hedging() {
+                hedged_async(conn, request, job, tally, sent).await
+            } else {
+                exchange_async(conn, request, job).await
+            };
+            if !matches!(outcome, Ok(true)) {
+                *conn = None;
+            }
+            match job.retry_wait(tally, retries, &outcome, sent) {
+                Some(wait) => tokio::time::sleep(wait).await,
+                None => break (outcome, retries),
+            }
+            retries += 1;
+        }
+    };
+    let (outcome, retries) = tokio::time::timeout(job.timeout(), attempts)
+        .await
+        .unwrap_or((Err(ErrorKind::Timeout), 0));
     if !matches!(outcome, Ok(true)) {
         *conn = None;
+    }
+    if retries > 0 && outcome.is_ok() {
+        tally.retry_recovered();
     }
     // The CPU work counts in the latency, as in the library clients.
     let outcome = outcome.map(|_| job.spend_cpu());

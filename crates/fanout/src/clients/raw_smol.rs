@@ -29,18 +29,35 @@ pub async fn get(
     // Latency counts from the due time (at --rate; in closed loop, now); the timeout from
     // the send.
     let in_flight = tally.start();
+    let sent = in_flight.sent();
     let timeout = async {
         Timer::after(job.timeout()).await;
-        Err(ErrorKind::Timeout)
+        (Err(ErrorKind::Timeout), 0)
     };
-    let outcome = if job.settings.hedging() {
-        let sent = in_flight.sent();
-        hedged(conn, request, job, tally, sent).or(timeout).await
-    } else {
-        exchange(conn, request, job).or(timeout).await
+    let attempts = async {
+        let mut retries = 0;
+        loop {
+            let outcome = if job.settings.hedging() {
+                hedged(conn, request, job, tally, sent).await
+            } else {
+                exchange(conn, request, job).await
+            };
+            if !matches!(outcome, Ok(true)) {
+                *conn = None;
+            }
+            match job.retry_wait(tally, retries, &outcome, sent) {
+                Some(wait) => drop(Timer::after(wait).await),
+                None => break (outcome, retries),
+            }
+            retries += 1;
+        }
     };
+    let (outcome, retries) = attempts.or(timeout).await;
     if !matches!(outcome, Ok(true)) {
         *conn = None;
+    }
+    if retries > 0 && outcome.is_ok() {
+        tally.retry_recovered();
     }
     // The CPU work counts in the latency, as in the library clients.
     let outcome = outcome.map(|_| job.spend_cpu());

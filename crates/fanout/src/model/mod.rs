@@ -14,6 +14,7 @@ pub mod limit;
 pub mod memory;
 pub mod ports_before;
 pub mod rate;
+pub mod retry;
 pub mod schedule;
 pub mod settings;
 pub mod subject;

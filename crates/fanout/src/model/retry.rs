@@ -44,7 +44,7 @@ impl Job {
     ) -> Option<Duration> {
         let s = &self.settings;
         let failed = outcome.as_ref().err().copied().is_some_and(retryable);
-        if !failed || attempt >= s.retries {
+        if !failed || attempt >= s.max_retries {
             return None;
         }
         let wait = backoff(Duration::from_millis(s.retry_backoff_ms), attempt);
@@ -79,7 +79,10 @@ mod tests {
             let cap = base * (1 << attempt);
             let waits: Vec<_> = (0..200).map(|_| backoff(base, attempt)).collect();
             assert!(waits.iter().all(|w| *w <= cap), "{attempt}: above {cap:?}");
-            assert!(waits.iter().any(|w| *w > cap / 2), "{attempt}: never near its cap");
+            assert!(
+                waits.iter().any(|w| *w > cap / 2),
+                "{attempt}: never near its cap"
+            );
             assert!(waits.iter().any(|w| *w < cap / 2), "{attempt}: no jitter");
         }
     }
@@ -88,7 +91,7 @@ mod tests {
     fn a_retry_goes_only_for_a_mendable_failure_within_its_count_deadline_and_budget() {
         let job = |retries, budget| {
             let settings = Settings {
-                retries,
+                max_retries: retries,
                 retry_budget: budget,
                 retry_backoff_ms: 1,
                 ..Settings::default()
@@ -100,17 +103,32 @@ mod tests {
         let reset: Result<(), _> = Err(ErrorKind::ConnectionReset);
         let now = Instant::now();
         assert!(job(2, None).retry_wait(&tally, 0, &reset, now).is_some());
-        assert!(job(2, None).retry_wait(&tally, 2, &reset, now).is_none(), "spent");
-        assert!(job(0, None).retry_wait(&tally, 0, &reset, now).is_none(), "none asked");
+        assert!(
+            job(2, None).retry_wait(&tally, 2, &reset, now).is_none(),
+            "spent"
+        );
+        assert!(
+            job(0, None).retry_wait(&tally, 0, &reset, now).is_none(),
+            "none asked"
+        );
         let ok: Result<(), ErrorKind> = Ok(());
         assert!(job(2, None).retry_wait(&tally, 0, &ok, now).is_none());
         let timeout: Result<(), _> = Err(ErrorKind::Timeout);
         assert!(job(2, None).retry_wait(&tally, 0, &timeout, now).is_none());
         let long_ago = now - Duration::from_secs(3_600);
-        assert!(job(2, None).retry_wait(&tally, 0, &reset, long_ago).is_none(), "past its deadline");
-        // Two retries counted so far against 1 request sent: a 100% budget refuses the third.
-        assert!(job(2, Some(100.0)).retry_wait(&tally, 0, &reset, now).is_none());
+        assert!(
+            job(2, None)
+                .retry_wait(&tally, 0, &reset, long_ago)
+                .is_none(),
+            "past its deadline"
+        );
+        // One retry counted so far against 1 request sent: a 100% budget refuses a second.
+        assert!(
+            job(2, Some(100.0))
+                .retry_wait(&tally, 0, &reset, now)
+                .is_none()
+        );
         let r = tally.summary().retries;
-        assert_eq!((r.sent, r.refused), (2, 1), "{r:?}");
+        assert_eq!((r.sent, r.refused), (1, 1), "{r:?}");
     }
 }

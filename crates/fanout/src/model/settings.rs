@@ -31,6 +31,8 @@ D − J + 2J·p. Lognormal of median D and shape σ: mean D·e^(σ²/2), quantil
 A straggler share P slowed X times: mean (1 − P + P·X) × the mean, quantile where \
 (1 − P)·F(t) + P·F(t / X) reaches p.";
 
+/// Default backoff cap before the first retry, ms.
+pub const DEFAULT_RETRY_BACKOFF_MS: u64 = 10;
 /// Default requests per in-flight slot: N = K·C.
 pub const REQUESTS_PER_SLOT: usize = 2;
 /// Offered load, C/D, that default delays never exceed.
@@ -148,6 +150,22 @@ pub struct Settings {
     #[arg(long, value_parser = hedge_budget)]
     #[serde(default)]
     pub hedge_max_extra: Option<f64>,
+    /// Retries: a request whose attempt failed with a 5xx status or a connection reset goes
+    /// again, up to this many times, within its deadline, after a backoff (`--retry-backoff-ms`).
+    #[arg(long = "retries", default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=10))]
+    #[serde(default)]
+    pub max_retries: u32,
+    /// The backoff's cap before the first retry, ms, doubling for each retry after it; the
+    /// wait is a random share of it ("full jitter").
+    #[arg(long, default_value_t = DEFAULT_RETRY_BACKOFF_MS,
+          value_parser = clap::value_parser!(u64).range(1..=60_000))]
+    #[serde(default = "default_retry_backoff_ms")]
+    pub retry_backoff_ms: u64,
+    /// At most this many retries, in percent of the requests sent so far (a budget that
+    /// refills as requests go) [default: no cap].
+    #[arg(long, value_parser = retry_budget)]
+    #[serde(default)]
+    pub retry_budget: Option<f64>,
     /// Shape σ of a lognormal delay (its p99 is D·e^(2.33σ)).
     #[arg(long, env = "FANOUT_DELAY_SIGMA", default_value_t = DEFAULT_SIGMA, value_parser = sigma)]
     #[serde(default = "default_sigma")]
@@ -182,6 +200,14 @@ fn default_body_bytes() -> usize {
 
 fn default_sigma() -> f64 {
     DEFAULT_SIGMA
+}
+
+fn retry_budget(raw: &str) -> Result<f64, String> {
+    mock_server::params::number("--retry-budget", raw, 0.0, 100.0).map_err(|e| e.to_string())
+}
+
+fn default_retry_backoff_ms() -> u64 {
+    DEFAULT_RETRY_BACKOFF_MS
 }
 
 fn hedge_budget(raw: &str) -> Result<f64, String> {
@@ -252,6 +278,9 @@ impl Default for Settings {
             hedge_after_ms: None,
             hedge_after_percentile: None,
             hedge_max_extra: None,
+            max_retries: 0,
+            retry_backoff_ms: DEFAULT_RETRY_BACKOFF_MS,
+            retry_budget: None,
             server: mock_server::ServerFlags::default(),
             fault: mock_server::FaultFlags::default(),
             straggler: mock_server::StragglerFlags::default(),

@@ -78,6 +78,7 @@ struct TallyInner {
     /// Open loop only: the same outcomes per second of due time.
     intervals: Option<Intervals>,
     hedges: Hedges,
+    retries: Retries,
     /// The latest online latency estimate (`--hedge-after pNN`): its percentile, the ok count
     /// it was read at, and its value.
     estimate: Option<(f64, u64, Duration)>,
@@ -108,6 +109,17 @@ pub struct Hedges {
     pub running_at_end: u64,
 }
 
+/// A strategy's retries (`--retries`): attempts sent again after a 5xx or a reset.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Retries {
+    /// Attempts sent again.
+    pub sent: u64,
+    /// Requests that ended ok after at least one retry.
+    pub recovered: u64,
+    /// Retries not sent because the budget (`--retry-budget`) was spent.
+    pub refused: u64,
+}
+
 /// A [`Tally`] read out for the report.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct TallySummary {
@@ -134,6 +146,9 @@ pub struct TallySummary {
     /// Hedged requests, with `--hedge-after-ms` (all zero without).
     #[serde(default)]
     pub hedges: Hedges,
+    /// Retried requests, with `--retries` (all zero without).
+    #[serde(default)]
+    pub retries: Retries,
 }
 
 /// Latency percentiles in milliseconds (HdrHistogram, 3 significant digits).
@@ -199,6 +214,7 @@ impl Default for Tally {
                 timed_out_us: latency_histogram(),
                 intervals: None,
                 hedges: Hedges::default(),
+                retries: Retries::default(),
                 estimate: None,
             }),
             in_flight: AtomicUsize::new(0),
@@ -308,6 +324,26 @@ impl Tally {
         }
     }
 
+    /// Whether a retry may go out within a budget of `percent` of the requests sent so far
+    /// (`None`: no cap), as [`Tally::hedge`] decides for a hedge; counted as sent if so, as
+    /// refused if not.
+    pub fn retry(&self, percent: Option<f64>) -> bool {
+        let started = self.started.load(Ordering::Relaxed) as f64;
+        let mut t = self.lock();
+        let allowed = percent.is_none_or(|p| ((t.retries.sent + 1) as f64) <= started * p / 100.0);
+        if allowed {
+            t.retries.sent += 1;
+        } else {
+            t.retries.refused += 1;
+        }
+        allowed
+    }
+
+    /// Records that a request retried at least once ended ok.
+    pub fn retry_recovered(&self) {
+        self.lock().retries.recovered += 1;
+    }
+
     /// Takes back a hedge [`Tally::hedge`] allowed but that could not start (`kind`: no
     /// thread, no socket): a setup error, not a hedge sent.
     pub fn hedge_not_started(&self, kind: ErrorKind) {
@@ -347,6 +383,7 @@ impl Tally {
                 running_at_end: self.hedge_threads.load(Ordering::Relaxed) as u64,
                 ..t.hedges
             },
+            retries: t.retries,
             intervals: t
                 .intervals
                 .as_ref()

@@ -98,8 +98,9 @@ pub fn to_report(peer: &Subject, line: PeerLine, requests: u64) -> Result<Worker
             // A peer does not say when its timeouts came back.
             timed_out_after_ms: Latency::default(),
             intervals: Vec::new(),
-            // A peer hedges nothing (fanout asks none to).
+            // A peer hedges and retries nothing (fanout asks none to).
             hedges: Default::default(),
+            retries: Default::default(),
         },
         wall_s: line.wall_s,
         rss_before_bytes: line.rss_before_bytes.unwrap_or(0),

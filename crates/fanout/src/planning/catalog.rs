@@ -48,6 +48,9 @@ pub fn cannot_run(point: &Point, limit: Duration) -> Option<String> {
                 "{} does not hedge (--hedge-after-ms, --hedge-after)",
                 s.subject.name
             )),
+            Runner::InProcess(s) if point.settings.max_retries > 0 && !s.retries => {
+                Some(format!("{} does not retry (--retries)", s.subject.name))
+            }
             // A runtime the machine refuses is skipped with the reason, never failed.
             Runner::InProcess(s) if s.subject.runs_on == RunsOn::Compio => {
                 clients::uring::unavailable()
@@ -55,6 +58,9 @@ pub fn cannot_run(point: &Point, limit: Duration) -> Option<String> {
             Runner::InProcess(_) => None,
             Runner::Peer(_) if point.settings.hedging() => {
                 Some("a peer does not hedge (--hedge-after-ms, --hedge-after)".into())
+            }
+            Runner::Peer(_) if point.settings.max_retries > 0 => {
+                Some("a peer does not retry (--retries)".into())
             }
             Runner::Peer(peer) => peers::missing(peer),
         })

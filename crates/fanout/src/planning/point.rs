@@ -25,6 +25,9 @@ pub enum WorkloadError {
         "--hedge-max-extra {0} bounds hedges, but no point hedges: add --hedge-after-ms (or --workload hedge)"
     )]
     BudgetWithoutHedging(String),
+    /// A retry budget with no retries to bound.
+    #[error("--retry-budget {0} bounds retries, but none is asked for: add --retries K")]
+    BudgetWithoutRetries(String),
     /// One point's timeout is not above its delay.
     #[error(
         "--timeout-ms {timeout_ms} must be above the delay ({delay_ms} ms): every request would time out"
@@ -117,6 +120,9 @@ impl Point {
             });
         }
         s.fault.fault().map_err(WorkloadError::Fault)?;
+        if let (Some(budget), 0) = (s.retry_budget, s.max_retries) {
+            return Err(WorkloadError::BudgetWithoutRetries(budget.to_string()));
+        }
         let jitter = if uniform { s.jitter_ms } else { 0 };
         let longest = self.delay_ms + s.connect_delay_ms + jitter;
         if s.timeout_ms <= longest {

@@ -8,7 +8,7 @@ use anyhow::Context as _;
 use std::path::{Path, PathBuf};
 
 use super::figures;
-use super::findings::{answer, faults, reach, verdict};
+use super::findings::{answer, faults, hedge, reach, verdict};
 use super::report::PointReport;
 use super::{docs_text, fault_table, overload_table, render, run_folder};
 
@@ -43,6 +43,8 @@ pub enum Block {
     FaultsAnswer,
     /// Hedged requests: the tail cut against the load added.
     Hedge,
+    /// The hedging line of the answer, from one or more hedge runs.
+    HedgeAnswer,
     /// The meter's own cost.
     Meter,
     /// The tables of a folder's own README (a script's output, e.g. the throughput run).
@@ -66,6 +68,7 @@ impl Block {
             "faults" => Self::Faults,
             "faults-answer" => Self::FaultsAnswer,
             "hedge" => Self::Hedge,
+            "hedge-answer" => Self::HedgeAnswer,
             "meter" => Self::Meter,
             "copy" => Self::Copy,
             "glossary" => Self::Glossary,
@@ -215,6 +218,29 @@ fn generate(block: Block, folders: &[String], root: &Path) -> anyhow::Result<Str
             render::hedge_table(&points).context("no point hedged")?,
             stamp(&medians)
         ),
+        Block::HedgeAnswer => {
+            let mut runs = Vec::new();
+            let mut also = Vec::new();
+            for (i, f) in folders.iter().enumerate() {
+                let dir = root.join(f);
+                let these = if i == 0 {
+                    points.clone()
+                } else {
+                    run_folder::load_points(&dir)?
+                };
+                let first = these.first().with_context(|| format!("{f}: no points"))?;
+                runs.push((docs_text::hedge_conditions(first), hedge::of(&these)));
+                if i > 0 {
+                    also.push(format!("[`{f}`]({f}/) (ran on commit {})", ran_on(&dir)));
+                }
+            }
+            let also = if also.is_empty() {
+                String::new()
+            } else {
+                format!("<sub>And from {}.</sub>\n", also.join(" and "))
+            };
+            format!("{}\n{}{also}", docs_text::hedging(&runs), stamp(&medians))
+        }
         Block::Faults => format!(
             "{}\n{}",
             fault_table::table(&points).context("no point with a fault")?,

@@ -270,6 +270,71 @@ pub fn glossary() -> String {
     s
 }
 
+/// The hedging bullet of the decision, from each run's findings (`runs`: the conditions of
+/// each, its findings): per model the deepest cut of p99.9 within the budget, and the storm.
+pub fn hedging(runs: &[(String, Vec<crate::results::findings::hedge::HedgeFinding>)]) -> String {
+    use crate::results::findings::hedge::BUDGET_PCT;
+    let mut cuts = Vec::new();
+    let mut storms = Vec::new();
+    let mut none = Vec::new();
+    for (_, findings) in runs {
+        for f in findings {
+            match &f.best {
+                Some((after, p999, extra)) => cuts.push(format!(
+                    "`{}` from {} to {} ms ({:.0}×, hedged after {after}, {extra:.1}% more requests)",
+                    f.strategy,
+                    thousands(f.unhedged_ms.round() as usize),
+                    thousands(p999.round() as usize),
+                    f.unhedged_ms / p999
+                )),
+                None => none.push(format!("`{}`", f.strategy)),
+            }
+            storms.push(format!(
+                "`{}` {:.0}% at {}",
+                f.strategy, f.storm.1, f.storm.0
+            ));
+        }
+    }
+    let conditions = runs
+        .first()
+        .map_or(String::new(), |(c, _)| format!(" ({c})"));
+    let mut s = format!("- **When a few requests straggle**{conditions}: ");
+    if !cuts.is_empty() {
+        let _ = write!(
+            s,
+            "a hedge within {BUDGET_PCT}% more requests and no request failed cut p99.9 for {}.",
+            cuts.join("; ")
+        );
+    }
+    if !none.is_empty() {
+        let _ = write!(
+            s,
+            " No hedge within {BUDGET_PCT}% cut it without failures for {}.",
+            none.join(", ")
+        );
+    }
+    let _ = write!(
+        s,
+        " A hedge sooner than the loaded tail sends most requests twice — the most extra \
+         requests any delay sent: {}.",
+        storms.join(", ")
+    );
+    s.push('\n');
+    s
+}
+
+/// The conditions of a hedge run, from one of its points.
+pub fn hedge_conditions(r: &PointReport) -> String {
+    let st = &r.point.settings.straggler;
+    format!(
+        "C = {}, D = {} ms, {}% of requests {}× slower",
+        thousands(r.point.concurrency),
+        r.point.delay_ms,
+        st.straggler_p * 100.0,
+        st.straggler_x
+    )
+}
+
 /// The faults bullet of the decision: how many points' counts agree with the server's, the
 /// deadline's overshoot, and how far one reset reaches over each protocol.
 pub fn faults(f: &crate::results::findings::faults::FaultsFinding) -> String {

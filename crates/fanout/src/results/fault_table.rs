@@ -26,7 +26,8 @@ pub fn table(points: &[PointReport]) -> Option<String> {
          timeout; a reset: connection_reset; a truncation: truncated; a status: http_CODE; a \
          trickle or an accept stall: timeout, where the deadline met it); ✓ where the counts \
          agree — one failure per fault, at least one over HTTP/2 for a reset, none for a close \
-         or a GOAWAY, nothing failed in another class — ✗ where they do not. Failed per fault: every failure over the faults injected \
+         or a GOAWAY, nothing failed in another class; with `--retries`, an attempt sent again \
+         counts as a fault seen — ✗ where they do not. Failed per fault: every failure over the faults injected \
          (1 when one fault fails one request). Overshoot: how long after the deadline a \
          timed-out request came back. Held: how long the server held a stalled request before \
          its client went. Held at peak: the client's most threads, open files, resident memory \
@@ -63,9 +64,11 @@ pub fn table(points: &[PointReport]) -> Option<String> {
                 o.kind.name(),
                 o.p * 100.0,
                 o.injected,
-                o.expect
-                    .class()
-                    .map_or("–".to_owned(), |_| o.seen.to_string()),
+                match (o.expect.class(), o.retried) {
+                    (None, _) => "–".to_owned(),
+                    (Some(_), 0) => o.seen.to_string(),
+                    (Some(_), retried) => format!("{} + {retried} retried", o.seen),
+                },
                 if o.agrees { "✓" } else { "✗" },
                 o.failed,
                 o.blast_radius.map_or("–".to_owned(), |b| format!("{b:.2}")),

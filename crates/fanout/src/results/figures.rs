@@ -313,6 +313,32 @@ pub const HEDGES_WON: Figure = Figure {
     about: "hedges that answered before their original, which was then cancelled (`hedges.won`); the rest lost to it and were cancelled themselves",
 };
 
+/// Retries sent, per request: the extra load retrying costs.
+pub const RETRY_EXTRA: Figure = Figure {
+    key: "retry_extra",
+    label: "retried",
+    unit: "%",
+    decimals: 1,
+    reading: Reading::PerPoint(|r| {
+        r.worker.tally.retries.sent as f64 / r.point.requests.max(1) as f64 * 100.0
+    }),
+    better: Better::Lower,
+    chart: None,
+    about: "attempts sent again after a reset or a 5xx (`--retries`), in percent of N: the retry amplification less one (`retries.sent`)",
+};
+
+/// Requests a retry mended.
+pub const RETRIES_RECOVERED: Figure = Figure {
+    key: "retries_recovered",
+    label: "recovered by retries",
+    unit: "",
+    decimals: 0,
+    reading: Reading::PerPoint(|r| r.worker.tally.retries.recovered as f64),
+    better: Better::Higher,
+    chart: None,
+    about: "requests that ended ok after at least one retry (`retries.recovered`)",
+};
+
 /// Hedge threads still running when the strategy had ended.
 pub const HEDGES_RUNNING: Figure = Figure {
     key: "hedges_running",
@@ -605,6 +631,8 @@ pub const ALL: &[&Figure] = &[
     &SERVER_CANCELLED,
     &SERVER_CALM_GOAWAYS,
     &HEDGES_RUNNING,
+    &RETRY_EXTRA,
+    &RETRIES_RECOVERED,
 ];
 
 /// The columns of the summary table (`summary.md`, `fanout sweep`'s terminal table).

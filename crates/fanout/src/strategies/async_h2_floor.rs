@@ -38,6 +38,7 @@ pub const STRATEGY: Strategy = Strategy {
     },
     pool: Pool::StreamsUnderTheLimit,
     hedges: true,
+    retries: true,
     run,
 };
 

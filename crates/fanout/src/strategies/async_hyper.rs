@@ -31,6 +31,7 @@ pub const STRATEGY: Strategy = Strategy {
     },
     pool: Pool::SocketPerSlot,
     hedges: false,
+    retries: false,
     run,
 };
 

@@ -33,6 +33,7 @@ pub const STRATEGY: Strategy = Strategy {
     },
     pool: Pool::SharedClient,
     hedges: false,
+    retries: false,
     run,
 };
 

@@ -34,6 +34,7 @@ pub const STRATEGY: Strategy = Strategy {
     },
     pool: Pool::AgentPerThread,
     hedges: false,
+    retries: false,
     run,
 };
 

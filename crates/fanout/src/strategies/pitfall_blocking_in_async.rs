@@ -36,6 +36,7 @@ pub const STRATEGY: Strategy = Strategy {
     },
     pool: Pool::SharedAgent,
     hedges: false,
+    retries: false,
     run,
 };
 

@@ -37,6 +37,7 @@ pub const STRATEGY: Strategy = Strategy {
     },
     pool: Pool::ClientPerRequest,
     hedges: false,
+    retries: false,
     run,
 };
 

@@ -25,6 +25,7 @@ pub const STRATEGY: Strategy = Strategy {
     },
     pool: Pool::OneAgent,
     hedges: false,
+    retries: false,
     run,
 };
 

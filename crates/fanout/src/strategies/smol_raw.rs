@@ -34,6 +34,7 @@ pub const STRATEGY: Strategy = Strategy {
     },
     pool: Pool::SocketPerSlot,
     hedges: true,
+    retries: true,
     run,
 };
 

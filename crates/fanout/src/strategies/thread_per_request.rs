@@ -27,6 +27,7 @@ pub const STRATEGY: Strategy = Strategy {
     },
     pool: Pool::AgentPerThread,
     hedges: false,
+    retries: false,
     run,
 };
 

@@ -32,6 +32,7 @@ pub const STRATEGY: Strategy = Strategy {
     },
     pool: Pool::ClientPerThread,
     hedges: false,
+    retries: false,
     run,
 };
 

@@ -74,6 +74,9 @@ pub struct FaultOutcome {
     pub expect: Expect,
     /// How many requests the client recorded in the expected class.
     pub seen: u64,
+    /// Attempts the client sent again (`--retries`): each after one failed attempt, so a
+    /// fault retried is a fault seen.
+    pub retried: u64,
     /// Requests failed of any class.
     pub failed: u64,
     /// Whether the client's counts agree with the server's as [`Expect`] says.
@@ -98,9 +101,12 @@ pub fn of(r: &PointReport) -> Option<FaultOutcome> {
     let seen = expect
         .class()
         .map_or(0, |c| tally.errors.get(&c.key()).copied().unwrap_or(0));
+    // A retried attempt failed once, as its fault made it: with the requests that failed, it
+    // accounts for the faults injected.
+    let retried = tally.retries.sent;
     let agrees = match expect {
-        Expect::OneEach(_) => seen == injected && failed == seen,
-        Expect::OneOrMoreEach(_) => seen >= injected && failed == seen,
+        Expect::OneEach(_) => seen + retried == injected && failed == seen,
+        Expect::OneOrMoreEach(_) => seen + retried >= injected && failed == seen,
         Expect::OnlyTimeouts => failed == seen,
         Expect::NoneFail => failed == 0,
     };
@@ -110,6 +116,7 @@ pub fn of(r: &PointReport) -> Option<FaultOutcome> {
         injected,
         expect,
         seen,
+        retried,
         failed,
         agrees,
         blast_radius: (injected > 0).then(|| failed as f64 / injected as f64),

@@ -1,10 +1,11 @@
 //! Findings: what a run's points say, as typed values — the verdict, the knees, overload and
-//! recovery, what an injected fault did, how far each strategy carried, the decision and the
+//! recovery, what an injected fault did, what hedging bought, how far each strategy carried, the decision and the
 //! answer — computed here and only formatted by the writers (`render`, `answer_text`,
 //! `overload_table`, the charts).
 
 pub mod answer;
 pub mod faults;
+pub mod hedge;
 pub mod knee;
 pub mod overload;
 pub mod reach;
