@@ -45,6 +45,8 @@ pub enum Block {
     Hedge,
     /// The hedging line of the answer, from one or more hedge runs.
     HedgeAnswer,
+    /// Retried requests: the faults retries mended and the attempts they cost.
+    Retries,
     /// The meter's own cost.
     Meter,
     /// The tables of a folder's own README (a script's output, e.g. the throughput run).
@@ -69,6 +71,7 @@ impl Block {
             "faults-answer" => Self::FaultsAnswer,
             "hedge" => Self::Hedge,
             "hedge-answer" => Self::HedgeAnswer,
+            "retries" => Self::Retries,
             "meter" => Self::Meter,
             "copy" => Self::Copy,
             "glossary" => Self::Glossary,
@@ -241,6 +244,11 @@ fn generate(block: Block, folders: &[String], root: &Path) -> anyhow::Result<Str
             };
             format!("{}\n{}{also}", docs_text::hedging(&runs), stamp(&medians))
         }
+        Block::Retries => format!(
+            "{}\n{}",
+            render::retry_table(&points).context("no point retried")?,
+            stamp(&medians)
+        ),
         Block::Faults => format!(
             "{}\n{}",
             fault_table::table(&points).context("no point with a fault")?,

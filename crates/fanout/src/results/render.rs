@@ -63,6 +63,19 @@ pub fn hedge_table(points: &[PointReport]) -> Option<String> {
     ))
 }
 
+/// The retry table (`retry_table`): its words, then the table of its columns; `None` when
+/// no point retried a fault a retry may mend.
+pub fn retry_table(points: &[PointReport]) -> Option<String> {
+    let rows = super::retry_table::rows(points);
+    (!rows.is_empty()).then(|| {
+        format!(
+            "{}\n\n{}",
+            super::retry_table::ABOUT,
+            table_of(&rows, super::retry_table::COLUMNS)
+        )
+    })
+}
+
 /// [`table`] with the columns `figures`.
 pub fn table_of(points: &[PointReport], figures: &[&Figure]) -> String {
     let mut s = String::new();
@@ -371,6 +384,9 @@ pub fn summary_markdown(points: &[PointReport]) -> String {
     }
     if let Some(hedges) = hedge_table(points) {
         let _ = write!(s, "\n## Hedged requests\n\n{hedges}");
+    }
+    if let Some(retries) = retry_table(points) {
+        let _ = write!(s, "\n## Retried requests\n\n{retries}");
     }
     if let Some(faults) = super::fault_table::table(points) {
         let _ = write!(
