@@ -84,6 +84,12 @@ struct TallyInner {
     estimate: Option<(f64, u64, Duration)>,
 }
 
+/// Whether one more, after `sent` so far, fits a budget of `percent` of the `started`
+/// requests (`None`: no cap): a budget that refills as requests go.
+fn fits_budget(sent: u64, started: usize, percent: Option<f64>) -> bool {
+    percent.is_none_or(|p| (sent + 1) as f64 <= started as f64 * p / 100.0)
+}
+
 /// Ok requests before `--hedge-after pNN` estimates the percentile, at least (none is hedged
 /// earlier); [`crate::model::job::Job::hedge_at`] asks for a round's worth, C, when C is more.
 pub const HEDGE_ESTIMATE_MIN: u64 = 100;
@@ -294,9 +300,9 @@ impl Tally {
     /// rather than one the run's first slow requests spend; counted as sent if so, as refused
     /// if not.
     pub fn hedge(&self, percent: Option<f64>) -> bool {
-        let started = self.started.load(Ordering::Relaxed) as f64;
+        let started = self.started.load(Ordering::Relaxed);
         let mut t = self.lock();
-        let allowed = percent.is_none_or(|p| ((t.hedges.sent + 1) as f64) <= started * p / 100.0);
+        let allowed = fits_budget(t.hedges.sent, started, percent);
         if allowed {
             t.hedges.sent += 1;
         } else {
@@ -328,9 +334,9 @@ impl Tally {
     /// (`None`: no cap), as [`Tally::hedge`] decides for a hedge; counted as sent if so, as
     /// refused if not.
     pub fn retry(&self, percent: Option<f64>) -> bool {
-        let started = self.started.load(Ordering::Relaxed) as f64;
+        let started = self.started.load(Ordering::Relaxed);
         let mut t = self.lock();
-        let allowed = percent.is_none_or(|p| ((t.retries.sent + 1) as f64) <= started * p / 100.0);
+        let allowed = fits_budget(t.retries.sent, started, percent);
         if allowed {
             t.retries.sent += 1;
         } else {

@@ -5,8 +5,8 @@
 //! lays it out like the summary table).
 
 use super::figures::{
-    Figure, HEDGE_EXTRA, HEDGES_RUNNING, HEDGES_WON, P99, P999, PEAK_OPEN_FDS, PEAK_THREADS,
-    SERVER_CALM_GOAWAYS, SERVER_CANCELLED, WALL,
+    Figure, HEDGE_EXTRA, HEDGES_RUNNING, HEDGES_WON, P99, P999, PEAK_OPEN_FDS, PEAK_RSS,
+    PEAK_THREADS, SERVER_CALM_GOAWAYS, SERVER_CANCELLED, WALL,
 };
 use super::report::PointReport;
 
@@ -21,6 +21,7 @@ pub const COLUMNS: &[&Figure] = &[
     &HEDGES_RUNNING,
     &PEAK_THREADS,
     &PEAK_OPEN_FDS,
+    &PEAK_RSS,
     &WALL,
 ];
 
@@ -36,7 +37,7 @@ pub fn about(points: &[PointReport]) -> Option<&'static str> {
              (at most one per hedge; fewer where the loser was dropped before it reached the \
              server). Server: calm GOAWAYs: HTTP/2 connections the server ended for more \
              client-reset streams than it had accepted. Losers running: hedge threads not yet \
-             stopped when the strategy ended. Threads and open files: the process's peak, the \
+             stopped when the strategy ended. Threads, open files and RSS: the process's peak, the \
              hedges' included. Medians of the repeats, their range in \
              brackets.",
     )
