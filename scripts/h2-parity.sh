@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# The HTTP/2 floor beside h2load on either server: `async_h2_floor` (C = 100, N = 200,000,
+# delay 0) and h2load (`-n 200000 -c 1 -m 100`) against the server fanout starts
+# (`FANOUT_ROLE=server fanout`, its counting allocator included) and against the `mock-server`
+# binary, in alternating rounds; with each server's CPU time over each run (utime + stime from
+# /proc), so a server that was the bottleneck shows. Writes OUT/rows.txt and OUT/README.md
+# (medians of the rounds, the commit). h2load from Debian (apt-get, as root) when missing.
+# Neither CI nor the README's commands run it.
+#   scripts/h2-parity.sh [ROUNDS] [OUT]          defaults: 5, results/YYYY-MM-DD-h2-parity
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rounds=${1:-5}
+out=$(realpath -m "${2:-results/$(date -u +%F)-h2-parity}")
+command -v h2load >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nghttp2-client >/dev/null
+cargo build --release -q -p fanout -p mock-server
+fanout=target/release/fanout
+mkdir -p "$out"
+rows="$out/rows.txt"
+: >"$rows"
+role_log=$(mktemp)
+bin_log=$(mktemp)
+FANOUT_ROLE=server RUST_LOG=warn "$fanout" --addr 127.0.0.1:0 >"$role_log" &
+role=$!
+RUST_LOG=warn target/release/mock-server --addr 127.0.0.1:0 --delay-ms 0 >"$bin_log" &
+bin=$!
+trap 'kill $role $bin; rm -f "$role_log" "$bin_log"' EXIT
+until grep -q "listening on" "$role_log" 2>/dev/null && grep -q "listening on" "$bin_log" 2>/dev/null; do sleep 0.1; done
+role_url=$(sed -n 's/^listening on //p' "$role_log")
+bin_url=$(sed -n 's/^listening on //p' "$bin_log")
+tck=$(getconf CLK_TCK)
+cpu() { awk -v t="$tck" '{printf "%.2f", ($14 + $15) / t}' "/proc/$1/stat"; }
+
+for round in $(seq "$rounds"); do
+  for server in "role $role_url $role" "binary $bin_url $bin"; do
+    set -- $server
+    before=$(cpu "$3")
+    floor=$("$fanout" run --json -s async_h2_floor -c 100 -n 200000 --delay-ms 0 --time-limit-s 120 --url "$2" 2>/dev/null || echo '{}')
+    middle=$(cpu "$3")
+    h2load=$(h2load -n 200000 -c 1 -m 100 "$2/get?delay_ms=0&bytes=32")
+    after=$(cpu "$3")
+    python3 - "$round" "$1" "$floor" "$h2load" "$before" "$middle" "$after" >>"$rows" <<'PY'
+import json, re, sys
+round_, server, floor, h2load, before, middle, after = sys.argv[1:]
+f = json.loads(floor)
+rps = re.search(r"finished in .*?, ([0-9.]+) req/s", h2load)
+ok = re.search(r"(\d+) succeeded", h2load)
+print(json.dumps({
+    "round": int(round_), "server": server,
+    "floor_rps": f.get("throughput_rps"), "floor_ok": f.get("ok"),
+    "floor_server_cpu_s": round(float(middle) - float(before), 2),
+    "h2load_rps": float(rps.group(1)) if rps else None,
+    "h2load_ok": int(ok.group(1)) if ok else None,
+    "h2load_server_cpu_s": round(float(after) - float(middle), 2),
+}))
+PY
+  done
+  echo "round $round of $rounds done" >&2
+done
+
+python3 - "$rows" "$out/README.md" "$(git rev-parse --short HEAD)" "$rounds" <<'PY'
+import json, statistics, sys
+rows_path, readme, commit, rounds = sys.argv[1:]
+rows = [json.loads(l) for l in open(rows_path)]
+lines = [
+    "# The HTTP/2 floor beside h2load, on either server",
+    "",
+    f"`scripts/h2-parity.sh {rounds}` on commit {commit}: `async_h2_floor` (C = 100, N = 200,000, delay 0) and "
+    "h2load (`-n 200000 -c 1 -m 100`), alternating, against the server fanout starts "
+    "(`FANOUT_ROLE=server`) and the `mock-server` binary. Medians of the rounds; a run that "
+    "lost requests is left out. Server CPU: the server's CPU seconds over the run.",
+    "",
+    f"## HTTP/2, 100 streams on one connection, delay 0, N = 200,000: medians of {rounds} rounds",
+    "",
+    "| server | floor req/s | h2load req/s | floor / h2load | server CPU s, floor | server CPU s, h2load | rounds |",
+    "|---|---:|---:|---:|---:|---:|---:|",
+]
+for server in ("role", "binary"):
+    mine = [r for r in rows if r["server"] == server]
+    floor = [r["floor_rps"] for r in mine if r["floor_ok"] == 200000]
+    h2 = [r["h2load_rps"] for r in mine if r["h2load_ok"] == 200000]
+    med = lambda xs: statistics.median(xs) if xs else float("nan")
+    lines.append(
+        f"| {server} | {med(floor):,.0f} | {med(h2):,.0f} | {med(floor) / med(h2):.2f} | "
+        f"{med([r['floor_server_cpu_s'] for r in mine]):.2f} | {med([r['h2load_server_cpu_s'] for r in mine]):.2f} | {len(mine)} |"
+    )
+open(readme, "w").write("\n".join(lines) + "\n")
+print("\n".join(lines))
+PY
