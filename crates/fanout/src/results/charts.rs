@@ -8,11 +8,12 @@
 use std::path::Path;
 
 use plotters::coord::Shift;
+use plotters::coord::combinators::BindKeyPoints as _;
 use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
 use plotters::prelude::*;
 
 use super::figures::{self, Band, Chart, Figure};
-use super::palette::{self, LEGEND_WIDTH, tick};
+use super::palette::{self, LEGEND_WIDTH, one_two_five, tick};
 use super::report::{Outcome, PointReport};
 use super::statistics::{Cell, cells, varied_knob};
 use crate::model::knob::Knob;
@@ -211,6 +212,64 @@ impl XAxis {
 /// One strategy and its (x, median, marked) points.
 type Line = (&'static Subject, Vec<(f64, f64, bool)>);
 
+/// Lines one plot holds before a chart splits into a panel per model family.
+const MAX_LINES_PER_PLOT: usize = 8;
+/// Panels per row when a chart splits by family.
+const FAMILY_COLUMNS: usize = 2;
+
+/// The model family a subject's line is drawn with when a chart splits: peers apart, HTTP/2
+/// apart, then by what runs the requests.
+fn family(subject: &Subject) -> &'static str {
+    use crate::model::settings::Protocol;
+    use crate::model::subject::{Kind, RunsOn};
+    if subject.kind == Kind::Peer {
+        return "peers";
+    }
+    if subject.protocol == Some(Protocol::H2) {
+        return "HTTP/2 streams";
+    }
+    match subject.runs_on {
+        RunsOn::Threads => "OS threads",
+        RunsOn::May => "stackful coroutines (may)",
+        RunsOn::Tokio => "tokio tasks",
+        RunsOn::Smol => "smol tasks",
+        RunsOn::Compio => "io_uring (compio)",
+        RunsOn::Own => "their own runtimes",
+    }
+}
+
+/// `lines` grouped by [`family`], in the order the families first appear; a family of more
+/// than [`MAX_LINES_PER_PLOT`] lines is split in two panels.
+fn by_family(lines: &[Line]) -> Vec<(String, Vec<Line>)> {
+    let mut groups: Vec<(&'static str, Vec<Line>)> = Vec::new();
+    for line in lines {
+        let name = family(line.0);
+        match groups.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, members)) => members.push(line.clone()),
+            None => groups.push((name, vec![line.clone()])),
+        }
+    }
+    groups
+        .into_iter()
+        .flat_map(|(name, members)| {
+            let parts = members.len().div_ceil(MAX_LINES_PER_PLOT).max(1);
+            let per = members.len().div_ceil(parts).max(1);
+            members
+                .chunks(per)
+                .enumerate()
+                .map(|(k, chunk)| {
+                    let caption = if parts == 1 {
+                        name.to_owned()
+                    } else {
+                        format!("{name} ({} of {parts})", k + 1)
+                    };
+                    (caption, chunk.to_vec())
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
 /// (x, median) of one strategy's measured cells; positive values only on a log scale.
 fn series(
     cells: &[Cell<'_>],
@@ -284,29 +343,55 @@ fn draw(
         (lo * 1.1, hi * 1.1 + f64::EPSILON)
     };
 
-    let width = if spec.threads_apart { 1400 } else { 960 };
-    let root = SVGBackend::new(path, (width + LEGEND_WIDTH, 600)).into_drawing_area();
+    // More lines than one plot can tell apart: a panel per model family, shared axes.
+    let families = (lines.len() > MAX_LINES_PER_PLOT).then(|| by_family(&lines));
+    let rows = families
+        .as_ref()
+        .map_or(1, |f| f.len().div_ceil(FAMILY_COLUMNS));
+    let width = if spec.threads_apart || families.is_some() {
+        1400
+    } else {
+        960
+    };
+    let height = if families.is_some() {
+        80 + 400 * rows as u32
+    } else {
+        600
+    };
+    let root = SVGBackend::new(path, (width + LEGEND_WIDTH, height)).into_drawing_area();
     root.fill(&WHITE)?;
     let root = root.titled(spec.title, ("sans-serif", 22))?;
     let (root, beside) = root.split_horizontally(width);
     let subjects: Vec<&Subject> = lines.iter().map(|(s, _)| *s).collect();
     palette::legend(&beside, &subjects, all().any(|p| p.2))?;
-    let panels: Vec<(DrawingArea<SVGBackend<'_>, Shift>, &str, Vec<Line>)> = if spec.threads_apart {
-        let (left, right) = root.split_horizontally(700);
-        let part = |threads: bool| {
-            lines
-                .iter()
-                .filter(|(s, _)| (s.held_by == HeldBy::Thread) == threads)
-                .cloned()
+    let panels: Vec<(DrawingArea<SVGBackend<'_>, Shift>, String, Vec<Line>)> =
+        if let Some(families) = families {
+            let areas = root.split_evenly((rows, FAMILY_COLUMNS));
+            areas
+                .into_iter()
+                .zip(families)
+                .map(|(area, (family, lines))| (area, family, lines))
                 .collect()
+        } else if spec.threads_apart {
+            let (left, right) = root.split_horizontally(700);
+            let part = |threads: bool| {
+                lines
+                    .iter()
+                    .filter(|(s, _)| (s.held_by == HeldBy::Thread) == threads)
+                    .cloned()
+                    .collect()
+            };
+            vec![
+                (
+                    left,
+                    "a thread per request in flight".to_owned(),
+                    part(true),
+                ),
+                (right, "tasks, or a few threads".to_owned(), part(false)),
+            ]
+        } else {
+            vec![(root.clone(), String::new(), lines.clone())]
         };
-        vec![
-            (left, "a thread per request in flight", part(true)),
-            (right, "tasks, or a few threads", part(false)),
-        ]
-    } else {
-        vec![(root.clone(), "", lines.clone())]
-    };
     let y = YAxis {
         range: y_range,
         log: log_y,
@@ -367,7 +452,7 @@ where
             caption,
             lines,
             x,
-            (lo..hi).log_scale(),
+            (lo..hi).log_scale().with_key_points(one_two_five(lo, hi)),
             axes,
             x_format,
         )

@@ -9,7 +9,7 @@ use plotters::coord::combinators::BindKeyPoints as _;
 use plotters::prelude::*;
 
 use super::figures::{HEDGE_EXTRA, P999};
-use super::palette::{self, LEGEND_WIDTH, tick};
+use super::palette::{self, LEGEND_WIDTH, one_two_five, tick};
 use super::report::PointReport;
 use super::statistics::{cells, varied_knob};
 use crate::model::knob::Knob;
@@ -62,16 +62,6 @@ fn frontiers(points: &[PointReport]) -> Vec<(&'static Subject, Frontier, Option<
             frontier.retain(|p| p.0 > NO_EXTRA);
             (!frontier.is_empty()).then_some((subject, frontier, unhedged))
         })
-        .collect()
-}
-
-/// The ticks 1, 2, 5, 10, 20, 50, … that fall within `lo..hi` (a log axis of round values;
-/// plotters' own labels only the decades when a range spans few).
-fn one_two_five(lo: f64, hi: f64) -> Vec<f64> {
-    let decade = 10_f64.powi(lo.max(f64::MIN_POSITIVE).log10().floor() as i32);
-    (0..12)
-        .flat_map(|k| [1.0, 2.0, 5.0].map(|m| m * decade * 10_f64.powi(k)))
-        .filter(|v| (lo..=hi).contains(v))
         .collect()
 }
 

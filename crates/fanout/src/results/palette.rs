@@ -126,6 +126,16 @@ pub fn legend<DB: DrawingBackend>(
     Ok(())
 }
 
+/// The ticks 1, 2, 5, 10, 20, 50, … that fall within `lo..hi` (a log axis of round values;
+/// plotters' own labels only the decades when a range spans few).
+pub fn one_two_five(lo: f64, hi: f64) -> Vec<f64> {
+    let decade = 10_f64.powi(lo.max(f64::MIN_POSITIVE).log10().floor() as i32);
+    (0..12)
+        .flat_map(|k| [1.0, 2.0, 5.0].map(|m| m * decade * 10_f64.powi(k)))
+        .filter(|v| (lo..=hi).contains(v))
+        .collect()
+}
+
 /// A tick label: up to 3 significant digits, without a trailing ".0".
 pub fn tick(v: &f64) -> String {
     let v = *v;
