@@ -30,6 +30,7 @@ pub fn chart_files() -> impl Iterator<Item = &'static str> {
         TIMELINE_FILE,
         super::ramp_chart::RAMP_FILE,
         super::hedge_chart::HEDGE_FILE,
+        super::answer_chart::ANSWER_FILE,
     ])
 }
 
@@ -51,6 +52,11 @@ pub fn write_charts(points: &[PointReport], dir: &Path) -> Vec<String> {
     // Only a ramp run has a ramp to draw.
     let path = dir.join(super::ramp_chart::RAMP_FILE);
     if let Err(e) = super::ramp_chart::draw(points, &path) {
+        skipped.push(format!("{}: {e}", path.display()));
+    }
+    // Only a run of enough models has an answer to draw.
+    let path = dir.join(super::answer_chart::ANSWER_FILE);
+    if let Err(e) = super::answer_chart::draw(points, &path) {
         skipped.push(format!("{}: {e}", path.display()));
     }
     // Only a run that varies the hedge delay has a frontier to draw.

@@ -164,29 +164,28 @@ pub fn decision(d: &Decision) -> String {
 /// The answer in numbers: the floors of each model side by side (their whole bill per request
 /// in flight and their wall at the largest C), and the library strategies beside them.
 pub fn answer(a: &Answer) -> String {
+    let c = thousands(a.largest);
     let mut s = format!(
-        "| model | its floor | whole bill KiB / request in flight | wall s at C = {} | with a client library | whole bill KiB / request | wall s |\n|---|---|---:|---:|---|---:|---:|\n",
-        thousands(a.largest)
+        "| model | strategy | whole bill KiB / request in flight | p99 over the delay's, ms, at C = {c} | CPU µs / request at C = {c} | wall s at C = {c} |\n|---|---|---:|---:|---:|---:|\n"
     );
     let show = |v: Option<f64>, d: usize| v.map_or("–".to_owned(), |v| format!("{v:.d$}"));
     for (model, floor, library) in &a.rows {
-        let (name, bill, wall) = library.map_or(
-            ("–".to_owned(), "–".to_owned(), "–".to_owned()),
-            |l| {
-                (
-                    l.strategy.name.to_owned(),
-                    show(l.bill_kib, 1),
-                    show(l.wall_s, 2),
-                )
-            },
-        );
-        let _ = writeln!(
-            s,
-            "| {model} | {} | {} | {} | {name} | {bill} | {wall} |",
-            floor.strategy.name,
-            show(floor.bill_kib, 1),
-            show(floor.wall_s, 2),
-        );
+        for (part, twin) in [
+            ("its floor", Some(floor)),
+            ("with a client library", library.as_ref()),
+        ] {
+            let Some(t) = twin else { continue };
+            let model = if part == "its floor" { *model } else { "" };
+            let _ = writeln!(
+                s,
+                "| {model} | `{}` ({part}) | {} | {} | {} | {} |",
+                t.strategy.name,
+                show(t.bill_kib, 1),
+                show(t.p99_overhead_ms, 0),
+                show(t.cpu_us, 1),
+                show(t.wall_s, 2),
+            );
+        }
     }
     s
 }

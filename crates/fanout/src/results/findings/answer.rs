@@ -57,6 +57,11 @@ pub struct Twin {
     pub bill_kib: Option<f64>,
     /// Its median wall time at the run's largest C, s.
     pub wall_s: Option<f64>,
+    /// Its median p99 above the delay's own p99 at the run's largest C, ms: the tail the
+    /// model adds.
+    pub p99_overhead_ms: Option<f64>,
+    /// Its median CPU per request at the run's largest C, µs.
+    pub cpu_us: Option<f64>,
 }
 
 /// The answer: each model's floor and library strategy side by side.
@@ -79,6 +84,8 @@ pub fn answer(points: &[PointReport]) -> Answer {
         strategy,
         bill_kib: figures::WHOLE_BILL.fitted(points, strategy.name),
         wall_s: median(points, strategy.name, largest, &figures::WALL),
+        p99_overhead_ms: median(points, strategy.name, largest, &figures::P99_OVERHEAD),
+        cpu_us: median(points, strategy.name, largest, &figures::CPU_PER_REQUEST),
     };
     let rows = models()
         .into_iter()

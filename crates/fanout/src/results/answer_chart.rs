@@ -1,0 +1,129 @@
+//! `answer.svg`, the answer in one picture: per model, its floor and its library twin side by
+//! side — the whole bill per request in flight, the p99 it adds above the delay's and the CPU
+//! per request at the run's largest C (`findings::answer`).
+
+use std::path::Path;
+
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use super::findings::answer::{self, Twin};
+use super::palette;
+use super::report::PointReport;
+
+/// The answer chart's file.
+pub const ANSWER_FILE: &str = "answer.svg";
+
+/// Models a run must cover, floors measured, before the chart is worth drawing.
+const MIN_MODELS: usize = 3;
+
+/// One bar chart of the picture: its title and how it reads a strategy's figures.
+struct Panel {
+    title: &'static str,
+    of: fn(&Twin) -> Option<f64>,
+}
+
+const PANELS: [Panel; 3] = [
+    Panel {
+        title: "whole bill, KiB per request in flight",
+        of: |t| t.bill_kib,
+    },
+    Panel {
+        title: "p99 above the delay's, ms",
+        of: |t| t.p99_overhead_ms,
+    },
+    Panel {
+        title: "CPU per request, µs",
+        of: |t| t.cpu_us,
+    },
+];
+
+/// Draws the chart when `points` cover enough models; `Ok(false)` when they do not.
+pub fn draw(points: &[PointReport], path: &Path) -> Result<bool, Box<dyn std::error::Error>> {
+    let a = answer::answer(points);
+    // Each model's floor, then its library twin, where measured.
+    let rows: Vec<(&'static str, Twin)> = a
+        .rows
+        .iter()
+        .filter(|(_, floor, _)| floor.bill_kib.is_some() || floor.wall_s.is_some())
+        .flat_map(|(model, floor, library)| {
+            std::iter::once((*model, *floor)).chain(library.map(|l| (*model, l)))
+        })
+        .collect();
+    let models = a
+        .rows
+        .iter()
+        .filter(|(_, f, _)| f.bill_kib.is_some() || f.wall_s.is_some())
+        .count();
+    if models < MIN_MODELS {
+        return Ok(false);
+    }
+    let n = rows.len() as f64;
+    let height = 110 + 26 * rows.len() as u32;
+    const NAMES: u32 = 280;
+    const PLOT: u32 = 400;
+    let canvas = SVGBackend::new(path, (NAMES + 3 * PLOT + 60, height)).into_drawing_area();
+    canvas.fill(&WHITE)?;
+    let root = canvas.clone();
+    let title = format!(
+        "Per model at C = {}: its floor and its library twin (medians; the bill fitted over C)",
+        a.largest
+    );
+    let root = root.titled(&title, ("sans-serif", 20))?;
+    let (first, rest) = root.split_horizontally(NAMES + PLOT);
+    let (second, third) = rest.split_horizontally(PLOT + 30);
+    // Rows run top to bottom: row i's bar sits between n − i − 1 and n − i.
+    let centre = |i: usize| n - i as f64 - 0.5;
+    let name_of = |i: usize| {
+        let (model, twin) = rows[i];
+        if i == 0 || rows[i - 1].0 != model {
+            format!("{model}: {}", twin.strategy.name)
+        } else {
+            twin.strategy.name.to_owned()
+        }
+    };
+    for (k, (area, panel)) in [first, second, third].iter().zip(&PANELS).enumerate() {
+        let values: Vec<Option<f64>> = rows.iter().map(|(_, t)| (panel.of)(t)).collect();
+        let max = values.iter().flatten().fold(0.0_f64, |m, v| m.max(*v));
+        let mut chart = ChartBuilder::on(area)
+            .margin(10)
+            .margin_right(30)
+            .x_label_area_size(30)
+            .y_label_area_size(if k == 0 { NAMES } else { 0 })
+            .caption(panel.title, ("sans-serif", 15))
+            .build_cartesian_2d(0.0..(max * 1.25).max(1.0), 0.0..n)?;
+        chart
+            .configure_mesh()
+            .disable_y_mesh()
+            .y_labels(0)
+            .x_label_formatter(&palette::tick)
+            .draw()?;
+        if k == 0 {
+            // The strategies' names once, right-aligned beside the first panel's bars.
+            let style = ("sans-serif", 13)
+                .into_font()
+                .color(&BLACK)
+                .pos(Pos::new(HPos::Right, VPos::Center));
+            for i in 0..rows.len() {
+                let (x, y) = chart.backend_coord(&(0.0, centre(i)));
+                canvas.draw(&Text::new(name_of(i), (x - 8, y), style.clone()))?;
+            }
+        }
+        for (i, ((_, twin), value)) in rows.iter().zip(&values).enumerate() {
+            let Some(v) = *value else { continue };
+            let y = centre(i);
+            let colour = palette::colour(twin.strategy);
+            chart.draw_series([Rectangle::new(
+                [(0.0, y - 0.3), (v, y + 0.3)],
+                colour.filled(),
+            )])?;
+            chart.draw_series([Text::new(
+                palette::tick(&v),
+                (v, y + 0.15),
+                ("sans-serif", 11).into_font().color(&BLACK),
+            )])?;
+        }
+    }
+    root.present()?;
+    Ok(true)
+}
