@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use super::compare::Change;
 use super::figures::{Figure, SUMMARY, WHERE_BYTES_GO};
 use super::findings::knee;
-use super::findings::verdict::{self, Verdict};
+use super::findings::verdict::{self, Extremes, Verdict};
 use super::report::{Outcome, PointReport};
 use super::statistics::{Cell, LineFit, WhereBytesGo, cells, memory_fit, varied_knob};
 use crate::model::knob::Knob;
@@ -249,38 +249,77 @@ pub fn where_bytes_go_table(points: &[PointReport]) -> String {
 pub fn verdict(v: &Verdict) -> String {
     let mut s = String::new();
     for at in &v.at {
-        let (fast, slow) = (at.wall.least, at.wall.most);
-        let (lean, fat) = (at.peak_rss.least, at.peak_rss.most);
-        let (least_cpu, busiest) = (at.cpu.least, at.cpu.most);
         let c = at.concurrency;
         let place = match (v.knob, at.varied) {
             (Some(knob), Some(value)) => format!("C = {c}, {} = {}", knob.key(), knob.show(value)),
             _ => format!("C = {c}"),
         };
-        let _ = writeln!(
-            s,
-            "- {place}: fastest {} ({:.2} s; the slowest, {}, {:.1}×); leanest \
-             {} ({:.1} MiB; the heaviest, {}, {:.1}×); most CPU {} \
-             ({:.2} s, {:.1}× the least)",
-            fast.strategy,
-            fast.median,
-            slow.strategy,
-            slow.median / fast.median,
-            lean.strategy,
-            lean.median,
-            fat.strategy,
-            fat.median / lean.median,
-            busiest.strategy,
-            busiest.median,
-            busiest.median / least_cpu.median.max(1e-9),
-        );
+        let wall = extremes_text(&at.wall, "wall time", ("fastest", "the slowest"), |v| {
+            format!("{v:.2} s")
+        });
+        let rss = extremes_text(&at.peak_rss, "peak RSS", ("leanest", "the heaviest"), |v| {
+            format!("{v:.1} MiB")
+        });
+        let cpu = &at.cpu;
+        let cpu = if !cpu.apart {
+            no_difference("CPU", cpu, |v| format!("{v:.2} s"))
+        } else {
+            format!(
+                "most CPU {}{} ({:.2} s, {:.1}× the least)",
+                cpu.most.strategy,
+                tied(&cpu.tied_with_most),
+                cpu.most.median,
+                cpu.most.median / cpu.least.median.max(1e-9),
+            )
+        };
+        let _ = writeln!(s, "- {place}: {wall}; {rss}; {cpu}");
     }
     if s.is_empty() {
         s
     } else {
         format!(
-            "Verdict, from this run's medians (the strategies and peers that hold C in flight and served every request; pitfalls aside):\n{s}"
+            "Verdict, from this run's medians (the strategies and peers that held C in flight by the server's count and served every request; pitfalls aside; a strategy named only where its repeats' range is apart from the other end's):\n{s}"
         )
+    }
+}
+
+/// One figure's part of the verdict: the least named, and the most as a ratio — or no
+/// difference, where the two ends' repeats overlap.
+fn extremes_text(
+    e: &Extremes,
+    what: &str,
+    (least, most): (&str, &str),
+    show: impl Fn(f64) -> String,
+) -> String {
+    if !e.apart {
+        return no_difference(what, e, show);
+    }
+    format!(
+        "{least} {}{} ({}; {most}, {}, {:.1}×)",
+        e.least.strategy,
+        tied(&e.tied_with_least),
+        show(e.least.median),
+        e.most.strategy,
+        e.most.median / e.least.median.max(1e-9),
+    )
+}
+
+/// "no difference in X" between two ends whose repeats overlap.
+fn no_difference(what: &str, e: &Extremes, show: impl Fn(f64) -> String) -> String {
+    format!(
+        "no difference in {what} beyond the repeats (medians {} to {})",
+        show(e.least.median),
+        show(e.most.median)
+    )
+}
+
+/// ", tied … with a, b" for the others within an end's repeats (their count past three), or
+/// nothing.
+fn tied(others: &[&str]) -> String {
+    match others.len() {
+        0 => String::new(),
+        1..=3 => format!(", tied within the repeats with {}", others.join(", ")),
+        n => format!(", tied within the repeats with {n} others"),
     }
 }
 
@@ -738,6 +777,16 @@ mod tests {
             "{v}"
         );
         assert!(!v.contains("pitfall_unbounded"), "{v}");
+        // The same two, one repeat each at the same wall: no ranking.
+        let tie = vec![
+            measured("thread_pool", 100, 0.3, 10 << 20),
+            measured("async_semaphore", 100, 0.3, 10 << 20),
+        ];
+        let v = verdict(&verdict::of(&tie));
+        assert!(
+            v.contains("no difference in wall time beyond the repeats"),
+            "{v}"
+        );
         assert_eq!(
             verdict(&verdict::of(&points[..1])),
             "",

@@ -1,6 +1,7 @@
 //! The verdict of a run, from its own rows: at each C (and each value of a varied setting),
-//! among the strategies and peers that hold C in flight (pitfalls aside) and served every
-//! request, the extremes of wall time, peak RSS and CPU by median.
+//! among the strategies and peers that held C in flight (by the server's count, pitfalls
+//! aside) and served every request, the extremes of wall time, peak RSS and CPU by median —
+//! and whether they are apart beyond the repeats' ranges, so a tie is not told as a ranking.
 
 use super::Ranked;
 use crate::model::knob::Knob;
@@ -34,22 +35,34 @@ pub struct VerdictAt {
 }
 
 /// The least and the most of a figure.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Extremes {
     /// The lowest median.
     pub least: Ranked,
     /// The highest median.
     pub most: Ranked,
+    /// The others whose repeats' range overlaps the least's: the least is not alone.
+    pub tied_with_least: Vec<&'static str>,
+    /// The others whose repeats' range overlaps the most's.
+    pub tied_with_most: Vec<&'static str>,
+    /// Whether the least's and the most's ranges do not overlap: a difference at all.
+    pub apart: bool,
 }
 
-/// Counts in the verdict: measured, every request ok, none dropped, holding C by design, not
-/// a pitfall (pitfalls have their own section).
+/// Counts in the verdict: measured, every request ok, none dropped, holding C by design and
+/// seen holding it (the server's peak in flight, where the server counted), not a pitfall
+/// (pitfalls have their own section).
 fn compared(r: &PointReport) -> bool {
+    let seen_holding = r
+        .server
+        .as_ref()
+        .is_none_or(|s| s.peak_in_flight >= r.point.in_flight() as u64);
     r.outcome == Outcome::Measured
         && r.error_count() == 0
         && r.worker.tally.dropped == 0
         && r.point.strategy.holds == Holds::Concurrency
         && r.point.strategy.kind.pitfall().is_none()
+        && seen_holding
 }
 
 /// The verdict of `points`.
@@ -72,26 +85,45 @@ pub fn of(points: &[PointReport]) -> Verdict {
         if here.len() < 2 {
             continue;
         }
+        // The subject's own name, which outlives these cells.
+        let name = |strategy: &str| {
+            clean
+                .iter()
+                .find(|r| r.point.strategy.name == strategy)
+                .map_or("", |r| r.point.strategy.name)
+        };
         let extremes = |f: &Figure| {
-            let mut ranked: Vec<(f64, &str)> = here
+            // (median, min, max, strategy) per cell, by median.
+            let mut ranked: Vec<(f64, f64, f64, &str)> = here
                 .iter()
                 .map(|cell| {
-                    let median = f.spread(cell, &clean).map_or(f64::NAN, |sp| sp.median);
-                    (median, cell.strategy)
+                    let sp = f.spread(cell, &clean);
+                    let (median, min, max) = sp.map_or((f64::NAN, f64::NAN, f64::NAN), |sp| {
+                        (sp.median, sp.min, sp.max)
+                    });
+                    (median, min, max, cell.strategy)
                 })
                 .collect();
             ranked.sort_by(|a, b| a.0.total_cmp(&b.0));
-            let rank = |(median, strategy): (f64, &str)| Ranked {
-                // The subject's own name, which outlives these cells.
-                strategy: clean
-                    .iter()
-                    .find(|r| r.point.strategy.name == strategy)
-                    .map_or("", |r| r.point.strategy.name),
+            let (least, most) = (ranked[0], ranked[ranked.len() - 1]);
+            let rank = |(median, _, _, strategy): (f64, f64, f64, &str)| Ranked {
+                strategy: name(strategy),
                 median,
             };
             Extremes {
-                least: rank(ranked[0]),
-                most: rank(ranked[ranked.len() - 1]),
+                least: rank(least),
+                most: rank(most),
+                tied_with_least: ranked[1..]
+                    .iter()
+                    .filter(|(_, min, _, _)| *min <= least.2)
+                    .map(|r| name(r.3))
+                    .collect(),
+                tied_with_most: ranked[..ranked.len() - 1]
+                    .iter()
+                    .filter(|(_, _, max, _)| *max >= most.1)
+                    .map(|r| name(r.3))
+                    .collect(),
+                apart: least.2 < most.1,
             }
         };
         at.push(VerdictAt {
@@ -135,5 +167,42 @@ mod tests {
             of(&points[..1]).at.is_empty(),
             "one strategy: nothing to compare"
         );
+    }
+
+    #[test]
+    fn a_tie_within_the_repeats_is_no_difference_and_holding_c_means_the_server_saw_c() {
+        let walls = |name: &str, walls: [f64; 3]| {
+            walls.map(|w| {
+                let mut r = measured(name, 100, w, 1 << 20);
+                r.server = Some(mock_server::StatsSnapshot {
+                    peak_in_flight: 100,
+                    ..Default::default()
+                });
+                r
+            })
+        };
+        let mut points: Vec<PointReport> = walls("thread_pool", [0.30, 0.32, 0.40])
+            .into_iter()
+            .chain(walls("async_semaphore", [0.28, 0.31, 0.35]))
+            .collect();
+        let at = &of(&points).at[0];
+        assert!(!at.wall.apart, "the ranges overlap: {:?}", at.wall);
+        // A third strategy, far apart, but the server saw only 27 of its 100 at once.
+        let mut py = walls("peer:py_threads", [0.10, 0.11, 0.12]);
+        for r in &mut py {
+            r.server.as_mut().expect("server").peak_in_flight = 27;
+        }
+        points.extend(py);
+        let at = &of(&points).at[0];
+        assert_ne!(
+            at.wall.least.strategy, "peer:py_threads",
+            "it did not hold C"
+        );
+        // One far slower: apart from the fastest, who is tied with the other.
+        points.extend(walls("thread_per_request", [0.9, 1.0, 1.1]));
+        let at = &of(&points).at[0];
+        assert!(at.wall.apart, "{:?}", at.wall);
+        assert_eq!(at.wall.most.strategy, "thread_per_request");
+        assert_eq!(at.wall.tied_with_least.len(), 1, "{:?}", at.wall);
     }
 }
