@@ -119,10 +119,7 @@ pub fn decision(d: &Decision) -> String {
             Some(match &r.stopped {
                 Some(stop) => {
                     let why = stop.limit.map_or_else(
-                        || {
-                            let peak = stop.server_peak.unwrap_or(0) as usize;
-                            format!("the server saw at most {} at once", thousands(peak))
-                        },
+                        || no_wall(stop.errors, stop.server_peak),
                         |l| l.described(stop.limit_value),
                     );
                     format!(
@@ -138,7 +135,7 @@ pub fn decision(d: &Decision) -> String {
     if !walls.is_empty() {
         let _ = writeln!(
             s,
-            "- **Past 10,000 each model meets a wall of the OS, not of its speed**: {}.",
+            "- **Past 10,000, where each model stopped and whose limit it was**: {}.",
             walls.join("; ")
         );
     }
@@ -190,6 +187,20 @@ pub fn answer(a: &Answer) -> String {
     s
 }
 
+/// Why a point stopped short of C with no limit met: its own speed (every request served,
+/// but never C at once by the server's count), or failures no limit explains.
+fn no_wall(errors: u64, server_peak: Option<u64>) -> String {
+    let peak = server_peak.map_or("–".to_owned(), |p| thousands(p as usize));
+    if errors == 0 {
+        format!(
+            "no wall: every request served, but the server saw at most {peak} at once, a speed limit"
+        )
+    } else {
+        let errors = thousands(errors as usize);
+        format!("{errors} requests failed, no limit named; the server saw at most {peak} at once")
+    }
+}
+
 /// Per strategy: the largest C it carried with every request ok, and the first C it did not,
 /// with what stopped it.
 pub fn scale_table(reaches: &[Reach]) -> String {
@@ -202,7 +213,7 @@ pub fn scale_table(reaches: &[Reach]) -> String {
             match (stop.limit, &stop.unmeasured) {
                 (Some(limit), _) => limit.described(stop.limit_value),
                 (None, Some(why)) => why.clone(),
-                (None, None) => format!("{} errors", stop.errors),
+                (None, None) => no_wall(stop.errors, stop.server_peak),
             }
         });
         let peak = stop

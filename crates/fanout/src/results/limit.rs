@@ -42,6 +42,34 @@ pub fn from_errors(tally: &TallySummary, server: Option<&StatsSnapshot>) -> Opti
     })
 }
 
+/// Whether `peak_threads` came within 10% of max_map_count / (mappings per thread): the
+/// threads' mappings had all but spent the map count (`None`: a figure is missing).
+fn out_of_maps(
+    peak_threads: Option<u64>,
+    limits: &Limits,
+    maps_per_thread: Option<f64>,
+) -> Option<bool> {
+    let (threads, maps, per) = (peak_threads?, limits.max_map_count?, maps_per_thread?);
+    Some(threads as f64 * per >= maps as f64 * 0.9)
+}
+
+/// `limit` told apart where the kernel's answer is the same: a thread spawn refused
+/// ([`Limit::Threads`], EAGAIN) by a process whose threads had all but spent the map count is
+/// the map count refusing the new stack's mapping, not a thread limit.
+pub fn thread_limit_or_maps(
+    limit: Limit,
+    peak_threads: Option<u64>,
+    limits: &Limits,
+    maps_per_thread: Option<f64>,
+) -> Limit {
+    match limit {
+        Limit::Threads if out_of_maps(peak_threads, limits, maps_per_thread) == Some(true) => {
+            Limit::MaxMapCount
+        }
+        other => other,
+    }
+}
+
 /// The limit that ended a worker process, from its stderr's last words, how it ended and the
 /// `peak_threads` it reached, against the machine's `limits` and the mappings a thread holds
 /// here (`maps_per_thread`, measured: `os::parked`); `None` when nothing says.
@@ -56,18 +84,16 @@ pub fn from_end(
         return Some(limit);
     }
     let said = |words: &str| stderr_tail.contains(words);
-    // std aborts a thread whose signal stack cannot be mapped; an mmap refused within 10% of
-    // max_map_count / (mappings per thread) threads is the map count, not memory.
-    let out_of_maps = || {
-        let (threads, maps, per) = (peak_threads?, limits.max_map_count?, maps_per_thread?);
-        Some(threads as f64 * per >= maps as f64 * 0.9)
-    };
+    // std aborts a thread whose signal stack cannot be mapped; an mmap refused near the map
+    // count is the map count, not memory.
     if said("failed to allocate an alternative stack") || said("Cannot allocate memory") {
-        return Some(if out_of_maps() == Some(true) {
-            Limit::MaxMapCount
-        } else {
-            Limit::Memory
-        });
+        return Some(
+            if out_of_maps(peak_threads, limits, maps_per_thread) == Some(true) {
+                Limit::MaxMapCount
+            } else {
+                Limit::Memory
+            },
+        );
     }
     // A SIGKILL fanout did not send (it kills only at the time limit): the OOM killer.
     let killed = match end {
@@ -92,6 +118,19 @@ mod tests {
             max_map_count: Some(65_530),
             ..Limits::default()
         }
+    }
+
+    #[test]
+    fn a_spawn_refused_near_the_map_count_is_the_map_count_not_a_thread_limit() {
+        // thread_pool at C = 20,000: 16,365 threads of 4 mappings each, against 65,530.
+        let near = thread_limit_or_maps(Limit::Threads, Some(16_365), &limits(), Some(4.0));
+        assert_eq!(near, Limit::MaxMapCount);
+        let far = thread_limit_or_maps(Limit::Threads, Some(9), &limits(), Some(4.0));
+        assert_eq!(far, Limit::Threads);
+        let unknown = thread_limit_or_maps(Limit::Threads, None, &limits(), Some(4.0));
+        assert_eq!(unknown, Limit::Threads, "no peak: as the kernel answered");
+        let files = thread_limit_or_maps(Limit::OpenFiles, Some(16_365), &limits(), Some(4.0));
+        assert_eq!(files, Limit::OpenFiles);
     }
 
     #[test]

@@ -168,9 +168,9 @@ impl PointReport {
             }
             WorkerEnd::Exited(_) => None,
         };
+        let peak_threads = left.metered.peak_threads;
+        let maps_per_thread = crate::os::parked::mappings_per_thread();
         let ended_by = failure.as_ref().and_then(|_| {
-            let peak_threads = left.metered.peak_threads;
-            let maps_per_thread = crate::os::parked::mappings_per_thread();
             limit::from_end(
                 &left.end,
                 left.stderr_tail,
@@ -191,8 +191,9 @@ impl PointReport {
                 Self::unrun(point, Outcome::Failed(why))
             }
         };
-        report.limit =
-            ended_by.or_else(|| limit::from_errors(&report.worker.tally, left.server.as_ref()));
+        report.limit = ended_by
+            .or_else(|| limit::from_errors(&report.worker.tally, left.server.as_ref()))
+            .map(|l| limit::thread_limit_or_maps(l, peak_threads, limits, maps_per_thread));
         report.limit_value = report.limit.and_then(|l| l.value(limits));
         report.timeline = timeline(&report.worker.in_flight_samples, &left.metered.samples);
         // The samples live on in the timeline; a point's JSON keeps that alone.
