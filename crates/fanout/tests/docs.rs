@@ -101,3 +101,72 @@ fn an_export_read_by_a_reader_that_stops_early_ends_quietly() {
         "{stderr}"
     );
 }
+
+/// A heading's anchor as GitHub makes it: lower case, punctuation dropped (hyphens and
+/// underscores kept), spaces to hyphens.
+fn anchor_of(heading: &str) -> String {
+    heading
+        .trim()
+        .to_lowercase()
+        .chars()
+        .filter(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | ' '))
+        .map(|c| if c == ' ' { '-' } else { c })
+        .collect()
+}
+
+/// The anchors of a markdown file's headings.
+fn anchors(text: &str) -> Vec<String> {
+    text.lines()
+        .filter_map(|l| l.strip_prefix('#'))
+        .map(|l| anchor_of(l.trim_start_matches('#')))
+        .collect()
+}
+
+/// Every `](target)` link of a markdown text.
+fn links(text: &str) -> Vec<String> {
+    text.match_indices("](")
+        .filter_map(|(at, _)| {
+            let rest = &text[at + 2..];
+            rest.find(')').map(|end| rest[..end].to_owned())
+        })
+        .collect()
+}
+
+#[test]
+fn every_link_in_the_docs_reaches_a_file_and_a_heading_that_exist() {
+    let root = std::path::Path::new(ROOT);
+    let mut pages = vec![root.join("README.md"), root.join("results/README.md")];
+    for entry in std::fs::read_dir(root.join("docs")).expect("docs/") {
+        let path = entry.expect("entry").path();
+        if path.extension().is_some_and(|e| e == "md") {
+            pages.push(path);
+        }
+    }
+    let mut broken = Vec::new();
+    for page in &pages {
+        let text = std::fs::read_to_string(page).expect("page");
+        for link in links(&text) {
+            if link.contains("://") || link.starts_with("mailto:") {
+                continue;
+            }
+            let (path, anchor) = link.split_once('#').unwrap_or((&link, ""));
+            let target = if path.is_empty() {
+                page.clone()
+            } else {
+                page.parent().expect("dir").join(path)
+            };
+            if !target.exists() {
+                broken.push(format!("{}: {link} (no such file)", page.display()));
+                continue;
+            }
+            let is_page = target.extension().is_some_and(|e| e == "md");
+            if !anchor.is_empty() && is_page {
+                let there = std::fs::read_to_string(&target).expect("target");
+                if !anchors(&there).iter().any(|a| a == anchor) {
+                    broken.push(format!("{}: {link} (no such heading)", page.display()));
+                }
+            }
+        }
+    }
+    assert!(broken.is_empty(), "broken links:\n{}", broken.join("\n"));
+}
