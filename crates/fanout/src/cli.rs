@@ -68,6 +68,10 @@ enum Command {
         /// Compare only; exit 1 when a block is out of date.
         #[arg(long)]
         check: bool,
+        /// List the quoted run folders that ran before the last change to the measuring
+        /// code (from git); exit 1 when there is one. Changes nothing.
+        #[arg(long, conflicts_with = "check")]
+        stale: bool,
         /// The repository's root.
         #[arg(long, default_value = ".")]
         root: PathBuf,
@@ -238,7 +242,10 @@ pub fn main() -> ExitCode {
         Command::Compare(args) => compare(&args),
         Command::Report { dir } => report(&dir),
         Command::Export { format, dir } => export_points(format, &dir),
-        Command::Docs { check, root } => write_docs(check, &root),
+        Command::Docs {
+            stale: true, root, ..
+        } => stale_docs(&root),
+        Command::Docs { check, root, .. } => write_docs(check, &root),
         Command::List => {
             list();
             Ok(ExitCode::SUCCESS)
@@ -455,6 +462,24 @@ fn export_points(format: export::Format, dir: &Path) -> anyhow::Result<ExitCode>
         }
         _ => Ok(ExitCode::SUCCESS),
     }
+}
+
+fn stale_docs(root: &Path) -> anyhow::Result<ExitCode> {
+    let quoted = docs::quoted_folders(root)?;
+    let stale = crate::results::staleness::stale(root, &quoted)?;
+    for folder in &stale {
+        println!("fanout docs: stale: {folder}");
+    }
+    println!(
+        "fanout docs: {} of {} quoted folders ran before the measuring code's last change",
+        stale.len(),
+        quoted.len()
+    );
+    Ok(if stale.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 fn write_docs(check: bool, root: &Path) -> anyhow::Result<ExitCode> {

@@ -170,3 +170,40 @@ fn every_link_in_the_docs_reaches_a_file_and_a_heading_that_exist() {
     }
     assert!(broken.is_empty(), "broken links:\n{}", broken.join("\n"));
 }
+
+#[test]
+fn a_folder_that_ran_before_the_measuring_code_changed_is_stale() {
+    use fanout::results::staleness::stale;
+    let root = std::path::Path::new(ROOT);
+    let git = |args: &[&str]| {
+        let out = Command::new("git")
+            .arg("-C")
+            .arg(root)
+            .args(args)
+            .output()
+            .expect("git");
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    };
+    let head = git(&["rev-parse", "--short", "HEAD"]);
+    let first = git(&["rev-list", "--max-parents=0", "HEAD"]);
+    let first = first.lines().next().unwrap_or_default().to_owned();
+    let quoted = vec![
+        ("results/now".to_owned(), Some(head.clone())),
+        ("results/then".to_owned(), Some(first.clone())),
+        ("results/unsaid".to_owned(), None),
+    ];
+    let found = stale(root, &quoted).expect("git answers");
+    let names: Vec<&str> = found.iter().map(|s| s.folder.as_str()).collect();
+    assert!(!names.contains(&"results/now"), "HEAD is fresh: {found:?}");
+    assert!(
+        names.contains(&"results/unsaid"),
+        "no commit, no trust: {found:?}"
+    );
+    // A clone cut to one commit has no older one to try.
+    if !head.starts_with(&first[..first.len().min(7)]) {
+        assert!(
+            names.contains(&"results/then"),
+            "the first commit is stale: {found:?}"
+        );
+    }
+}

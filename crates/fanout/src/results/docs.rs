@@ -113,6 +113,35 @@ pub fn regenerate(text: &str, root: &Path, up: &str) -> anyhow::Result<String> {
     Ok(out)
 }
 
+/// Every run folder the blocks of [`FILES`] under `root` quote, once each, with the commit it
+/// ran on (`None`: it records none).
+pub fn quoted_folders(root: &Path) -> anyhow::Result<Vec<(String, Option<String>)>> {
+    let mut folders: Vec<String> = Vec::new();
+    for file in FILES {
+        let path = root.join(file);
+        let text = std::fs::read_to_string(&path).with_context(|| path.display().to_string())?;
+        for (at, marker) in text.match_indices("<!-- fanout:") {
+            let rest = &text[at + marker.len()..];
+            let Some(end) = rest.find("-->") else {
+                continue;
+            };
+            for folder in rest[..end].split_whitespace().skip(1) {
+                if !folders.iter().any(|f| f == folder) {
+                    folders.push(folder.to_owned());
+                }
+            }
+        }
+    }
+    Ok(folders
+        .into_iter()
+        .map(|f| {
+            let commit = ran_on(&root.join(&f));
+            let commit = (commit != "unknown").then_some(commit);
+            (f, commit)
+        })
+        .collect())
+}
+
 /// Writes (or with `check`, compares) every block of [`FILES`] under `root`; the files that
 /// changed (or would).
 pub fn write_all(root: &Path, check: bool) -> anyhow::Result<Vec<PathBuf>> {

@@ -32,4 +32,5 @@ pub mod report;
 pub mod retry_table;
 pub mod run_folder;
 pub mod setup;
+pub mod staleness;
 pub mod statistics;
