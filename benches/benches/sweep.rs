@@ -1,7 +1,8 @@
 //! The macro sweep: every strategy at concurrency 10 → 10,000, each sample one fresh worker
 //! process run through the harness against the mock server (its own process). Groups
-//! `wall_time/STRATEGY/C` (the worker's timed region) and `peak_rss/STRATEGY/C` (its peak RSS,
-//! bytes, through the [`PeakRss`] measurement). Points, workload and settings come from the
+//! `wall_time/STRATEGY/C` (the worker's timed region), `peak_rss/STRATEGY/C` (its peak RSS,
+//! bytes, through the [`PeakRss`] measurement) and `whole_bill/STRATEGY/C` (resident and
+//! kernel memory per request in flight, bytes, the same measurement). Points, workload and settings come from the
 //! `FANOUT_*` variables — the flags of `fanout sweep`, read from the environment; docs/cli.md
 //! lists them — and `FANOUT_PEERS` adds installed peers (`scripts/peers.sh`).
 //!
@@ -10,8 +11,8 @@
 //!
 //! Each point runs exactly 1 + [`SAMPLES`] workers: flat sampling with warm-up and measurement
 //! times of 1 ns makes criterion take one run per sample (it warns "Unable to complete 10
-//! samples", by design). `peak_rss` replays the peaks the `wall_time` runs measured instead of
-//! running every point twice. A run with failed requests never looks fast: its sample is
+//! samples", by design). `peak_rss` and `whole_bill` replay what the `wall_time` runs measured
+//! instead of running every point again. A run with failed requests never looks fast: its sample is
 //! wall × N / ok. A worker that crashes, is killed or hangs leaves no figure a sample could
 //! honestly carry: it ends the run (server stopped, finished benchmarks kept by criterion).
 
@@ -102,15 +103,18 @@ fn env_error(e: &clap::Error) -> String {
     }
 }
 
-/// Peaks measured by `wall_time` runs, waiting to be replayed by `peak_rss`.
-type PeakStash = RefCell<HashMap<String, VecDeque<u64>>>;
+/// Figures measured by `wall_time` runs (bytes), waiting to be replayed by a memory group.
+type Stash = RefCell<HashMap<String, VecDeque<u64>>>;
 
 struct Sweep<'a> {
     exe: &'a Path,
     endpoint: Endpoint,
     /// Taken and stopped before a fatal exit, which would skip its destructor.
     server: RefCell<Option<Target>>,
-    stash: PeakStash,
+    /// Peak RSS per run, for `peak_rss`.
+    peaks: Stash,
+    /// Whole bill per request in flight per run, for `whole_bill`.
+    bills: Stash,
 }
 
 impl Sweep<'_> {
@@ -147,28 +151,38 @@ impl Sweep<'_> {
     }
 
     /// Wall time of one run, as criterion should count it (failed requests scale it up); its
-    /// peak RSS is kept for the `peak_rss` group.
+    /// peak RSS and whole bill are kept for the memory groups.
     fn wall(&self, point: &Point) -> Duration {
         let report = self.run(point);
-        self.stash
-            .borrow_mut()
-            .entry(point.name())
-            .or_default()
-            .push_back(report.peak_rss_bytes().max(1));
+        let keep = |stash: &Stash, bytes: u64| {
+            stash
+                .borrow_mut()
+                .entry(point.name())
+                .or_default()
+                .push_back(bytes.max(1));
+        };
+        keep(&self.peaks, report.peak_rss_bytes());
+        keep(&self.bills, bill(&report));
         let ok = report.worker.tally.ok.max(1) as f64;
         let penalty = (point.requests as f64 / ok).max(1.0);
         Duration::from_secs_f64(report.worker.wall_s * penalty)
     }
 
-    /// One peak: replayed from a `wall_time` run, or measured now if none is left.
-    fn peak(&self, point: &Point) -> u64 {
-        let replayed = self
-            .stash
+    /// One figure of `stash`: replayed from a `wall_time` run, or measured now (`measure`)
+    /// if none is left.
+    fn replay(&self, stash: &Stash, point: &Point, measure: fn(&PointReport) -> u64) -> u64 {
+        let replayed = stash
             .borrow_mut()
             .get_mut(&point.name())
             .and_then(VecDeque::pop_front);
-        replayed.unwrap_or_else(|| self.run(point).peak_rss_bytes().max(1))
+        replayed.unwrap_or_else(|| measure(&self.run(point)).max(1))
     }
+}
+
+/// A run's whole bill per request in flight, whole bytes (0 where the breakdown was not read:
+/// criterion takes 1, never a 0 sample).
+fn bill(report: &PointReport) -> u64 {
+    report.whole_bill_bytes().map_or(0, |b| b.round() as u64)
 }
 
 /// A point's criterion function name: its strategy, with `+h2` or `+tls` when the point speaks
@@ -285,7 +299,8 @@ fn main() -> ExitCode {
         exe: &exe,
         endpoint: server.endpoint().clone(),
         server: RefCell::new(Some(server)),
-        stash: RefCell::default(),
+        peaks: RefCell::default(),
+        bills: RefCell::default(),
     };
     let points = points(&plan, &Limits::read());
     let log_scale = PlotConfiguration::default().summary_scale(AxisScale::Logarithmic);
@@ -312,7 +327,20 @@ fn main() -> ExitCode {
         let id = BenchmarkId::new(function_name(point), point.concurrency);
         group.bench_with_input(id, point, |b, point| {
             // Criterion divides a sample by its iterations: return the sum of the peaks.
-            b.iter_custom(|iters| (0..iters).map(|_| sweep.peak(point)).sum::<u64>());
+            let peak = |_| sweep.replay(&sweep.peaks, point, PointReport::peak_rss_bytes);
+            b.iter_custom(|iters| (0..iters).map(peak).sum::<u64>());
+        });
+    }
+    group.finish();
+    let mut group = memory.benchmark_group("whole_bill");
+    group
+        .sampling_mode(SamplingMode::Flat)
+        .plot_config(PlotConfiguration::default().summary_scale(AxisScale::Logarithmic));
+    for point in &points {
+        let id = BenchmarkId::new(function_name(point), point.concurrency);
+        group.bench_with_input(id, point, |b, point| {
+            let one = |_| sweep.replay(&sweep.bills, point, bill);
+            b.iter_custom(|iters| (0..iters).map(one).sum::<u64>());
         });
     }
     group.finish();

@@ -283,6 +283,24 @@ impl PointReport {
         self.metered.cpu_user_s + self.metered.cpu_sys_s
     }
 
+    /// This point's whole bill per request in flight, bytes: the resident memory above the
+    /// RSS before the job plus the kernel's stacks, slab and page tables grown beside it, at
+    /// the moment the worker held its in-flight count, over that count (`None`: no breakdown
+    /// was read). The run's `whole_bill` figure is the slope of the same over C; one point's
+    /// share also carries its fixed costs spread over C.
+    pub fn whole_bill_bytes(&self) -> Option<f64> {
+        let b = self.metered.breakdown.as_ref()?;
+        let k = b.kernel.as_ref()?;
+        let before = self.worker.rss_before_bytes;
+        let resident = b.rss_bytes.saturating_sub(before) as f64;
+        let kernel = k.kernel_stack_bytes
+            + k.slab_unreclaimable_bytes
+            + k.slab_reclaimable_bytes
+            + k.page_tables_bytes;
+        let whole = (resident + kernel as f64).max(0.0);
+        Some(whole / b.in_flight.max(1) as f64)
+    }
+
     /// Peak RSS above the RSS before the job, per request in flight by design, bytes; `None`
     /// when the worker did not report its RSS before (a peer may not).
     pub fn rss_per_in_flight_bytes(&self) -> Option<f64> {
