@@ -144,14 +144,16 @@ struct SweepArgs {
     /// Run folder [default: results/DATE-HOST].
     #[arg(long)]
     out: Option<PathBuf>,
-    /// A smoke sweep for a first run: 5 strategies, one over HTTP/2 (unless --strategies names others) at
-    /// 10 → 10,000, one repeat (about 25 s on 2 cores); replaces --concurrency and --repeat.
+    /// A first run: each model's floor and the library strategies of threads and tokio (unless
+    /// --strategies names others) at 10 → 10,000, one repeat; replaces --concurrency and
+    /// --repeat.
     #[arg(long)]
     quick: bool,
     /// A preset sweep where the answer changes: `cpu` (CPU work per response), `connect`
     /// (connection set-up delay), `jitter` (lognormal delays), `rate` (open loop around
     /// capacity), `overload` (an offered rate ramped past capacity and back), `faults` (each
-    /// injected fault at 1% and 10%, a 1 s deadline), `scale` (C = 10,000 …
+    /// injected fault at 1% and 10%, a 1 s deadline), `hedge` (hedge delays against a
+    /// straggler mixture), `scale` (C = 10,000 …
     /// 100,000, past the OS limits); sets the strategies and concurrency (unless --strategies
     /// or --concurrency name others) and the setting it varies.
     #[arg(long, value_enum, conflicts_with = "quick")]
@@ -173,7 +175,7 @@ impl SweepArgs {
         let mut points = self.points.clone();
         let mut repeat = self.repeat;
         if self.quick {
-            // The quick five (`preset::quick`) replace the default (all), not strategies the user named.
+            // The quick strategies (`preset::quick`) replace the default (all), not strategies the user named.
             if points.named_strategies().is_none() {
                 points.strategies = StrategyList(preset::quick());
             }

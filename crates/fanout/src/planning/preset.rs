@@ -9,20 +9,25 @@ use crate::model::subject::Subject;
 use crate::peers;
 use crate::strategies::strategy::Strategy;
 use crate::strategies::{
-    async_buffered, async_cpu_offload, async_h2, async_h2_floor, async_raw, async_semaphore,
-    coroutine_raw, pitfall_client_per_request, pitfall_unbounded, smol_raw, thread_per_request,
-    thread_pool, thread_raw, uring_cyper, uring_raw,
+    async_cpu_offload, async_h2, async_h2_floor, async_raw, async_semaphore, coroutine_raw,
+    pitfall_client_per_request, pitfall_unbounded, smol_raw, thread_per_request, thread_pool,
+    thread_raw, uring_cyper, uring_raw,
 };
 use mock_server::FaultKind;
 
-/// Strategies of `sweep --quick`.
+/// Strategies of `sweep --quick`: each model's floor — threads, coroutines, tokio, smol,
+/// io_uring, HTTP/2 streams — and the library strategies of threads and tokio beside them,
+/// so a first run shows the answer's shape.
 pub fn quick() -> Vec<&'static Subject> {
     facts(&[
-        &thread_per_request::STRATEGY,
+        &thread_raw::STRATEGY,
         &thread_pool::STRATEGY,
+        &coroutine_raw::STRATEGY,
+        &async_raw::STRATEGY,
         &async_semaphore::STRATEGY,
-        &async_buffered::STRATEGY,
-        &async_h2::STRATEGY,
+        &smol_raw::STRATEGY,
+        &uring_raw::STRATEGY,
+        &async_h2_floor::STRATEGY,
     ])
 }
 

@@ -304,13 +304,15 @@ fn extremes_text(
     )
 }
 
-/// "no difference in X" between two ends whose repeats overlap.
+/// "no difference in X" between two ends whose repeats overlap, or "not ranked" where one
+/// repeat has no range to tell noise by.
 fn no_difference(what: &str, e: &Extremes, show: impl Fn(f64) -> String) -> String {
-    format!(
-        "no difference in {what} beyond the repeats (medians {} to {})",
-        show(e.least.median),
-        show(e.most.median)
-    )
+    let (lo, hi) = (show(e.least.median), show(e.most.median));
+    if e.repeats < 2 {
+        format!("{what} not ranked, one repeat each ({lo} to {hi})")
+    } else {
+        format!("no difference in {what} beyond the repeats (medians {lo} to {hi})")
+    }
 }
 
 /// ", tied … with a, b" for the others within an end's repeats (their count past three), or
@@ -762,11 +764,21 @@ mod tests {
 
     #[test]
     fn the_verdict_names_the_fastest_and_leanest_from_the_rows_and_leaves_pitfalls_aside() {
-        let points = vec![
-            measured("thread_pool", 100, 0.4, 40 << 20),
-            measured("async_semaphore", 100, 0.2, 10 << 20),
-            measured("pitfall_unbounded", 100, 0.1, 5 << 20),
-        ];
+        // Two repeats each, their ranges apart: a ranking.
+        let twice = |name: &str, wall: f64, rss: u64| {
+            [
+                measured(name, 100, wall, rss),
+                measured(name, 100, wall * 1.01, rss),
+            ]
+        };
+        let points: Vec<PointReport> = [
+            twice("thread_pool", 0.4, 40 << 20),
+            twice("async_semaphore", 0.2, 10 << 20),
+            twice("pitfall_unbounded", 0.1, 5 << 20),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
         let v = verdict(&verdict::of(&points));
         assert!(
             v.contains("C = 100: fastest async_semaphore (0.20 s; the slowest, thread_pool, 2.0×)"),
@@ -777,18 +789,15 @@ mod tests {
             "{v}"
         );
         assert!(!v.contains("pitfall_unbounded"), "{v}");
-        // The same two, one repeat each at the same wall: no ranking.
-        let tie = vec![
-            measured("thread_pool", 100, 0.3, 10 << 20),
-            measured("async_semaphore", 100, 0.3, 10 << 20),
+        // One repeat each: no range to tell noise by, no ranking.
+        let once = vec![
+            measured("thread_pool", 100, 0.4, 40 << 20),
+            measured("async_semaphore", 100, 0.2, 10 << 20),
         ];
-        let v = verdict(&verdict::of(&tie));
-        assert!(
-            v.contains("no difference in wall time beyond the repeats"),
-            "{v}"
-        );
+        let v = verdict(&verdict::of(&once));
+        assert!(v.contains("wall time not ranked, one repeat each"), "{v}");
         assert_eq!(
-            verdict(&verdict::of(&points[..1])),
+            verdict(&verdict::of(&points[..2])),
             "",
             "one strategy: nothing to compare"
         );

@@ -45,8 +45,11 @@ pub struct Extremes {
     pub tied_with_least: Vec<&'static str>,
     /// The others whose repeats' range overlaps the most's.
     pub tied_with_most: Vec<&'static str>,
-    /// Whether the least's and the most's ranges do not overlap: a difference at all.
+    /// Whether the least's and the most's ranges do not overlap, each of two repeats or more:
+    /// a difference beyond noise (one repeat has no range to tell noise by).
     pub apart: bool,
+    /// The fewer repeats of the two ends.
+    pub repeats: usize,
 }
 
 /// Counts in the verdict: measured, every request ok, none dropped, holding C by design and
@@ -106,6 +109,12 @@ pub fn of(points: &[PointReport]) -> Verdict {
                 .collect();
             ranked.sort_by(|a, b| a.0.total_cmp(&b.0));
             let (least, most) = (ranked[0], ranked[ranked.len() - 1]);
+            let repeats_of = |strategy: &str| {
+                here.iter()
+                    .find(|c| c.strategy == strategy)
+                    .map_or(0, |c| c.measured.len())
+            };
+            let repeats = repeats_of(least.3).min(repeats_of(most.3));
             let rank = |(median, _, _, strategy): (f64, f64, f64, &str)| Ranked {
                 strategy: name(strategy),
                 median,
@@ -123,7 +132,8 @@ pub fn of(points: &[PointReport]) -> Verdict {
                     .filter(|(_, _, max, _)| *max >= most.1)
                     .map(|r| name(r.3))
                     .collect(),
-                apart: least.2 < most.1,
+                apart: least.2 < most.1 && repeats >= 2,
+                repeats,
             }
         };
         at.push(VerdictAt {
