@@ -225,8 +225,9 @@ fn generate(block: Block, folders: &[String], root: &Path, up: &str) -> anyhow::
                     )
                 })
                 .collect();
+            let measured_on = machine_line(&dir, &points);
             format!(
-                "{}\n{}\n{}<sub>And from {}.</sub>\n",
+                "{measured_on}{}\n{}\n{}<sub>And from {}.</sub>\n",
                 docs_text::decision(&answer::decision(&points, &scale, &rate)),
                 docs_text::answer(&answer::answer(&points)),
                 stamp(&medians),
@@ -342,6 +343,32 @@ fn tables_of(markdown: &str) -> String {
 }
 
 /// The commit a folder ran on, from its `SETUP.md`.
+/// Where and how a run measured, for a reader beside its figures: the machine its `SETUP.md`
+/// records (cores, memory, kernel, the limits that set the walls) and the conditions of its
+/// points (loopback, the body size, the server's profile); empty without a `SETUP.md`.
+fn machine_line(dir: &Path, points: &[PointReport]) -> String {
+    let Ok(setup) = std::fs::read_to_string(dir.join("SETUP.md")) else {
+        return String::new();
+    };
+    let machine: Vec<&str> = setup
+        .lines()
+        .skip_while(|l| *l != "## Machine")
+        .skip(1)
+        .take_while(|l| !l.starts_with("## "))
+        .filter_map(|l| l.strip_prefix("- "))
+        .filter(|l| !l.starts_with("Host:"))
+        .collect();
+    let conditions = points.first().map_or(String::new(), |r| {
+        let s = &r.point.settings;
+        format!(
+            "; client and server on loopback, {}-byte bodies, the server's `{}` profile",
+            s.body_bytes,
+            s.server.profile.name()
+        )
+    });
+    format!("*Measured on* {}{conditions}.\n\n", machine.join("; "))
+}
+
 fn ran_on(dir: &Path) -> String {
     let read = |name: &str| std::fs::read_to_string(dir.join(name)).ok();
     let from_setup = read("SETUP.md").and_then(|s| {
