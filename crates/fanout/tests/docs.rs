@@ -207,3 +207,22 @@ fn a_folder_that_ran_before_the_measuring_code_changed_is_stale() {
         );
     }
 }
+
+#[test]
+fn every_run_folder_has_its_entry_in_the_results_index() {
+    let results = std::path::Path::new(ROOT).join("results");
+    let index = std::fs::read_to_string(results.join("README.md")).expect("results/README.md");
+    let missing: Vec<String> = std::fs::read_dir(&results)
+        .expect("results/")
+        .filter_map(|e| {
+            let path = e.ok()?.path();
+            let name = path.file_name()?.to_str()?.to_owned();
+            let entry = format!("\n## {name}\n");
+            (path.is_dir() && !index.contains(&entry)).then_some(name)
+        })
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "results/README.md has no `## NAME` entry for {missing:?}"
+    );
+}
