@@ -96,13 +96,26 @@ pub fn decision(d: &Decision) -> String {
         .pitfalls
         .iter()
         .map(|p| {
+            // Each C both ran, so no pitfall is shown at a C chosen for it alone.
+            let at: Vec<String> = p
+                .ratios
+                .iter()
+                .map(|(c, r)| format!("{r:.1}× at C = {}", thousands(*c)))
+                .collect();
+            let seen = p.seen.map_or(String::new(), |(peak, n)| {
+                format!(
+                    "; at C = {} the server saw at most {} of its {} requests at once",
+                    thousands(p.concurrency),
+                    thousands(peak.round() as usize),
+                    thousands(n)
+                )
+            });
             format!(
-                "{} took {:.1}× `{}`'s {} at C = {} ({})",
+                "{} took `{}`'s {} {} ({}{seen})",
                 p.facts.mistake,
-                p.ratio,
                 p.facts.spoils,
                 figure_of(p.facts.costs).label,
-                thousands(p.concurrency),
+                at.join(", "),
                 p.facts.because
             )
         })

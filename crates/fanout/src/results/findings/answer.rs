@@ -126,17 +126,23 @@ pub struct MemoryBill {
     pub task_library: (&'static Subject, f64),
 }
 
-/// What a pitfall cost against the strategy it spoils, at the largest C both ran.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// What a pitfall cost against the strategy it spoils, at each C both ran.
+#[derive(Debug, Clone, PartialEq)]
 pub struct PitfallCost {
     /// The pitfall.
     pub pitfall: &'static Subject,
     /// Its facts: the mistake, the strategy it spoils, where the cost shows.
     pub facts: Pitfall,
-    /// The C compared at.
+    /// The largest C compared at.
     pub concurrency: usize,
-    /// The pitfall's median over the spoiled strategy's, of the figure its cost shows in.
+    /// The pitfall's median over the spoiled strategy's, of the figure its cost shows in, at
+    /// the largest C.
     pub ratio: f64,
+    /// The same ratio at every C both ran, by C.
+    pub ratios: Vec<(usize, f64)>,
+    /// At the largest C, the most requests the server saw at once from the pitfall (median),
+    /// and its N: what it really held.
+    pub seen: Option<(f64, usize)>,
 }
 
 /// The decision's findings.
@@ -251,11 +257,26 @@ fn pitfalls(points: &[PointReport]) -> Vec<PitfallCost> {
                 .collect();
             both.sort_by_key(|(c, _)| *c);
             let (concurrency, ratio) = *both.last()?;
+            let seen = median(
+                points,
+                pitfall.name,
+                concurrency,
+                &figures::SERVER_PEAK_IN_FLIGHT,
+            )
+            .filter(|v| v.is_finite())
+            .zip(
+                points
+                    .iter()
+                    .find(|r| r.point.strategy == pitfall && r.point.concurrency == concurrency)
+                    .map(|r| r.point.requests),
+            );
             Some(PitfallCost {
                 pitfall,
                 facts,
                 concurrency,
                 ratio,
+                ratios: both,
+                seen,
             })
         })
         .collect()
@@ -298,6 +319,10 @@ mod tests {
         assert_eq!(costs[0].pitfall.name, "pitfall_client_per_request");
         assert_eq!(costs[0].concurrency, 100);
         assert!((costs[0].ratio - 4.0).abs() < 1e-9, "{costs:?}");
+        // Every C both ran, not the largest alone; C = 1,000 has nothing to compare with.
+        let at: Vec<usize> = costs[0].ratios.iter().map(|(c, _)| *c).collect();
+        assert_eq!(at, [10, 100], "{costs:?}");
+        assert_eq!(costs[0].seen, None, "no server count in these points");
     }
 
     #[test]
