@@ -305,16 +305,16 @@ pub fn hedging(runs: &[(String, Vec<crate::results::findings::hedge::HedgeFindin
             match &f.best {
                 Some((after, p999, extra)) => cuts.push(format!(
                     "`{}` from {} to {} ms ({:.0}×, hedged after {after}, {extra:.1}% more requests)",
-                    f.strategy,
+                    f.strategy.name,
                     thousands(f.unhedged_ms.round() as usize),
                     thousands(p999.round() as usize),
                     f.unhedged_ms / p999
                 )),
-                None => none.push(format!("`{}`", f.strategy)),
+                None => none.push(format!("`{}`", f.strategy.name)),
             }
             storms.push(format!(
                 "`{}` {:.0}% at {}",
-                f.strategy, f.storm.1, f.storm.0
+                f.strategy.name, f.storm.1, f.storm.0
             ));
         }
     }

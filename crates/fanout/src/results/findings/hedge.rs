@@ -1,30 +1,61 @@
-//! What hedging bought per model in a run that varies the hedge delay: the deepest cut of
-//! p99.9 within a load budget with no request failed, and the storm — the most extra load any
-//! delay sent.
+//! What hedging bought per model in a run that varies the hedge delay: each delay's p99.9,
+//! extra load and failures, its frontier, the deepest cut of p99.9 within a load budget with
+//! no request failed, and the storm — the most extra load any delay sent.
 
-use super::super::figures::{HEDGE_EXTRA, P999};
+use super::super::figures::{Figure, HEDGE_EXTRA, P999};
 use super::super::report::PointReport;
 use super::super::statistics::{Cell, cells, varied_knob};
 use crate::model::knob::Knob;
+use crate::model::subject::Subject;
 use crate::planning::catalog;
 
 /// The extra load, in percent of N, within which a cut counts (Dean and Barroso's bound for
 /// hedging after the p95).
 pub const BUDGET_PCT: f64 = 5.0;
 
-/// One strategy's hedging: its p99.9 unhedged, its best hedge within [`BUDGET_PCT`], and its
-/// storm. Medians of the repeats.
+/// One hedge delay of a strategy, medians of the repeats.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HedgePoint {
+    /// The delay as shown (`150 ms`, `p95`).
+    pub after: String,
+    /// p99.9 of the requests that succeeded, ms.
+    pub p999_ms: f64,
+    /// Hedges sent, in percent of N.
+    pub extra_pct: f64,
+    /// Requests failed.
+    pub failed: f64,
+}
+
+/// One strategy's hedging: its p99.9 unhedged, each hedge delay, its best hedge within
+/// [`BUDGET_PCT`], and its storm. Medians of the repeats.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HedgeFinding {
     /// The strategy.
-    pub strategy: &'static str,
+    pub strategy: &'static Subject,
     /// p99.9 without hedging, ms.
     pub unhedged_ms: f64,
+    /// Each hedge delay measured, by extra load.
+    pub points: Vec<HedgePoint>,
     /// The lowest p99.9 of a hedge delay within the budget that failed no request, if any:
     /// the delay as shown, its p99.9 in ms and its extra load in percent.
     pub best: Option<(String, f64, f64)>,
     /// The hedge delay that sent the most extra requests, and how many, in percent of N.
     pub storm: (String, f64),
+}
+
+impl HedgeFinding {
+    /// Whether `p` is on the frontier: it failed no request, and no other delay of the model
+    /// that failed none is as cheap and as low, and cheaper or lower. A point that failed
+    /// requests never is: its tail is of the requests that survived.
+    pub fn on_frontier(&self, p: &HedgePoint) -> bool {
+        let clean = |q: &&HedgePoint| q.failed == 0.0;
+        clean(&p)
+            && !self.points.iter().filter(clean).any(|q| {
+                q.extra_pct <= p.extra_pct
+                    && q.p999_ms <= p.p999_ms
+                    && (q.extra_pct < p.extra_pct || q.p999_ms < p.p999_ms)
+            })
+    }
 }
 
 /// Each strategy's hedging finding, where the points vary the hedge delay.
@@ -33,8 +64,7 @@ pub fn of(points: &[PointReport]) -> Vec<HedgeFinding> {
         return Vec::new();
     }
     let cells = cells(points);
-    let median =
-        |c: &Cell<'_>, f: &super::super::figures::Figure| f.spread(c, points).map(|s| s.median);
+    let median = |c: &Cell<'_>, f: &Figure| f.spread(c, points).map(|s| s.median);
     catalog::present(points.iter().map(|r| &r.point))
         .into_iter()
         .filter_map(|subject| {
@@ -43,23 +73,32 @@ pub fn of(points: &[PointReport]) -> Vec<HedgeFinding> {
                 .filter(|c| c.strategy == subject.name && !c.measured.is_empty())
                 .collect();
             let unhedged = mine.iter().find(|c| c.varied == Some(0))?;
-            let hedged = || mine.iter().filter(|c| c.varied.is_some_and(|v| v > 0));
-            let shown = |c: &Cell<'_>| Knob::HedgeAfter.show(c.varied.unwrap_or(0));
-            let failed = |c: &Cell<'_>| {
-                c.spread(|r| r.error_count() as f64)
-                    .map_or(0.0, |s| s.median)
-            };
-            let best = hedged()
-                .filter_map(|c| Some((c, median(c, &P999)?, median(c, &HEDGE_EXTRA)?)))
-                .filter(|(c, _, extra)| *extra <= BUDGET_PCT && failed(c) == 0.0)
-                .min_by(|a, b| a.1.total_cmp(&b.1))
-                .map(|(c, p999, extra)| (shown(c), p999, extra));
-            let storm = hedged()
-                .filter_map(|c| Some((shown(c), median(c, &HEDGE_EXTRA)?)))
-                .max_by(|a, b| a.1.total_cmp(&b.1))?;
+            let mut hedged: Vec<HedgePoint> = mine
+                .iter()
+                .filter(|c| c.varied.is_some_and(|v| v > 0))
+                .filter_map(|c| {
+                    Some(HedgePoint {
+                        after: Knob::HedgeAfter.show(c.varied?),
+                        p999_ms: median(c, &P999)?,
+                        extra_pct: median(c, &HEDGE_EXTRA)?,
+                        failed: c.spread(|r| r.error_count() as f64)?.median,
+                    })
+                })
+                .collect();
+            hedged.sort_by(|a, b| a.extra_pct.total_cmp(&b.extra_pct));
+            let best = hedged
+                .iter()
+                .filter(|p| p.extra_pct <= BUDGET_PCT && p.failed == 0.0)
+                .min_by(|a, b| a.p999_ms.total_cmp(&b.p999_ms))
+                .map(|p| (p.after.clone(), p.p999_ms, p.extra_pct));
+            let storm = hedged
+                .iter()
+                .max_by(|a, b| a.extra_pct.total_cmp(&b.extra_pct))
+                .map(|p| (p.after.clone(), p.extra_pct))?;
             Some(HedgeFinding {
-                strategy: subject.name,
+                strategy: subject,
                 unhedged_ms: median(unhedged, &P999)?,
+                points: hedged,
                 best,
                 storm,
             })
@@ -111,5 +150,14 @@ mod tests {
         assert_eq!(f.unhedged_ms, 5_000.0);
         assert_eq!(f.best, Some(("150 ms".to_owned(), 260.0, 3.0)));
         assert_eq!(f.storm, ("110 ms".to_owned(), 60.0));
+        // On the frontier, by extra load: 300 ms (the cheapest), 150 ms, 110 ms (the lowest);
+        // not 200 ms, cheaper and lower still, for it failed requests.
+        let frontier: Vec<&str> = f
+            .points
+            .iter()
+            .filter(|p| f.on_frontier(p))
+            .map(|p| p.after.as_str())
+            .collect();
+        assert_eq!(frontier, ["300 ms", "150 ms", "110 ms"], "{f:?}");
     }
 }
