@@ -10,11 +10,11 @@ use std::io::{self, Write as _};
 use std::net::{Shutdown, TcpStream};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use super::raw::{self, BlockingSocket as _, RawRequest, left_until};
 use crate::model::error_kind::ErrorKind;
-use crate::model::job::{HEDGE_RECHECK, Job};
+use crate::model::job::Job;
 use crate::model::tally::Tally;
 
 /// One request on the slot's connection, hedged when the job says so, recorded in `tally`.
@@ -73,29 +73,26 @@ fn hedged(
 ) -> Result<bool, ErrorKind> {
     let race = Arc::new(Race::default());
     let deadline = sent + job.timeout();
-    // When to look again whether the hedge is due (its moment, or a recheck while the
-    // estimate it rests on waits), until it has gone; never past the deadline.
-    let next_look = || {
-        let at = job.hedge_at(tally, sent);
-        Some(at.unwrap_or_else(|| Instant::now() + HEDGE_RECHECK)).filter(|at| *at < deadline)
-    };
-    let pending = Cell::new(next_look());
+    // When to look again whether the hedge is due ([`Job::hedge_wait`]), until it has gone;
+    // never past the deadline.
+    let next_look = |wait: Duration| Some(Instant::now() + wait).filter(|at| *at < deadline);
+    let pending = Cell::new(next_look(job.hedge_wait(tally, sent).unwrap_or_default()));
     let io = |e: io::Error| ErrorKind::from_io(&e);
     let original = (|| {
         let stream = match conn {
             Some(stream) => stream,
-            None => conn.insert(connect(request, deadline)?),
+            None => conn.insert(raw::connect_blocking(&request.addr(), deadline)?),
         };
         stream.before_write(&deadline).map_err(io)?;
         stream.write_all(request.bytes()).map_err(io)?;
         let before_read = |stream: &TcpStream| {
             if pending.get().is_some_and(|at| Instant::now() >= at) {
-                match job.hedge_at(tally, sent) {
-                    Some(at) if at <= Instant::now() => {
+                match job.hedge_wait(tally, sent) {
+                    None => {
                         pending.set(None);
                         launch(stream, &race, request, job, tally, sent);
                     }
-                    _ => pending.set(next_look()),
+                    Some(wait) => pending.set(next_look(wait)),
                 }
             }
             let until = pending.get().unwrap_or(deadline);
@@ -123,15 +120,6 @@ fn hedged(
             original
         }
     }
-}
-
-/// A new connection to the request's server, connected by `deadline`, with TCP_NODELAY.
-fn connect(request: &RawRequest, deadline: Instant) -> Result<TcpStream, ErrorKind> {
-    let io = |e: io::Error| ErrorKind::from_io(&e);
-    let stream = TcpStream::connect_timeout(&request.addr(), left_until(deadline).map_err(io)?)
-        .map_err(io)?;
-    stream.set_nodelay(true).map_err(io)?;
-    Ok(stream)
 }
 
 /// Sends the hedge, if the budget allows, from a thread of its own; `original` is the
@@ -178,7 +166,7 @@ fn hedge(
     let _running = tally.hedge_thread();
     let mut spare = None;
     let outcome = (|| {
-        let stream = connect(request, sent + job.timeout())?;
+        let stream: TcpStream = raw::connect_blocking(&request.addr(), sent + job.timeout())?;
         let handle = stream.try_clone().map_err(|e| ErrorKind::from_io(&e))?;
         {
             let mut race = race.lock();

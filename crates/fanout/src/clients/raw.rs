@@ -389,14 +389,9 @@ pub fn exchange_blocking<S: BlockingSocket>(
     start: Instant,
 ) -> Result<bool, ErrorKind> {
     let deadline = start + job.timeout();
-    let io = |e: io::Error| ErrorKind::from_io(&e);
     let stream = match conn {
         Some(stream) => stream,
-        None => {
-            let stream = S::connect(&request.addr, deadline).map_err(io)?;
-            stream.set_nodelay(true).map_err(io)?;
-            conn.insert(stream)
-        }
+        None => conn.insert(connect_blocking(&request.addr, deadline)?),
     };
     let bound = stream.bound(deadline);
     let outcome = send_and_read(stream, &bound, request, job);
@@ -405,6 +400,18 @@ pub fn exchange_blocking<S: BlockingSocket>(
         (true, Ok(_)) => Ok(false), // answered just in time, on a socket now shut down
         (true, Err(_)) => Err(ErrorKind::Timeout),
     }
+}
+
+/// A new blocking connection to `addr`, connected by `deadline` (as [`BlockingSocket::connect`]
+/// does), with TCP_NODELAY.
+pub fn connect_blocking<S: BlockingSocket>(
+    addr: &SocketAddr,
+    deadline: Instant,
+) -> Result<S, ErrorKind> {
+    let io = |e: io::Error| ErrorKind::from_io(&e);
+    let stream = S::connect(addr, deadline).map_err(io)?;
+    stream.set_nodelay(true).map_err(io)?;
+    Ok(stream)
 }
 
 /// The exchange itself, each read and write within `bound`.

@@ -10,7 +10,7 @@ use futures_lite::{AsyncReadExt as _, AsyncWriteExt as _, FutureExt as _};
 
 use super::raw::{RawRequest, ResponseReader, Step};
 use crate::model::error_kind::ErrorKind;
-use crate::model::job::{HEDGE_RECHECK, Job};
+use crate::model::job::Job;
 use crate::model::tally::Tally;
 
 /// The twin of `raw::get_async` on smol.
@@ -103,12 +103,8 @@ async fn hedged(
 
 /// The twin of `runtime::hedge_moment` on smol's timers.
 async fn hedge_moment(job: &Job, tally: &Tally, sent: Instant) {
-    loop {
-        match job.hedge_at(tally, sent) {
-            Some(at) if at <= Instant::now() => return,
-            Some(at) => drop(Timer::at(at).await),
-            None => drop(Timer::after(HEDGE_RECHECK).await),
-        }
+    while let Some(wait) = job.hedge_wait(tally, sent) {
+        Timer::after(wait).await;
     }
 }
 

@@ -3,7 +3,7 @@
 
 use std::time::Instant;
 
-use crate::model::job::{HEDGE_RECHECK, Job};
+use crate::model::job::Job;
 use crate::model::tally::Tally;
 
 /// [`Job::due`] on a tokio client: the wait is a timer, not a sleep.
@@ -15,15 +15,11 @@ pub async fn begin(job: &Job, tally: &Tally) -> Option<Instant> {
     Some(due)
 }
 
-/// Waits until the request sent at `sent` is to be hedged ([`Job::hedge_at`], asked again as
-/// the estimate it rests on moves); never returns without hedging.
+/// Waits until the request sent at `sent` is to be hedged ([`Job::hedge_wait`], asked again
+/// as the estimate it rests on moves); never returns without hedging.
 pub async fn hedge_moment(job: &Job, tally: &Tally, sent: Instant) {
-    loop {
-        match job.hedge_at(tally, sent) {
-            Some(at) if at <= Instant::now() => return,
-            Some(at) => tokio::time::sleep_until(at.into()).await,
-            None => tokio::time::sleep(HEDGE_RECHECK).await,
-        }
+    while let Some(wait) = job.hedge_wait(tally, sent) {
+        tokio::time::sleep(wait).await;
     }
 }
 

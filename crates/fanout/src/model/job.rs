@@ -162,6 +162,19 @@ impl Job {
         Some(sent + after)
     }
 
+    /// How long a request sent at `sent` and still unanswered waits before it looks at its
+    /// hedge again: until its hedge moment ([`Job::hedge_at`]), [`HEDGE_RECHECK`] while the
+    /// estimate it rests on waits for answers, or `None` once the hedge is due. Only for a job
+    /// that hedges (one that does not would wait for ever).
+    pub fn hedge_wait(&self, tally: &Tally, sent: Instant) -> Option<Duration> {
+        match self.hedge_at(tally, sent) {
+            Some(at) => at
+                .checked_duration_since(Instant::now())
+                .filter(|wait| !wait.is_zero()),
+            None => Some(HEDGE_RECHECK),
+        }
+    }
+
     /// Stack size of every thread a thread strategy spawns.
     pub fn stack_bytes(&self) -> usize {
         self.settings.stack_kib * 1024

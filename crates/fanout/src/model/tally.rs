@@ -84,12 +84,6 @@ struct TallyInner {
     estimate: Option<(f64, u64, Duration)>,
 }
 
-/// Whether one more, after `sent` so far, fits a budget of `percent` of the `started`
-/// requests (`None`: no cap): a budget that refills as requests go.
-fn fits_budget(sent: u64, started: usize, percent: Option<f64>) -> bool {
-    percent.is_none_or(|p| (sent + 1) as f64 <= started as f64 * p / 100.0)
-}
-
 /// Ok requests before `--hedge-after pNN` estimates the percentile, at least (none is hedged
 /// earlier); [`crate::model::job::Job::hedge_at`] asks for a round's worth, C, when C is more.
 pub const HEDGE_ESTIMATE_MIN: u64 = 100;
@@ -300,13 +294,25 @@ impl Tally {
     /// rather than one the run's first slow requests spend; counted as sent if so, as refused
     /// if not.
     pub fn hedge(&self, percent: Option<f64>) -> bool {
-        let started = self.started.load(Ordering::Relaxed);
+        self.spend(percent, |t| (&mut t.hedges.sent, &mut t.hedges.refused))
+    }
+
+    /// Whether one more of a budgeted kind may go out within `percent` of the requests sent
+    /// so far (`None`: no cap), a budget that refills as requests go; counted in the (sent,
+    /// refused) pair `counts` picks.
+    fn spend(
+        &self,
+        percent: Option<f64>,
+        counts: impl FnOnce(&mut TallyInner) -> (&mut u64, &mut u64),
+    ) -> bool {
+        let started = self.started.load(Ordering::Relaxed) as f64;
         let mut t = self.lock();
-        let allowed = fits_budget(t.hedges.sent, started, percent);
+        let (sent, refused) = counts(&mut t);
+        let allowed = percent.is_none_or(|p| (*sent + 1) as f64 <= started * p / 100.0);
         if allowed {
-            t.hedges.sent += 1;
+            *sent += 1;
         } else {
-            t.hedges.refused += 1;
+            *refused += 1;
         }
         allowed
     }
@@ -334,15 +340,7 @@ impl Tally {
     /// (`None`: no cap), as [`Tally::hedge`] decides for a hedge; counted as sent if so, as
     /// refused if not.
     pub fn retry(&self, percent: Option<f64>) -> bool {
-        let started = self.started.load(Ordering::Relaxed);
-        let mut t = self.lock();
-        let allowed = fits_budget(t.retries.sent, started, percent);
-        if allowed {
-            t.retries.sent += 1;
-        } else {
-            t.retries.refused += 1;
-        }
-        allowed
+        self.spend(percent, |t| (&mut t.retries.sent, &mut t.retries.refused))
     }
 
     /// Records that a request retried at least once ended ok.
