@@ -87,18 +87,11 @@ impl Block {
 pub fn regenerate(text: &str, root: &Path, up: &str) -> anyhow::Result<String> {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
-    while let Some(start) = rest.find("<!-- fanout:") {
+    while let Some(start) = rest.find(OPEN) {
         let (before, from) = rest.split_at(start);
         out.push_str(before);
-        let open_end = from
-            .find("-->")
-            .context("an unclosed `<!-- fanout:` marker")?
-            + 3;
-        let open = &from[..open_end];
-        let mut words = open["<!-- fanout:".len()..open.len() - 3].split_whitespace();
-        let kind = words.next().unwrap_or_default();
+        let (open, kind, folders) = opening(from)?;
         let block = Block::parse(kind).with_context(|| format!("unknown block {kind:?}"))?;
-        let folders: Vec<String> = words.map(str::to_owned).collect();
         let close = format!("<!-- /fanout:{kind} -->");
         let close_at = from
             .find(&close)
@@ -113,6 +106,22 @@ pub fn regenerate(text: &str, root: &Path, up: &str) -> anyhow::Result<String> {
     Ok(out)
 }
 
+/// How a block's opening marker starts.
+const OPEN: &str = "<!-- fanout:";
+
+/// The opening marker `from` starts with: the marker whole, its block's kind and the run
+/// folders it names.
+fn opening(from: &str) -> anyhow::Result<(&str, &str, Vec<String>)> {
+    let end = from
+        .find("-->")
+        .context("an unclosed `<!-- fanout:` marker")?
+        + 3;
+    let open = &from[..end];
+    let mut words = open[OPEN.len()..open.len() - 3].split_whitespace();
+    let kind = words.next().unwrap_or_default();
+    Ok((open, kind, words.map(str::to_owned).collect()))
+}
+
 /// Every run folder the blocks of [`FILES`] under `root` quote, once each, with the commit it
 /// ran on (`None`: it records none).
 pub fn quoted_folders(root: &Path) -> anyhow::Result<Vec<(String, Option<String>)>> {
@@ -120,14 +129,11 @@ pub fn quoted_folders(root: &Path) -> anyhow::Result<Vec<(String, Option<String>
     for file in FILES {
         let path = root.join(file);
         let text = std::fs::read_to_string(&path).with_context(|| path.display().to_string())?;
-        for (at, marker) in text.match_indices("<!-- fanout:") {
-            let rest = &text[at + marker.len()..];
-            let Some(end) = rest.find("-->") else {
-                continue;
-            };
-            for folder in rest[..end].split_whitespace().skip(1) {
-                if !folders.iter().any(|f| f == folder) {
-                    folders.push(folder.to_owned());
+        for (at, _) in text.match_indices(OPEN) {
+            let (_, _, named) = opening(&text[at..]).with_context(|| path.display().to_string())?;
+            for folder in named {
+                if !folders.contains(&folder) {
+                    folders.push(folder);
                 }
             }
         }
@@ -135,8 +141,7 @@ pub fn quoted_folders(root: &Path) -> anyhow::Result<Vec<(String, Option<String>
     Ok(folders
         .into_iter()
         .map(|f| {
-            let commit = ran_on(&root.join(&f));
-            let commit = (commit != "unknown").then_some(commit);
+            let commit = commit_of(&root.join(&f));
             (f, commit)
         })
         .collect())
@@ -342,7 +347,6 @@ fn tables_of(markdown: &str) -> String {
     out.join("\n").trim_end().to_owned()
 }
 
-/// The commit a folder ran on, from its `SETUP.md`.
 /// Where and how a run measured, for a reader beside its figures: the machine its `SETUP.md`
 /// records (cores, memory, kernel, the limits that set the walls) and the conditions of its
 /// points (loopback, the body size, the server's profile); empty without a `SETUP.md`.
@@ -369,7 +373,8 @@ fn machine_line(dir: &Path, points: &[PointReport]) -> String {
     format!("*Measured on* {}{conditions}.\n\n", machine.join("; "))
 }
 
-fn ran_on(dir: &Path) -> String {
+/// The commit a run folder ran on: its `SETUP.md`'s, or the one a script's `README.md` states.
+fn commit_of(dir: &Path) -> Option<String> {
     let read = |name: &str| std::fs::read_to_string(dir.join(name)).ok();
     let from_setup = read("SETUP.md").and_then(|s| {
         s.lines()
@@ -384,9 +389,12 @@ fn ran_on(dir: &Path) -> String {
             (commit.len() >= 7).then_some(commit)
         })
     };
-    from_setup
-        .or_else(from_readme)
-        .unwrap_or_else(|| "unknown".into())
+    from_setup.or_else(from_readme)
+}
+
+/// [`commit_of`], or `unknown`, for a stamp.
+fn ran_on(dir: &Path) -> String {
+    commit_of(dir).unwrap_or_else(|| "unknown".into())
 }
 
 #[cfg(test)]

@@ -293,11 +293,8 @@ impl PointReport {
         let k = b.kernel.as_ref()?;
         let before = self.worker.rss_before_bytes;
         let resident = b.rss_bytes.saturating_sub(before) as f64;
-        let kernel = k.kernel_stack_bytes
-            + k.slab_unreclaimable_bytes
-            + k.slab_reclaimable_bytes
-            + k.page_tables_bytes;
-        let whole = (resident + kernel as f64).max(0.0);
+        // The same kernel parts the fitted bill takes (`KernelGrowth::total_bytes`).
+        let whole = (resident + k.total_bytes() as f64).max(0.0);
         Some(whole / b.in_flight.max(1) as f64)
     }
 
