@@ -41,23 +41,21 @@ const PANELS: [Panel; 3] = [
 /// Draws the chart when `points` cover enough models; `Ok(false)` when they do not.
 pub fn draw(points: &[PointReport], path: &Path) -> Result<bool, Box<dyn std::error::Error>> {
     let a = answer::answer(points);
-    // Each model's floor, then its library twin, where measured.
-    let rows: Vec<(&'static str, Twin)> = a
+    // The models whose floor was measured; each floor, then its library twin.
+    let measured: Vec<_> = a
         .rows
         .iter()
         .filter(|(_, floor, _)| floor.bill_kib.is_some() || floor.wall_s.is_some())
+        .collect();
+    if measured.len() < MIN_MODELS {
+        return Ok(false);
+    }
+    let rows: Vec<(&'static str, Twin)> = measured
+        .iter()
         .flat_map(|(model, floor, library)| {
             std::iter::once((*model, *floor)).chain(library.map(|l| (*model, l)))
         })
         .collect();
-    let models = a
-        .rows
-        .iter()
-        .filter(|(_, f, _)| f.bill_kib.is_some() || f.wall_s.is_some())
-        .count();
-    if models < MIN_MODELS {
-        return Ok(false);
-    }
     let n = rows.len() as f64;
     let height = 110 + 26 * rows.len() as u32;
     const NAMES: u32 = 280;
