@@ -197,12 +197,17 @@ mod tests {
             .collect();
         let at = &of(&points).at[0];
         assert!(!at.wall.apart, "the ranges overlap: {:?}", at.wall);
-        // A third strategy, far apart, but the server saw only 27 of its 100 at once.
-        let mut py = walls("peer:py_threads", [0.10, 0.11, 0.12]);
-        for r in &mut py {
+        // A third strategy, far apart: the fastest while the server saw its 100 at once, left
+        // out once the server saw only 27.
+        let py = walls("peer:py_threads", [0.10, 0.11, 0.12]);
+        let with = |more: &[PointReport]| [points.as_slice(), more].concat();
+        let at = &of(&with(&py)).at[0];
+        assert_eq!(at.wall.least.strategy, "peer:py_threads", "it held C");
+        let mut short = py;
+        for r in &mut short {
             r.server.as_mut().expect("server").peak_in_flight = 27;
         }
-        points.extend(py);
+        points.extend(short);
         let at = &of(&points).at[0];
         assert_ne!(
             at.wall.least.strategy, "peer:py_threads",
