@@ -33,6 +33,10 @@ pub struct Plan {
     /// A setting varied across points, beside C, and its values (a `--workload` preset).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vary: Option<Vary>,
+    /// After the rate grid, narrow each strategy's knee by bisection, one probe point at a
+    /// time (the `rate` preset; `findings::knee` says where the knee is and what to probe).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub bisect_knees: bool,
 }
 
 /// A setting varied across a plan's points, and its values.
@@ -160,6 +164,7 @@ impl PointsArgs {
             time_limit,
             workload: self.workload.clone(),
             vary: None,
+            bisect_knees: false,
         };
         plan.validate()?;
         Ok(plan)

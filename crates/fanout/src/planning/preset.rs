@@ -48,14 +48,21 @@ pub enum Preset {
     /// Lognormal delays (median D, σ = 1) at C = 10, 100, 1,000.
     Jitter,
     /// Open loop at C = 100, D = 100 ms: offered rates 250 … 2,000 per second around the bounded
-    /// strategies' capacity C / D = 1,000 (Little's law), N = 20·C; the unbounded pitfall and
-    /// oha (`-q`, latency corrected) beside.
+    /// strategies' capacity C / D = 1,000 (Little's law), N = 20·C, then each knee narrowed by
+    /// bisection to within 2%; the unbounded pitfall and oha (`-q`, latency corrected) beside.
     Rate,
     /// Overload and recovery at C = 100, D = 100 ms: the offered rate ramps 500 → 2,000 → 500
     /// per second (capacity C / D = 1,000) and stays at 500, over 15,000 requests (15 s), a
     /// request not started within 250 ms of its due time dropped; what each model holds, drops,
     /// and how fast it recovers.
     Overload,
+    /// Overload past the walls at C = 10,000, D = 10 s: the offered rate ramps 500 → 4,000 →
+    /// 500 per second and stays at 500, over 30,000 requests, a request not started within
+    /// 250 ms of its due time dropped. λ·W passes 20,000 at the peak: more than the bounded
+    /// strategies hold (their capacity C / D = 1,000/s) and more sockets than this machine's
+    /// open-file limit lets one process hold, so the unbounded pitfall meets a wall while the
+    /// bounded ones drop.
+    OverloadPastWalls,
     /// Injected faults at C = 1,000, D = 100 ms, N = 5·C, a 1 s deadline: each model's floor
     /// and its library strategy under each fault kind hitting 1% and 10% of requests (seeded),
     /// over HTTP/1.1 (`--protocol h2`: the HTTP/2 strategies instead).
@@ -78,6 +85,14 @@ pub const RATES: &[u64] = &[250, 500, 750, 1_000, 1_250, 1_500, 2_000];
 
 /// The `overload` preset's ramp: requests due per second, evenly spaced in time.
 pub const OVERLOAD_RAMP: &[f64] = &[500.0, 2_000.0, 500.0, 500.0];
+
+/// The `overload-past-walls` preset's ramp, requests due per second.
+pub const PAST_WALLS_RAMP: &[f64] = &[500.0, 4_000.0, 500.0, 500.0];
+/// The `overload-past-walls` preset's concurrency and delay D, ms.
+pub const PAST_WALLS_AT: (usize, u64) = (10_000, 10_000);
+/// An `overload-past-walls` point's time limit at least: 18 s of arrivals, D = 10 s, and a
+/// collapse that may wait out the request deadline.
+pub const PAST_WALLS_TIME_LIMIT: std::time::Duration = std::time::Duration::from_secs(150);
 
 /// The `faults` preset's shares of requests hit.
 pub const FAULT_SHARES: &[f64] = &[0.01, 0.1];
@@ -161,6 +176,7 @@ impl Preset {
                     knob: Knob::Rate,
                     values: RATES.to_vec(),
                 });
+                plan.bisect_knees = true;
             }
             Self::Overload => {
                 plan.strategies = facts(&[
@@ -178,6 +194,24 @@ impl Preset {
                 plan.workload.sizing.requests_per_slot = 150;
                 plan.workload.settings.rate = Some(RateProfile::Ramp(OVERLOAD_RAMP.to_vec()));
                 plan.workload.settings.drop_after_ms = Some(250);
+            }
+            Self::OverloadPastWalls => {
+                plan.strategies = facts(&[
+                    &thread_pool::STRATEGY,
+                    &async_semaphore::STRATEGY,
+                    &thread_raw::STRATEGY,
+                    &coroutine_raw::STRATEGY,
+                    &async_raw::STRATEGY,
+                    &uring_raw::STRATEGY,
+                    &pitfall_unbounded::STRATEGY,
+                ]);
+                let (c, delay_ms) = PAST_WALLS_AT;
+                plan.concurrency = vec![c];
+                plan.workload.sizing.delay_ms = Some(delay_ms);
+                plan.workload.sizing.requests_per_slot = 3;
+                plan.workload.settings.rate = Some(RateProfile::Ramp(PAST_WALLS_RAMP.to_vec()));
+                plan.workload.settings.drop_after_ms = Some(250);
+                plan.time_limit = plan.time_limit.max(PAST_WALLS_TIME_LIMIT);
             }
             Self::Faults => {
                 plan.strategies = facts(&[
@@ -255,6 +289,6 @@ impl Preset {
     /// Whether the preset runs past the OS limits on purpose (the preflight then warns of
     /// each wall instead of refusing its points).
     pub fn runs_past_limits(self) -> bool {
-        self == Self::Scale
+        matches!(self, Self::Scale | Self::OverloadPastWalls)
     }
 }

@@ -8,7 +8,7 @@ use anyhow::Context as _;
 use std::path::{Path, PathBuf};
 
 use super::figures;
-use super::findings::{answer, faults, hedge, reach, verdict};
+use super::findings::{answer, faults, hedge, overload, reach, verdict};
 use super::report::PointReport;
 use super::{docs_text, fault_table, overload_table, render, run_folder};
 
@@ -37,6 +37,8 @@ pub enum Block {
     Knee,
     /// Overload and recovery.
     Overload,
+    /// The decision's line on an overload past the walls.
+    OverloadAnswer,
     /// Injected faults: the server's counts against the client's.
     Faults,
     /// The decision's bullet on faults.
@@ -67,6 +69,7 @@ impl Block {
             "scale" => Self::Scale,
             "knee" => Self::Knee,
             "overload" => Self::Overload,
+            "overload-answer" => Self::OverloadAnswer,
             "faults" => Self::Faults,
             "faults-answer" => Self::FaultsAnswer,
             "hedge" => Self::Hedge,
@@ -259,6 +262,17 @@ fn generate(block: Block, folders: &[String], root: &Path, up: &str) -> anyhow::
             overload_table::table(&points).context("not a ramp run")?,
             stamp("the first repeat of each")
         ),
+        Block::OverloadAnswer => {
+            let first = points.first().context("no points")?;
+            format!(
+                "{}\n{}",
+                docs_text::past_walls(
+                    &docs_text::overload_conditions(first),
+                    &overload::past_walls(&points).context("not a ramp run")?
+                ),
+                stamp("the first repeat of each")
+            )
+        }
         Block::Hedge => format!(
             "{}\n{}",
             render::hedge_table(&points).context("no point hedged")?,

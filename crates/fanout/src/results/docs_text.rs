@@ -5,7 +5,9 @@
 use std::fmt::Write as _;
 
 use super::figures::README_TABLE;
+use super::findings;
 use super::findings::answer::{Answer, Decision, figure_of};
+use super::findings::overload::{PastWalls, Taken};
 use super::findings::reach::Reach;
 use super::render;
 use super::report::PointReport;
@@ -156,15 +158,19 @@ pub fn decision(d: &Decision) -> String {
         let named: Vec<String> = knees
             .iter()
             .map(|k| {
-                let at = k.at.map_or("none".to_owned(), |r| r.to_string());
-                format!("`{}` {at} (predicted {:.0})", k.strategy.name, k.capacity)
+                format!(
+                    "`{}` {} (predicted {})",
+                    k.strategy.name,
+                    k.cell(),
+                    findings::capacity_cell(k.capacity)
+                )
             })
             .collect();
         let _ = writeln!(
             s,
-            "- **At a rate**: each strategy's knee, the lowest offered rate whose p99 (from the \
-             due time) left twice the delay, against the capacity T / W Little's law predicts \
-             (per second: {})",
+            "- **At a rate**: each strategy's knee, between the highest offered rate whose p99 \
+             (from the due time) kept within twice the delay and the lowest that left it, \
+             against the capacity T / W Little's law predicts (per second: {})",
             named.join(", ")
         );
     }
@@ -476,4 +482,98 @@ pub fn burst(
     }
     s.push_str(".\n");
     s
+}
+
+/// The decision's line on an overload past the walls: what the unbounded strategies met and
+/// what the bounded ones served and dropped instead, from `findings::overload::past_walls`.
+pub fn past_walls(conditions: &str, f: &PastWalls) -> String {
+    let n = thousands(f.requests);
+    let mut bounded = Vec::new();
+    let mut lines = Vec::new();
+    for (name, capacity, how) in &f.taken {
+        match (capacity, how) {
+            (
+                Some(_),
+                Taken::Measured {
+                    ok,
+                    dropped,
+                    failed,
+                    ..
+                },
+            ) => {
+                bounded.push((*name, *ok, *dropped, failed.0));
+            }
+            (
+                None,
+                Taken::Measured {
+                    ok,
+                    dropped,
+                    failed: (failed, class),
+                    server_peak,
+                    peak_rss,
+                },
+            ) => {
+                let class = class
+                    .as_ref()
+                    .map_or(String::new(), |c| format!(" (most: {c})"));
+                let peak = server_peak.map_or(String::new(), |p| {
+                    format!(", the server saw at most {} at once", thousands(p as usize))
+                });
+                let rss = peak_rss.map_or(String::new(), |b| {
+                    format!(", {:.0} MiB resident at peak", b as f64 / 1_048_576.0)
+                });
+                lines.push(format!(
+                    "`{name}` (no bound) served {} of {n}, dropped {}, failed {}{class}{peak}{rss}",
+                    thousands(*ok as usize),
+                    thousands(*dropped as usize),
+                    thousands(*failed as usize)
+                ));
+            }
+            (_, Taken::Unmeasured(why)) => lines.push(format!("`{name}` did not finish: {why}")),
+        }
+    }
+    if !bounded.is_empty() {
+        let range = |pick: fn(&(&str, u64, u64, u64)) -> u64| {
+            let lo = bounded.iter().map(pick).min().unwrap_or(0) as usize;
+            let hi = bounded.iter().map(pick).max().unwrap_or(0) as usize;
+            if lo == hi {
+                thousands(lo)
+            } else {
+                format!("{}–{}", thousands(lo), thousands(hi))
+            }
+        };
+        let names: Vec<String> = bounded.iter().map(|b| format!("`{}`", b.0)).collect();
+        lines.insert(
+            0,
+            format!(
+                "the bounded ({}) served {} of {n} and dropped {} at the drop deadline, failing {}",
+                names.join(", "),
+                range(|b| b.1),
+                range(|b| b.2),
+                range(|b| b.3)
+            ),
+        );
+    }
+    format!(
+        "- **Overload past the walls** ({conditions}; up to {} due within one delay, what a \
+         client holding every arrival holds at once): {}.\n",
+        thousands(f.most_due.round() as usize),
+        lines.join("; ")
+    )
+}
+
+/// The conditions of an overload run, from its first point.
+pub fn overload_conditions(first: &PointReport) -> String {
+    let rate = first
+        .point
+        .settings
+        .rate
+        .as_ref()
+        .map_or(String::new(), |r| format!("offered {r} requests/s, "));
+    format!(
+        "{rate}C = {}, D = {} s, N = {}",
+        thousands(first.point.concurrency),
+        first.point.delay_ms as f64 / 1000.0,
+        thousands(first.point.requests)
+    )
 }

@@ -43,9 +43,9 @@ pub fn table(points: &[PointReport]) -> Option<String> {
         let or_dash = |v: Option<String>| v.unwrap_or_else(|| "–".into());
         let _ = writeln!(
             s,
-            "| {} | {:.0} | {} | {} | {failed} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {failed} | {} | {} | {} | {} | {} | {} |",
             strategy.name,
-            o.capacity,
+            super::findings::capacity_cell(o.capacity),
             t.ok,
             t.dropped,
             o.seconds_over,

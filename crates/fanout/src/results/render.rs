@@ -5,8 +5,8 @@ use std::fmt::Write as _;
 
 use super::compare::Change;
 use super::figures::{Figure, SUMMARY, WHERE_BYTES_GO};
-use super::findings::knee;
 use super::findings::verdict::{self, Extremes, Verdict};
+use super::findings::{self, knee};
 use super::report::{Outcome, PointReport};
 use super::statistics::{Cell, LineFit, WhereBytesGo, cells, memory_fit, varied_knob};
 use crate::model::knob::Knob;
@@ -332,7 +332,7 @@ pub fn knee_table(points: &[PointReport]) -> Option<String> {
     if varied_knob(points) != Some(Knob::Rate) {
         return None;
     }
-    let rates = knee::rates(points);
+    let rates = knee::grid(points);
     let mut s = String::new();
     let header: Vec<String> = rates.iter().map(|r| format!("p99 ms at {r}/s")).collect();
     let _ = writeln!(
@@ -357,10 +357,10 @@ pub fn knee_table(points: &[PointReport]) -> Option<String> {
             .collect();
         let _ = writeln!(
             s,
-            "| {} | {:.0} | {} | {} |",
+            "| {} | {} | {} | {} |",
             knee.strategy.name,
-            knee.capacity,
-            knee.at.map_or("none".to_owned(), |r| r.to_string()),
+            findings::capacity_cell(knee.capacity),
+            knee.cell(),
             p99.join(" | ")
         );
     }
@@ -407,9 +407,20 @@ pub fn summary_markdown(points: &[PointReport]) -> String {
             "\n## Where the queue starts (open loop)\n\n\
              By Little's law a client holding at most T requests, each taking W, keeps up while \
              the offered rate λ < T / W; past it the queue grows for as long as the run lasts. \
-             Predicted: T = what the strategy holds in flight by design (C, or N for the \
-             unbounded pitfall), W = the mean delay. Measured knee: the lowest offered rate \
-             whose p99 (from the due time) is above twice the delay, or that dropped requests.\n\n{knees}"
+             Predicted: T = what the strategy holds in flight by design (C; the unbounded \
+             pitfall has no bound, so no prediction), W = the mean delay. Measured knee: \
+             between the highest offered rate whose p99 (from the due time, median over the \
+             repeats) kept within twice the delay and the lowest that left it or dropped \
+             requests{}.\n\n{knees}",
+            if knee::rates(points).len() > knee::grid(points).len() {
+                format!(
+                    " — the rate grid's step narrowed by bisection to within {:.0}% (each \
+                     probe a point of its own in `points.jsonl`; the columns are the grid)",
+                    knee::KNEE_TOLERANCE * 100.0
+                )
+            } else {
+                ": the rate grid's step (this run did not bisect)".to_owned()
+            }
         );
     }
     if let Some(overload) = super::overload_table::table(points) {

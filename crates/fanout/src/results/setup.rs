@@ -128,6 +128,15 @@ pub fn setup_markdown(plan: &Plan, facts: &RunFacts, command: &str) -> String {
         let values: Vec<_> = vary.values.iter().map(|v| vary.knob.show(*v)).collect();
         let _ = writeln!(s, "- Varied: {} = {}", vary.knob.key(), values.join(", "));
     }
+    if plan.bisect_knees {
+        let _ = writeln!(
+            s,
+            "- Knees: after the rate grid, each strategy's knee narrowed by bisection to within \
+             {:.0}% of its rate, each probe measured {} time(s)",
+            crate::results::findings::knee::KNEE_TOLERANCE * 100.0,
+            plan.repeat
+        );
+    }
     let peers: Vec<_> = plan
         .strategies
         .iter()
@@ -267,6 +276,7 @@ mod tests {
             time_limit: std::time::Duration::from_secs(60),
             workload: settings::Workload::default(),
             vary: None,
+            bisect_knees: false,
         };
         let facts = RunFacts {
             started: "2030-01-02T03:04:05Z".into(),

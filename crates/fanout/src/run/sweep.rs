@@ -1,5 +1,6 @@
 //! `fanout sweep` and `fanout resume`: a plan's points, repeated, each in a fresh worker,
-//! appended to the run folder as each finishes (a crash keeps every point measured before it).
+//! appended to the run folder as each finishes (a crash keeps every point measured before it);
+//! at a rate grid, then the probes that narrow each knee.
 
 use std::path::Path;
 
@@ -11,7 +12,10 @@ use super::floors;
 use super::harness;
 use super::server::Target;
 use crate::metering::outside::OutsideError;
+use crate::model::knob::Knob;
 use crate::planning::plan::Plan;
+use crate::planning::point::Point;
+use crate::results::findings::knee;
 use crate::results::report::PointReport;
 use crate::results::run_folder::{self, PointsWriter};
 use crate::results::setup::RunFacts;
@@ -52,6 +56,23 @@ pub fn resume(plan: &Plan, dir: &Path, url: Option<&str>) -> anyhow::Result<Vec<
     measure(plan, url, dir, done)
 }
 
+/// The next bisection probe of each strategy's knee in `points`: a point of the plan's workload
+/// at the rate halfway across its bracket; none once every bracket is within the tolerance.
+fn knee_probes(plan: &Plan, points: &[PointReport]) -> Vec<Point> {
+    let &[concurrency] = plan.concurrency.as_slice() else {
+        return Vec::new(); // a knee is per strategy at one C
+    };
+    plan.strategies
+        .iter()
+        .filter_map(|&strategy| {
+            let rate = knee::of(points, strategy)?.next_probe()?;
+            let mut point = Point::of(&plan.workload, strategy, concurrency);
+            Knob::Rate.set(&mut point.settings, rate);
+            Some(point)
+        })
+        .collect()
+}
+
 /// Measures every point of `plan` not in `done`, appending to `out/points.jsonl`; then writes
 /// the folder's summary and charts, also when a point could not be measured.
 fn measure(
@@ -63,7 +84,7 @@ fn measure(
     let exe = harness::current_exe().context("locating this executable")?;
     let target = Target::new(&exe, url, &plan.workload.settings)?;
     let mut jsonl = PointsWriter::open(out)?;
-    let is_done = |repeat: u32, p: &crate::planning::point::Point| {
+    let is_done = |repeat: u32, p: &Point| {
         done.iter().any(|d| {
             d.repeat == repeat
                 && d.point.strategy == p.strategy
@@ -82,24 +103,41 @@ fn measure(
     );
     let mut points = done;
     let mut failure = None;
-    for (repeat, point) in planned {
+    let mut measure_one = |repeat: u32, point: &Point, points: &mut Vec<PointReport>| {
         bar.set_message(format!(
             "{} (repeat {repeat}/{})",
             point.name(),
             plan.repeat
         ));
-        let mut report = match harness::run_point(&exe, target.endpoint(), &point, plan.time_limit)
-        {
-            Ok(report) => report,
-            Err(e) => {
-                failure = Some(e);
-                break;
-            }
-        };
+        let mut report = harness::run_point(&exe, target.endpoint(), point, plan.time_limit)?;
         report.repeat = repeat;
         jsonl.append(&report)?;
         points.push(report);
         bar.inc(1);
+        anyhow::Ok(())
+    };
+    for (repeat, point) in planned {
+        if let Err(e) = measure_one(repeat, &point, &mut points) {
+            failure = Some(e);
+            break;
+        }
+    }
+    // The knees, narrowed after the grid: each round probes every strategy whose bracket is
+    // still wider than the tolerance, until none is (a resumed run picks up where it stopped).
+    while failure.is_none() && plan.bisect_knees {
+        let probes = knee_probes(plan, &points);
+        if probes.is_empty() {
+            break;
+        }
+        bar.inc_length((probes.len() as u32 * plan.repeat) as u64);
+        'probes: for point in probes {
+            for repeat in 1..=plan.repeat {
+                if let Err(e) = measure_one(repeat, &point, &mut points) {
+                    failure = Some(e);
+                    break 'probes;
+                }
+            }
+        }
     }
     bar.finish_and_clear();
     target.stop(); // before the folder is written, also when interrupted
@@ -107,9 +145,9 @@ fn measure(
     match failure {
         None => Ok(points),
         Some(e) => {
-            let what = match e {
-                HarnessError::Worker(OutsideError::Interrupted) => "interrupted".to_owned(),
-                other => other.to_string(),
+            let what = match e.downcast_ref::<HarnessError>() {
+                Some(HarnessError::Worker(OutsideError::Interrupted)) => "interrupted".to_owned(),
+                _ => format!("{e:#}"),
             };
             anyhow::bail!(
                 "{what}; the {} points measured are kept in {dir}; finish with `fanout resume {dir}`",

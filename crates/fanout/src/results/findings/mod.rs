@@ -12,6 +12,7 @@ pub mod reach;
 pub mod verdict;
 
 use super::report::PointReport;
+use crate::model::subject::Holds;
 
 /// The one rule of "its queue has started": a p99 (from the due time) above twice the mean
 /// delay, or requests dropped. The knees and the overload seconds both use it.
@@ -20,9 +21,16 @@ pub fn over_the_delay(p99_ms: f64, dropped: u64, delay_ms: f64) -> bool {
 }
 
 /// Little's capacity of `r`'s strategy, requests per second: what it holds in flight by
-/// design over the mean delay.
-pub fn capacity(r: &PointReport) -> f64 {
-    r.point.in_flight() as f64 / (r.point.delay().mean_ms() / 1000.0)
+/// design over the mean delay; `None` for a strategy with no bound by design (the unbounded
+/// pitfall holds whatever arrives, so its T grows with the offered rate until a wall stops it).
+pub fn capacity(r: &PointReport) -> Option<f64> {
+    (r.point.strategy.holds != Holds::All)
+        .then(|| r.point.in_flight() as f64 / (r.point.delay().mean_ms() / 1000.0))
+}
+
+/// A capacity as a table cell: requests per second, or "unbounded".
+pub fn capacity_cell(capacity: Option<f64>) -> String {
+    capacity.map_or("unbounded".to_owned(), |c| format!("{c:.0}"))
 }
 
 /// A strategy and its median of a figure.

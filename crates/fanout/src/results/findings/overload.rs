@@ -5,14 +5,15 @@
 use super::{capacity, over_the_delay};
 use crate::model::intervals::Interval;
 use crate::model::rate::RateProfile;
-use crate::results::report::PointReport;
+use crate::planning::catalog;
+use crate::results::report::{Outcome, PointReport};
 
 /// How one ramp point took its overload.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Overload {
     /// Little's capacity, requests per second: what it holds in flight by design over the
-    /// mean delay.
-    pub capacity: f64,
+    /// mean delay (`None`: no bound by design).
+    pub capacity: Option<f64>,
     /// Seconds whose p99 (from the due time) was above twice the mean delay, or that dropped.
     pub seconds_over: usize,
     /// From the offered rate's falling back below capacity to the first second from which
@@ -45,7 +46,7 @@ pub fn of(r: &PointReport) -> Option<Overload> {
     let back_at = (0..=steps)
         .map(|k| k as f64 / 100.0)
         .filter(|&t| t >= peak_at)
-        .find(|&t| rate.at(t, requests) < capacity);
+        .find(|&t| capacity.is_none_or(|c| rate.at(t, requests) < c));
     let recovery_s = back_at.and_then(|back| {
         // The first second at or after `back` from which no later second is over.
         let last_over = intervals.iter().rposition(over);
@@ -60,4 +61,163 @@ pub fn of(r: &PointReport) -> Option<Overload> {
         seconds_over,
         recovery_s,
     })
+}
+
+/// The most requests due within any one mean delay of a ramp point: what a client holding
+/// every request that arrives would hold at once (Little's λ·W, over the ramp's own shape).
+pub fn most_due_within_the_delay(r: &PointReport) -> Option<f64> {
+    let rate = r.point.settings.rate.as_ref()?;
+    let requests = r.point.requests;
+    let w = r.point.delay().mean_ms() / 1000.0;
+    let step = 0.01;
+    let steps = (rate.span_s(requests) / step).ceil() as usize;
+    let due: Vec<f64> = (0..=steps)
+        .map(|k| rate.at(k as f64 * step, requests) * step)
+        .collect();
+    let window = (w / step).round().max(1.0) as usize;
+    let mut most: f64 = 0.0;
+    let mut held = 0.0;
+    for (k, d) in due.iter().enumerate() {
+        held += d;
+        if k >= window {
+            held -= due[k - window];
+        }
+        most = most.max(held);
+    }
+    Some(most.min(requests as f64))
+}
+
+/// How one strategy took an overload past the walls (its first repeat).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Taken {
+    /// It ran to the end.
+    Measured {
+        /// Requests served.
+        ok: u64,
+        /// Requests dropped unstarted at the drop deadline.
+        dropped: u64,
+        /// Requests failed, and the class most of them failed with.
+        failed: (u64, Option<String>),
+        /// The most in flight the server saw at once.
+        server_peak: Option<u64>,
+        /// Its whole process's peak resident memory, bytes.
+        peak_rss: Option<u64>,
+    },
+    /// It did not finish: why.
+    Unmeasured(String),
+}
+
+/// An overload run past the walls: what was due at once at most, and how each strategy took
+/// it, in the strategies' order; `None` when no point ramps.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PastWalls {
+    /// The most requests due within one delay (what an unbounded client would hold).
+    pub most_due: f64,
+    /// Requests offered per point.
+    pub requests: usize,
+    /// Each strategy, its capacity (`None`: unbounded) and how it took the ramp.
+    pub taken: Vec<(&'static str, Option<f64>, Taken)>,
+}
+
+/// The finding of a ramp run read as an overload past the walls.
+pub fn past_walls(points: &[PointReport]) -> Option<PastWalls> {
+    let firsts: Vec<&PointReport> = points
+        .iter()
+        .filter(|r| r.repeat == 1 && matches!(r.point.settings.rate, Some(RateProfile::Ramp(_))))
+        .collect();
+    let first = firsts.first()?;
+    let mut taken: Vec<(&'static crate::model::subject::Subject, Option<f64>, Taken)> = firsts
+        .iter()
+        .map(|r| {
+            let how = match &r.outcome {
+                Outcome::Measured => {
+                    let t = &r.worker.tally;
+                    let most = t
+                        .errors
+                        .iter()
+                        .max_by_key(|(_, n)| **n)
+                        .map(|(k, _)| k.clone());
+                    Taken::Measured {
+                        ok: t.ok,
+                        dropped: t.dropped,
+                        failed: (r.error_count(), most),
+                        server_peak: r.server.as_ref().map(|s| s.peak_in_flight),
+                        peak_rss: r.metered.peak_rss_bytes,
+                    }
+                }
+                Outcome::Failed(why) | Outcome::Skipped(why) => Taken::Unmeasured(why.clone()),
+            };
+            (r.point.strategy, capacity(r), how)
+        })
+        .collect();
+    taken.sort_by_key(|(s, _, _)| catalog::order(s));
+    Some(PastWalls {
+        most_due: most_due_within_the_delay(first)?,
+        requests: first.point.requests,
+        taken: taken.into_iter().map(|(s, c, t)| (s.name, c, t)).collect(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::results::report::fixtures::measured;
+
+    fn ramp(strategy: &str, knots: &[f64], requests: usize, delay_ms: u64) -> PointReport {
+        let mut r = measured(strategy, 100, 1.0, 8 << 20);
+        r.point.settings.rate = Some(RateProfile::Ramp(knots.to_vec()));
+        r.point.requests = requests;
+        r.point.delay_ms = delay_ms;
+        r
+    }
+
+    #[test]
+    fn the_most_due_within_a_delay_is_lambda_w_over_the_ramps_shape() {
+        let flat = ramp("thread_pool", &[1_000.0, 1_000.0], 5_000, 1_000);
+        let most = most_due_within_the_delay(&flat).expect("a ramp");
+        assert!((most - 1_000.0).abs() < 15.0, "{most}");
+        let peak = ramp(
+            "thread_pool",
+            &[500.0, 4_000.0, 500.0, 500.0],
+            30_000,
+            10_000,
+        );
+        let most = most_due_within_the_delay(&peak).expect("a ramp");
+        assert!((20_000.0..30_000.0).contains(&most), "{most}");
+        let short = ramp("thread_pool", &[1_000.0, 1_000.0], 500, 10_000);
+        assert_eq!(
+            most_due_within_the_delay(&short),
+            Some(500.0),
+            "never more than N"
+        );
+    }
+
+    #[test]
+    fn past_the_walls_each_strategy_is_told_by_what_it_served_dropped_and_failed() {
+        let mut unbounded = ramp("pitfall_unbounded", &[500.0, 4_000.0], 3_000, 1_000);
+        unbounded.worker.tally.ok = 2_000;
+        unbounded
+            .worker
+            .tally
+            .errors
+            .insert("too_many_open_files".into(), 900);
+        unbounded.worker.tally.errors.insert("timeout".into(), 100);
+        let mut bounded = ramp("thread_pool", &[500.0, 4_000.0], 3_000, 1_000);
+        bounded.worker.tally.ok = 1_000;
+        bounded.worker.tally.dropped = 2_000;
+        let mut killed = ramp("async_raw", &[500.0, 4_000.0], 3_000, 1_000);
+        killed.outcome = Outcome::Failed("killed after the 150 s time limit".into());
+        let f = past_walls(&[unbounded, killed, bounded]).expect("ramps");
+        assert_eq!(f.requests, 3_000);
+        let names: Vec<&str> = f.taken.iter().map(|(n, _, _)| *n).collect();
+        assert_eq!(names, ["thread_pool", "async_raw", "pitfall_unbounded"]);
+        let (_, capacity, how) = &f.taken[2];
+        assert_eq!(*capacity, None, "no bound by design");
+        let Taken::Measured { failed, .. } = how else {
+            panic!("measured")
+        };
+        assert_eq!(*failed, (1_000, Some("too_many_open_files".to_owned())));
+        assert!(matches!(&f.taken[1].2, Taken::Unmeasured(why) if why.contains("time limit")));
+        assert!(f.taken[0].1.is_some());
+    }
 }
