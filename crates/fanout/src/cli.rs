@@ -151,10 +151,11 @@ struct SweepArgs {
     quick: bool,
     /// A preset sweep where the answer changes: `cpu` (CPU work per response), `connect`
     /// (connection set-up delay), `jitter` (lognormal delays), `rate` (open loop around
-    /// capacity), `overload` (an offered rate ramped past capacity and back), `faults` (each
-    /// injected fault at 1% and 10%, a 1 s deadline), `hedge` (hedge delays against a
-    /// straggler mixture), `scale` (C = 10,000 …
-    /// 100,000, past the OS limits); sets the strategies and concurrency (unless --strategies
+    /// capacity, knees bisected), `overload` (an offered rate ramped past capacity and back),
+    /// `overload-past-walls` (the same at C = 10,000, D = 10 s, where an unbounded client meets
+    /// the machine's limits), `faults` (each injected fault at 1% and 10%, a 1 s deadline),
+    /// `hedge` (hedge delays against a straggler mixture), `scale` (C = 10,000 … 1,000,000,
+    /// past the OS limits); sets the strategies and concurrency (unless --strategies
     /// or --concurrency name others) and the setting it varies.
     #[arg(long, value_enum, conflicts_with = "quick")]
     workload: Option<preset::Preset>,

@@ -37,6 +37,11 @@ pub struct Plan {
     /// time (the `rate` preset; `findings::knee` says where the knee is and what to probe).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub bisect_knees: bool,
+    /// Once a strategy's point meets a named limit, its points at larger C (same repeat and
+    /// settings) are skipped naming it rather than run into the same wall (the `scale` preset,
+    /// whose largest C would otherwise spend minutes failing).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub stop_at_walls: bool,
 }
 
 /// A setting varied across a plan's points, and its values.
@@ -165,6 +170,7 @@ impl PointsArgs {
             workload: self.workload.clone(),
             vary: None,
             bisect_knees: false,
+            stop_at_walls: false,
         };
         plan.validate()?;
         Ok(plan)

@@ -128,6 +128,13 @@ pub fn setup_markdown(plan: &Plan, facts: &RunFacts, command: &str) -> String {
         let values: Vec<_> = vary.values.iter().map(|v| vary.knob.show(*v)).collect();
         let _ = writeln!(s, "- Varied: {} = {}", vary.knob.key(), values.join(", "));
     }
+    if plan.stop_at_walls {
+        let _ = writeln!(
+            s,
+            "- Walls: once a strategy's point met a named limit, its points at larger C were \
+             skipped naming that limit and where it was met"
+        );
+    }
     if plan.bisect_knees {
         let _ = writeln!(
             s,
@@ -277,6 +284,7 @@ mod tests {
             workload: settings::Workload::default(),
             vary: None,
             bisect_knees: false,
+            stop_at_walls: false,
         };
         let facts = RunFacts {
             started: "2030-01-02T03:04:05Z".into(),

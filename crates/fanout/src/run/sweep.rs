@@ -13,6 +13,7 @@ use super::harness;
 use super::server::Target;
 use crate::metering::outside::OutsideError;
 use crate::model::knob::Knob;
+use crate::model::limit::Limit;
 use crate::planning::plan::Plan;
 use crate::planning::point::Point;
 use crate::results::findings::knee;
@@ -54,6 +55,31 @@ pub fn resume(plan: &Plan, dir: &Path, url: Option<&str>) -> anyhow::Result<Vec<
     );
     run_folder::note_in_setup(dir, &note)?;
     measure(plan, url, dir, done)
+}
+
+/// Why `point` need not run: the same strategy, repeat and settings met a named limit at a
+/// smaller C (that wall stands below this C too).
+fn wall_met_below(
+    points: &[PointReport],
+    repeat: u32,
+    point: &Point,
+) -> Option<(String, Limit, Option<u64>)> {
+    let met = points
+        .iter()
+        .filter(|r| {
+            r.repeat == repeat
+                && r.point.strategy == point.strategy
+                && r.point.concurrency < point.concurrency
+                && r.point.settings == point.settings
+        })
+        .find(|r| r.limit.is_some())?;
+    let limit = met.limit?;
+    let why = format!(
+        "not run: at C = {} it already met {}",
+        met.point.concurrency,
+        limit.described(met.limit_value)
+    );
+    Some((why, limit, met.limit_value))
 }
 
 /// The next bisection probe of each strategy's knee in `points`: a point of the plan's workload
@@ -109,7 +135,17 @@ fn measure(
             point.name(),
             plan.repeat
         ));
-        let mut report = harness::run_point(&exe, target.endpoint(), point, plan.time_limit)?;
+        let wall = plan
+            .stop_at_walls
+            .then(|| wall_met_below(points, repeat, point));
+        let mut report = match wall.flatten() {
+            Some((why, limit, limit_value)) => PointReport {
+                limit: Some(limit),
+                limit_value,
+                ..PointReport::skipped(point, why)
+            },
+            None => harness::run_point(&exe, target.endpoint(), point, plan.time_limit)?,
+        };
         report.repeat = repeat;
         jsonl.append(&report)?;
         points.push(report);
@@ -155,5 +191,33 @@ fn measure(
                 dir = out.display()
             )
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::results::report::fixtures::measured;
+
+    #[test]
+    fn a_wall_met_at_some_c_stands_for_the_larger_c_of_that_strategy_and_repeat() {
+        let mut met = measured("async_raw", 20_000, 1.0, 8 << 20);
+        met.limit = Some(Limit::OpenFiles);
+        met.limit_value = Some(20_000);
+        let clean = measured("async_raw", 15_000, 1.0, 8 << 20);
+        let points = [clean, met.clone()];
+        let above = Point::new(met.point.strategy, 30_000);
+        let (why, limit, value) = wall_met_below(&points, 1, &above).expect("a wall below");
+        assert_eq!((limit, value), (Limit::OpenFiles, Some(20_000)));
+        assert!(why.contains("at C = 20000"), "{why}");
+        let below = Point::new(met.point.strategy, 17_000);
+        assert_eq!(wall_met_below(&points, 1, &below), None, "15,000 met none");
+        assert_eq!(wall_met_below(&points, 2, &above), None, "another repeat");
+        let other = Point::new(strategy("thread_raw"), 30_000);
+        assert_eq!(wall_met_below(&points, 1, &other), None, "another strategy");
+    }
+
+    fn strategy(name: &str) -> &'static crate::model::subject::Subject {
+        crate::planning::catalog::find(name).expect("in the catalog")
     }
 }
