@@ -13,8 +13,21 @@ use crate::model::tally::Tally;
 
 /// A compio runtime on io_uring, or why not. compio is built with its io_uring driver only,
 /// so a refused `io_uring_setup` is an error here, never a silent fall back to epoll.
+///
+/// The ring is set up for one thread that submits and reaps: `SINGLE_ISSUER`,
+/// `DEFER_TASKRUN` (completion work runs when the runtime enters the kernel to wait, not by
+/// interrupting it) and `COOP_TASKRUN`. compio's default ring interrupts the thread for every
+/// completion's task work; profiled at C = 100, delay 0, that return to user mode was the
+/// worker's hottest symbol (`scripts/uring-profile.sh`).
 pub fn runtime() -> io::Result<Runtime> {
-    let runtime = Runtime::new()?;
+    let mut ring = compio::driver::ProactorBuilder::new();
+    ring.single_issuer(true)
+        .defer_taskrun(true)
+        .coop_taskrun(true)
+        .taskrun_flag(true);
+    let runtime = compio::runtime::RuntimeBuilder::new()
+        .with_proactor(ring)
+        .build()?;
     if runtime.driver_type().is_iouring() {
         Ok(runtime)
     } else {
@@ -40,7 +53,7 @@ pub fn unavailable() -> Option<String> {
 /// The report's words for the runtimes [`spread`] runs on `workers` threads.
 pub fn described(workers: usize) -> String {
     format!(
-        "compio {}: {workers} threads, each its own runtime on the io_uring driver (checked as it ran; no polling fallback built)",
+        "compio {}: {workers} threads, each its own runtime on the io_uring driver (checked as it ran; no polling fallback built), its ring set up SINGLE_ISSUER | DEFER_TASKRUN | COOP_TASKRUN | TASKRUN_FLAG",
         env!("FANOUT_VERSION_COMPIO")
     )
 }
