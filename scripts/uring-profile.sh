@@ -44,8 +44,15 @@ for s in $strategies; do
   # 100,000, so the start it misses is a small part).
   "$fanout" run -s "$s" -c 100 -n 100000 --delay-ms 0 --time-limit-s 60 --url "$url" >/dev/null 2>&1 &
   harness=$!
+  # The worker is the child with threads of its own (the harness starts short-lived helpers too).
   worker=""
-  until [ -n "$worker" ]; do worker=$(pgrep -P "$harness" | head -1 || true); sleep 0.01; done
+  until [ -n "$worker" ]; do
+    for child in $(pgrep -P "$harness" || true); do
+      threads=$(awk '/^Threads:/ {print $2}' "/proc/$child/status" 2>/dev/null || echo 0)
+      [ "${threads:-0}" -ge 3 ] && worker=$child
+    done
+    sleep 0.01
+  done
   perf record -q -e cpu-clock -g -p "$worker" -o "$work/$s.data" >/dev/null 2>&1 || true
   wait "$harness" || true
   perf report -i "$work/$s.data" --no-children --sort sym --stdio --percent-limit 1.5 2>/dev/null |
@@ -90,6 +97,7 @@ cols = [("ok req/s", lambda r, c: r.get("throughput_rps")),
         ("epoll_wait / request", lambda r, c: c.get("syscalls:sys_enter_epoll_wait", 0) / r["requests"]),
         ("recvfrom + read / request", lambda r, c: (c.get("syscalls:sys_enter_recvfrom", 0) + c.get("syscalls:sys_enter_read", 0)) / r["requests"]),
         ("sendto + write / request", lambda r, c: (c.get("syscalls:sys_enter_sendto", 0) + c.get("syscalls:sys_enter_write", 0)) / r["requests"])]
+print("## C = 100, delay 0, N = 20,000: per request, medians of the rounds\n")
 print("| strategy | rounds | " + " | ".join(c[0] for c in cols) + " |")
 print("|---|---:|" + "---:|" * len(cols))
 for s in names:
@@ -99,14 +107,14 @@ for s in names:
         m = med([f(r, c) for r, c in good])
         cells.append("–" if m is None else (f"{m:,.0f}" if m >= 100 else f"{m:.2f}"))
     print(f"| {s} | {len(good)} | " + " | ".join(cells) + " |")
-print("\n## The hottest symbols (one sampled run each, cpu-clock, self time ≥ 1.5%)\n")
-print("The worker process alone (N = 100,000, perf attached once it started), as shares of its "
-      "samples; the harness and the server are not sampled.\n")
+print("\nThe worker process alone is sampled below (N = 100,000, perf attached once it started); "
+      "the harness and the server are not.\n")
+print("## The worker's hottest symbols: share of its cpu-clock samples, self time, one sampled run each\n")
+print("| strategy | symbol | share |")
+print("|---|---|---:|")
 for s in names:
-    print(f"`{s}`:\n")
-    print("```")
     for t in top.get(s, []):
-        print(t)
-    print("```\n")
+        share, rest = t.split(None, 1)
+        print(f"| {s} | `{rest.strip()}` | {share} |")
 EOF
 echo "wrote $out/README.md"

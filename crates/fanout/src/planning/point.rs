@@ -38,6 +38,18 @@ pub enum WorkloadError {
         /// The delay, ms.
         delay_ms: u64,
     },
+    /// A delay the mock server refuses (it answers 400 above its `--max-delay-ms`).
+    #[error(
+        "the delay {delay_ms} ms (at C = {concurrency}) is above the mock server's largest, {max_ms} ms (its default --max-delay-ms): it would answer every request 400; set --delay-ms"
+    )]
+    DelayAboveServerMax {
+        /// The longest delay a request would ask, ms.
+        delay_ms: u64,
+        /// The server's largest, ms.
+        max_ms: u64,
+        /// The point's concurrency.
+        concurrency: usize,
+    },
     /// A uniform jitter wider than the delay it varies.
     #[error(
         "--jitter-ms {jitter_ms} must be at most the delay ({delay_ms} ms at C = {concurrency}): a delay cannot go below 0"
@@ -124,6 +136,14 @@ impl Point {
             return Err(WorkloadError::BudgetWithoutRetries(budget.to_string()));
         }
         let jitter = if uniform { s.jitter_ms } else { 0 };
+        let max_ms = mock_server::Config::default().max_delay_ms;
+        if self.delay_ms + jitter > max_ms || s.connect_delay_ms > max_ms {
+            return Err(WorkloadError::DelayAboveServerMax {
+                delay_ms: (self.delay_ms + jitter).max(s.connect_delay_ms),
+                max_ms,
+                concurrency: self.concurrency,
+            });
+        }
         let longest = self.delay_ms + s.connect_delay_ms + jitter;
         if s.timeout_ms <= longest {
             return Err(WorkloadError::TimeoutNotAboveDelay {
@@ -349,6 +369,20 @@ mod tests {
         let mut more = reqwest.clone();
         more.settings.server.h2_max_streams = Some(250);
         assert_eq!(more.in_flight(), 250);
+    }
+
+    #[test]
+    fn a_delay_the_server_would_refuse_is_refused_before_it_runs() {
+        let mut p = Point::new(strategy("async_h2_floor"), 1_000_000);
+        p.settings.timeout_ms = 300_000;
+        let err = p.validate().expect_err("D = 200 s by the rule");
+        assert!(
+            err.to_string()
+                .contains("above the mock server's largest, 60000 ms"),
+            "{err}"
+        );
+        p.delay_ms = 30_000;
+        assert!(p.validate().is_ok());
     }
 
     #[test]

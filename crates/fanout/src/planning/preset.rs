@@ -75,9 +75,9 @@ pub enum Preset {
     /// cut a tail, not a queue (at D = 20 ms the loaded median was twice D).
     Hedge,
     /// Past 10,000 until each model breaks: C = 10,000 … 100,000 and 1,000,000, one round
-    /// (N = C), threads and tasks over HTTP/1.1 and tasks over HTTP/2; run past the OS limits
-    /// on purpose, each point measured or named by the limit that stopped it, and a strategy's
-    /// larger C skipped once it met one (a point at 1,000,000 runs about four minutes).
+    /// (N = C) held for D = 30 s, threads and tasks over HTTP/1.1 and tasks over HTTP/2; run
+    /// past the OS limits on purpose, each point measured or named by the limit that stopped
+    /// it, and a strategy's larger C skipped once it met one.
     Scale,
 }
 
@@ -112,10 +112,13 @@ pub const HEDGE_STRAGGLERS: (f64, f64) = (0.01, 50.0);
 /// Concurrency of the `scale` preset.
 pub const SCALE_CONCURRENCY: &[usize] =
     &[10_000, 15_000, 20_000, 30_000, 50_000, 100_000, 1_000_000];
-/// The `scale` preset's per-request deadline at least, ms: above the rule's D at 1,000,000.
-pub const SCALE_TIMEOUT_MS: u64 = 300_000;
-/// A scale point's time limit at least: D is up to 200 s (C / 5,000 at 1,000,000), and a ramp
-/// to a million streams takes a minute more.
+/// The `scale` preset's delay D at every C, ms: long enough that a ramp to a million streams
+/// ends while the first are still held, within the mock server's 60 s maximum delay (the rule's
+/// C / 5,000 s would be 200 s at 1,000,000).
+pub const SCALE_DELAY_MS: u64 = 30_000;
+/// The `scale` preset's per-request deadline at least, ms: above D, with the ramp's time.
+pub const SCALE_TIMEOUT_MS: u64 = 120_000;
+/// A scale point's time limit at least: D, the ramp to a million, and their deadline.
 pub const SCALE_TIME_LIMIT: std::time::Duration = std::time::Duration::from_secs(420);
 
 impl Preset {
@@ -287,7 +290,7 @@ impl Preset {
                 plan.concurrency = SCALE_CONCURRENCY.to_vec();
                 plan.workload.sizing.requests_per_slot = 1;
                 plan.stop_at_walls = true;
-                // Above the largest D (200 s at 1,000,000), so a request's deadline is not the wall.
+                plan.workload.sizing.delay_ms = Some(SCALE_DELAY_MS);
                 let timeout = &mut plan.workload.settings.timeout_ms;
                 *timeout = (*timeout).max(SCALE_TIMEOUT_MS);
                 plan.time_limit = plan.time_limit.max(SCALE_TIME_LIMIT);

@@ -8,7 +8,7 @@ use anyhow::Context as _;
 use std::path::{Path, PathBuf};
 
 use super::figures;
-use super::findings::{answer, faults, hedge, overload, reach, verdict};
+use super::findings::{answer, faults, hedge, overload, own_bill, reach, verdict};
 use super::report::PointReport;
 use super::{docs_text, fault_table, overload_table, render, run_folder};
 
@@ -33,6 +33,10 @@ pub enum Block {
     Bytes,
     /// Where each model breaks: the largest C measured and the limit past it.
     Scale,
+    /// What each strategy cost at the largest C it carried, the server's memory beside.
+    Largest,
+    /// The client's own kernel bill from its cgroup against the floors made the same way.
+    OwnBill,
     /// Where the queue starts: knees against Little's law.
     Knee,
     /// Overload and recovery.
@@ -67,6 +71,8 @@ impl Block {
             "answer" => Self::Answer,
             "bytes" => Self::Bytes,
             "scale" => Self::Scale,
+            "largest" => Self::Largest,
+            "own-bill" => Self::OwnBill,
             "knee" => Self::Knee,
             "overload" => Self::Overload,
             "overload-answer" => Self::OverloadAnswer,
@@ -252,6 +258,22 @@ fn generate(block: Block, folders: &[String], root: &Path, up: &str) -> anyhow::
             docs_text::scale_table(&reach::all(&points)),
             stamp("one repeat")
         ),
+        Block::Largest => format!(
+            "{}\n{}",
+            docs_text::largest_table(&reach::at_largest(&points)),
+            stamp("the first repeat carried")
+        ),
+        Block::OwnBill => {
+            let setup = std::fs::read_to_string(dir.join("SETUP.md"))
+                .with_context(|| format!("{}/SETUP.md", dir.display()))?;
+            let (thread_own, client_end) = super::setup::own_floors_in(&setup)
+                .context("its SETUP.md has no floors measured in a cgroup of their own")?;
+            format!(
+                "{}\n{}",
+                docs_text::own_bill_check(&own_bill::check(&points, thread_own, client_end)),
+                stamp("slopes fitted over C, every repeat; the floors from its SETUP.md")
+            )
+        }
         Block::Knee => format!(
             "{}\n{}",
             render::knee_table(&points).context("not a rate run")?,

@@ -8,7 +8,8 @@ use super::figures::README_TABLE;
 use super::findings;
 use super::findings::answer::{Answer, Decision, figure_of};
 use super::findings::overload::{PastWalls, Taken};
-use super::findings::reach::Reach;
+use super::findings::own_bill::OwnBillCheck;
+use super::findings::reach::{AtLargest, Reach};
 use super::render;
 use super::report::PointReport;
 use super::statistics::cells;
@@ -576,4 +577,55 @@ pub fn overload_conditions(first: &PointReport) -> String {
         first.point.delay_ms as f64 / 1000.0,
         thousands(first.point.requests)
     )
+}
+
+/// Each strategy at the largest C it carried: the client's cost there and the server's.
+pub fn largest_table(rows: &[AtLargest]) -> String {
+    let mib = |b: Option<u64>| {
+        b.map_or("–".to_owned(), |b| {
+            format!("{:.0}", b as f64 / 1_048_576.0)
+        })
+    };
+    let kib = |b: Option<f64>| b.map_or("–".to_owned(), |b| format!("{:.1}", b / 1024.0));
+    let mut s = String::from(
+        "| strategy | largest C carried | wall s | peak RSS MiB | own bill KiB / request in flight (RSS grown + own cgroup's kernel) | kernel KiB / request in flight, system-wide (both ends) | server peak RSS MiB | server CPU s | server peak in flight |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+    );
+    for r in rows {
+        let _ = writeln!(
+            s,
+            "| {} | {} | {:.1} | {} | {} | {} | {} | {} | {} |",
+            r.strategy.name,
+            thousands(r.concurrency),
+            r.wall_s,
+            mib(r.peak_rss),
+            kib(r.own_bill_per_request),
+            kib(r.kernel_per_request),
+            mib(r.server.0),
+            r.server.1.map_or("–".to_owned(), |c| format!("{c:.1}")),
+            thousands(r.server_peak as usize)
+        );
+    }
+    s
+}
+
+/// The client's own kernel bill per request, fitted from its cgroup, beside the floors made the
+/// same way, and whether they agree.
+pub fn own_bill_check(rows: &[OwnBillCheck]) -> String {
+    let mut s = String::from(
+        "| strategy | own kernel KiB / request in flight (fitted over C, its cgroup) | floor KiB (the same way, before the points) | the floor is | agree within 20% |\n\
+         |---|---:|---:|---|---|\n",
+    );
+    for r in rows {
+        let _ = writeln!(
+            s,
+            "| {} | {:.1} | {:.1} | {} | {} |",
+            r.strategy,
+            r.fitted / 1024.0,
+            r.floor / 1024.0,
+            r.floor_is,
+            if r.agrees() { "✓" } else { "✗" }
+        );
+    }
+    s
 }

@@ -243,6 +243,20 @@ pub fn machine_markdown(m: &Machine) -> String {
     s
 }
 
+/// The own-cgroup floors [`floors_markdown`] wrote into a `SETUP.md`: a parked thread's kernel
+/// memory and an idle connection's client end, bytes; `None` where it did not measure them.
+pub fn own_floors_in(setup: &str) -> Option<(f64, f64)> {
+    let kib_after = |label: &str| -> Option<f64> {
+        let rest = &setup[setup.find(label)? + label.len()..];
+        let number = rest.split(" KiB").next()?;
+        Some(number.trim().parse::<f64>().ok()? * 1024.0)
+    };
+    Some((
+        kib_after("a parked thread's kernel memory ")?,
+        kib_after("an idle connection's client end ")?,
+    ))
+}
+
 /// The floors as a short markdown list, KiB.
 pub fn floors_markdown(f: &Floors) -> String {
     let kib = |v: Option<f64>| v.map_or("–".to_owned(), |b| format!("{:.1} KiB", b / 1024.0));
@@ -273,6 +287,23 @@ pub fn floors_markdown(f: &Floors) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_own_cgroup_floors_are_read_back_from_what_was_written() {
+        let floors = Floors {
+            thread_kernel_own: Some(27.0 * 1024.0),
+            connection_client_end: Some(3.8 * 1024.0),
+            connection_slab_both_ends: Some(7.0 * 1024.0),
+            ..Floors::default()
+        };
+        let text = floors_markdown(&floors);
+        assert_eq!(own_floors_in(&text), Some((27.0 * 1024.0, 3.8 * 1024.0)));
+        let missing = Floors {
+            own_missing: Some("no memory controller".into()),
+            ..Floors::default()
+        };
+        assert_eq!(own_floors_in(&floors_markdown(&missing)), None);
+    }
 
     #[test]
     fn setup_is_written_from_the_facts_given_not_read_anew() {

@@ -8,6 +8,7 @@ pub mod faults;
 pub mod hedge;
 pub mod knee;
 pub mod overload;
+pub mod own_bill;
 pub mod reach;
 pub mod verdict;
 

@@ -84,6 +84,63 @@ pub fn all(points: &[PointReport]) -> Vec<Reach> {
         .collect()
 }
 
+/// A strategy's point at the largest C it carried: what it cost there.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AtLargest {
+    /// The strategy.
+    pub strategy: &'static Subject,
+    /// Its C.
+    pub concurrency: usize,
+    /// Wall time, s.
+    pub wall_s: f64,
+    /// The worker's peak resident memory, bytes.
+    pub peak_rss: Option<u64>,
+    /// The client's own bill per request in flight while it held them: resident memory above
+    /// its value before the requests, plus the kernel memory charged to its own cgroup, over
+    /// the requests in flight then, bytes (`None` without a breakdown or a cgroup).
+    pub own_bill_per_request: Option<f64>,
+    /// The kernel's system-wide growth per request in flight then (both ends of loopback), bytes.
+    pub kernel_per_request: Option<f64>,
+    /// The server's peak resident memory, bytes, and its CPU seconds over the point.
+    pub server: (Option<u64>, Option<f64>),
+    /// The most the server saw in flight at once.
+    pub server_peak: u64,
+}
+
+/// Each strategy's point at the largest C it carried, in table order (first repeat).
+pub fn at_largest(points: &[PointReport]) -> Vec<AtLargest> {
+    all(points)
+        .into_iter()
+        .filter_map(|reach| {
+            let c = reach.carried?;
+            let r = points.iter().find(|r| {
+                r.point.strategy == reach.strategy && r.point.concurrency == c && held_all(r)
+            })?;
+            let b = r.metered.breakdown.as_ref();
+            let held = b.map(|b| b.in_flight).filter(|&n| n > 0);
+            let own_bill_per_request = b.zip(held).and_then(|(b, n)| {
+                let kernel = b.client_kernel?.kernel_bytes as f64;
+                let rss = b.rss_bytes as f64 - r.worker.rss_before_bytes as f64;
+                Some((rss + kernel) / n as f64)
+            });
+            let kernel_per_request = b
+                .zip(held)
+                .and_then(|(b, n)| Some(b.kernel.as_ref()?.total_bytes() as f64 / n as f64));
+            let server = r.server.as_ref()?;
+            Some(AtLargest {
+                strategy: reach.strategy,
+                concurrency: c,
+                wall_s: r.worker.wall_s,
+                peak_rss: r.metered.peak_rss_bytes,
+                own_bill_per_request,
+                kernel_per_request,
+                server: (server.peak_rss_bytes, server.cpu_s),
+                server_peak: server.peak_in_flight,
+            })
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -107,5 +164,29 @@ mod tests {
         assert_eq!(stop.concurrency, 10_000);
         assert_eq!(stop.server_peak, Some(9_000));
         assert_eq!((stop.limit, stop.unmeasured, stop.errors), (None, None, 0));
+        let largest = at_largest(&points);
+        assert_eq!(largest.len(), 1);
+        assert_eq!(
+            (largest[0].concurrency, largest[0].server_peak),
+            (1_000, 1_000)
+        );
+        assert_eq!(largest[0].own_bill_per_request, None, "no breakdown read");
+    }
+
+    #[test]
+    fn the_own_bill_at_the_largest_c_is_rss_grown_and_own_kernel_over_those_held() {
+        let mut r = seen(1_000, 1_000);
+        r.worker.rss_before_bytes = 1 << 20;
+        r.metered.breakdown = Some(crate::model::memory::Breakdown {
+            in_flight: 1_000,
+            rss_bytes: (1 << 20) + 4_000_000,
+            client_kernel: Some(crate::model::memory::ClientKernel {
+                kernel_bytes: 1_000_000,
+                tcp_bytes: 0,
+            }),
+            ..Default::default()
+        });
+        let largest = at_largest(&[r]);
+        assert_eq!(largest[0].own_bill_per_request, Some(5_000.0));
     }
 }
