@@ -162,7 +162,15 @@ impl PointsArgs {
 
     /// The checked plan of these points, `repeat` times, each within `time_limit`.
     pub fn plan(&self, repeat: u32, time_limit: Duration) -> Result<Plan, WorkloadError> {
-        let plan = Plan {
+        let plan = self.unchecked_plan(repeat, time_limit);
+        plan.validate()?;
+        Ok(plan)
+    }
+
+    /// The plan of these points before it is checked: a preset then changes it, and the plan
+    /// it makes is checked (its delay, say, replaces the rule's).
+    pub fn unchecked_plan(&self, repeat: u32, time_limit: Duration) -> Plan {
+        Plan {
             strategies: self.strategies.0.clone(),
             concurrency: self.concurrency.clone(),
             repeat,
@@ -171,9 +179,7 @@ impl PointsArgs {
             vary: None,
             bisect_knees: false,
             stop_at_walls: false,
-        };
-        plan.validate()?;
-        Ok(plan)
+        }
     }
 }
 

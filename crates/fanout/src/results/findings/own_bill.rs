@@ -2,6 +2,8 @@
 //! measured the same way before the points: a parked thread and an idle connection's client
 //! end, each in a cgroup of its own.
 
+use super::answer::models;
+use crate::model::subject::{HeldBy, RunsOn};
 use crate::results::report::PointReport;
 use crate::results::statistics::WhereBytesGo;
 
@@ -28,20 +30,27 @@ impl OwnBillCheck {
     }
 }
 
-/// The check for `thread_raw` (a thread and a socket per request) and `async_raw` (a socket
-/// per request) among `points`, against a parked thread's own kernel memory and an idle
-/// connection's client end (bytes); a strategy without a fitted cgroup slope is left out.
+/// The check for the OS threads' floor (a thread and a socket per request) and tokio's floor
+/// (a socket per request; the first floor held by a task on tokio, HTTP/1.1's) among `points`,
+/// against a parked thread's own kernel memory and an idle connection's client end (bytes);
+/// a floor without a fitted cgroup slope is left out.
 pub fn check(points: &[PointReport], thread_own: f64, client_end: f64) -> Vec<OwnBillCheck> {
+    let floors = models();
+    let thread = floors.iter().find(|m| m.floor.held_by == HeldBy::Thread);
+    let task = floors
+        .iter()
+        .find(|m| m.floor.held_by == HeldBy::Task && m.floor.runs_on == RunsOn::Tokio);
     [
         (
-            "thread_raw",
+            thread,
             thread_own + client_end,
             "a parked thread + an idle connection's client end",
         ),
-        ("async_raw", client_end, "an idle connection's client end"),
+        (task, client_end, "an idle connection's client end"),
     ]
     .into_iter()
-    .filter_map(|(strategy, floor, floor_is)| {
+    .filter_map(|(model, floor, floor_is)| {
+        let strategy = model?.floor.name;
         Some(OwnBillCheck {
             strategy,
             fitted: WhereBytesGo::of(points, strategy).client_kernel?.slope,
@@ -59,7 +68,7 @@ mod tests {
     #[test]
     fn a_fit_agrees_with_its_floor_within_a_fifth_of_it() {
         let at = |fitted| OwnBillCheck {
-            strategy: "async_raw",
+            strategy: "a floor",
             fitted,
             floor: 3_000.0,
             floor_is: "",
