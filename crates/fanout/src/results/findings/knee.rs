@@ -34,7 +34,7 @@ impl Knee {
         ((hi - lo) as f64 > KNEE_TOLERANCE * hi as f64 && mid > lo).then_some(mid)
     }
 
-    /// The bracket as a table cell: "1,000–1,020", "none" (never left the delay), or
+    /// The bracket as a table cell: "1000–1020", "none" (never left the delay), or
     /// "≤ 250" (left it at the lowest rate tried).
     pub fn cell(&self) -> String {
         match (self.below, self.at) {
