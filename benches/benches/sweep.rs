@@ -6,8 +6,9 @@
 //! `FANOUT_*` variables — the flags of `fanout sweep`, read from the environment; docs/cli.md
 //! lists them — and `FANOUT_PEERS` adds installed peers (`scripts/peers.sh`).
 //!
-//! By default (no variable choosing points) N = C and C = 10,000 runs for a few strategies
-//! only ([`AT_LARGEST_C`]): the budget that keeps a fresh `cargo bench` near 12 minutes.
+//! By default (no variable choosing points) N = C at C = 10, 1,000 and 10,000, the last for
+//! each model's floor only ([`AT_LARGEST_C`]): the budget that keeps a fresh `cargo bench`
+//! within 12 minutes.
 //!
 //! Each point runs exactly 1 + [`SAMPLES`] workers: flat sampling with warm-up and measurement
 //! times of 1 ns makes criterion take one run per sample (it warns "Unable to complete 10
@@ -58,7 +59,7 @@ const MAX_LEAST_WALL: Duration = Duration::from_secs(5);
 const WORKER_TIME_LIMIT: Duration = Duration::from_secs(120);
 /// The default budget (no `FANOUT_CONCURRENCY`, `FANOUT_REQUESTS_PER_SLOT` or
 /// `FANOUT_STRATEGIES`): N = C (one round: the model's cost, not a queue's), every strategy at
-/// C = 10, 100 and 1,000, and at 10,000 — where one run takes 2 s or more (D = 2 s by the
+/// C = 10 and 1,000 ([`BUDGET_CONCURRENCY`]), and at 10,000 — where one run takes 2 s or more (D = 2 s by the
 /// delay rule), 11 runs and some 33 s a point — the floor of each model, the figures the
 /// answer compares. The other points run when `FANOUT_CONCURRENCY` or `FANOUT_STRATEGIES` ask
 /// for them.
@@ -74,6 +75,12 @@ const AT_LARGEST_C: &[&str] = &[
 const BUDGET_LEAST_WALL: Duration = Duration::from_secs(2);
 /// The C from which only [`AT_LARGEST_C`] runs by default.
 const LARGEST_C: usize = 10_000;
+/// The concurrency of the default budget: a decade apart from 1,000 on, where the models part,
+/// and 10 for the sequential and blocking baselines (slower than [`BUDGET_LEAST_WALL`] at 100).
+/// C = 100 is left out: there, as at 10, every strategy's wall is the 100 ms delay plus 6 to
+/// 27 ms (`results/2026-12-03-bench/cargo-bench.log`), and its 18 points took a minute of a
+/// fresh `cargo bench`.
+const BUDGET_CONCURRENCY: [usize; 3] = [10, 1_000, LARGEST_C];
 
 /// `fanout sweep`'s point flags, each read from its `FANOUT_*` variable.
 #[derive(Debug, Parser)]
@@ -275,6 +282,10 @@ fn main() -> ExitCode {
     let plan = plan.and_then(|mut plan| {
         if default_budget() {
             plan.workload.sizing.requests_per_slot = 1;
+            plan.concurrency = BUDGET_CONCURRENCY.to_vec();
+            println!(
+                "sweep: the default budget runs C = {BUDGET_CONCURRENCY:?} (FANOUT_CONCURRENCY chooses others)"
+            );
         }
         if let Ok(raw) = std::env::var(PEERS_VAR) {
             let peers = catalog::parse_list(&raw).map_err(|e| format!("{PEERS_VAR}: {e}"))?;
