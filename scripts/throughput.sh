@@ -4,8 +4,9 @@
 # -d 5s`: wrk runs for a duration, not N), and over HTTP/2 for async_h2_floor and async_h2 beside
 # h2load (`-n 200000 -c 1 -m 100`: 100 streams on one connection). Medians of ROUNDS rounds, each
 # round everything once, in turn; a fanout run that lost requests, or a generator run with errors,
-# is left out (and counted). Writes OUT/rows.txt (every raw line) and OUT/README.md (the tables,
-# the machine, the commit). oha is installed by scripts/peers.sh, wrk and h2load from Debian
+# is left out (and counted), and each client's lowest and highest round is shown beside its
+# median. Writes OUT/rows.txt (every raw line) and OUT/README.md (the tables, the machine, the
+# commit). oha is installed by scripts/peers.sh, wrk and h2load from Debian
 # (apt-get, as root) when missing. Needs python3. Neither CI nor the README's commands run it.
 #   scripts/throughput.sh [ROUNDS] [OUT]          defaults: 3, results/YYYY-MM-DD-throughput
 set -euo pipefail
@@ -74,16 +75,16 @@ for line in open(rows):
     else:
         left_out[key] = left_out.get(key, 0) + 1
 def table(proto, base, title):
-    lines = [title, "", f"| client | ok req/s (median) | / {base} | rounds | left out |", "|---|---:|---:|---:|---:|"]
+    lines = [title, "", f"| client | ok req/s (median) | lowest–highest round | / {base} | rounds | left out |", "|---|---:|---:|---:|---:|---:|"]
     b = statistics.median(rps.get((proto, base), [float("nan")]))
     for (p, name), v in rps.items():
         if p != proto:
             continue
         m = statistics.median(v)
-        lines.append(f"| {name} | {m:,.0f} | {m / b:.2f} | {len(v)} | {left_out.get((p, name), 0)} |")
+        lines.append(f"| {name} | {m:,.0f} | {min(v):,.0f}–{max(v):,.0f} | {m / b:.2f} | {len(v)} | {left_out.get((p, name), 0)} |")
     for (p, name), n in left_out.items():
         if p == proto and (p, name) not in rps:
-            lines.append(f"| {name} | – | – | 0 | {n} |")
+            lines.append(f"| {name} | – | – | – | 0 | {n} |")
     return lines
 with open(readme, "w") as f:
     f.write("\n".join([
@@ -91,7 +92,8 @@ with open(readme, "w") as f:
         "",
         f"Made by `scripts/throughput.sh {rounds}` at commit {commit} ({version}) on {platform.node()}, "
         f"{platform.machine()}, Linux {platform.release()}; one mock server for everything, every client in turn "
-        "each round; medians of the rounds. `rows.txt` holds every raw line. A fanout run that lost requests, or a "
+        "each round; medians of the rounds, and the lowest and highest round: two clients differ only where those "
+        "ranges do not overlap. `rows.txt` holds every raw line. A fanout run that lost requests, or a "
         "generator run with errors, is left out and counted.",
         "",
         *table("h1", "oha", "## HTTP/1.1: C = 100 connections, delay 0 (fanout and oha: N = 20,000; wrk: 5 s)"),

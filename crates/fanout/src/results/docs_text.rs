@@ -204,6 +204,21 @@ pub fn answer(a: &Answer) -> String {
             );
         }
     }
+    let fewer = a
+        .rows
+        .iter()
+        .flat_map(|(_, floor, library)| [Some(floor), library.as_ref()]);
+    for t in fewer.flatten() {
+        let Some((held, c)) = t.held_fewer else {
+            continue;
+        };
+        let (held, c) = (thousands(held), thousands(c));
+        let _ = write!(
+            s,
+            "\n`{}` holds at most {held} in flight at C = {c} (one HTTP/2 connection under the server's stream limit; the rest wait inside the client): its bill is fitted over the {held} it held while its memory there is that of all {c}, so read it per request held, not as the model's cost.\n",
+            t.strategy.name
+        );
+    }
     s
 }
 
@@ -628,4 +643,38 @@ pub fn own_bill_check(rows: &[OwnBillCheck]) -> String {
         );
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::planning::catalog;
+    use crate::results::findings::answer::Twin;
+
+    #[test]
+    fn the_answer_names_a_twin_a_stream_limit_held_below_c() {
+        let twin = |name, held_fewer| Twin {
+            strategy: catalog::find(name).expect("strategy"),
+            bill_kib: Some(4.0),
+            wall_s: None,
+            p99_overhead_ms: None,
+            cpu_us: None,
+            held_fewer,
+        };
+        let a = Answer {
+            largest: 10_000,
+            rows: vec![(
+                "tokio tasks over HTTP/2",
+                twin("async_h2_floor", None),
+                Some(twin("async_h2", Some((128, 1_000)))),
+            )],
+        };
+        let text = answer(&a);
+        assert!(
+            text.contains("`async_h2` holds at most 128 in flight at C = 1,000"),
+            "{text}"
+        );
+        assert!(text.contains("over the 128 it held"), "{text}");
+        assert!(!text.contains("`async_h2_floor` holds"), "{text}");
+    }
 }

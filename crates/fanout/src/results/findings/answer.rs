@@ -62,6 +62,29 @@ pub struct Twin {
     pub p99_overhead_ms: Option<f64>,
     /// Its median CPU per request at the run's largest C, µs.
     pub cpu_us: Option<f64>,
+    /// At the largest C it was measured at, the requests it holds in flight by design when
+    /// fewer than that C, and the C: one HTTP/2 connection under the server's stream limit
+    /// holds the limit and queues the rest. Its bill is fitted over what it held, and its
+    /// memory there is that of every request it was given, queued ones included.
+    pub held_fewer: Option<(usize, usize)>,
+}
+
+/// `name`'s requests in flight and C at the largest C it was measured at, when a stream limit
+/// held it below what it holds by design.
+fn held_fewer(points: &[PointReport], name: &str) -> Option<(usize, usize)> {
+    let largest = points
+        .iter()
+        .filter(|r| r.point.strategy.name == name && matches!(r.outcome, Outcome::Measured))
+        .max_by_key(|r| r.point.concurrency)?;
+    let point = &largest.point;
+    let by_design = point.strategy.holds.of(
+        point.concurrency,
+        point.requests,
+        point.settings.tokio_workers,
+    );
+    // Only the stream limit: a strategy that holds fewer by design says so in its own facts.
+    let held = point.in_flight();
+    (held < by_design.min(point.concurrency)).then_some((held, point.concurrency))
 }
 
 /// The answer: each model's floor and library strategy side by side.
@@ -86,6 +109,7 @@ pub fn answer(points: &[PointReport]) -> Answer {
         wall_s: median(points, strategy.name, largest, &figures::WALL),
         p99_overhead_ms: median(points, strategy.name, largest, &figures::P99_OVERHEAD),
         cpu_us: median(points, strategy.name, largest, &figures::CPU_PER_REQUEST),
+        held_fewer: held_fewer(points, strategy.name),
     };
     let rows = models()
         .into_iter()
@@ -326,6 +350,39 @@ mod tests {
         let at: Vec<usize> = costs[0].ratios.iter().map(|(c, _)| *c).collect();
         assert_eq!(at, [10, 100], "{costs:?}");
         assert_eq!(costs[0].seen, None, "no server count in these points");
+    }
+
+    #[test]
+    fn a_strategy_a_stream_limit_holds_below_c_is_named_with_what_it_held() {
+        use crate::model::settings::Protocol;
+        let h2 = |strategy, c| {
+            let mut r = measured(strategy, c, 1.0, 10 << 20);
+            r.point.settings.protocol = Protocol::H2;
+            r
+        };
+        let points = vec![
+            h2("async_h2", 100),
+            h2("async_h2", 1_000),
+            h2("async_h2_floor", 1_000),
+        ];
+        // reqwest keeps one connection: the default server's 128 streams are what it holds.
+        let limit = points[1].point.settings.server.limits().h2_max_streams as usize;
+        assert!(limit > 0 && limit < 1_000, "{limit}");
+        assert_eq!(held_fewer(&points, "async_h2"), Some((limit, 1_000)));
+        // The floor opens connections enough for C; below the limit nothing is cut.
+        assert_eq!(held_fewer(&points, "async_h2_floor"), None);
+        assert_eq!(held_fewer(&points[..1], "async_h2"), None);
+        // A strategy that holds fewer by design is not one a limit cut.
+        assert_eq!(
+            held_fewer(&[measured("sequential", 100, 10.0, 1 << 20)], "sequential"),
+            None
+        );
+        let answer = answer(&points);
+        let library = answer
+            .rows
+            .iter()
+            .find_map(|(_, _, library)| library.filter(|t| t.strategy.name == "async_h2"));
+        assert_eq!(library.and_then(|t| t.held_fewer), Some((limit, 1_000)));
     }
 
     #[test]
