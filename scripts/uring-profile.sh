@@ -109,7 +109,7 @@ for s in names:
         m = med(values)
         cell = "–" if m is None else (f"{m:,.0f}" if m >= 100 else f"{m:.2f}")
         if i == 0 and values:
-            # Requests/s spread by a fifth round to round here: the range says what is noise.
+            # Requests/s spread widely round to round here: the range says what is noise.
             cell += f" ({min(values):,.0f}–{max(values):,.0f})"
         cells.append(cell)
     print(f"| {s} | {len(good)} | " + " | ".join(cells) + " |")

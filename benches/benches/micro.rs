@@ -196,7 +196,7 @@ fn main() -> ExitCode {
             }
         };
     // 100 samples over 0.5 s of warm-up and 2 s of measurement each (criterion's defaults are
-    // 3 and 5): these take µs and their samples stay within a few percent, and the minute saved
+    // 3 and 5): these take µs and their samples stay within a few percent, and the time saved
     // counts towards a fresh `cargo bench`'s 12 minutes. 10,000 bootstrap resamples (criterion's
     // default is 100,000), as the sweep takes: the analysis and its charts scale with them.
     let mut criterion = Criterion::default()

@@ -7,7 +7,7 @@
 //! lists them — and `FANOUT_PEERS` adds installed peers (`scripts/peers.sh`).
 //!
 //! By default (no variable choosing points) N = C at C = 10, 1,000 and 10,000, the last for
-//! each model's floor only ([`AT_LARGEST_C`]): the budget that keeps a fresh `cargo bench`
+//! five models' floors only ([`AT_LARGEST_C`]): the budget that keeps a fresh `cargo bench`
 //! within 12 minutes.
 //!
 //! Each point runs exactly 1 + [`SAMPLES`] workers: flat sampling with warm-up and measurement
@@ -49,9 +49,9 @@ const PEERS_VAR: &str = "FANOUT_PEERS";
 /// Samples per point (criterion's minimum).
 const SAMPLES: usize = 10;
 /// Bootstrap resamples per analysis (criterion's default is 100,000). The report's density
-/// charts evaluate a kernel density over every resample, which took 1.9 s a benchmark here —
-/// more than its ten runs at C = 10 — and 10,000 resamples of 10 samples leave the confidence
-/// bounds' resampling error far below the samples' own spread (`--nresamples` overrides it).
+/// charts evaluate a kernel density over every resample, and at 100,000 that cost more than a
+/// C = 10 point's ten runs (compare a run with `--noplot`); ten samples leave the bounds wide
+/// whatever the resamples (`--nresamples` sets it back).
 const RESAMPLES: usize = 10_000;
 /// Points whose strategy cannot finish faster than this, by design, are skipped.
 const MAX_LEAST_WALL: Duration = Duration::from_secs(5);
@@ -59,10 +59,11 @@ const MAX_LEAST_WALL: Duration = Duration::from_secs(5);
 const WORKER_TIME_LIMIT: Duration = Duration::from_secs(120);
 /// The default budget (no `FANOUT_CONCURRENCY`, `FANOUT_REQUESTS_PER_SLOT` or
 /// `FANOUT_STRATEGIES`): N = C (one round: the model's cost, not a queue's), every strategy at
-/// C = 10 and 1,000 ([`BUDGET_CONCURRENCY`]), and at 10,000 — where one run takes 2 s or more (D = 2 s by the
-/// delay rule), 11 runs and some 33 s a point — the floor of each model, the figures the
-/// answer compares. The other points run when `FANOUT_CONCURRENCY` or `FANOUT_STRATEGIES` ask
-/// for them.
+/// C = 10 and 1,000 ([`BUDGET_CONCURRENCY`]), and at 10,000 — where one run takes 2 s or more
+/// (D = 2 s by the delay rule), 11 runs a point — the floors of threads, coroutines, tokio
+/// tasks, io_uring and HTTP/2 (smol's, a second epoll task runtime, is left to
+/// `FANOUT_CONCURRENCY`). The other points run when `FANOUT_CONCURRENCY` or
+/// `FANOUT_STRATEGIES` ask for them.
 const AT_LARGEST_C: &[&str] = &[
     "thread_raw",
     "coroutine_raw",

@@ -183,21 +183,17 @@ impl SweepArgs {
             points.concurrency = DEFAULT_CONCURRENCY.to_vec();
             repeat = 1;
         }
-        let time_limit = Duration::from_secs(self.time_limit_s);
-        let Some(preset) = self.workload else {
-            let plan = points.plan(repeat, time_limit)?;
-            plan.validate_hedging()?;
-            return Ok(plan);
-        };
         // A preset changes the plan before it is checked: its delay may replace the rule's.
-        let mut plan = points.unchecked_plan(repeat, time_limit);
-        preset.apply(&mut plan);
-        // What the user named narrows the preset; the preset's other settings stay.
-        if let Some(named) = self.points.named_strategies() {
-            plan.strategies = named;
-        }
-        if let Some(named) = self.points.named_concurrency() {
-            plan.concurrency = named;
+        let mut plan = points.unchecked_plan(repeat, Duration::from_secs(self.time_limit_s));
+        if let Some(preset) = self.workload {
+            preset.apply(&mut plan);
+            // What the user named narrows the preset; the preset's other settings stay.
+            if let Some(named) = self.points.named_strategies() {
+                plan.strategies = named;
+            }
+            if let Some(named) = self.points.named_concurrency() {
+                plan.concurrency = named;
+            }
         }
         plan.validate()?;
         plan.validate_hedging()?;

@@ -171,11 +171,7 @@ impl Point {
     /// client that keeps one connection, at most the stream limit of the server fanout starts
     /// (the rest wait inside the client).
     pub fn in_flight(&self) -> usize {
-        let workers = self.settings.tokio_workers;
-        let by_design = self
-            .strategy
-            .holds
-            .of(self.concurrency, self.requests, workers);
+        let by_design = self.held_by_design();
         let one_connection = self.settings.protocol == Protocol::H2
             && self.strategy.client.keeps_one_h2_connection()
             && !self.strategy.connection_per_request;
@@ -186,6 +182,16 @@ impl Point {
         } else {
             by_design
         }
+    }
+
+    /// Requests the strategy holds in flight by its own design, before any server limit: C,
+    /// N for `pitfall_unbounded`, 1 for `sequential`, the worker count for
+    /// `pitfall_blocking_in_async`.
+    pub fn held_by_design(&self) -> usize {
+        let workers = self.settings.tokio_workers;
+        self.strategy
+            .holds
+            .of(self.concurrency, self.requests, workers)
     }
 
     /// Ideal wall time (at `--rate`: the last due time (N − 1) / R plus R and the mean delay):

@@ -77,14 +77,10 @@ fn held_fewer(points: &[PointReport], name: &str) -> Option<(usize, usize)> {
         .filter(|r| r.point.strategy.name == name && matches!(r.outcome, Outcome::Measured))
         .max_by_key(|r| r.point.concurrency)?;
     let point = &largest.point;
-    let by_design = point.strategy.holds.of(
-        point.concurrency,
-        point.requests,
-        point.settings.tokio_workers,
-    );
     // Only the stream limit: a strategy that holds fewer by design says so in its own facts.
     let held = point.in_flight();
-    (held < by_design.min(point.concurrency)).then_some((held, point.concurrency))
+    let asked = point.held_by_design().min(point.concurrency);
+    (held < asked).then_some((held, point.concurrency))
 }
 
 /// The answer: each model's floor and library strategy side by side.
