@@ -12,9 +12,54 @@ use socket2::{Domain, Protocol, Socket, Type};
 
 use super::deadline_keeper::{self, Armed};
 use super::raw::{BlockingSocket, left_until};
+use super::request::exchange::World;
+use crate::model::error_kind::ErrorKind;
 use crate::model::job::Job;
 
+/// may's coroutines: a blocked coroutine parks, its worker thread runs others; a hedge gets a
+/// coroutine of the job's coroutine stack size.
+#[derive(Debug, Clone, Copy)]
+pub struct Coroutines;
+
+impl World for Coroutines {
+    fn sleep(for_how_long: Duration) {
+        may::coroutine::sleep(for_how_long);
+    }
+    fn spawn(job: &Job, body: Box<dyn FnOnce() + Send>) -> Result<(), ErrorKind> {
+        spawn(job.coroutine_stack_bytes(), body)
+            .map(drop)
+            .map_err(|_| ErrorKind::StackMap)
+    }
+}
+
+/// Spawns `body` as a coroutine of `stack_bytes`; an error where may could not map its stack
+/// (its generator panics when the mmap fails, at vm.max_map_count: caught here, so a point
+/// says so instead of aborting).
+pub fn spawn<T: Send + 'static>(
+    stack_bytes: usize,
+    body: impl FnOnce() -> T + Send + 'static,
+) -> Result<may::coroutine::JoinHandle<T>, ErrorKind> {
+    let stack_words = stack_bytes / size_of::<usize>();
+    let spawned = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        #[allow(
+            unsafe_code,
+            reason = "may's spawn is unsafe: a coroutine must not hold a thread-local across a switch, nor overflow its stack; the raw codec and the request driver do neither (the codec's one buffer is 1 KiB)"
+        )]
+        // SAFETY: see the reason above.
+        unsafe {
+            may::coroutine::Builder::new()
+                .stack_size(stack_words)
+                .spawn(body)
+        }
+    }));
+    match spawned {
+        Ok(Ok(handle)) => Ok(handle),
+        Ok(Err(_)) | Err(_) => Err(ErrorKind::StackMap),
+    }
+}
+
 impl BlockingSocket for TcpStream {
+    type World = Coroutines;
     type Bound = Armed;
     /// A non-blocking connect handed to may: the exchange's first write parks the coroutine
     /// until it completes (or fails), within the exchange's bound. may's own
@@ -51,9 +96,6 @@ impl BlockingSocket for TcpStream {
     }
     fn unbound(armed: Armed) -> bool {
         armed.disarm()
-    }
-    fn sleep(for_how_long: Duration) {
-        may::coroutine::sleep(for_how_long);
     }
 }
 

@@ -2,10 +2,10 @@
 //! runtime thread, one request with the same checks as reqwest's, and a classifier of its
 //! errors into fanout's kinds.
 
+use super::request::exchange::{AsyncExchange, Outcome};
 use super::url_error::UrlError;
 use crate::model::error_kind::ErrorKind;
 use crate::model::job::Job;
-use crate::model::tally::Tally;
 
 /// The client of one runtime thread. cyper has no pool, timeout or TCP_NODELAY setting of its
 /// own: hyper's pool keeps every idle connection (no cap per host), the timeout is ours.
@@ -19,21 +19,21 @@ pub fn target(job: &Job) -> Result<url::Url, UrlError> {
     url::Url::parse(job.url()).map_err(|e| UrlError::failed(job.url(), "does not parse", e))
 }
 
-/// One request through `client` to `url` (the job's, from [`target`]), with the same checks
-/// as reqwest's (`reqwest_client`).
-pub async fn get(client: &cyper::Client, url: &url::Url, job: &Job, tally: &Tally) {
-    let Some(due) = job.due(tally) else {
-        return;
-    };
-    compio::time::sleep_until(due).await;
-    // Latency counts from the due time (at --rate; in closed loop, now); the timeout from
-    // the send.
-    let in_flight = tally.start();
-    let outcome = compio::time::timeout(job.timeout(), fetch(client, url, job))
-        .await
-        .unwrap_or(Err(ErrorKind::Timeout))
-        .map(|()| job.spend_cpu());
-    in_flight.record(due.elapsed(), outcome);
+/// cyper's exchange: a runtime thread's client and the job's URL (from [`target`]); its
+/// hyper pool keeps the connections, so a slot keeps none.
+#[derive(Clone)]
+pub struct Cyper {
+    /// The runtime thread's client.
+    pub client: cyper::Client,
+    /// Where every request goes.
+    pub url: std::sync::Arc<url::Url>,
+}
+
+impl AsyncExchange for Cyper {
+    type Conn = ();
+    async fn exchange(&self, _: &mut Option<()>, job: &Job) -> Outcome {
+        fetch(&self.client, &self.url, job).await.map(|()| true)
+    }
 }
 
 /// One request: status 200 and the expected body, read to the end.

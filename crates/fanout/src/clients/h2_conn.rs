@@ -8,9 +8,9 @@ use hyper::body::Bytes;
 use tokio::net::TcpStream;
 
 use super::plain_url::PlainUrl;
+use super::request::exchange::{AsyncExchange, Outcome};
 use crate::model::error_kind::ErrorKind;
 use crate::model::job::Job;
-use crate::model::tally::Tally;
 
 /// A stream's receive window: hyper's client default.
 pub const STREAM_WINDOW: u32 = 2 * 1024 * 1024;
@@ -106,55 +106,45 @@ pub type Held = (u64, SendRequest<Bytes>);
 /// How many times a request refused by a connection going away is sent again on the next.
 const RESENDS: usize = 3;
 
-/// One request as a stream on the slot's connection (`held`, from `line`), within the job's
-/// timeout, recorded in `tally`. A connection found gone is redialled; a request it refused
-/// unprocessed (GOAWAY before its stream, RFC 9113 §6.8) is sent again on the next one, as
-/// hyper's client does; with `--retries`, one that failed with a 5xx or a reset goes again
-/// after a backoff.
-pub async fn get(line: &Line, held: &mut Held, target: &Target, job: &Job, tally: &Tally) {
-    let Some(due) = super::runtime::begin(job, tally).await else {
-        return;
-    };
-    // Latency counts from the due time (at --rate; in closed loop, now); the timeout from
-    // the send.
-    let in_flight = tally.start();
-    let sent = in_flight.sent();
-    let attempts = async {
-        let mut retries = 0;
-        loop {
-            let mut outcome = Err(Ended::Refused(ErrorKind::ConnectionReset));
-            for _ in 0..=RESENDS {
-                outcome = if job.settings.hedging() {
-                    hedged_exchange(&held.1, target, job, tally, sent).await
-                } else {
-                    exchange(&mut held.1, target, job).await
-                };
-                if matches!(outcome, Err(Ended::Refused(_) | Ended::Connection(_))) {
-                    *held = line.redial(held.0, target).await;
-                }
-                if !matches!(outcome, Err(Ended::Refused(_))) {
-                    break;
-                }
+/// A slot's exchange on one of the pool's lines: each request a stream on the line's
+/// connection (the one in use when the slot holds none). A connection found gone is
+/// redialled; a request it refused unprocessed (GOAWAY before its stream, RFC 9113 §6.8) is
+/// sent again on the next one, as hyper's client does. A hedge is a second stream on the
+/// same connection: the loser's future dropped, h2 resets its stream (RST_STREAM CANCEL),
+/// which the server counts as a request its client abandoned; it counts against the
+/// server's stream limit like any other.
+#[derive(Clone, Copy)]
+pub struct OnLine<'a> {
+    /// The line the slot sends on.
+    pub line: &'a Line,
+    /// What it asks for.
+    pub target: &'a Target,
+}
+
+impl AsyncExchange for OnLine<'_> {
+    type Conn = Held;
+    async fn exchange(&self, conn: &mut Option<Held>, job: &Job) -> Outcome {
+        let held = match conn {
+            Some(held) => held,
+            None => conn.insert(self.line.sender().await),
+        };
+        let mut outcome = Err(Ended::Refused(ErrorKind::ConnectionReset));
+        for _ in 0..=RESENDS {
+            outcome = exchange(&mut held.1, self.target, job).await;
+            if matches!(outcome, Err(Ended::Refused(_) | Ended::Connection(_))) {
+                *held = self.line.redial(held.0, self.target).await;
             }
-            let outcome = outcome.map_err(|ended| match ended {
-                Ended::Stream(kind) | Ended::Connection(kind) | Ended::Refused(kind) => kind,
-            });
-            match job.retry_wait(tally, retries, &outcome, sent) {
-                Some(wait) => tokio::time::sleep(wait).await,
-                None => break (outcome, retries),
+            if !matches!(outcome, Err(Ended::Refused(_))) {
+                break;
             }
-            retries += 1;
         }
-    };
-    let (outcome, retries) = tokio::time::timeout(job.timeout(), attempts)
-        .await
-        .unwrap_or((Err(ErrorKind::Timeout), 0));
-    if retries > 0 && outcome.is_ok() {
-        tally.retry_recovered();
+        outcome.map(|()| true).map_err(|ended| match ended {
+            Ended::Stream(kind) | Ended::Connection(kind) | Ended::Refused(kind) => kind,
+        })
     }
-    // The CPU work counts in the latency, as in every client.
-    let outcome = outcome.map(|()| job.spend_cpu());
-    in_flight.record(due.elapsed(), outcome);
+    fn spare(&self, conn: &Option<Held>) -> Option<Held> {
+        conn.clone()
+    }
 }
 
 /// How a stream failed: on its own, with its connection, or refused unprocessed by a
@@ -197,40 +187,6 @@ impl From<h2::Error> for Ended {
 impl From<ErrorKind> for Ended {
     fn from(kind: ErrorKind) -> Self {
         Self::Stream(kind)
-    }
-}
-
-/// The exchange as a stream on `sender`'s connection and, if it has not answered by its
-/// hedge moment ([`Job::hedge_at`]) and the budget allows, the same request as a second stream on the same connection:
-/// whichever answers first is the outcome, the other's future dropped — h2 resets its stream
-/// (RST_STREAM CANCEL), which the server counts as a request its client abandoned. The
-/// hedge's stream counts against the server's stream limit like any other: on a connection
-/// already at it, the hedge waits for a stream to end.
-async fn hedged_exchange(
-    sender: &SendRequest<Bytes>,
-    target: &Target,
-    job: &Job,
-    tally: &Tally,
-    sent: std::time::Instant,
-) -> Result<(), Ended> {
-    let mut original = sender.clone();
-    let mut first = Box::pin(exchange(&mut original, target, job));
-    tokio::select! {
-        outcome = &mut first => return outcome,
-        () = super::runtime::hedge_moment(job, tally, sent) => {}
-    }
-    if !tally.hedge(job.settings.hedge_max_extra) {
-        return first.await;
-    }
-    let mut hedge = sender.clone();
-    let second = exchange(&mut hedge, target, job);
-    tokio::pin!(second);
-    tokio::select! {
-        outcome = &mut first => outcome,
-        outcome = &mut second => {
-            tally.hedge_won();
-            outcome
-        }
     }
 }
 

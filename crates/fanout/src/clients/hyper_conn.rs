@@ -10,10 +10,10 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 
 use super::plain_url::PlainUrl;
+use super::request::exchange::{AsyncExchange, Outcome};
 use super::url_error::UrlError;
 use crate::model::error_kind::ErrorKind;
 use crate::model::job::Job;
-use crate::model::tally::Tally;
 
 /// What every request of a job sends: its URL and `Host`, parsed once.
 #[derive(Debug, Clone)]
@@ -43,30 +43,13 @@ impl Target {
     }
 }
 
-/// One request on the slot's connection (opened, and its connection task spawned, when there
-/// is none), within the job's timeout, recorded in `tally`. The connection is dropped after an
-/// error.
-pub async fn get(
-    conn: &mut Option<SendRequest<Empty<Bytes>>>,
-    target: &Target,
-    job: &Job,
-    tally: &Tally,
-) {
-    let Some(due) = super::runtime::begin(job, tally).await else {
-        return;
-    };
-    // Latency counts from the due time (at --rate; in closed loop, now); the timeout from
-    // the send.
-    let in_flight = tally.start();
-    let outcome = tokio::time::timeout(job.timeout(), exchange(conn, target, job))
-        .await
-        .unwrap_or(Err(ErrorKind::Timeout));
-    if outcome.is_err() {
-        *conn = None;
+/// hyper's exchange: the slot's connection opened, and its connection task spawned, when
+/// there is none.
+impl AsyncExchange for Target {
+    type Conn = SendRequest<Empty<Bytes>>;
+    async fn exchange(&self, conn: &mut Option<Self::Conn>, job: &Job) -> Outcome {
+        exchange(conn, self, job).await.map(|()| true)
     }
-    // The CPU work counts in the latency, as in every client.
-    let outcome = outcome.map(|()| job.spend_cpu());
-    in_flight.record(due.elapsed(), outcome);
 }
 
 async fn exchange(

@@ -3,20 +3,25 @@
 //! [`RAW_BUFFER_BYTES`] buffer: the head parsed with `httparse`, the body checked against the
 //! expected pattern as it streams through. What is left of a request's cost is the model's.
 //!
-//! [`ResponseReader`] is the codec with no I/O of its own; [`get_blocking`] and [`get_async`]
+//! [`ResponseReader`] is the codec with no I/O of its own; [`RawBlocking`] and [`RawAsync`]
 //! are the same exchange on a blocking socket ([`BlockingSocket`]: std's, or may's
-//! coroutine socket) and a tokio socket, twins line by line.
+//! coroutine socket) and a tokio socket, twins line by line; the request drivers
+//! (`super::request`) do the rest of a request's life.
 
 use std::io;
+use std::marker::PhantomData;
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::os::fd::AsRawFd;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
+use super::request::blocking::Threads;
+use super::request::exchange::{AsyncExchange, Exchange, Outcome, Stopper, World};
 use super::url_error::UrlError;
 use crate::model::error_kind::ErrorKind;
 use crate::model::job::Job;
-use crate::model::tally::Tally;
 
 /// The one buffer a connection reads its responses through.
 pub const RAW_BUFFER_BYTES: usize = 1024;
@@ -191,7 +196,9 @@ impl ResponseReader {
 /// deadline, and how its world waits: std's socket blocks the OS thread and bounds each
 /// read and write by what is left (SO_RCVTIMEO, SO_SNDTIMEO); may's parks only the coroutine,
 /// and a keeper thread shuts it down at the deadline (and its sleep parks the coroutine too).
-pub trait BlockingSocket: io::Read + io::Write + Sized {
+pub trait BlockingSocket: io::Read + io::Write + AsRawFd + Sized {
+    /// Where a thread or coroutine blocked on it waits, and where its hedges run.
+    type World: World;
     /// What holds one exchange to its deadline while it runs.
     type Bound;
     /// Opens a connection to `addr`, connected by `deadline` (std's) or connecting, so that
@@ -208,8 +215,6 @@ pub trait BlockingSocket: io::Read + io::Write + Sized {
     /// Ends the bound: true when the deadline cut the exchange off (its outcome is then a
     /// timeout, whatever error the cut caused, and the connection is not reused).
     fn unbound(bound: Self::Bound) -> bool;
-    /// Waits `for_how_long` without holding anything else up.
-    fn sleep(for_how_long: Duration);
 }
 
 /// What is left until `deadline`, or the timeout error a socket gives when nothing is.
@@ -221,6 +226,7 @@ pub fn left_until(deadline: Instant) -> io::Result<Duration> {
 }
 
 impl BlockingSocket for TcpStream {
+    type World = Threads;
     type Bound = Instant;
     fn connect(addr: &SocketAddr, deadline: Instant) -> io::Result<Self> {
         TcpStream::connect_timeout(addr, left_until(deadline)?)
@@ -240,155 +246,83 @@ impl BlockingSocket for TcpStream {
     fn unbound(_: Instant) -> bool {
         false // a read or write past the deadline already failed as a timeout
     }
-    fn sleep(for_how_long: Duration) {
-        std::thread::sleep(for_how_long);
-    }
 }
 
-/// One request on the slot's connection (opened when there is none), recorded in `tally`.
-/// The connection is dropped after an error or a response that closes it.
-pub fn get_blocking<S: BlockingSocket>(
-    conn: &mut Option<S>,
-    request: &RawRequest,
-    job: &Job,
-    tally: &Tally,
-) {
-    get_blocking_with(conn, job, tally, |conn, sent| {
-        exchange_blocking(conn, request, job, sent)
-    });
+/// The raw codec as a blocking client's exchange, on std's sockets (threads) or may's
+/// (coroutines): the request's bytes, built once, shared by every slot.
+#[derive(Debug)]
+pub struct RawBlocking<S> {
+    request: Arc<RawRequest>,
+    socket: PhantomData<fn() -> S>,
 }
 
-/// [`get_blocking`] with the exchange its caller gives (`exchange(conn, sent)`, `Ok(keep
-/// alive)`): the due time, the count in flight, the retries (`--retries`, each attempt within
-/// the first one's deadline), the outcome and latency recorded the same way for a hedged
-/// exchange as for a plain one.
-pub fn get_blocking_with<S: BlockingSocket>(
-    conn: &mut Option<S>,
-    job: &Job,
-    tally: &Tally,
-    mut exchange: impl FnMut(&mut Option<S>, Instant) -> Result<bool, ErrorKind>,
-) {
-    let Some(due) = job.due(tally) else {
-        return;
-    };
-    S::sleep(due.saturating_duration_since(Instant::now()));
-    // Latency counts from the due time (at --rate; in closed loop, now); the timeout from
-    // the send.
-    let in_flight = tally.start();
-    let sent = in_flight.sent();
-    let mut retries = 0;
-    let outcome = loop {
-        let attempt = || exchange(conn, sent);
-        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(attempt))
-            .unwrap_or(Err(ErrorKind::Panic));
-        if !matches!(outcome, Ok(true)) {
-            *conn = None;
+impl<S> Clone for RawBlocking<S> {
+    fn clone(&self) -> Self {
+        Self {
+            request: Arc::clone(&self.request),
+            socket: PhantomData,
         }
-        match job.retry_wait(tally, retries, &outcome, sent) {
-            Some(wait) => S::sleep(wait),
-            None => break outcome,
-        }
-        retries += 1;
-    };
-    if retries > 0 && outcome.is_ok() {
-        tally.retry_recovered();
     }
-    // The CPU work counts in the latency, as in the library clients.
-    let outcome = outcome.map(|_| job.spend_cpu());
-    in_flight.record(due.elapsed(), outcome);
 }
 
-/// The twin of [`get_blocking`] on a tokio socket.
-pub async fn get_async(
-    conn: &mut Option<tokio::net::TcpStream>,
-    request: &RawRequest,
-    job: &Job,
-    tally: &Tally,
-) {
-    let Some(due) = super::runtime::begin(job, tally).await else {
-        return;
-    };
-    // Latency counts from the due time (at --rate; in closed loop, now); the timeout from
-    // the send.
-    let in_flight = tally.start();
-    let sent = in_flight.sent();
-    let attempts = async {
-        let mut retries = 0;
-        loop {
-            let outcome = if job.settings.hedging() {
-                hedged_async(conn, request, job, tally, sent).await
-            } else {
-                exchange_async(conn, request, job).await
-            };
-            if !matches!(outcome, Ok(true)) {
-                *conn = None;
-            }
-            match job.retry_wait(tally, retries, &outcome, sent) {
-                Some(wait) => tokio::time::sleep(wait).await,
-                None => break (outcome, retries),
-            }
-            retries += 1;
+impl<S> RawBlocking<S> {
+    /// The exchange sending `request`.
+    pub fn new(request: &Arc<RawRequest>) -> Self {
+        Self {
+            request: Arc::clone(request),
+            socket: PhantomData,
         }
-    };
-    let (outcome, retries) = tokio::time::timeout(job.timeout(), attempts)
-        .await
-        .unwrap_or((Err(ErrorKind::Timeout), 0));
-    if !matches!(outcome, Ok(true)) {
-        *conn = None;
     }
-    if retries > 0 && outcome.is_ok() {
-        tally.retry_recovered();
-    }
-    // The CPU work counts in the latency, as in the library clients.
-    let outcome = outcome.map(|_| job.spend_cpu());
-    in_flight.record(due.elapsed(), outcome);
 }
 
-/// The exchange on the slot's connection and, if it has not answered by its hedge moment
-/// ([`Job::hedge_at`]) and the budget allows, the same request again on a connection of its
-/// own: whichever answers first is the outcome, the other is dropped — its socket closed,
-/// which the server counts as a request its client abandoned. A hedge that wins leaves its
-/// connection to the slot.
-async fn hedged_async(
-    conn: &mut Option<tokio::net::TcpStream>,
-    request: &RawRequest,
-    job: &Job,
-    tally: &Tally,
-    sent: Instant,
-) -> Result<bool, ErrorKind> {
-    let mut first = Box::pin(exchange_async(conn, request, job));
-    tokio::select! {
-        outcome = &mut first => return outcome,
-        () = super::runtime::hedge_moment(job, tally, sent) => {}
-    }
-    if !tally.hedge(job.settings.hedge_max_extra) {
-        return first.await;
-    }
-    let mut spare = None;
-    let outcome = {
-        let second = exchange_async(&mut spare, request, job);
-        tokio::pin!(second);
-        tokio::select! {
-            outcome = &mut first => return outcome,
-            outcome = &mut second => outcome,
+impl<S: BlockingSocket + Send + 'static> Exchange for RawBlocking<S> {
+    type Conn = S;
+    type World = S::World;
+    fn open(&self, conn: &mut Option<S>, deadline: Instant) -> Result<(), ErrorKind> {
+        if conn.is_none() {
+            *conn = Some(connect_blocking(&self.request.addr, deadline)?);
         }
-    };
-    // The hedge answered first: the original goes, with its connection mid-request.
-    drop(first);
-    tally.hedge_won();
-    *conn = spare;
-    outcome
+        Ok(())
+    }
+    fn exchange(&self, conn: &mut Option<S>, job: &Job, deadline: Instant) -> Outcome {
+        exchange_blocking(conn, &self.request, job, deadline)
+    }
+    fn stopper(conn: &S) -> Option<Stopper> {
+        Some(Stopper::of(conn.as_raw_fd()))
+    }
 }
 
-/// Sends the request and reads its response within the job's timeout, connecting first
-/// when the slot has no connection; `Ok(keep_alive)`.
+/// The raw codec as an async client's exchange on tokio's sockets: the twin of
+/// [`RawBlocking`].
+#[derive(Debug, Clone)]
+pub struct RawAsync {
+    request: Arc<RawRequest>,
+}
+
+impl RawAsync {
+    /// The exchange sending `request`.
+    pub fn new(request: &Arc<RawRequest>) -> Self {
+        Self {
+            request: Arc::clone(request),
+        }
+    }
+}
+
+impl AsyncExchange for RawAsync {
+    type Conn = tokio::net::TcpStream;
+    async fn exchange(&self, conn: &mut Option<tokio::net::TcpStream>, job: &Job) -> Outcome {
+        exchange_async(conn, &self.request, job).await
+    }
+}
+
+/// Sends the request and reads its response by `deadline`, connecting first when the slot
+/// has no connection; `Ok(keep_alive)`.
 pub fn exchange_blocking<S: BlockingSocket>(
     conn: &mut Option<S>,
     request: &RawRequest,
     job: &Job,
-    start: Instant,
+    deadline: Instant,
 ) -> Result<bool, ErrorKind> {
-    let deadline = start + job.timeout();
     let stream = match conn {
         Some(stream) => stream,
         None => conn.insert(connect_blocking(&request.addr, deadline)?),
@@ -424,35 +358,17 @@ fn send_and_read<S: BlockingSocket>(
     let io = |e: io::Error| ErrorKind::from_io(&e);
     stream.before_write(bound).map_err(io)?;
     stream.write_all(&request.bytes).map_err(io)?;
-    read_response(stream, job, |s| s.before_read(bound), |_| false)
-}
-
-/// Reads one response, `before_read` bounding each read; a read that times out ends the
-/// exchange as a timeout unless `on_timeout` says to read on (a hedge firing: the bound was
-/// the hedge's moment, not the deadline).
-pub fn read_response<S: io::Read>(
-    stream: &mut S,
-    job: &Job,
-    mut before_read: impl FnMut(&S) -> io::Result<()>,
-    mut on_timeout: impl FnMut(&io::Error) -> bool,
-) -> Result<bool, ErrorKind> {
-    let io = |e: io::Error| ErrorKind::from_io(&e);
     let mut reader = ResponseReader::new(job.body_len());
     loop {
-        let read = before_read(stream).and_then(|()| stream.read(reader.space()));
-        match read {
-            Ok(n) => {
-                if let Step::Done { keep_alive } = reader.advance(n)? {
-                    return Ok(keep_alive);
-                }
-            }
-            Err(e) if on_timeout(&e) => {}
-            Err(e) => return Err(io(e)),
+        stream.before_read(bound).map_err(io)?;
+        let n = stream.read(reader.space()).map_err(io)?;
+        if let Step::Done { keep_alive } = reader.advance(n)? {
+            return Ok(keep_alive);
         }
     }
 }
 
-/// The twin of [`exchange_blocking`]; its caller bounds it by the job's timeout.
+/// The twin of [`exchange_blocking`]; its driver bounds it by the job's timeout.
 async fn exchange_async(
     conn: &mut Option<tokio::net::TcpStream>,
     request: &RawRequest,

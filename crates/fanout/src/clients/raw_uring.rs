@@ -1,7 +1,8 @@
-//! The raw codec on compio's completion-based sockets: the twin of `raw::get_async`, line by
+//! The raw codec on compio's completion-based sockets: the twin of `raw::RawAsync`, line by
 //! line, but the kernel owns each buffer while it fills it — so a read lands in the slot's
 //! own owned buffer and is copied (at most [`RAW_BUFFER_BYTES`] bytes) into the codec's.
 
+use std::cell::Cell;
 use std::io;
 use std::rc::Rc;
 
@@ -11,72 +12,55 @@ use compio::io::{AsyncRead as _, AsyncWriteExt as _};
 use compio::net::TcpStream;
 
 use super::raw::{RAW_BUFFER_BYTES, RawRequest, ResponseReader, Step};
+use super::request::exchange::{AsyncExchange, Outcome};
 use crate::model::error_kind::ErrorKind;
 use crate::model::job::Job;
-use crate::model::tally::Tally;
 
-/// A slot's connection and the buffers the kernel reads and writes through.
-pub struct UringConn {
-    stream: Option<TcpStream>,
+/// The raw codec as a slot's exchange on compio: the request's bytes and the buffer the
+/// kernel reads through, the slot's own (compio's types stay on their thread).
+pub struct RawUring {
     /// The request's bytes, shared by the slot's writes (compio takes a buffer it owns).
     request: Rc<[u8]>,
     /// Where the kernel puts each read; `None` while a read owns it.
-    read_buf: Option<Vec<u8>>,
+    read_buf: Cell<Option<Vec<u8>>>,
+    addr: std::net::SocketAddr,
 }
 
-impl UringConn {
-    /// A slot with no connection yet, sending `request`.
+impl RawUring {
+    /// A slot's exchange sending `request`.
     pub fn new(request: &RawRequest) -> Self {
         Self {
-            stream: None,
             request: request.bytes().into(),
-            read_buf: Some(Vec::with_capacity(RAW_BUFFER_BYTES)),
+            read_buf: Cell::new(Some(Vec::with_capacity(RAW_BUFFER_BYTES))),
+            addr: request.addr(),
         }
     }
 }
 
-/// The twin of `raw::get_async` on compio.
-pub async fn get(conn: &mut UringConn, request: &RawRequest, job: &Job, tally: &Tally) {
-    let Some(due) = job.due(tally) else {
-        return;
-    };
-    compio::time::sleep_until(due).await;
-    // Latency counts from the due time (at --rate; in closed loop, now); the timeout from
-    // the send.
-    let in_flight = tally.start();
-    let exchange = exchange(conn, request, job);
-    let outcome = compio::time::timeout(job.timeout(), exchange)
-        .await
-        .unwrap_or(Err(ErrorKind::Timeout));
-    if !matches!(outcome, Ok(true)) {
-        conn.stream = None;
+impl AsyncExchange for RawUring {
+    type Conn = TcpStream;
+    async fn exchange(&self, conn: &mut Option<TcpStream>, job: &Job) -> Outcome {
+        exchange(self, conn, job).await
     }
-    // The CPU work counts in the latency, as in the library clients.
-    let outcome = outcome.map(|_| job.spend_cpu());
-    in_flight.record(due.elapsed(), outcome);
 }
 
-/// The twin of `raw::exchange_async`; its caller bounds it by the job's timeout.
-async fn exchange(
-    conn: &mut UringConn,
-    request: &RawRequest,
-    job: &Job,
-) -> Result<bool, ErrorKind> {
+/// The twin of `raw::exchange_async`; its driver bounds it by the job's timeout.
+async fn exchange(slot: &RawUring, conn: &mut Option<TcpStream>, job: &Job) -> Outcome {
     let io = |e: io::Error| ErrorKind::from_io(&e);
-    let stream = match &mut conn.stream {
+    let stream = match conn {
         Some(stream) => stream,
         None => {
-            let stream = TcpStream::connect(request.addr()).await.map_err(io)?;
+            let stream = TcpStream::connect(slot.addr).await.map_err(io)?;
             stream.set_nodelay(true).map_err(io)?;
-            conn.stream.insert(stream)
+            conn.insert(stream)
         }
     };
-    let BufResult(sent, _) = stream.write_all(Rc::clone(&conn.request)).await;
+    let BufResult(sent, _) = stream.write_all(Rc::clone(&slot.request)).await;
     sent.map_err(io)?;
     let mut reader = ResponseReader::new(job.body_len());
     loop {
         // A read cancelled by the timeout takes its buffer with it: the next gets a new one.
-        let mut buf = conn
+        let mut buf = slot
             .read_buf
             .take()
             .unwrap_or_else(|| Vec::with_capacity(RAW_BUFFER_BYTES));
@@ -86,7 +70,7 @@ async fn exchange(
         let buf = buf.into_inner();
         let n = read.map_err(io)?;
         space[..n].copy_from_slice(&buf[..n]);
-        conn.read_buf = Some(buf);
+        slot.read_buf.set(Some(buf));
         if let Step::Done { keep_alive } = reader.advance(n)? {
             return Ok(keep_alive);
         }

@@ -3,12 +3,12 @@
 
 use std::sync::Arc;
 
+use super::request::exchange::{AsyncExchange, Outcome};
 use super::tls;
 use super::url_error::UrlError;
 use crate::model::error_kind::ErrorKind;
 use crate::model::job::Job;
 use crate::model::settings::Protocol;
-use crate::model::tally::Tally;
 
 /// A reqwest client and the job's URL parsed for it once (not once per request); a clone
 /// shares both.
@@ -59,35 +59,35 @@ pub fn reqwest_client(job: &Job) -> Result<Reqwest, ClientError> {
     })
 }
 
-/// One async request through `client`, with the same checks as ureq's (`ureq_agent::get_blocking`); the job's
-/// CPU work (`--cpu-us`) runs inline, on the runtime worker polling this task.
-pub async fn get_async(client: &Reqwest, job: &Job, tally: &Tally) {
-    let Some(due) = super::runtime::begin(job, tally).await else {
-        return;
-    };
-    // Latency counts from the due time (at --rate; in closed loop, now); the timeout from
-    // the send.
-    let in_flight = tally.start();
-    let outcome = fetch_async(client, job).await.map(|()| job.spend_cpu());
-    in_flight.record(due.elapsed(), outcome);
+/// reqwest's exchange: its pool keeps the connections, so a slot keeps none; the job's CPU
+/// work (`--cpu-us`) runs inline, on the runtime worker polling the task.
+impl AsyncExchange for Reqwest {
+    type Conn = ();
+    async fn exchange(&self, _: &mut Option<()>, job: &Job) -> Outcome {
+        fetch_async(self, job).await.map(|()| true)
+    }
 }
 
-/// [`get_async`] with the CPU work moved off the runtime: to tokio's blocking pool
-/// (`spawn_blocking`), the fix tokio documents for work that would stall a worker.
-pub async fn get_async_offloaded(client: &Reqwest, job: &Arc<Job>, tally: &Tally) {
-    let Some(due) = super::runtime::begin(job, tally).await else {
-        return;
-    };
-    // Latency counts from the due time (at --rate; in closed loop, now); the timeout from
-    // the send.
-    let in_flight = tally.start();
-    let mut outcome = fetch_async(client, job).await;
-    if outcome.is_ok() {
-        let job = Arc::clone(job);
-        let worked = tokio::task::spawn_blocking(move || job.spend_cpu()).await;
-        outcome = worked.map_err(|_| ErrorKind::Panic);
+/// A reqwest client whose CPU work per response goes off the runtime: to tokio's blocking
+/// pool (`spawn_blocking`), the fix tokio documents for work that would stall a worker.
+#[derive(Debug, Clone)]
+pub struct Offloaded {
+    /// The client.
+    pub client: Reqwest,
+    /// The job, for the blocking pool's closure to own.
+    pub job: Arc<Job>,
+}
+
+impl AsyncExchange for Offloaded {
+    type Conn = ();
+    async fn exchange(&self, _: &mut Option<()>, job: &Job) -> Outcome {
+        fetch_async(&self.client, job).await.map(|()| true)
     }
-    in_flight.record(due.elapsed(), outcome);
+    async fn work(&self, _: &Job) -> Result<(), ErrorKind> {
+        let job = Arc::clone(&self.job);
+        let worked = tokio::task::spawn_blocking(move || job.spend_cpu()).await;
+        worked.map_err(|_| ErrorKind::Panic)
+    }
 }
 
 /// One async request: status 200 and the expected body, read to the end.

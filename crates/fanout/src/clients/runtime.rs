@@ -1,25 +1,18 @@
-//! The tokio runtimes the async strategies build, and a request's wait for its due time on
-//! them.
+//! The tokio runtimes the async strategies build, and tokio's timers for the request driver.
 
-use std::time::Instant;
+use std::future::Future;
+use std::time::Duration;
 
+use super::request::tasks::Timer;
 use crate::model::job::Job;
-use crate::model::tally::Tally;
 
-/// [`Job::due`] on a tokio client: the wait is a timer, not a sleep.
-pub async fn begin(job: &Job, tally: &Tally) -> Option<Instant> {
-    let due = job.due(tally)?;
-    if due > Instant::now() {
-        tokio::time::sleep_until(due.into()).await;
-    }
-    Some(due)
-}
+/// tokio's timers, for the async request driver.
+#[derive(Debug, Clone, Copy)]
+pub struct Tokio;
 
-/// Waits until the request sent at `sent` is to be hedged ([`Job::hedge_wait`], asked again
-/// as the estimate it rests on moves); never returns without hedging.
-pub async fn hedge_moment(job: &Job, tally: &Tally, sent: Instant) {
-    while let Some(wait) = job.hedge_wait(tally, sent) {
-        tokio::time::sleep(wait).await;
+impl Timer for Tokio {
+    fn sleep(for_how_long: Duration) -> impl Future<Output = ()> {
+        tokio::time::sleep(for_how_long)
     }
 }
 
@@ -41,10 +34,12 @@ pub fn current_thread_runtime() -> std::io::Result<tokio::runtime::Runtime> {
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
+    use std::time::Instant;
 
     use super::*;
+    use crate::clients::request::tasks::hedge_moment;
     use crate::model::settings::Settings;
+    use crate::model::tally::Tally;
 
     #[test]
     fn a_percentile_hedge_waits_for_its_estimate_then_comes_for_a_request_sent_before_it() {
@@ -57,16 +52,20 @@ mod tests {
         let sent = Instant::now();
         current_thread_runtime().expect("runtime").block_on(async {
             // No answers yet, no estimate: the hedge does not come, however long one waits.
-            let early =
-                tokio::time::timeout(Duration::from_millis(50), hedge_moment(&job, &tally, sent));
+            let early = tokio::time::timeout(
+                Duration::from_millis(50),
+                hedge_moment::<Tokio>(&job, &tally, sent),
+            );
             assert!(early.await.is_err(), "hedged without an estimate");
             // 100 answers of 1 ms: the median is known, and the request sent before it is
             // long past it.
             for _ in 0..crate::model::tally::HEDGE_ESTIMATE_MIN {
                 tally.record(Duration::from_millis(1), Ok(()));
             }
-            let late =
-                tokio::time::timeout(Duration::from_secs(10), hedge_moment(&job, &tally, sent));
+            let late = tokio::time::timeout(
+                Duration::from_secs(10),
+                hedge_moment::<Tokio>(&job, &tally, sent),
+            );
             assert!(late.await.is_ok(), "the hedge never came");
         });
     }

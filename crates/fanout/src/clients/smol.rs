@@ -8,9 +8,20 @@ use std::thread;
 use async_executor::Executor;
 use event_listener::Event;
 
+use super::request::tasks::Timer;
 use crate::model::error_kind::ErrorKind;
 use crate::model::job::Job;
 use crate::model::tally::Tally;
+
+/// smol's timers (async-io's), for the async request driver.
+#[derive(Debug, Clone, Copy)]
+pub struct Smol;
+
+impl Timer for Smol {
+    async fn sleep(for_how_long: std::time::Duration) {
+        async_io::Timer::after(for_how_long).await;
+    }
+}
 
 /// The report's words for [`run_tasks`] on `workers` threads.
 pub fn described(workers: usize) -> String {

@@ -7,16 +7,18 @@
 //! (`config.rs`). "Fairness" in `docs/cli.md` says what each setting removed.
 
 use std::net::{IpAddr, SocketAddr};
+use std::time::Instant;
 
 use ureq::http::Uri;
 use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
 use ureq::unversioned::transport::{Connector as _, DefaultConnector, NextTimeout, TcpConnector};
 
+use super::request::blocking::Threads;
+use super::request::exchange::{Exchange, Outcome};
 use super::tls;
 use super::url_error::UrlError;
 use crate::model::error_kind::ErrorKind;
 use crate::model::job::Job;
-use crate::model::tally::Tally;
 
 /// ureq's input and output buffer per connection, matched to hyper's initial 8 KiB read buffer.
 pub const UREQ_BUFFER_BYTES: usize = 8 * 1024;
@@ -91,35 +93,51 @@ pub fn target(job: &Job) -> Result<Uri, UrlError> {
         .map_err(|e| UrlError::failed(job.url(), "does not parse", e))
 }
 
-/// One blocking request through `agent` to `uri` (the job's, from [`target`]): status 200 and the expected body, read to the end.
-/// A panic inside the client counts as this request's error instead of taking the thread
-/// (and, in `thread_per_request`, its slot) down with it.
-pub fn get_blocking(agent: &ureq::Agent, uri: &Uri, job: &Job, tally: &Tally) {
-    let Some(due) = job.begin_blocking(tally) else {
-        return;
-    };
-    // Latency counts from the due time (at --rate; in closed loop, now); ureq's timeout from
-    // the send.
-    let in_flight = tally.start();
-    let request = || {
-        agent
-            .get(uri.clone())
+/// ureq's exchange: an Agent (its pool keeps the connections, so a slot keeps none) and the
+/// job's URL (from [`target`]). A hedge goes through the same Agent, which dials it a
+/// connection of its own; ureq gives no handle on the socket a call blocks in, so neither
+/// copy of a hedged request can be stopped: the loser runs on to its end.
+#[derive(Debug, Clone)]
+pub struct Ureq {
+    /// The Agent.
+    pub agent: ureq::Agent,
+    /// Where every request goes.
+    pub uri: Uri,
+}
+
+impl Exchange for Ureq {
+    type Conn = ();
+    type World = Threads;
+    /// One call, status 200 and the expected body read to the end, by `deadline` (a retry
+    /// gets what is left of the first attempt's).
+    fn exchange(&self, _: &mut Option<()>, job: &Job, deadline: Instant) -> Outcome {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let mut response = self
+            .agent
+            .get(self.uri.clone())
+            .config()
+            .timeout_global(Some(left))
+            .build()
             .call()
-            .map_err(|e| ureq_error_kind(&e))
-            .and_then(|mut response| {
-                let status = response.status().as_u16();
-                let body = response
-                    .body_mut()
-                    .read_to_vec()
-                    .map_err(|e| ureq_error_kind(&e))?;
-                job.check_response(status, &body)?;
-                job.spend_cpu();
-                Ok(())
-            })
-    };
-    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(request))
-        .unwrap_or(Err(ErrorKind::Panic));
-    in_flight.record(due.elapsed(), outcome);
+            .map_err(|e| before_the_head(ureq_error_kind(&e)))?;
+        let status = response.status().as_u16();
+        let body = response
+            .body_mut()
+            .read_to_vec()
+            .map_err(|e| ureq_error_kind(&e))?;
+        job.check_response(status, &body)?;
+        Ok(true)
+    }
+}
+
+/// A call's error, met before any response head: a peer that closed there ended the
+/// connection under the request (a reset, as the raw codec and hyper count it), where ureq
+/// says only that the stream ended early.
+fn before_the_head(kind: ErrorKind) -> ErrorKind {
+    match kind {
+        ErrorKind::Truncated => ErrorKind::ConnectionReset,
+        other => other,
+    }
 }
 
 /// fanout's kind of a ureq error (a TLS failure also where an I/O error carries it).

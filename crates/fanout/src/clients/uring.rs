@@ -7,6 +7,7 @@ use std::thread;
 
 use compio::runtime::Runtime;
 
+use super::request::tasks::Timer;
 use crate::model::error_kind::ErrorKind;
 use crate::model::job::Job;
 use crate::model::tally::Tally;
@@ -35,6 +36,16 @@ pub fn runtime() -> io::Result<Runtime> {
             "compio chose its {:?} driver, not io_uring",
             runtime.driver_type()
         )))
+    }
+}
+
+/// compio's timers, for the async request driver.
+#[derive(Debug, Clone, Copy)]
+pub struct Compio;
+
+impl Timer for Compio {
+    fn sleep(for_how_long: std::time::Duration) -> impl Future<Output = ()> {
+        compio::time::sleep(for_how_long)
     }
 }
 

@@ -21,7 +21,8 @@ pub struct Tally {
     in_flight: AtomicUsize,
     /// Requests sent so far (each [`Tally::start`]): what a hedge budget is a share of.
     started: AtomicUsize,
-    /// Hedge threads running now (`thread_raw`'s hedges; a task's hedge is no thread).
+    /// Hedge threads (or coroutines) running now: the blocking driver's hedges; a task's hedge
+    /// is no thread.
     hedge_threads: AtomicUsize,
 }
 

@@ -44,13 +44,6 @@ pub fn cannot_run(point: &Point, limit: Duration) -> Option<String> {
         .too_slow(limit)
         .or_else(|| point.unsupported())
         .or_else(|| match runner(point.strategy)? {
-            Runner::InProcess(s) if point.settings.hedging() && !s.hedges => Some(format!(
-                "{} does not hedge (--hedge-after-ms, --hedge-after)",
-                s.subject.name
-            )),
-            Runner::InProcess(s) if point.settings.max_retries > 0 && !s.retries => {
-                Some(format!("{} does not retry (--retries)", s.subject.name))
-            }
             // A runtime the machine refuses is skipped with the reason, never failed.
             Runner::InProcess(s) if s.subject.runs_on == RunsOn::Compio => {
                 clients::uring::unavailable()

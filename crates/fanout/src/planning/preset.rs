@@ -70,7 +70,8 @@ pub enum Preset {
     /// Tail tolerance at C = 1,000, D = 100 ms, N = 5·C, under a straggler mixture (1% of
     /// requests 50 × slower, seeded): the hedge delay swept — none, 110, 130, 150, 200, 300 ms,
     /// and the point's own p50, p90, p95, p99 so far — for the floors of threads, tokio and
-    /// smol over HTTP/1.1 (`--protocol h2 --strategies async_h2_floor`: a hedge as a second
+    /// smol and the clients users hedge with (ureq's `thread_pool`, reqwest's
+    /// `async_semaphore`) over HTTP/1.1 (`--protocol h2 --strategies async_h2_floor`: a hedge as a second
     /// stream). At D = 100 ms the 10,000 requests/s offered leave the two cores room: hedges
     /// cut a tail, not a queue (at D = 20 ms the loaded median was twice D).
     Hedge,
@@ -252,10 +253,13 @@ impl Preset {
                 });
             }
             Self::Hedge => {
+                // The floors, and the clients users hedge with (ureq, reqwest).
                 plan.strategies = facts(&[
                     &thread_raw::STRATEGY,
                     &async_raw::STRATEGY,
                     &smol_raw::STRATEGY,
+                    &thread_pool::STRATEGY,
+                    &async_semaphore::STRATEGY,
                 ]);
                 plan.concurrency = vec![1_000];
                 plan.workload.sizing.delay_ms = Some(HEDGE_DELAY_MS);

@@ -348,7 +348,7 @@ pub const HEDGES_RUNNING: Figure = Figure {
     reading: Reading::PerPoint(|r| r.worker.tally.hedges.running_at_end as f64),
     better: Better::Lower,
     chart: None,
-    about: "hedge threads still running when the strategy had ended (`hedges.running_at_end`): a thread's loser stops only once its socket is shut, and one still connecting cannot be; 0 where a hedge is a future",
+    about: "hedge threads (or coroutines) still running when the strategy had ended (`hedges.running_at_end`): a raw loser stops only once its socket is shut, one still connecting or a ureq call cannot be stopped; 0 where a hedge is a future",
 };
 
 /// Requests the server saw abandoned by their client.

@@ -6,8 +6,9 @@ use std::sync::Arc;
 use futures::StreamExt;
 
 use super::strategy::{Pool, Strategy, StrategyError};
-use crate::clients::reqwest_client::{get_async, reqwest_client};
-use crate::clients::runtime::multi_thread_runtime;
+use crate::clients::reqwest_client::reqwest_client;
+use crate::clients::request::tasks;
+use crate::clients::runtime::{Tokio, multi_thread_runtime};
 use crate::model::job::Job;
 use crate::model::tally::Tally;
 use crate::model::subject::{RunsOn, HeldBy, ClientLib, Holds, Kind, Subject};
@@ -28,8 +29,6 @@ pub const STRATEGY: Strategy = Strategy {
             family: None,
     },
     pool: Pool::SharedClient,
-    hedges: false,
-    retries: false,
     run,
 };
 
@@ -37,9 +36,9 @@ pub const STRATEGY: Strategy = Strategy {
 pub fn run(job: &Arc<Job>, tally: &Arc<Tally>) -> Result<(), StrategyError> {
     let runtime = multi_thread_runtime(job).map_err(StrategyError::Runtime)?;
     runtime.block_on(async {
-        let client = reqwest_client(job)?;
+        let client = &reqwest_client(job)?;
         futures::stream::iter(0..job.requests)
-            .map(|_| get_async(&client, job, tally))
+            .map(|_| async move { tasks::request::<Tokio, _>(client, &mut None, job, tally).await })
             .buffer_unordered(job.concurrency)
             .for_each(|()| async {})
             .await;

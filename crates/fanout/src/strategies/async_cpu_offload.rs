@@ -26,8 +26,6 @@ pub const STRATEGY: Strategy = Strategy {
             family: None,
     },
     pool: Pool::SharedClient,
-    hedges: false,
-    retries: false,
     run,
 };
 

@@ -31,8 +31,6 @@ pub const STRATEGY: Strategy = Strategy {
             }),
     },
     pool: Pool::SharedClient,
-    hedges: false,
-    retries: false,
     run,
 };
 

@@ -11,9 +11,10 @@ use tokio::task::JoinSet;
 
 use super::strategy::{Pool, Strategy, StrategyError};
 use super::tasks::join_all;
-use crate::clients::h2_conn::{self, Line, Target};
+use crate::clients::h2_conn::{self, Line, OnLine, Target};
+use crate::clients::request::tasks;
 use crate::clients::raw::Countdown;
-use crate::clients::runtime::current_thread_runtime;
+use crate::clients::runtime::{Tokio, current_thread_runtime};
 use crate::model::job::Job;
 use crate::model::settings::Protocol;
 use crate::model::subject::{RunsOn, HeldBy, ClientLib, Holds, Kind, Subject, Family, Part};
@@ -37,8 +38,6 @@ pub const STRATEGY: Strategy = Strategy {
         }),
     },
     pool: Pool::StreamsUnderTheLimit,
-    hedges: true,
-    retries: true,
     run,
 };
 
@@ -82,9 +81,13 @@ pub fn run(job: &Arc<Job>, tally: &Arc<Tally>) -> Result<(), StrategyError> {
             let (target, work) = (Arc::clone(&target), Arc::clone(&work));
             let (job, tally) = (Arc::clone(job), Arc::clone(tally));
             tasks.spawn(async move {
-                let mut held = line.sender().await;
+                let client = OnLine {
+                    line: &line,
+                    target: &target,
+                };
+                let mut held = Some(line.sender().await);
                 while work.take() {
-                    h2_conn::get(&line, &mut held, &target, &job, &tally).await;
+                    tasks::request::<Tokio, _>(&client, &mut held, &job, &tally).await;
                 }
             });
         }

@@ -8,9 +8,10 @@ use tokio::task::JoinSet;
 
 use super::strategy::{Pool, Strategy, StrategyError};
 use super::tasks::join_all;
-use crate::clients::hyper_conn::{self, Target};
+use crate::clients::hyper_conn::Target;
+use crate::clients::request::tasks;
 use crate::clients::raw::Countdown;
-use crate::clients::runtime::multi_thread_runtime;
+use crate::clients::runtime::{Tokio, multi_thread_runtime};
 use crate::model::job::Job;
 use crate::model::subject::{RunsOn, HeldBy, ClientLib, Holds, Kind, Subject};
 use crate::model::tally::Tally;
@@ -30,8 +31,6 @@ pub const STRATEGY: Strategy = Strategy {
         family: None,
     },
     pool: Pool::SocketPerSlot,
-    hedges: false,
-    retries: false,
     run,
 };
 
@@ -48,7 +47,7 @@ pub fn run(job: &Arc<Job>, tally: &Arc<Tally>) -> Result<(), StrategyError> {
             slots.spawn(async move {
                 let mut conn = None;
                 while work.take() {
-                    hyper_conn::get(&mut conn, &target, &job, &tally).await;
+                    tasks::request::<Tokio, _>(&*target, &mut conn, &job, &tally).await;
                 }
             });
         }

@@ -3,15 +3,15 @@
 
 use std::sync::Arc;
 
-use tokio::net::TcpStream;
 use tokio::task::JoinSet;
 
 use super::strategy::{Pool, Strategy, StrategyError};
 use super::tasks::join_all;
-use crate::clients::runtime::multi_thread_runtime;
+use crate::clients::request::tasks;
+use crate::clients::runtime::{Tokio, multi_thread_runtime};
 use crate::model::job::Job;
 use crate::model::tally::Tally;
-use crate::clients::raw::{self, Countdown, RawRequest};
+use crate::clients::raw::{Countdown, RawAsync, RawRequest};
 use crate::model::subject::{RunsOn, HeldBy, ClientLib, Holds, Kind, Subject, Family, Part};
 
 
@@ -33,26 +33,24 @@ pub const STRATEGY: Strategy = Strategy {
             }),
     },
     pool: Pool::SocketPerSlot,
-    hedges: true,
-    retries: true,
     run,
 };
 
 /// C slots, each a task with its own connection, until N requests are taken: no future per
 /// request waits anywhere.
 pub fn run(job: &Arc<Job>, tally: &Arc<Tally>) -> Result<(), StrategyError> {
-    let request = Arc::new(RawRequest::for_job(job)?);
+    let client = RawAsync::new(&Arc::new(RawRequest::for_job(job)?));
     let work = Arc::new(Countdown::new(job.requests));
     let runtime = multi_thread_runtime(job).map_err(StrategyError::Runtime)?;
     runtime.block_on(async {
         let mut slots = JoinSet::new();
         for _ in 0..job.concurrency.min(job.requests) {
-            let (request, work) = (Arc::clone(&request), Arc::clone(&work));
+            let (client, work) = (client.clone(), Arc::clone(&work));
             let (job, tally) = (Arc::clone(job), Arc::clone(tally));
             slots.spawn(async move {
-                let mut conn: Option<TcpStream> = None;
+                let mut conn = None;
                 while work.take() {
-                    raw::get_async(&mut conn, &request, &job, &tally).await;
+                    tasks::request::<Tokio, _>(&client, &mut conn, &job, &tally).await;
                 }
             });
         }

@@ -7,8 +7,9 @@ use tokio::task::JoinSet;
 
 use super::strategy::{Pool, Strategy, StrategyError};
 use super::tasks::join_all;
-use crate::clients::reqwest_client::{get_async, get_async_offloaded, reqwest_client};
-use crate::clients::runtime::multi_thread_runtime;
+use crate::clients::reqwest_client::{Offloaded, reqwest_client};
+use crate::clients::request::tasks;
+use crate::clients::runtime::{Tokio, multi_thread_runtime};
 use crate::model::job::Job;
 use crate::model::tally::Tally;
 use crate::model::subject::{RunsOn, HeldBy, ClientLib, Holds, Kind, Subject, Family, Part};
@@ -32,8 +33,6 @@ pub const STRATEGY: Strategy = Strategy {
             }),
     },
     pool: Pool::SharedClient,
-    hedges: false,
-    retries: false,
     run,
 };
 
@@ -69,8 +68,16 @@ pub(super) async fn semaphore_tasks(
         tasks.spawn(async move {
             let _permit = permits.acquire().await;
             match cpu_work {
-                CpuWork::OnTheTask => get_async(&client, &job, &tally).await,
-                CpuWork::OnTheBlockingPool => get_async_offloaded(&client, &job, &tally).await,
+                CpuWork::OnTheTask => {
+                    tasks::request::<Tokio, _>(&client, &mut None, &job, &tally).await;
+                }
+                CpuWork::OnTheBlockingPool => {
+                    let client = Offloaded {
+                        client,
+                        job: Arc::clone(&job),
+                    };
+                    tasks::request::<Tokio, _>(&client, &mut None, &job, &tally).await;
+                }
             }
         });
     }

@@ -4,10 +4,12 @@ use std::cell::OnceCell;
 use std::sync::Arc;
 
 use tokio::task::JoinSet;
+use ureq::http::Uri;
 
 use super::strategy::{Pool, Strategy, StrategyError};
 use super::tasks::join_all;
-use crate::clients::ureq_agent::{self, get_blocking, ureq_agent};
+use crate::clients::request::blocking;
+use crate::clients::ureq_agent::{self, Ureq, ureq_agent};
 use crate::model::job::Job;
 use crate::model::tally::Tally;
 use crate::model::subject::{RunsOn, HeldBy, ClientLib, Holds, Kind, Subject};
@@ -33,8 +35,6 @@ pub const STRATEGY: Strategy = Strategy {
             family: None,
     },
     pool: Pool::AgentPerThread,
-    hedges: false,
-    retries: false,
     run,
 };
 
@@ -59,7 +59,12 @@ pub fn run(job: &Arc<Job>, tally: &Arc<Tally>) -> Result<(), StrategyError> {
             let (job, tally, uri) = (Arc::clone(job), Arc::clone(tally), Arc::clone(&uri));
             tasks.spawn_blocking(move || {
                 AGENT.with(|agent| {
-                    get_blocking(agent.get_or_init(|| ureq_agent(&job, 1)), &uri, &job, &tally)
+                    let agent = agent.get_or_init(|| ureq_agent(&job, 1)).clone();
+                    let client = Ureq {
+                        agent,
+                        uri: Uri::clone(&uri),
+                    };
+                    blocking::request(&client, &mut None, &job, &tally);
                 });
             });
         }

@@ -9,7 +9,8 @@ use may::net::TcpStream;
 
 use super::strategy::{Pool, Strategy, StrategyError};
 use crate::clients::coroutine;
-use crate::clients::raw::{self, Countdown, RawRequest};
+use crate::clients::raw::{Countdown, RawBlocking, RawRequest};
+use crate::clients::request::blocking;
 use crate::model::error_kind::ErrorKind;
 use crate::model::job::Job;
 use crate::model::subject::{RunsOn, ClientLib, HeldBy, Holds, Kind, Subject, Family, Part};
@@ -33,8 +34,6 @@ pub const STRATEGY: Strategy = Strategy {
         }),
     },
     pool: Pool::SocketPerSlot,
-    hedges: false,
-    retries: true,
     run,
 };
 
@@ -45,31 +44,19 @@ pub fn run(job: &Arc<Job>, tally: &Arc<Tally>) -> Result<(), StrategyError> {
     let request = Arc::new(RawRequest::for_job(job)?);
     let work = Arc::new(Countdown::new(job.requests));
     coroutine::configure(job);
-    let stack_words = job.coroutine_stack_bytes() / size_of::<usize>();
     let mut slots = Vec::new();
     for _ in 0..job.concurrency.min(job.requests) {
-        let (request, work) = (Arc::clone(&request), Arc::clone(&work));
+        let (client, work) = (RawBlocking::<TcpStream>::new(&request), Arc::clone(&work));
         let (slot_job, slot_tally) = (Arc::clone(job), Arc::clone(tally));
         let slot = move || {
-            let mut conn: Option<TcpStream> = None;
+            let mut conn = None;
             while work.take() {
-                raw::get_blocking(&mut conn, &request, &slot_job, &slot_tally);
+                blocking::request(&client, &mut conn, &slot_job, &slot_tally);
             }
         };
-        // may's generator panics when its stack's mmap fails (at vm.max_map_count): caught
-        // here, so the point says so instead of aborting.
-        let spawned = std::panic::catch_unwind(|| {
-            #[allow(unsafe_code, reason = "may's spawn is unsafe: a coroutine must not hold a thread-local across a switch, nor overflow its stack; the raw codec does neither (its one buffer is 1 KiB)")]
-            // SAFETY: see the reason above.
-            unsafe {
-                may::coroutine::Builder::new()
-                    .stack_size(stack_words)
-                    .spawn(slot)
-            }
-        });
-        match spawned {
-            Ok(Ok(handle)) => slots.push(handle),
-            Ok(Err(_)) | Err(_) => tally.setup_error(ErrorKind::StackMap),
+        match coroutine::spawn(job.coroutine_stack_bytes(), slot) {
+            Ok(handle) => slots.push(handle),
+            Err(kind) => tally.setup_error(kind),
         }
     }
     if slots.is_empty() {

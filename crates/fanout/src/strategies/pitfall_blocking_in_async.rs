@@ -9,7 +9,8 @@ use tokio::task::JoinSet;
 use super::strategy::{Pool, Strategy, StrategyError};
 use super::tasks::join_all;
 use crate::clients::runtime::multi_thread_runtime;
-use crate::clients::ureq_agent::{self, get_blocking, ureq_agent};
+use crate::clients::request::blocking;
+use crate::clients::ureq_agent::{self, Ureq, ureq_agent};
 use crate::model::job::Job;
 use crate::model::tally::Tally;
 use crate::model::subject::{RunsOn, HeldBy, ClientLib, Cost, Holds, Kind, Pitfall, Subject};
@@ -35,8 +36,6 @@ pub const STRATEGY: Strategy = Strategy {
             family: None,
     },
     pool: Pool::SharedAgent,
-    hedges: false,
-    retries: false,
     run,
 };
 
@@ -44,16 +43,19 @@ pub const STRATEGY: Strategy = Strategy {
 pub fn run(job: &Arc<Job>, tally: &Arc<Tally>) -> Result<(), StrategyError> {
     let runtime = multi_thread_runtime(job).map_err(StrategyError::Runtime)?;
     runtime.block_on(async {
-        let uri = Arc::new(ureq_agent::target(job)?);
-        let agent = ureq_agent(job, job.concurrency);
+        let client = Ureq {
+            uri: ureq_agent::target(job)?,
+            agent: ureq_agent(job, job.concurrency),
+        };
         let permits = Arc::new(Semaphore::new(job.concurrency));
         let mut tasks = JoinSet::new();
         for _ in 0..job.requests {
-            let (agent, permits, uri) = (agent.clone(), Arc::clone(&permits), Arc::clone(&uri));
+            let (client, permits) = (client.clone(), Arc::clone(&permits));
             let (job, tally) = (Arc::clone(job), Arc::clone(tally));
             tasks.spawn(async move {
                 let _permit = permits.acquire().await;
-                get_blocking(&agent, &uri, &job, &tally); // the pitfall: blocks the worker thread
+                // The pitfall: blocks the worker thread.
+                blocking::request(&client, &mut None, &job, &tally);
             });
         }
         join_all(tasks, tally).await;

@@ -8,8 +8,9 @@ use tokio::task::JoinSet;
 
 use super::strategy::{Pool, Strategy, StrategyError};
 use super::tasks::join_all;
-use crate::clients::reqwest_client::{get_async, reqwest_client};
-use crate::clients::runtime::multi_thread_runtime;
+use crate::clients::reqwest_client::reqwest_client;
+use crate::clients::request::tasks;
+use crate::clients::runtime::{Tokio, multi_thread_runtime};
 use crate::model::error_kind::ErrorKind;
 use crate::model::job::Job;
 use crate::model::tally::Tally;
@@ -36,8 +37,6 @@ pub const STRATEGY: Strategy = Strategy {
             family: None,
     },
     pool: Pool::ClientPerRequest,
-    hedges: false,
-    retries: false,
     run,
 };
 
@@ -56,7 +55,8 @@ pub fn run(job: &Arc<Job>, tally: &Arc<Tally>) -> Result<(), StrategyError> {
             tasks.spawn(async move {
                 let _permit = permits.acquire().await;
                 match reqwest_client(&job) {
-                    Ok(client) => get_async(&client, &job, &tally).await, // the pitfall
+                    // The pitfall.
+                    Ok(client) => tasks::request::<Tokio, _>(&client, &mut None, &job, &tally).await,
                     Err(_) => tally.fail(ErrorKind::Other),
                 }
             });

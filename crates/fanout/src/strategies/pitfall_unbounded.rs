@@ -6,8 +6,9 @@ use tokio::task::JoinSet;
 
 use super::strategy::{Pool, Strategy, StrategyError};
 use super::tasks::join_all;
-use crate::clients::reqwest_client::{get_async, reqwest_client};
-use crate::clients::runtime::multi_thread_runtime;
+use crate::clients::reqwest_client::reqwest_client;
+use crate::clients::request::tasks;
+use crate::clients::runtime::{Tokio, multi_thread_runtime};
 use crate::model::job::Job;
 use crate::model::tally::Tally;
 use crate::model::subject::{RunsOn, HeldBy, ClientLib, Cost, Holds, Kind, Pitfall, Subject};
@@ -33,8 +34,6 @@ pub const STRATEGY: Strategy = Strategy {
             family: None,
     },
     pool: Pool::SharedClient,
-    hedges: false,
-    retries: false,
     run,
 };
 
@@ -48,7 +47,7 @@ pub fn run(job: &Arc<Job>, tally: &Arc<Tally>) -> Result<(), StrategyError> {
             let client = client.clone();
             let (job, tally) = (Arc::clone(job), Arc::clone(tally));
             tasks.spawn(async move {
-                get_async(&client, &job, &tally).await;
+                tasks::request::<Tokio, _>(&client, &mut None, &job, &tally).await;
             });
         }
         join_all(tasks, tally).await;

@@ -3,7 +3,8 @@
 use std::sync::Arc;
 
 use super::strategy::{Pool, Strategy, StrategyError};
-use crate::clients::ureq_agent::{self, get_blocking, ureq_agent};
+use crate::clients::request::blocking;
+use crate::clients::ureq_agent::{self, Ureq, ureq_agent};
 use crate::model::job::Job;
 use crate::model::tally::Tally;
 use crate::model::subject::{RunsOn, HeldBy, ClientLib, Holds, Kind, Subject};
@@ -24,17 +25,17 @@ pub const STRATEGY: Strategy = Strategy {
             family: None,
     },
     pool: Pool::OneAgent,
-    hedges: false,
-    retries: false,
     run,
 };
 
 /// Runs `job.requests` requests one after another on the calling thread (C is ignored).
 pub fn run(job: &Arc<Job>, tally: &Arc<Tally>) -> Result<(), StrategyError> {
-    let uri = ureq_agent::target(job)?;
-    let agent = ureq_agent(job, 1);
+    let client = Ureq {
+        uri: ureq_agent::target(job)?,
+        agent: ureq_agent(job, 1),
+    };
     for _ in 0..job.requests {
-        get_blocking(&agent, &uri, job, tally);
+        blocking::request(&client, &mut None, job, tally);
     }
     Ok(())
 }

@@ -3,14 +3,13 @@
 //! one at a time; the shared raw codec, no client library. Twin of `async_raw`: what differs
 //! is the runtime, not the model.
 
-use std::net::TcpStream;
 use std::sync::Arc;
-
-use async_io::Async;
 
 use super::strategy::{Pool, Strategy, StrategyError};
 use crate::clients::raw::{Countdown, RawRequest};
-use crate::clients::{raw_smol, smol};
+use crate::clients::raw_smol::RawSmol;
+use crate::clients::request::tasks;
+use crate::clients::smol::{self, Smol};
 use crate::model::job::Job;
 use crate::model::subject::{ClientLib, HeldBy, Holds, Kind, RunsOn, Subject, Family, Part};
 use crate::model::tally::Tally;
@@ -33,8 +32,6 @@ pub const STRATEGY: Strategy = Strategy {
         }),
     },
     pool: Pool::SocketPerSlot,
-    hedges: true,
-    retries: true,
     run,
 };
 
@@ -44,12 +41,12 @@ pub fn run(job: &Arc<Job>, tally: &Arc<Tally>) -> Result<(), StrategyError> {
     let request = Arc::new(RawRequest::for_job(job)?);
     let work = Arc::new(Countdown::new(job.requests));
     let slots = (0..job.concurrency.min(job.requests)).map(|_| {
-        let (request, work) = (Arc::clone(&request), Arc::clone(&work));
+        let (client, work) = (RawSmol::new(&request), Arc::clone(&work));
         let (job, tally) = (Arc::clone(job), Arc::clone(tally));
         async move {
-            let mut conn: Option<Async<TcpStream>> = None;
+            let mut conn = None;
             while work.take() {
-                raw_smol::get(&mut conn, &request, &job, &tally).await;
+                tasks::request::<Smol, _>(&client, &mut conn, &job, &tally).await;
             }
         }
     });

@@ -19,12 +19,6 @@ pub struct Strategy {
     pub subject: Subject,
     /// How it holds its connections.
     pub pool: Pool,
-    /// Whether it sends a second copy of a slow request (`--hedge-after-ms`) and cancels the
-    /// loser; a strategy that does not is skipped under that flag, never run unhedged.
-    pub hedges: bool,
-    /// Whether it sends a request that failed with a 5xx or a reset again (`--retries`); a
-    /// strategy that does not is skipped under that flag, never run without.
-    pub retries: bool,
     /// Its entry point: runs the job's N requests, recording each in the tally.
     pub run: RunFn,
 }

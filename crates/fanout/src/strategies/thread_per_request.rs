@@ -4,7 +4,8 @@ use std::sync::Arc;
 use std::thread;
 
 use super::strategy::{Pool, Strategy, StrategyError};
-use crate::clients::ureq_agent::{self, get_blocking, ureq_agent};
+use crate::clients::request::blocking;
+use crate::clients::ureq_agent::{self, Ureq, ureq_agent};
 use crate::model::error_kind::ErrorKind;
 use crate::model::job::Job;
 use crate::model::tally::Tally;
@@ -26,8 +27,6 @@ pub const STRATEGY: Strategy = Strategy {
             family: None,
     },
     pool: Pool::AgentPerThread,
-    hedges: false,
-    retries: false,
     run,
 };
 
@@ -37,27 +36,31 @@ pub const STRATEGY: Strategy = Strategy {
 /// not one shared Agent). A thread the OS refuses is counted as that request's error.
 pub fn run(job: &Arc<Job>, tally: &Arc<Tally>) -> Result<(), StrategyError> {
     // Never more slots than requests (the same bound as `Point::in_flight`).
-    let uri = &ureq_agent::target(job)?;
+    let uri = ureq_agent::target(job)?;
     let slots = job.concurrency.min(job.requests).max(1);
     let (give_back, take) = crossbeam_channel::bounded(slots);
+    let slot_client = || Ureq {
+        agent: ureq_agent(job, 1),
+        uri: uri.clone(),
+    };
     for _ in 0..slots {
-        let _ = give_back.send(ureq_agent(job, 1));
+        let _ = give_back.send(slot_client());
     }
     thread::scope(|scope| {
         for _ in 0..job.requests {
             // Blocks while all C slots are in flight.
-            let Ok(agent) = take.recv() else { break };
+            let Ok(client) = take.recv() else { break };
             let slot_return = &give_back;
             let spawned = thread::Builder::new()
                 .stack_size(job.stack_bytes())
                 .spawn_scoped(scope, move || {
-                    get_blocking(&agent, uri, job, tally);
-                    let _ = slot_return.send(agent);
+                    blocking::request(&client, &mut None, job, tally);
+                    let _ = slot_return.send(client);
                 });
             if spawned.is_err() {
                 tally.fail(ErrorKind::ThreadSpawn);
                 // The slot's Agent went down with the closure: put a fresh one back.
-                let _ = give_back.send(ureq_agent(job, 1));
+                let _ = give_back.send(slot_client());
             }
         }
     }); // joins every thread

@@ -4,7 +4,8 @@ use std::sync::Arc;
 use std::thread;
 
 use super::strategy::{Pool, Strategy, StrategyError};
-use crate::clients::ureq_agent::{self, get_blocking, ureq_agent};
+use crate::clients::request::blocking;
+use crate::clients::ureq_agent::{self, Ureq, ureq_agent};
 use crate::model::error_kind::ErrorKind;
 use crate::model::job::Job;
 use crate::model::tally::Tally;
@@ -29,8 +30,6 @@ pub const STRATEGY: Strategy = Strategy {
             }),
     },
     pool: Pool::AgentPerThread,
-    hedges: false,
-    retries: false,
     run,
 };
 
@@ -53,9 +52,12 @@ pub fn run(job: &Arc<Job>, tally: &Arc<Tally>) -> Result<(), StrategyError> {
             let spawned = thread::Builder::new()
                 .stack_size(job.stack_bytes())
                 .spawn_scoped(scope, move || {
-                    let agent = ureq_agent(job, 1);
+                    let client = Ureq {
+                        agent: ureq_agent(job, 1),
+                        uri: uri.clone(),
+                    };
                     while work.recv().is_ok() {
-                        get_blocking(&agent, uri, job, tally);
+                        blocking::request(&client, &mut None, job, tally);
                     }
                 });
             match spawned {

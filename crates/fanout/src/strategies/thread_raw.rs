@@ -9,8 +9,8 @@ use super::strategy::{Pool, Strategy, StrategyError};
 use crate::model::error_kind::ErrorKind;
 use crate::model::job::Job;
 use crate::model::tally::Tally;
-use crate::clients::hedge_thread;
-use crate::clients::raw::{Countdown, RawRequest};
+use crate::clients::raw::{Countdown, RawBlocking, RawRequest};
+use crate::clients::request::blocking;
 use crate::model::subject::{RunsOn, HeldBy, ClientLib, Holds, Kind, Subject, Family, Part};
 
 
@@ -32,15 +32,13 @@ pub const STRATEGY: Strategy = Strategy {
             }),
     },
     pool: Pool::SocketPerSlot,
-    hedges: true,
-    retries: true,
     run,
 };
 
 /// C slots, each a thread with its own connection, until N requests are taken. A thread the
 /// OS refuses leaves fewer slots (a setup error); the others still serve every request.
 pub fn run(job: &Arc<Job>, tally: &Arc<Tally>) -> Result<(), StrategyError> {
-    let request = Arc::new(RawRequest::for_job(job)?);
+    let client = RawBlocking::<TcpStream>::new(&Arc::new(RawRequest::for_job(job)?));
     let work = Countdown::new(job.requests);
     thread::scope(|scope| {
         let mut slots = 0;
@@ -48,9 +46,9 @@ pub fn run(job: &Arc<Job>, tally: &Arc<Tally>) -> Result<(), StrategyError> {
             let slot = thread::Builder::new()
                 .stack_size(job.stack_bytes())
                 .spawn_scoped(scope, || {
-                    let mut conn: Option<TcpStream> = None;
+                    let mut conn = None;
                     while work.take() {
-                        hedge_thread::get(&mut conn, &request, job, tally);
+                        blocking::request(&client, &mut conn, job, tally);
                     }
                 });
             match slot {

@@ -6,9 +6,10 @@
 use std::sync::Arc;
 
 use super::strategy::{Pool, Strategy, StrategyError};
-use crate::clients::cyper_client::{self, cyper_client};
+use crate::clients::cyper_client::{self, Cyper, cyper_client};
+use crate::clients::request::tasks;
 use crate::clients::raw::Countdown;
-use crate::clients::uring;
+use crate::clients::uring::{self, Compio};
 use crate::model::job::Job;
 use crate::model::subject::{ClientLib, HeldBy, Holds, Kind, RunsOn, Subject, Family, Part};
 use crate::model::tally::Tally;
@@ -31,8 +32,6 @@ pub const STRATEGY: Strategy = Strategy {
         }),
     },
     pool: Pool::ClientPerThread,
-    hedges: false,
-    retries: false,
     run,
 };
 
@@ -43,12 +42,14 @@ pub fn run(job: &Arc<Job>, tally: &Arc<Tally>) -> Result<(), StrategyError> {
     let slots = job.concurrency.min(job.requests);
     let client = || cyper_client().map_err(std::io::Error::other);
     let ran = uring::spread(job, slots, tally, client, |client| {
-        let client = client.clone();
+        let client = Cyper {
+            client: client.clone(),
+            url: Arc::clone(&url),
+        };
         let (work, job, tally) = (Arc::clone(&work), Arc::clone(job), Arc::clone(tally));
-        let url = Arc::clone(&url);
         async move {
             while work.take() {
-                cyper_client::get(&client, &url, &job, &tally).await;
+                tasks::request::<Compio, _>(&client, &mut None, &job, &tally).await;
             }
         }
     });

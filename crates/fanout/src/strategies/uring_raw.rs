@@ -7,8 +7,9 @@ use std::sync::Arc;
 
 use super::strategy::{Pool, Strategy, StrategyError};
 use crate::clients::raw::{Countdown, RawRequest};
-use crate::clients::raw_uring::{self, UringConn};
-use crate::clients::uring;
+use crate::clients::raw_uring::RawUring;
+use crate::clients::request::tasks;
+use crate::clients::uring::{self, Compio};
 use crate::model::job::Job;
 use crate::model::subject::{ClientLib, HeldBy, Holds, Kind, RunsOn, Subject, Family, Part};
 use crate::model::tally::Tally;
@@ -31,8 +32,6 @@ pub const STRATEGY: Strategy = Strategy {
         }),
     },
     pool: Pool::SocketPerSlot,
-    hedges: false,
-    retries: false,
     run,
 };
 
@@ -43,12 +42,12 @@ pub fn run(job: &Arc<Job>, tally: &Arc<Tally>) -> Result<(), StrategyError> {
     let work = Arc::new(Countdown::new(job.requests));
     let slots = job.concurrency.min(job.requests);
     let ran = uring::spread(job, slots, tally, || Ok(()), |()| {
-        let (request, work) = (Arc::clone(&request), Arc::clone(&work));
+        let (client, work) = (RawUring::new(&request), Arc::clone(&work));
         let (job, tally) = (Arc::clone(job), Arc::clone(tally));
         async move {
-            let mut conn = UringConn::new(&request);
+            let mut conn = None;
             while work.take() {
-                raw_uring::get(&mut conn, &request, &job, &tally).await;
+                tasks::request::<Compio, _>(&client, &mut conn, &job, &tally).await;
             }
         }
     });
