@@ -68,8 +68,8 @@ enum Command {
         /// Compare only; exit 1 when a block is out of date.
         #[arg(long)]
         check: bool,
-        /// List the quoted run folders that ran before the last change to the measuring
-        /// code (from git); exit 1 when there is one. Changes nothing.
+        /// List the quoted run folders measured under an older measurement version than
+        /// this build's; exit 1 when there is one. Changes nothing.
         #[arg(long, conflicts_with = "check")]
         stale: bool,
         /// The repository's root.
@@ -469,15 +469,19 @@ fn export_points(format: export::Format, dir: &Path) -> anyhow::Result<ExitCode>
 }
 
 fn stale_docs(root: &Path) -> anyhow::Result<ExitCode> {
-    let quoted = docs::quoted_folders(root)?;
+    let quoted: Vec<String> = docs::quoted_folders(root)?
+        .into_iter()
+        .map(|(folder, _)| folder)
+        .collect();
     let stale = crate::results::staleness::stale(root, &quoted)?;
     for folder in &stale {
         println!("fanout docs: stale: {folder}");
     }
     println!(
-        "fanout docs: {} of {} quoted folders ran before the measuring code's last change",
+        "fanout docs: {} of {} quoted folders were measured under an older measurement version than {}",
         stale.len(),
-        quoted.len()
+        quoted.len(),
+        crate::results::report::MEASUREMENT_VERSION
     );
     Ok(if stale.is_empty() {
         ExitCode::SUCCESS

@@ -172,40 +172,31 @@ fn every_link_in_the_docs_reaches_a_file_and_a_heading_that_exist() {
 }
 
 #[test]
-fn a_folder_that_ran_before_the_measuring_code_changed_is_stale() {
+fn a_folder_measured_under_an_older_measurement_version_is_stale() {
+    use fanout::results::report::MEASUREMENT_VERSION;
     use fanout::results::staleness::stale;
     let root = std::path::Path::new(ROOT);
-    let git = |args: &[&str]| {
-        let out = Command::new("git")
-            .arg("-C")
-            .arg(root)
-            .args(args)
-            .output()
-            .expect("git");
-        String::from_utf8_lossy(&out.stdout).trim().to_owned()
-    };
-    let head = git(&["rev-parse", "--short", "HEAD"]);
-    let first = git(&["rev-list", "--max-parents=0", "HEAD"]);
-    let first = first.lines().next().unwrap_or_default().to_owned();
-    let quoted = vec![
-        ("results/now".to_owned(), Some(head.clone())),
-        ("results/then".to_owned(), Some(first.clone())),
-        ("results/unsaid".to_owned(), None),
-    ];
-    let found = stale(root, &quoted).expect("git answers");
+    let fresh = "results/2026-12-03-reference";
+    // The same points, one of them marked as measured under a version before this one.
+    let old = tempfile::tempdir().expect("a temporary folder");
+    let lines = std::fs::read_to_string(root.join(fresh).join("points.jsonl")).expect("points");
+    let mut first = true;
+    let marked: Vec<String> = lines
+        .lines()
+        .map(|line| {
+            let mut point: Value = serde_json::from_str(line).expect("a point");
+            if std::mem::take(&mut first) {
+                point["measurement_version"] = (MEASUREMENT_VERSION - 1).into();
+            }
+            point.to_string()
+        })
+        .collect();
+    std::fs::write(old.path().join("points.jsonl"), marked.join("\n") + "\n").expect("write");
+    let old_name = old.path().to_string_lossy().into_owned();
+    let found = stale(root, &[fresh.to_owned(), old_name.clone()]).expect("both read");
     let names: Vec<&str> = found.iter().map(|s| s.folder.as_str()).collect();
-    assert!(!names.contains(&"results/now"), "HEAD is fresh: {found:?}");
-    assert!(
-        names.contains(&"results/unsaid"),
-        "no commit, no trust: {found:?}"
-    );
-    // A clone cut to one commit has no older one to try.
-    if !head.starts_with(&first[..first.len().min(7)]) {
-        assert!(
-            names.contains(&"results/then"),
-            "the first commit is stale: {found:?}"
-        );
-    }
+    assert_eq!(names, [old_name.as_str()], "{found:?}");
+    assert_eq!(found[0].version, MEASUREMENT_VERSION - 1);
 }
 
 #[test]

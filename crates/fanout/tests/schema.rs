@@ -108,6 +108,8 @@ fn full_report() -> PointReport {
         limit_value: Some(65_530),
         server_missing: Some("why".into()),
         timeline: vec![TimelineSample::default()],
+        // Not the first: a line carries it only then.
+        measurement_version: 2,
     }
 }
 

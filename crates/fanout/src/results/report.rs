@@ -88,6 +88,27 @@ pub struct PointReport {
     /// Resident memory and requests in flight over the timed region (at most 100 samples).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub timeline: Vec<TimelineSample>,
+    /// What the figures meant when this point was measured ([`MEASUREMENT_VERSION`]); absent
+    /// in the line for version 1, the points measured before it was recorded.
+    #[serde(default = "first_version", skip_serializing_if = "is_first_version")]
+    pub measurement_version: u32,
+}
+
+/// The meaning of the figures a point records: bumped by a change to what a figure measures
+/// or how it is counted (not by a change of speed), so that a quoted run folder measured
+/// before it is stale (`fanout docs --stale`). A test ties it to the figures' definitions
+/// ([`figures::ALL`](super::figures::ALL)): changing one fails until this is looked at.
+///
+/// 1. Every point before the version was recorded, and the request drivers of 4ac0891
+///    (one request path; what each figure means unchanged).
+pub const MEASUREMENT_VERSION: u32 = 1;
+
+fn first_version() -> u32 {
+    1
+}
+
+fn is_first_version(version: &u32) -> bool {
+    *version == 1
 }
 
 /// What a worker run left behind, for [`PointReport::from_run`].
@@ -144,6 +165,7 @@ impl PointReport {
             limit: None,
             limit_value: None,
             timeline: Vec::new(),
+            measurement_version: MEASUREMENT_VERSION,
         }
     }
 
@@ -634,5 +656,35 @@ mod tests {
             "{flat}"
         );
         assert_eq!(flat["listen_drops"], 1);
+    }
+
+    /// What the figures' definitions say, as one number (FNV-1a over each figure's key, label,
+    /// unit and about): the same on every machine and toolchain.
+    fn fingerprint_of_the_figures() -> u64 {
+        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+        for figure in crate::results::figures::ALL {
+            let text = format!(
+                "{}|{}|{}|{}\n",
+                figure.key, figure.label, figure.unit, figure.about
+            );
+            for byte in text.bytes() {
+                hash = (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
+            }
+        }
+        hash
+    }
+
+    /// The figures' definitions as of [`MEASUREMENT_VERSION`].
+    const FIGURES_AT_THIS_VERSION: u64 = 0x3199_51e4_83b0_4bbf;
+
+    #[test]
+    fn a_change_to_a_figures_definition_asks_whether_the_measurement_version_must_move() {
+        let now = fingerprint_of_the_figures();
+        assert_eq!(
+            now, FIGURES_AT_THIS_VERSION,
+            "a figure's definition changed (results/figures.rs): if what it measures or how it \
+             is counted changed, bump MEASUREMENT_VERSION (results/report.rs) and rerun the \
+             quoted folders; either way record the new fingerprint, {now:#x}"
+        );
     }
 }
