@@ -141,7 +141,8 @@ struct SweepArgs {
     /// Repeats of every point (summary: medians and min–max).
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=100))]
     repeat: u32,
-    /// Run folder [default: results/DATE-HOST].
+    /// Run folder [default: runs/DATE-HOST, out of git; the project's reference runs are
+    /// committed under results/].
     #[arg(long)]
     out: Option<PathBuf>,
     /// A first run: each model's floor and the library strategies of threads and tokio (unless

@@ -235,14 +235,18 @@ pub fn finish(dir: &Path, points: &[PointReport]) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `results/<date>-<host>`, with `-2`, `-3`, … when that folder exists already.
+/// Where a user's own runs go by default: beside the project's committed reference runs
+/// (`results/`), never among them, and out of git (`.gitignore`).
+pub const OWN_RUNS: &str = "runs";
+
+/// `runs/<date>-<host>`, with `-2`, `-3`, … when that folder exists already.
 pub fn default_dir(machine: &Machine) -> PathBuf {
     let date = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
     let base = format!("{}-{}", &date[..10], machine.host);
-    let mut dir = Path::new("results").join(&base);
+    let mut dir = Path::new(OWN_RUNS).join(&base);
     let mut n = 2;
     while dir.exists() {
-        dir = Path::new("results").join(format!("{base}-{n}"));
+        dir = Path::new(OWN_RUNS).join(format!("{base}-{n}"));
         n += 1;
     }
     dir

@@ -177,6 +177,9 @@ fn measure(
     }
     bar.finish_and_clear();
     target.stop(); // before the folder is written, also when interrupted
+    // The folder is drawn from its points.jsonl, as `fanout report` redraws it: one path, so a
+    // redraw writes the same bytes (a float read back from JSON may differ in its last bit).
+    let points = run_folder::load_points(out)?;
     run_folder::finish(out, &points)?;
     match failure {
         None => Ok(points),
