@@ -79,13 +79,6 @@ impl Job {
         }
     }
 
-    /// [`Job::due`] on a blocking client: sleeps the thread until the due time.
-    pub fn begin_blocking(&self, tally: &Tally) -> Option<Instant> {
-        let due = self.due(tally)?;
-        std::thread::sleep(due.saturating_duration_since(Instant::now()));
-        Some(due)
-    }
-
     /// This job spoken over `protocol`: what a strategy made for one protocol runs, whatever
     /// the job it was handed says.
     pub fn speaking(&self, protocol: Protocol) -> Self {
