@@ -2,11 +2,11 @@
 //! reports every figure; bad input gets one clear line and a non-zero exit.
 
 mod common;
-use common::{accounted, fanout, fanout_with};
+use common::{accounted, fails, fails_with, fanout, succeeds, succeeds_with};
 
 /// `fanout run --json` of `strategy` at C = 5, N = 15, D = 50 ms against its own server.
-fn small_run(strategy: &str) -> std::process::Output {
-    fanout(&[
+fn small_run(strategy: &str) -> String {
+    succeeds(&[
         "run",
         "--json",
         "-s",
@@ -22,10 +22,7 @@ fn small_run(strategy: &str) -> std::process::Output {
 
 #[test]
 fn run_json_reports_every_figure_with_ok_plus_errors_equal_to_n() {
-    let out = small_run("thread_pool");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
-    let stdout = String::from_utf8(out.stdout).expect("utf-8");
+    let stdout = small_run("thread_pool");
     let r: serde_json::Value = serde_json::from_str(stdout.trim()).expect("one JSON object");
     for key in [
         "strategy",
@@ -370,18 +367,14 @@ fn bad_input_gets_one_clear_line_and_a_non_zero_exit() {
         ),
     ];
     for (args, message) in cases {
-        let out = fanout(args);
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(!out.status.success(), "{args:?} accepted");
+        let stderr = fails(args);
         assert!(stderr.contains(message), "{args:?}: {stderr}");
-        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
     }
 }
 
 #[test]
 fn list_names_every_strategy_and_peer() {
-    let out = fanout(&["list"]);
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stdout = succeeds(&["list"]);
     let names: Vec<_> = stdout
         .lines()
         .filter_map(|l| l.split_whitespace().next())
@@ -396,17 +389,15 @@ fn list_names_every_strategy_and_peer() {
 
 #[test]
 fn the_fanout_variables_set_what_the_flags_set() {
-    let out = fanout_with(
+    let stderr = fails_with(
         &["doctor", "--strategies", "thread_pool"],
         &[("FANOUT_CONCURRENCY", "10,abc")],
     );
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success());
     assert!(
         stderr.contains("invalid value 'abc' for '--concurrency"),
         "{stderr}"
     );
-    let out = fanout_with(
+    let out = succeeds_with(
         &[
             "run",
             "--json",
@@ -419,12 +410,7 @@ fn the_fanout_variables_set_what_the_flags_set() {
         ],
         &[("FANOUT_DELAY_MS", "7"), ("FANOUT_BODY_BYTES", "100")],
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let r: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    let r: serde_json::Value = serde_json::from_str(&out).expect("one JSON object");
     assert_eq!(
         (r["delay_ms"].as_u64(), r["body_bytes"].as_u64()),
         (Some(7), Some(100))
@@ -440,8 +426,8 @@ const FIXTURE: &str = concat!(
 
 #[test]
 fn compare_flags_the_one_point_made_slower_and_fails_above_a_threshold() {
-    let dir = std::env::temp_dir().join(format!("fanout-compare-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
+    let scratch = tempfile::tempdir().expect("a temporary folder");
+    let dir = scratch.path();
     // The same run with thread_pool at C = 10,000 three times slower in every repeat.
     let slower: Vec<String> = std::fs::read_to_string(FIXTURE)
         .expect("fixture")
@@ -458,9 +444,7 @@ fn compare_flags_the_one_point_made_slower_and_fails_above_a_threshold() {
     let new = dir.join("points.jsonl");
     std::fs::write(&new, slower.join("\n")).expect("write");
     let new = new.to_str().expect("utf-8");
-    let out = fanout(&["compare", FIXTURE, new]);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}");
+    let stdout = succeeds(&["compare", FIXTURE, new]);
     let flagged: Vec<&str> = stdout
         .lines()
         .filter(|l| l.contains('▲') || l.contains('▼'))
@@ -470,9 +454,8 @@ fn compare_flags_the_one_point_made_slower_and_fails_above_a_threshold() {
         flagged[0].contains("| thread_pool | 10000 | wall |"),
         "{stdout}"
     );
-    let out = fanout(&["compare", FIXTURE, new, "--fail-above", "50"]);
-    assert!(!out.status.success(), "a regression above 50% fails");
-    let _ = std::fs::remove_dir_all(&dir);
+    // A regression above 50% fails.
+    fails(&["compare", FIXTURE, new, "--fail-above", "50"]);
 }
 
 #[test]
@@ -481,14 +464,14 @@ fn every_committed_run_folder_reads_and_redraws_to_what_is_committed() {
     // summary, CSV, page and charts it draws must be the committed ones — a renderer changed
     // without its folders redrawn fails here.
     let results = concat!(env!("CARGO_MANIFEST_DIR"), "/../../results");
-    let scratch = std::env::temp_dir().join(format!("fanout-redraw-{}", std::process::id()));
+    let scratch = tempfile::tempdir().expect("a temporary folder");
     let mut redrawn = 0;
     for entry in std::fs::read_dir(results).expect("results/") {
         let dir = entry.expect("entry").path();
         if !dir.join("points.jsonl").is_file() {
             continue;
         }
-        let copy = scratch.join(dir.file_name().expect("a folder name"));
+        let copy = scratch.path().join(dir.file_name().expect("a folder name"));
         std::fs::create_dir_all(&copy).expect("scratch folder");
         for file in std::fs::read_dir(&dir).expect("folder") {
             let file = file.expect("entry").path();
@@ -496,13 +479,7 @@ fn every_committed_run_folder_reads_and_redraws_to_what_is_committed() {
                 std::fs::copy(&file, copy.join(file.file_name().expect("name"))).expect("copy");
             }
         }
-        let out = fanout(&["report", copy.to_str().expect("utf-8")]);
-        assert!(
-            out.status.success(),
-            "{}: {}",
-            dir.display(),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        succeeds(&["report", copy.to_str().expect("utf-8")]);
         for file in std::fs::read_dir(&dir).expect("folder") {
             let file = file.expect("entry").path();
             let name = file
@@ -525,7 +502,6 @@ fn every_committed_run_folder_reads_and_redraws_to_what_is_committed() {
         }
         redrawn += 1;
     }
-    let _ = std::fs::remove_dir_all(&scratch);
     assert!(redrawn > 0, "no committed run folder found under {results}");
 }
 
@@ -533,12 +509,7 @@ fn every_committed_run_folder_reads_and_redraws_to_what_is_committed() {
 fn the_floor_strategies_hold_c_by_the_servers_count() {
     for strategy in ["thread_raw", "async_raw"] {
         let out = small_run(strategy);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let r: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+        let r: serde_json::Value = serde_json::from_str(&out).expect("one JSON object");
         assert_eq!(r["ok"], 15, "{r}");
         assert_eq!(r["server"]["peak_in_flight"], 5, "{r}");
         assert_eq!(r["server"]["connections_accepted"], 5, "{r}");
@@ -550,10 +521,7 @@ fn run_json(strategy: &str, extra: &[&str]) -> serde_json::Value {
     let mut args = vec!["run", "--json", "-s", strategy, "-c", "4", "-n", "40"];
     args.extend(["--delay-ms", "0"]);
     args.extend(extra);
-    let out = fanout(&args);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{args:?}: {stderr}");
-    serde_json::from_slice(&out.stdout).expect("json")
+    serde_json::from_str(&succeeds(&args)).expect("json")
 }
 
 #[test]

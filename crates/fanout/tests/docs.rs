@@ -10,16 +10,11 @@ use serde_json::Value;
 const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
 
 mod common;
-use common::fanout;
+use common::{fails, fanout, succeeds};
 
 #[test]
 fn every_generated_figure_in_the_docs_is_up_to_date() {
-    let out = fanout(&["docs", "--check", "--root", ROOT]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    succeeds(&["docs", "--check", "--root", ROOT]);
 }
 
 fn fixture() -> String {
@@ -31,13 +26,8 @@ fn fixture() -> String {
 
 #[test]
 fn bencher_metric_format_is_benchmarks_of_measures_of_value_and_bounds() {
-    let out = fanout(&["export", "--format", "bmf", &fixture()]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let bmf: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let out = succeeds(&["export", "--format", "bmf", &fixture()]);
+    let bmf: Value = serde_json::from_str(&out).expect("json");
     let benchmarks = bmf.as_object().expect("an object of benchmarks");
     assert!(
         benchmarks.contains_key("thread_pool/10000"),
@@ -78,9 +68,8 @@ fn github_action_benchmark_json_is_a_list_of_named_values_with_units() {
             .any(|e| e["name"] == "thread_pool/10000 peak_rss" && e["unit"] == "MiB")
     );
     // A folder that is not one: one clear line.
-    let out = fanout(&["export", "--format", "bmf", "/nonexistent"]);
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("not a run folder"));
+    let stderr = fails(&["export", "--format", "bmf", "/nonexistent"]);
+    assert!(stderr.contains("not a run folder"), "{stderr}");
 }
 
 #[test]

@@ -6,17 +6,11 @@ mod common;
 
 use common::Server;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 const FANOUT: &str = env!("CARGO_BIN_EXE_fanout");
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("fanout-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
-}
 
 /// Children of `pid`, from /proc.
 fn children(pid: u32) -> Vec<u32> {
@@ -194,7 +188,9 @@ fn points_in(dir: &Path) -> usize {
 
 #[test]
 fn a_server_killed_mid_sweep_keeps_what_was_measured_and_the_sweep_resumes() {
-    let dir = temp_dir("resume");
+    let scratch = tempfile::tempdir().expect("a temporary folder");
+    // A folder the sweep makes, as a user's is.
+    let dir = scratch.path().join("resume");
     let first = Server::start(&[]);
     let args = [
         "--strategies",
@@ -250,7 +246,6 @@ fn a_server_killed_mid_sweep_keeps_what_was_measured_and_the_sweep_resumes() {
     for chart in ["memory.svg", "throughput.svg", "p99.svg", "timeline.svg"] {
         assert!(dir.join(chart).exists(), "{chart}");
     }
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

@@ -21,28 +21,20 @@ fn chromium() -> Option<PathBuf> {
         })
 }
 
-fn copy_fixture() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("fanout-index-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
+/// The fixture's points in a temporary folder of their own (gone when dropped).
+fn copy_fixture() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("a temporary folder");
     let fixture =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/run-2026-11-23/points.jsonl");
-    std::fs::copy(fixture, dir.join("points.jsonl")).expect("copy the fixture");
+    std::fs::copy(fixture, dir.path().join("points.jsonl")).expect("copy the fixture");
     dir
 }
 
 #[test]
 fn the_index_page_shows_every_chart_in_a_real_browser() {
-    let dir = copy_fixture();
-    let out = Command::new(env!("CARGO_BIN_EXE_fanout"))
-        .args(["report"])
-        .arg(&dir)
-        .output()
-        .expect("fanout report");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let scratch = copy_fixture();
+    let dir = scratch.path();
+    common::succeeds(&["report", dir.to_str().expect("utf-8")]);
     let page = std::fs::read_to_string(dir.join("index.html")).expect("index.html");
     let charts = page.matches("<img src=").count();
     assert!(charts >= 7, "the charts on the page: {charts}");
@@ -89,5 +81,4 @@ fn the_index_page_shows_every_chart_in_a_real_browser() {
         png.len(),
         String::from_utf8_lossy(&taken.stderr)
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }

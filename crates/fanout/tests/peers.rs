@@ -8,21 +8,21 @@ use std::process::Command;
 
 use serde_json::Value;
 
-/// Writes `body` as an executable shell script and returns its path.
-fn fake_peer(name: &str, body: &str) -> PathBuf {
+/// A fake peer: `body` as an executable shell script in a temporary folder (gone when the
+/// folder is dropped), and the script's path.
+fn fake_peer(name: &str, body: &str) -> (tempfile::TempDir, PathBuf) {
     use std::os::unix::fs::PermissionsExt;
-    let dir = std::env::temp_dir().join(format!("fanout-peers-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let path = dir.join(name);
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let path = dir.path().join(name);
     std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).expect("write the fake peer");
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
-    path
+    (dir, path)
 }
 
 /// `fanout run --json -s peer:fake` at C = 4, N = 8, D = 0 with `script` as the peer; the
 /// exit status and the report.
 fn run_fake(name: &str, script: &str, extra: &[&str]) -> (bool, Value) {
-    let peer = fake_peer(name, script);
+    let (_dir, peer) = fake_peer(name, script);
     let out = Command::new(env!("CARGO_BIN_EXE_fanout"))
         .args(["run", "--json", "-s", "peer:fake", "-c", "4", "-n", "8"])
         .args(["--delay-ms", "0"])
@@ -129,9 +129,8 @@ fn a_peer_that_crashes_hangs_or_breaks_the_protocol_is_a_failed_point_with_the_r
 
 #[test]
 fn a_sweep_goes_on_past_a_failing_peer_and_keeps_every_point() {
-    let peer = fake_peer("sweep_crash", "exit 1");
-    let dir = std::env::temp_dir().join(format!("fanout-peer-sweep-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let (scratch, peer) = fake_peer("sweep_crash", "exit 1");
+    let dir = scratch.path().join("sweep");
     let out = Command::new(env!("CARGO_BIN_EXE_fanout"))
         .args(["sweep", "--strategies", "peer:fake,thread_pool"])
         .args(["--concurrency", "2", "--repeat", "1", "--delay-ms", "0"])
@@ -155,17 +154,15 @@ fn a_sweep_goes_on_past_a_failing_peer_and_keeps_every_point() {
         ],
         "{stderr}"
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn a_peer_not_installed_is_skipped_with_what_installs_it() {
-    let empty = std::env::temp_dir().join(format!("fanout-no-peers-{}", std::process::id()));
-    std::fs::create_dir_all(&empty).expect("temp dir");
+    let empty = tempfile::tempdir().expect("a temporary folder");
     let fanout = |args: &[&str]| {
         Command::new(env!("CARGO_BIN_EXE_fanout"))
             .args(args)
-            .env("FANOUT_PEERS_DIR", &empty)
+            .env("FANOUT_PEERS_DIR", empty.path())
             .output()
             .expect("run fanout")
     };
@@ -196,5 +193,4 @@ fn a_peer_not_installed_is_skipped_with_what_installs_it() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
     assert!(stderr.contains("FANOUT_PEER_NAME"), "{stderr}");
-    let _ = std::fs::remove_dir_all(&empty);
 }

@@ -69,14 +69,6 @@ pub enum HeldBy {
     Coroutine,
 }
 
-impl HeldBy {
-    /// Holds its own stack mapping (a thread's or a coroutine's), so counts against
-    /// `vm.max_map_count`.
-    pub fn maps_a_stack(self) -> bool {
-        matches!(self, Self::Thread | Self::Coroutine)
-    }
-}
-
 /// What schedules the requests in flight.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RunsOn {

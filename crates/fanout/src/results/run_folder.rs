@@ -259,12 +259,12 @@ mod tests {
 
     #[test]
     fn points_round_trip_through_a_run_folder_and_bad_lines_are_named() {
-        let dir = std::env::temp_dir().join(format!("fanout-run-folder-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("dir");
+        let scratch = tempfile::tempdir().expect("a temporary folder");
+        let dir = scratch.path();
         let points = vec![measured("async_semaphore", 10, 0.2, 5 << 20)];
-        let mut writer = PointsWriter::open(&dir).expect("open");
+        let mut writer = PointsWriter::open(dir).expect("open");
         writer.append(&points[0]).expect("append");
-        assert_eq!(load_points(&dir).expect("load"), points);
+        assert_eq!(load_points(dir).expect("load"), points);
         write_csv(&points, &dir.join("points.csv")).expect("csv");
         let csv = std::fs::read_to_string(dir.join("points.csv")).expect("csv");
         assert!(csv.starts_with("strategy,concurrency,requests,"), "{csv}");
@@ -272,26 +272,25 @@ mod tests {
 
         let line = serde_json::to_string(&points[0]).expect("json");
         std::fs::write(dir.join("points.jsonl"), format!("{line}\n\nnot json\n")).expect("write");
-        let err = load_points(&dir).expect_err("bad line").to_string();
+        let err = load_points(dir).expect_err("bad line").to_string();
         assert!(err.contains("points.jsonl:3: not a fanout point"), "{err}");
         let missing = load_points(&dir.join("nope"))
             .expect_err("missing")
             .to_string();
         assert!(missing.contains("nope"), "{missing}");
-        std::fs::remove_dir_all(&dir).expect("cleanup");
     }
 
     #[test]
     fn a_line_cut_off_as_it_was_written_is_left_out_then_cut_away() {
-        let dir = std::env::temp_dir().join(format!("fanout-torn-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("dir");
+        let scratch = tempfile::tempdir().expect("a temporary folder");
+        let dir = scratch.path();
         let point = measured("async_raw", 10, 0.2, 5 << 20);
         let line = serde_json::to_string(&point).expect("json");
         // Two whole points and most of a third, as a full disk or a kill leaves it.
         let torn = format!("{line}\n{line}\n{}", &line[..line.len() / 2]);
         std::fs::write(dir.join("points.jsonl"), &torn).expect("write");
-        assert_eq!(load_points(&dir).expect("the whole ones").len(), 2);
-        let mut writer = PointsWriter::open(&dir).expect("open");
+        assert_eq!(load_points(dir).expect("the whole ones").len(), 2);
+        let mut writer = PointsWriter::open(dir).expect("open");
         writer.append(&point).expect("append");
         let text = std::fs::read_to_string(dir.join("points.jsonl")).expect("read");
         assert_eq!(
@@ -299,8 +298,7 @@ mod tests {
             format!("{line}\n{line}\n{line}\n"),
             "the torn part cut away"
         );
-        assert_eq!(load_points(&dir).expect("load").len(), 3);
-        std::fs::remove_dir_all(&dir).expect("cleanup");
+        assert_eq!(load_points(dir).expect("load").len(), 3);
     }
 
     #[test]
@@ -310,10 +308,10 @@ mod tests {
             crate::os::skip::skipped("a full disk", "no /dev/full on this machine");
             return;
         }
-        let dir = std::env::temp_dir().join(format!("fanout-full-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("dir");
+        let scratch = tempfile::tempdir().expect("a temporary folder");
+        let dir = scratch.path();
         std::os::unix::fs::symlink("/dev/full", dir.join("points.jsonl")).expect("symlink");
-        let mut writer = PointsWriter::open(&dir).expect("open");
+        let mut writer = PointsWriter::open(dir).expect("open");
         let err = writer
             .append(&measured("async_raw", 10, 0.2, 1))
             .expect_err("no space");
@@ -323,6 +321,5 @@ mod tests {
             err.contains("points.jsonl") && err.contains("No space left"),
             "{err}"
         );
-        std::fs::remove_dir_all(&dir).expect("cleanup");
     }
 }

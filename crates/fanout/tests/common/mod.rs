@@ -24,6 +24,49 @@ pub fn fanout_with(args: &[&str], vars: &[(&str, &str)]) -> Output {
         .expect("run fanout")
 }
 
+/// `fanout ARGS`, which must succeed: its stdout. When it fails, the panic shows what ran
+/// and everything it said, so a failing test needs no rerun to be read.
+pub fn succeeds(args: &[&str]) -> String {
+    succeeds_with(args, &[])
+}
+
+/// [`succeeds`] with these environment variables set.
+pub fn succeeds_with(args: &[&str], vars: &[(&str, &str)]) -> String {
+    let out = fanout_with(args, vars);
+    if !out.status.success() {
+        panic!("{}", told("expected success", args, vars, &out));
+    }
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// `fanout ARGS`, which must fail, and without a panic: its stderr. When it succeeds, the
+/// panic shows what ran and everything it said.
+pub fn fails(args: &[&str]) -> String {
+    fails_with(args, &[])
+}
+
+/// [`fails`] with these environment variables set.
+pub fn fails_with(args: &[&str], vars: &[(&str, &str)]) -> String {
+    let out = fanout_with(args, vars);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    if out.status.success() || stderr.contains("panicked") {
+        panic!("{}", told("expected a clean failure", args, vars, &out));
+    }
+    stderr
+}
+
+/// What a test's `fanout` process was, did and said, for a failed expectation.
+fn told(expected: &str, args: &[&str], vars: &[(&str, &str)], out: &Output) -> String {
+    let vars: String = vars.iter().map(|(k, v)| format!("{k}={v} ")).collect();
+    format!(
+        "\n\n{expected}: {vars}fanout {}\nexit: {}\n\nstdout:\n{}\n\nstderr:\n{}\n",
+        args.join(" "),
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    )
+}
+
 /// What `fanout run --json` left: its exit code, its report (`Null` when it printed none),
 /// its stderr.
 pub struct Ran {
