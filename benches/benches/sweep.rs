@@ -1,38 +1,53 @@
 //! The macro sweep: every strategy at concurrency 10 → 10,000, each sample one fresh worker
-//! process run through the harness against the mock server (its own process). Groups
-//! `wall_time/STRATEGY/C` (the worker's timed region), `peak_rss/STRATEGY/C` (its peak RSS,
-//! bytes, through the [`PeakRss`] measurement) and `whole_bill/STRATEGY/C` (resident and
-//! kernel memory per request in flight, bytes, the same measurement). Points, workload and settings come from the
-//! `FANOUT_*` variables — the flags of `fanout sweep`, read from the environment; docs/cli.md
-//! lists them — and `FANOUT_PEERS` adds installed peers (`scripts/peers.sh`).
+//! process run through the harness against the mock server (its own process). Three groups:
 //!
-//! By default (no variable choosing points) N = C at C = 10, 1,000 and 10,000, the last for
-//! five models' floors only ([`AT_LARGEST_C`]): the budget that keeps a fresh `cargo bench`
-//! within 12 minutes.
+//! - `wall_time/STRATEGY/ID`: the worker's timed region;
+//! - `peak_rss/STRATEGY/ID`: its peak RSS, bytes (the [`PeakRss`] measurement);
+//! - `own_bill_share/STRATEGY/ID`: the client's own memory per request in flight at one point,
+//!   bytes — its RSS grown since before the job plus the kernel memory charged to its own memory
+//!   cgroup (the server's end of each socket is not the client's), over the requests it held.
+//!   One point's share, so fixed costs (a runtime's threads, buffers) are spread over C: the
+//!   per-request bill the README quotes is the slope of the same over C, fitted by `fanout
+//!   sweep`. Where no memory cgroup can be made the group is skipped and says why.
 //!
-//! Each point runs exactly 1 + [`SAMPLES`] workers: flat sampling with warm-up and measurement
+//! A benchmark's ID is its strategy and C, followed by every setting of the point that differs
+//! from the default budget's (`1000 requests=2000 delay_ms=50`), so that a baseline saved under
+//! one workload is never compared with another's: criterion compares a benchmark only with the
+//! same ID. Points, workload and settings come from the `FANOUT_*` variables — the flags of
+//! `fanout sweep`, read from the environment; docs/cli.md lists them — and `FANOUT_PEERS` adds
+//! installed peers (`scripts/peers.sh`).
+//!
+//! By default (no variable choosing points) every strategy runs at C = 10, 100, 1,000 and
+//! 10,000 with N = C; a point that cannot finish within [`BUDGET_LEAST_WALL`] by design (the
+//! sequential baseline, the blocking pitfall, HTTP/2 held to the server's stream limit) is left
+//! out and the log says so.
+//!
+//! Each point runs exactly [`SAMPLES`] workers: flat sampling with warm-up and measurement
 //! times of 1 ns makes criterion take one run per sample (it warns "Unable to complete 10
-//! samples", by design). `peak_rss` and `whole_bill` replay what the `wall_time` runs measured
-//! instead of running every point again. A run with failed requests never looks fast: its sample is
-//! wall × N / ok. A worker that crashes, is killed or hangs leaves no figure a sample could
-//! honestly carry: it ends the run (server stopped, finished benchmarks kept by criterion).
+//! samples", by design), and its one warm-up call is given the first sample's run, which
+//! criterion does not analyse as a warm-up. `peak_rss` and `own_bill_share` replay what the
+//! `wall_time` runs measured instead of running every point again. A run with failed requests
+//! never looks fast: its sample is wall × N / ok. A worker that crashes, is killed or hangs
+//! leaves no figure a sample could honestly carry: it ends the run (server stopped, finished
+//! benchmarks kept by criterion).
 
 use std::cell::RefCell;
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::error::ContextKind;
-use clap::{CommandFactory, Parser};
+use clap::{CommandFactory, FromArgMatches as _, Parser};
 use criterion::{
     AxisScale, BenchmarkId, Criterion, PlotConfiguration, SamplingMode, measurement::Measurement,
 };
+use fanout::model::settings::Workload;
 use fanout::os::machine::Limits;
 use fanout::planning::catalog;
 use fanout::planning::plan::{Plan, PointsArgs};
 use fanout::planning::point::Point;
-use fanout::results::report::{Outcome, PointReport};
+use fanout::results::report::Outcome;
 use fanout::run::harness::{current_exe, run_point};
 use fanout::run::preflight::{self, Severity};
 use fanout::run::role::play_role;
@@ -57,31 +72,19 @@ const RESAMPLES: usize = 10_000;
 const MAX_LEAST_WALL: Duration = Duration::from_secs(5);
 /// A worker still running after this is killed (and the benchmark run ends).
 const WORKER_TIME_LIMIT: Duration = Duration::from_secs(120);
-/// The default budget (no `FANOUT_CONCURRENCY`, `FANOUT_REQUESTS_PER_SLOT` or
-/// `FANOUT_STRATEGIES`): N = C (one round: the model's cost, not a queue's), every strategy at
-/// C = 10 and 1,000 ([`BUDGET_CONCURRENCY`]), and at 10,000 — where one run takes 2 s or more
-/// (D = 2 s by the delay rule), 11 runs a point — the floors of threads, coroutines, tokio
-/// tasks, io_uring and HTTP/2 (smol's, a second epoll task runtime, is left to
-/// `FANOUT_CONCURRENCY`). The other points run when `FANOUT_CONCURRENCY` or
-/// `FANOUT_STRATEGIES` ask for them.
-const AT_LARGEST_C: &[&str] = &[
-    "thread_raw",
-    "coroutine_raw",
-    "async_raw",
-    "uring_raw",
-    "async_h2_floor",
-];
-/// Under the default budget, points that cannot finish faster than this are skipped
-/// (`pitfall_blocking_in_async` at C = 100 needs 5 s a run, 55 s a point).
+/// Under the default budget, points that cannot finish faster than this are skipped: the
+/// sequential baseline from C = 100, the blocking pitfall (in flight: the runtime's workers)
+/// from C = 100, and `async_h2` at 10,000 (held to the server's stream limit on one
+/// connection).
 const BUDGET_LEAST_WALL: Duration = Duration::from_secs(2);
-/// The C from which only [`AT_LARGEST_C`] runs by default.
-const LARGEST_C: usize = 10_000;
-/// The concurrency of the default budget: a decade apart from 1,000 on, where the models part,
-/// and 10 for the sequential and blocking baselines (slower than [`BUDGET_LEAST_WALL`] at 100).
-/// C = 100 is left out: there, as at 10, every strategy's wall is the 100 ms delay plus 6 to
-/// 27 ms (`results/2026-12-03-bench/cargo-bench.log`), and its 18 points took a minute of a
-/// fresh `cargo bench`.
-const BUDGET_CONCURRENCY: [usize; 3] = [10, 1_000, LARGEST_C];
+/// The default budget's longest delay D: `fanout sweep`'s rule (C / 5,000 s) gives 2 s at
+/// C = 10,000, where 17 strategies × 10 runs then wait 340 s on the server alone. At 1.5 s
+/// every strategy still held its 10,000 at once by the server's count on the reference
+/// machine, and the bench says so for each point where one did not.
+const BUDGET_MOST_DELAY_MS: u64 = 1_500;
+/// The concurrency of the default budget (no `FANOUT_CONCURRENCY`, `FANOUT_REQUESTS_PER_SLOT`
+/// or `FANOUT_STRATEGIES`), with N = C: one round, the model's cost and not a queue's.
+const BUDGET_CONCURRENCY: [usize; 4] = [10, 100, 1_000, 10_000];
 
 /// `fanout sweep`'s point flags, each read from its `FANOUT_*` variable.
 #[derive(Debug, Parser)]
@@ -115,18 +118,34 @@ fn env_error(e: &clap::Error) -> String {
     }
 }
 
-/// Figures measured by `wall_time` runs (bytes), waiting to be replayed by a memory group.
-type Stash = RefCell<HashMap<String, VecDeque<u64>>>;
+/// What one worker run of a point measured, as the groups take it.
+#[derive(Debug, Clone, Copy)]
+struct Run {
+    /// Wall time as criterion should count it (failed requests scale it up).
+    wall: Duration,
+    /// Peak RSS, bytes.
+    peak_rss: u64,
+    /// The client's own bill per request in flight, bytes (`None`: not read here).
+    own_bill: Option<u64>,
+}
+
+/// A benchmark group of this file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Group {
+    WallTime,
+    PeakRss,
+    OwnBill,
+}
 
 struct Sweep<'a> {
     exe: &'a Path,
     endpoint: Endpoint,
     /// Taken and stopped before a fatal exit, which would skip its destructor.
     server: RefCell<Option<Target>>,
-    /// Peak RSS per run, for `peak_rss`.
-    peaks: Stash,
-    /// Whole bill per request in flight per run, for `whole_bill`.
-    bills: Stash,
+    /// Every run of each point (by its benchmark ID), in order: the memory groups replay them.
+    runs: RefCell<HashMap<String, Vec<Run>>>,
+    /// Calls each group has made for each point so far.
+    calls: RefCell<HashMap<(Group, String), usize>>,
 }
 
 impl Sweep<'_> {
@@ -143,7 +162,7 @@ impl Sweep<'_> {
     /// Runs `point` once in a worker. Failed requests are printed (and penalise the sample);
     /// a worker that crashed, was killed or hung leaves no figure a sample could honestly
     /// carry, so it ends the benchmark run with the way to reproduce it.
-    fn run(&self, point: &Point) -> PointReport {
+    fn run(&self, point: &Point) -> Run {
         let report = run_point(self.exe, &self.endpoint, point, WORKER_TIME_LIMIT)
             .unwrap_or_else(|e| self.fatal(&e.to_string()));
         let name = point.name();
@@ -159,57 +178,108 @@ impl Sweep<'_> {
                 report.worker.tally.ok, point.requests, report.worker.tally.errors
             );
         }
-        report
-    }
-
-    /// Wall time of one run, as criterion should count it (failed requests scale it up); its
-    /// peak RSS and whole bill are kept for the memory groups.
-    fn wall(&self, point: &Point) -> Duration {
-        let report = self.run(point);
-        let keep = |stash: &Stash, bytes: u64| {
-            stash
-                .borrow_mut()
-                .entry(point.name())
-                .or_default()
-                .push_back(bytes.max(1));
-        };
-        keep(&self.peaks, report.peak_rss_bytes());
-        keep(&self.bills, bill(&report));
+        let seen = report.server.as_ref().map(|s| s.peak_in_flight);
+        if let Some(seen) = seen.filter(|&seen| seen < point.in_flight() as u64) {
+            eprintln!(
+                "\nsweep: {name}: the server saw at most {seen} of its {} in flight at once",
+                point.in_flight()
+            );
+        }
         let ok = report.worker.tally.ok.max(1) as f64;
         let penalty = (point.requests as f64 / ok).max(1.0);
-        Duration::from_secs_f64(report.worker.wall_s * penalty)
+        Run {
+            wall: Duration::from_secs_f64(report.worker.wall_s * penalty),
+            // Criterion takes no 0 sample: a figure not read is 1 byte, never 0.
+            peak_rss: report.peak_rss_bytes().max(1),
+            own_bill: report.own_bill_bytes().map(|b| (b.round() as u64).max(1)),
+        }
     }
 
-    /// One figure of `stash`: replayed from a `wall_time` run, or measured now (`measure`)
-    /// if none is left.
-    fn replay(&self, stash: &Stash, point: &Point, measure: fn(&PointReport) -> u64) -> u64 {
-        let replayed = stash
+    /// The run behind `group`'s next call for `point`: criterion's warm-up call and its first
+    /// sample share the point's first run, each later sample takes the next; a run no earlier
+    /// group made is made now.
+    fn next(&self, group: Group, point: &Point, id: &str) -> Run {
+        let call = {
+            let mut calls = self.calls.borrow_mut();
+            let call = calls.entry((group, id.to_owned())).or_default();
+            *call += 1;
+            *call - 1
+        };
+        let index = call.saturating_sub(1);
+        if let Some(&run) = self.runs.borrow().get(id).and_then(|runs| runs.get(index)) {
+            return run;
+        }
+        let run = self.run(point);
+        self.runs
             .borrow_mut()
-            .get_mut(&point.name())
-            .and_then(VecDeque::pop_front);
-        replayed.unwrap_or_else(|| measure(&self.run(point)).max(1))
+            .entry(id.to_owned())
+            .or_default()
+            .push(run);
+        run
+    }
+
+    /// True when the point's runs so far read no own bill (no memory cgroup here).
+    fn without_own_bill(&self, id: &str) -> bool {
+        self.runs
+            .borrow()
+            .get(id)
+            .is_some_and(|runs| runs.iter().all(|r| r.own_bill.is_none()))
     }
 }
 
-/// A run's whole bill per request in flight, whole bytes (0 where the breakdown was not read:
-/// criterion takes 1, never a 0 sample).
-fn bill(report: &PointReport) -> u64 {
-    report.whole_bill_bytes().map_or(0, |b| b.round() as u64)
+/// A point's benchmark ID: its strategy, and its C followed by every setting of the point that
+/// differs from the default budget's point of that strategy and C ([`workload_id`]), so that
+/// baselines of different workloads never share an ID. Also the key its runs are kept under.
+fn benchmark_id(point: &Point, budget: &Workload) -> (BenchmarkId, String) {
+    let workload = workload_id(point, budget);
+    let key = format!("{}/{workload}", point.strategy.name);
+    (BenchmarkId::new(point.strategy.name, workload), key)
 }
 
-/// A point's criterion function name: its strategy, with `+h2` or `+tls` when the point speaks
-/// what the strategy does not by default, so those baselines never mix with plain ones
-/// (`wall_time/async_semaphore+h2/1000`; `async_h2` speaks HTTP/2 by name).
-fn function_name(point: &Point) -> String {
-    let mut name = point.strategy.name.to_owned();
-    let default_protocol = point.strategy.protocol.unwrap_or_default();
-    if point.settings.protocol != default_protocol {
-        name.push_str("+h2");
+/// C, then `key=value` for each setting of `point` (as its JSON names it: `protocol=h2`,
+/// `tls=true`, `requests=2000`) that differs from the point of its strategy and C under the
+/// default budget's workload (`budget`). Criterion cuts a name to 64 bytes for its
+/// folder, so a longer list ends in a hash of the whole one.
+fn workload_id(point: &Point, budget: &Workload) -> String {
+    let default = budget_point(Point::of(budget, point.strategy, point.concurrency));
+    let json = |p: &Point| serde_json::to_value(p).expect("a point serializes");
+    let (ours, theirs) = (json(point), json(&default));
+    let (Some(ours), Some(theirs)) = (ours.as_object(), theirs.as_object()) else {
+        unreachable!("a point is a JSON object");
+    };
+    let mut id = point.concurrency.to_string();
+    let mut differs: Vec<String> = ours
+        .iter()
+        .filter(|(key, value)| theirs.get(*key) != Some(value))
+        .map(|(key, value)| format!("{key}={}", value.to_string().trim_matches('"')))
+        .collect();
+    // Keys the default has and the point lacks (a setting serialized only when set).
+    differs.extend(
+        theirs
+            .keys()
+            .filter(|key| !ours.contains_key(*key))
+            .map(|key| format!("{key}=unset")),
+    );
+    differs.sort();
+    for d in &differs {
+        id.push(' ');
+        id.push_str(d);
     }
-    if point.settings.tls {
-        name.push_str("+tls");
+    const MOST: usize = 64;
+    if id.len() > MOST {
+        // FNV-1a: the same hash on every toolchain, so an ID outlives the compiler.
+        let fnv = id.bytes().fold(0x811c_9dc5_u32, |h, b| {
+            (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+        });
+        let hash = format!(" #{fnv:08x}");
+        let mut cut = MOST - hash.len();
+        while !id.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        id.truncate(cut);
+        id.push_str(&hash);
     }
-    name
+    id
 }
 
 fn configure<M: Measurement>(criterion: Criterion<M>) -> Criterion<M> {
@@ -219,6 +289,28 @@ fn configure<M: Measurement>(criterion: Criterion<M>) -> Criterion<M> {
         .warm_up_time(Duration::from_nanos(1))
         .measurement_time(Duration::from_nanos(1))
         .configure_from_args()
+}
+
+/// The default budget's workload: the flags' defaults, no `FANOUT_*` variable read, N = C.
+fn budget_workload() -> Workload {
+    let command = FromEnv::command().mut_args(|arg| arg.env(None));
+    let matches = command
+        .try_get_matches_from(["sweep"])
+        .expect("the flags' defaults parse");
+    let mut plan = FromEnv::from_arg_matches(&matches)
+        .expect("the flags' defaults parse")
+        .points
+        .plan(1, WORKER_TIME_LIMIT)
+        .expect("the default plan is valid");
+    plan.workload.sizing.requests_per_slot = 1;
+    plan.workload
+}
+
+/// A point as the default budget runs it: D at most [`BUDGET_MOST_DELAY_MS`] (N = C is the
+/// budget workload's).
+fn budget_point(mut point: Point) -> Point {
+    point.delay_ms = point.delay_ms.min(BUDGET_MOST_DELAY_MS);
+    point
 }
 
 /// Whether the default budget applies: none of the variables that choose points is set.
@@ -236,20 +328,14 @@ fn default_budget() -> bool {
 fn points(plan: &Plan, limits: &Limits) -> Vec<Point> {
     let mut points = Vec::new();
     let budget = default_budget();
+    let most = if budget {
+        BUDGET_LEAST_WALL
+    } else {
+        MAX_LEAST_WALL
+    };
     for point in plan.distinct_points() {
+        let point = if budget { budget_point(point) } else { point };
         let name = point.name();
-        if budget && point.concurrency >= LARGEST_C && !AT_LARGEST_C.contains(&point.strategy.name)
-        {
-            println!(
-                "sweep: skipping {name} by the default budget (FANOUT_CONCURRENCY=10000 runs it)"
-            );
-            continue;
-        }
-        let most = if budget {
-            BUDGET_LEAST_WALL
-        } else {
-            MAX_LEAST_WALL
-        };
         if let Some(why) = catalog::cannot_run(&point, most) {
             println!("sweep: skipping {name}: {why}");
             continue;
@@ -316,10 +402,11 @@ fn main() -> ExitCode {
         exe: &exe,
         endpoint: server.endpoint().clone(),
         server: RefCell::new(Some(server)),
-        peaks: RefCell::default(),
-        bills: RefCell::default(),
+        runs: RefCell::default(),
+        calls: RefCell::default(),
     };
     let points = points(&plan, &Limits::read());
+    let budget = budget_workload();
     let log_scale = PlotConfiguration::default().summary_scale(AxisScale::Logarithmic);
 
     let mut time = configure(Criterion::default());
@@ -328,9 +415,10 @@ fn main() -> ExitCode {
         .sampling_mode(SamplingMode::Flat)
         .plot_config(log_scale.clone());
     for point in &points {
-        let id = BenchmarkId::new(function_name(point), point.concurrency);
+        let (id, key) = benchmark_id(point, &budget);
         group.bench_with_input(id, point, |b, point| {
-            b.iter_custom(|iters| (0..iters).map(|_| sweep.wall(point)).sum());
+            let wall = |_| sweep.next(Group::WallTime, point, &key).wall;
+            b.iter_custom(|iters| (0..iters).map(wall).sum());
         });
     }
     group.finish();
@@ -339,25 +427,38 @@ fn main() -> ExitCode {
     let mut group = memory.benchmark_group("peak_rss");
     group
         .sampling_mode(SamplingMode::Flat)
-        .plot_config(log_scale);
+        .plot_config(log_scale.clone());
     for point in &points {
-        let id = BenchmarkId::new(function_name(point), point.concurrency);
+        let (id, key) = benchmark_id(point, &budget);
         group.bench_with_input(id, point, |b, point| {
             // Criterion divides a sample by its iterations: return the sum of the peaks.
-            let peak = |_| sweep.replay(&sweep.peaks, point, PointReport::peak_rss_bytes);
+            let peak = |_| sweep.next(Group::PeakRss, point, &key).peak_rss;
             b.iter_custom(|iters| (0..iters).map(peak).sum::<u64>());
         });
     }
     group.finish();
-    let mut group = memory.benchmark_group("whole_bill");
+    let mut group = memory.benchmark_group("own_bill_share");
     group
         .sampling_mode(SamplingMode::Flat)
-        .plot_config(PlotConfiguration::default().summary_scale(AxisScale::Logarithmic));
+        .plot_config(log_scale);
     for point in &points {
-        let id = BenchmarkId::new(function_name(point), point.concurrency);
+        let (id, key) = benchmark_id(point, &budget);
+        if sweep.without_own_bill(&key) {
+            println!(
+                "sweep: own_bill_share/{key}: not measured, no memory cgroup of the worker's own here (a run's cgroup_missing says why)"
+            );
+            continue;
+        }
         group.bench_with_input(id, point, |b, point| {
-            let one = |_| sweep.replay(&sweep.bills, point, bill);
-            b.iter_custom(|iters| (0..iters).map(one).sum::<u64>());
+            let bill = |_| {
+                let run = sweep.next(Group::OwnBill, point, &key);
+                run.own_bill.unwrap_or_else(|| {
+                    sweep.fatal(&format!(
+                        "{key}: a run read no own bill where earlier ones did"
+                    ))
+                })
+            };
+            b.iter_custom(|iters| (0..iters).map(bill).sum::<u64>());
         });
     }
     group.finish();

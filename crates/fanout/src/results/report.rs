@@ -320,6 +320,19 @@ impl PointReport {
         Some(whole / b.in_flight.max(1) as f64)
     }
 
+    /// The client's own bill per request in flight at this point, bytes: its resident memory
+    /// above the RSS before the job plus the kernel memory charged to its own memory cgroup,
+    /// at the moment it held its in-flight count, over that count (`None`: no breakdown, or no
+    /// cgroup of its own). The server's end of each loopback socket is not in it, unlike
+    /// [`Self::whole_bill_bytes`]; one point's share carries its fixed costs spread over C.
+    pub fn own_bill_bytes(&self) -> Option<f64> {
+        let b = self.metered.breakdown.as_ref()?;
+        let held = Some(b.in_flight).filter(|&n| n > 0)?;
+        let kernel = b.client_kernel?.kernel_bytes as f64;
+        let rss = b.rss_bytes as f64 - self.worker.rss_before_bytes as f64;
+        Some((rss + kernel) / held as f64)
+    }
+
     /// Peak RSS above the RSS before the job, per request in flight by design, bytes; `None`
     /// when the worker did not report its RSS before (a peer may not).
     pub fn rss_per_in_flight_bytes(&self) -> Option<f64> {

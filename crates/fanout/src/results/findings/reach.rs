@@ -118,11 +118,7 @@ pub fn at_largest(points: &[PointReport]) -> Vec<AtLargest> {
             })?;
             let b = r.metered.breakdown.as_ref();
             let held = b.map(|b| b.in_flight).filter(|&n| n > 0);
-            let own_bill_per_request = b.zip(held).and_then(|(b, n)| {
-                let kernel = b.client_kernel?.kernel_bytes as f64;
-                let rss = b.rss_bytes as f64 - r.worker.rss_before_bytes as f64;
-                Some((rss + kernel) / n as f64)
-            });
+            let own_bill_per_request = r.own_bill_bytes();
             let kernel_per_request = b
                 .zip(held)
                 .and_then(|(b, n)| Some(b.kernel.as_ref()?.total_bytes() as f64 / n as f64));
