@@ -4,8 +4,8 @@
 //!
 //! Groups: `spawn_join/{os_thread,tokio_task_current_thread,tokio_task_multi_thread}/{1,1000}`,
 //! `ping_pong/{os_threads_crossbeam,tokio_tasks_current_thread,tokio_tasks_multi_thread}`,
-//! `request/{ureq_blocking,reqwest_current_thread}`. 100 samples, 1 s warm-up, 3 s
-//! measurement each: the whole file runs in about a minute.
+//! `request/{ureq_blocking,reqwest_current_thread}`. 100 samples, 0.3 s warm-up, 1.5 s
+//! measurement each: the whole file runs in about half a minute.
 
 use std::hint::black_box;
 use std::process::ExitCode;
@@ -195,13 +195,13 @@ fn main() -> ExitCode {
                 return ExitCode::FAILURE;
             }
         };
-    // 100 samples over 0.5 s of warm-up and 2 s of measurement each (criterion's defaults are
-    // 3 and 5): these take µs and their samples stay within a few percent, and the time saved
-    // counts towards a fresh `cargo bench`'s 12 minutes. 10,000 bootstrap resamples (criterion's
+    // 100 samples over 0.3 s of warm-up and 1.5 s of measurement each (criterion's defaults
+    // are 3 and 5): these take µs, so 1.5 s holds thousands of iterations a sample, and the
+    // time saved counts towards a fresh `cargo bench`'s 15 minutes. 10,000 bootstrap resamples (criterion's
     // default is 100,000), as the sweep takes: the analysis and its charts scale with them.
     let mut criterion = Criterion::default()
-        .warm_up_time(std::time::Duration::from_millis(500))
-        .measurement_time(std::time::Duration::from_secs(2))
+        .warm_up_time(std::time::Duration::from_millis(300))
+        .measurement_time(std::time::Duration::from_millis(1_500))
         .nresamples(10_000)
         .configure_from_args();
     spawn_join(&mut criterion);

@@ -48,6 +48,10 @@ enum Command {
     Resume(ResumeArgs),
     /// Compare two run folders (or points.jsonl files): NEW/OLD per matching point.
     Compare(CompareArgs),
+    /// Compare two builds of fanout (or two settings of one) on this machine: paired,
+    /// interleaved rounds of the same points against one server, NEW / OLD per point and
+    /// figure with a bootstrap interval, and a verdict only beyond a threshold.
+    Ab(crate::run::ab::AbArgs),
     /// Redraw summary.md, points.csv and the charts of a run folder from its points.jsonl.
     Report {
         /// The run folder.
@@ -245,6 +249,7 @@ pub fn main() -> ExitCode {
         Command::Sweep(args) => run_sweep(&args),
         Command::Resume(args) => resume(&args),
         Command::Compare(args) => compare(&args),
+        Command::Ab(args) => crate::run::ab::main(&args),
         Command::Report { dir } => report(&dir),
         Command::Export { format, dir } => export_points(format, &dir),
         Command::Docs {

@@ -559,3 +559,59 @@ fn the_connection_delay_is_paid_once_per_connection_by_the_servers_count() {
         (Some(40), Some(40))
     );
 }
+
+#[test]
+fn ab_pairs_the_rounds_of_two_sides_and_keeps_each_sides_points() {
+    let scratch = tempfile::tempdir().expect("a temporary folder");
+    let out = scratch.path().join("ab");
+    let table = succeeds(&[
+        "ab",
+        ".",
+        ".",
+        "-s",
+        "thread_raw",
+        "-c",
+        "2",
+        "-n",
+        "4",
+        "--rounds",
+        "2",
+        "--args",
+        "--delay-ms 0",
+        "--new-args",
+        "--cpu-us 1",
+        "--out",
+        out.to_str().expect("utf-8"),
+    ]);
+    for figure in ["wall", "cpu_per_request", "peak_rss", "p99"] {
+        assert!(
+            table.contains(&format!("| thread_raw/2 | {figure} | 2 |")),
+            "{table}"
+        );
+    }
+    assert!(
+        table.contains("NEW: this build with `--cpu-us 1`"),
+        "{table}"
+    );
+    for side in ["old", "new"] {
+        let points = std::fs::read_to_string(out.join(side).join("points.jsonl")).expect(side);
+        let rounds: Vec<u64> = points
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("json"))
+            .map(|r| r["repeat"].as_u64().expect("repeat"))
+            .collect();
+        assert_eq!(rounds, [1, 2], "{side}: each round a repeat");
+    }
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("ab.json")).expect("ab.json"))
+            .expect("json");
+    assert_eq!(json["rows"].as_array().map(Vec::len), Some(4), "{json}");
+
+    let stderr = fails(&["ab", "nowhere", "."]);
+    assert!(
+        stderr.contains("nowhere: neither `.` (this build), git:REV"),
+        "{stderr}"
+    );
+    let stderr = fails(&["ab", ".", ".", "-s", "no_such"]);
+    assert!(stderr.contains("unknown strategy"), "{stderr}");
+}

@@ -2,6 +2,7 @@
 //! (a subject and its workload), a plan of points and the preset plans.
 
 pub mod catalog;
+pub mod key;
 pub mod plan;
 pub mod point;
 pub mod preset;

@@ -184,6 +184,48 @@ impl Point {
         }
     }
 
+    /// Connections the point holds open at once, by its strategy's design: one per request in
+    /// flight over HTTP/1.1 (and for a client that dials per request); over HTTP/2, one for a
+    /// client that keeps one connection (reqwest), and ceil(in flight / the server's stream
+    /// limit) for one that opens more as the limit fills (`async_h2_floor`: 7,813 at a
+    /// million under the limit of 128). The preflight's open-file and port checks and the
+    /// harness's wait for ports read this.
+    pub fn sockets(&self) -> usize {
+        let in_flight = self.in_flight();
+        let over_h2 = self.settings.protocol == Protocol::H2 && self.strategy.client.speaks_h2();
+        if !over_h2 || self.strategy.connection_per_request {
+            return in_flight;
+        }
+        if self.strategy.client.keeps_one_h2_connection() {
+            return 1;
+        }
+        // 0: a stream limit not recorded (points measured before the profiles).
+        match self.settings.server.limits().h2_max_streams as usize {
+            0 => 1,
+            limit => in_flight.div_ceil(limit).max(1),
+        }
+    }
+
+    /// Connections the point opens in all: one per request for a strategy that dials per
+    /// request, else [`Self::sockets`] and one more per request an injected fault closes
+    /// (a reset, a truncated answer or an error's close makes the client dial again; over
+    /// HTTP/2 the streams share their connections, and an accept stall closes none).
+    pub fn connections(&self) -> usize {
+        if self.strategy.connection_per_request {
+            return self.requests;
+        }
+        let redials = match self.settings.fault.fault() {
+            Ok(Some(fault))
+                if self.protocol() != Protocol::H2
+                    && fault.kind != mock_server::FaultKind::AcceptStall =>
+            {
+                (fault.p * self.requests as f64).ceil() as usize
+            }
+            _ => 0,
+        };
+        self.sockets() + redials
+    }
+
     /// Requests the strategy holds in flight by its own design, before any server limit: C,
     /// N for `pitfall_unbounded`, 1 for `sequential`, the worker count for
     /// `pitfall_blocking_in_async`.

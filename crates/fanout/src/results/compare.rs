@@ -3,7 +3,8 @@
 
 use super::figures::{self, Better, Figure};
 use super::report::PointReport;
-use super::statistics::{Cell, Spread, cells};
+use super::statistics::{Cell, Spread, cells_varying, varied_knob};
+use crate::model::knob::Knob;
 
 /// A change smaller than this is never flagged, whatever the repeats say: with one repeat
 /// (or identical ones) the spread is zero, but no run on a shared machine is that quiet.
@@ -14,6 +15,9 @@ pub const NOISE_FLOOR: f64 = 0.05;
 pub struct Change {
     /// Strategy name.
     pub strategy: String,
+    /// The value of the setting the run varies, as a table shows it (`reset 1%`), if it
+    /// varies one.
+    pub varied: Option<String>,
     /// Concurrency.
     pub concurrency: usize,
     /// The figure's key (one of [`figures::COMPARED`]), or `errors` (listed only when they rose).
@@ -68,6 +72,16 @@ pub struct Comparison {
     pub different: Vec<String>,
 }
 
+/// A cell as `compare` names it: `strategy/C`, and the varied setting's value where the run
+/// varies one (`thread_pool/100 fault=reset 1%`).
+fn cell_name(cell: &Cell<'_>, knob: Option<Knob>) -> String {
+    let mut name = format!("{}/{}", cell.strategy, cell.concurrency);
+    if let Some((knob, value)) = knob.zip(cell.varied) {
+        name.push_str(&format!(" {}={}", knob.key(), knob.show(value)));
+    }
+    name
+}
+
 /// True when two cells were measured with the same workload (their first measured repeats').
 fn same_workload(old: &Cell<'_>, new: &Cell<'_>) -> bool {
     match (old.measured.first(), new.measured.first()) {
@@ -78,16 +92,19 @@ fn same_workload(old: &Cell<'_>, new: &Cell<'_>) -> bool {
 
 /// Compares `new` with `old`, point by point.
 pub fn changes(old: &[PointReport], new: &[PointReport]) -> Comparison {
-    let new_cells = cells(new);
+    // Both runs' cells keyed by the setting OLD varies: a faults run's every fault cell meets
+    // its own in NEW (a NEW varying another setting differs in workload, and says so).
+    let knob = varied_knob(old);
+    let new_cells = cells_varying(new, knob);
     let mut out = Comparison::default();
-    for old_cell in cells(old) {
+    for old_cell in cells_varying(old, knob) {
         if old_cell.measured.is_empty() {
             continue;
         }
-        let name = format!("{}/{}", old_cell.strategy, old_cell.concurrency);
+        let name = cell_name(&old_cell, knob);
         let new_cell = new_cells
             .iter()
-            .find(|c| c.strategy == old_cell.strategy && c.concurrency == old_cell.concurrency)
+            .find(|c| c.key == old_cell.key)
             .filter(|c| !c.measured.is_empty());
         let Some(new_cell) = new_cell else {
             out.lost.push(name);
@@ -97,8 +114,10 @@ pub fn changes(old: &[PointReport], new: &[PointReport]) -> Comparison {
             out.different.push(name);
             continue;
         }
+        let varied = knob.zip(old_cell.varied).map(|(k, v)| k.show(v));
         for figure in figures::COMPARED {
-            if let Some(change) = change((&old_cell, old), (new_cell, new), figure) {
+            if let Some(mut change) = change((&old_cell, old), (new_cell, new), figure) {
+                change.varied.clone_from(&varied);
                 out.changes.push(change);
             }
         }
@@ -111,6 +130,7 @@ pub fn changes(old: &[PointReport], new: &[PointReport]) -> Comparison {
         if after > before {
             out.changes.push(Change {
                 strategy: old_cell.strategy.to_owned(),
+                varied,
                 concurrency: old_cell.concurrency,
                 figure: "errors",
                 better: Better::Lower,
@@ -144,6 +164,7 @@ fn change(
     }
     Some(Change {
         strategy: old.strategy.to_owned(),
+        varied: None,
         concurrency: old.concurrency,
         figure: figure.key,
         better: figure.better,
@@ -230,6 +251,7 @@ mod tests {
     fn a_figure_where_more_is_better_regresses_when_it_falls() {
         let halved = Change {
             strategy: "thread_pool".into(),
+            varied: None,
             concurrency: 100,
             figure: "throughput",
             better: Better::Higher,
@@ -246,5 +268,31 @@ mod tests {
             ..halved.clone()
         };
         assert!(doubled.flagged() && !doubled.worse() && !doubled.regression_above(0.0));
+    }
+
+    #[test]
+    fn a_run_varying_a_setting_pairs_every_cell_with_its_own_value() {
+        use mock_server::FaultKind;
+        // A faults run: the same strategy and C under no fault and under 1% resets; in NEW
+        // only the reset cell is slower.
+        let faulted = |wall: f64, fault: Option<FaultKind>| {
+            let mut r = measured("thread_pool", 100, wall, 10 << 20);
+            r.point.settings.fault.fault = fault;
+            r.point.settings.fault.fault_p = if fault.is_some() { 0.01 } else { 0.0 };
+            r
+        };
+        let old = vec![faulted(1.0, None), faulted(1.0, Some(FaultKind::Reset))];
+        let new = vec![faulted(1.0, None), faulted(2.0, Some(FaultKind::Reset))];
+        let comparison = changes(&old, &new);
+        assert!(comparison.lost.is_empty() && comparison.different.is_empty());
+        let walls: Vec<_> = comparison
+            .changes
+            .iter()
+            .filter(|c| c.figure == "wall")
+            .map(|c| (c.varied.clone().unwrap_or_default(), c.ratio))
+            .collect();
+        assert_eq!(walls.len(), 2, "{walls:?}");
+        assert!(walls.contains(&("none".into(), 1.0)), "{walls:?}");
+        assert!(walls.contains(&("reset 1%".into(), 2.0)), "{walls:?}");
     }
 }

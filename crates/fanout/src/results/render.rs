@@ -755,8 +755,11 @@ pub fn changes_table(changes: &[Change]) -> String {
         };
         let _ = writeln!(
             s,
-            "| {} | {} | {} | {:.3} | {:.3} | {:.3} | ±{:.0}% | {flag} |",
+            "| {}{} | {} | {} | {:.3} | {:.3} | {:.3} | ±{:.0}% | {flag} |",
             c.strategy,
+            c.varied
+                .as_ref()
+                .map_or_else(String::new, |v| format!(" ({v})")),
             c.concurrency,
             c.figure,
             c.old,

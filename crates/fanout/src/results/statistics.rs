@@ -1,11 +1,12 @@
-//! Statistics over a run's rows: rows grouped per (strategy, C, varied setting), medians and min–max over
+//! Statistics over a run's rows: rows grouped per point key (strategy, C, varied setting,
+//! protocol, server profile: `planning/key.rs`), medians and min–max over
 //! repeats, and memory per in-flight request fitted across concurrency.
 
 use std::collections::BTreeMap;
 
 use super::report::{Outcome, PointReport};
 use crate::model::knob::Knob;
-use crate::planning::catalog;
+use crate::planning::key::PointKey;
 
 /// Median, min and max of a figure over repeats.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -52,6 +53,8 @@ impl Spread {
 /// The repeats of one (strategy, concurrency, varied setting) point.
 #[derive(Debug, Clone)]
 pub struct Cell<'a> {
+    /// Its key: strategy, C, the varied value, protocol and server profile.
+    pub key: PointKey,
     /// Strategy name.
     pub strategy: &'a str,
     /// Concurrency.
@@ -88,25 +91,22 @@ pub fn varied_knob(points: &[PointReport]) -> Option<Knob> {
 
 /// Groups rows by (strategy in the order of the table, varied setting, concurrency).
 pub fn cells(points: &[PointReport]) -> Vec<Cell<'_>> {
-    let knob = varied_knob(points);
-    let mut map: BTreeMap<(usize, &str, Option<u64>, usize), Cell<'_>> = BTreeMap::new();
+    cells_varying(points, varied_knob(points))
+}
+
+/// `points` grouped into cells by their key in a run that varies `knob`, in table order.
+pub fn cells_varying(points: &[PointReport], knob: Option<Knob>) -> Vec<Cell<'_>> {
+    let mut map: BTreeMap<PointKey, Cell<'_>> = BTreeMap::new();
     for r in points {
-        let p = &r.point;
-        let varied = knob.map(|k| k.value(&p.settings));
-        let cell = map
-            .entry((
-                catalog::order(p.strategy),
-                p.strategy.name,
-                varied,
-                p.concurrency,
-            ))
-            .or_insert_with(|| Cell {
-                strategy: p.strategy.name,
-                concurrency: p.concurrency,
-                varied,
-                measured: Vec::new(),
-                unmeasured: Vec::new(),
-            });
+        let key = PointKey::of(&r.point, knob);
+        let cell = map.entry(key).or_insert_with(|| Cell {
+            key,
+            strategy: key.strategy,
+            concurrency: key.concurrency,
+            varied: key.varied,
+            measured: Vec::new(),
+            unmeasured: Vec::new(),
+        });
         if r.outcome == Outcome::Measured {
             cell.measured.push(r);
         } else {

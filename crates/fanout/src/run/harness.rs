@@ -67,7 +67,7 @@ pub fn run_point(
     // Before the server's reset: a fault's time window counts from it.
     let limits = Limits::read();
     let ports = limits.local_port_count().map(|n| n as usize);
-    let ports_before = super::ports::settle(super::preflight::needs(point).connections, ports);
+    let ports_before = super::ports::settle(point.connections(), ports);
     let stats = StatsClient::new(endpoint);
     stats.reset()?;
     let listen_before = os::listen_counters();

@@ -1,8 +1,9 @@
 //! Running: the server points are measured against, the harness (one worker process per
 //! point, time limits, the server's `/stats`), the roles a re-executed binary plays (server,
 //! worker, floor probe), the floors (in this process, and in a cgroup of their own), the sweep
-//! loop over a plan, and the preflight of the OS's limits.
+//! loop over a plan, the preflight of the OS's limits, and `fanout ab`'s paired rounds.
 
+pub mod ab;
 pub mod cgroup_floors;
 pub mod error;
 pub mod floor_probe;

@@ -4,7 +4,6 @@
 use std::fmt;
 
 use crate::model::limit::Limit;
-use crate::model::settings::Protocol;
 use crate::model::subject::HeldBy;
 use crate::os::machine::Limits;
 use crate::planning::point::Point;
@@ -61,14 +60,13 @@ impl fmt::Display for Finding {
 pub struct Needs {
     /// Requests in flight at once.
     pub in_flight: usize,
-    /// Connections open at once: one per request in flight over HTTP/1.1, one per client
-    /// over HTTP/2 (its requests are streams on it).
+    /// Connections open at once ([`Point::sockets`]).
     pub sockets: usize,
     /// Open files in the client (its sockets, plus the margin); the server needs as many.
     pub open_files: usize,
     /// Threads in the client.
     pub threads: usize,
-    /// Connections opened in all (one per request when connections are not reused).
+    /// Connections opened in all ([`Point::connections`]).
     pub connections: usize,
 }
 
@@ -80,17 +78,8 @@ pub fn needs(point: &Point) -> Needs {
     } else {
         point.settings.tokio_workers + THREAD_MARGIN
     };
-    let over_h2 = point.settings.protocol == Protocol::H2 && point.strategy.client.speaks_h2();
-    let sockets = if over_h2 && !point.strategy.connection_per_request {
-        1
-    } else {
-        in_flight
-    };
-    let connections = if point.strategy.connection_per_request {
-        point.requests
-    } else {
-        sockets + fault_redials(point)
-    };
+    let sockets = point.sockets();
+    let connections = point.connections();
     Needs {
         in_flight,
         sockets,
@@ -98,22 +87,6 @@ pub fn needs(point: &Point) -> Needs {
         threads,
         connections,
     }
-}
-
-/// Connections a point's fault may cost on top of its own, at most: over HTTP/1.1 every
-/// request a fault hits may end its connection (a timeout, a reset, a truncation, a close;
-/// the raw clients drop a connection after any failed request), and the client redials. A
-/// stall burst at C = 10,000 redialled into a crowded local port range until connect()'s
-/// search for a free port took the CPU (docs/models.md, "A stall burst"). Over HTTP/2 the
-/// streams share their connections; an accept stall closes none.
-fn fault_redials(point: &Point) -> usize {
-    let Ok(Some(fault)) = point.settings.fault.fault() else {
-        return 0;
-    };
-    if point.protocol() == Protocol::H2 || fault.kind == mock_server::FaultKind::AcceptStall {
-        return 0;
-    }
-    (fault.p * point.requests as f64).ceil() as usize
 }
 
 /// Every finding for `points` under `limits`.
@@ -276,6 +249,7 @@ pub fn grouped(findings: &[Finding]) -> Vec<Finding> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::settings::Protocol;
     use crate::planning::catalog;
 
     fn point(name: &str, c: usize) -> Point {
@@ -356,6 +330,11 @@ mod tests {
         let mut h2 = point("async_h2", 50_000);
         h2.settings.protocol = Protocol::H2;
         assert_eq!(needs(&h2).sockets, 1);
+        // The h2 floor opens a connection per stream limit's worth: 7,813 at a million.
+        let mut floor = point("async_h2_floor", 1_000_000);
+        floor.settings.server.h2_max_streams = Some(128);
+        assert_eq!(needs(&floor).sockets, 7_813);
+        assert_eq!(needs(&floor).connections, 7_813);
         let findings = check(&[h2], &limits());
         assert_eq!(refusals(&findings).count(), 0, "{findings:#?}");
         if crate::os::parked::mappings_per_thread().is_some() {

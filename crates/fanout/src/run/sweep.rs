@@ -14,6 +14,7 @@ use super::server::Target;
 use crate::metering::outside::OutsideError;
 use crate::model::knob::Knob;
 use crate::model::limit::Limit;
+use crate::planning::key::PointKey;
 use crate::planning::plan::Plan;
 use crate::planning::point::Point;
 use crate::results::findings::knee;
@@ -110,12 +111,13 @@ fn measure(
     let exe = harness::current_exe().context("locating this executable")?;
     let target = Target::new(&exe, url, &plan.workload.settings)?;
     let mut jsonl = PointsWriter::open(out)?;
+    // A planned point is done when a point of its key and workload was measured in its
+    // repeat (a resumed folder's plan is the one it was started with).
+    let knob = plan.vary.as_ref().map(|v| v.knob);
     let is_done = |repeat: u32, p: &Point| {
+        let key = PointKey::of(p, knob);
         done.iter().any(|d| {
-            d.repeat == repeat
-                && d.point.strategy == p.strategy
-                && d.point.concurrency == p.concurrency
-                && d.point.settings == p.settings
+            d.repeat == repeat && PointKey::of(&d.point, knob) == key && d.point.same_workload(p)
         })
     };
     let planned: Vec<_> = plan
