@@ -614,4 +614,27 @@ fn ab_pairs_the_rounds_of_two_sides_and_keeps_each_sides_points() {
     );
     let stderr = fails(&["ab", ".", ".", "-s", "no_such"]);
     assert!(stderr.contains("unknown strategy"), "{stderr}");
+    // NEW cannot run the point (thread_raw speaks HTTP/1.1 only): nothing is compared, and
+    // that is a failure, not an empty report.
+    let stderr = fails(&[
+        "ab",
+        ".",
+        ".",
+        "-s",
+        "thread_raw",
+        "-c",
+        "2",
+        "-n",
+        "2",
+        "--rounds",
+        "2",
+        "--new-args",
+        "--protocol h2",
+        "--out",
+        scratch.path().join("h2").to_str().expect("utf-8"),
+    ]);
+    assert!(
+        stderr.contains("no point was measured on both sides"),
+        "{stderr}"
+    );
 }

@@ -1,10 +1,11 @@
 //! The figures the README and `docs/` quote, generated from committed run folders: each block
-//! sits between `<!-- fanout:KIND FOLDER -->` and `<!-- /fanout:KIND -->` and is written by
-//! `fanout docs` from that folder's `points.jsonl` (or, for `glossary`, from the strategies'
+//! sits between `<!-- fanout:KIND FOLDER [ROLE=FOLDER …] -->` and `<!-- /fanout:KIND -->` and
+//! is written by `fanout docs` from that folder's `points.jsonl` (and those the block names by
+//! role: the answer's `scale=` and `rate=` runs; or, for `glossary`, from the strategies'
 //! facts), stamped with the folder and the commit it ran on. `fanout docs --check` (CI) fails
 //! when regenerating would change a file: a figure in the docs is always its folder's.
 
-use anyhow::Context as _;
+use anyhow::{Context as _, bail};
 use std::path::{Path, PathBuf};
 
 use super::figures;
@@ -64,6 +65,16 @@ pub enum Block {
 }
 
 impl Block {
+    /// The roles of the folders the block reads beside its own.
+    fn roles(self) -> &'static [&'static str] {
+        match self {
+            Self::Answer => &["scale", "rate"],
+            Self::FaultsAnswer => &["burst"],
+            Self::HedgeAnswer => &["also"],
+            _ => &[],
+        }
+    }
+
     fn parse(kind: &str) -> Option<Self> {
         Some(match kind {
             "table" => Self::Table,
@@ -101,6 +112,9 @@ pub fn regenerate(text: &str, root: &Path, up: &str) -> anyhow::Result<String> {
         out.push_str(before);
         let (open, kind, folders) = opening(from)?;
         let block = Block::parse(kind).with_context(|| format!("unknown block {kind:?}"))?;
+        folders
+            .check_roles(block)
+            .with_context(|| open.to_owned())?;
         let close = format!("<!-- /fanout:{kind} -->");
         let close_at = from
             .find(&close)
@@ -118,9 +132,78 @@ pub fn regenerate(text: &str, root: &Path, up: &str) -> anyhow::Result<String> {
 /// How a block's opening marker starts.
 const OPEN: &str = "<!-- fanout:";
 
+/// The run folders a block's marker names: its own (a bare path), and others by their role
+/// in the block (`scale=results/…`), so that no block takes a folder by its position.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Named {
+    /// The block's own folder.
+    own: Option<String>,
+    /// The others, each with its role, in the marker's order.
+    roles: Vec<(String, String)>,
+}
+
+impl Named {
+    /// The words after a marker's kind: at most one bare folder, the rest `role=folder`.
+    fn parse<'a>(words: impl Iterator<Item = &'a str>) -> anyhow::Result<Self> {
+        let mut named = Self::default();
+        for word in words {
+            match word.split_once('=') {
+                Some((role, folder)) => named.roles.push((role.to_owned(), folder.to_owned())),
+                None if named.own.is_none() => named.own = Some(word.to_owned()),
+                None => bail!("two folders without a role: {word} (name it, as role={word})"),
+            }
+        }
+        Ok(named)
+    }
+
+    /// The folder of `role`, if the marker names one.
+    fn role(&self, role: &str) -> Option<&str> {
+        self.roles
+            .iter()
+            .find(|(r, _)| r == role)
+            .map(|(_, f)| f.as_str())
+    }
+
+    /// The folders of `role`, in the marker's order (a role may repeat).
+    fn all_of<'a>(&'a self, role: &'a str) -> impl Iterator<Item = &'a str> {
+        self.roles
+            .iter()
+            .filter(move |(r, _)| r == role)
+            .map(|(_, f)| f.as_str())
+    }
+
+    /// Every folder it names, its own first.
+    fn folders(&self) -> impl Iterator<Item = &str> {
+        self.own
+            .as_deref()
+            .into_iter()
+            .chain(self.roles.iter().map(|(_, f)| f.as_str()))
+    }
+
+    /// Refuses a role `block` does not take, naming those it does.
+    fn check_roles(&self, block: Block) -> anyhow::Result<()> {
+        let takes = block.roles();
+        if let Some((role, _)) = self
+            .roles
+            .iter()
+            .find(|(r, _)| !takes.contains(&r.as_str()))
+        {
+            bail!(
+                "this block takes no {role}= folder (it takes: {})",
+                if takes.is_empty() {
+                    "none".to_owned()
+                } else {
+                    takes.join(", ")
+                }
+            );
+        }
+        Ok(())
+    }
+}
+
 /// The opening marker `from` starts with: the marker whole, its block's kind and the run
 /// folders it names.
-fn opening(from: &str) -> anyhow::Result<(&str, &str, Vec<String>)> {
+fn opening(from: &str) -> anyhow::Result<(&str, &str, Named)> {
     let end = from
         .find("-->")
         .context("an unclosed `<!-- fanout:` marker")?
@@ -128,7 +211,7 @@ fn opening(from: &str) -> anyhow::Result<(&str, &str, Vec<String>)> {
     let open = &from[..end];
     let mut words = open[OPEN.len()..open.len() - 3].split_whitespace();
     let kind = words.next().unwrap_or_default();
-    Ok((open, kind, words.map(str::to_owned).collect()))
+    Ok((open, kind, Named::parse(words)?))
 }
 
 /// Every run folder the blocks of [`FILES`] under `root` quote, once each, with the commit it
@@ -140,9 +223,9 @@ pub fn quoted_folders(root: &Path) -> anyhow::Result<Vec<(String, Option<String>
         let text = std::fs::read_to_string(&path).with_context(|| path.display().to_string())?;
         for (at, _) in text.match_indices(OPEN) {
             let (_, _, named) = opening(&text[at..]).with_context(|| path.display().to_string())?;
-            for folder in named {
-                if !folders.contains(&folder) {
-                    folders.push(folder);
+            for folder in named.folders() {
+                if !folders.iter().any(|f| f == folder) {
+                    folders.push(folder.to_owned());
                 }
             }
         }
@@ -175,9 +258,9 @@ pub fn write_all(root: &Path, check: bool) -> anyhow::Result<Vec<PathBuf>> {
     Ok(changed)
 }
 
-/// One block's text, its stamp last: from the first of `folders` (the answer reads the
-/// others too: the scale and rate runs).
-fn generate(block: Block, folders: &[String], root: &Path, up: &str) -> anyhow::Result<String> {
+/// One block's text, its stamp last: from the block's own folder (and those it names by
+/// role: the answer's scale and rate runs, a stall burst, more hedging runs).
+fn generate(block: Block, folders: &Named, root: &Path, up: &str) -> anyhow::Result<String> {
     if block == Block::Glossary {
         return Ok(format!(
             "{}\n<sub>Generated by `fanout docs` from the strategies' and peers' facts (`fanout list`).</sub>\n",
@@ -191,9 +274,9 @@ fn generate(block: Block, folders: &[String], root: &Path, up: &str) -> anyhow::
         ));
     }
     let folder = folders
-        .first()
-        .context("a block needs its run folder")?
-        .as_str();
+        .own
+        .as_deref()
+        .context("a block needs its run folder")?;
     let dir = root.join(folder);
     let commit = ran_on(&dir);
     let stamp = |what: &str| {
@@ -221,17 +304,16 @@ fn generate(block: Block, folders: &[String], root: &Path, up: &str) -> anyhow::
             stamp(&medians)
         ),
         Block::Answer => {
-            let load = |i: usize| -> anyhow::Result<Vec<PointReport>> {
-                let dir = root.join(
-                    folders
-                        .get(i)
-                        .context("the answer needs its scale and rate folders")?,
-                );
-                Ok(run_folder::load_points(&dir)?)
+            let load = |role: &str| -> anyhow::Result<Vec<PointReport>> {
+                let folder = folders
+                    .role(role)
+                    .with_context(|| format!("the answer needs its {role}= folder"))?;
+                Ok(run_folder::load_points(&root.join(folder))?)
             };
-            let (scale, rate) = (load(1)?, load(2)?);
-            let also: Vec<String> = folders[1..]
+            let (scale, rate) = (load("scale")?, load("rate")?);
+            let also: Vec<String> = ["scale", "rate"]
                 .iter()
+                .filter_map(|role| folders.role(role))
                 .map(|f| {
                     format!(
                         "[`{f}`]({up}{f}/) (ran on commit {})",
@@ -303,7 +385,8 @@ fn generate(block: Block, folders: &[String], root: &Path, up: &str) -> anyhow::
         Block::HedgeAnswer => {
             let mut runs = Vec::new();
             let mut also = Vec::new();
-            for (i, f) in folders.iter().enumerate() {
+            let runs_of = std::iter::once(folder).chain(folders.all_of("also"));
+            for (i, f) in runs_of.enumerate() {
                 let dir = root.join(f);
                 let these = if i == 0 {
                     points.clone()
@@ -341,7 +424,7 @@ fn generate(block: Block, folders: &[String], root: &Path, up: &str) -> anyhow::
                 docs_text::faults(&faults::finding(&points).context("no point with a fault")?);
             let mut also = String::new();
             // A second folder: a stall burst run, one line of its own.
-            if let Some(burst_folder) = folders.get(1) {
+            if let Some(burst_folder) = folders.role("burst") {
                 let burst_dir = root.join(burst_folder);
                 let burst = run_folder::load_points(&burst_dir)?;
                 let first = burst
@@ -464,6 +547,34 @@ mod tests {
         assert!(
             regenerate("<!-- fanout:table results/x -->", Path::new("."), "").is_err(),
             "no closing marker"
+        );
+    }
+
+    #[test]
+    fn a_block_names_its_other_folders_by_role_and_a_role_it_does_not_take_is_refused() {
+        let named = Named::parse("results/a scale=results/s rate=results/r".split_whitespace())
+            .expect("parsed");
+        assert_eq!(named.own.as_deref(), Some("results/a"));
+        assert_eq!(
+            (named.role("scale"), named.role("rate")),
+            (Some("results/s"), Some("results/r"))
+        );
+        assert_eq!(
+            named.folders().collect::<Vec<_>>(),
+            ["results/a", "results/s", "results/r"]
+        );
+        assert!(named.check_roles(Block::Answer).is_ok());
+        let err = named
+            .check_roles(Block::Table)
+            .expect_err("a table takes no role");
+        assert!(err.to_string().contains("no scale= folder"), "{err}");
+        let err = Named::parse("results/a results/b".split_whitespace()).expect_err("two own");
+        assert!(err.to_string().contains("role=results/b"), "{err}");
+        let twice = Named::parse("results/a also=results/b also=results/c".split_whitespace())
+            .expect("parsed");
+        assert_eq!(
+            twice.all_of("also").collect::<Vec<_>>(),
+            ["results/b", "results/c"]
         );
     }
 }

@@ -61,7 +61,7 @@ pub struct AbArgs {
     /// The folder for both sides' points and the report [default: runs/DATE-HOST].
     #[arg(long)]
     out: Option<PathBuf>,
-    /// Exit 1 when any comparison's verdict is worse.
+    /// Exit 1 when any comparison's verdict is worse, or a point could not be compared.
     #[arg(long)]
     fail_on_worse: bool,
     /// Base URL of a running mock server instead of starting one.
@@ -124,6 +124,19 @@ pub fn main(args: &AbArgs) -> anyhow::Result<ExitCode> {
     if !args.args.is_empty() {
         table.push_str(&format!("Both sides ran with `{}`.\n", args.args));
     }
+    // A point with no round measured on both sides is compared in no figure: said, never
+    // passed over (a strategy NEW fails, or OLD does not know, is such a point).
+    let missing: Vec<String> = points
+        .iter()
+        .map(AbPoint::name)
+        .filter(|name| !rows.iter().any(|r| &r.point == name))
+        .collect();
+    if !missing.is_empty() {
+        table.push_str(&format!(
+            "Not compared, no round measured on both sides (the lines above say why): {}.\n",
+            missing.join(", ")
+        ));
+    }
     print!("{table}");
     std::fs::write(out.join("ab.md"), &table)
         .with_context(|| format!("writing {}", out.join("ab.md").display()))?;
@@ -135,6 +148,7 @@ pub fn main(args: &AbArgs) -> anyhow::Result<ExitCode> {
         "threshold": test.threshold,
         "confidence": test.confidence,
         "rows": rows,
+        "not_compared": missing,
     });
     std::fs::write(out.join("ab.json"), format!("{json:#}\n"))
         .with_context(|| format!("writing {}", out.join("ab.json").display()))?;
@@ -142,7 +156,10 @@ pub fn main(args: &AbArgs) -> anyhow::Result<ExitCode> {
         "ab: both sides' points and the report are in {}",
         out.display()
     );
-    let worse = rows.iter().any(|r| r.verdict == "worse");
+    if rows.is_empty() {
+        bail!("no point was measured on both sides: nothing to compare");
+    }
+    let worse = rows.iter().any(|r| r.verdict == "worse") || !missing.is_empty();
     Ok(if args.fail_on_worse && worse {
         ExitCode::FAILURE
     } else {
