@@ -90,7 +90,7 @@ enum Command {
 #[derive(Debug, clap::Args)]
 struct ServerArgs {
     /// Base URL of a running mock-server (e.g. http://127.0.0.1:8000) instead of starting one.
-    #[arg(long)]
+    #[arg(long, help_heading = "Server")]
     url: Option<String>,
 }
 
@@ -111,13 +111,13 @@ struct RunArgs {
     #[command(flatten)]
     server: ServerArgs,
     /// A worker still running after this many seconds is killed (and the point recorded).
-    #[arg(long, default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    #[arg(long, default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..=86_400), help_heading = "Run")]
     time_limit_s: u64,
     /// Print one JSON object instead of a summary.
-    #[arg(long)]
+    #[arg(long, help_heading = "Output")]
     json: bool,
     /// Run even if an OS limit cannot fit the point (and record what happens).
-    #[arg(long)]
+    #[arg(long, help_heading = "Run")]
     force: bool,
 }
 
@@ -143,16 +143,16 @@ struct SweepArgs {
     #[command(flatten)]
     points: PointsArgs,
     /// Repeats of every point (summary: medians and min–max).
-    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=100))]
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=100), help_heading = "Run")]
     repeat: u32,
     /// Run folder [default: runs/DATE-HOST, out of git; the project's reference runs are
     /// committed under results/].
-    #[arg(long)]
+    #[arg(long, help_heading = "Output")]
     out: Option<PathBuf>,
     /// A first run: each model's floor and the library strategies of threads and tokio (unless
     /// --strategies names others) at 10 → 10,000, one repeat; replaces --concurrency and
     /// --repeat.
-    #[arg(long)]
+    #[arg(long, help_heading = "Run")]
     quick: bool,
     /// A preset sweep where the answer changes: `cpu` (CPU work per response), `connect`
     /// (connection set-up delay), `jitter` (lognormal delays), `rate` (open loop around
@@ -162,16 +162,16 @@ struct SweepArgs {
     /// `hedge` (hedge delays against a straggler mixture), `scale` (C = 10,000 … 1,000,000,
     /// past the OS limits); sets the strategies and concurrency (unless --strategies
     /// or --concurrency name others) and the setting it varies.
-    #[arg(long, value_enum, conflicts_with = "quick")]
+    #[arg(long, value_enum, conflicts_with = "quick", help_heading = "Run")]
     workload: Option<preset::Preset>,
     #[command(flatten)]
     server: ServerArgs,
     /// Per point: a worker running longer is killed; a point needing longer by design is
     /// skipped.
-    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=86_400), help_heading = "Run")]
     time_limit_s: u64,
     /// Run even if an OS limit cannot fit a point (and record what happens).
-    #[arg(long)]
+    #[arg(long, help_heading = "Run")]
     force: bool,
 }
 
@@ -213,7 +213,7 @@ struct ResumeArgs {
     #[command(flatten)]
     server: ServerArgs,
     /// Run even if an OS limit cannot fit a point (and record what happens).
-    #[arg(long)]
+    #[arg(long, help_heading = "Run")]
     force: bool,
 }
 

@@ -66,123 +66,123 @@ fn usize_in(range: std::ops::RangeInclusive<u64>) -> RangedU64ValueParser<usize>
 pub struct Settings {
     /// Per-request timeout, ms (both clients).
     #[arg(long, env = "FANOUT_TIMEOUT_MS", default_value_t = DEFAULT_TIMEOUT_MS,
-          value_parser = clap::value_parser!(u64).range(1..=3_600_000))]
+          value_parser = clap::value_parser!(u64).range(1..=3_600_000), help_heading = "Faults and deadlines")]
     pub timeout_ms: u64,
     /// Stack size of each thread the thread strategies spawn, KiB.
     #[arg(long, env = "FANOUT_STACK_KIB", default_value_t = DEFAULT_STACK_KIB,
-          value_parser = usize_in(16..=1_048_576))]
+          value_parser = usize_in(16..=1_048_576), help_heading = "Client")]
     pub stack_kib: usize,
     /// Stack size of each coroutine the coroutine strategies spawn (may), KiB.
     #[arg(long, env = "FANOUT_COROUTINE_STACK_KIB", default_value_t = DEFAULT_COROUTINE_STACK_KIB,
-          value_parser = usize_in(8..=65_536))]
+          value_parser = usize_in(8..=65_536), help_heading = "Client")]
     #[serde(default = "default_coroutine_stack_kib")]
     pub coroutine_stack_kib: usize,
     /// Worker threads of multi-thread tokio runtimes [default: cores].
     #[arg(long = "workers", env = "FANOUT_WORKERS", default_value_t = cores(),
-          hide_default_value = true, value_parser = usize_in(1..=1024))]
+          hide_default_value = true, value_parser = usize_in(1..=1024), help_heading = "Client")]
     pub tokio_workers: usize,
     /// Response body size, bytes (the server's default cap is 10 MiB).
     #[arg(long, env = "FANOUT_BODY_BYTES", default_value_t = DEFAULT_BODY_BYTES,
-          value_parser = usize_in(0..=10 * 1024 * 1024))]
+          value_parser = usize_in(0..=10 * 1024 * 1024), help_heading = "Workload")]
     #[serde(default = "default_body_bytes")]
     pub body_bytes: usize,
     /// CPU work per ok response, µs: hashing the body (FNV-1a, passes calibrated on this
     /// machine before the timed region), on the thread or task that got the response.
     #[arg(long, env = "FANOUT_CPU_US", default_value_t = 0,
-          value_parser = clap::value_parser!(u64).range(0..=1_000_000))]
+          value_parser = clap::value_parser!(u64).range(0..=1_000_000), help_heading = "Workload")]
     #[serde(default)]
     pub cpu_us: u64,
     /// Connection set-up cost, ms: the server holds the first request on each new connection
     /// this much longer (a handshake's worth; later requests on it do not pay).
     #[arg(long, env = "FANOUT_CONNECT_DELAY_MS", default_value_t = 0,
-          value_parser = clap::value_parser!(u64).range(0..=60_000))]
+          value_parser = clap::value_parser!(u64).range(0..=60_000), help_heading = "Workload")]
     #[serde(default)]
     pub connect_delay_ms: u64,
     /// How the server's delay varies around D: `uniform` (D ± --jitter-ms) or `lognormal`
     /// (median D, shape --delay-sigma: a heavy tail).
-    #[arg(long, env = "FANOUT_DELAY_DIST", value_enum, default_value_t = DelayDist::Uniform)]
+    #[arg(long, env = "FANOUT_DELAY_DIST", value_enum, default_value_t = DelayDist::Uniform, help_heading = "Workload")]
     #[serde(default)]
     pub delay_dist: DelayDist,
     /// Half-width of a uniform delay's spread, ms (at most D).
     #[arg(long, env = "FANOUT_JITTER_MS", default_value_t = 0,
-          value_parser = clap::value_parser!(u64).range(0..=60_000))]
+          value_parser = clap::value_parser!(u64).range(0..=60_000), help_heading = "Workload")]
     #[serde(default)]
     pub jitter_ms: u64,
     /// HTTPS: the server serves TLS with a self-signed certificate made at start, and the
     /// clients trust that certificate only (ureq and reqwest, rustls).
-    #[arg(long, env = "FANOUT_TLS")]
+    #[arg(long, env = "FANOUT_TLS", help_heading = "Client")]
     #[serde(default)]
     pub tls: bool,
     /// HTTP version: `h1` (HTTP/1.1, a connection per request in flight) or `h2` (HTTP/2 with
     /// prior knowledge: requests as streams over few connections; reqwest strategies only).
-    #[arg(long, env = "FANOUT_PROTOCOL", value_enum, default_value_t = Protocol::H1)]
+    #[arg(long, env = "FANOUT_PROTOCOL", value_enum, default_value_t = Protocol::H1, help_heading = "Client")]
     #[serde(default)]
     pub protocol: Protocol,
     /// Open loop: requests fall due at this rate, per second, whether or not the client has a
     /// free slot; latency counts from the due time. `A..B[..C]` ramps through the rates, evenly
     /// spaced in time [default: closed loop — the next request starts when one ends].
-    #[arg(long, env = "FANOUT_RATE", value_parser = RateProfile::parse)]
+    #[arg(long, env = "FANOUT_RATE", value_parser = RateProfile::parse, help_heading = "Workload")]
     #[serde(default)]
     pub rate: Option<RateProfile>,
     /// How due times are spaced at --rate: `constant` or `poisson`.
-    #[arg(long, env = "FANOUT_ARRIVAL", value_enum, default_value_t = Arrival::Constant)]
+    #[arg(long, env = "FANOUT_ARRIVAL", value_enum, default_value_t = Arrival::Constant, help_heading = "Workload")]
     #[serde(default)]
     pub arrival: Arrival,
     /// At --rate, a request that cannot start within this long after its due time is dropped,
     /// ms [default: the timeout].
     #[arg(long, env = "FANOUT_DROP_AFTER_MS",
-          value_parser = clap::value_parser!(u64).range(1..=3_600_000))]
+          value_parser = clap::value_parser!(u64).range(1..=3_600_000), help_heading = "Workload")]
     #[serde(default)]
     pub drop_after_ms: Option<u64>,
     /// Hedge: a request not answered this long after its send goes again, on a connection of
     /// its own, and whichever answers first wins, the other cancelled, ms [default: none].
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=3_600_000))]
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=3_600_000), help_heading = "Tails")]
     #[serde(default)]
     pub hedge_after_ms: Option<u64>,
     /// Hedge after the point's own latency percentile so far (`p95`, `p99.9`): estimated
     /// online from the requests answered until then, once max(100, C) have — a round's worth
     /// [default: none].
-    #[arg(long = "hedge-after", value_parser = hedge_percentile, conflicts_with = "hedge_after_ms")]
+    #[arg(long = "hedge-after", value_parser = hedge_percentile, conflicts_with = "hedge_after_ms", help_heading = "Tails")]
     #[serde(default)]
     pub hedge_after_percentile: Option<f64>,
     /// At most this many hedges, in percent of the requests sent so far (a budget that
     /// refills as requests go, as Finagle's) [default: no cap].
-    #[arg(long, value_parser = hedge_budget)]
+    #[arg(long, value_parser = hedge_budget, help_heading = "Tails")]
     #[serde(default)]
     pub hedge_max_extra: Option<f64>,
     /// Retries: a request whose attempt failed with a 5xx status or a connection reset goes
     /// again, up to this many times, within its deadline, after a backoff (`--retry-backoff-ms`).
-    #[arg(long = "retries", default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=10))]
+    #[arg(long = "retries", default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=10), help_heading = "Faults and deadlines")]
     #[serde(default)]
     pub max_retries: u32,
     /// The backoff's cap before the first retry, ms, doubling for each retry after it; the
     /// wait is a random share of it ("full jitter").
     #[arg(long, default_value_t = DEFAULT_RETRY_BACKOFF_MS,
-          value_parser = clap::value_parser!(u64).range(1..=60_000))]
+          value_parser = clap::value_parser!(u64).range(1..=60_000), help_heading = "Faults and deadlines")]
     #[serde(default = "default_retry_backoff_ms")]
     pub retry_backoff_ms: u64,
     /// At most this many retries, in percent of the requests sent so far (a budget that
     /// refills as requests go) [default: no cap].
-    #[arg(long, value_parser = retry_budget)]
+    #[arg(long, value_parser = retry_budget, help_heading = "Faults and deadlines")]
     #[serde(default)]
     pub retry_budget: Option<f64>,
     /// Shape σ of a lognormal delay (its p99 is D·e^(2.33σ)).
-    #[arg(long, env = "FANOUT_DELAY_SIGMA", default_value_t = DEFAULT_SIGMA, value_parser = sigma)]
+    #[arg(long, env = "FANOUT_DELAY_SIGMA", default_value_t = DEFAULT_SIGMA, value_parser = sigma, help_heading = "Workload")]
     #[serde(default = "default_sigma")]
     pub delay_sigma: f64,
     /// The server's profile and limits, for the server fanout starts (with `--url` the
     /// server's own apply: each point's `server.limits` says which).
-    #[command(flatten)]
+    #[command(flatten, next_help_heading = "Server")]
     #[serde(flatten, default)]
     pub server: mock_server::ServerFlags,
     /// A fault the server injects, asked for with every request (so every client, the peers
     /// included, meets the same ones): its kind, share, seed and window (docs/mock-server.md).
-    #[command(flatten)]
+    #[command(flatten, next_help_heading = "Faults and deadlines")]
     #[serde(flatten, default)]
     pub fault: mock_server::FaultFlags,
     /// A share of requests the server serves slower (`--straggler-p P --straggler-x X`,
     /// seeded): the tail hedging is for (docs/mock-server.md).
-    #[command(flatten)]
+    #[command(flatten, next_help_heading = "Tails")]
     #[serde(flatten, default)]
     pub straggler: mock_server::StragglerFlags,
 }
@@ -312,11 +312,12 @@ impl Settings {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::Args)]
 pub struct Sizing {
     /// Server delay per request, ms [default: the rule below, per C].
-    #[arg(long, env = "FANOUT_DELAY_MS", value_parser = clap::value_parser!(u64).range(0..=60_000))]
+    #[arg(long, env = "FANOUT_DELAY_MS", value_parser = clap::value_parser!(u64).range(0..=60_000),
+          help_heading = "Workload")]
     pub delay_ms: Option<u64>,
     /// Requests per in-flight slot: N = K·C.
     #[arg(long, env = "FANOUT_REQUESTS_PER_SLOT", default_value_t = REQUESTS_PER_SLOT,
-          value_parser = usize_in(1..=1_000))]
+          value_parser = usize_in(1..=1_000), help_heading = "Workload")]
     pub requests_per_slot: usize,
 }
 
