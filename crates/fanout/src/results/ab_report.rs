@@ -13,6 +13,18 @@ use super::report::PointReport;
 /// The figures compared: wall time, CPU per request, peak RSS, p99.
 pub const FIGURES: &[&Figure] = &[&WALL, &CPU_PER_REQUEST, &PEAK_RSS, &P99];
 
+/// What a row concluded, in the figure's terms (`worse` in JSON).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    /// NEW is worse beyond the threshold.
+    Worse,
+    /// NEW is better beyond the threshold.
+    Better,
+    /// No verdict at the threshold.
+    Unclear,
+}
+
 /// One point and figure compared.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Row {
@@ -28,14 +40,14 @@ pub struct Row {
     pub low: f64,
     /// Its interval, high.
     pub high: f64,
-    /// `worse`, `better`, or `unclear` (no verdict at the threshold).
-    pub verdict: &'static str,
+    /// Its verdict.
+    pub verdict: Outcome,
 }
 
 impl Row {
     /// True when the row has a verdict.
     pub fn flagged(&self) -> bool {
-        self.verdict != "unclear"
+        self.verdict != Outcome::Unclear
     }
 }
 
@@ -79,9 +91,9 @@ pub fn rows(old: &[PointReport], new: &[PointReport], test: &Test) -> Vec<Row> {
                 low: paired.low,
                 high: paired.high,
                 verdict: match paired.verdict {
-                    Verdict::Unclear => "unclear",
-                    v if v == worse => "worse",
-                    _ => "better",
+                    Verdict::Unclear => Outcome::Unclear,
+                    v if v == worse => Outcome::Worse,
+                    _ => Outcome::Better,
                 },
             });
         }
@@ -109,9 +121,9 @@ pub fn markdown(rows: &[Row], test: &Test, old: &str, new: &str) -> String {
     let _ = writeln!(s, "|---|---|---:|---:|---|---|");
     for r in rows {
         let verdict = match r.verdict {
-            "worse" => "▲ worse",
-            "better" => "▼ better",
-            _ => "",
+            Outcome::Worse => "▲ worse",
+            Outcome::Better => "▼ better",
+            Outcome::Unclear => "",
         };
         let _ = writeln!(
             s,
@@ -148,13 +160,17 @@ mod tests {
         };
         let rows = rows(&side(1.0), &side(1.2), &Test::default());
         let wall = rows.iter().find(|r| r.figure == "wall").expect("wall");
-        assert_eq!((wall.rounds, wall.verdict), (10, "worse"), "{wall:?}");
+        assert_eq!(
+            (wall.rounds, wall.verdict),
+            (10, Outcome::Worse),
+            "{wall:?}"
+        );
         assert!(
             (wall.ratio - 1.2).abs() < 1e-9,
             "the drift cancels: {wall:?}"
         );
         let rss = rows.iter().find(|r| r.figure == "peak_rss").expect("rss");
-        assert_eq!(rss.verdict, "unclear", "{rss:?}");
+        assert_eq!(rss.verdict, Outcome::Unclear, "{rss:?}");
         let table = markdown(&rows, &Test::default(), "a", "b");
         assert!(
             table.contains("| async_raw/100 | wall | 10 | 1.200 |"),

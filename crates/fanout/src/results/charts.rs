@@ -206,9 +206,9 @@ impl XAxis {
 
     fn x(&self, cell: &Cell<'_>) -> Option<f64> {
         match self {
-            Self::Concurrency => Some(cell.concurrency as f64),
+            Self::Concurrency => Some(cell.key.concurrency as f64),
             Self::Varied(_, values) => {
-                let value = cell.varied?;
+                let value = cell.key.varied?;
                 values.iter().position(|&v| v == value).map(|i| i as f64)
             }
         }
@@ -285,7 +285,7 @@ fn series(
 ) -> Vec<(f64, f64, bool)> {
     cells
         .iter()
-        .filter(|c| c.strategy == strategy)
+        .filter(|c| c.key.strategy == strategy)
         .filter_map(|c| {
             let median = c.spread(|r| figure.of(r).unwrap_or(f64::NAN))?.median;
             median

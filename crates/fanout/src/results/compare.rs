@@ -75,8 +75,8 @@ pub struct Comparison {
 /// A cell as `compare` names it: `strategy/C`, and the varied setting's value where the run
 /// varies one (`thread_pool/100 fault=reset 1%`).
 fn cell_name(cell: &Cell<'_>, knob: Option<Knob>) -> String {
-    let mut name = format!("{}/{}", cell.strategy, cell.concurrency);
-    if let Some((knob, value)) = knob.zip(cell.varied) {
+    let mut name = format!("{}/{}", cell.key.strategy, cell.key.concurrency);
+    if let Some((knob, value)) = knob.zip(cell.key.varied) {
         name.push_str(&format!(" {}={}", knob.key(), knob.show(value)));
     }
     name
@@ -114,10 +114,9 @@ pub fn changes(old: &[PointReport], new: &[PointReport]) -> Comparison {
             out.different.push(name);
             continue;
         }
-        let varied = knob.zip(old_cell.varied).map(|(k, v)| k.show(v));
+        let varied = knob.zip(old_cell.key.varied).map(|(k, v)| k.show(v));
         for figure in figures::COMPARED {
-            if let Some(mut change) = change((&old_cell, old), (new_cell, new), figure) {
-                change.varied.clone_from(&varied);
+            if let Some(change) = change((&old_cell, old), (new_cell, new), figure, &varied) {
                 out.changes.push(change);
             }
         }
@@ -129,9 +128,9 @@ pub fn changes(old: &[PointReport], new: &[PointReport]) -> Comparison {
         let (before, after) = (errors(&old_cell), errors(new_cell));
         if after > before {
             out.changes.push(Change {
-                strategy: old_cell.strategy.to_owned(),
+                strategy: old_cell.key.strategy.to_owned(),
                 varied,
-                concurrency: old_cell.concurrency,
+                concurrency: old_cell.key.concurrency,
                 figure: "errors",
                 better: Better::Lower,
                 old: before,
@@ -154,6 +153,7 @@ fn change(
     (old, old_points): (&Cell<'_>, &[PointReport]),
     (new, new_points): (&Cell<'_>, &[PointReport]),
     figure: &'static Figure,
+    varied: &Option<String>,
 ) -> Option<Change> {
     let (o, n): (Spread, Spread) = (
         figure.spread(old, old_points)?,
@@ -163,9 +163,9 @@ fn change(
         return None;
     }
     Some(Change {
-        strategy: old.strategy.to_owned(),
-        varied: None,
-        concurrency: old.concurrency,
+        strategy: old.key.strategy.to_owned(),
+        varied: varied.clone(),
+        concurrency: old.key.concurrency,
         figure: figure.key,
         better: figure.better,
         old: o.median,

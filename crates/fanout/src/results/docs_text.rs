@@ -31,14 +31,14 @@ pub fn main_table(points: &[PointReport]) -> String {
     for c in [1_000, 10_000] {
         for cell in all
             .iter()
-            .filter(|cell| cell.concurrency == c && cell.varied.is_none())
+            .filter(|cell| cell.key.concurrency == c && cell.key.varied.is_none())
         {
             if cell.measured.is_empty() {
                 let why = render::unmeasured(cell);
                 let why = why.lines().next().unwrap_or_default();
                 // The reason fills the first figure's cell; the others and errors stay blank.
                 let blank = " |".repeat(README_TABLE.len());
-                let _ = writeln!(s, "| {} | {c} | {why} |{blank}", cell.strategy);
+                let _ = writeln!(s, "| {} | {c} | {why} |{blank}", cell.key.strategy);
                 continue;
             }
             let figures: String = README_TABLE
@@ -49,7 +49,7 @@ pub fn main_table(points: &[PointReport]) -> String {
                 })
                 .collect();
             let errors: u64 = cell.measured.iter().map(|r| r.error_count()).sum();
-            let _ = writeln!(s, "| {} | {c} |{figures} {errors} |", cell.strategy);
+            let _ = writeln!(s, "| {} | {c} |{figures} {errors} |", cell.key.strategy);
         }
     }
     s

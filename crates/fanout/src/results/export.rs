@@ -20,9 +20,9 @@ pub enum Format {
 
 /// A cell's benchmark name: `STRATEGY/C`, with the varied setting's value when there is one.
 fn name(cell: &Cell<'_>) -> String {
-    match cell.varied {
-        Some(v) => format!("{}/{}/{v}", cell.strategy, cell.concurrency),
-        None => format!("{}/{}", cell.strategy, cell.concurrency),
+    match cell.key.varied {
+        Some(v) => format!("{}/{}/{v}", cell.key.strategy, cell.key.concurrency),
+        None => format!("{}/{}", cell.key.strategy, cell.key.concurrency),
     }
 }
 

@@ -102,7 +102,7 @@ impl Figure {
     pub fn spread(&self, cell: &Cell<'_>, points: &[PointReport]) -> Option<Spread> {
         match self.reading {
             Reading::PerPoint(read) => cell.spread(read),
-            Reading::Fitted(fit) => Spread::of(fit(points, cell.strategy)),
+            Reading::Fitted(fit) => Spread::of(fit(points, cell.key.strategy)),
         }
     }
 

@@ -98,15 +98,15 @@ pub fn table_of(points: &[PointReport], figures: &[&Figure]) -> String {
         "---:|".repeat(figures.len())
     );
     for cell in cells(points) {
-        let c = match (knob, cell.varied) {
-            (Some(knob), Some(v)) => format!("{} | {}", cell.concurrency, knob.show(v)),
-            _ => cell.concurrency.to_string(),
+        let c = match (knob, cell.key.varied) {
+            (Some(knob), Some(v)) => format!("{} | {}", cell.key.concurrency, knob.show(v)),
+            _ => cell.key.concurrency.to_string(),
         };
         if cell.measured.is_empty() {
             let why = unmeasured(&cell);
             // The reason fills the first figure's cell; the others and errors stay blank.
             let blank = " |".repeat(figures.len());
-            let _ = writeln!(s, "| {} | {c} | 0 | {why} |{blank}", cell.strategy);
+            let _ = writeln!(s, "| {} | {c} | 0 | {why} |{blank}", cell.key.strategy);
             continue;
         }
         let errors: u64 = cell.measured.iter().map(|r| r.error_count()).sum();
@@ -128,7 +128,7 @@ pub fn table_of(points: &[PointReport], figures: &[&Figure]) -> String {
         let _ = writeln!(
             s,
             "| {} | {c} | {} |{figures} {notes} |",
-            cell.strategy,
+            cell.key.strategy,
             cell.measured.len(),
         );
     }

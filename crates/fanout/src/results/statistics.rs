@@ -53,14 +53,9 @@ impl Spread {
 /// The repeats of one (strategy, concurrency, varied setting) point.
 #[derive(Debug, Clone)]
 pub struct Cell<'a> {
-    /// Its key: strategy, C, the varied value, protocol and server profile.
+    /// Its key: strategy, C, the value of the setting the run varies ([`varied_knob`]),
+    /// protocol and server profile.
     pub key: PointKey,
-    /// Strategy name.
-    pub strategy: &'a str,
-    /// Concurrency.
-    pub concurrency: usize,
-    /// The value of the setting the run varies ([`varied_knob`]), if it varies one.
-    pub varied: Option<u64>,
     /// Measured repeats.
     pub measured: Vec<&'a PointReport>,
     /// Repeats not measured (skipped or failed), with their outcome.
@@ -101,9 +96,6 @@ pub fn cells_varying(points: &[PointReport], knob: Option<Knob>) -> Vec<Cell<'_>
         let key = PointKey::of(&r.point, knob);
         let cell = map.entry(key).or_insert_with(|| Cell {
             key,
-            strategy: key.strategy,
-            concurrency: key.concurrency,
-            varied: key.varied,
             measured: Vec::new(),
             unmeasured: Vec::new(),
         });

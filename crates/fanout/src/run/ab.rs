@@ -159,7 +159,7 @@ pub fn main(args: &AbArgs) -> anyhow::Result<ExitCode> {
     if rows.is_empty() {
         bail!("no point was measured on both sides: nothing to compare");
     }
-    let worse = rows.iter().any(|r| r.verdict == "worse") || !missing.is_empty();
+    let worse = rows.iter().any(|r| r.verdict == ab_report::Outcome::Worse) || !missing.is_empty();
     Ok(if args.fail_on_worse && worse {
         ExitCode::FAILURE
     } else {

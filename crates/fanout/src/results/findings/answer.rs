@@ -43,7 +43,9 @@ pub fn models() -> Vec<Model> {
 fn median(points: &[PointReport], name: &str, c: usize, figure: &Figure) -> Option<f64> {
     cells(points)
         .into_iter()
-        .find(|cell| cell.strategy == name && cell.concurrency == c && cell.varied.is_none())
+        .find(|cell| {
+            cell.key.strategy == name && cell.key.concurrency == c && cell.key.varied.is_none()
+        })
         .and_then(|cell| figure.spread(&cell, points))
         .map(|sp| sp.median)
 }
@@ -210,9 +212,9 @@ pub fn decision(points: &[PointReport], scale: &[PointReport], rate: &[PointRepo
 fn spread(points: &[PointReport], c: usize) -> Option<WallSpread> {
     let mut walls: Vec<Ranked> = cells(points)
         .into_iter()
-        .filter(|cell| cell.concurrency == c && cell.varied.is_none())
+        .filter(|cell| cell.key.concurrency == c && cell.key.varied.is_none())
         .filter_map(|cell| {
-            let subject = catalog::find(cell.strategy)?;
+            let subject = catalog::find(cell.key.strategy)?;
             let holds_c = subject.kind == Kind::Strategy && subject.holds == Holds::Concurrency;
             // Holding C means the server saw C: reqwest over one HTTP/2 connection holds the
             // server's stream limit, whatever C is.
@@ -270,9 +272,9 @@ fn pitfalls(points: &[PointReport]) -> Vec<PitfallCost> {
             let figure = figure_of(facts.costs);
             let mut both: Vec<(usize, f64)> = cells(points)
                 .iter()
-                .filter(|cell| cell.strategy == pitfall.name && cell.varied.is_none())
+                .filter(|cell| cell.key.strategy == pitfall.name && cell.key.varied.is_none())
                 .filter_map(|cell| {
-                    let c = cell.concurrency;
+                    let c = cell.key.concurrency;
                     let mine = median(points, pitfall.name, c, figure)?;
                     let theirs = median(points, facts.spoils, c, figure)?;
                     Some((c, mine / theirs))

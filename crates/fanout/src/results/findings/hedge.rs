@@ -70,15 +70,15 @@ pub fn of(points: &[PointReport]) -> Vec<HedgeFinding> {
         .filter_map(|subject| {
             let mine: Vec<&Cell<'_>> = cells
                 .iter()
-                .filter(|c| c.strategy == subject.name && !c.measured.is_empty())
+                .filter(|c| c.key.strategy == subject.name && !c.measured.is_empty())
                 .collect();
-            let unhedged = mine.iter().find(|c| c.varied == Some(0))?;
+            let unhedged = mine.iter().find(|c| c.key.varied == Some(0))?;
             let mut hedged: Vec<HedgePoint> = mine
                 .iter()
-                .filter(|c| c.varied.is_some_and(|v| v > 0))
+                .filter(|c| c.key.varied.is_some_and(|v| v > 0))
                 .filter_map(|c| {
                     Some(HedgePoint {
-                        after: Knob::HedgeAfter.show(c.varied?),
+                        after: Knob::HedgeAfter.show(c.key.varied?),
                         p999_ms: median(c, &P999)?,
                         extra_pct: median(c, &HEDGE_EXTRA)?,
                         failed: c.spread(|r| r.error_count() as f64)?.median,

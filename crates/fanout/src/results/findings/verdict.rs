@@ -74,8 +74,8 @@ pub fn of(points: &[PointReport]) -> Verdict {
     let all_cells = cells(&clean);
     let mut groups: Vec<(usize, Option<u64>)> = Vec::new();
     for cell in &all_cells {
-        if !groups.contains(&(cell.concurrency, cell.varied)) {
-            groups.push((cell.concurrency, cell.varied));
+        if !groups.contains(&(cell.key.concurrency, cell.key.varied)) {
+            groups.push((cell.key.concurrency, cell.key.varied));
         }
     }
     groups.sort_unstable();
@@ -83,7 +83,7 @@ pub fn of(points: &[PointReport]) -> Verdict {
     for (concurrency, varied) in groups {
         let here: Vec<&Cell<'_>> = all_cells
             .iter()
-            .filter(|cell| (cell.concurrency, cell.varied) == (concurrency, varied))
+            .filter(|cell| (cell.key.concurrency, cell.key.varied) == (concurrency, varied))
             .collect();
         if here.len() < 2 {
             continue;
@@ -104,14 +104,14 @@ pub fn of(points: &[PointReport]) -> Verdict {
                     let (median, min, max) = sp.map_or((f64::NAN, f64::NAN, f64::NAN), |sp| {
                         (sp.median, sp.min, sp.max)
                     });
-                    (median, min, max, cell.strategy)
+                    (median, min, max, cell.key.strategy)
                 })
                 .collect();
             ranked.sort_by(|a, b| a.0.total_cmp(&b.0));
             let (least, most) = (ranked[0], ranked[ranked.len() - 1]);
             let repeats_of = |strategy: &str| {
                 here.iter()
-                    .find(|c| c.strategy == strategy)
+                    .find(|c| c.key.strategy == strategy)
                     .map_or(0, |c| c.measured.len())
             };
             let repeats = repeats_of(least.3).min(repeats_of(most.3));
