@@ -53,6 +53,10 @@ pub struct Args {
     /// With --tls: write the certificate (PEM) here, for clients to trust.
     #[arg(long, requires = "tls")]
     pub tls_ca_out: Option<std::path::PathBuf>,
+    /// Stop, as on SIGTERM, when stdin reaches its end: for a parent that starts the server
+    /// on a pipe, so that the server never outlives it (a parent that crashes closes the pipe).
+    #[arg(long)]
+    pub exit_when_stdin_closes: bool,
 }
 
 impl Args {
@@ -131,7 +135,8 @@ pub fn main(args: Args) -> anyhow::Result<()> {
             config,
             stats: Arc::new(Stats::default()),
         };
-        run_with_tls(listener, state, tls, shutdown_signal(), SHUTDOWN_GRACE).await?;
+        let stop = shutdown_signal(args.exit_when_stdin_closes);
+        run_with_tls(listener, state, tls, stop, SHUTDOWN_GRACE).await?;
         tracing::info!("stopped");
         Ok(())
     })
@@ -146,7 +151,37 @@ fn init_logging() {
         .try_init();
 }
 
-async fn shutdown_signal() {
+/// SIGINT, SIGTERM or, with `stdin_closes`, the end of stdin.
+async fn shutdown_signal(stdin_closes: bool) {
+    tokio::select! {
+        () = signalled() => {}
+        () = stdin_closed(), if stdin_closes => tracing::info!("stdin closed"),
+    }
+    tracing::info!("shutting down");
+}
+
+/// Resolves when stdin reaches its end (or cannot be read). A plain thread reads it: a read
+/// blocked in tokio's blocking pool would hold the runtime's shutdown up.
+async fn stdin_closed() {
+    let (closed, on_close) = tokio::sync::oneshot::channel::<()>();
+    let spawned = std::thread::Builder::new()
+        .name("stdin-watch".into())
+        .spawn(move || {
+            let _ = std::io::copy(&mut std::io::stdin().lock(), &mut std::io::sink());
+            let _ = closed.send(());
+        });
+    match spawned {
+        Ok(_) => {
+            let _ = on_close.await;
+        }
+        Err(e) => {
+            tracing::warn!("cannot watch stdin, so the server may outlive its parent: {e}");
+            std::future::pending::<()>().await;
+        }
+    }
+}
+
+async fn signalled() {
     let interrupt = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
@@ -165,5 +200,4 @@ async fn shutdown_signal() {
     }
     #[cfg(not(unix))]
     let _ = interrupt.await;
-    tracing::info!("shutting down");
 }

@@ -180,6 +180,39 @@ fn ctrl_c_stops_the_worker_and_the_server_and_leaves_no_orphans() {
     assert!(!alive(server), "server {server} left running");
 }
 
+#[test]
+fn a_killed_fanout_leaves_neither_its_server_nor_its_worker_running() {
+    // SIGKILL runs no handler: the server stops because its stdin pipe closed with fanout,
+    // the worker because its requests then end and its stdin closed too.
+    let fanout = Command::new(FANOUT)
+        .args([
+            "run",
+            "-s",
+            "thread_pool",
+            "-c",
+            "5",
+            "-n",
+            "100",
+            "--delay-ms",
+            "500",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("fanout run");
+    let worker = wait_for_child(fanout.id(), "worker");
+    let server = wait_for_child(fanout.id(), "server");
+    let mut fanout = fanout;
+    fanout.kill().expect("SIGKILL");
+    let _ = fanout.wait();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while (alive(worker) || alive(server)) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(!alive(server), "server {server} outlived fanout");
+    assert!(!alive(worker), "worker {worker} outlived fanout");
+}
+
 fn points_in(dir: &Path) -> usize {
     std::fs::read_to_string(dir.join("points.jsonl"))
         .map(|s| s.lines().filter(|l| !l.trim().is_empty()).count())

@@ -32,13 +32,15 @@ impl ServerProcess {
         command
             .env(ROLE_VAR, "server")
             .env("RUST_LOG", "warn")
-            .args(["--addr", "127.0.0.1:0"])
+            .args(["--addr", "127.0.0.1:0", "--exit-when-stdin-closes"])
             .args(server.to_args());
         if let Some(path) = tls_ca_out {
             command.arg("--tls").arg("--tls-ca-out").arg(path);
         }
+        // The child keeps the pipe's write end: if this process dies, however it dies, the
+        // pipe closes and the server stops rather than outliving it.
         let mut child = command
-            .stdin(Stdio::null())
+            .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()

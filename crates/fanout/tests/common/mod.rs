@@ -129,8 +129,11 @@ impl Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_fanout"))
             .env("FANOUT_ROLE", "server")
             .env("RUST_LOG", "error")
-            .args(["--addr", "127.0.0.1:0"])
+            .args(["--addr", "127.0.0.1:0", "--exit-when-stdin-closes"])
             .args(args)
+            // A test binary that aborts closes the pipe, and its servers stop with it instead
+            // of holding the test log's pipe open.
+            .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()
             .expect("start the server");
