@@ -147,8 +147,9 @@ fn a_worker_killed_by_a_signal_is_recorded_with_that_signal() {
     assert!(r["process_wall_s"].as_f64() > Some(0.0), "{r}");
 }
 
-#[test]
-fn ctrl_c_stops_the_worker_and_the_server_and_leaves_no_orphans() {
+/// A `fanout run` long enough to be stopped (20 rounds of 500 ms), with its worker's and its
+/// server's pids once both have started.
+fn a_long_run(stderr: Stdio) -> (std::process::Child, u32, u32) {
     let fanout = Command::new(FANOUT)
         .args([
             "run",
@@ -162,55 +163,43 @@ fn ctrl_c_stops_the_worker_and_the_server_and_leaves_no_orphans() {
             "500",
         ])
         .stdout(Stdio::null())
-        .stderr(Stdio::piped())
+        .stderr(stderr)
         .spawn()
         .expect("fanout run");
     let worker = wait_for_child(fanout.id(), "worker");
     let server = wait_for_child(fanout.id(), "server");
+    (fanout, worker, server)
+}
+
+/// Waits (at most `patience`) until neither `worker` nor `server` runs; says which still does.
+fn neither_left_running(worker: u32, server: u32, patience: Duration) {
+    let deadline = Instant::now() + patience;
+    while (alive(worker) || alive(server)) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(!alive(server), "server {server} left running");
+    assert!(!alive(worker), "worker {worker} left running");
+}
+
+#[test]
+fn ctrl_c_stops_the_worker_and_the_server_and_leaves_no_orphans() {
+    let (fanout, worker, server) = a_long_run(Stdio::piped());
     signal(fanout.id(), "INT");
     let out = fanout.wait_with_output().expect("wait");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
     assert!(stderr.contains("interrupted"), "{stderr}");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while (alive(worker) || alive(server)) && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    assert!(!alive(worker), "worker {worker} left running");
-    assert!(!alive(server), "server {server} left running");
+    neither_left_running(worker, server, Duration::from_secs(10));
 }
 
 #[test]
 fn a_killed_fanout_leaves_neither_its_server_nor_its_worker_running() {
     // SIGKILL runs no handler: the server stops because its stdin pipe closed with fanout,
     // the worker because its requests then end and its stdin closed too.
-    let fanout = Command::new(FANOUT)
-        .args([
-            "run",
-            "-s",
-            "thread_pool",
-            "-c",
-            "5",
-            "-n",
-            "100",
-            "--delay-ms",
-            "500",
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("fanout run");
-    let worker = wait_for_child(fanout.id(), "worker");
-    let server = wait_for_child(fanout.id(), "server");
-    let mut fanout = fanout;
+    let (mut fanout, worker, server) = a_long_run(Stdio::null());
     fanout.kill().expect("SIGKILL");
     let _ = fanout.wait();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while (alive(worker) || alive(server)) && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    assert!(!alive(server), "server {server} outlived fanout");
-    assert!(!alive(worker), "worker {worker} outlived fanout");
+    neither_left_running(worker, server, Duration::from_secs(20));
 }
 
 fn points_in(dir: &Path) -> usize {
