@@ -2,8 +2,9 @@
 # The HTTP/2 floor beside h2load on either server: `async_h2_floor` (C = 100, N = 200,000,
 # delay 0) and h2load (`-n 200000 -c 1 -m 100`) against the server fanout starts
 # (`FANOUT_ROLE=server fanout`, its counting allocator included) and against the `mock-server`
-# binary, in alternating rounds; with each server's CPU time over each run (utime + stime from
-# /proc), so a server that was the bottleneck shows. Writes OUT/rows.txt and OUT/README.md
+# binary, in alternating rounds; each client's own CPU per request (the floor's worker from its
+# point, h2load's process from scripts/metered.py) beside requests/s, and each server's CPU time
+# over each run (utime + stime from /proc), so a server that was the bottleneck shows. Writes OUT/rows.txt and OUT/README.md
 # (medians of the rounds, the commit). h2load from Debian (apt-get, as root) when missing.
 # Neither CI nor the README's commands run it.
 #   scripts/h2-parity.sh [ROUNDS] [OUT]          defaults: 5, results/YYYY-MM-DD-h2-parity
@@ -36,20 +37,24 @@ for round in $(seq "$rounds"); do
     before=$(cpu "$3")
     floor=$("$fanout" run --json -s async_h2_floor -c 100 -n 200000 --delay-ms 0 --time-limit-s 120 --url "$2" 2>/dev/null || echo '{}')
     middle=$(cpu "$3")
-    h2load=$(h2load -n 200000 -c 1 -m 100 "$2/get?delay_ms=0&bytes=32")
+    h2load=$(scripts/metered.py h2load -n 200000 -c 1 -m 100 "$2/get?delay_ms=0&bytes=32" | scripts/generator_row.py h2load)
     after=$(cpu "$3")
     python3 - "$round" "$1" "$floor" "$h2load" "$before" "$middle" "$after" >>"$rows" <<'PY'
 import json, re, sys
 round_, server, floor, h2load, before, middle, after = sys.argv[1:]
 f = json.loads(floor)
-rps = re.search(r"finished in .*?, ([0-9.]+) req/s", h2load)
-ok = re.search(r"(\d+) succeeded", h2load)
+h = json.loads(h2load)
+# Each client's own CPU per ok request, µs: the floor's worker (wait4) less its meter's
+# sampling thread, h2load's process.
+per_request = lambda r: (r["cpu_user_s"] + r["cpu_sys_s"] - (r.get("meter_cpu_s") or 0.0)) / r["ok"] * 1e6 if r.get("ok") and r.get("cpu_user_s") is not None else None
 print(json.dumps({
     "round": int(round_), "server": server,
     "floor_rps": f.get("throughput_rps"), "floor_ok": f.get("ok"),
+    "floor_cpu_us_per_request": per_request(f),
     "floor_server_cpu_s": round(float(middle) - float(before), 2),
-    "h2load_rps": float(rps.group(1)) if rps else None,
-    "h2load_ok": int(ok.group(1)) if ok else None,
+    "h2load_rps": h.get("throughput_rps"),
+    "h2load_ok": h.get("ok"),
+    "h2load_cpu_us_per_request": per_request(h),
     "h2load_server_cpu_s": round(float(after) - float(middle), 2),
 }))
 PY
@@ -67,20 +72,27 @@ lines = [
     f"`scripts/h2-parity.sh {rounds}` on commit {commit}: `async_h2_floor` (C = 100, N = 200,000, delay 0) and "
     "h2load (`-n 200000 -c 1 -m 100`), alternating, against the server fanout starts "
     "(`FANOUT_ROLE=server`) and the `mock-server` binary. Medians of the rounds; a run that "
-    "lost requests is left out. Server CPU: the server's CPU seconds over the run.",
+    "lost requests is left out. Each client's own CPU per request (user + system of its process "
+    "over its ok requests; the median and, in brackets, the lowest and highest round) compares "
+    "the clients; requests per second are the pair's, on cores the client shares with the "
+    "server. Server CPU: the server's CPU seconds over the run.",
     "",
     f"## HTTP/2, 100 streams on one connection, delay 0, N = 200,000: medians of {rounds} rounds",
     "",
-    "| server | floor req/s | h2load req/s | floor / h2load | server CPU s, floor | server CPU s, h2load | rounds |",
-    "|---|---:|---:|---:|---:|---:|---:|",
+    "| server | floor CPU µs / request | h2load CPU µs / request | floor / h2load (CPU) | floor req/s | h2load req/s | floor / h2load (req/s) | server CPU s, floor | server CPU s, h2load | rounds |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
 ]
 for server in ("role", "binary"):
     mine = [r for r in rows if r["server"] == server]
     floor = [r["floor_rps"] for r in mine if r["floor_ok"] == 200000]
     h2 = [r["h2load_rps"] for r in mine if r["h2load_ok"] == 200000]
+    floor_cpu = [r["floor_cpu_us_per_request"] for r in mine if r["floor_ok"] == 200000 and r.get("floor_cpu_us_per_request")]
+    h2_cpu = [r["h2load_cpu_us_per_request"] for r in mine if r["h2load_ok"] == 200000 and r.get("h2load_cpu_us_per_request")]
     med = lambda xs: statistics.median(xs) if xs else float("nan")
+    span = lambda xs: f"{med(xs):.1f} ({min(xs):.1f}–{max(xs):.1f})" if xs else "–"
     lines.append(
-        f"| {server} | {med(floor):,.0f} | {med(h2):,.0f} | {med(floor) / med(h2):.2f} | "
+        f"| {server} | {span(floor_cpu)} | {span(h2_cpu)} | {med(floor_cpu) / med(h2_cpu):.2f} | "
+        f"{med(floor):,.0f} | {med(h2):,.0f} | {med(floor) / med(h2):.2f} | "
         f"{med([r['floor_server_cpu_s'] for r in mine]):.2f} | {med([r['h2load_server_cpu_s'] for r in mine]):.2f} | {len(mine)} |"
     )
 open(readme, "w").write("\n".join(lines) + "\n")

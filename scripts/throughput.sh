@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Throughput beside the dedicated load generators, on one mock server in one run: ok requests/s
+# Throughput beside the dedicated load generators, on one mock server in one run: each client's own
+# CPU per request (user + system of its process over its ok requests) and ok requests/s
 # at C = 100, delay 0, for every strategy beside oha (`-n 20000 -c 100`) and wrk (`-t 2 -c 100
 # -d 5s`: wrk runs for a duration, not N), and over HTTP/2 for async_h2_floor and async_h2 beside
 # h2load (`-n 200000 -c 1 -m 100`: 100 streams on one connection). Medians of ROUNDS rounds, each
@@ -37,71 +38,13 @@ for round in $(seq "$rounds"); do
   for s in $strategies; do
     echo "h1 $s $("$fanout" run --json -s "$s" -c 100 -n 20000 --delay-ms 0 --time-limit-s 60 --url "$url" 2>/dev/null || echo '{}')" >>"$rows"
   done
-  echo "h1 oha $("$oha" --no-tui --output-format json -n 20000 -c 100 "$get" | python3 -c '
-import json, sys
-s = json.load(sys.stdin)
-codes = s.get("statusCodeDistribution", {})
-print(json.dumps({"tool": "oha", "throughput_rps": s["summary"]["requestsPerSec"], "ok": codes.get("200", 0), "errors": sum(s.get("errorDistribution", {}).values()) + sum(v for k, v in codes.items() if k != "200")}))')" >>"$rows"
-  echo "h1 wrk $(wrk -t 2 -c 100 -d 5s "$get" | python3 -c '
-import json, re, sys
-t = sys.stdin.read()
-rps = float(re.search(r"Requests/sec:\s*([0-9.]+)", t).group(1))
-errors = sum(int(n) for n in re.findall(r"(?:Non-2xx or 3xx responses|connect|read|write|timeout):? (\d+)", t))
-print(json.dumps({"tool": "wrk", "throughput_rps": rps, "errors": errors, "raw": t}))')" >>"$rows"
+  echo "h1 oha $(scripts/metered.py "$oha" --no-tui --output-format json -n 20000 -c 100 "$get" | scripts/generator_row.py oha)" >>"$rows"
+  echo "h1 wrk $(scripts/metered.py wrk -t 2 -c 100 -d 5s "$get" | scripts/generator_row.py wrk)" >>"$rows"
   for s in async_h2_floor async_h2; do
     echo "h2 $s $("$fanout" run --json -s "$s" -c 100 -n 200000 --delay-ms 0 --time-limit-s 120 --url "$url" 2>/dev/null || echo '{}')" >>"$rows"
   done
-  echo "h2 h2load $(h2load -n 200000 -c 1 -m 100 "$get" | python3 -c '
-import json, re, sys
-t = sys.stdin.read()
-rps = float(re.search(r"finished in .*?, ([0-9.]+) req/s", t).group(1))
-ok = int(re.search(r"(\d+) succeeded", t).group(1))
-code = re.search(r"status codes: (\d+) 2xx", t)
-print(json.dumps({"tool": "h2load", "throughput_rps": rps, "ok": ok, "errors": 200000 - (int(code.group(1)) if code else 0), "raw": t}))')" >>"$rows"
+  echo "h2 h2load $(scripts/metered.py h2load -n 200000 -c 1 -m 100 "$get" | scripts/generator_row.py h2load)" >>"$rows"
   echo "round $round of $rounds done" >&2
 done
 
-python3 - "$rows" "$out/README.md" "$rounds" "$("$fanout" --version)" "$(git rev-parse --short HEAD)" <<'PY'
-import json, platform, statistics, sys
-rows, readme, rounds, version, commit = sys.argv[1:]
-rps, left_out = {}, {}
-for line in open(rows):
-    proto, name, raw = line.rstrip("\n").split(" ", 2)
-    r = json.loads(raw)
-    whole = r.get("status") == "measured" and r.get("ok") == r.get("requests") if "tool" not in r else r.get("errors", 0) == 0
-    key = (proto, name)
-    if whole:
-        rps.setdefault(key, []).append(r["throughput_rps"])
-    else:
-        left_out[key] = left_out.get(key, 0) + 1
-def table(proto, base, title):
-    lines = [title, "", f"| client | ok req/s (median) | lowest–highest round | / {base} | rounds | left out |", "|---|---:|---:|---:|---:|---:|"]
-    b = statistics.median(rps.get((proto, base), [float("nan")]))
-    for (p, name), v in rps.items():
-        if p != proto:
-            continue
-        m = statistics.median(v)
-        lines.append(f"| {name} | {m:,.0f} | {min(v):,.0f}–{max(v):,.0f} | {m / b:.2f} | {len(v)} | {left_out.get((p, name), 0)} |")
-    for (p, name), n in left_out.items():
-        if p == proto and (p, name) not in rps:
-            lines.append(f"| {name} | – | – | – | 0 | {n} |")
-    return lines
-with open(readme, "w") as f:
-    f.write("\n".join([
-        "# Throughput beside oha, wrk and h2load",
-        "",
-        f"Made by `scripts/throughput.sh {rounds}` at commit {commit} ({version}) on {platform.node()}, "
-        f"{platform.machine()}, Linux {platform.release()}; one mock server for everything, every client in turn "
-        "each round; medians of the rounds, and the lowest and highest round: two clients differ only where those "
-        "ranges do not overlap. `rows.txt` holds every raw line. A fanout run that lost requests, or a "
-        "generator run with errors, is left out and counted.",
-        "",
-        *table("h1", "oha", "## HTTP/1.1: C = 100 connections, delay 0 (fanout and oha: N = 20,000; wrk: 5 s)"),
-        "",
-        "wrk's ratio to oha is in its row: oha / wrk both measure the same server.",
-        "",
-        *table("h2", "h2load", "## HTTP/2: 100 streams, delay 0, N = 200,000 (h2load: one connection, `-m 100`)"),
-        "",
-    ]))
-print(open(readme).read())
-PY
+scripts/throughput_report.py "$rows" "$out/README.md" "$rounds" "$("$fanout" --version)" "$(git rev-parse --short HEAD)"
