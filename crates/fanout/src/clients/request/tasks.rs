@@ -44,8 +44,10 @@ pub async fn request<T: Timer, E: AsyncExchange>(
     let attempts = async {
         let mut retries = 0;
         loop {
+            // Boxed: a future's size is that of its largest branch, and the hedge's two
+            // exchanges would otherwise sit in every request's future, hedged or not.
             let outcome = if job.settings.hedging() {
-                hedged::<T, E>(client, conn, job, tally, sent).await
+                Box::pin(hedged::<T, E>(client, conn, job, tally, sent)).await
             } else {
                 client.exchange(conn, job).await
             };
