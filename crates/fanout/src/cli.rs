@@ -241,6 +241,20 @@ fn parse_percent(raw: &str) -> Result<f64, String> {
     }
 }
 
+/// `fanout` with `added` strategies beside its own (a user's client, in a program of their
+/// own: `crates/fanout/examples/own_client.rs`); the roles a re-executed binary plays
+/// (server, worker) first, so its workers know the added strategies too.
+pub fn main_with(added: &'static [&'static strategies::strategy::Strategy]) -> ExitCode {
+    if let Err(why) = strategies::add(added) {
+        eprintln!("fanout: {why}");
+        return ExitCode::from(2);
+    }
+    if let Some(code) = crate::run::role::play_role() {
+        return code;
+    }
+    main()
+}
+
 /// Parses the command line and runs it; errors are one line on stderr and a non-zero exit.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -271,6 +285,12 @@ pub fn main() -> ExitCode {
 fn list() {
     for s in strategies::ALL {
         println!("{:<28} {}", s.subject.name, s.subject.models);
+    }
+    if !strategies::added().is_empty() {
+        println!("\nadded by this program:");
+        for s in strategies::added() {
+            println!("{:<28} {}", s.subject.name, s.subject.models);
+        }
     }
     println!(
         "\npeers (programs of their own, installed by {}):",

@@ -7,9 +7,6 @@ use std::process::ExitCode;
 static HEAP: fanout::metering::alloc::Counting = fanout::metering::alloc::Counting;
 
 fn main() -> ExitCode {
-    // Re-executed as the mock server or a worker: play that role and stop.
-    if let Some(code) = fanout::run::role::play_role() {
-        return code;
-    }
-    fanout::cli::main()
+    // Re-executed as the mock server or a worker, it plays that role and stops.
+    fanout::cli::main_with(&[])
 }

@@ -32,8 +32,6 @@ pub enum ClientError {
 /// A reqwest client pooling up to C idle connections, with the job's timeout, speaking
 /// HTTP/1.1 or (`--protocol h2`) HTTP/2 with prior knowledge.
 pub fn reqwest_client(job: &Job) -> Result<Reqwest, ClientError> {
-    let url = reqwest::Url::parse(job.url())
-        .map_err(|e| UrlError::failed(job.url(), "does not parse", e))?;
     // reqwest is built without a crypto provider of its own (ureq's ring serves both): it
     // needs the process default even for plain HTTP. Already installed is fine.
     let _ = rustls::crypto::ring::default_provider().install_default();
@@ -53,10 +51,20 @@ pub fn reqwest_client(job: &Job) -> Result<Reqwest, ClientError> {
         .tls_backend_preconfigured(tls::rustls_config(job))
         .build()
         .map_err(ClientError::Build)?;
-    Ok(Reqwest {
-        client,
-        url: Arc::new(url),
-    })
+    Reqwest::with_client(client, job)
+}
+
+impl Reqwest {
+    /// A client built elsewhere (a user's own, with their pool settings) sending the job's
+    /// request, with the same checks and error kinds as fanout's reqwest strategies.
+    pub fn with_client(client: reqwest::Client, job: &Job) -> Result<Self, ClientError> {
+        let url = reqwest::Url::parse(job.url())
+            .map_err(|e| UrlError::failed(job.url(), "does not parse", e))?;
+        Ok(Self {
+            client,
+            url: Arc::new(url),
+        })
+    }
 }
 
 /// reqwest's exchange: its pool keeps the connections, so a slot keeps none; the job's CPU

@@ -43,9 +43,39 @@ registry! {
     pitfall_client_per_request,
 }
 
-/// The strategy named `name`.
+/// Strategies a program built on fanout adds to [`ALL`] (`fanout::main_with`): a user's own
+/// client, run, metered and reported as the built-in ones are.
+static ADDED: std::sync::OnceLock<&'static [&'static Strategy]> = std::sync::OnceLock::new();
+
+/// Adds `strategies` to what [`find`] and `fanout list` know, once per process, before any
+/// command runs; a name already taken is refused.
+pub fn add(strategies: &'static [&'static Strategy]) -> Result<(), String> {
+    for s in strategies {
+        let name = s.subject.name;
+        let taken = ALL
+            .iter()
+            .chain(strategies.iter())
+            .filter(|t| t.subject.name == name);
+        if taken.count() > 1 {
+            return Err(format!("a strategy named {name:?} exists already"));
+        }
+    }
+    ADDED
+        .set(strategies)
+        .map_err(|_| "strategies were added already".to_owned())
+}
+
+/// The strategies added by [`add`], after [`ALL`]'s.
+pub fn added() -> &'static [&'static Strategy] {
+    ADDED.get().copied().unwrap_or_default()
+}
+
+/// The strategy named `name`, built in or added.
 pub fn find(name: &str) -> Option<&'static Strategy> {
-    ALL.iter().copied().find(|s| s.subject.name == name)
+    ALL.iter()
+        .chain(added())
+        .copied()
+        .find(|s| s.subject.name == name)
 }
 
 #[cfg(test)]
@@ -65,5 +95,16 @@ mod tests {
         names.dedup();
         assert_eq!(names.len(), ALL.len(), "a name is used twice");
         assert!(find("nope").is_none());
+    }
+
+    #[test]
+    fn a_strategy_added_under_a_name_taken_is_refused_and_nothing_is_added() {
+        let again: &'static [&'static Strategy] = &[&sequential::STRATEGY];
+        let refused = add(again).expect_err("sequential is built in");
+        assert!(
+            refused.contains("\"sequential\" exists already"),
+            "{refused}"
+        );
+        assert!(added().is_empty());
     }
 }
