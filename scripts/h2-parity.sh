@@ -62,7 +62,7 @@ PY
   echo "round $round of $rounds done" >&2
 done
 
-python3 - "$rows" "$out/README.md" "$(git rev-parse --short HEAD)" "$rounds" <<'PY'
+python3 - "$rows" "$out/README.md" "$(git describe --always --dirty)" "$rounds" <<'PY'
 import json, statistics, sys
 rows_path, readme, commit, rounds = sys.argv[1:]
 rows = [json.loads(l) for l in open(rows_path)]

@@ -47,4 +47,4 @@ for round in $(seq "$rounds"); do
   echo "round $round of $rounds done" >&2
 done
 
-scripts/throughput_report.py "$rows" "$out/README.md" "$rounds" "$("$fanout" --version)" "$(git rev-parse --short HEAD)"
+scripts/throughput_report.py "$rows" "$out/README.md" "$rounds" "$("$fanout" --version)" "$(git describe --always --dirty)"

@@ -67,6 +67,8 @@ fn client(job: &Job) -> Result<reqwest::Client, ClientError> {
         Protocol::H1 => builder.http1_only(),
         Protocol::H2 => builder.http2_prior_knowledge(),
     };
+    // Trusting the certificate of the server fanout starts with `--tls`.
+    let builder = builder.tls_backend_preconfigured(fanout::clients::tls::rustls_config(job));
     builder.build().map_err(ClientError::Build)
 }
 
@@ -133,10 +135,8 @@ mod tests {
     fn the_added_strategy_is_found_by_name_and_its_pool_shows_at_the_server() {
         fanout::strategies::add(&[&OWN_REQWEST]).expect("a new name");
         let strategy = fanout::strategies::find("own_reqwest").expect("found after adding");
-        assert!(
-            fanout::strategies::add(&[&OWN_REQWEST]).is_err(),
-            "added twice"
-        );
+        let twice = fanout::strategies::add(&[&OWN_REQWEST]).expect_err("added twice");
+        assert!(twice.contains("added already"), "{twice}");
 
         let (url, stats) = server();
         let (c, n) = (20, 100);

@@ -27,8 +27,9 @@ impl World for Coroutines {
     /// coroutine's cancel state, and a zero timer fires at once — the coroutine can run on,
     /// finish and be freed elsewhere before that write (a use after free that corrupted the
     /// heap of a test process running `coroutine_raw` against a refused port beside other
-    /// strategies: 6 of 400 runs). A longer wait leaves that write its length to land, and the
-    /// coroutine a whole request more to run, before anything can be freed.
+    /// strategies: 6 of 400 runs). A longer wait narrows that race without closing it: the
+    /// thread must then be held off between two statements for longer than the wait and
+    /// the coroutine's remaining request together.
     fn sleep(for_how_long: Duration) {
         if !for_how_long.is_zero() {
             may::coroutine::sleep(for_how_long);

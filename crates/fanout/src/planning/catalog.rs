@@ -103,9 +103,12 @@ pub fn order(subject: &Subject) -> usize {
     subjects().position(|s| s == subject).unwrap_or(usize::MAX)
 }
 
-/// Every strategy, then every built-in peer: the table order.
+/// Every strategy (built in, then added), then every built-in peer: the table order.
 pub fn subjects() -> impl Iterator<Item = &'static Subject> {
-    let strategies = strategies::ALL.iter().map(|s| &s.subject);
+    let strategies = strategies::ALL
+        .iter()
+        .chain(strategies::added())
+        .map(|s| &s.subject);
     strategies.chain(peers::BUILT_IN.iter().map(|p| &p.subject))
 }
 
@@ -123,7 +126,11 @@ pub fn present<'a>(points: impl IntoIterator<Item = &'a Point>) -> Vec<&'static 
 
 /// The strategies' names, comma-separated, for error messages.
 pub fn names() -> String {
-    let names: Vec<_> = strategies::ALL.iter().map(|s| s.subject.name).collect();
+    let names: Vec<_> = strategies::ALL
+        .iter()
+        .chain(strategies::added())
+        .map(|s| s.subject.name)
+        .collect();
     names.join(", ")
 }
 

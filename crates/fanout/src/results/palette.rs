@@ -54,6 +54,7 @@ pub fn colour(subject: &Subject) -> RGBColor {
     };
     let everyone = strategies::ALL
         .iter()
+        .chain(strategies::added())
         .map(|s| &s.subject)
         .chain(crate::peers::BUILT_IN.iter().map(|p| &p.subject));
     let place = everyone

@@ -37,8 +37,8 @@ impl ServerProcess {
         if let Some(path) = tls_ca_out {
             command.arg("--tls").arg("--tls-ca-out").arg(path);
         }
-        // The child keeps the pipe's write end: if this process dies, however it dies, the
-        // pipe closes and the server stops rather than outliving it.
+        // This process keeps the write end of the server's stdin (in `child`): if it dies,
+        // however it dies, the pipe closes and the server stops rather than outliving it.
         let mut child = command
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

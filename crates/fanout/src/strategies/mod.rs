@@ -52,6 +52,12 @@ static ADDED: std::sync::OnceLock<&'static [&'static Strategy]> = std::sync::Onc
 pub fn add(strategies: &'static [&'static Strategy]) -> Result<(), String> {
     for s in strategies {
         let name = s.subject.name;
+        // What a strategy list reads otherwise: a peer, every strategy, every peer, a list.
+        if name.starts_with("peer:") || ["all", "peers", ""].contains(&name) || name.contains(',') {
+            return Err(format!(
+                "{name:?} cannot name a strategy: a list reads it otherwise"
+            ));
+        }
         let taken = ALL
             .iter()
             .chain(strategies.iter())
@@ -105,6 +111,12 @@ mod tests {
             refused.contains("\"sequential\" exists already"),
             "{refused}"
         );
+        assert!(added().is_empty());
+        let mut peer = sequential::STRATEGY;
+        peer.subject.name = "peer:go";
+        let peer: &'static Strategy = Box::leak(Box::new(peer));
+        let refused = add(Box::leak(Box::new([peer]))).expect_err("a peer's name");
+        assert!(refused.contains("cannot name a strategy"), "{refused}");
         assert!(added().is_empty());
     }
 }
