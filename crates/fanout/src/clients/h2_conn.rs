@@ -133,8 +133,8 @@ impl AsyncExchange for OnLine<'_> {
             outcome = exchange(&mut held.1, self.target, job).await;
             if matches!(outcome, Err(Ended::Refused(_) | Ended::Connection(_))) {
                 // Boxed: a redial holds a whole handshake's future, which would otherwise
-                // make every stream's future that much larger (5,208 bytes a request's in
-                // all, 1,592 with this box and the hedge's; every task in flight holds one).
+                // make every request's future that much larger (the floor's: 5,208 bytes,
+                // 1,592 with this box and the hedge's; every task in flight holds one).
                 *held = Box::pin(self.line.redial(held.0, self.target)).await;
             }
             if !matches!(outcome, Err(Ended::Refused(_))) {

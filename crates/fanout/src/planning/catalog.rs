@@ -105,10 +105,7 @@ pub fn order(subject: &Subject) -> usize {
 
 /// Every strategy (built in, then added), then every built-in peer: the table order.
 pub fn subjects() -> impl Iterator<Item = &'static Subject> {
-    let strategies = strategies::ALL
-        .iter()
-        .chain(strategies::added())
-        .map(|s| &s.subject);
+    let strategies = strategies::every().map(|s| &s.subject);
     strategies.chain(peers::BUILT_IN.iter().map(|p| &p.subject))
 }
 
@@ -126,11 +123,7 @@ pub fn present<'a>(points: impl IntoIterator<Item = &'a Point>) -> Vec<&'static 
 
 /// The strategies' names, comma-separated, for error messages.
 pub fn names() -> String {
-    let names: Vec<_> = strategies::ALL
-        .iter()
-        .chain(strategies::added())
-        .map(|s| s.subject.name)
-        .collect();
+    let names: Vec<_> = strategies::every().map(|s| s.subject.name).collect();
     names.join(", ")
 }
 

@@ -8,7 +8,6 @@ use plotters::prelude::*;
 
 use crate::model::subject::{HeldBy, Kind, Subject};
 use crate::planning::catalog;
-use crate::strategies;
 
 /// Width of the legend beside every chart, px.
 pub const LEGEND_WIDTH: u32 = 260;
@@ -52,12 +51,7 @@ pub fn colour(subject: &Subject) -> RGBColor {
         HeldBy::Task => &TASKS,
         HeldBy::Coroutine => &COROUTINES,
     };
-    let everyone = strategies::ALL
-        .iter()
-        .chain(strategies::added())
-        .map(|s| &s.subject)
-        .chain(crate::peers::BUILT_IN.iter().map(|p| &p.subject));
-    let place = everyone
+    let place = catalog::subjects()
         .filter(|s| s.held_by == subject.held_by)
         .position(|s| s == subject)
         .unwrap_or_else(|| catalog::order(subject));
@@ -155,6 +149,7 @@ pub fn tick(v: &f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::strategies;
 
     #[test]
     fn ticks_have_no_trailing_zeros_and_colours_keep_families() {

@@ -76,12 +76,14 @@ pub fn added() -> &'static [&'static Strategy] {
     ADDED.get().copied().unwrap_or_default()
 }
 
+/// Every strategy: [`ALL`], then the [`added`] ones.
+pub fn every() -> impl Iterator<Item = &'static Strategy> {
+    ALL.iter().chain(added()).copied()
+}
+
 /// The strategy named `name`, built in or added.
 pub fn find(name: &str) -> Option<&'static Strategy> {
-    ALL.iter()
-        .chain(added())
-        .copied()
-        .find(|s| s.subject.name == name)
+    every().find(|s| s.subject.name == name)
 }
 
 #[cfg(test)]
