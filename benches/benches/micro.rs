@@ -188,7 +188,7 @@ fn main() -> ExitCode {
     }
     let exe = current_exe().expect("locating this benchmark's executable");
     let server =
-        match ServerProcess::start(&exe, &fanout::run::server::ServerFlags::default(), None) {
+        match ServerProcess::start(&exe, &fanout::run::server::ServerFlags::default(), 1, None) {
             Ok(server) => server,
             Err(e) => {
                 eprintln!("micro: {e}");

@@ -29,6 +29,12 @@ pub struct Args {
     /// Tokio worker threads (default: the number of cores).
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1024))]
     pub workers: Option<u32>,
+    /// Listen on this many loopback addresses, one port: --addr's and the ones after it
+    /// (127.0.0.1, 127.0.0.2, …). Each is a destination of its own for a client, with its own
+    /// ephemeral ports and its own TIME_WAIT sockets, so connections spread over them never
+    /// wait for one destination's ports.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=65_536))]
+    pub loopback_addresses: u32,
     /// Listen backlog asked for; the kernel caps it at net.core.somaxconn.
     #[arg(long, default_value_t = 65_535, value_parser = clap::value_parser!(u32).range(1..=1_048_576))]
     pub backlog: u32,
@@ -98,13 +104,15 @@ pub fn main(args: Args) -> anyhow::Result<()> {
         .build()
         .context("building the tokio runtime")?;
     runtime.block_on(async {
-        let listener = listener::bind(args.addr, args.backlog)
-            .with_context(|| format!("binding {}", args.addr))?;
-        let addr = listener.local_addr()?;
+        let ips = listener::loopback_run(args.addr.ip(), args.loopback_addresses)
+            .map_err(|e| anyhow::anyhow!("--loopback-addresses: {e}"))?;
+        let listeners = listener::bind_all(&ips, args.addr.port(), args.backlog)
+            .with_context(|| format!("binding {} at {} address(es)", args.addr, ips.len()))?;
+        let addr = listeners[0].local_addr()?;
         let tls = match args.tls {
             false => None,
             true => {
-                let tls = mock_tls::Tls::self_signed()?;
+                let tls = mock_tls::Tls::self_signed(&ips)?;
                 if let Some(path) = &args.tls_ca_out {
                     std::fs::write(path, tls.ca_pem()).with_context(|| {
                         format!("writing the certificate to {}", path.display())
@@ -119,8 +127,10 @@ pub fn main(args: Args) -> anyhow::Result<()> {
         // The harness reads this line to learn the port: keep it first and exact.
         println!("listening on {scheme}://{addr}");
         tracing::info!(
-            "backlog asked {}, net.core.somaxconn {}, effective {effective}; workers {workers}; \
+            "listening at {} address(es) from {}; backlog asked {}, net.core.somaxconn {}, effective {effective}; workers {workers}; \
              default delay {} ms; profile {}: {}; default fault {}",
+            ips.len(),
+            ips[0],
             args.backlog,
             somaxconn.map_or("unknown".to_owned(), |n| n.to_string()),
             config.default_delay_ms,
@@ -136,7 +146,7 @@ pub fn main(args: Args) -> anyhow::Result<()> {
             stats: Arc::new(Stats::default()),
         };
         let stop = shutdown_signal(args.exit_when_stdin_closes);
-        run_with_tls(listener, state, tls, stop, SHUTDOWN_GRACE).await?;
+        run_with_tls(listeners, state, tls, stop, SHUTDOWN_GRACE).await?;
         tracing::info!("stopped");
         Ok(())
     })

@@ -105,10 +105,11 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
     grace: Duration,
 ) -> std::io::Result<()> {
-    run_with_tls(listener, state, None, shutdown, grace).await
+    run_with_tls(vec![listener], state, None, shutdown, grace).await
 }
 
-/// [`run`], over TLS when `tls` is given (HTTP/2 then by ALPN or by its preface).
+/// [`run`] on one or more listeners (one port at several loopback addresses), over TLS when
+/// `tls` is given (HTTP/2 then by ALPN or by its preface).
 ///
 /// Its own accept loop rather than `axum::serve`: each connection's first request is known, a
 /// TLS handshake runs on the connection's own task (never in the accept loop), HTTP/2 gets the
@@ -117,7 +118,7 @@ pub async fn run(
 /// has served `keepalive_requests` responses is closed (HTTP/2: GOAWAY), and an HTTP/1.1
 /// connection idle for `keepalive_timeout_ms` is closed.
 pub async fn run_with_tls(
-    listener: TcpListener,
+    listeners: Vec<TcpListener>,
     state: AppState,
     tls: Option<tls::Tls>,
     shutdown: impl Future<Output = ()> + Send + 'static,
@@ -144,7 +145,7 @@ pub async fn run_with_tls(
     let slots = limits
         .max_connections
         .map(|n| Arc::new(tokio::sync::Semaphore::new(n as usize)));
-    let mut listener = listener::CountingListener::new(listener, Arc::clone(&stats));
+    let mut listener = listener::CountingListener::new(listeners, Arc::clone(&stats));
     let default_fault = state.config.fault.is_some();
     let router = app(state);
     // Every connection task holds a clone: the drain waits for the count to fall back to one.

@@ -1,5 +1,6 @@
-//! The TCP listener: an explicit accept backlog, TCP_NODELAY, a count of connections, an
-//! injected accept stall, and a reset (RST) on close when a fault asks for one.
+//! The TCP listeners: an explicit accept backlog, one port on several loopback addresses,
+//! TCP_NODELAY, a count of connections, an injected accept stall, and a reset (RST) on close
+//! when a fault asks for one.
 //!
 //! `tokio::net::TcpListener::bind` listens with a small fixed backlog; at thousands of
 //! simultaneous connects that overflows the accept queue and the kernel's SYN retransmits add
@@ -7,7 +8,7 @@
 //! an EMFILE; ours backs off 10 ms and counts the error.
 
 use std::io;
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -33,6 +34,60 @@ pub fn bind(addr: SocketAddr, backlog: u32) -> io::Result<TcpListener> {
     socket.listen(backlog)
 }
 
+/// The `count` loopback addresses from `first` on (127.0.0.1, 127.0.0.2, …), or why there are
+/// not that many: each is a destination of its own for a client, with its own range of
+/// ephemeral ports and its own TIME_WAIT sockets.
+pub fn loopback_run(first: IpAddr, count: u32) -> Result<Vec<IpAddr>, String> {
+    if count == 1 {
+        return Ok(vec![first]);
+    }
+    let IpAddr::V4(v4) = first else {
+        return Err(format!(
+            "{count} loopback addresses need an IPv4 loopback address to start from (127.x.y.z), not {first}"
+        ));
+    };
+    let start = u32::from(v4);
+    // 127.255.255.255 is the /8's broadcast address, not one to listen on.
+    let last = start.checked_add(count - 1).filter(|&l| l < 0x7fff_ffff);
+    match last {
+        Some(_) if v4.is_loopback() => Ok((start..start + count)
+            .map(|a| IpAddr::V4(Ipv4Addr::from(a)))
+            .collect()),
+        _ => Err(format!(
+            "{count} loopback addresses from {first} leave 127.0.0.0/8 (start from 127.0.0.1)"
+        )),
+    }
+}
+
+/// Binds one port at every address of `ips` (see [`loopback_run`]), each listening with
+/// `backlog`. With port 0, the first address picks a free port and the others take the same
+/// one; where another socket holds it at one of them, a new port is tried (a few times).
+/// Must be called inside a tokio runtime.
+pub fn bind_all(ips: &[IpAddr], port: u16, backlog: u32) -> io::Result<Vec<TcpListener>> {
+    const TRIES: usize = 8;
+    let mut tried = 0;
+    loop {
+        tried += 1;
+        let first = bind(SocketAddr::new(ips[0], port), backlog)?;
+        let chosen = first.local_addr()?.port();
+        let mut listeners = vec![first];
+        let rest = ips[1..]
+            .iter()
+            .map(|&ip| bind(SocketAddr::new(ip, chosen), backlog))
+            .collect::<io::Result<Vec<_>>>();
+        match rest {
+            Ok(rest) => {
+                listeners.extend(rest);
+                return Ok(listeners);
+            }
+            Err(e) if port == 0 && e.kind() == io::ErrorKind::AddrInUse && tried < TRIES => {
+                continue;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
 /// `net.core.somaxconn`, the kernel's cap on any listen backlog; `None` off Linux or where it
 /// cannot be read.
 pub fn somaxconn() -> Option<u32> {
@@ -47,17 +102,43 @@ pub fn somaxconn() -> Option<u32> {
     }
 }
 
-/// An axum [`Listener`](axum::serve::Listener) that counts connections in [`Stats`].
+/// An axum [`Listener`](axum::serve::Listener) over one or more bound listeners (one port at
+/// several loopback addresses) that counts connections in [`Stats`].
 #[derive(Debug)]
 pub struct CountingListener {
-    inner: TcpListener,
+    inners: Vec<TcpListener>,
+    /// The listener asked first at the next accept: turns go round, so a busy address does
+    /// not keep the others' connections waiting.
+    next: usize,
     stats: Arc<Stats>,
 }
 
 impl CountingListener {
-    /// Wraps a bound listener.
-    pub fn new(inner: TcpListener, stats: Arc<Stats>) -> Self {
-        Self { inner, stats }
+    /// Wraps bound listeners (at least one).
+    pub fn new(inners: Vec<TcpListener>, stats: Arc<Stats>) -> Self {
+        assert!(!inners.is_empty(), "a server needs a listener");
+        Self {
+            inners,
+            next: 0,
+            stats,
+        }
+    }
+
+    /// The next connection on any of the listeners.
+    async fn accept_any(&mut self) -> io::Result<(TcpStream, SocketAddr)> {
+        let (inners, next) = (&self.inners, &mut self.next);
+        std::future::poll_fn(|cx| {
+            let n = inners.len();
+            for i in 0..n {
+                let k = (*next + i) % n;
+                if let Poll::Ready(accepted) = inners[k].poll_accept(cx) {
+                    *next = (k + 1) % n;
+                    return Poll::Ready(accepted);
+                }
+            }
+            Poll::Pending
+        })
+        .await
     }
 }
 
@@ -67,7 +148,7 @@ impl axum::serve::Listener for CountingListener {
 
     async fn accept(&mut self) -> (Self::Io, Self::Addr) {
         loop {
-            match self.inner.accept().await {
+            match self.accept_any().await {
                 Ok((stream, addr)) => {
                     // An injected accept stall: a connection that arrives meanwhile waits,
                     // as it would in the backlog of a listener not accepting (the wait for
@@ -107,7 +188,7 @@ impl axum::serve::Listener for CountingListener {
     }
 
     fn local_addr(&self) -> io::Result<Self::Addr> {
-        self.inner.local_addr()
+        self.inners[0].local_addr()
     }
 }
 

@@ -1,5 +1,5 @@
-//! HTTPS: a self-signed certificate made at start (rcgen) for `localhost`, `127.0.0.1` and
-//! `::1`, served with rustls (ring), ALPN `h2` and `http/1.1`. Clients trust it by loading its
+//! HTTPS: a self-signed certificate made at start (rcgen) for `localhost`, `127.0.0.1`, `::1`
+//! and every loopback address the server listens on, served with rustls (ring), ALPN `h2` and `http/1.1`. Clients trust it by loading its
 //! PEM ([`Tls::ca_pem`]), nothing else: no verification is turned off anywhere.
 
 use std::sync::Arc;
@@ -33,11 +33,18 @@ pub enum TlsError {
 }
 
 impl Tls {
-    /// A new self-signed certificate and the acceptor serving it.
-    pub fn self_signed() -> Result<Self, TlsError> {
-        let names = ["localhost", "127.0.0.1", "::1"]
+    /// A new self-signed certificate, for `localhost`, `127.0.0.1`, `::1` and the addresses the
+    /// server listens on, and the acceptor serving it.
+    pub fn self_signed(listening_at: &[std::net::IpAddr]) -> Result<Self, TlsError> {
+        let mut names: Vec<String> = ["localhost", "127.0.0.1", "::1"]
             .map(str::to_owned)
             .to_vec();
+        for ip in listening_at {
+            let ip = ip.to_string();
+            if !names.contains(&ip) {
+                names.push(ip);
+            }
+        }
         let rcgen::CertifiedKey { cert, key_pair } = rcgen::generate_simple_self_signed(names)?;
         let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key_pair.serialize_der()));
         let provider = Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());

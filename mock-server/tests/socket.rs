@@ -163,6 +163,43 @@ fn the_binary_announces_its_address_first_and_stops_cleanly_on_sigterm() {
 }
 
 #[test]
+fn with_loopback_addresses_one_port_serves_at_each_of_them_and_not_beyond() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mock-server"))
+        .args(["--addr", "127.0.0.1:0", "--loopback-addresses", "3"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn mock-server");
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut first)
+        .expect("first line");
+    let addr: SocketAddr = first
+        .trim_end()
+        .strip_prefix("listening on http://")
+        .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
+        .parse()
+        .expect("resolved address");
+    let at = |last: u8| SocketAddr::from(([127, 0, 0, last], addr.port()));
+    for last in 1..=3 {
+        let mut stream = TcpStream::connect(at(last)).expect("connect");
+        stream
+            .write_all(b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            .expect("write");
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).expect("read");
+        assert!(
+            answer.starts_with("HTTP/1.1 200"),
+            "127.0.0.{last}: {answer}"
+        );
+    }
+    let beyond = TcpStream::connect(at(4));
+    assert!(beyond.is_err(), "127.0.0.4 was not asked for: {beyond:?}");
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+#[test]
 fn bad_command_lines_are_refused_with_the_reason() {
     for (args, reason) in [
         (
@@ -177,6 +214,14 @@ fn bad_command_lines_are_refused_with_the_reason() {
         (
             &["--addr", "nowhere"][..],
             "invalid value 'nowhere' for '--addr",
+        ),
+        (
+            &["--addr", "127.255.255.250:0", "--loopback-addresses", "9"][..],
+            "9 loopback addresses from 127.255.255.250 leave 127.0.0.0/8",
+        ),
+        (
+            &["--addr", "[::1]:0", "--loopback-addresses", "2"][..],
+            "need an IPv4 loopback address to start from",
         ),
     ] {
         let out = Command::new(env!("CARGO_BIN_EXE_mock-server"))

@@ -199,6 +199,20 @@ fn bad_input_gets_one_clear_line_and_a_non_zero_exit() {
             &[
                 "run",
                 "-s",
+                "thread_pool",
+                "-c",
+                "10",
+                "--url",
+                "http://127.0.0.1:9",
+                "--loopback-addresses",
+                "2",
+            ],
+            "--loopback-addresses sets up the server fanout starts",
+        ),
+        (
+            &[
+                "run",
+                "-s",
                 "async_raw",
                 "-c",
                 "10",
@@ -503,6 +517,48 @@ fn every_committed_run_folder_reads_and_redraws_to_what_is_committed() {
         redrawn += 1;
     }
     assert!(redrawn > 0, "no committed run folder found under {results}");
+}
+
+#[test]
+fn each_point_goes_to_the_loopback_address_its_predecessors_left_clearest() {
+    let scratch = tempfile::tempdir().expect("a temporary folder");
+    let out = scratch.path().join("run");
+    succeeds(&[
+        "sweep",
+        "--strategies",
+        "thread_raw",
+        "--concurrency",
+        "2,3",
+        "--requests-per-slot",
+        "2",
+        "--delay-ms",
+        "0",
+        "--repeat",
+        "1",
+        "--loopback-addresses",
+        "4",
+        "--out",
+        out.to_str().expect("utf-8"),
+    ]);
+    let points: Vec<serde_json::Value> = std::fs::read_to_string(out.join("points.jsonl"))
+        .expect("points.jsonl")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json"))
+        .collect();
+    assert_eq!(points.len(), 2);
+    for p in &points {
+        assert_eq!(p["destinations"], 4, "{p}");
+        assert_eq!(p["ok"], p["requests"], "{p}");
+    }
+    // The first point's closed connections stay in TIME_WAIT at its destination for a
+    // minute: the second is sent elsewhere, and finds nothing there.
+    let (first, second) = (&points[0]["destination"], &points[1]["destination"]);
+    assert!(
+        first.as_str().is_some_and(|d| d.starts_with("127.0.0.")),
+        "{first}"
+    );
+    assert_ne!(first, second);
+    assert_eq!(points[1]["held_at_destination"], 0, "{}", points[1]);
 }
 
 #[test]

@@ -16,7 +16,8 @@ use fanout::results::report::{Outcome, PointReport};
 
 /// A report with every optional part present (a failed point, so `reason` is there too).
 fn full_report() -> PointReport {
-    let point = Point::new(catalog::find("thread_pool").expect("strategy"), 10);
+    let mut point = Point::new(catalog::find("thread_pool").expect("strategy"), 10);
+    point.settings.loopback_addresses = Some(16);
     let held = fanout::model::leftovers::Held {
         open_fds: Some(1),
         threads: Some(1),
@@ -103,6 +104,9 @@ fn full_report() -> PointReport {
         ports: fanout::model::ports_before::PortsBefore {
             time_wait_before: Some(1),
             ports_waited_s: 1.0,
+            destinations: 16,
+            destination: Some("127.0.0.2:1".into()),
+            held_at_destination: Some(1),
         },
         limit: Some(Limit::MaxMapCount),
         limit_value: Some(65_530),

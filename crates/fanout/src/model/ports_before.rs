@@ -1,19 +1,55 @@
 //! The local ports a point found taken when it started: sockets earlier points (or anything
-//! else on the machine) left in TIME_WAIT, and how long the harness waited for them to go.
-//! A point that redials under a fault needs free ports; one that starts with the range full
-//! of an earlier point's closed connections measures that point as much as its own.
+//! else on the machine) left in TIME_WAIT, the destination the point was sent to among the
+//! server's loopback addresses, and how long the harness waited for ports to free. A point
+//! that starts with its destination's ports full of an earlier point's closed connections
+//! measures that point as much as its own: connects search longer for a port, or fail.
 
 use serde::{Deserialize, Serialize};
 
-/// TIME_WAIT sockets when the point's worker started, and the wait before.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+/// TIME_WAIT sockets when the point's worker started, the destination chosen, and the wait
+/// before.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PortsBefore {
     /// TCP sockets in TIME_WAIT on the machine as the worker started (`None`: not read on this
     /// platform).
     #[serde(default)]
     pub time_wait_before: Option<u64>,
-    /// Seconds the harness waited first for earlier points' TIME_WAIT to go, because the point
-    /// would open more connections than the free local ports.
+    /// Seconds the harness waited first for earlier points' sockets to go, because the point
+    /// would open more connections than its destination's free local ports.
     #[serde(default)]
     pub ports_waited_s: f64,
+    /// Loopback addresses the server listened on (one port), of which the point was sent to
+    /// the one with the fewest sockets; 1 with a server at `--url` (and in points recorded
+    /// before there was a choice).
+    // This and the two below are left out at their defaults, so that folders recorded
+    // before them redraw unchanged.
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub destinations: u32,
+    /// The address and port the point's connections went to, when the harness chose it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub destination: Option<String>,
+    /// Sockets with an end at that destination as the worker started (TIME_WAIT, closing or
+    /// open; not the listener): 4-tuples toward it its connects could not take.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub held_at_destination: Option<u64>,
+}
+
+fn one() -> u32 {
+    1
+}
+
+fn is_one(n: &u32) -> bool {
+    *n == 1
+}
+
+impl Default for PortsBefore {
+    fn default() -> Self {
+        Self {
+            time_wait_before: None,
+            ports_waited_s: 0.0,
+            destinations: one(),
+            destination: None,
+            held_at_destination: None,
+        }
+    }
 }

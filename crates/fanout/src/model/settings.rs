@@ -47,6 +47,8 @@ pub const DEFAULT_STACK_KIB: usize = 2048;
 /// Default stack of each may coroutine: may's own default (0x1000 words, 32 KiB on 64-bit),
 /// mapped whole (only touched pages become resident) with a guard page below it.
 pub const DEFAULT_COROUTINE_STACK_KIB: usize = 32;
+/// Loopback addresses the server fanout starts listens at, unless asked otherwise.
+pub const DEFAULT_LOOPBACK_ADDRESSES: u32 = 16;
 /// Response body size asked of the server.
 pub const DEFAULT_BODY_BYTES: usize = 32;
 
@@ -170,6 +172,15 @@ pub struct Settings {
     #[arg(long, env = "FANOUT_DELAY_SIGMA", default_value_t = DEFAULT_SIGMA, value_parser = sigma, help_heading = "Workload")]
     #[serde(default = "default_sigma")]
     pub delay_sigma: f64,
+    /// Loopback addresses the server fanout starts listens at, one port (127.0.0.1 and the
+    /// ones after it): each point is sent to the one with the fewest sockets left by earlier
+    /// points, so none waits for ports or searches longer for one; 1 puts every point on one
+    /// destination, whose ephemeral range earlier points share [default: 16].
+    #[arg(long, env = "FANOUT_LOOPBACK_ADDRESSES",
+          value_parser = clap::value_parser!(u32).range(1..=4096), help_heading = "Server")]
+    // Left out where not given, so that folders recorded before it redraw unchanged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub loopback_addresses: Option<u32>,
     /// The server's profile and limits, for the server fanout starts (with `--url` the
     /// server's own apply: each point's `server.limits` says which).
     #[command(flatten, next_help_heading = "Server")]
@@ -294,6 +305,7 @@ impl Default for Settings {
             max_retries: 0,
             retry_backoff_ms: DEFAULT_RETRY_BACKOFF_MS,
             retry_budget: None,
+            loopback_addresses: None,
             server: mock_server::ServerFlags::default(),
             fault: mock_server::FaultFlags::default(),
             straggler: mock_server::StragglerFlags::default(),

@@ -87,6 +87,49 @@ fn time_wait_of(sockstat: &str) -> Option<u64> {
     None
 }
 
+/// For each of `destinations`, the IPv4 TCP sockets on this machine now with an end at it —
+/// in any state but LISTEN: TIME_WAIT, closing or open, at the client's end or the server's —
+/// from a walk of `/proc/net/tcp`. Each holds a 4-tuple toward that destination, so a client
+/// connecting there has that many fewer ports and a slower search for one.
+pub fn sockets_at(destinations: &[std::net::SocketAddrV4]) -> Option<Vec<u64>> {
+    Some(count_sockets_at(
+        &std::fs::read_to_string("/proc/net/tcp").ok()?,
+        destinations,
+    ))
+}
+
+/// [`sockets_at`] over the text of a `/proc/net/tcp`.
+fn count_sockets_at(table: &str, destinations: &[std::net::SocketAddrV4]) -> Vec<u64> {
+    // `/proc/net/tcp` prints an address as the hex of its in-memory (network order) u32 and
+    // a port in host order: 127.0.0.1:8080 is `0100007F:1F90` on a little-endian machine.
+    fn endpoint(field: &str) -> Option<std::net::SocketAddrV4> {
+        let (ip, port) = field.split_once(':')?;
+        let ip = u32::from_str_radix(ip, 16).ok()?.to_ne_bytes();
+        let port = u16::from_str_radix(port, 16).ok()?;
+        Some(std::net::SocketAddrV4::new(ip.into(), port))
+    }
+    const LISTEN: &str = "0A";
+    let mut counts = vec![0; destinations.len()];
+    for line in table.lines().skip(1) {
+        let mut fields = line.split_whitespace().skip(1);
+        let (Some(local), Some(remote), Some(state)) =
+            (fields.next(), fields.next(), fields.next())
+        else {
+            continue;
+        };
+        if state == LISTEN {
+            continue;
+        }
+        let (local, remote) = (endpoint(local), endpoint(remote));
+        for (count, destination) in counts.iter_mut().zip(destinations) {
+            if local.as_ref() == Some(destination) || remote.as_ref() == Some(destination) {
+                *count += 1;
+            }
+        }
+    }
+    counts
+}
+
 /// The kernel's TCP listen-queue counters now (`/proc/net/netstat`).
 pub fn listen_counters() -> Option<ListenCounters> {
     parse_netstat(&std::fs::read_to_string("/proc/net/netstat").ok()?)
@@ -326,6 +369,24 @@ mod tests {
         assert_eq!(time_wait_of(sockstat), Some(15_032));
         assert_eq!(time_wait_of("UDP: inuse 0 mem 0\n"), None);
         assert_eq!(time_wait_of("TCP: inuse 1 tw\n"), None);
+    }
+
+    #[test]
+    fn sockets_at_a_destination_are_counted_at_either_end_listeners_aside() {
+        let table = "  sl  local_address rem_address   st tx_queue rx_queue\n\
+           0: 0100007F:1F90 00000000:0000 0A 00000000:00000000\n\
+           1: 0100007F:8AE1 0100007F:1F90 06 00000000:00000000\n\
+           2: 0100007F:8AE2 0200007F:1F90 06 00000000:00000000\n\
+           3: 0200007F:1F90 0100007F:8AE3 01 00000000:00000000\n\
+           4: 0100007F:8AE4 0200007F:1F91 06 00000000:00000000\n\
+           5: garbage\n";
+        let first = "127.0.0.1:8080".parse().unwrap();
+        let second = "127.0.0.2:8080".parse().unwrap();
+        let third = "127.0.0.3:8080".parse().unwrap();
+        assert_eq!(
+            count_sockets_at(table, &[first, second, third]),
+            vec![1, 2, 0]
+        );
     }
 
     #[test]

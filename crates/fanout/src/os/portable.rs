@@ -38,6 +38,11 @@ pub fn time_wait_sockets() -> Option<u64> {
     None
 }
 
+/// Sockets at each destination: not read here.
+pub fn sockets_at(_destinations: &[std::net::SocketAddrV4]) -> Option<Vec<u64>> {
+    None
+}
+
 /// Resident thread stacks: not read off Linux.
 pub fn resident_stacks_and_total(_pid: u32, _stack_sizes: &[u64]) -> Option<(u64, u64)> {
     None

@@ -33,7 +33,6 @@ pub fn run_point(
     point: &Point,
     time_limit: Duration,
 ) -> Result<PointReport, HarnessError> {
-    let base_url = endpoint.base_url.as_str();
     if let Some(why) = catalog::cannot_run(point, time_limit) {
         return Ok(PointReport::skipped(point, why));
     }
@@ -41,7 +40,11 @@ pub fn run_point(
         let why = format!("{} is in no catalog", point.strategy.name);
         return Ok(PointReport::skipped(point, why));
     };
-    let mut job = point.job(base_url);
+    // Before the server's reset: a fault's time window counts from it.
+    let limits = Limits::read();
+    let ports = limits.local_port_count().map(|n| n as usize);
+    let (base_url, ports_before) = super::ports::settle(endpoint, point.connections(), ports);
+    let mut job = point.job(&base_url);
     job.tls_root_pem = endpoint.ca_pem.clone();
     let job_stack_bytes = job.stack_bytes() as u64;
     let coroutine_stack_bytes = job.coroutine_stack_bytes() as u64;
@@ -64,10 +67,6 @@ pub fn run_point(
             Err(why) => return Ok(PointReport::skipped(point, why.to_string())),
         },
     };
-    // Before the server's reset: a fault's time window counts from it.
-    let limits = Limits::read();
-    let ports = limits.local_port_count().map(|n| n as usize);
-    let ports_before = super::ports::settle(point.connections(), ports);
     let stats = StatsClient::new(endpoint);
     stats.reset()?;
     let listen_before = os::listen_counters();

@@ -2,6 +2,7 @@
 //! stops), or one at a URL the user gave.
 
 use std::io::{BufRead, BufReader};
+use std::net::SocketAddrV4;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -10,22 +11,25 @@ pub use mock_server::ServerFlags;
 
 use super::error::HarnessError;
 use super::role::ROLE_VAR;
-use crate::model::settings::Settings;
+use crate::model::settings::{DEFAULT_LOOPBACK_ADDRESSES, Settings};
 
 /// A mock-server process owned by the orchestrator; stopped (SIGTERM, then SIGKILL) on drop.
 #[derive(Debug)]
 pub struct ServerProcess {
     child: Child,
     url: String,
+    loopback: Vec<SocketAddrV4>,
 }
 
 impl ServerProcess {
-    /// Starts `exe` in the server role on a free loopback port with the profile and limits
-    /// of `server` and waits for its address; with `tls_ca_out`, serving HTTPS and writing its
+    /// Starts `exe` in the server role on a free port at `loopback_addresses` loopback
+    /// addresses (127.0.0.1 and the ones after it) with the profile and limits of `server`
+    /// and waits for its address; with `tls_ca_out`, serving HTTPS and writing its
     /// certificate there.
     pub fn start(
         exe: &Path,
         server: &ServerFlags,
+        loopback_addresses: u32,
         tls_ca_out: Option<&Path>,
     ) -> Result<Self, HarnessError> {
         let mut command = Command::new(exe);
@@ -33,6 +37,7 @@ impl ServerProcess {
             .env(ROLE_VAR, "server")
             .env("RUST_LOG", "warn")
             .args(["--addr", "127.0.0.1:0", "--exit-when-stdin-closes"])
+            .arg(format!("--loopback-addresses={loopback_addresses}"))
             .args(server.to_args());
         if let Some(path) = tls_ca_out {
             command.arg("--tls").arg("--tls-ca-out").arg(path);
@@ -55,19 +60,40 @@ impl ServerProcess {
                 .map(str::to_owned),
             Err(_) => None,
         };
-        let Some(url) = url else {
+        let first_addr = url
+            .as_deref()
+            .and_then(|u| u.split_once("://"))
+            .and_then(|(_, addr)| addr.parse::<SocketAddrV4>().ok());
+        let (Some(url), Some(first_addr)) = (url, first_addr) else {
             let _ = child.kill();
             let status = child.wait().map(|s| s.to_string()).unwrap_or_default();
             return Err(HarnessError::ServerStart(format!(
-                "no 'listening on' line (got {first:?}; {status})"
+                "no 'listening on' line with an IPv4 address (got {first:?}; {status})"
             )));
         };
-        Ok(Self { child, url })
+        // The server listens at the addresses after the first one, on its port: it says
+        // so only by having started (it exits with an error where it could not bind one).
+        let loopback = (0..loopback_addresses)
+            .map(|i| {
+                let ip = u32::from(*first_addr.ip()) + i;
+                SocketAddrV4::new(ip.into(), first_addr.port())
+            })
+            .collect();
+        Ok(Self {
+            child,
+            url,
+            loopback,
+        })
     }
 
     /// Base URL, e.g. `http://127.0.0.1:41234`.
     pub fn url(&self) -> &str {
         &self.url
+    }
+
+    /// The loopback addresses it listens at, one port.
+    pub fn loopback(&self) -> &[SocketAddrV4] {
+        &self.loopback
     }
 }
 
@@ -105,6 +131,16 @@ pub struct Endpoint {
     pub base_url: String,
     /// The server's certificate (PEM) when it serves HTTPS and this process started it.
     pub ca_pem: Option<String>,
+    /// The loopback addresses a server this process started listens at, one port, each
+    /// point sent to one of them ([`super::ports::settle`]); empty for a server at a URL.
+    pub loopback: Vec<SocketAddrV4>,
+}
+
+impl Endpoint {
+    /// The base URL's scheme: `http` or `https`.
+    pub fn scheme(&self) -> &str {
+        self.base_url.split_once("://").map_or("http", |(s, _)| s)
+    }
 }
 
 /// The server points are measured against: one this process started (stopped on drop), or
@@ -130,29 +166,45 @@ impl Target {
                     .into(),
             ));
         }
+        if url.is_some() && settings.loopback_addresses.is_some() {
+            return Err(HarnessError::ServerStart(
+                "--loopback-addresses sets up the server fanout starts; points go to the \
+                 server at --url as its URL says"
+                    .into(),
+            ));
+        }
         Ok(match url {
             Some(url) => Self {
                 server: None,
                 endpoint: Endpoint {
                     base_url: url.trim_end_matches('/').to_owned(),
                     ca_pem: None,
+                    loopback: Vec::new(),
                 },
             },
             None => {
                 let ca_path = tls.then(|| {
                     std::env::temp_dir().join(format!("fanout-ca-{}.pem", std::process::id()))
                 });
-                let server = ServerProcess::start(exe, &settings.server, ca_path.as_deref())?;
+                let addresses = settings
+                    .loopback_addresses
+                    .unwrap_or(DEFAULT_LOOPBACK_ADDRESSES);
+                let server =
+                    ServerProcess::start(exe, &settings.server, addresses, ca_path.as_deref())?;
                 let ca_pem = match &ca_path {
                     Some(path) => Some(std::fs::read_to_string(path).map_err(|e| {
                         HarnessError::ServerStart(format!("reading {}: {e}", path.display()))
                     })?),
                     None => None,
                 };
-                let base_url = server.url().to_owned();
+                let endpoint = Endpoint {
+                    base_url: server.url().to_owned(),
+                    ca_pem,
+                    loopback: server.loopback().to_vec(),
+                };
                 Self {
                     server: Some(server),
-                    endpoint: Endpoint { base_url, ca_pem },
+                    endpoint,
                 }
             }
         })
