@@ -114,14 +114,23 @@ pub const BUILD: &str = if cfg!(debug_assertions) {
 /// The versions of the crates that matter in this build, recorded at build time.
 pub const CRATES: &str = env!("FANOUT_CRATE_VERSIONS");
 
-/// The current git commit of the working directory, if it is a git checkout.
+/// The current git commit of the working directory, if it is a git checkout, with `-dirty`
+/// after it where tracked files differ from it: a run then says it was not made from that
+/// commit alone.
 pub fn git_commit() -> Option<String> {
-    let out = std::process::Command::new("git")
-        .args(["rev-parse", "--short", "HEAD"])
-        .output()
-        .ok()?;
-    let commit = String::from_utf8(out.stdout).ok()?.trim().to_owned();
-    (out.status.success() && !commit.is_empty()).then_some(commit)
+    let git = |args: &[&str]| {
+        let out = std::process::Command::new("git").args(args).output().ok()?;
+        out.status
+            .success()
+            .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+    };
+    let commit = git(&["rev-parse", "--short", "HEAD"]).filter(|c| !c.is_empty())?;
+    // Untracked files aside: the run's own new folder is one.
+    let changed = git(&["status", "--porcelain", "--untracked-files=no"]);
+    Some(match changed {
+        Some(changes) if !changes.is_empty() => format!("{commit}-dirty"),
+        _ => commit,
+    })
 }
 
 #[cfg(test)]
