@@ -107,6 +107,8 @@ pub fn somaxconn() -> Option<u32> {
 #[derive(Debug)]
 pub struct CountingListener {
     inners: Vec<TcpListener>,
+    /// Each listener's address, in the same order.
+    locals: Vec<SocketAddr>,
     /// The listener asked first at the next accept: turns go round, so a busy address does
     /// not keep the others' connections waiting.
     next: usize,
@@ -117,23 +119,31 @@ impl CountingListener {
     /// Wraps bound listeners (at least one).
     pub fn new(inners: Vec<TcpListener>, stats: Arc<Stats>) -> Self {
         assert!(!inners.is_empty(), "a server needs a listener");
+        let locals = inners
+            .iter()
+            .map(|l| {
+                l.local_addr()
+                    .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)))
+            })
+            .collect();
         Self {
             inners,
+            locals,
             next: 0,
             stats,
         }
     }
 
-    /// The next connection on any of the listeners.
-    async fn accept_any(&mut self) -> io::Result<(TcpStream, SocketAddr)> {
-        let (inners, next) = (&self.inners, &mut self.next);
+    /// The next connection on any of the listeners, and the listener's address.
+    async fn accept_any(&mut self) -> (io::Result<(TcpStream, SocketAddr)>, SocketAddr) {
+        let (inners, locals, next) = (&self.inners, &self.locals, &mut self.next);
         std::future::poll_fn(|cx| {
             let n = inners.len();
             for i in 0..n {
                 let k = (*next + i) % n;
                 if let Poll::Ready(accepted) = inners[k].poll_accept(cx) {
                     *next = (k + 1) % n;
-                    return Poll::Ready(accepted);
+                    return Poll::Ready((accepted, locals[k]));
                 }
             }
             Poll::Pending
@@ -148,7 +158,8 @@ impl axum::serve::Listener for CountingListener {
 
     async fn accept(&mut self) -> (Self::Io, Self::Addr) {
         loop {
-            match self.accept_any().await {
+            let (accepted, local) = self.accept_any().await;
+            match accepted {
                 Ok((stream, addr)) => {
                     // An injected accept stall: a connection that arrives meanwhile waits,
                     // as it would in the backlog of a listener not accepting (the wait for
@@ -159,7 +170,7 @@ impl axum::serve::Listener for CountingListener {
                     if let Err(e) = stream.set_nodelay(true) {
                         tracing::debug!("TCP_NODELAY on {addr}: {e}");
                     }
-                    let guard = self.stats.connection_opened();
+                    let guard = self.stats.connection_opened(local);
                     let reset_on_close = Arc::default();
                     return (
                         CountedStream {

@@ -48,6 +48,9 @@ pub struct Stats {
     stragglers: AtomicU64,
     /// HTTP/2 connections h2 ended with GOAWAY ENHANCE_YOUR_CALM.
     calm_goaways: AtomicU64,
+    /// The local addresses (one port, several loopback addresses) that accepted a connection
+    /// since the last reset.
+    destinations: Mutex<std::collections::BTreeSet<std::net::SocketAddr>>,
 }
 
 /// A copy of [`Stats`] at one moment: the JSON body of `GET /stats`, and what fanout records
@@ -116,6 +119,13 @@ pub struct StatsSnapshot {
     /// h2's guard against a client resetting more streams than it has accepted (CVE-2023-44487).
     #[serde(default)]
     pub calm_goaways: u64,
+    /// Local addresses (the server listens at one port on one or more loopback addresses)
+    /// that accepted a connection since the last reset: how many destinations a client's
+    /// connections really spread over (a harness's own connection to `/stats` among them).
+    // Left out at 0 (no connection, or a server before it), so that points recorded before
+    // it redraw unchanged.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub destinations_used: u64,
     /// File descriptors the server holds right now (its listener and connections among
     /// them): back to where it was after every point, or the server leaks.
     #[serde(default)]
@@ -169,8 +179,13 @@ impl Default for Stats {
             straggler_draws: AtomicU64::new(0),
             stragglers: AtomicU64::new(0),
             calm_goaways: AtomicU64::new(0),
+            destinations: Mutex::default(),
         }
     }
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 fn new_histogram() -> Histogram<u64> {
@@ -189,8 +204,15 @@ impl Stats {
         }
     }
 
-    /// Marks a connection as accepted; the returned guard closes it when dropped.
-    pub fn connection_opened(self: &std::sync::Arc<Self>) -> ConnectionGuard {
+    /// Marks a connection as accepted at local address `at`; the returned guard closes it
+    /// when dropped.
+    pub fn connection_opened(
+        self: &std::sync::Arc<Self>,
+        at: std::net::SocketAddr,
+    ) -> ConnectionGuard {
+        if let Ok(mut seen) = self.destinations.lock() {
+            seen.insert(at);
+        }
         self.connections_accepted.fetch_add(1, Ordering::Relaxed);
         let now = self.connections_open.fetch_add(1, Ordering::Relaxed) + 1;
         self.peak_connections_open.fetch_max(now, Ordering::Relaxed);
@@ -277,6 +299,9 @@ impl Stats {
         self.straggler_draws.store(0, Ordering::Relaxed);
         self.stragglers.store(0, Ordering::Relaxed);
         self.calm_goaways.store(0, Ordering::Relaxed);
+        if let Ok(mut seen) = self.destinations.lock() {
+            seen.clear();
+        }
         if let Ok(mut h) = self.stall_held_us.lock() {
             h.reset();
         }
@@ -337,6 +362,7 @@ impl Stats {
             stall_held_us: percentiles(&self.stall_held_us),
             stragglers: self.stragglers.load(Ordering::Relaxed),
             calm_goaways: self.calm_goaways.load(Ordering::Relaxed),
+            destinations_used: self.destinations.lock().map_or(0, |seen| seen.len() as u64),
             // The server's configuration: filled in by `/stats` from its own.
             profile: None,
             limits: None,
@@ -393,16 +419,21 @@ mod tests {
         let stats = Arc::new(Stats::default());
         let a = stats.request_started();
         let b = stats.request_started();
-        let conn = stats.connection_opened();
+        let conn = stats.connection_opened("127.0.0.1:1".parse().expect("addr"));
         a.completed();
         drop(b); // never completed: cancelled
         let s = stats.snapshot();
         assert_eq!((s.in_flight, s.peak_in_flight), (0, 2));
         assert_eq!((s.requests_served, s.requests_cancelled), (1, 1));
         assert_eq!((s.connections_open, s.connections_accepted), (1, 1));
+        let other = stats.connection_opened("127.0.0.2:1".parse().expect("addr"));
+        let again = stats.connection_opened("127.0.0.1:1".parse().expect("addr"));
+        assert_eq!(stats.snapshot().destinations_used, 2);
+        drop((other, again));
 
         stats.reset();
         let s = stats.snapshot();
+        assert_eq!(s.destinations_used, 0);
         assert_eq!((s.peak_in_flight, s.requests_served), (0, 0));
         assert_eq!((s.connections_accepted, s.peak_connections_open), (0, 1));
         drop(conn);

@@ -520,7 +520,7 @@ fn every_committed_run_folder_reads_and_redraws_to_what_is_committed() {
 }
 
 #[test]
-fn each_point_goes_to_the_loopback_address_its_predecessors_left_clearest() {
+fn each_point_goes_to_the_loopback_address_its_predecessors_left_clearest_and_spreads() {
     let scratch = tempfile::tempdir().expect("a temporary folder");
     let out = scratch.path().join("run");
     succeeds(&[
@@ -528,7 +528,7 @@ fn each_point_goes_to_the_loopback_address_its_predecessors_left_clearest() {
         "--strategies",
         "thread_raw",
         "--concurrency",
-        "2,3",
+        "4,5",
         "--requests-per-slot",
         "2",
         "--delay-ms",
@@ -549,16 +549,25 @@ fn each_point_goes_to_the_loopback_address_its_predecessors_left_clearest() {
     for p in &points {
         assert_eq!(p["destinations"], 4, "{p}");
         assert_eq!(p["ok"], p["requests"], "{p}");
+        // Its connections took the 4 addresses in turn, by the server's count (a slot whose
+        // thread started after the others had taken its requests opens none).
+        let (used, opened) = (
+            p["server"]["destinations_used"].as_u64().expect("counted"),
+            p["server"]["connections_accepted"]
+                .as_u64()
+                .expect("counted"),
+        );
+        assert!(opened >= 1 && used >= opened.min(4) && used <= 4, "{p}");
     }
-    // The first point's closed connections stay in TIME_WAIT at its destination for a
-    // minute: the second is sent elsewhere, and finds nothing there.
+    // The first point's closed connections stay in TIME_WAIT for a minute, one at each
+    // address, and its first address also holds the harness's own /stats connection: the
+    // second point is sent elsewhere.
     let (first, second) = (&points[0]["destination"], &points[1]["destination"]);
     assert!(
         first.as_str().is_some_and(|d| d.starts_with("127.0.0.")),
         "{first}"
     );
     assert_ne!(first, second);
-    assert_eq!(points[1]["held_at_destination"], 0, "{}", points[1]);
 }
 
 #[test]

@@ -96,6 +96,7 @@ fn full_report() -> PointReport {
             peak_rss_bytes: Some(1),
             cpu_s: Some(1.0),
             open_fds: Some(1),
+            destinations_used: 1,
             profile: Some(mock_server::Profile::Nginx),
             limits: Some(mock_server::Profile::Nginx.limits()),
             ..Default::default()

@@ -69,7 +69,7 @@ async fn exchange(
     let sender = match conn {
         Some(sender) => sender,
         None => {
-            let stream = TcpStream::connect(&target.url.authority)
+            let stream = TcpStream::connect(target.url.destinations.next())
                 .await
                 .map_err(io)?;
             stream.set_nodelay(true).map_err(io)?;

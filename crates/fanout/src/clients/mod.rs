@@ -8,6 +8,7 @@ pub mod config;
 pub mod coroutine;
 pub mod cyper_client;
 pub mod deadline_keeper;
+pub mod destinations;
 pub mod h2_conn;
 pub mod hyper_conn;
 pub mod plain_url;

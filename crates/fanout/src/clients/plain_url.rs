@@ -1,16 +1,21 @@
 //! A job's URL as the clients without a connector send it (hyper's `client::conn`, h2): plain
 //! `http://HOST:PORT/PATH`, parsed once per job.
 
+use std::net::ToSocketAddrs as _;
+
+use super::destinations::Destinations;
 use super::url_error::UrlError;
 use crate::model::job::Job;
 
-/// The job's URI and the `HOST:PORT` its connections go to.
+/// The job's URI, the `HOST:PORT` it names, and the addresses its connections go to.
 #[derive(Debug, Clone)]
 pub struct PlainUrl {
     /// The request URI (scheme and authority included: h2 sends them as pseudo-headers).
     pub uri: hyper::Uri,
-    /// `HOST:PORT`, to connect to and to send as `Host`.
+    /// `HOST:PORT`, sent as `Host`.
     pub authority: String,
+    /// Where new connections go: the authority's address, or the server's in turn.
+    pub destinations: Destinations,
 }
 
 impl PlainUrl {
@@ -30,6 +35,16 @@ impl PlainUrl {
             .authority()
             .ok_or_else(|| UrlError::refused(job.url(), "no host"))?
             .to_string();
-        Ok(Self { uri, authority })
+        let addr = authority
+            .to_socket_addrs()
+            .map_err(|e| UrlError::failed(job.url(), "no address", e))?
+            .next()
+            .ok_or_else(|| UrlError::refused(job.url(), "no address"))?;
+        let destinations = Destinations::for_job(job, addr);
+        Ok(Self {
+            uri,
+            authority,
+            destinations,
+        })
     }
 }

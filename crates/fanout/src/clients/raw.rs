@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
+use super::destinations::Destinations;
 use super::request::blocking::Threads;
 use super::request::exchange::{AsyncExchange, Exchange, Outcome, Stopper, World};
 use super::url_error::UrlError;
@@ -29,7 +30,7 @@ pub const RAW_BUFFER_BYTES: usize = 1024;
 /// What a raw client sends: the request bytes and where, from the job's URL, built once.
 #[derive(Debug, Clone)]
 pub struct RawRequest {
-    addr: SocketAddr,
+    destinations: Destinations,
     bytes: Vec<u8>,
 }
 
@@ -47,12 +48,15 @@ impl RawRequest {
             .next()
             .ok_or_else(|| UrlError::refused(job.url(), "no address"))?;
         let bytes = format!("GET {path} HTTP/1.1\r\nHost: {authority}\r\n\r\n").into_bytes();
-        Ok(Self { addr, bytes })
+        Ok(Self {
+            destinations: Destinations::for_job(job, addr),
+            bytes,
+        })
     }
 
-    /// Where it goes.
+    /// Where the next new connection goes.
     pub fn addr(&self) -> SocketAddr {
-        self.addr
+        self.destinations.next()
     }
 
     /// The request's bytes.
@@ -280,7 +284,7 @@ impl<S: BlockingSocket + Send + 'static> Exchange for RawBlocking<S> {
     type World = S::World;
     fn open(&self, conn: &mut Option<S>, deadline: Instant) -> Result<(), ErrorKind> {
         if conn.is_none() {
-            *conn = Some(connect_blocking(&self.request.addr, deadline)?);
+            *conn = Some(connect_blocking(&self.request.addr(), deadline)?);
         }
         Ok(())
     }
@@ -325,7 +329,7 @@ pub fn exchange_blocking<S: BlockingSocket>(
 ) -> Result<bool, ErrorKind> {
     let stream = match conn {
         Some(stream) => stream,
-        None => conn.insert(connect_blocking(&request.addr, deadline)?),
+        None => conn.insert(connect_blocking(&request.addr(), deadline)?),
     };
     let bound = stream.bound(deadline);
     let outcome = send_and_read(stream, &bound, request, job);
@@ -378,7 +382,7 @@ async fn exchange_async(
     let stream = match conn {
         Some(stream) => stream,
         None => {
-            let stream = tokio::net::TcpStream::connect(request.addr)
+            let stream = tokio::net::TcpStream::connect(request.addr())
                 .await
                 .map_err(io)?;
             stream.set_nodelay(true).map_err(io)?;
@@ -500,7 +504,7 @@ mod tests {
         let at = |url: &str| Job::new(url.into(), 1, 2, Default::default());
         let job = at("http://127.0.0.1:8000/get?delay_ms=100&bytes=32");
         let request = RawRequest::for_job(&job).expect("request");
-        assert_eq!(request.addr, "127.0.0.1:8000".parse().expect("addr"));
+        assert_eq!(request.addr(), "127.0.0.1:8000".parse().expect("addr"));
         assert_eq!(
             String::from_utf8_lossy(&request.bytes),
             "GET /get?delay_ms=100&bytes=32 HTTP/1.1\r\nHost: 127.0.0.1:8000\r\n\r\n"

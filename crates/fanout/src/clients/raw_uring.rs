@@ -23,7 +23,8 @@ pub struct RawUring {
     request: Rc<[u8]>,
     /// Where the kernel puts each read; `None` while a read owns it.
     read_buf: Cell<Option<Vec<u8>>>,
-    addr: std::net::SocketAddr,
+    /// Where its new connections go (each asks for the next address).
+    request_to: RawRequest,
 }
 
 impl RawUring {
@@ -32,7 +33,7 @@ impl RawUring {
         Self {
             request: request.bytes().into(),
             read_buf: Cell::new(Some(Vec::with_capacity(RAW_BUFFER_BYTES))),
-            addr: request.addr(),
+            request_to: request.clone(),
         }
     }
 }
@@ -50,7 +51,9 @@ async fn exchange(slot: &RawUring, conn: &mut Option<TcpStream>, job: &Job) -> O
     let stream = match conn {
         Some(stream) => stream,
         None => {
-            let stream = TcpStream::connect(slot.addr).await.map_err(io)?;
+            let stream = TcpStream::connect(slot.request_to.addr())
+                .await
+                .map_err(io)?;
             stream.set_nodelay(true).map_err(io)?;
             conn.insert(stream)
         }

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use super::destinations::Destinations;
 use super::request::exchange::{AsyncExchange, Outcome};
 use super::tls;
 use super::url_error::UrlError;
@@ -44,6 +45,10 @@ pub fn reqwest_client(job: &Job) -> Result<Reqwest, ClientError> {
         Protocol::H1 => builder.http1_only(),
         Protocol::H2 => builder.http2_prior_knowledge(),
     };
+    let spread = spread_over(job)?;
+    if let Some(destinations) = &spread {
+        builder = builder.dns_resolver(InTurn(destinations.clone()));
+    }
     // Always our own TLS configuration, even for plain HTTP: reqwest's default one loads the
     // platform's certificate store for every Client built (20,000 times for a client per
     // request at C = 10,000, where it made 1–4 thousand requests time out).
@@ -51,7 +56,43 @@ pub fn reqwest_client(job: &Job) -> Result<Reqwest, ClientError> {
         .tls_backend_preconfigured(tls::rustls_config(job))
         .build()
         .map_err(ClientError::Build)?;
-    Reqwest::with_client(client, job)
+    let mut reqwest = Reqwest::with_client(client, job)?;
+    if spread.is_some() {
+        // hyper dials an IP-literal host itself; a name goes through the resolver, which
+        // hands out the destinations in turn. The server's certificate names `localhost`.
+        let _ = Arc::make_mut(&mut reqwest.url).set_host(Some(SPREAD_HOST));
+    }
+    Ok(reqwest)
+}
+
+/// The name the URL's host becomes where the job's connections spread over several
+/// destinations: resolved by [`InTurn`] alone.
+const SPREAD_HOST: &str = "localhost";
+
+/// The job's destinations where there are several, from its URL's address.
+fn spread_over(job: &Job) -> Result<Option<Destinations>, ClientError> {
+    let url = reqwest::Url::parse(job.url())
+        .map_err(|e| UrlError::failed(job.url(), "does not parse", e))?;
+    let addr = match url.host() {
+        Some(url::Host::Ipv4(ip)) => std::net::IpAddr::V4(ip),
+        Some(url::Host::Ipv6(ip)) => std::net::IpAddr::V6(ip),
+        _ => return Ok(None),
+    };
+    let port = url.port_or_known_default().unwrap_or(80);
+    let destinations = Destinations::for_job(job, std::net::SocketAddr::new(addr, port));
+    Ok(destinations.spread().then_some(destinations))
+}
+
+/// A resolver that answers every name with the job's next destination.
+struct InTurn(Destinations);
+
+impl reqwest::dns::Resolve for InTurn {
+    fn resolve(&self, _name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let addr = self.0.next();
+        Box::pin(std::future::ready(Ok(
+            Box::new(std::iter::once(addr)) as reqwest::dns::Addrs
+        )))
+    }
 }
 
 impl Reqwest {

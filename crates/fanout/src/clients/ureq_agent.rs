@@ -13,6 +13,7 @@ use ureq::http::Uri;
 use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
 use ureq::unversioned::transport::{Connector as _, DefaultConnector, NextTimeout, TcpConnector};
 
+use super::destinations::Destinations;
 use super::request::blocking::Threads;
 use super::request::exchange::{Exchange, Outcome};
 use super::tls;
@@ -44,26 +45,38 @@ pub fn ureq_agent(job: &Job, idle: usize) -> ureq::Agent {
         .http_status_as_error(false)
         .proxy(None)
         .build();
+    let resolver = IpLiteralResolver {
+        destinations: target(job).ok().and_then(|uri| {
+            let host = uri
+                .host()?
+                .trim_matches(['[', ']'])
+                .parse::<IpAddr>()
+                .ok()?;
+            let url_addr = SocketAddr::new(host, uri.port_u16().unwrap_or(80));
+            Some(Destinations::for_job(job, url_addr)).filter(Destinations::spread)
+        }),
+        default: DefaultResolver::default(),
+    };
     if job.url().starts_with("https:") {
-        ureq::Agent::with_parts(
-            config,
-            DefaultConnector::new(),
-            IpLiteralResolver::default(),
-        )
+        ureq::Agent::with_parts(config, DefaultConnector::new(), resolver)
     } else {
         // Plain HTTP: TCP alone. ureq's default chain with rustls in it costs every thread
         // resident stack even for plain connections (32 against 23 KiB per thread measured at
         // C = 1,000 … 10,000): a cost of TLS support, not of the model.
         let tcp = ().chain(TcpConnector::default());
-        ureq::Agent::with_parts(config, tcp, IpLiteralResolver::default())
+        ureq::Agent::with_parts(config, tcp, resolver)
     }
 }
 
-/// Resolves an IP-literal host in place, as hyper does; any other host goes to ureq's own
-/// resolver. (With any timeout set, ureq resolves every new connection's host on a thread of
-/// its own, even an IP literal: a hidden thread per connection in the thread strategies.)
-#[derive(Debug, Default)]
-pub struct IpLiteralResolver(DefaultResolver);
+/// Resolves an IP-literal host in place, as hyper does — to the job's next destination where
+/// the server listens at several — and any other host with ureq's own resolver. (With any
+/// timeout set, ureq resolves every new connection's host on a thread of its own, even an IP
+/// literal: a hidden thread per connection in the thread strategies.)
+#[derive(Debug)]
+pub struct IpLiteralResolver {
+    destinations: Option<Destinations>,
+    default: DefaultResolver,
+}
 
 impl Resolver for IpLiteralResolver {
     fn resolve(
@@ -77,10 +90,14 @@ impl Resolver for IpLiteralResolver {
         match ip {
             Ok(ip) => {
                 let mut addrs = self.empty();
-                addrs.push(SocketAddr::new(ip, uri.port_u16().unwrap_or(80)));
+                let addr = match &self.destinations {
+                    Some(destinations) => destinations.next(),
+                    None => SocketAddr::new(ip, uri.port_u16().unwrap_or(80)),
+                };
+                addrs.push(addr);
                 Ok(addrs)
             }
-            Err(_) => self.0.resolve(uri, config, timeout),
+            Err(_) => self.default.resolve(uri, config, timeout),
         }
     }
 }

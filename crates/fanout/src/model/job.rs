@@ -29,6 +29,11 @@ pub struct Job {
     /// Over HTTPS: the one certificate (PEM) the clients trust.
     #[serde(default)]
     pub tls_root_pem: Option<String>,
+    /// The addresses the server listens at, one port, the URL's first: a client that dials
+    /// for itself spreads its connections over them (`clients::destinations`); empty: the
+    /// URL's address alone.
+    #[serde(default)]
+    destinations: Vec<std::net::SocketAddr>,
     /// The CPU work per ok response, once calibrated ([`Job::calibrate_cpu_work`]).
     #[serde(skip)]
     cpu_work: Option<CpuWork>,
@@ -46,6 +51,7 @@ impl Job {
             requests,
             settings,
             tls_root_pem: None,
+            destinations: Vec::new(),
             cpu_work: None,
             schedule: None,
         }
@@ -126,6 +132,16 @@ impl Job {
     /// The request URL.
     pub fn url(&self) -> &str {
         &self.url
+    }
+
+    /// The addresses the server listens at, the URL's first; empty: the URL's alone.
+    pub fn destinations(&self) -> &[std::net::SocketAddr] {
+        &self.destinations
+    }
+
+    /// Sets the addresses the job's connections may spread over (the URL's first).
+    pub fn set_destinations(&mut self, destinations: Vec<std::net::SocketAddr>) {
+        self.destinations = destinations;
     }
 
     /// Per-request timeout, the same for every client.

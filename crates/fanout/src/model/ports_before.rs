@@ -18,14 +18,16 @@ pub struct PortsBefore {
     /// would open more connections than its destination's free local ports.
     #[serde(default)]
     pub ports_waited_s: f64,
-    /// Loopback addresses the server listened on (one port), of which the point was sent to
-    /// the one with the fewest sockets; 1 with a server at `--url` (and in points recorded
-    /// before there was a choice).
+    /// Loopback addresses the server listened on (one port): the point was sent to the one
+    /// with the fewest sockets first, and the clients that dial for themselves spread their
+    /// connections over all (the server's `destinations_used` says how many they reached); 1
+    /// with a server at `--url` (and in points recorded before there was a choice).
     // This and the two below are left out at their defaults, so that folders recorded
     // before them redraw unchanged.
     #[serde(default = "one", skip_serializing_if = "is_one")]
     pub destinations: u32,
-    /// The address and port the point's connections went to, when the harness chose it.
+    /// The address and port the point was sent to (its URL's; its connections' first), when
+    /// the harness chose it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub destination: Option<String>,
     /// Sockets with an end at that destination as the worker started (TIME_WAIT, closing or

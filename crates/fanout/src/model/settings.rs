@@ -174,8 +174,9 @@ pub struct Settings {
     pub delay_sigma: f64,
     /// Loopback addresses the server fanout starts listens at, one port (127.0.0.1 and the
     /// ones after it): each point is sent to the one with the fewest sockets left by earlier
-    /// points, so none waits for ports or searches longer for one; 1 puts every point on one
-    /// destination, whose ephemeral range earlier points share [default: 16].
+    /// points, and clients that dial for themselves spread new connections over all, so none
+    /// waits for ports or crowds one range; 1 puts every connection on one destination
+    /// [default: 16].
     #[arg(long, env = "FANOUT_LOOPBACK_ADDRESSES",
           value_parser = clap::value_parser!(u32).range(1..=4096), help_heading = "Server")]
     // Left out where not given, so that folders recorded before it redraw unchanged.

@@ -43,9 +43,10 @@ pub fn run_point(
     // Before the server's reset: a fault's time window counts from it.
     let limits = Limits::read();
     let ports = limits.local_port_count().map(|n| n as usize);
-    let (base_url, ports_before) = super::ports::settle(endpoint, point.connections(), ports);
-    let mut job = point.job(&base_url);
+    let sent = super::ports::settle(endpoint, point.connections(), ports);
+    let mut job = point.job(&sent.base_url);
     job.tls_root_pem = endpoint.ca_pem.clone();
+    job.set_destinations(sent.destinations);
     let job_stack_bytes = job.stack_bytes() as u64;
     let coroutine_stack_bytes = job.coroutine_stack_bytes() as u64;
     let command = match runner {
@@ -103,7 +104,7 @@ pub fn run_point(
     };
     let mut report = PointReport::from_run(point, left, &limits);
     report.server_missing = server_missing;
-    report.ports = ports_before;
+    report.ports = sent.before;
     Ok(report)
 }
 

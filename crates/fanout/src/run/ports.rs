@@ -5,7 +5,7 @@
 //! after 9,000 closed connections connected three times slower (the kernel's search for a
 //! free port), and a scale sweep spent most of its time waiting.
 
-use std::net::SocketAddrV4;
+use std::net::{SocketAddr, SocketAddrV4};
 use std::time::{Duration, Instant};
 
 use super::server::Endpoint;
@@ -16,16 +16,23 @@ use crate::os;
 /// the longest wait that can help.
 const TIME_WAIT: Duration = Duration::from_secs(60);
 
-/// The base URL the point is sent to and what its ports looked like: the least-held of the
-/// endpoint's loopback addresses (its own URL where it has none), after waiting while the
-/// sockets in the way and the `connections` the point will open exceed the `ports` of the
-/// local range (at most [`TIME_WAIT`] and a second). Sockets in the way are those at the
-/// chosen destination; with no choice, every TIME_WAIT socket of the machine.
-pub fn settle(
-    endpoint: &Endpoint,
-    connections: usize,
-    ports: Option<usize>,
-) -> (String, PortsBefore) {
+/// Where a point is sent: its base URL, and every address its connections may spread over.
+#[derive(Debug, Clone)]
+pub struct Sent {
+    /// The base URL, at the chosen destination.
+    pub base_url: String,
+    /// The server's loopback addresses, the chosen one first (empty: the URL's alone).
+    pub destinations: Vec<SocketAddr>,
+    /// What the point found there.
+    pub before: PortsBefore,
+}
+
+/// Where the point is sent and what its ports looked like: the least-held of the endpoint's
+/// loopback addresses first (its own URL where it has none), after waiting while the sockets
+/// in the way and the `connections` the point will open exceed the `ports` of the local range
+/// (at most [`TIME_WAIT`] and a second). Sockets in the way are those at the chosen
+/// destination; with no choice, every TIME_WAIT socket of the machine.
+pub fn settle(endpoint: &Endpoint, connections: usize, ports: Option<usize>) -> Sent {
     let started = Instant::now();
     loop {
         let time_wait = os::time_wait_sockets();
@@ -41,6 +48,15 @@ pub fn settle(
                 Some((addr, _)) => format!("{}://{addr}", endpoint.scheme()),
                 None => endpoint.base_url.clone(),
             };
+            let destinations = match chosen {
+                Some((first, _)) => {
+                    let at = endpoint.loopback.iter().position(|a| *a == first);
+                    let mut turn = endpoint.loopback.clone();
+                    turn.rotate_left(at.unwrap_or(0));
+                    turn.into_iter().map(SocketAddr::V4).collect()
+                }
+                None => Vec::new(),
+            };
             let before = PortsBefore {
                 time_wait_before: time_wait,
                 ports_waited_s: started.elapsed().as_secs_f64(),
@@ -48,7 +64,11 @@ pub fn settle(
                 destination: chosen.map(|(addr, _)| addr.to_string()),
                 held_at_destination: chosen.map(|(_, held)| held),
             };
-            return (base_url, before);
+            return Sent {
+                base_url,
+                destinations,
+                before,
+            };
         }
         std::thread::sleep(Duration::from_millis(500));
     }
