@@ -43,7 +43,10 @@ pub fn run_point(
     // Before the server's reset: a fault's time window counts from it.
     let limits = Limits::read();
     let ports = limits.local_port_count().map(|n| n as usize);
-    let sent = super::ports::settle(endpoint, point.connections(), ports);
+    // fanout's own clients spread their connections over the server's addresses (all but
+    // cyper's, which are few); a peer dials its URL's alone.
+    let spreads = matches!(runner, Runner::InProcess(_));
+    let sent = super::ports::settle(endpoint, point.connections(), spreads, ports);
     let mut job = point.job(&sent.base_url);
     job.tls_root_pem = endpoint.ca_pem.clone();
     job.set_destinations(sent.destinations);

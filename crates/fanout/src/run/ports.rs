@@ -28,21 +28,35 @@ pub struct Sent {
 }
 
 /// Where the point is sent and what its ports looked like: the least-held of the endpoint's
-/// loopback addresses first (its own URL where it has none), after waiting while the sockets
-/// in the way and the `connections` the point will open exceed the `ports` of the local range
-/// (at most [`TIME_WAIT`] and a second). Sockets in the way are those at the chosen
-/// destination; with no choice, every TIME_WAIT socket of the machine.
-pub fn settle(endpoint: &Endpoint, connections: usize, ports: Option<usize>) -> Sent {
+/// loopback addresses first (its own URL where it has none), after waiting (at most
+/// [`TIME_WAIT`] and a second) while the sockets in the way and the connections the point
+/// will open exceed the `ports` of the local range at some destination it uses. A client
+/// that `spreads` puts a share of its `connections` at every address, beside the most-held
+/// one's sockets; one that does not puts them all at the chosen one. With no choice, the
+/// sockets in the way are every TIME_WAIT socket of the machine.
+pub fn settle(
+    endpoint: &Endpoint,
+    connections: usize,
+    spreads: bool,
+    ports: Option<usize>,
+) -> Sent {
     let started = Instant::now();
     loop {
         let time_wait = os::time_wait_sockets();
-        let chosen = least_held(&endpoint.loopback);
-        let in_the_way = match chosen {
-            Some((_, held)) => Some(held),
-            None => time_wait,
+        let held = os::sockets_at(&endpoint.loopback).unwrap_or_default();
+        let at: Vec<(SocketAddrV4, u64)> = endpoint.loopback.iter().copied().zip(held).collect();
+        // The least held, the first of those tied.
+        let chosen = at.iter().copied().min_by_key(|&(_, held)| held);
+        let (in_the_way, opened) = match chosen {
+            Some(_) if spreads => (
+                at.iter().map(|&(_, held)| held).max(),
+                connections.div_ceil(at.len()),
+            ),
+            Some((_, held)) => (Some(held), connections),
+            None => (time_wait, connections),
         };
         let short = matches!((in_the_way, ports),
-            (Some(n), Some(ports)) if n > 0 && n as usize + connections > ports);
+            (Some(n), Some(ports)) if n > 0 && n as usize + opened > ports);
         if !short || started.elapsed() >= TIME_WAIT + Duration::from_secs(1) {
             let base_url = match chosen {
                 Some((addr, _)) => format!("{}://{addr}", endpoint.scheme()),
@@ -72,15 +86,4 @@ pub fn settle(endpoint: &Endpoint, connections: usize, ports: Option<usize>) -> 
         }
         std::thread::sleep(Duration::from_millis(500));
     }
-}
-
-/// The address of `loopback` with the fewest sockets at it (the first of those tied), and
-/// that count; `None` with no addresses to choose from or where sockets cannot be read.
-fn least_held(loopback: &[SocketAddrV4]) -> Option<(SocketAddrV4, u64)> {
-    let held = os::sockets_at(loopback)?;
-    loopback
-        .iter()
-        .copied()
-        .zip(held)
-        .min_by_key(|&(_, held)| held)
 }
