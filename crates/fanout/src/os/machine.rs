@@ -115,8 +115,8 @@ pub const BUILD: &str = if cfg!(debug_assertions) {
 pub const CRATES: &str = env!("FANOUT_CRATE_VERSIONS");
 
 /// The current git commit of the working directory, if it is a git checkout, with `-dirty`
-/// after it where tracked files differ from it: a run then says it was not made from that
-/// commit alone.
+/// after it where tracked files outside `results/` differ from it: a run then says it was
+/// not made from that commit alone.
 pub fn git_commit() -> Option<String> {
     let git = |args: &[&str]| {
         let out = std::process::Command::new("git").args(args).output().ok()?;
@@ -125,8 +125,16 @@ pub fn git_commit() -> Option<String> {
             .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
     };
     let commit = git(&["rev-parse", "--short", "HEAD"]).filter(|c| !c.is_empty())?;
-    // Untracked files aside: the run's own new folder is one.
-    let changed = git(&["status", "--porcelain", "--untracked-files=no"]);
+    // Untracked files and `results/` aside: a run's own folder is one or the other, and
+    // neither is built.
+    let changed = git(&[
+        "status",
+        "--porcelain",
+        "--untracked-files=no",
+        "--",
+        ":(top)",
+        ":(top,exclude)results",
+    ]);
     Some(match changed {
         Some(changes) if !changes.is_empty() => format!("{commit}-dirty"),
         _ => commit,
