@@ -125,10 +125,11 @@ async fn malformed_bytes_and_huge_headers_leave_it_serving() {
     task.await.expect("server task");
 }
 
-#[test]
-fn the_binary_announces_its_address_first_and_stops_cleanly_on_sigterm() {
+/// The mock-server binary started with `args` (stderr quiet) and the address its first line
+/// announces.
+fn spawn_announced(args: &[&str]) -> (std::process::Child, SocketAddr) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_mock-server"))
-        .args(["--addr", "127.0.0.1:0", "--delay-ms", "1"])
+        .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -140,16 +141,29 @@ fn the_binary_announces_its_address_first_and_stops_cleanly_on_sigterm() {
     let addr = first
         .trim_end()
         .strip_prefix("listening on http://")
-        .unwrap_or_else(|| panic!("unexpected first line {first:?}"));
-    let addr: SocketAddr = addr.parse().expect("resolved address");
-    assert_ne!(addr.port(), 0, "the real port, not the one asked for");
+        .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
+        .parse()
+        .expect("resolved address");
+    (child, addr)
+}
 
+/// `GET /health` on a connection of its own to `addr`, closed after: the whole answer.
+fn health_at(addr: SocketAddr) -> String {
     let mut stream = TcpStream::connect(addr).expect("connect");
     stream
         .write_all(b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         .expect("write");
     let mut answer = String::new();
     stream.read_to_string(&mut answer).expect("read");
+    answer
+}
+
+#[test]
+fn the_binary_announces_its_address_first_and_stops_cleanly_on_sigterm() {
+    let (mut child, addr) = spawn_announced(&["--addr", "127.0.0.1:0", "--delay-ms", "1"]);
+    assert_ne!(addr.port(), 0, "the real port, not the one asked for");
+
+    let answer = health_at(addr);
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     assert!(answer.ends_with(r#"{"status":"ok"}"#), "{answer}");
 
@@ -164,30 +178,11 @@ fn the_binary_announces_its_address_first_and_stops_cleanly_on_sigterm() {
 
 #[test]
 fn with_loopback_addresses_one_port_serves_at_each_of_them_and_not_beyond() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mock-server"))
-        .args(["--addr", "127.0.0.1:0", "--loopback-addresses", "3"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn mock-server");
-    let mut first = String::new();
-    BufReader::new(child.stdout.take().expect("stdout"))
-        .read_line(&mut first)
-        .expect("first line");
-    let addr: SocketAddr = first
-        .trim_end()
-        .strip_prefix("listening on http://")
-        .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
-        .parse()
-        .expect("resolved address");
+    let (mut child, addr) =
+        spawn_announced(&["--addr", "127.0.0.1:0", "--loopback-addresses", "3"]);
     let at = |last: u8| SocketAddr::from(([127, 0, 0, last], addr.port()));
     for last in 1..=3 {
-        let mut stream = TcpStream::connect(at(last)).expect("connect");
-        stream
-            .write_all(b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-            .expect("write");
-        let mut answer = String::new();
-        stream.read_to_string(&mut answer).expect("read");
+        let answer = health_at(at(last));
         assert!(
             answer.starts_with("HTTP/1.1 200"),
             "127.0.0.{last}: {answer}"
