@@ -33,7 +33,9 @@ pub struct Args {
     /// (127.0.0.1, 127.0.0.2, …). Each is a destination of its own for a client, with its own
     /// ephemeral ports and its own TIME_WAIT sockets, so connections spread over them never
     /// wait for one destination's ports.
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=65_536))]
+    // At most 4,096: with --tls each address is a name of the certificate, which must stay
+    // well under a TLS handshake message's 64 KiB.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=4096))]
     pub loopback_addresses: u32,
     /// Listen backlog asked for; the kernel caps it at net.core.somaxconn.
     #[arg(long, default_value_t = 65_535, value_parser = clap::value_parser!(u32).range(1..=1_048_576))]

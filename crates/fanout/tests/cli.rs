@@ -560,8 +560,8 @@ fn each_point_goes_to_the_loopback_address_its_predecessors_left_clearest_and_sp
         assert!(opened >= 1 && used >= opened.min(4) && used <= 4, "{p}");
     }
     // The first point's closed connections stay in TIME_WAIT for a minute, one at each
-    // address, and its first address also holds the harness's own /stats connection: the
-    // second point is sent elsewhere.
+    // address, and 127.0.0.1 (where the harness's /stats connections go, a new one each
+    // point) holds more: the first point went there, the second is sent elsewhere.
     let (first, second) = (&points[0]["destination"], &points[1]["destination"]);
     assert!(
         first.as_str().is_some_and(|d| d.starts_with("127.0.0.")),

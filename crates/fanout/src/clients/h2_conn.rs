@@ -5,7 +5,6 @@
 
 use h2::client::SendRequest;
 use hyper::body::Bytes;
-use tokio::net::TcpStream;
 
 use super::plain_url::PlainUrl;
 use super::request::exchange::{AsyncExchange, Outcome};
@@ -34,9 +33,7 @@ pub struct Opened {
 /// stream on it).
 pub async fn connect(target: &Target) -> Result<Opened, ErrorKind> {
     let io = |e: std::io::Error| ErrorKind::from_io(&e);
-    let stream = TcpStream::connect(target.destinations.next())
-        .await
-        .map_err(io)?;
+    let stream = target.dial().await.map_err(io)?;
     stream.set_nodelay(true).map_err(io)?;
     // hyper's windows (what reqwest's `async_h2` runs with), so the two differ in the library
     // alone: h2's own default connection window (64 KiB) also sets a budget of buffered small

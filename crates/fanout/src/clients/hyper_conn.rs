@@ -7,7 +7,6 @@ use http_body_util::{BodyExt as _, Empty};
 use hyper::body::Bytes;
 use hyper::client::conn::http1::SendRequest;
 use hyper_util::rt::TokioIo;
-use tokio::net::TcpStream;
 
 use super::plain_url::PlainUrl;
 use super::request::exchange::{AsyncExchange, Outcome};
@@ -69,9 +68,7 @@ async fn exchange(
     let sender = match conn {
         Some(sender) => sender,
         None => {
-            let stream = TcpStream::connect(target.url.destinations.next())
-                .await
-                .map_err(io)?;
+            let stream = target.url.dial().await.map_err(io)?;
             stream.set_nodelay(true).map_err(io)?;
             let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
                 .await

@@ -14,8 +14,8 @@ pub struct PlainUrl {
     pub uri: hyper::Uri,
     /// `HOST:PORT`, sent as `Host`.
     pub authority: String,
-    /// Where new connections go: the authority's address, or the server's in turn.
-    pub destinations: Destinations,
+    /// Where new connections go where they spread over the server's addresses.
+    destinations: Destinations,
 }
 
 impl PlainUrl {
@@ -46,5 +46,18 @@ impl PlainUrl {
             authority,
             destinations,
         })
+    }
+}
+
+impl PlainUrl {
+    /// A new TCP connection: to the job's next destination where its connections spread over
+    /// the server's addresses, else to the authority (each of its addresses tried in turn, as
+    /// tokio does: `localhost` may name `::1` before `127.0.0.1`).
+    pub async fn dial(&self) -> std::io::Result<tokio::net::TcpStream> {
+        if self.destinations.spread() {
+            tokio::net::TcpStream::connect(self.destinations.next()).await
+        } else {
+            tokio::net::TcpStream::connect(&self.authority).await
+        }
     }
 }

@@ -54,9 +54,14 @@ impl RawRequest {
         })
     }
 
-    /// Where the next new connection goes.
-    pub fn addr(&self) -> SocketAddr {
+    /// Where the next new connection goes (each call takes the next turn).
+    pub fn next_addr(&self) -> SocketAddr {
         self.destinations.next()
+    }
+
+    /// Where its new connections go, shared.
+    pub fn destinations(&self) -> &Destinations {
+        &self.destinations
     }
 
     /// The request's bytes.
@@ -284,7 +289,7 @@ impl<S: BlockingSocket + Send + 'static> Exchange for RawBlocking<S> {
     type World = S::World;
     fn open(&self, conn: &mut Option<S>, deadline: Instant) -> Result<(), ErrorKind> {
         if conn.is_none() {
-            *conn = Some(connect_blocking(&self.request.addr(), deadline)?);
+            *conn = Some(connect_blocking(&self.request.next_addr(), deadline)?);
         }
         Ok(())
     }
@@ -329,7 +334,7 @@ pub fn exchange_blocking<S: BlockingSocket>(
 ) -> Result<bool, ErrorKind> {
     let stream = match conn {
         Some(stream) => stream,
-        None => conn.insert(connect_blocking(&request.addr(), deadline)?),
+        None => conn.insert(connect_blocking(&request.next_addr(), deadline)?),
     };
     let bound = stream.bound(deadline);
     let outcome = send_and_read(stream, &bound, request, job);
@@ -382,7 +387,7 @@ async fn exchange_async(
     let stream = match conn {
         Some(stream) => stream,
         None => {
-            let stream = tokio::net::TcpStream::connect(request.addr())
+            let stream = tokio::net::TcpStream::connect(request.next_addr())
                 .await
                 .map_err(io)?;
             stream.set_nodelay(true).map_err(io)?;
@@ -504,7 +509,7 @@ mod tests {
         let at = |url: &str| Job::new(url.into(), 1, 2, Default::default());
         let job = at("http://127.0.0.1:8000/get?delay_ms=100&bytes=32");
         let request = RawRequest::for_job(&job).expect("request");
-        assert_eq!(request.addr(), "127.0.0.1:8000".parse().expect("addr"));
+        assert_eq!(request.next_addr(), "127.0.0.1:8000".parse().expect("addr"));
         assert_eq!(
             String::from_utf8_lossy(&request.bytes),
             "GET /get?delay_ms=100&bytes=32 HTTP/1.1\r\nHost: 127.0.0.1:8000\r\n\r\n"

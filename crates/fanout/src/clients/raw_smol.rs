@@ -46,7 +46,7 @@ async fn exchange(
     let stream = match conn {
         Some(stream) => stream,
         None => {
-            let stream = Async::<TcpStream>::connect(request.addr())
+            let stream = Async::<TcpStream>::connect(request.next_addr())
                 .await
                 .map_err(io)?;
             stream.get_ref().set_nodelay(true).map_err(io)?;

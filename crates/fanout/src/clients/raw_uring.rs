@@ -11,6 +11,7 @@ use compio::buf::{IntoInner as _, IoBuf as _};
 use compio::io::{AsyncRead as _, AsyncWriteExt as _};
 use compio::net::TcpStream;
 
+use super::destinations::Destinations;
 use super::raw::{RAW_BUFFER_BYTES, RawRequest, ResponseReader, Step};
 use super::request::exchange::{AsyncExchange, Outcome};
 use crate::model::error_kind::ErrorKind;
@@ -23,8 +24,8 @@ pub struct RawUring {
     request: Rc<[u8]>,
     /// Where the kernel puts each read; `None` while a read owns it.
     read_buf: Cell<Option<Vec<u8>>>,
-    /// Where its new connections go (each asks for the next address).
-    request_to: RawRequest,
+    /// Where its new connections go (each takes the next address).
+    destinations: Destinations,
 }
 
 impl RawUring {
@@ -33,7 +34,7 @@ impl RawUring {
         Self {
             request: request.bytes().into(),
             read_buf: Cell::new(Some(Vec::with_capacity(RAW_BUFFER_BYTES))),
-            request_to: request.clone(),
+            destinations: request.destinations().clone(),
         }
     }
 }
@@ -51,7 +52,7 @@ async fn exchange(slot: &RawUring, conn: &mut Option<TcpStream>, job: &Job) -> O
     let stream = match conn {
         Some(stream) => stream,
         None => {
-            let stream = TcpStream::connect(slot.request_to.addr())
+            let stream = TcpStream::connect(slot.destinations.next())
                 .await
                 .map_err(io)?;
             stream.set_nodelay(true).map_err(io)?;

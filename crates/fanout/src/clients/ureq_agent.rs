@@ -45,14 +45,14 @@ pub fn ureq_agent(job: &Job, idle: usize) -> ureq::Agent {
         .http_status_as_error(false)
         .proxy(None)
         .build();
-    let resolver = IpLiteralResolver {
+    let resolver = DestinationResolver {
         destinations: target(job).ok().and_then(|uri| {
             let host = uri
                 .host()?
                 .trim_matches(['[', ']'])
                 .parse::<IpAddr>()
                 .ok()?;
-            let url_addr = SocketAddr::new(host, uri.port_u16().unwrap_or(80));
+            let url_addr = SocketAddr::new(host, uri.port_u16().unwrap_or(default_port(&uri)));
             Some(Destinations::for_job(job, url_addr)).filter(Destinations::spread)
         }),
         default: DefaultResolver::default(),
@@ -73,12 +73,12 @@ pub fn ureq_agent(job: &Job, idle: usize) -> ureq::Agent {
 /// timeout set, ureq resolves every new connection's host on a thread of its own, even an IP
 /// literal: a hidden thread per connection in the thread strategies.)
 #[derive(Debug)]
-pub struct IpLiteralResolver {
+pub struct DestinationResolver {
     destinations: Option<Destinations>,
     default: DefaultResolver,
 }
 
-impl Resolver for IpLiteralResolver {
+impl Resolver for DestinationResolver {
     fn resolve(
         &self,
         uri: &Uri,
@@ -92,13 +92,21 @@ impl Resolver for IpLiteralResolver {
                 let mut addrs = self.empty();
                 let addr = match &self.destinations {
                     Some(destinations) => destinations.next(),
-                    None => SocketAddr::new(ip, uri.port_u16().unwrap_or(80)),
+                    None => SocketAddr::new(ip, uri.port_u16().unwrap_or(default_port(uri))),
                 };
                 addrs.push(addr);
                 Ok(addrs)
             }
             Err(_) => self.default.resolve(uri, config, timeout),
         }
+    }
+}
+
+/// The port a URL without one means: its scheme's.
+fn default_port(uri: &Uri) -> u16 {
+    match uri.scheme_str() {
+        Some("https") => 443,
+        _ => 80,
     }
 }
 

@@ -14,8 +14,9 @@ pub struct PortsBefore {
     /// platform).
     #[serde(default)]
     pub time_wait_before: Option<u64>,
-    /// Seconds the harness waited first for earlier points' sockets to go, because the point
-    /// would open more connections than its destination's free local ports.
+    /// Seconds the harness spent choosing the destination and waiting for earlier points'
+    /// sockets to go, where the point's connections would not have found free local ports
+    /// (`run/ports.rs`).
     #[serde(default)]
     pub ports_waited_s: f64,
     /// Loopback addresses the server listened on (one port): the point was sent to the one
@@ -30,8 +31,8 @@ pub struct PortsBefore {
     /// the harness chose it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub destination: Option<String>,
-    /// Sockets with an end at that destination as the worker started (TIME_WAIT, closing or
-    /// open; not the listener): 4-tuples toward it its connects could not take.
+    /// Sockets toward that destination (their remote end) as the worker started, TIME_WAIT,
+    /// closing or open: 4-tuples toward it its connects could not take (`None`: not read).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub held_at_destination: Option<u64>,
 }

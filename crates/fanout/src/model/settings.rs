@@ -47,8 +47,10 @@ pub const DEFAULT_STACK_KIB: usize = 2048;
 /// Default stack of each may coroutine: may's own default (0x1000 words, 32 KiB on 64-bit),
 /// mapped whole (only touched pages become resident) with a guard page below it.
 pub const DEFAULT_COROUTINE_STACK_KIB: usize = 32;
-/// Loopback addresses the server fanout starts listens at, unless asked otherwise.
-pub const DEFAULT_LOOPBACK_ADDRESSES: u32 = 16;
+/// Loopback addresses the server fanout starts listens at, unless asked otherwise: 16 on
+/// Linux, where all of 127.0.0.0/8 is the loopback's; elsewhere (macOS, the BSDs) only
+/// 127.0.0.1 is, unless an administrator adds more.
+pub const DEFAULT_LOOPBACK_ADDRESSES: u32 = if cfg!(target_os = "linux") { 16 } else { 1 };
 /// Response body size asked of the server.
 pub const DEFAULT_BODY_BYTES: usize = 32;
 
@@ -176,7 +178,7 @@ pub struct Settings {
     /// ones after it): each point is sent to the one with the fewest sockets left by earlier
     /// points, and clients that dial for themselves spread new connections over all, so none
     /// waits for ports or crowds one range; 1 puts every connection on one destination
-    /// [default: 16].
+    /// [default: 16 on Linux, 1 elsewhere].
     #[arg(long, env = "FANOUT_LOOPBACK_ADDRESSES",
           value_parser = clap::value_parser!(u32).range(1..=4096), help_heading = "Server")]
     // Left out where not given, so that folders recorded before it redraw unchanged.

@@ -186,6 +186,13 @@ pub enum ClientLib {
 }
 
 impl ClientLib {
+    /// Whether fanout's strategies on it spread new connections over the server's loopback
+    /// addresses (`clients::destinations`): cyper dials its URL's address, and a peer is a
+    /// program of its own.
+    pub fn spreads_connections(self) -> bool {
+        !matches!(self, Self::Cyper | Self::Peer)
+    }
+
     /// Its name in prose: the crate, or what it is.
     pub fn name(self) -> &'static str {
         match self {

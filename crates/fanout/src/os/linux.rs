@@ -87,10 +87,11 @@ fn time_wait_of(sockstat: &str) -> Option<u64> {
     None
 }
 
-/// For each of `destinations`, the IPv4 TCP sockets on this machine now with an end at it —
-/// in any state but LISTEN: TIME_WAIT, closing or open, at the client's end or the server's —
-/// from a walk of `/proc/net/tcp`. Each holds a 4-tuple toward that destination, so a client
-/// connecting there has that many fewer ports and a slower search for one.
+/// For each of `destinations`, the IPv4 TCP sockets on this machine now whose remote end is
+/// it — the clients' ends, in any state: TIME_WAIT, closing or open — from a walk of
+/// `/proc/net/tcp`. Each holds a 4-tuple toward that destination, so a client connecting
+/// there has that many fewer ports and a slower search for one. (The server's own ends hold
+/// the reversed tuple, which a new connect does not look up.)
 pub fn sockets_at(destinations: &[std::net::SocketAddrV4]) -> Option<Vec<u64>> {
     Some(count_sockets_at(
         &std::fs::read_to_string("/proc/net/tcp").ok()?,
@@ -108,23 +109,13 @@ fn count_sockets_at(table: &str, destinations: &[std::net::SocketAddrV4]) -> Vec
         let port = u16::from_str_radix(port, 16).ok()?;
         Some(std::net::SocketAddrV4::new(ip.into(), port))
     }
-    const LISTEN: &str = "0A";
     let mut counts = vec![0; destinations.len()];
     for line in table.lines().skip(1) {
-        let mut fields = line.split_whitespace().skip(1);
-        let (Some(local), Some(remote), Some(state)) =
-            (fields.next(), fields.next(), fields.next())
-        else {
+        let Some(remote) = line.split_whitespace().nth(2).and_then(endpoint) else {
             continue;
         };
-        if state == LISTEN {
-            continue;
-        }
-        let (local, remote) = (endpoint(local), endpoint(remote));
-        for (count, destination) in counts.iter_mut().zip(destinations) {
-            if local.as_ref() == Some(destination) || remote.as_ref() == Some(destination) {
-                *count += 1;
-            }
+        if let Some(at) = destinations.iter().position(|d| *d == remote) {
+            counts[at] += 1;
         }
     }
     counts
@@ -372,7 +363,7 @@ mod tests {
     }
 
     #[test]
-    fn sockets_at_a_destination_are_counted_at_either_end_listeners_aside() {
+    fn sockets_toward_a_destination_are_counted_by_their_remote_end() {
         let table = "  sl  local_address rem_address   st tx_queue rx_queue\n\
            0: 0100007F:1F90 00000000:0000 0A 00000000:00000000\n\
            1: 0100007F:8AE1 0100007F:1F90 06 00000000:00000000\n\
@@ -383,9 +374,10 @@ mod tests {
         let first = "127.0.0.1:8080".parse().unwrap();
         let second = "127.0.0.2:8080".parse().unwrap();
         let third = "127.0.0.3:8080".parse().unwrap();
+        // Row 3 is the server's end of a connection to 127.0.0.2 (its local end): not counted.
         assert_eq!(
             count_sockets_at(table, &[first, second, third]),
-            vec![1, 2, 0]
+            vec![1, 1, 0]
         );
     }
 

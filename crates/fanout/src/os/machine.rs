@@ -127,7 +127,9 @@ pub fn git_commit() -> Option<String> {
     let commit = git(&["rev-parse", "--short", "HEAD"]).filter(|c| !c.is_empty())?;
     // Untracked files and `results/` aside: a run's own folder is one or the other, and
     // neither is built.
+    // `--no-optional-locks`: reading the tree must not take the index lock a user's git holds.
     let changed = git(&[
+        "--no-optional-locks",
         "status",
         "--porcelain",
         "--untracked-files=no",

@@ -511,7 +511,7 @@ pub const TIME_WAIT_BEFORE: Figure = Figure {
     reading: Reading::PerPoint(|r| r.ports.time_wait_before.map_or(f64::NAN, |n| n as f64)),
     better: Better::Lower,
     chart: None,
-    about: "TCP sockets in TIME_WAIT on the machine as the worker started, ports earlier points' closed connections still held — at every destination: the point's own is `held_at_destination`, and the harness waited (up to 61 s, `ports_waited_s`) only where even the least-held destination had too few free ports (`time_wait_before`)",
+    about: "TCP sockets in TIME_WAIT on the machine as the worker started, ports earlier points' closed connections still held — at every destination: the point's own destination's are in `held_at_destination`, and the harness waited (up to 61 s, `ports_waited_s`) only where the point's connections would not have found free ports (`time_wait_before`)",
 };
 
 /// What the client adds to the tail.

@@ -40,12 +40,16 @@ pub fn run_point(
         let why = format!("{} is in no catalog", point.strategy.name);
         return Ok(PointReport::skipped(point, why));
     };
+    // A peer that is not installed is skipped before any wait for ports.
+    if let Runner::Peer(peer) = runner
+        && let Err(why) = peers::command(peer, &point.job(&endpoint.base_url))
+    {
+        return Ok(PointReport::skipped(point, why.to_string()));
+    }
     // Before the server's reset: a fault's time window counts from it.
     let limits = Limits::read();
     let ports = limits.local_port_count().map(|n| n as usize);
-    // fanout's own clients spread their connections over the server's addresses (all but
-    // cyper's, which are few); a peer dials its URL's alone.
-    let spreads = matches!(runner, Runner::InProcess(_));
+    let spreads = point.strategy.client.spreads_connections();
     let sent = super::ports::settle(endpoint, point.connections(), spreads, ports);
     let mut job = point.job(&sent.base_url);
     job.tls_root_pem = endpoint.ca_pem.clone();
