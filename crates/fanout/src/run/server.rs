@@ -73,12 +73,15 @@ impl ServerProcess {
         };
         // The server listens at the addresses after the first one, on its port: it says
         // so only by having started (it exits with an error where it could not bind one).
-        let loopback = (0..loopback_addresses)
-            .map(|i| {
-                let ip = u32::from(*first_addr.ip()) + i;
-                SocketAddrV4::new(ip.into(), first_addr.port())
-            })
-            .collect();
+        let loopback =
+            mock_server::listener::loopback_run((*first_addr.ip()).into(), loopback_addresses)
+                .map_err(HarnessError::ServerStart)?
+                .into_iter()
+                .filter_map(|ip| match ip {
+                    std::net::IpAddr::V4(ip) => Some(SocketAddrV4::new(ip, first_addr.port())),
+                    std::net::IpAddr::V6(_) => None,
+                })
+                .collect();
         Ok(Self {
             child,
             url,
