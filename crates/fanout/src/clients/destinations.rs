@@ -19,15 +19,16 @@ pub struct Destinations {
 }
 
 impl Destinations {
-    /// The job's destinations where it has several with `url_addr`'s port, `url_addr` alone
-    /// otherwise (a server at a URL the user gave, or one address asked for).
-    pub fn for_job(job: &Job, url_addr: SocketAddr) -> Self {
+    /// The job's addresses where the harness gave it several (the URL's first); `None`
+    /// otherwise — a server at a URL the user gave, or one address asked for — and the client
+    /// dials its URL as it would anyway.
+    pub fn of_job(job: &Job) -> Option<Self> {
         let spread = job.destinations();
-        let addrs: Arc<[SocketAddr]> = if spread.len() > 1 && spread.contains(&url_addr) {
-            spread.into()
-        } else {
-            Arc::new([url_addr])
-        };
+        (spread.len() > 1).then(|| Self::over(spread.into()))
+    }
+
+    /// `addrs` in turn.
+    fn over(addrs: Arc<[SocketAddr]>) -> Self {
         // Each new set starts a turn further on: the thread strategies build one per thread
         // slot (a ureq Agent each), whose first connections then spread as well.
         static MADE: AtomicUsize = AtomicUsize::new(0);
@@ -38,16 +39,16 @@ impl Destinations {
         }
     }
 
+    /// One address only: every connection goes there.
+    pub fn one(addr: SocketAddr) -> Self {
+        Self::over(Arc::new([addr]))
+    }
+
     /// The address the next new connection goes to.
     pub fn next(&self) -> SocketAddr {
         // Relaxed: the turn only spreads connections; no other memory hangs on it.
         let turn = self.next.fetch_add(1, Ordering::Relaxed);
         self.addrs[turn % self.addrs.len()]
-    }
-
-    /// Whether there is more than one.
-    pub fn spread(&self) -> bool {
-        self.addrs.len() > 1
     }
 }
 
@@ -63,19 +64,15 @@ mod tests {
     }
 
     #[test]
-    fn connections_take_the_destinations_in_turn_or_the_urls_address_alone() {
-        let url: SocketAddr = "127.0.0.2:80".parse().unwrap();
-        let spread = Destinations::for_job(&job(&["127.0.0.2:80", "127.0.0.3:80"]), url);
+    fn connections_take_the_destinations_in_turn_and_a_job_with_one_has_none() {
+        let spread = Destinations::of_job(&job(&["127.0.0.2:80", "127.0.0.3:80"])).expect("two");
         let turns: Vec<_> = (0..4).map(|_| spread.next().to_string()).collect();
         assert_ne!(turns[0], turns[1]);
         assert_eq!(turns[0], turns[2]);
         assert_eq!(turns[1], turns[3]);
-        assert!(spread.spread());
-        let alone = Destinations::for_job(&job(&[]), url);
-        assert_eq!(alone.next(), url);
-        assert!(!alone.spread());
-        // Destinations that are not the URL's server's: the URL's address alone.
-        let elsewhere = Destinations::for_job(&job(&["127.0.0.5:81", "127.0.0.6:81"]), url);
-        assert_eq!(elsewhere.next(), url);
+        assert!(Destinations::of_job(&job(&[])).is_none());
+        assert!(Destinations::of_job(&job(&["127.0.0.2:80"])).is_none());
+        let one: SocketAddr = "127.0.0.2:80".parse().unwrap();
+        assert_eq!(Destinations::one(one).next(), one);
     }
 }

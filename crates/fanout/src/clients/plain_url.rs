@@ -1,8 +1,6 @@
 //! A job's URL as the clients without a connector send it (hyper's `client::conn`, h2): plain
 //! `http://HOST:PORT/PATH`, parsed once per job.
 
-use std::net::ToSocketAddrs as _;
-
 use super::destinations::Destinations;
 use super::url_error::UrlError;
 use crate::model::job::Job;
@@ -15,7 +13,7 @@ pub struct PlainUrl {
     /// `HOST:PORT`, sent as `Host`.
     pub authority: String,
     /// Where new connections go where they spread over the server's addresses.
-    destinations: Destinations,
+    destinations: Option<Destinations>,
 }
 
 impl PlainUrl {
@@ -35,29 +33,20 @@ impl PlainUrl {
             .authority()
             .ok_or_else(|| UrlError::refused(job.url(), "no host"))?
             .to_string();
-        let addr = authority
-            .to_socket_addrs()
-            .map_err(|e| UrlError::failed(job.url(), "no address", e))?
-            .next()
-            .ok_or_else(|| UrlError::refused(job.url(), "no address"))?;
-        let destinations = Destinations::for_job(job, addr);
         Ok(Self {
             uri,
             authority,
-            destinations,
+            destinations: Destinations::of_job(job),
         })
     }
-}
 
-impl PlainUrl {
     /// A new TCP connection: to the job's next destination where its connections spread over
     /// the server's addresses, else to the authority (each of its addresses tried in turn, as
     /// tokio does: `localhost` may name `::1` before `127.0.0.1`).
     pub async fn dial(&self) -> std::io::Result<tokio::net::TcpStream> {
-        if self.destinations.spread() {
-            tokio::net::TcpStream::connect(self.destinations.next()).await
-        } else {
-            tokio::net::TcpStream::connect(&self.authority).await
+        match &self.destinations {
+            Some(destinations) => tokio::net::TcpStream::connect(destinations.next()).await,
+            None => tokio::net::TcpStream::connect(&self.authority).await,
         }
     }
 }

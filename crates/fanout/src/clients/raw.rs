@@ -49,7 +49,7 @@ impl RawRequest {
             .ok_or_else(|| UrlError::refused(job.url(), "no address"))?;
         let bytes = format!("GET {path} HTTP/1.1\r\nHost: {authority}\r\n\r\n").into_bytes();
         Ok(Self {
-            destinations: Destinations::for_job(job, addr),
+            destinations: Destinations::of_job(job).unwrap_or_else(|| Destinations::one(addr)),
             bytes,
         })
     }

@@ -45,7 +45,7 @@ pub fn reqwest_client(job: &Job) -> Result<Reqwest, ClientError> {
         Protocol::H1 => builder.http1_only(),
         Protocol::H2 => builder.http2_prior_knowledge(),
     };
-    let spread = spread_over(job)?;
+    let spread = Destinations::of_job(job);
     if let Some(destinations) = &spread {
         builder = builder.dns_resolver(InTurn(destinations.clone()));
     }
@@ -68,20 +68,6 @@ pub fn reqwest_client(job: &Job) -> Result<Reqwest, ClientError> {
 /// The name the URL's host becomes where the job's connections spread over several
 /// destinations: resolved by [`InTurn`] alone.
 const SPREAD_HOST: &str = "localhost";
-
-/// The job's destinations where there are several, from its URL's address.
-fn spread_over(job: &Job) -> Result<Option<Destinations>, ClientError> {
-    let url = reqwest::Url::parse(job.url())
-        .map_err(|e| UrlError::failed(job.url(), "does not parse", e))?;
-    let addr = match url.host() {
-        Some(url::Host::Ipv4(ip)) => std::net::IpAddr::V4(ip),
-        Some(url::Host::Ipv6(ip)) => std::net::IpAddr::V6(ip),
-        _ => return Ok(None),
-    };
-    let port = url.port_or_known_default().unwrap_or(80);
-    let destinations = Destinations::for_job(job, std::net::SocketAddr::new(addr, port));
-    Ok(destinations.spread().then_some(destinations))
-}
 
 /// A resolver that answers every name with the job's next destination.
 struct InTurn(Destinations);

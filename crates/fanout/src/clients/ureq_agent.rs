@@ -46,15 +46,7 @@ pub fn ureq_agent(job: &Job, idle: usize) -> ureq::Agent {
         .proxy(None)
         .build();
     let resolver = DestinationResolver {
-        destinations: target(job).ok().and_then(|uri| {
-            let host = uri
-                .host()?
-                .trim_matches(['[', ']'])
-                .parse::<IpAddr>()
-                .ok()?;
-            let url_addr = SocketAddr::new(host, uri.port_u16().unwrap_or(default_port(&uri)));
-            Some(Destinations::for_job(job, url_addr)).filter(Destinations::spread)
-        }),
+        destinations: Destinations::of_job(job),
         default: DefaultResolver::default(),
     };
     if job.url().starts_with("https:") {
