@@ -212,7 +212,10 @@ async fn exchange(
     // A small body is one DATA frame: checked where it lies, copied only when it is not.
     let mut first: Option<Bytes> = None;
     let mut more = Vec::new();
-    while let Some(chunk) = body.data().await {
+    // The frame that ends the stream ends the loop: no poll more to be told so.
+    while !body.is_end_stream()
+        && let Some(chunk) = body.data().await
+    {
         let chunk = chunk?;
         // Give the window back, or a long body stalls the connection's other streams.
         let _ = body.flow_control().release_capacity(chunk.len());
