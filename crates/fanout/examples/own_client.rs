@@ -20,7 +20,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use fanout::clients::raw::Countdown;
-use fanout::clients::request::tasks;
+use fanout::clients::request::tasks::{self, Slot};
 use fanout::clients::reqwest_client::{ClientError, Reqwest};
 use fanout::clients::runtime::{Tokio, multi_thread_runtime};
 use fanout::model::error_kind::ErrorKind;
@@ -83,8 +83,11 @@ fn run(job: &Arc<Job>, tally: &Arc<Tally>) -> Result<(), StrategyError> {
             let (own, work) = (own.clone(), Arc::clone(&work));
             let (job, tally) = (Arc::clone(job), Arc::clone(tally));
             slots.spawn(async move {
+                // What the task keeps between its requests: its deadline's alarm (reqwest
+                // keeps the connections).
+                let mut slot = Slot::default();
                 while work.take() {
-                    tasks::request::<Tokio, _>(&own, &mut None, &job, &tally).await;
+                    tasks::request::<Tokio, _>(&own, &mut slot, &job, &tally).await;
                 }
             });
         }

@@ -1,7 +1,7 @@
 //! The tokio runtimes the async strategies build, and tokio's timers for the request driver.
 
 use std::future::Future;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::request::tasks::Timer;
 use crate::model::job::Job;
@@ -11,8 +11,12 @@ use crate::model::job::Job;
 pub struct Tokio;
 
 impl Timer for Tokio {
+    type Alarm = tokio::time::Sleep;
     fn sleep(for_how_long: Duration) -> impl Future<Output = ()> {
         tokio::time::sleep(for_how_long)
+    }
+    fn alarm(at: Instant) -> Self::Alarm {
+        tokio::time::sleep_until(at.into())
     }
 }
 

@@ -18,8 +18,12 @@ use crate::model::tally::Tally;
 pub struct Smol;
 
 impl Timer for Smol {
+    type Alarm = futures::future::Map<async_io::Timer, fn(std::time::Instant)>;
     async fn sleep(for_how_long: std::time::Duration) {
         async_io::Timer::after(for_how_long).await;
+    }
+    fn alarm(at: std::time::Instant) -> Self::Alarm {
+        futures::FutureExt::map(async_io::Timer::at(at), drop)
     }
 }
 

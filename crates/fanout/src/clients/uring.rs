@@ -44,8 +44,13 @@ pub fn runtime() -> io::Result<Runtime> {
 pub struct Compio;
 
 impl Timer for Compio {
+    // compio's timer future has no name to give.
+    type Alarm = std::pin::Pin<Box<dyn Future<Output = ()>>>;
     fn sleep(for_how_long: std::time::Duration) -> impl Future<Output = ()> {
         compio::time::sleep(for_how_long)
+    }
+    fn alarm(at: std::time::Instant) -> Self::Alarm {
+        Box::pin(compio::time::sleep_until(at))
     }
 }
 

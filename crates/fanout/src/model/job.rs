@@ -15,6 +15,23 @@ use super::tally::{HEDGE_ESTIMATE_MIN, Tally};
 /// the latency percentile it waits for is not yet estimated.
 pub const HEDGE_RECHECK: Duration = Duration::from_millis(5);
 
+/// When a request falls due, as [`Job::due`] found it: one clock read serves both instants
+/// (a closed loop's request is due when asked for, and sent then).
+#[derive(Debug, Clone, Copy)]
+pub struct Due {
+    /// The instant its latency counts from.
+    pub at: Instant,
+    /// When it was asked for.
+    pub asked: Instant,
+}
+
+impl Due {
+    /// How long before its due time it was asked for: what its model waits before sending.
+    pub fn early(&self) -> Duration {
+        self.at.saturating_duration_since(self.asked)
+    }
+}
+
 /// One measured point's work, as handed to a strategy.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Job {
@@ -69,15 +86,21 @@ impl Job {
     }
 
     /// When one request is due: in closed loop now; at `--rate`, its due time (which may be
-    /// ahead: the caller waits for it as its model waits). Returns the instant its latency
-    /// counts from, or `None` when it is dropped (recorded in `tally`: it is not sent).
-    pub fn due(&self, tally: &Tally) -> Option<Instant> {
+    /// ahead: the caller waits for it as its model waits). `None` when it is dropped
+    /// (recorded in `tally`: it is not sent).
+    pub fn due(&self, tally: &Tally) -> Option<Due> {
         let now = Instant::now();
         let Some(schedule) = &self.schedule else {
-            return Some(now);
+            return Some(Due {
+                at: now,
+                asked: now,
+            });
         };
         match schedule.ticket(now) {
-            Ticket::At(due) => Some(due),
+            Ticket::At(due) => Some(Due {
+                at: due,
+                asked: now,
+            }),
             Ticket::Dropped => {
                 tally.drop_request();
                 None

@@ -236,12 +236,14 @@ impl Tally {
 
     /// Counts a request in flight until the returned guard is dropped.
     pub fn start(&self) -> InFlightGuard<'_> {
+        self.start_at(Instant::now())
+    }
+
+    /// [`Tally::start`] for a request sent at `sent`, an instant its caller has read.
+    pub fn start_at(&self, sent: Instant) -> InFlightGuard<'_> {
         self.in_flight.fetch_add(1, Ordering::Relaxed);
         self.started.fetch_add(1, Ordering::Relaxed);
-        InFlightGuard {
-            tally: self,
-            sent: Instant::now(),
-        }
+        InFlightGuard { tally: self, sent }
     }
 
     /// Requests in flight now.

@@ -7,7 +7,7 @@ use futures::StreamExt;
 
 use super::strategy::{Pool, Strategy, StrategyError};
 use crate::clients::reqwest_client::reqwest_client;
-use crate::clients::request::tasks;
+use crate::clients::request::tasks::{self, Slot};
 use crate::clients::runtime::{Tokio, multi_thread_runtime};
 use crate::model::job::Job;
 use crate::model::tally::Tally;
@@ -38,7 +38,7 @@ pub fn run(job: &Arc<Job>, tally: &Arc<Tally>) -> Result<(), StrategyError> {
     runtime.block_on(async {
         let client = &reqwest_client(job)?;
         futures::stream::iter(0..job.requests)
-            .map(|_| async move { tasks::request::<Tokio, _>(client, &mut None, job, tally).await })
+            .map(|_| async move { tasks::request::<Tokio, _>(client, &mut Slot::default(), job, tally).await })
             .buffer_unordered(job.concurrency)
             .for_each(|()| async {})
             .await;

@@ -12,7 +12,7 @@ use tokio::task::JoinSet;
 use super::strategy::{Pool, Strategy, StrategyError};
 use super::tasks::join_all;
 use crate::clients::h2_conn::{self, Line, OnLine, Target};
-use crate::clients::request::tasks;
+use crate::clients::request::tasks::{self, Slot};
 use crate::clients::raw::Countdown;
 use crate::clients::runtime::{Tokio, current_thread_runtime};
 use crate::model::job::Job;
@@ -85,9 +85,9 @@ pub fn run(job: &Arc<Job>, tally: &Arc<Tally>) -> Result<(), StrategyError> {
                     line: &line,
                     target: &target,
                 };
-                let mut held = Some(line.sender().await);
+                let mut slot = Slot::on(line.sender().await);
                 while work.take() {
-                    tasks::request::<Tokio, _>(&client, &mut held, &job, &tally).await;
+                    tasks::request::<Tokio, _>(&client, &mut slot, &job, &tally).await;
                 }
             });
         }

@@ -9,7 +9,7 @@ use tokio::task::JoinSet;
 use super::strategy::{Pool, Strategy, StrategyError};
 use super::tasks::join_all;
 use crate::clients::hyper_conn::Target;
-use crate::clients::request::tasks;
+use crate::clients::request::tasks::{self, Slot};
 use crate::clients::raw::Countdown;
 use crate::clients::runtime::{Tokio, multi_thread_runtime};
 use crate::model::job::Job;
@@ -45,9 +45,9 @@ pub fn run(job: &Arc<Job>, tally: &Arc<Tally>) -> Result<(), StrategyError> {
             let (target, work) = (Arc::clone(&target), Arc::clone(&work));
             let (job, tally) = (Arc::clone(job), Arc::clone(tally));
             slots.spawn(async move {
-                let mut conn = None;
+                let mut slot = Slot::default();
                 while work.take() {
-                    tasks::request::<Tokio, _>(&*target, &mut conn, &job, &tally).await;
+                    tasks::request::<Tokio, _>(&*target, &mut slot, &job, &tally).await;
                 }
             });
         }

@@ -7,7 +7,7 @@ use tokio::task::JoinSet;
 
 use super::strategy::{Pool, Strategy, StrategyError};
 use super::tasks::join_all;
-use crate::clients::request::tasks;
+use crate::clients::request::tasks::{self, Slot};
 use crate::clients::runtime::{Tokio, multi_thread_runtime};
 use crate::model::job::Job;
 use crate::model::tally::Tally;
@@ -48,9 +48,9 @@ pub fn run(job: &Arc<Job>, tally: &Arc<Tally>) -> Result<(), StrategyError> {
             let (client, work) = (client.clone(), Arc::clone(&work));
             let (job, tally) = (Arc::clone(job), Arc::clone(tally));
             slots.spawn(async move {
-                let mut conn = None;
+                let mut slot = Slot::default();
                 while work.take() {
-                    tasks::request::<Tokio, _>(&client, &mut conn, &job, &tally).await;
+                    tasks::request::<Tokio, _>(&client, &mut slot, &job, &tally).await;
                 }
             });
         }

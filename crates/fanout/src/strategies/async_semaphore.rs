@@ -8,7 +8,7 @@ use tokio::task::JoinSet;
 use super::strategy::{Pool, Strategy, StrategyError};
 use super::tasks::join_all;
 use crate::clients::reqwest_client::{Offloaded, reqwest_client};
-use crate::clients::request::tasks;
+use crate::clients::request::tasks::{self, Slot};
 use crate::clients::runtime::{Tokio, multi_thread_runtime};
 use crate::model::job::Job;
 use crate::model::tally::Tally;
@@ -69,14 +69,14 @@ pub(super) async fn semaphore_tasks(
             let _permit = permits.acquire().await;
             match cpu_work {
                 CpuWork::OnTheTask => {
-                    tasks::request::<Tokio, _>(&client, &mut None, &job, &tally).await;
+                    tasks::request::<Tokio, _>(&client, &mut Slot::default(), &job, &tally).await;
                 }
                 CpuWork::OnTheBlockingPool => {
                     let client = Offloaded {
                         client,
                         job: Arc::clone(&job),
                     };
-                    tasks::request::<Tokio, _>(&client, &mut None, &job, &tally).await;
+                    tasks::request::<Tokio, _>(&client, &mut Slot::default(), &job, &tally).await;
                 }
             }
         });

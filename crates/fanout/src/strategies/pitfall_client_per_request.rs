@@ -9,7 +9,7 @@ use tokio::task::JoinSet;
 use super::strategy::{Pool, Strategy, StrategyError};
 use super::tasks::join_all;
 use crate::clients::reqwest_client::reqwest_client;
-use crate::clients::request::tasks;
+use crate::clients::request::tasks::{self, Slot};
 use crate::clients::runtime::{Tokio, multi_thread_runtime};
 use crate::model::error_kind::ErrorKind;
 use crate::model::job::Job;
@@ -56,7 +56,7 @@ pub fn run(job: &Arc<Job>, tally: &Arc<Tally>) -> Result<(), StrategyError> {
                 let _permit = permits.acquire().await;
                 match reqwest_client(&job) {
                     // The pitfall.
-                    Ok(client) => tasks::request::<Tokio, _>(&client, &mut None, &job, &tally).await,
+                    Ok(client) => tasks::request::<Tokio, _>(&client, &mut Slot::default(), &job, &tally).await,
                     Err(_) => tally.fail(ErrorKind::Other),
                 }
             });

@@ -7,7 +7,7 @@ use tokio::task::JoinSet;
 use super::strategy::{Pool, Strategy, StrategyError};
 use super::tasks::join_all;
 use crate::clients::reqwest_client::reqwest_client;
-use crate::clients::request::tasks;
+use crate::clients::request::tasks::{self, Slot};
 use crate::clients::runtime::{Tokio, multi_thread_runtime};
 use crate::model::job::Job;
 use crate::model::tally::Tally;
@@ -47,7 +47,7 @@ pub fn run(job: &Arc<Job>, tally: &Arc<Tally>) -> Result<(), StrategyError> {
             let client = client.clone();
             let (job, tally) = (Arc::clone(job), Arc::clone(tally));
             tasks.spawn(async move {
-                tasks::request::<Tokio, _>(&client, &mut None, &job, &tally).await;
+                tasks::request::<Tokio, _>(&client, &mut Slot::default(), &job, &tally).await;
             });
         }
         join_all(tasks, tally).await;

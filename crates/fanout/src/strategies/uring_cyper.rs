@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use super::strategy::{Pool, Strategy, StrategyError};
 use crate::clients::cyper_client::{self, Cyper, cyper_client};
-use crate::clients::request::tasks;
+use crate::clients::request::tasks::{self, Slot};
 use crate::clients::raw::Countdown;
 use crate::clients::uring::{self, Compio};
 use crate::model::job::Job;
@@ -48,8 +48,9 @@ pub fn run(job: &Arc<Job>, tally: &Arc<Tally>) -> Result<(), StrategyError> {
         };
         let (work, job, tally) = (Arc::clone(&work), Arc::clone(job), Arc::clone(tally));
         async move {
+            let mut slot = Slot::default();
             while work.take() {
-                tasks::request::<Compio, _>(&client, &mut None, &job, &tally).await;
+                tasks::request::<Compio, _>(&client, &mut slot, &job, &tally).await;
             }
         }
     });

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use super::strategy::{Pool, Strategy, StrategyError};
 use crate::clients::raw::{Countdown, RawRequest};
 use crate::clients::raw_uring::RawUring;
-use crate::clients::request::tasks;
+use crate::clients::request::tasks::{self, Slot};
 use crate::clients::uring::{self, Compio};
 use crate::model::job::Job;
 use crate::model::subject::{ClientLib, HeldBy, Holds, Kind, RunsOn, Subject, Family, Part};
@@ -45,9 +45,9 @@ pub fn run(job: &Arc<Job>, tally: &Arc<Tally>) -> Result<(), StrategyError> {
         let (client, work) = (RawUring::new(&request), Arc::clone(&work));
         let (job, tally) = (Arc::clone(job), Arc::clone(tally));
         async move {
-            let mut conn = None;
+            let mut slot = Slot::default();
             while work.take() {
-                tasks::request::<Compio, _>(&client, &mut conn, &job, &tally).await;
+                tasks::request::<Compio, _>(&client, &mut slot, &job, &tally).await;
             }
         }
     });

@@ -23,11 +23,16 @@ pub fn request<E: Exchange>(
     let Some(due) = job.due(tally) else {
         return;
     };
-    E::World::sleep(due.saturating_duration_since(Instant::now()));
+    let early = due.early();
+    let sent = if early.is_zero() {
+        due.asked
+    } else {
+        E::World::sleep(early);
+        Instant::now()
+    };
     // Latency counts from the due time (at --rate; in closed loop, now); the deadline from
     // the send.
-    let in_flight = tally.start();
-    let sent = in_flight.sent();
+    let in_flight = tally.start_at(sent);
     let deadline = sent + job.timeout();
     let mut retries = 0;
     let (outcome, answered) = loop {
@@ -52,7 +57,7 @@ pub fn request<E: Exchange>(
     // not stop answered when it answered, not when the original ended.
     let worked = Instant::now();
     let outcome = outcome.map(|_| job.spend_cpu());
-    let latency = answered.unwrap_or(worked).saturating_duration_since(due) + worked.elapsed();
+    let latency = answered.unwrap_or(worked).saturating_duration_since(due.at) + worked.elapsed();
     in_flight.record(latency, outcome);
 }
 

@@ -5,7 +5,7 @@
 //! recorded. The twin of [`super::blocking`].
 
 use std::future::Future;
-use std::pin::pin;
+use std::pin::{Pin, pin};
 use std::time::{Duration, Instant};
 
 use futures::future::{Either, select};
@@ -17,30 +17,98 @@ use crate::model::tally::Tally;
 
 /// A runtime's timers, as the driver waits on them.
 pub trait Timer {
+    /// What [`Timer::alarm`] returns, kept by a slot from one request to the next.
+    type Alarm: Future<Output = ()>;
     /// Completes after `for_how_long`.
     fn sleep(for_how_long: Duration) -> impl Future<Output = ()>;
+    /// Completes at `at`.
+    fn alarm(at: Instant) -> Self::Alarm;
 }
 
-/// One request on the slot's connection `conn` through `client`, on the runtime of `T`,
-/// recorded in `tally`. The connection is dropped after an error, a timeout or a response
-/// that closes it.
+/// What a slot keeps from one request to the next: its connection and its deadline's alarm.
+pub struct Slot<T: Timer, C> {
+    /// The slot's connection: `None` until its client opens one, and after one that cannot
+    /// carry the next request.
+    pub conn: Option<C>,
+    deadline: Deadline<T>,
+}
+
+impl<T: Timer, C> Default for Slot<T, C> {
+    fn default() -> Self {
+        Self {
+            conn: None,
+            deadline: Deadline(None),
+        }
+    }
+}
+
+impl<T: Timer, C> Slot<T, C> {
+    /// A slot on an open connection.
+    pub fn on(conn: C) -> Self {
+        Self {
+            conn: Some(conn),
+            ..Self::default()
+        }
+    }
+}
+
+/// A slot's alarm for its requests' deadlines, and when it rings. It is set once and outlives
+/// the requests it was not needed for: a request's deadline is later than the last one's, so
+/// an alarm that rings before it is set again for it, and a slot whose requests answer
+/// within their timeout sets one alarm per timeout, not one per request (a timer set and
+/// cleared per request was about 5% of the HTTP/2 floor's CPU).
+struct Deadline<T: Timer>(Option<(Instant, Pin<Box<T::Alarm>>)>);
+
+impl<T: Timer> Deadline<T> {
+    /// `work`'s output if it ends by `deadline`; dropped (cancelled) otherwise.
+    async fn by<O>(&mut self, deadline: Instant, work: impl Future<Output = O>) -> Option<O> {
+        let mut work = pin!(work);
+        loop {
+            let (rings, alarm) = match &mut self.0 {
+                Some((rings, alarm)) if *rings <= deadline => (*rings, alarm),
+                // None yet, or one later than this deadline (a shorter timeout than the last).
+                unset => {
+                    let (_, alarm) = unset.insert((deadline, Box::pin(T::alarm(deadline))));
+                    (deadline, alarm)
+                }
+            };
+            match select(work.as_mut(), alarm.as_mut()).await {
+                Either::Left((output, _)) => return Some(output),
+                Either::Right(((), _)) => {
+                    self.0 = None;
+                    if rings >= deadline {
+                        return None;
+                    }
+                    // An earlier request's deadline: set again for this one.
+                }
+            }
+        }
+    }
+}
+
+/// One request on the slot's connection through `client`, on the runtime of `T`, recorded
+/// in `tally`. The connection is dropped after an error, a timeout or a response that closes
+/// it.
 pub async fn request<T: Timer, E: AsyncExchange>(
     client: &E,
-    conn: &mut Option<E::Conn>,
+    slot: &mut Slot<T, E::Conn>,
     job: &Job,
     tally: &Tally,
 ) {
     let Some(due) = job.due(tally) else {
         return;
     };
-    let early = due.saturating_duration_since(Instant::now());
-    if !early.is_zero() {
+    let early = due.early();
+    let sent = if early.is_zero() {
+        due.asked
+    } else {
         T::sleep(early).await;
-    }
+        Instant::now()
+    };
     // Latency counts from the due time (at --rate; in closed loop, now); the timeout from
     // the send.
-    let in_flight = tally.start();
-    let sent = in_flight.sent();
+    let in_flight = tally.start_at(sent);
+    let conn = &mut slot.conn;
     let attempts = async {
         let mut retries = 0;
         loop {
@@ -61,11 +129,13 @@ pub async fn request<T: Timer, E: AsyncExchange>(
             retries += 1;
         }
     };
-    let (outcome, retries) = within::<T, _>(job.timeout(), attempts)
+    let (outcome, retries) = slot
+        .deadline
+        .by(sent + job.timeout(), attempts)
         .await
         .unwrap_or((Err(ErrorKind::Timeout), 0));
     if !matches!(outcome, Ok(true)) {
-        *conn = None;
+        slot.conn = None;
     }
     if retries > 0 && outcome.is_ok() {
         tally.retry_recovered();
@@ -75,15 +145,7 @@ pub async fn request<T: Timer, E: AsyncExchange>(
         Ok(_) => client.work(job).await,
         Err(kind) => Err(kind),
     };
-    in_flight.record(due.elapsed(), outcome);
-}
-
-/// `work`'s output if it ends within `limit`; dropped (cancelled) otherwise.
-pub async fn within<T: Timer, O>(limit: Duration, work: impl Future<Output = O>) -> Option<O> {
-    match select(pin!(work), pin!(T::sleep(limit))).await {
-        Either::Left((output, _)) => Some(output),
-        Either::Right(((), _)) => None,
-    }
+    in_flight.record(due.at.elapsed(), outcome);
 }
 
 /// The exchange on the slot's connection and, if it has not answered by its hedge moment
@@ -128,5 +190,36 @@ async fn hedged<T: Timer, E: AsyncExchange>(
 pub async fn hedge_moment<T: Timer>(job: &Job, tally: &Tally, sent: Instant) {
     while let Some(wait) = job.hedge_wait(tally, sent) {
         T::sleep(wait).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clients::runtime::{Tokio, current_thread_runtime};
+
+    #[test]
+    fn an_alarm_set_for_an_earlier_deadline_is_set_again_not_taken_for_this_one() {
+        current_thread_runtime().expect("runtime").block_on(async {
+            let mut slot = Slot::<Tokio, ()>::default();
+            let start = Instant::now();
+            // The first request answers at once and leaves its alarm, due in 5 ms.
+            let first = slot.deadline.by(start + Duration::from_millis(5), async { 1 });
+            assert_eq!(first.await, Some(1));
+            // The next one takes 50 ms against a deadline a minute away: the old alarm rings
+            // on the way, and is set again rather than ending it.
+            let slow = tokio::time::sleep(Duration::from_millis(50));
+            let second = slot.deadline.by(start + Duration::from_secs(60), async {
+                slow.await;
+                2
+            });
+            assert_eq!(second.await, Some(2));
+            // One that never answers ends at its deadline, dropped.
+            let never = slot.deadline.by(
+                Instant::now() + Duration::from_millis(20),
+                std::future::pending::<()>(),
+            );
+            assert_eq!(never.await, None);
+        });
     }
 }
