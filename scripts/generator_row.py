@@ -4,7 +4,7 @@ comparison scripts keep for it: its requests per second, requests ok and in erro
 CPU and context switches (named as a fanout point names them). One parser per generator, shared
 by scripts/throughput.sh and scripts/h2-parity.sh.
 
-    scripts/metered.py oha ... | scripts/generator_row.py oha|wrk|h2load
+    scripts/metered.py oha ... | scripts/generator_row.py oha|wrk|h2load|bare_h2
 """
 import json
 import re
@@ -35,12 +35,17 @@ def h2load(out: str) -> dict:
     return {"throughput_rps": rps, "ok": ok, "errors": total - ok}
 
 
+def bare_h2(out: str) -> dict:
+    # fanout's examples/bare_h2.rs prints its row as JSON.
+    return {k: v for k, v in json.loads(out).items() if k in ("throughput_rps", "ok", "errors")}
+
+
 def main() -> int:
     tool = sys.argv[1]
     run = json.loads(sys.stdin.read())
     row = {"tool": tool}
     try:
-        row.update({"oha": oha, "wrk": wrk, "h2load": h2load}[tool](run["stdout"]))
+        row.update({"oha": oha, "wrk": wrk, "h2load": h2load, "bare_h2": bare_h2}[tool](run["stdout"]))
     except (AttributeError, KeyError, ValueError) as e:
         row.update({"ok": 0, "errors": None, "unreadable": f"{type(e).__name__}: {e}"})
     for k in ("exit", "cpu_user_s", "cpu_sys_s", "ctx_voluntary", "ctx_involuntary"):
