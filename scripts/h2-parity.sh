@@ -19,6 +19,8 @@ cargo build --release -q -p fanout -p mock-server
 cargo build --release -q -p fanout --example bare_h2
 fanout=target/release/fanout
 mkdir -p "$out"
+# The run's facts (commit, toolchain, machine) as fanout's own run folders keep them.
+"$fanout" facts >"$out/facts.json"
 rows="$out/rows.txt"
 : >"$rows"
 role_log=$(mktemp)

@@ -23,6 +23,8 @@ command -v h2load >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -
 cargo build --release -q -p fanout
 fanout=target/release/fanout
 mkdir -p "$out"
+# The run's facts (commit, toolchain, machine) as fanout's own run folders keep them.
+"$fanout" facts >"$out/facts.json"
 rows="$out/rows.txt"
 : >"$rows"
 log=$(mktemp)

@@ -19,6 +19,8 @@ perf stat -e syscalls:sys_enter_io_uring_enter true >/dev/null 2>&1 ||
 cargo build --release -q -p fanout
 fanout=target/release/fanout
 mkdir -p "$out"
+# The run's facts (commit, toolchain, machine) as fanout's own run folders keep them.
+"$fanout" facts >"$out/facts.json"
 rows="$out/rows.txt"
 : >"$rows"
 log=$(mktemp)

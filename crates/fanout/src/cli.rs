@@ -80,6 +80,10 @@ enum Command {
         #[arg(long, default_value = ".")]
         root: PathBuf,
     },
+    /// Print this build's and this machine's facts as JSON, as a run folder's `facts.json`
+    /// holds them (the clock, the commit, the toolchain, the machine, the peers; no floors):
+    /// for scripts that make a folder of their own.
+    Facts,
     /// List the strategies and what each models.
     List,
     /// Print the machine, the OS limits, and which would cap which points.
@@ -270,6 +274,7 @@ pub fn main() -> ExitCode {
             stale: true, root, ..
         } => stale_docs(&root),
         Command::Docs { check, root, .. } => write_docs(check, &root),
+        Command::Facts => facts(),
         Command::List => {
             list();
             Ok(ExitCode::SUCCESS)
@@ -528,6 +533,16 @@ fn write_docs(check: bool, root: &Path) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+fn facts() -> anyhow::Result<ExitCode> {
+    // The limits as a run sees them: after its open-file limit is raised.
+    raise_open_file_limit();
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&setup::RunFacts::gather(None))?
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 fn report(dir: &Path) -> anyhow::Result<ExitCode> {

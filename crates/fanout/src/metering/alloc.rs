@@ -224,8 +224,13 @@ mod tests {
     fn the_first_threads_own_a_shard_and_later_ones_share_the_rest_in_turn() {
         assert_eq!(shard_of(0), 0);
         assert_eq!(shard_of(OWNED - 1), OWNED - 1);
-        let shared: Vec<usize> = (OWNED..OWNED + 2 * (SHARDS - OWNED)).map(shard_of).collect();
-        assert!(shared.iter().all(|&s| (OWNED..SHARDS).contains(&s)), "{shared:?}");
+        let shared: Vec<usize> = (OWNED..OWNED + 2 * (SHARDS - OWNED))
+            .map(shard_of)
+            .collect();
+        assert!(
+            shared.iter().all(|&s| (OWNED..SHARDS).contains(&s)),
+            "{shared:?}"
+        );
         assert_eq!(shared[0], shared[SHARDS - OWNED], "in turn");
     }
 

@@ -11,7 +11,8 @@ use std::path::{Path, PathBuf};
 use super::figures;
 use super::findings::{answer, faults, hedge, overload, own_bill, reach, verdict};
 use super::report::PointReport;
-use super::{docs_text, fault_table, overload_table, render, run_folder};
+use super::{docs_text, fault_table, overload_table, render, run_folder, setup};
+use crate::os::machine::Machine;
 
 /// The files whose blocks `fanout docs` writes, relative to the repository's root.
 pub const FILES: &[&str] = &[
@@ -346,14 +347,16 @@ fn generate(block: Block, folders: &Named, root: &Path, up: &str) -> anyhow::Res
             stamp("the first repeat carried")
         ),
         Block::OwnBill => {
-            let setup = std::fs::read_to_string(dir.join("SETUP.md"))
-                .with_context(|| format!("{}/SETUP.md", dir.display()))?;
-            let (thread_own, client_end) = super::setup::own_floors_in(&setup)
-                .context("its SETUP.md has no floors measured in a cgroup of their own")?;
+            let floors = run_folder::saved_facts(&dir)?.floors;
+            let own = floors
+                .as_ref()
+                .and_then(|f| Some((f.thread_kernel_own?, f.connection_client_end?)));
+            let (thread_own, client_end) =
+                own.context("its facts.json has no floors measured in a cgroup of their own")?;
             format!(
                 "{}\n{}",
                 docs_text::own_bill_check(&own_bill::check(&points, thread_own, client_end)),
-                stamp("slopes fitted over C, every repeat; the floors from its SETUP.md")
+                stamp("slopes fitted over C, every repeat; the floors from its facts.json")
             )
         }
         Block::Knee => format!(
@@ -466,18 +469,20 @@ fn tables_of(markdown: &str) -> String {
     out.join("\n").trim_end().to_owned()
 }
 
-/// Where and how a run measured, for a reader beside its figures: the machine its `SETUP.md`
-/// records (cores, memory, kernel, the limits that set the walls) and the conditions of its
-/// points (loopback, the body size, the server's profile); empty without a `SETUP.md`.
+/// Where and how a run measured, for a reader beside its figures: the machine its
+/// `facts.json` records (cores, memory, kernel, the limits that set the walls) and the
+/// conditions of its points (loopback, the body size, the server's profile); empty where it
+/// records no machine.
 fn machine_line(dir: &Path, points: &[PointReport]) -> String {
-    let Ok(setup) = std::fs::read_to_string(dir.join("SETUP.md")) else {
+    let Ok(facts) = run_folder::saved_facts(dir) else {
         return String::new();
     };
-    let machine: Vec<&str> = setup
+    if facts.machine == Machine::default() {
+        return String::new();
+    }
+    let described = setup::machine_markdown(&facts.machine);
+    let machine: Vec<&str> = described
         .lines()
-        .skip_while(|l| *l != "## Machine")
-        .skip(1)
-        .take_while(|l| !l.starts_with("## "))
         .filter_map(|l| l.strip_prefix("- "))
         .filter(|l| !l.starts_with("Host:"))
         .collect();
@@ -492,23 +497,9 @@ fn machine_line(dir: &Path, points: &[PointReport]) -> String {
     format!("*Measured on* {}{conditions}.\n\n", machine.join("; "))
 }
 
-/// The commit a run folder ran on: its `SETUP.md`'s, or the one a script's `README.md` states.
+/// The commit a run folder ran on, as its `facts.json` records it.
 fn commit_of(dir: &Path) -> Option<String> {
-    let read = |name: &str| std::fs::read_to_string(dir.join(name)).ok();
-    let from_setup = read("SETUP.md").and_then(|s| {
-        s.lines()
-            .find_map(|l| l.strip_prefix("- Commit: ").map(|c| c.trim().to_owned()))
-    });
-    // A script's folder (throughput, h2 parity) says "… commit 97680e1" in its README instead.
-    let from_readme = || {
-        let text = read("README.md")?;
-        text.match_indices("commit ").find_map(|(at, word)| {
-            let after = &text[at + word.len()..];
-            let commit: String = after.chars().take_while(char::is_ascii_hexdigit).collect();
-            (commit.len() >= 7).then_some(commit)
-        })
-    };
-    from_setup.or_else(from_readme)
+    run_folder::saved_facts(dir).ok()?.commit
 }
 
 /// [`commit_of`], or `unknown`, for a stamp.

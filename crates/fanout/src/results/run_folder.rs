@@ -107,8 +107,8 @@ pub fn write_csv(points: &[PointReport], path: &Path) -> Result<(), RunFolderErr
     })
 }
 
-/// Creates the run folder `dir` for `plan`: its `SETUP.md` and `plan.json`. A folder that
-/// holds points already is refused, naming the ways on.
+/// Creates the run folder `dir` for `plan`: its `SETUP.md`, `plan.json` and `facts.json`. A
+/// folder that holds points already is refused, naming the ways on.
 pub fn create(dir: &Path, plan: &Plan, facts: &RunFacts, command: &str) -> anyhow::Result<()> {
     if points_file(dir).exists() {
         anyhow::bail!(
@@ -124,7 +124,26 @@ pub fn create(dir: &Path, plan: &Plan, facts: &RunFacts, command: &str) -> anyho
     let plan_path = dir.join("plan.json");
     std::fs::write(&plan_path, serde_json::to_string_pretty(plan)?)
         .with_context(|| plan_path.display().to_string())?;
-    Ok(())
+    write_facts(dir, facts)
+}
+
+/// The file of a run folder that holds its [`RunFacts`].
+pub const FACTS: &str = "facts.json";
+
+/// Writes `facts` as the folder's `facts.json`.
+pub fn write_facts(dir: &Path, facts: &RunFacts) -> anyhow::Result<()> {
+    let path = dir.join(FACTS);
+    std::fs::write(&path, serde_json::to_string_pretty(facts)? + "\n")
+        .with_context(|| path.display().to_string())
+}
+
+/// The facts a run folder recorded as it started (or, for an older folder, when they were
+/// added to it).
+pub fn saved_facts(dir: &Path) -> anyhow::Result<RunFacts> {
+    let path = dir.join(FACTS);
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("{}: the run folder records no facts", path.display()))?;
+    serde_json::from_str(&text).with_context(|| format!("{}: not a run's facts", path.display()))
 }
 
 /// The plan saved in a run folder by an earlier sweep.
@@ -278,6 +297,36 @@ mod tests {
             .expect_err("missing")
             .to_string();
         assert!(missing.contains("nope"), "{missing}");
+    }
+
+    #[test]
+    fn a_runs_facts_are_kept_as_data_and_read_back_whole() {
+        let scratch = tempfile::tempdir().expect("a temporary folder");
+        let dir = scratch.path();
+        let err = saved_facts(dir).expect_err("none yet").to_string();
+        assert!(
+            err.contains("facts.json: the run folder records no facts"),
+            "{err}"
+        );
+        let facts = RunFacts {
+            commit: Some("abc1234".into()),
+            floors: Some(crate::model::floors::Floors {
+                thread_kernel_own: Some(27_648.0),
+                ..Default::default()
+            }),
+            ..RunFacts::gather(None)
+        };
+        write_facts(dir, &facts).expect("written");
+        assert_eq!(saved_facts(dir).expect("read back"), facts);
+        // An older folder's, backfilled with what its SETUP.md stated: the rest absent.
+        std::fs::write(
+            dir.join(FACTS),
+            r#"{"commit": "663aee6", "backfilled_from": "SETUP.md"}"#,
+        )
+        .expect("write");
+        let old = saved_facts(dir).expect("partial facts read");
+        assert_eq!(old.commit.as_deref(), Some("663aee6"));
+        assert_eq!((old.machine, old.floors), (Machine::default(), None));
     }
 
     #[test]

@@ -5,6 +5,8 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+use serde::{Deserialize, Serialize};
+
 use crate::model::floors::Floors;
 use crate::model::settings;
 use crate::model::subject::Kind;
@@ -13,8 +15,10 @@ use crate::peers;
 use crate::planning::catalog::{self, Runner};
 use crate::planning::plan::Plan;
 
-/// What a run records about where and when it ran, read once as it starts.
-#[derive(Debug, Clone, PartialEq)]
+/// What a run records about where and when it ran, read once as it starts: written to its
+/// folder's `facts.json` (what fanout reads back) and told in its `SETUP.md` (for people).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct RunFacts {
     /// When it started, RFC 3339 to the second.
     pub started: String,
@@ -26,13 +30,17 @@ pub struct RunFacts {
     pub crates: String,
     /// The build's profile: `release`, or `debug` (unoptimized: deeper stack frames, more
     /// CPU per request; its figures are not comparable with a release build's).
-    pub build: &'static str,
+    pub build: String,
     /// The machine and its limits.
     pub machine: Machine,
     /// The floors measured on it, if they were.
     pub floors: Option<Floors>,
     /// The versions the installed peers run with.
     pub peer_versions: BTreeMap<String, String>,
+    /// For a folder made before runs wrote `facts.json`: the file its facts were read from
+    /// once, when it was added (the facts that file did not state are absent).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backfilled_from: Option<String>,
 }
 
 impl RunFacts {
@@ -44,10 +52,11 @@ impl RunFacts {
             commit: machine::git_commit(),
             rustc: machine::RUSTC.to_owned(),
             crates: machine::CRATES.to_owned(),
-            build: machine::BUILD,
+            build: machine::BUILD.to_owned(),
             machine: Machine::read(),
             floors,
             peer_versions: peers::versions(),
+            backfilled_from: None,
         }
     }
 }
@@ -243,20 +252,6 @@ pub fn machine_markdown(m: &Machine) -> String {
     s
 }
 
-/// The own-cgroup floors [`floors_markdown`] wrote into a `SETUP.md`: a parked thread's kernel
-/// memory and an idle connection's client end, bytes; `None` where it did not measure them.
-pub fn own_floors_in(setup: &str) -> Option<(f64, f64)> {
-    let kib_after = |label: &str| -> Option<f64> {
-        let rest = &setup[setup.find(label)? + label.len()..];
-        let number = rest.split(" KiB").next()?;
-        Some(number.trim().parse::<f64>().ok()? * 1024.0)
-    };
-    Some((
-        kib_after("a parked thread's kernel memory ")?,
-        kib_after("an idle connection's client end ")?,
-    ))
-}
-
 /// The floors as a short markdown list, KiB.
 pub fn floors_markdown(f: &Floors) -> String {
     let kib = |v: Option<f64>| v.map_or("–".to_owned(), |b| format!("{:.1} KiB", b / 1024.0));
@@ -289,23 +284,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_own_cgroup_floors_are_read_back_from_what_was_written() {
-        let floors = Floors {
-            thread_kernel_own: Some(27.0 * 1024.0),
-            connection_client_end: Some(3.8 * 1024.0),
-            connection_slab_both_ends: Some(7.0 * 1024.0),
-            ..Floors::default()
-        };
-        let text = floors_markdown(&floors);
-        assert_eq!(own_floors_in(&text), Some((27.0 * 1024.0, 3.8 * 1024.0)));
-        let missing = Floors {
-            own_missing: Some("no memory controller".into()),
-            ..Floors::default()
-        };
-        assert_eq!(own_floors_in(&floors_markdown(&missing)), None);
-    }
-
-    #[test]
     fn setup_is_written_from_the_facts_given_not_read_anew() {
         let plan = Plan {
             strategies: vec![catalog::find("thread_pool").expect("strategy")],
@@ -322,13 +300,12 @@ mod tests {
             commit: None,
             rustc: "rustc 9.9.9".into(),
             crates: "tokio 9".into(),
-            build: "release",
+            build: "release".into(),
             machine: Machine {
                 host: "fixture-host".into(),
                 ..Machine::default()
             },
-            floors: None,
-            peer_versions: BTreeMap::new(),
+            ..RunFacts::default()
         };
         let s = setup_markdown(&plan, &facts, "fanout sweep");
         for line in [

@@ -204,7 +204,9 @@ mod tests {
             let mut slot = Slot::<Tokio, ()>::default();
             let start = Instant::now();
             // The first request answers at once and leaves its alarm, due in 5 ms.
-            let first = slot.deadline.by(start + Duration::from_millis(5), async { 1 });
+            let first = slot
+                .deadline
+                .by(start + Duration::from_millis(5), async { 1 });
             assert_eq!(first.await, Some(1));
             // The next one takes 50 ms against a deadline a minute away: the old alarm rings
             // on the way, and is set again rather than ending it.
