@@ -14,8 +14,20 @@ use serde::{Deserialize, Serialize};
 
 use crate::params::{self, BadParam, Expected};
 
-/// What goes wrong with a request that draws a fault.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
+/// What goes wrong with a request that draws a fault (ordered as [`FaultKind::ALL`]).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    clap::ValueEnum,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum FaultKind {
     /// No response: held until the client gives up (at most the server's `--max-delay-ms`,

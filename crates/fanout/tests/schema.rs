@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 
 use fanout::metering::outside::Metered;
 use fanout::model::client_config::ClientConfig;
+use fanout::model::knob::{FaultShare, Varied};
 use fanout::model::limit::Limit;
 use fanout::model::memory::{Breakdown, KernelGrowth, TimelineSample};
 use fanout::model::worker_report::{PeerConfig, WorkerReport};
@@ -18,6 +19,10 @@ use fanout::results::report::{Outcome, PointReport};
 fn full_report() -> PointReport {
     let mut point = Point::new(catalog::find("thread_pool").expect("strategy"), 10);
     point.settings.loopback_addresses = Some(16);
+    point.vary(Varied::Fault(Some(FaultShare::of(
+        mock_server::FaultKind::Reset,
+        0.01,
+    ))));
     let held = fanout::model::leftovers::Held {
         open_fds: Some(1),
         threads: Some(1),
@@ -125,6 +130,7 @@ fn generic(key: &str) -> String {
         ("setup_errors.", "KIND"),
         ("peer.versions.", "NAME"),
         ("breakdown.kernel.slab_caches.", "CACHE"),
+        ("varied.", "KNOB"),
     ] {
         if key.starts_with(map) {
             return format!("{map}{name}");

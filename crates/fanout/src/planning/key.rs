@@ -5,7 +5,7 @@
 
 use mock_server::Profile;
 
-use crate::model::knob::Knob;
+use crate::model::knob::{Knob, Varied};
 use crate::model::settings::Protocol;
 
 use super::catalog;
@@ -19,7 +19,7 @@ pub struct PointKey {
     /// The strategy's (or peer's) name.
     pub strategy: &'static str,
     /// The value of the setting the run varies, if it varies one.
-    pub varied: Option<u64>,
+    pub varied: Option<Varied>,
     /// The protocol the point spoke.
     pub protocol: Protocol,
     /// The server's profile.

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::catalog;
 use super::point::{Point, WorkloadError};
-use crate::model::knob::Knob;
+use crate::model::knob::{Knob, Varied};
 use crate::model::settings::Workload;
 use crate::model::subject::Subject;
 
@@ -46,18 +46,59 @@ pub struct Plan {
 
 /// A setting varied across a plan's points, and its values.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "VaryOnDisk")]
 pub struct Vary {
     /// The setting.
     pub knob: Knob,
     /// Its values, in order.
-    pub values: Vec<u64>,
+    pub values: Vec<Varied>,
+}
+
+/// A [`Vary`] as `plan.json` holds it: typed values, or, in plans saved before values were
+/// typed, numbers ([`Varied::unpacked`]).
+#[derive(Deserialize)]
+struct VaryOnDisk {
+    knob: Knob,
+    values: Vec<OnDisk>,
+}
+
+/// One value of a [`VaryOnDisk`].
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum OnDisk {
+    Typed(Varied),
+    Packed(u64),
+}
+
+impl TryFrom<VaryOnDisk> for Vary {
+    type Error = String;
+    fn try_from(disk: VaryOnDisk) -> Result<Self, String> {
+        let values = disk
+            .values
+            .into_iter()
+            .map(|value| match value {
+                OnDisk::Typed(v) if v.knob() == disk.knob => Ok(v),
+                OnDisk::Typed(v) => Err(format!(
+                    "a value of {} among the values of {}",
+                    v.knob().key(),
+                    disk.knob.key()
+                )),
+                OnDisk::Packed(n) => Varied::unpacked(disk.knob, n)
+                    .ok_or_else(|| format!("{n} is not a value of {}", disk.knob.key())),
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Self {
+            knob: disk.knob,
+            values,
+        })
+    }
 }
 
 impl Plan {
     /// Every point once (the first repeat's), e.g. for the preflight.
     pub fn distinct_points(&self) -> Vec<Point> {
         let values = match &self.vary {
-            Some(vary) => vary.values.iter().map(|&v| Some((vary.knob, v))).collect(),
+            Some(vary) => vary.values.iter().copied().map(Some).collect(),
             None => vec![None],
         };
         let mut points = Vec::new();
@@ -65,8 +106,8 @@ impl Plan {
             for &c in &self.concurrency {
                 for &strategy in &self.strategies {
                     let mut point = Point::of(&self.workload, strategy, c);
-                    if let Some((knob, v)) = value {
-                        knob.set(&mut point.settings, v);
+                    if let Some(varied) = value {
+                        point.vary(varied);
                     }
                     points.push(point);
                 }
@@ -188,6 +229,7 @@ mod tests {
     use clap::Parser;
 
     use super::*;
+    use crate::model::knob::FaultShare;
 
     #[derive(Debug, Parser)]
     struct Cli {
@@ -234,6 +276,32 @@ mod tests {
             err.contains("must be above the delay of every point (2000 ms at C = 10000)"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_varied_setting_saved_packed_in_numbers_is_read_typed_and_saved_typed() {
+        let earlier = r#"{"knob": "fault", "values": [0, 20010000]}"#;
+        let vary: Vary = serde_json::from_str(earlier).expect("earlier vary");
+        let reset = FaultShare::of(mock_server::FaultKind::Reset, 0.01);
+        assert_eq!(
+            vary.values,
+            [Varied::Fault(None), Varied::Fault(Some(reset))]
+        );
+        let again = serde_json::to_string(&vary).expect("json");
+        assert!(
+            again.contains(r#"{"fault":{"kind":"reset","millionths":10000}}"#),
+            "{again}"
+        );
+        assert_eq!(serde_json::from_str::<Vary>(&again).expect("typed"), vary);
+        let mixed = r#"{"knob": "fault", "values": [{"cpu_us": 5}]}"#;
+        let err = serde_json::from_str::<Vary>(mixed).expect_err("another knob's value");
+        assert!(
+            err.to_string()
+                .contains("a value of cpu_us among the values of fault"),
+            "{err}"
+        );
+        let unknown = serde_json::from_str::<Vary>(r#"{"knob": "fault", "values": [990000000]}"#);
+        assert!(unknown.is_err(), "no fault kind 98");
     }
 
     #[test]

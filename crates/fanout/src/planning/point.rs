@@ -11,6 +11,7 @@ use mock_server::straggler::ServedDelay;
 use serde::{Deserialize, Serialize};
 
 use crate::model::job::Job;
+use crate::model::knob::Varied;
 use crate::model::settings::{DelayDist, Protocol, Settings, Workload, default_delay_ms};
 use crate::model::subject::Subject;
 
@@ -91,6 +92,11 @@ pub struct Point {
     /// Everything else.
     #[serde(flatten)]
     pub settings: Settings,
+    /// The setting its plan varied beside C, at its value here: what sets its cell apart
+    /// from the plan's others. `None` where the plan varied nothing, and in points recorded
+    /// before a point kept it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub varied: Option<Varied>,
 }
 
 impl Point {
@@ -110,7 +116,14 @@ impl Point {
                 .delay_ms
                 .unwrap_or_else(|| default_delay_ms(concurrency)),
             settings,
+            varied: None,
         }
+    }
+
+    /// This point with its plan's varied setting at `value`.
+    pub fn vary(&mut self, value: Varied) {
+        value.set(&mut self.settings);
+        self.varied = Some(value);
     }
 
     /// A point with every default applied for `strategy` at concurrency C.

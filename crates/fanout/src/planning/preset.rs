@@ -2,7 +2,7 @@
 //! changes. They name strategies by their facts, so a misspelt one does not compile.
 
 use super::plan::{Plan, Vary};
-use crate::model::knob::Knob;
+use crate::model::knob::{FaultShare, HedgeAt, Knob, Varied};
 use crate::model::rate::RateProfile;
 use crate::model::settings::DelayDist;
 use crate::model::subject::Subject;
@@ -138,7 +138,7 @@ impl Preset {
                 plan.concurrency = vec![1_000];
                 plan.vary = Some(Vary {
                     knob: Knob::CpuUs,
-                    values: vec![0, 50, 500, 5_000],
+                    values: [0, 50, 500, 5_000].map(Varied::CpuUs).to_vec(),
                 });
             }
             Self::Connect => {
@@ -152,7 +152,7 @@ impl Preset {
                 plan.concurrency = vec![1_000];
                 plan.vary = Some(Vary {
                     knob: Knob::ConnectDelayMs,
-                    values: vec![0, 20, 50, 100],
+                    values: [0, 20, 50, 100].map(Varied::ConnectDelayMs).to_vec(),
                 });
             }
             Self::Jitter => {
@@ -185,7 +185,7 @@ impl Preset {
                 plan.workload.sizing.requests_per_slot = 20;
                 plan.vary = Some(Vary {
                     knob: Knob::Rate,
-                    values: RATES.to_vec(),
+                    values: RATES.iter().copied().map(Varied::Rate).collect(),
                 });
                 plan.bisect_knees = true;
             }
@@ -246,7 +246,7 @@ impl Preset {
                     .flat_map(|kind| {
                         FAULT_SHARES
                             .iter()
-                            .map(move |&p| Knob::fault_value(kind, p))
+                            .map(move |&p| Varied::Fault(Some(FaultShare::of(kind, p))))
                     })
                     .collect();
                 plan.vary = Some(Vary {
@@ -273,11 +273,17 @@ impl Preset {
                     knob: Knob::HedgeAfter,
                     values: HEDGE_AFTER_MS
                         .iter()
-                        .copied()
+                        .map(|&ms| {
+                            Varied::HedgeAfter(if ms == 0 {
+                                HedgeAt::Never
+                            } else {
+                                HedgeAt::Ms(ms)
+                            })
+                        })
                         .chain(
                             HEDGE_AFTER_PERCENTILES
                                 .iter()
-                                .map(|&p| Knob::percentile_value(p)),
+                                .map(|&p| Varied::HedgeAfter(HedgeAt::percentile(p))),
                         )
                         .collect(),
                 });

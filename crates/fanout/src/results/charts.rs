@@ -16,7 +16,7 @@ use super::figures::{self, Band, Chart, Figure};
 use super::palette::{self, LEGEND_WIDTH, one_two_five, tick};
 use super::report::{Outcome, PointReport};
 use super::statistics::{Cell, cells, varied_knob};
-use crate::model::knob::Knob;
+use crate::model::knob::{Knob, Varied};
 use crate::model::memory::TimelineSample;
 use crate::model::subject::{HeldBy, Subject};
 use crate::planning::catalog;
@@ -185,7 +185,7 @@ fn draw_timeline(points: &[PointReport], path: &Path) -> Result<(), Box<dyn std:
 /// evenly spaced in order (0 has no place on a log scale).
 enum XAxis {
     Concurrency,
-    Varied(Knob, Vec<u64>),
+    Varied(Knob, Vec<Varied>),
 }
 
 impl XAxis {
@@ -193,7 +193,7 @@ impl XAxis {
         match varied_knob(points) {
             None => Self::Concurrency,
             Some(knob) => {
-                let mut values: Vec<u64> = points
+                let mut values: Vec<Varied> = points
                     .iter()
                     .map(|r| knob.value(&r.point.settings))
                     .collect();
@@ -417,9 +417,7 @@ fn draw(
                     if (x - i).abs() > 1e-6 || i < 0.0 {
                         return String::new();
                     }
-                    values
-                        .get(i as usize)
-                        .map_or(String::new(), |v| knob.show(*v))
+                    values.get(i as usize).map_or(String::new(), |v| v.show())
                 };
                 let x_axis = (-0.5..values.len() as f64 - 0.5, knob.label());
                 panel_on(area, caption, lines, x_axis, &y, &fmt)?;

@@ -4,7 +4,7 @@
 use super::figures::{self, Better, Figure};
 use super::report::PointReport;
 use super::statistics::{Cell, Spread, cells_varying, varied_knob};
-use crate::model::knob::Knob;
+use crate::model::knob::{Knob, Varied};
 
 /// A change smaller than this is never flagged, whatever the repeats say: with one repeat
 /// (or identical ones) the spread is zero, but no run on a shared machine is that quiet.
@@ -77,7 +77,7 @@ pub struct Comparison {
 fn cell_name(cell: &Cell<'_>, knob: Option<Knob>) -> String {
     let mut name = format!("{}/{}", cell.key.strategy, cell.key.concurrency);
     if let Some((knob, value)) = knob.zip(cell.key.varied) {
-        name.push_str(&format!(" {}={}", knob.key(), knob.show(value)));
+        name.push_str(&format!(" {}={}", knob.key(), value.show()));
     }
     name
 }
@@ -114,7 +114,7 @@ pub fn changes(old: &[PointReport], new: &[PointReport]) -> Comparison {
             out.different.push(name);
             continue;
         }
-        let varied = knob.zip(old_cell.key.varied).map(|(k, v)| k.show(v));
+        let varied = old_cell.key.varied.map(Varied::show);
         for figure in figures::COMPARED {
             if let Some(change) = change((&old_cell, old), (new_cell, new), figure, &varied) {
                 out.changes.push(change);

@@ -21,7 +21,12 @@ pub enum Format {
 /// A cell's benchmark name: `STRATEGY/C`, with the varied setting's value when there is one.
 fn name(cell: &Cell<'_>) -> String {
     match cell.key.varied {
-        Some(v) => format!("{}/{}/{v}", cell.key.strategy, cell.key.concurrency),
+        Some(v) => format!(
+            "{}/{}/{}",
+            cell.key.strategy,
+            cell.key.concurrency,
+            v.show()
+        ),
         None => format!("{}/{}", cell.key.strategy, cell.key.concurrency),
     }
 }

@@ -99,7 +99,7 @@ pub fn table_of(points: &[PointReport], figures: &[&Figure]) -> String {
     );
     for cell in cells(points) {
         let c = match (knob, cell.key.varied) {
-            (Some(knob), Some(v)) => format!("{} | {}", cell.key.concurrency, knob.show(v)),
+            (Some(_), Some(v)) => format!("{} | {}", cell.key.concurrency, v.show()),
             _ => cell.key.concurrency.to_string(),
         };
         if cell.measured.is_empty() {
@@ -251,7 +251,7 @@ pub fn verdict(v: &Verdict) -> String {
     for at in &v.at {
         let c = at.concurrency;
         let place = match (v.knob, at.varied) {
-            (Some(knob), Some(value)) => format!("C = {c}, {} = {}", knob.key(), knob.show(value)),
+            (Some(knob), Some(value)) => format!("C = {c}, {} = {}", knob.key(), value.show()),
             _ => format!("C = {c}"),
         };
         let wall = extremes_text(&at.wall, "wall time", ("fastest", "the slowest"), |v| {

@@ -134,7 +134,7 @@ pub fn setup_markdown(plan: &Plan, facts: &RunFacts, command: &str) -> String {
     let _ = writeln!(s, "- Rule: {}", settings::RULE);
     let _ = writeln!(s, "- Ideal wall time: {}", settings::IDEAL_RULE);
     if let Some(vary) = &plan.vary {
-        let values: Vec<_> = vary.values.iter().map(|v| vary.knob.show(*v)).collect();
+        let values: Vec<_> = vary.values.iter().map(|v| v.show()).collect();
         let _ = writeln!(s, "- Varied: {} = {}", vary.knob.key(), values.join(", "));
     }
     if plan.stop_at_walls {

@@ -74,8 +74,16 @@ impl Cell<'_> {
     }
 }
 
-/// The setting the points vary beside C (a `--workload` preset), if they vary one.
+/// The setting the points vary beside C (a `--workload` preset), if they vary one: as their
+/// plan recorded it in each point ([`Point::varied`]).
+///
+/// [`Point::varied`]: crate::planning::point::Point::varied
 pub fn varied_knob(points: &[PointReport]) -> Option<Knob> {
+    if let Some(varied) = points.iter().find_map(|r| r.point.varied) {
+        return Some(varied.knob());
+    }
+    // Points recorded before a point kept its plan's varied setting: the setting whose value
+    // differs among them.
     Knob::ALL.into_iter().find(|knob| {
         let mut values = points.iter().map(|r| knob.value(&r.point.settings));
         values

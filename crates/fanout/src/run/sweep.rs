@@ -12,7 +12,7 @@ use super::floors;
 use super::harness;
 use super::server::Target;
 use crate::metering::outside::OutsideError;
-use crate::model::knob::Knob;
+use crate::model::knob::Varied;
 use crate::model::limit::Limit;
 use crate::planning::key::PointKey;
 use crate::planning::plan::Plan;
@@ -94,7 +94,7 @@ fn knee_probes(plan: &Plan, points: &[PointReport]) -> Vec<Point> {
         .filter_map(|&strategy| {
             let rate = knee::of(points, strategy)?.next_probe()?;
             let mut point = Point::of(&plan.workload, strategy, concurrency);
-            Knob::Rate.set(&mut point.settings, rate);
+            point.vary(Varied::Rate(rate));
             Some(point)
         })
         .collect()

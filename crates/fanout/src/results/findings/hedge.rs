@@ -5,7 +5,7 @@
 use super::super::figures::{Figure, HEDGE_EXTRA, P999};
 use super::super::report::PointReport;
 use super::super::statistics::{Cell, cells, varied_knob};
-use crate::model::knob::Knob;
+use crate::model::knob::{HedgeAt, Knob, Varied};
 use crate::model::subject::Subject;
 use crate::planning::catalog;
 
@@ -72,13 +72,14 @@ pub fn of(points: &[PointReport]) -> Vec<HedgeFinding> {
                 .iter()
                 .filter(|c| c.key.strategy == subject.name && !c.measured.is_empty())
                 .collect();
-            let unhedged = mine.iter().find(|c| c.key.varied == Some(0))?;
+            let never = Varied::HedgeAfter(HedgeAt::Never);
+            let unhedged = mine.iter().find(|c| c.key.varied == Some(never))?;
             let mut hedged: Vec<HedgePoint> = mine
                 .iter()
-                .filter(|c| c.key.varied.is_some_and(|v| v > 0))
+                .filter(|c| c.key.varied.is_some_and(|v| v != never))
                 .filter_map(|c| {
                     Some(HedgePoint {
-                        after: Knob::HedgeAfter.show(c.key.varied?),
+                        after: c.key.varied?.show(),
                         p999_ms: median(c, &P999)?,
                         extra_pct: median(c, &HEDGE_EXTRA)?,
                         failed: c.spread(|r| r.error_count() as f64)?.median,
@@ -122,7 +123,12 @@ mod tests {
     ) -> PointReport {
         let mut r = measured(strategy, 1_000, 1.0, 1);
         r.point.requests = 5_000;
-        Knob::HedgeAfter.set(&mut r.point.settings, after_ms);
+        let at = if after_ms == 0 {
+            HedgeAt::Never
+        } else {
+            HedgeAt::Ms(after_ms)
+        };
+        r.point.vary(Varied::HedgeAfter(at));
         let tally = &mut r.worker.tally;
         tally.ok = 5_000 - failed;
         if failed > 0 {

@@ -5,6 +5,7 @@ use super::{capacity, over_the_delay};
 use crate::model::knob::Knob;
 use crate::model::subject::Subject;
 use crate::planning::catalog;
+use crate::planning::point::Point;
 use crate::results::report::{Outcome, PointReport};
 use crate::results::statistics::Spread;
 
@@ -45,12 +46,17 @@ impl Knee {
     }
 }
 
+/// The rate offered to `point`, requests due per second (0: closed loop).
+fn offered(point: &Point) -> u64 {
+    Knob::Rate
+        .value(&point.settings)
+        .number()
+        .unwrap_or_default()
+}
+
 /// The offered rates of `points`, each once, lowest first.
 pub fn rates(points: &[PointReport]) -> Vec<u64> {
-    let mut rates: Vec<u64> = points
-        .iter()
-        .map(|r| Knob::Rate.value(&r.point.settings))
-        .collect();
+    let mut rates: Vec<u64> = points.iter().map(|r| offered(&r.point)).collect();
     rates.sort_unstable();
     rates.dedup();
     rates
@@ -78,7 +84,7 @@ fn all_at_rate<'a>(
 ) -> impl Iterator<Item = &'a PointReport> {
     points.iter().filter(move |r| {
         *r.point.strategy == *strategy
-            && Knob::Rate.value(&r.point.settings) == rate
+            && offered(&r.point) == rate
             && r.outcome == Outcome::Measured
     })
 }

@@ -4,7 +4,7 @@
 //! and whether they are apart beyond the repeats' ranges, so a tie is not told as a ranking.
 
 use super::Ranked;
-use crate::model::knob::Knob;
+use crate::model::knob::{Knob, Varied};
 use crate::model::subject::Holds;
 use crate::results::figures::{self, Figure};
 use crate::results::report::{Outcome, PointReport};
@@ -25,7 +25,7 @@ pub struct VerdictAt {
     /// The concurrency.
     pub concurrency: usize,
     /// The varied setting's value, if the run varies one.
-    pub varied: Option<u64>,
+    pub varied: Option<Varied>,
     /// Least and most median wall time.
     pub wall: Extremes,
     /// Least and most median peak RSS.
@@ -72,7 +72,7 @@ fn compared(r: &PointReport) -> bool {
 pub fn of(points: &[PointReport]) -> Verdict {
     let clean: Vec<PointReport> = points.iter().filter(|r| compared(r)).cloned().collect();
     let all_cells = cells(&clean);
-    let mut groups: Vec<(usize, Option<u64>)> = Vec::new();
+    let mut groups: Vec<(usize, Option<Varied>)> = Vec::new();
     for cell in &all_cells {
         if !groups.contains(&(cell.key.concurrency, cell.key.varied)) {
             groups.push((cell.key.concurrency, cell.key.varied));
