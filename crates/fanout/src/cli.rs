@@ -165,9 +165,27 @@ struct SweepArgs {
     /// the machine's limits), `faults` (each injected fault at 1% and 10%, a 1 s deadline),
     /// `hedge` (hedge delays against a straggler mixture), `scale` (C = 10,000 … 1,000,000,
     /// past the OS limits); sets the strategies and concurrency (unless --strategies
-    /// or --concurrency name others) and the setting it varies.
-    #[arg(long, value_enum, conflicts_with = "quick", help_heading = "Run")]
+    /// or --concurrency name others) and the setting it varies. `--print-plan` shows it as
+    /// data, to copy and edit for `--plan`.
+    #[arg(
+        long = "preset",
+        visible_alias = "workload",
+        value_name = "PRESET",
+        value_enum,
+        conflicts_with = "quick",
+        help_heading = "Run"
+    )]
     workload: Option<preset::Preset>,
+    /// A plan of your own: a JSON file as a run folder's `plan.json` (or `--print-plan`)
+    /// writes it — strategies, concurrency, repeats, time limit, workload and the setting it
+    /// varies. --strategies and --concurrency narrow it as they narrow a preset; its other
+    /// settings are the file's.
+    #[arg(long = "plan", value_name = "FILE", conflicts_with_all = ["quick", "workload"],
+          help_heading = "Run")]
+    plan_file: Option<PathBuf>,
+    /// Print the plan these flags make, as JSON (what --plan reads), and measure nothing.
+    #[arg(long, help_heading = "Output")]
+    print_plan: bool,
     #[command(flatten)]
     server: ServerArgs,
     /// Per point: a worker running longer is killed; a point needing longer by design is
@@ -180,8 +198,33 @@ struct SweepArgs {
 }
 
 impl SweepArgs {
-    /// The plan these flags ask for, checked.
-    fn plan(&self) -> Result<Plan, WorkloadError> {
+    /// The plan these flags ask for, or the file `--plan` names, checked.
+    fn plan(&self) -> anyhow::Result<Plan> {
+        let Some(file) = &self.plan_file else {
+            return Ok(self.flags_plan()?);
+        };
+        let text = std::fs::read_to_string(file)
+            .with_context(|| format!("--plan {}: cannot read it", file.display()))?;
+        let mut plan: Plan = serde_json::from_str(&text).with_context(|| {
+            format!(
+                "--plan {}: not a fanout plan (see `fanout sweep --print-plan`)",
+                file.display()
+            )
+        })?;
+        if let Some(named) = self.points.named_strategies() {
+            plan.strategies = named;
+        }
+        if let Some(named) = self.points.named_concurrency() {
+            plan.concurrency = named;
+        }
+        plan.validate()
+            .and_then(|()| plan.validate_hedging())
+            .with_context(|| format!("--plan {}", file.display()))?;
+        Ok(plan)
+    }
+
+    /// The plan the flags make: the defaults, --quick or a preset, narrowed by what they name.
+    fn flags_plan(&self) -> Result<Plan, WorkloadError> {
         let mut points = self.points.clone();
         let mut repeat = self.repeat;
         if self.quick {
@@ -334,8 +377,14 @@ fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
 
 fn run_sweep(args: &SweepArgs) -> anyhow::Result<ExitCode> {
     let plan = args.plan()?;
+    if args.print_plan {
+        println!("{}", serde_json::to_string_pretty(&plan)?);
+        return Ok(ExitCode::SUCCESS);
+    }
     raise_open_file_limit();
-    let past_limits = args.workload.is_some_and(preset::Preset::runs_past_limits);
+    // A plan that stops at walls is one made to meet them (the scale preset's).
+    let past_limits =
+        args.workload.is_some_and(preset::Preset::runs_past_limits) || plan.stop_at_walls;
     if past_limits {
         eprintln!(
             "fanout: this preset runs past the OS limits on purpose: each point ends measured or named by the limit that stopped it"
@@ -583,6 +632,38 @@ mod tests {
             panic!("not a sweep")
         };
         sweep.plan().expect("a valid plan")
+    }
+
+    #[test]
+    fn a_preset_printed_as_data_runs_from_its_file_as_the_same_plan() {
+        let scratch = tempfile::tempdir().expect("a temporary folder");
+        for preset in preset::Preset::value_variants() {
+            let name = preset.to_possible_value().expect("named");
+            let preset_plan = sweep_plan(&["--preset", name.get_name()]);
+            let file = scratch.path().join(format!("{}.json", name.get_name()));
+            let json = serde_json::to_string_pretty(&preset_plan).expect("json");
+            std::fs::write(&file, json).expect("written");
+            let path = file.to_str().expect("utf-8");
+            assert_eq!(sweep_plan(&["--plan", path]), preset_plan, "{path}");
+            let narrowed = sweep_plan(&["--plan", path, "--concurrency", "20"]);
+            assert_eq!(narrowed.concurrency, [20]);
+            assert_eq!(narrowed.vary, preset_plan.vary, "the rest is the file's");
+        }
+        // A plan whose timeout is not above its delay is refused as the flags' would be.
+        let mut bad = sweep_plan(&[]);
+        bad.workload.settings.timeout_ms = 1;
+        let file = scratch.path().join("bad.json");
+        std::fs::write(&file, serde_json::to_string(&bad).expect("json")).expect("written");
+        let cli = Cli::try_parse_from(["fanout", "sweep", "--plan", file.to_str().expect("utf-8")])
+            .expect("parses");
+        let Command::Sweep(sweep) = cli.command else {
+            panic!("not a sweep")
+        };
+        let err = format!("{:#}", sweep.plan().expect_err("timeout below the delay"));
+        assert!(
+            err.contains("--plan") && err.contains("must be above the delay"),
+            "{err}"
+        );
     }
 
     #[test]

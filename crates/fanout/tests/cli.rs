@@ -154,6 +154,14 @@ fn bad_input_gets_one_clear_line_and_a_non_zero_exit() {
             "unknown strategy \"nope\"; valid: sequential, ",
         ),
         (
+            &["sweep", "--plan", "/nonexistent/plan.json"],
+            "--plan /nonexistent/plan.json: cannot read it",
+        ),
+        (
+            &["sweep", "--plan", "Cargo.toml"],
+            "not a fanout plan (see `fanout sweep --print-plan`)",
+        ),
+        (
             &["run", "-s", "thread_pool", "-c", "0"],
             "invalid value '0' for '--concurrency",
         ),
@@ -311,7 +319,7 @@ fn bad_input_gets_one_clear_line_and_a_non_zero_exit() {
         ),
         (
             &["sweep", "--workload", "gpu"],
-            "invalid value 'gpu' for '--workload <WORKLOAD>'",
+            "invalid value 'gpu' for '--preset <PRESET>'",
         ),
         (
             &["run", "-s", "async_raw", "-c", "10", "--fault", "explode"],
