@@ -374,8 +374,8 @@ fn parse_share(raw: &str) -> Result<f64, String> {
 }
 
 /// The flags of a fault, shared by `mock-server` (its default for every `/get`) and `fanout`
-/// (a workload setting, sent with every request).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, clap::Args)]
+/// (a workload setting, sent with every request). Its default is its flags' defaults.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, clap::Args)]
 #[serde(default)]
 pub struct FaultFlags {
     /// Inject a fault: stall, reset, truncate, status, trickle, close, rst_stream, goaway,
@@ -407,6 +407,21 @@ pub struct FaultFlags {
     /// Only requests arriving before this long after a point starts, ms.
     #[arg(long, requires = "fault")]
     pub fault_until_ms: Option<u64>,
+}
+
+impl Default for FaultFlags {
+    fn default() -> Self {
+        Self {
+            fault: None,
+            fault_p: one(),
+            fault_seed: 0,
+            fault_code: DEFAULT_CODE,
+            fault_trickle_ms: DEFAULT_TRICKLE_MS,
+            fault_stall_ms: DEFAULT_STALL_MS,
+            fault_after_ms: None,
+            fault_until_ms: None,
+        }
+    }
 }
 
 fn one() -> f64 {

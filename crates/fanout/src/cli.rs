@@ -10,10 +10,11 @@ use anyhow::{Context as _, bail};
 use clap::builder::RangedU64ValueParser;
 use clap::{Parser, Subcommand};
 
-use crate::model::settings::{self, Workload};
+use crate::model::settings;
 use crate::model::subject::Subject;
 use crate::os::{machine, signals};
 use crate::peers;
+use crate::planning::flags::WorkloadFlags;
 use crate::planning::plan::{DEFAULT_CONCURRENCY, Plan, PointsArgs, StrategyList};
 use crate::planning::point::{Point, WorkloadError};
 use crate::planning::{catalog, preset};
@@ -111,7 +112,7 @@ struct RunArgs {
           value_parser = RangedU64ValueParser::<usize>::new().range(1..=10_000_000))]
     requests: Option<usize>,
     #[command(flatten)]
-    workload: Workload,
+    workload: WorkloadFlags,
     #[command(flatten)]
     server: ServerArgs,
     /// A worker still running after this many seconds is killed (and the point recorded).
@@ -128,7 +129,7 @@ struct RunArgs {
 impl RunArgs {
     /// The point these flags ask for, checked.
     fn point(&self) -> Result<Point, WorkloadError> {
-        let mut point = Point::of(&self.workload, self.strategy, self.concurrency);
+        let mut point = Point::of(&self.workload.workload(), self.strategy, self.concurrency);
         if let Some(n) = self.requests {
             point.requests = n;
         }

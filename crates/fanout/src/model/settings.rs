@@ -1,9 +1,10 @@
-//! A point's workload: the rule for its defaults, the settings beyond C, N and D, and the
-//! flags that set them (each also a `FANOUT_*` variable, which is how `cargo bench` takes them).
+//! A point's workload as data: the rule for its defaults and the settings beyond C, N and D,
+//! the schema of `plan.json` and of every point's JSON. The flags that set them are the
+//! command line's (`planning/flags.rs`), converted into these.
 //!
-//! A new workload knob is one field of [`Settings`] with its flag, and its use: `run`,
-//! `sweep`, `doctor`, the benches, `plan.json`, every point's JSON, `SETUP.md` and compare's
-//! "same workload" check all take [`Settings`] whole.
+//! A new workload knob is one field of [`Settings`], its flag in `SettingsFlags` and the
+//! line converting it, and its use: `run`, `sweep`, `doctor`, the benches, `plan.json`, every
+//! point's JSON, `SETUP.md` and compare's "same workload" check all take [`Settings`] whole.
 //!
 //! The rule for defaults keeps the offered load C/D at most [`OFFERED_RPS_CAP`] requests per
 //! second, well below what this kind of 2-core machine serves (tens of thousands per second,
@@ -11,7 +12,6 @@
 //! saturation: D = max(100 ms, C / 5,000 s). N = 2·C, so each point has a ramp-up round and a
 //! steady round.
 
-use clap::builder::RangedU64ValueParser;
 use serde::{Deserialize, Serialize};
 
 use super::rate::RateProfile;
@@ -60,118 +60,82 @@ pub fn default_delay_ms(concurrency: usize) -> u64 {
     per_cap.max(MIN_DELAY_MS)
 }
 
-/// A flag's parser for a `usize` in `range`.
-fn usize_in(range: std::ops::RangeInclusive<u64>) -> RangedU64ValueParser<usize> {
-    RangedU64ValueParser::new().range(range)
-}
-
 /// A point's settings beyond strategy, C, N and D: the same for every point of a sweep.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, clap::Args)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Settings {
     /// Per-request timeout, ms (both clients).
-    #[arg(long, env = "FANOUT_TIMEOUT_MS", default_value_t = DEFAULT_TIMEOUT_MS,
-          value_parser = clap::value_parser!(u64).range(1..=3_600_000), help_heading = "Faults and deadlines")]
     pub timeout_ms: u64,
     /// Stack size of each thread the thread strategies spawn, KiB.
-    #[arg(long, env = "FANOUT_STACK_KIB", default_value_t = DEFAULT_STACK_KIB,
-          value_parser = usize_in(16..=1_048_576), help_heading = "Client")]
     pub stack_kib: usize,
     /// Stack size of each coroutine the coroutine strategies spawn (may), KiB.
-    #[arg(long, env = "FANOUT_COROUTINE_STACK_KIB", default_value_t = DEFAULT_COROUTINE_STACK_KIB,
-          value_parser = usize_in(8..=65_536), help_heading = "Client")]
     #[serde(default = "default_coroutine_stack_kib")]
     pub coroutine_stack_kib: usize,
     /// Worker threads of multi-thread tokio runtimes [default: cores].
-    #[arg(long = "workers", env = "FANOUT_WORKERS", default_value_t = cores(),
-          hide_default_value = true, value_parser = usize_in(1..=1024), help_heading = "Client")]
     pub tokio_workers: usize,
     /// Response body size, bytes (the server's default cap is 10 MiB).
-    #[arg(long, env = "FANOUT_BODY_BYTES", default_value_t = DEFAULT_BODY_BYTES,
-          value_parser = usize_in(0..=10 * 1024 * 1024), help_heading = "Workload")]
     #[serde(default = "default_body_bytes")]
     pub body_bytes: usize,
     /// CPU work per ok response, µs: hashing the body (FNV-1a, passes calibrated on this
     /// machine before the timed region), on the thread or task that got the response.
-    #[arg(long, env = "FANOUT_CPU_US", default_value_t = 0,
-          value_parser = clap::value_parser!(u64).range(0..=1_000_000), help_heading = "Workload")]
     #[serde(default)]
     pub cpu_us: u64,
     /// Connection set-up cost, ms: the server holds the first request on each new connection
     /// this much longer (a handshake's worth; later requests on it do not pay).
-    #[arg(long, env = "FANOUT_CONNECT_DELAY_MS", default_value_t = 0,
-          value_parser = clap::value_parser!(u64).range(0..=60_000), help_heading = "Workload")]
     #[serde(default)]
     pub connect_delay_ms: u64,
     /// How the server's delay varies around D: `uniform` (D ± --jitter-ms) or `lognormal`
     /// (median D, shape --delay-sigma: a heavy tail).
-    #[arg(long, env = "FANOUT_DELAY_DIST", value_enum, default_value_t = DelayDist::Uniform, help_heading = "Workload")]
     #[serde(default)]
     pub delay_dist: DelayDist,
     /// Half-width of a uniform delay's spread, ms (at most D).
-    #[arg(long, env = "FANOUT_JITTER_MS", default_value_t = 0,
-          value_parser = clap::value_parser!(u64).range(0..=60_000), help_heading = "Workload")]
     #[serde(default)]
     pub jitter_ms: u64,
     /// HTTPS: the server serves TLS with a self-signed certificate made at start, and the
     /// clients trust that certificate only (ureq and reqwest, rustls).
-    #[arg(long, env = "FANOUT_TLS", help_heading = "Client")]
     #[serde(default)]
     pub tls: bool,
     /// HTTP version: `h1` (HTTP/1.1, a connection per request in flight) or `h2` (HTTP/2 with
     /// prior knowledge: requests as streams over few connections; reqwest strategies only).
-    #[arg(long, env = "FANOUT_PROTOCOL", value_enum, default_value_t = Protocol::H1, help_heading = "Client")]
     #[serde(default)]
     pub protocol: Protocol,
     /// Open loop: requests fall due at this rate, per second, whether or not the client has a
     /// free slot; latency counts from the due time. `A..B[..C]` ramps through the rates, evenly
     /// spaced in time [default: closed loop — the next request starts when one ends].
-    #[arg(long, env = "FANOUT_RATE", value_parser = RateProfile::parse, help_heading = "Workload")]
     #[serde(default)]
     pub rate: Option<RateProfile>,
     /// How due times are spaced at --rate: `constant` or `poisson`.
-    #[arg(long, env = "FANOUT_ARRIVAL", value_enum, default_value_t = Arrival::Constant, help_heading = "Workload")]
     #[serde(default)]
     pub arrival: Arrival,
     /// At --rate, a request that cannot start within this long after its due time is dropped,
     /// ms [default: the timeout].
-    #[arg(long, env = "FANOUT_DROP_AFTER_MS",
-          value_parser = clap::value_parser!(u64).range(1..=3_600_000), help_heading = "Workload")]
     #[serde(default)]
     pub drop_after_ms: Option<u64>,
     /// Hedge: a request not answered this long after its send goes again, on a connection of
     /// its own, and whichever answers first wins, the other cancelled, ms [default: none].
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=3_600_000), help_heading = "Tails")]
     #[serde(default)]
     pub hedge_after_ms: Option<u64>,
     /// Hedge after the point's own latency percentile so far (`p95`, `p99.9`): estimated
     /// online from the requests answered until then, once max(100, C) have — a round's worth
     /// [default: none].
-    #[arg(long = "hedge-after", value_parser = hedge_percentile, conflicts_with = "hedge_after_ms", help_heading = "Tails")]
     #[serde(default)]
     pub hedge_after_percentile: Option<f64>,
     /// At most this many hedges, in percent of the requests sent so far (a budget that
     /// refills as requests go, as Finagle's) [default: no cap].
-    #[arg(long, value_parser = hedge_budget, help_heading = "Tails")]
     #[serde(default)]
     pub hedge_max_extra: Option<f64>,
     /// Retries: a request whose attempt failed with a 5xx status or a connection reset goes
     /// again, up to this many times, within its deadline, after a backoff (`--retry-backoff-ms`).
-    #[arg(long = "retries", default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=10), help_heading = "Faults and deadlines")]
     #[serde(default)]
     pub max_retries: u32,
     /// The backoff's cap before the first retry, ms, doubling for each retry after it; the
     /// wait is a random share of it ("full jitter").
-    #[arg(long, default_value_t = DEFAULT_RETRY_BACKOFF_MS,
-          value_parser = clap::value_parser!(u64).range(1..=60_000), help_heading = "Faults and deadlines")]
     #[serde(default = "default_retry_backoff_ms")]
     pub retry_backoff_ms: u64,
     /// At most this many retries, in percent of the requests sent so far (a budget that
     /// refills as requests go) [default: no cap].
-    #[arg(long, value_parser = retry_budget, help_heading = "Faults and deadlines")]
     #[serde(default)]
     pub retry_budget: Option<f64>,
     /// Shape σ of a lognormal delay (its p99 is D·e^(2.33σ)).
-    #[arg(long, env = "FANOUT_DELAY_SIGMA", default_value_t = DEFAULT_SIGMA, value_parser = sigma, help_heading = "Workload")]
     #[serde(default = "default_sigma")]
     pub delay_sigma: f64,
     /// Loopback addresses the server fanout starts listens at, one port (127.0.0.1 and the
@@ -179,24 +143,19 @@ pub struct Settings {
     /// points, and clients that dial for themselves spread new connections over all, so none
     /// waits for ports or crowds one range; 1 puts every connection on one destination
     /// [default: 16 on Linux, 1 elsewhere].
-    #[arg(long, env = "FANOUT_LOOPBACK_ADDRESSES",
-          value_parser = clap::value_parser!(u32).range(1..=4096), help_heading = "Server")]
     // Left out where not given, so that folders recorded before it redraw unchanged.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub loopback_addresses: Option<u32>,
     /// The server's profile and limits, for the server fanout starts (with `--url` the
     /// server's own apply: each point's `server.limits` says which).
-    #[command(flatten, next_help_heading = "Server")]
     #[serde(flatten, default)]
     pub server: mock_server::ServerFlags,
     /// A fault the server injects, asked for with every request (so every client, the peers
     /// included, meets the same ones): its kind, share, seed and window (docs/mock-server.md).
-    #[command(flatten, next_help_heading = "Faults and deadlines")]
     #[serde(flatten, default)]
     pub fault: mock_server::FaultFlags,
     /// A share of requests the server serves slower (`--straggler-p P --straggler-x X`,
     /// seeded): the tail hedging is for (docs/mock-server.md).
-    #[command(flatten, next_help_heading = "Tails")]
     #[serde(flatten, default)]
     pub straggler: mock_server::StragglerFlags,
 }
@@ -216,37 +175,8 @@ fn default_sigma() -> f64 {
     DEFAULT_SIGMA
 }
 
-fn retry_budget(raw: &str) -> Result<f64, String> {
-    mock_server::params::number("--retry-budget", raw, 0.0, 100.0).map_err(|e| e.to_string())
-}
-
 fn default_retry_backoff_ms() -> u64 {
     DEFAULT_RETRY_BACKOFF_MS
-}
-
-fn hedge_budget(raw: &str) -> Result<f64, String> {
-    mock_server::params::number("--hedge-max-extra", raw, 0.0, 100.0).map_err(|e| e.to_string())
-}
-
-/// Parses a latency percentile to hedge after: `pNN`, above 0 and below 100.
-fn hedge_percentile(raw: &str) -> Result<f64, String> {
-    raw.trim()
-        .strip_prefix('p')
-        .and_then(|n| n.parse::<f64>().ok())
-        .filter(|p| *p > 0.0 && *p < 100.0)
-        .ok_or_else(|| {
-            format!("must be a percentile `pNN` above p0 and below p100 (p95, p99.9), not `{raw}`")
-        })
-}
-
-/// Parses a lognormal shape: a number in the server's range.
-fn sigma(raw: &str) -> Result<f64, String> {
-    let range = mock_server::delay::SIGMA_RANGE;
-    raw.trim()
-        .parse::<f64>()
-        .ok()
-        .filter(|s| range.contains(s))
-        .ok_or_else(|| format!("must be a number from {} to {}", range.start(), range.end()))
 }
 
 /// The HTTP version a point's clients speak.
@@ -324,15 +254,11 @@ impl Settings {
 }
 
 /// How N and D follow from C: the default rule, or a fixed delay and another multiple.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::Args)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Sizing {
     /// Server delay per request, ms [default: the rule below, per C].
-    #[arg(long, env = "FANOUT_DELAY_MS", value_parser = clap::value_parser!(u64).range(0..=60_000),
-          help_heading = "Workload")]
     pub delay_ms: Option<u64>,
     /// Requests per in-flight slot: N = K·C.
-    #[arg(long, env = "FANOUT_REQUESTS_PER_SLOT", default_value_t = REQUESTS_PER_SLOT,
-          value_parser = usize_in(1..=1_000), help_heading = "Workload")]
     pub requests_per_slot: usize,
 }
 
@@ -346,15 +272,13 @@ impl Default for Sizing {
 }
 
 /// Everything about a point but its strategy and C: what `run`, `sweep`, `doctor` and the
-/// benches take as flags (or `FANOUT_*` variables).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, clap::Args)]
+/// benches make from their flags ([`crate::planning::flags::WorkloadFlags`]).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Workload {
     /// N and D per C.
-    #[command(flatten)]
     #[serde(flatten)]
     pub sizing: Sizing,
     /// The rest.
-    #[command(flatten)]
     #[serde(flatten)]
     pub settings: Settings,
 }

@@ -1,7 +1,9 @@
 //! Planning: what can be measured (the catalog of strategies and peers, by name), a point
-//! (a subject and its workload), a plan of points and the preset plans.
+//! (a subject and its workload), a plan of points, the preset plans and the flags that make a
+//! workload.
 
 pub mod catalog;
+pub mod flags;
 pub mod key;
 pub mod plan;
 pub mod point;

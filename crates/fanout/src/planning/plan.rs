@@ -8,6 +8,7 @@ use clap::builder::RangedU64ValueParser;
 use serde::{Deserialize, Serialize};
 
 use super::catalog;
+use super::flags::WorkloadFlags;
 use super::point::{Point, WorkloadError};
 use crate::model::knob::{Knob, Varied};
 use crate::model::settings::Workload;
@@ -186,7 +187,7 @@ pub struct PointsArgs {
     pub concurrency: Vec<usize>,
     /// N, D and the settings.
     #[command(flatten)]
-    pub workload: Workload,
+    pub workload: WorkloadFlags,
 }
 
 impl PointsArgs {
@@ -216,7 +217,7 @@ impl PointsArgs {
             concurrency: self.concurrency.clone(),
             repeat,
             time_limit,
-            workload: self.workload.clone(),
+            workload: self.workload.workload(),
             vary: None,
             bisect_knees: false,
             stop_at_walls: false,
