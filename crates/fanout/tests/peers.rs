@@ -194,3 +194,111 @@ fn a_peer_not_installed_is_skipped_with_what_installs_it() {
     assert!(!out.status.success());
     assert!(stderr.contains("FANOUT_PEER_NAME"), "{stderr}");
 }
+
+/// `peers/examples/`, where docs/peers.md's example peer and its file are.
+fn examples() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../peers/examples"))
+}
+
+#[test]
+fn the_documented_peer_described_by_its_file_is_measured_and_checked_by_the_servers_count() {
+    // The example docs/peers.md shows is the file measured here.
+    let doc =
+        std::fs::read_to_string(examples().join("../../docs/peers.md")).expect("docs/peers.md");
+    for file in ["perl_threads.pl", "perl_threads.json"] {
+        let text = std::fs::read_to_string(examples().join(file)).expect("the example");
+        assert!(
+            doc.contains(&text),
+            "docs/peers.md does not show {file} as it is"
+        );
+    }
+    let perl = Command::new("perl")
+        .args(["-Mthreads", "-MHTTP::Tiny", "-e", "1"])
+        .output();
+    if !perl.is_ok_and(|o| o.status.success()) {
+        fanout::os::skip::skipped("the example peer", "no perl with threads and HTTP::Tiny");
+        return;
+    }
+    let run = |extra: &[&str]| -> Value {
+        let out = Command::new(env!("CARGO_BIN_EXE_fanout"))
+            .args([
+                "run",
+                "--json",
+                "-s",
+                "peer:perl_threads",
+                "-c",
+                "4",
+                "-n",
+                "20",
+            ])
+            .args(["--delay-ms", "50"])
+            .args(extra)
+            .env("FANOUT_PEER_FILES", examples())
+            .output()
+            .expect("run fanout");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        serde_json::from_str(stdout.trim())
+            .unwrap_or_else(|e| panic!("{e}: {stdout} {}", String::from_utf8_lossy(&out.stderr)))
+    };
+    let r = run(&[]);
+    assert_eq!(
+        (r["status"].as_str(), r["ok"].as_u64()),
+        (Some("measured"), Some(20)),
+        "{r}"
+    );
+    assert_eq!(r["server"]["requests_served"], 20, "{r}");
+    assert_eq!(
+        r["server"]["peak_in_flight"], 4,
+        "four threads, four at once: {r}"
+    );
+    // Its errors by fanout's kinds, as many as the server injected.
+    let r = run(&["--fault", "status", "--fault-p", "0.5"]);
+    let injected = r["server"]["faults"]["status"].as_u64().expect("count");
+    assert!(injected > 0, "{r}");
+    assert_eq!(r["errors"]["http_503"].as_u64(), Some(injected), "{r}");
+    assert_eq!(ok_plus_errors(&r), 20, "{r}");
+}
+
+#[test]
+fn a_described_peer_without_its_program_is_skipped_with_what_installs_it_and_a_bad_file_named() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    std::fs::write(
+        dir.path().join("gone.json"),
+        r#"{"name": "gone", "models": "a client not installed", "held_by": "task",
+            "command": ["fanout-no-such-program", "{url}", "{c}", "{n}", "{timeout_ms}"],
+            "install": "build it with make"}"#,
+    )
+    .expect("write");
+    std::fs::write(dir.path().join("broken.json"), "{not json").expect("write");
+    let run = |peer: &str| {
+        Command::new(env!("CARGO_BIN_EXE_fanout"))
+            .args([
+                "run",
+                "--json",
+                "-s",
+                peer,
+                "-c",
+                "2",
+                "-n",
+                "4",
+                "--delay-ms",
+                "0",
+            ])
+            .env("FANOUT_PEER_FILES", dir.path())
+            .output()
+            .expect("run fanout")
+    };
+    let out = run("peer:gone");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let r: Value = serde_json::from_str(stdout.trim()).expect("a report");
+    assert_eq!(r["status"], "skipped", "{r}");
+    let reason = r["reason"].as_str().unwrap_or_default();
+    assert!(
+        reason.contains("fanout-no-such-program is not installed: build it with make"),
+        "{r}"
+    );
+    let out = run("peer:broken");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("broken.json: not a peer file"), "{stderr}");
+}

@@ -58,7 +58,8 @@ impl PartialEq for Subject {
 }
 
 /// What holds a request in flight while it waits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum HeldBy {
     /// An OS thread, blocked in the kernel: its kernel stack, task struct and user stack.
     Thread,

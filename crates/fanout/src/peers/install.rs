@@ -51,15 +51,10 @@ pub fn locate(program: Program) -> Result<(PathBuf, Vec<String>), String> {
         )),
         Program::Oha => {
             let local = dir.join("bin/oha");
-            let on_path = std::env::var_os("PATH")
-                .into_iter()
-                .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
-                .map(|d| d.join("oha"))
-                .find(|p| p.is_file());
             let oha = if local.is_file() {
                 Some(local)
             } else {
-                on_path
+                on_path("oha")
             };
             oha.map(|p| (p, vec![])).ok_or_else(|| {
                 format!(
@@ -69,7 +64,27 @@ pub fn locate(program: Program) -> Result<(PathBuf, Vec<String>), String> {
             })
         }
         Program::Custom(path) => Ok((PathBuf::from(path), vec![])),
+        Program::Described(command) => {
+            let program = command.argv.first().map_or("", String::as_str);
+            let found = if program.contains('/') {
+                Some(PathBuf::from(program)).filter(|p| p.is_file())
+            } else {
+                on_path(program)
+            };
+            let program =
+                found.ok_or_else(|| format!("{program} is not installed: {}", command.install))?;
+            Ok((program, command.argv[1..].to_vec()))
+        }
     }
+}
+
+/// `program` in a folder of `PATH`, if it is in one.
+fn on_path(program: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .map(|d| d.join(program))
+        .find(|p| p.is_file())
 }
 
 /// The command that runs `job` with `program`, or why it cannot run here.
@@ -94,6 +109,16 @@ pub fn command(program: Program, job: &Job) -> Result<Command, PeerError> {
                 "json".into(),
                 job.url().to_owned(),
             ]);
+        }
+        // Its own arguments, each point's values in its placeholders.
+        Program::Described(_) => {
+            for arg in &mut args {
+                *arg = arg
+                    .replace("{url}", job.url())
+                    .replace("{c}", &job.concurrency.to_string())
+                    .replace("{n}", &job.requests.to_string())
+                    .replace("{timeout_ms}", &job.settings.timeout_ms.to_string());
+            }
         }
         _ => args.extend([
             job.url().to_owned(),

@@ -21,10 +21,14 @@
 //! peer's peak memory, which is then exact. Requests a peer did not account for count as
 //! `not_run` errors (ok + errors = N, always); more outcomes than requests fail the point.
 //!
+//! A user's peer is described by a file (`described.rs`, docs/peers.md) or named by a
+//! `FANOUT_PEER_<NAME>` variable.
+//!
 //! The files: `peer.rs` (what a peer is), `install.rs` (where the programs are, the command),
 //! `protocol.rs` (the line), `oha.rs` (oha's adapter), `versions.rs`, `error.rs` (why a peer
 //! could not be run or read); this one is the registry.
 
+pub mod described;
 pub mod error;
 pub mod install;
 pub mod oha;
@@ -42,8 +46,7 @@ use crate::model::worker_report::WorkerReport;
 use error::PeerError;
 use peer::{Peer, Prints, Program, Takes};
 
-/// Prefix of every peer's name: `peer:py_aiohttp`.
-pub const PREFIX: &str = "peer:";
+pub use peer::PREFIX;
 /// A variable `FANOUT_PEER_<NAME>` naming a program adds `peer:<name>` (any protocol-speaking
 /// program: a test's fake, your own client).
 pub const CUSTOM_VAR_PREFIX: &str = "FANOUT_PEER_";
@@ -112,9 +115,13 @@ pub const BUILT_IN: &[Peer] = &[
     .reset_reads_as_truncated(),
 ];
 
-/// The peer named `name` (`peer:NAME`): built in, or a program named by `FANOUT_PEER_<NAME>`.
+/// The peer named `name` (`peer:NAME`): built in, described by a file in the folder
+/// `FANOUT_PEER_FILES` names (`described.rs`), or a program named by `FANOUT_PEER_<NAME>`.
 pub fn find(name: &str) -> Option<&'static Peer> {
     if let Some(peer) = BUILT_IN.iter().find(|p| p.subject.name == name) {
+        return Some(peer);
+    }
+    if let Ok(Some(peer)) = described::find(name) {
         return Some(peer);
     }
     let short = name.strip_prefix(PREFIX)?;

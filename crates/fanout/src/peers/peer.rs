@@ -3,6 +3,9 @@
 
 use crate::model::subject::{ClientLib, HeldBy, Holds, Kind, RunsOn, Subject};
 
+/// Prefix of every peer's name: `peer:py_aiohttp`.
+pub const PREFIX: &str = "peer:";
+
 /// A peer: its facts and its program.
 #[derive(Debug, Clone, Copy)]
 pub struct Peer {
@@ -70,6 +73,17 @@ pub enum Program {
     Oha,
     /// A program speaking the protocol, named by a `FANOUT_PEER_<NAME>` variable.
     Custom(&'static str),
+    /// A program speaking the protocol, described by a file (`described.rs`).
+    Described(&'static Command),
+}
+
+/// A described peer's command line, and what installs its program.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Command {
+    /// The program and its arguments, with `{url}`, `{c}`, `{n}` and `{timeout_ms}` to fill.
+    pub argv: Vec<String>,
+    /// What installs the program, for the reason a point is skipped without it.
+    pub install: String,
 }
 
 /// The offered rates a peer can take.

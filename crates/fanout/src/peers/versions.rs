@@ -39,7 +39,8 @@ pub fn of(program: Program) -> BTreeMap<String, String> {
                 version.map(|v| ("oha".to_owned(), v.trim_start_matches("oha ").to_owned())),
             );
         }
-        Program::Custom(_) => {}
+        // A program of the user's own says its versions in its line, if it wants to.
+        Program::Custom(_) | Program::Described(_) => {}
     }
     versions
 }

@@ -62,7 +62,16 @@ pub fn cannot_run(point: &Point, limit: Duration) -> Option<String> {
 /// The strategy or peer named `name`, or an error naming the valid ones.
 pub fn parse(name: &str) -> Result<&'static Subject, String> {
     let name = name.trim();
-    find(name).ok_or_else(|| unknown(name, ""))
+    find(name).ok_or_else(|| why_unknown(name, ""))
+}
+
+/// Why `name` names nothing: the fault of its peer file, if it has one that is not a peer's
+/// description; else the names that are valid (after `groups`).
+fn why_unknown(name: &str, groups: &str) -> String {
+    match peers::described::find(name) {
+        Err(why) => why,
+        Ok(_) => unknown(name, groups),
+    }
 }
 
 /// An unknown name's error, listing the valid ones (after `groups` in a list: `all, peers, `).
@@ -91,7 +100,7 @@ pub fn parse_list(raw: &str) -> Result<Vec<&'static Subject>, String> {
                 }
                 list.extend(installed.into_iter().map(|p| &p.subject));
             }
-            _ => list.push(find(name).ok_or_else(|| unknown(name, "all, peers, "))?),
+            _ => list.push(find(name).ok_or_else(|| why_unknown(name, "all, peers, "))?),
         }
     }
     Ok(list)
