@@ -10,7 +10,7 @@ use anyhow::{Context as _, bail};
 use clap::builder::RangedU64ValueParser;
 use clap::{Parser, Subcommand};
 
-use crate::model::settings;
+use crate::model::settings::{self, Workload};
 use crate::model::subject::Subject;
 use crate::os::{machine, signals};
 use crate::peers;
@@ -176,12 +176,13 @@ struct SweepArgs {
         conflicts_with = "quick",
         help_heading = "Run"
     )]
-    workload: Option<preset::Preset>,
+    preset: Option<preset::Preset>,
     /// A plan of your own: a JSON file as a run folder's `plan.json` (or `--print-plan`)
     /// writes it — strategies, concurrency, repeats, time limit, workload and the setting it
     /// varies. --strategies and --concurrency narrow it as they narrow a preset; its other
-    /// settings are the file's.
-    #[arg(long = "plan", value_name = "FILE", conflicts_with_all = ["quick", "workload"],
+    /// settings are the file's (their flags are refused beside it).
+    #[arg(long = "plan", value_name = "FILE",
+          conflicts_with_all = ["quick", "preset", "repeat", "time_limit_s"],
           help_heading = "Run")]
     plan_file: Option<PathBuf>,
     /// Print the plan these flags make, as JSON (what --plan reads), and measure nothing.
@@ -204,6 +205,15 @@ impl SweepArgs {
         let Some(file) = &self.plan_file else {
             return Ok(self.flags_plan()?);
         };
+        // The flags' defaults make the default workload: any other was asked for beside the
+        // file, which already says its own.
+        if self.points.workload.workload() != Workload::default() {
+            bail!(
+                "--plan {}: the file sets the workload; a workload flag or FANOUT_* variable \
+                 beside it would be ignored (edit the file instead)",
+                file.display()
+            );
+        }
         let text = std::fs::read_to_string(file)
             .with_context(|| format!("--plan {}: cannot read it", file.display()))?;
         let mut plan: Plan = serde_json::from_str(&text).with_context(|| {
@@ -217,6 +227,21 @@ impl SweepArgs {
         }
         if let Some(named) = self.points.named_concurrency() {
             plan.concurrency = named;
+        }
+        let empty = [
+            ("strategies", plan.strategies.is_empty()),
+            ("concurrency", plan.concurrency.is_empty()),
+            ("repeat", plan.repeat == 0),
+            (
+                "vary.values",
+                plan.vary.as_ref().is_some_and(|v| v.values.is_empty()),
+            ),
+        ];
+        if let Some((what, _)) = empty.iter().find(|(_, is)| *is) {
+            bail!(
+                "--plan {}: its {what} makes no point to measure",
+                file.display()
+            );
         }
         plan.validate()
             .and_then(|()| plan.validate_hedging())
@@ -238,7 +263,7 @@ impl SweepArgs {
         }
         // A preset changes the plan before it is checked: its delay may replace the rule's.
         let mut plan = points.unchecked_plan(repeat, Duration::from_secs(self.time_limit_s));
-        if let Some(preset) = self.workload {
+        if let Some(preset) = self.preset {
             preset.apply(&mut plan);
             // What the user named narrows the preset; the preset's other settings stay.
             if let Some(named) = self.points.named_strategies() {
@@ -379,16 +404,21 @@ fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
 fn run_sweep(args: &SweepArgs) -> anyhow::Result<ExitCode> {
     let plan = args.plan()?;
     if args.print_plan {
-        println!("{}", serde_json::to_string_pretty(&plan)?);
+        // A reader that stops early (`| head`) is not an error.
+        let _ = writeln!(
+            std::io::stdout(),
+            "{}",
+            serde_json::to_string_pretty(&plan)?
+        );
         return Ok(ExitCode::SUCCESS);
     }
     raise_open_file_limit();
     // A plan that stops at walls is one made to meet them (the scale preset's).
     let past_limits =
-        args.workload.is_some_and(preset::Preset::runs_past_limits) || plan.stop_at_walls;
+        args.preset.is_some_and(preset::Preset::runs_past_limits) || plan.stop_at_walls;
     if past_limits {
         eprintln!(
-            "fanout: this preset runs past the OS limits on purpose: each point ends measured or named by the limit that stopped it"
+            "fanout: this plan runs past the OS limits on purpose: each point ends measured or named by the limit that stopped it"
         );
     }
     if let Some(refused) = preflight(&plan.distinct_points(), args.force || past_limits) {
@@ -588,10 +618,9 @@ fn write_docs(check: bool, root: &Path) -> anyhow::Result<ExitCode> {
 fn facts() -> anyhow::Result<ExitCode> {
     // The limits as a run sees them: after its open-file limit is raised.
     raise_open_file_limit();
-    println!(
-        "{}",
-        serde_json::to_string_pretty(&setup::RunFacts::gather(None))?
-    );
+    let facts = serde_json::to_string_pretty(&setup::RunFacts::gather(None))?;
+    // A reader that stops early (`| head`) is not an error.
+    let _ = writeln!(std::io::stdout(), "{facts}");
     Ok(ExitCode::SUCCESS)
 }
 

@@ -26,10 +26,11 @@ use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering}
 /// The worker's environment variable that, set to `0`, turns counting off.
 pub const HEAP_COUNTS_VAR: &str = "FANOUT_HEAP_COUNTS";
 
-/// Counters the threads spread over.
-pub const SHARDS: usize = 64;
+/// Counters the threads spread over: [`OWNED`] owned, then 64 shared.
+pub const SHARDS: usize = OWNED + 64;
 /// Threads that own a shard: the first ones a process starts (a worker's runtime threads
-/// among them). The shards past these are shared, in turn, by every later thread.
+/// among them). The shards past these are shared, in turn, by every later thread, as many as
+/// every thread shared before some were owned.
 pub const OWNED: usize = 48;
 
 /// One thread group's counters, alone on its cache line.

@@ -41,7 +41,14 @@ pub fn find(name: &str) -> Result<Option<&'static Peer>, String> {
     let Some(short) = name.strip_prefix(PREFIX) else {
         return Ok(None);
     };
-    let Some(dir) = std::env::var_os(FILES_VAR).map(PathBuf::from) else {
+    // A name is a file's name in the folder, never a path out of it.
+    if short.is_empty() || !short.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return Ok(None);
+    }
+    let Some(dir) = std::env::var_os(FILES_VAR)
+        .filter(|d| !d.is_empty())
+        .map(PathBuf::from)
+    else {
         return Ok(None);
     };
     let path = dir.join(format!("{short}.json"));
@@ -70,25 +77,23 @@ fn read(path: &Path, short: &str) -> Result<Peer, String> {
             file.name, file.name
         ));
     }
-    if file.command.is_empty() {
+    let Some((program, args)) = file.command.split_first() else {
         return Err("its command is empty".into());
-    }
+    };
     for needed in ["{url}", "{c}", "{n}", "{timeout_ms}"] {
-        if !file.command.iter().any(|arg| arg.contains(needed)) {
-            return Err(format!("its command has no {needed}"));
+        if !args.iter().any(|arg| arg.contains(needed)) {
+            return Err(format!("its command's arguments have no {needed}"));
         }
     }
-    let dir = path
-        .parent()
-        .unwrap_or(Path::new("."))
-        .display()
-        .to_string();
+    // The file's folder, absolute, so the program's path holds wherever fanout runs.
+    let folder = path.parent().unwrap_or(Path::new("."));
+    let folder = std::path::absolute(folder).unwrap_or_else(|_| folder.to_owned());
+    let dir = folder.display().to_string();
     let command = Command {
-        argv: file
-            .command
-            .iter()
-            .map(|a| a.replace("{dir}", &dir))
+        argv: std::iter::once(fill(program, &[("dir", &dir)]))
+            .chain(args.iter().cloned())
             .collect(),
+        dir,
         install: file.install,
     };
     let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
@@ -106,6 +111,34 @@ fn read(path: &Path, short: &str) -> Result<Peer, String> {
     } else {
         peer
     })
+}
+
+/// `template` with each `{name}` of `values` replaced by its value, in one pass (a value is
+/// never read again for placeholders); an unknown `{…}` is left as it is.
+pub fn fill(template: &str, values: &[(&str, &str)]) -> String {
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let known = after.find('}').and_then(|close| {
+            let name = &after[..close];
+            let (_, value) = values.iter().find(|(n, _)| *n == name)?;
+            Some((value, close))
+        });
+        match known {
+            Some((value, close)) => {
+                out.push_str(value);
+                rest = &after[close + 1..];
+            }
+            None => {
+                out.push('{');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 #[cfg(test)]
@@ -136,6 +169,9 @@ mod tests {
             command.argv[0],
             format!("{}/mine", scratch.path().display())
         );
+        // One pass: a value holding a placeholder's text is not filled again.
+        let filled = fill("{dir}/x {n} {other}", &[("dir", "/a{n}"), ("n", "5")]);
+        assert_eq!(filled, "/a{n}/x 5 {other}");
         let cases = [
             (
                 r#"{"name": "other", "models": "", "held_by": "task", "command": ["x", "{url}", "{c}", "{n}", "{timeout_ms}"], "install": ""}"#,
@@ -143,7 +179,7 @@ mod tests {
             ),
             (
                 r#"{"name": "bad", "models": "", "held_by": "task", "command": ["x", "{url}", "{c}", "{n}"], "install": ""}"#,
-                "its command has no {timeout_ms}",
+                "its command's arguments have no {timeout_ms}",
             ),
             (
                 r#"{"name": "bad", "models": "", "held_by": "fiber", "command": [], "install": ""}"#,

@@ -111,13 +111,18 @@ pub fn command(program: Program, job: &Job) -> Result<Command, PeerError> {
             ]);
         }
         // Its own arguments, each point's values in its placeholders.
-        Program::Described(_) => {
+        Program::Described(described) => {
+            let (c, n) = (job.concurrency.to_string(), job.requests.to_string());
+            let timeout_ms = job.settings.timeout_ms.to_string();
+            let values = [
+                ("url", job.url()),
+                ("c", c.as_str()),
+                ("n", n.as_str()),
+                ("timeout_ms", timeout_ms.as_str()),
+                ("dir", described.dir.as_str()),
+            ];
             for arg in &mut args {
-                *arg = arg
-                    .replace("{url}", job.url())
-                    .replace("{c}", &job.concurrency.to_string())
-                    .replace("{n}", &job.requests.to_string())
-                    .replace("{timeout_ms}", &job.settings.timeout_ms.to_string());
+                *arg = super::described::fill(arg, &values);
             }
         }
         _ => args.extend([

@@ -121,8 +121,11 @@ pub fn find(name: &str) -> Option<&'static Peer> {
     if let Some(peer) = BUILT_IN.iter().find(|p| p.subject.name == name) {
         return Some(peer);
     }
-    if let Ok(Some(peer)) = described::find(name) {
-        return Some(peer);
+    match described::find(name) {
+        Ok(Some(peer)) => return Some(peer),
+        // A file that is not a peer's description names nothing (the catalog says why).
+        Err(_) => return None,
+        Ok(None) => {}
     }
     let short = name.strip_prefix(PREFIX)?;
     if short.is_empty() || !short.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {

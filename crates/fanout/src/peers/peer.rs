@@ -80,8 +80,11 @@ pub enum Program {
 /// A described peer's command line, and what installs its program.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Command {
-    /// The program and its arguments, with `{url}`, `{c}`, `{n}` and `{timeout_ms}` to fill.
+    /// The program (its `{dir}` filled) and its arguments, with `{url}`, `{c}`, `{n}`,
+    /// `{timeout_ms}` and `{dir}` to fill.
     pub argv: Vec<String>,
+    /// The folder of the file that describes it.
+    pub dir: String,
     /// What installs the program, for the reason a point is skipped without it.
     pub install: String,
 }

@@ -9,6 +9,7 @@ use serde::{Deserialize, Deserializer};
 use super::point::Point;
 use crate::clients;
 use crate::model::subject::{RunsOn, Subject};
+use crate::peers::described::FILES_VAR;
 use crate::peers::install::INSTALL;
 use crate::peers::peer::Peer;
 use crate::peers::{self, CUSTOM_VAR_PREFIX};
@@ -78,7 +79,7 @@ fn why_unknown(name: &str, groups: &str) -> String {
 fn unknown(name: &str, groups: &str) -> String {
     let peers: Vec<_> = peers::BUILT_IN.iter().map(|p| p.subject.name).collect();
     format!(
-        "unknown strategy {name:?}; valid: {groups}{}, {} (or peer:NAME with {CUSTOM_VAR_PREFIX}NAME naming a program)",
+        "unknown strategy {name:?}; valid: {groups}{}, {} (or peer:NAME: NAME.json in the folder {FILES_VAR} names, or {CUSTOM_VAR_PREFIX}NAME naming a program)",
         names(),
         peers.join(", "),
     )

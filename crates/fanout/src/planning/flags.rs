@@ -156,7 +156,6 @@ pub struct SettingsFlags {
     /// [default: 16 on Linux, 1 elsewhere].
     #[arg(long, env = "FANOUT_LOOPBACK_ADDRESSES",
           value_parser = clap::value_parser!(u32).range(1..=4096), help_heading = "Server")]
-    // Left out where not given, so that folders recorded before it redraw unchanged.
     pub loopback_addresses: Option<u32>,
     /// The server's profile and limits, for the server fanout starts (with `--url` the
     /// server's own apply: each point's `server.limits` says which).

@@ -60,15 +60,7 @@ pub struct Vary {
 #[derive(Deserialize)]
 struct VaryOnDisk {
     knob: Knob,
-    values: Vec<OnDisk>,
-}
-
-/// One value of a [`VaryOnDisk`].
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum OnDisk {
-    Typed(Varied),
-    Packed(u64),
+    values: Vec<serde_json::Value>,
 }
 
 impl TryFrom<VaryOnDisk> for Vary {
@@ -77,15 +69,21 @@ impl TryFrom<VaryOnDisk> for Vary {
         let values = disk
             .values
             .into_iter()
-            .map(|value| match value {
-                OnDisk::Typed(v) if v.knob() == disk.knob => Ok(v),
-                OnDisk::Typed(v) => Err(format!(
-                    "a value of {} among the values of {}",
-                    v.knob().key(),
-                    disk.knob.key()
-                )),
-                OnDisk::Packed(n) => Varied::unpacked(disk.knob, n)
-                    .ok_or_else(|| format!("{n} is not a value of {}", disk.knob.key())),
+            .map(|value| {
+                if let Some(n) = value.as_u64() {
+                    return Varied::unpacked(disk.knob, n)
+                        .ok_or_else(|| format!("{n} is not a value of {}", disk.knob.key()));
+                }
+                let typed: Varied = serde_json::from_value(value).map_err(|e| e.to_string())?;
+                if typed.knob() == disk.knob {
+                    Ok(typed)
+                } else {
+                    Err(format!(
+                        "a value of {} among the values of {}",
+                        typed.knob().key(),
+                        disk.knob.key()
+                    ))
+                }
             })
             .collect::<Result<_, _>>()?;
         Ok(Self {

@@ -37,7 +37,7 @@ impl<T: Timer, C> Default for Slot<T, C> {
     fn default() -> Self {
         Self {
             conn: None,
-            deadline: Deadline(None),
+            deadline: Deadline::default(),
         }
     }
 }
@@ -52,19 +52,41 @@ impl<T: Timer, C> Slot<T, C> {
     }
 }
 
-/// A slot's alarm for its requests' deadlines, and when it rings. It is set once and outlives
-/// the requests it was not needed for: a request's deadline is later than the last one's, so
-/// an alarm that rings before it is set again for it, and a slot whose requests answer
-/// within their timeout sets one alarm per timeout, not one per request (a timer set and
-/// cleared per request was about 5% of the HTTP/2 floor's CPU).
-struct Deadline<T: Timer>(Option<(Instant, Pin<Box<T::Alarm>>)>);
+/// A slot's alarm for its requests' deadlines. A slot's first request races a one-shot timer
+/// on its own stack, as a slot made for one request needs; from its second on, the slot
+/// keeps one alarm (boxed, to outlive the request) and sets it again only when it rings
+/// before the deadline of the request in flight: a request's deadline is later than the last
+/// one's, so a slot whose requests answer within their timeout sets one alarm per timeout,
+/// not one per request (a timer set and cleared per request was about 5% of the HTTP/2
+/// floor's CPU).
+struct Deadline<T: Timer> {
+    /// The kept alarm and when it rings.
+    kept: Option<(Instant, Pin<Box<T::Alarm>>)>,
+    /// Whether the slot has had a request: the next keeps its alarm.
+    served: bool,
+}
+
+impl<T: Timer> Default for Deadline<T> {
+    fn default() -> Self {
+        Self {
+            kept: None,
+            served: false,
+        }
+    }
+}
 
 impl<T: Timer> Deadline<T> {
     /// `work`'s output if it ends by `deadline`; dropped (cancelled) otherwise.
     async fn by<O>(&mut self, deadline: Instant, work: impl Future<Output = O>) -> Option<O> {
         let mut work = pin!(work);
+        if !std::mem::replace(&mut self.served, true) {
+            return match select(work, pin!(T::alarm(deadline))).await {
+                Either::Left((output, _)) => Some(output),
+                Either::Right(((), _)) => None,
+            };
+        }
         loop {
-            let (rings, alarm) = match &mut self.0 {
+            let (rings, alarm) = match &mut self.kept {
                 Some((rings, alarm)) if *rings <= deadline => (*rings, alarm),
                 // None yet, or one later than this deadline (a shorter timeout than the last).
                 unset => {
@@ -75,7 +97,7 @@ impl<T: Timer> Deadline<T> {
             match select(work.as_mut(), alarm.as_mut()).await {
                 Either::Left((output, _)) => return Some(output),
                 Either::Right(((), _)) => {
-                    self.0 = None;
+                    self.kept = None;
                     if rings >= deadline {
                         return None;
                     }
@@ -203,11 +225,21 @@ mod tests {
         current_thread_runtime().expect("runtime").block_on(async {
             let mut slot = Slot::<Tokio, ()>::default();
             let start = Instant::now();
-            // The first request answers at once and leaves its alarm, due in 5 ms.
+            // The first request races a timer of its own and keeps none; the second answers
+            // at once and leaves the slot's alarm, due in 5 ms.
+            let first = slot
+                .deadline
+                .by(start + Duration::from_millis(5), async { 0 });
+            assert_eq!(first.await, Some(0));
+            assert!(
+                slot.deadline.kept.is_none(),
+                "a first request keeps no alarm"
+            );
             let first = slot
                 .deadline
                 .by(start + Duration::from_millis(5), async { 1 });
             assert_eq!(first.await, Some(1));
+            assert!(slot.deadline.kept.is_some(), "the second keeps its alarm");
             // The next one takes 50 ms against a deadline a minute away: the old alarm rings
             // on the way, and is set again rather than ending it.
             let slow = tokio::time::sleep(Duration::from_millis(50));
