@@ -344,10 +344,7 @@ pub fn main() -> ExitCode {
         } => stale_docs(&root),
         Command::Docs { check, root, .. } => write_docs(check, &root),
         Command::Facts => facts(),
-        Command::List => {
-            list();
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::List => list(),
         Command::Doctor(args) => doctor(&args),
     };
     result.unwrap_or_else(|e| {
@@ -356,23 +353,35 @@ pub fn main() -> ExitCode {
     })
 }
 
-fn list() {
-    for s in strategies::ALL {
-        println!("{:<28} {}", s.subject.name, s.subject.models);
-    }
+fn list() -> anyhow::Result<ExitCode> {
+    let row = |s: &Subject| format!("{:<28} {}\n", s.name, s.models);
+    let mut text: String = strategies::ALL.iter().map(|s| row(&s.subject)).collect();
     if !strategies::added().is_empty() {
-        println!("\nadded by this program:");
-        for s in strategies::added() {
-            println!("{:<28} {}", s.subject.name, s.subject.models);
-        }
+        text.push_str("\nadded by this program:\n");
+        text.extend(strategies::added().iter().map(|s| row(&s.subject)));
     }
-    println!(
-        "\npeers (programs of their own, installed by {}):",
+    text.push_str(&format!(
+        "\npeers (programs of their own, installed by {}):\n",
         peers::install::INSTALL
-    );
+    ));
     for p in peers::BUILT_IN {
         let state = peers::missing(p).map_or("installed", |_| "not installed");
-        println!("{:<28} {} [{state}]", p.subject.name, p.subject.models);
+        text.push_str(&format!(
+            "{:<28} {} [{state}]\n",
+            p.subject.name, p.subject.models
+        ));
+    }
+    print_all(&text)
+}
+
+/// Writes `text` to stdout whole. A reader that stopped early (`fanout list | head`) wanted
+/// no more: not an error, and no panic as `println!` makes of it.
+fn print_all(text: &str) -> anyhow::Result<ExitCode> {
+    match std::io::stdout().lock().write_all(text.as_bytes()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            bail!("writing to stdout: {e}")
+        }
+        _ => Ok(ExitCode::SUCCESS),
     }
 }
 
@@ -404,13 +413,7 @@ fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
 fn run_sweep(args: &SweepArgs) -> anyhow::Result<ExitCode> {
     let plan = args.plan()?;
     if args.print_plan {
-        // A reader that stops early (`| head`) is not an error.
-        let _ = writeln!(
-            std::io::stdout(),
-            "{}",
-            serde_json::to_string_pretty(&plan)?
-        );
-        return Ok(ExitCode::SUCCESS);
+        return print_all(&(serde_json::to_string_pretty(&plan)? + "\n"));
     }
     raise_open_file_limit();
     // A plan that stops at walls is one made to meet them (the scale preset's).
@@ -569,14 +572,7 @@ fn export_points(format: export::Format, dir: &Path) -> anyhow::Result<ExitCode>
         bail!("{}: not a run folder (no such directory)", dir.display());
     }
     let points = run_folder::load_points(dir)?;
-    let json = format!("{:#}\n", export::export(&points, format));
-    // A reader that stopped early (`fanout export DIR | head`) wanted no more: not an error.
-    match std::io::stdout().lock().write_all(json.as_bytes()) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-            bail!("writing the export to stdout: {e}")
-        }
-        _ => Ok(ExitCode::SUCCESS),
-    }
+    print_all(&format!("{:#}\n", export::export(&points, format)))
 }
 
 fn stale_docs(root: &Path) -> anyhow::Result<ExitCode> {
@@ -618,10 +614,7 @@ fn write_docs(check: bool, root: &Path) -> anyhow::Result<ExitCode> {
 fn facts() -> anyhow::Result<ExitCode> {
     // The limits as a run sees them: after its open-file limit is raised.
     raise_open_file_limit();
-    let facts = serde_json::to_string_pretty(&setup::RunFacts::gather(None))?;
-    // A reader that stops early (`| head`) is not an error.
-    let _ = writeln!(std::io::stdout(), "{facts}");
-    Ok(ExitCode::SUCCESS)
+    print_all(&(serde_json::to_string_pretty(&setup::RunFacts::gather(None))? + "\n"))
 }
 
 fn report(dir: &Path) -> anyhow::Result<ExitCode> {

@@ -711,3 +711,22 @@ fn ab_pairs_the_rounds_of_two_sides_and_keeps_each_sides_points() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_reader_that_stops_early_ends_a_printing_command_quietly() {
+    // A pipe whose reader is gone before the command writes, as `| head` leaves it: each
+    // write meets a broken pipe, which ends the listing with success, not a panic.
+    let (reader, writer) = std::io::pipe().expect("a pipe");
+    drop(reader);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_fanout"))
+        .arg("list")
+        .stdout(writer)
+        .output()
+        .expect("fanout list");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success() && stderr.is_empty(),
+        "{:?}: {stderr}",
+        out.status
+    );
+}
