@@ -222,12 +222,7 @@ impl SweepArgs {
                 file.display()
             )
         })?;
-        if let Some(named) = self.points.named_strategies() {
-            plan.strategies = named;
-        }
-        if let Some(named) = self.points.named_concurrency() {
-            plan.concurrency = named;
-        }
+        self.narrow(&mut plan);
         let empty = [
             ("strategies", plan.strategies.is_empty()),
             ("concurrency", plan.concurrency.is_empty()),
@@ -265,17 +260,22 @@ impl SweepArgs {
         let mut plan = points.unchecked_plan(repeat, Duration::from_secs(self.time_limit_s));
         if let Some(preset) = self.preset {
             preset.apply(&mut plan);
-            // What the user named narrows the preset; the preset's other settings stay.
-            if let Some(named) = self.points.named_strategies() {
-                plan.strategies = named;
-            }
-            if let Some(named) = self.points.named_concurrency() {
-                plan.concurrency = named;
-            }
+            self.narrow(&mut plan);
         }
         plan.validate()?;
         plan.validate_hedging()?;
         Ok(plan)
+    }
+
+    /// A preset's or a file's `plan` narrowed to the strategies and concurrency the user
+    /// named; its other settings stay.
+    fn narrow(&self, plan: &mut Plan) {
+        if let Some(named) = self.points.named_strategies() {
+            plan.strategies = named;
+        }
+        if let Some(named) = self.points.named_concurrency() {
+            plan.concurrency = named;
+        }
     }
 }
 
