@@ -364,7 +364,7 @@ fn list() -> anyhow::Result<ExitCode> {
         "\npeers (programs of their own, installed by {}):\n",
         peers::install::INSTALL
     ));
-    for p in peers::BUILT_IN {
+    for p in peers::all() {
         let state = peers::missing(p).map_or("installed", |_| "not installed");
         text.push_str(&format!(
             "{:<28} {} [{state}]\n",

@@ -402,7 +402,7 @@ fn list_names_every_strategy_and_peer() {
         .filter_map(|l| l.split_whitespace().next())
         .collect();
     let strategies = fanout::strategies::ALL.iter().map(|s| &s.subject);
-    let peers = fanout::peers::BUILT_IN.iter().map(|p| &p.subject);
+    let peers = fanout::peers::all().map(|p| &p.subject);
     for s in strategies.chain(peers) {
         assert!(names.contains(&s.name), "{} not listed: {stdout}", s.name);
     }

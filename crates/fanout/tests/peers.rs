@@ -181,8 +181,14 @@ fn a_peer_not_installed_is_skipped_with_what_installs_it() {
     let reason = r["reason"].as_str().expect("reason");
     assert!(reason.contains("scripts/peers.sh"), "{reason}");
 
-    // `peers` with none installed, and an unknown peer: one clear line each.
-    let out = fanout(&["sweep", "--strategies", "peers", "--quick"]);
+    // `peers` with none installed (no program on PATH either: Node.js's peers need only
+    // node), and an unknown peer: one clear line each.
+    let out = Command::new(env!("CARGO_BIN_EXE_fanout"))
+        .args(["sweep", "--strategies", "peers", "--quick"])
+        .env("FANOUT_PEERS_DIR", empty.path())
+        .env("PATH", empty.path())
+        .output()
+        .expect("run fanout");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
     assert!(
@@ -301,4 +307,78 @@ fn a_described_peer_without_its_program_is_skipped_with_what_installs_it_and_a_b
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("broken.json: not a peer file"), "{stderr}");
+}
+
+/// Every fault the mock server injects, by its flag's value.
+const FAULTS: [&str; 9] = [
+    "stall",
+    "reset",
+    "truncate",
+    "status",
+    "trickle",
+    "close",
+    "rst_stream",
+    "goaway",
+    "accept_stall",
+];
+
+/// The shipped peers of other runtimes (Node.js and Java, `peers/*.json`) class every fault
+/// as fanout's strategies do: the fault table's check, each fault's outcomes against the
+/// server's count of it. An installed peer is run under each fault; one that is not is
+/// skipped with what installs it.
+#[test]
+fn the_shipped_peers_files_see_every_fault_as_the_server_injected_it() {
+    use fanout::results::findings::faults;
+    use fanout::results::report::PointReport;
+    let shipped = fanout::peers::described::shipped();
+    let names: Vec<_> = shipped.iter().map(|p| p.subject.name).collect();
+    assert_eq!(
+        names,
+        [
+            "peer:java_httpclient",
+            "peer:java_socket",
+            "peer:node_fetch",
+            "peer:node_http2"
+        ],
+        "every file in peers/ is a peer's description"
+    );
+    for peer in shipped {
+        let name = peer.subject.name;
+        if let Some(why) = fanout::peers::missing(peer) {
+            fanout::os::skip::skipped(name, &why);
+            continue;
+        }
+        for fault in FAULTS {
+            let out = Command::new(env!("CARGO_BIN_EXE_fanout"))
+                .args(["run", "--json", "-s", name, "-c", "8", "-n", "48"])
+                .args(["--delay-ms", "20", "--timeout-ms", "400"])
+                .args([
+                    "--fault",
+                    fault,
+                    "--fault-p",
+                    "0.25",
+                    "--fault-stall-ms",
+                    "200",
+                ])
+                .output()
+                .expect("run fanout");
+            let stdout = String::from_utf8_lossy(&out.stdout);
+            let r: PointReport = serde_json::from_str(stdout.trim()).unwrap_or_else(|e| {
+                panic!("{e}: {stdout} {}", String::from_utf8_lossy(&out.stderr))
+            });
+            let seen =
+                faults::of(&r).unwrap_or_else(|| panic!("{name} {fault}: no fault: {stdout}"));
+            assert!(
+                seen.agrees,
+                "{name} under {fault}: injected {}, seen {} of {:?}, failed {}: {stdout}",
+                seen.injected, seen.seen, seen.expect, seen.failed
+            );
+            let tally = &r.worker.tally;
+            assert_eq!(
+                tally.ok + tally.errors.values().sum::<u64>(),
+                48,
+                "{stdout}"
+            );
+        }
+    }
 }

@@ -50,6 +50,17 @@ pub enum Part {
     Library,
 }
 
+impl Subject {
+    /// Whether it speaks `protocol`: the one it always speaks, else what its client can.
+    pub fn speaks(&self, protocol: Protocol) -> bool {
+        match (self.protocol, protocol) {
+            (Some(own), _) => own == protocol,
+            (None, Protocol::H1) => self.client.speaks_h1(),
+            (None, Protocol::H2) => self.client.speaks_h2(),
+        }
+    }
+}
+
 /// Two subjects are the same when their names are.
 impl PartialEq for Subject {
     fn eq(&self, other: &Self) -> bool {

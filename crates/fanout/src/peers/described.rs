@@ -1,7 +1,8 @@
 //! Peers described by a file: a JSON object per peer — its name, what it models, what holds
-//! a request in flight, its command line and what installs its program — in the folder
-//! `FANOUT_PEER_FILES` names (docs/peers.md; `peers/examples/` holds one). fanout meters such a
-//! peer as it meters the built-in ones: its own process, the protocol's JSON line.
+//! a request in flight, its command line and what installs its program — in the repository's
+//! `peers/` (the Node.js and Java peers shipped with fanout) or the folder `FANOUT_PEER_FILES`
+//! names (docs/peers.md; `peers/examples/` holds one). fanout meters such a peer as it meters
+//! the built-in ones: its own process, the protocol's JSON line.
 //!
 //! ```json
 //! {"name": "perl_threads", "models": "…", "held_by": "thread",
@@ -9,14 +10,17 @@
 //!  "install": "apt-get install perl"}
 //! ```
 //!
-//! `{dir}` is the file's folder; `{url}`, `{c}`, `{n}` and `{timeout_ms}` are each point's.
+//! `{dir}` is the file's folder, `{peers}` where `scripts/peers.sh` installs; `{url}`, `{c}`,
+//! `{n}` and `{timeout_ms}` are each point's.
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use serde::Deserialize;
 
+use super::install;
 use super::peer::{Command, PREFIX, Peer, Prints, Program, Takes};
+use crate::model::settings::Protocol;
 use crate::model::subject::{HeldBy, Holds};
 
 /// The variable naming the folder of peer files.
@@ -33,10 +37,45 @@ struct File {
     install: String,
     #[serde(default)]
     reset_reads_as_truncated: bool,
+    /// The protocol it always speaks, when it speaks one only (`h2`); else HTTP/1.1, as
+    /// `--protocol` does not reach a program.
+    #[serde(default)]
+    protocol: Option<Protocol>,
 }
 
-/// The peer `peer:NAME` described by `NAME.json` in the folder of peer files: `None` when
-/// there is no such file, an error naming the file when it is not a peer's description.
+/// The folder of the peers shipped with fanout as files: the repository's `peers/`.
+pub fn shipped_dir() -> PathBuf {
+    install::root().join("peers")
+}
+
+/// The folders peer files are read from, in order: the shipped ones' (a shipped name is
+/// never a user's), then the one `FANOUT_PEER_FILES` names.
+fn folders() -> Vec<PathBuf> {
+    let user = std::env::var_os(FILES_VAR)
+        .filter(|d| !d.is_empty())
+        .map(PathBuf::from);
+    std::iter::once(shipped_dir()).chain(user).collect()
+}
+
+/// The peers shipped as files (`peers/*.json`), by name; a file that is not a peer's
+/// description is left out here (a test reads every one).
+pub fn shipped() -> Vec<&'static Peer> {
+    let Ok(entries) = std::fs::read_dir(shipped_dir()) else {
+        return Vec::new();
+    };
+    let mut names: Vec<String> = entries
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter_map(|f| f.strip_suffix(".json").map(str::to_owned))
+        .collect();
+    names.sort();
+    names
+        .iter()
+        .filter_map(|short| find(&format!("{PREFIX}{short}")).ok().flatten())
+        .collect()
+}
+
+/// The peer `peer:NAME` described by `NAME.json` in the shipped folder or the user's: `None`
+/// when there is no such file, an error naming the file when it is not a peer's description.
 pub fn find(name: &str) -> Result<Option<&'static Peer>, String> {
     let Some(short) = name.strip_prefix(PREFIX) else {
         return Ok(None);
@@ -45,16 +84,14 @@ pub fn find(name: &str) -> Result<Option<&'static Peer>, String> {
     if short.is_empty() || !short.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
         return Ok(None);
     }
-    let Some(dir) = std::env::var_os(FILES_VAR)
-        .filter(|d| !d.is_empty())
-        .map(PathBuf::from)
+    let file = format!("{short}.json");
+    let Some(path) = folders()
+        .into_iter()
+        .map(|dir| dir.join(&file))
+        .find(|path| path.is_file())
     else {
         return Ok(None);
     };
-    let path = dir.join(format!("{short}.json"));
-    if !path.is_file() {
-        return Ok(None);
-    }
     static MADE: Mutex<Vec<&'static Peer>> = Mutex::new(Vec::new());
     let mut made = MADE.lock().unwrap_or_else(|e| e.into_inner());
     if let Some(peer) = made.iter().find(|p| p.subject.name == name) {
@@ -89,8 +126,9 @@ fn read(path: &Path, short: &str) -> Result<Peer, String> {
     let folder = path.parent().unwrap_or(Path::new("."));
     let folder = std::path::absolute(folder).unwrap_or_else(|_| folder.to_owned());
     let dir = folder.display().to_string();
+    let peers = install::installed_dir().display().to_string();
     let command = Command {
-        argv: std::iter::once(fill(program, &[("dir", &dir)]))
+        argv: std::iter::once(fill(program, &[("dir", &dir), ("peers", &peers)]))
             .chain(args.iter().cloned())
             .collect(),
         dir,
@@ -106,6 +144,10 @@ fn read(path: &Path, short: &str) -> Result<Peer, String> {
         Takes::ClosedLoop,
         Prints::ProtocolLine,
     );
+    let peer = match file.protocol {
+        Some(protocol) => peer.speaking(protocol),
+        None => peer,
+    };
     Ok(if file.reset_reads_as_truncated {
         peer.reset_reads_as_truncated()
     } else {

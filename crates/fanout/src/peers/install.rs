@@ -15,13 +15,14 @@ pub const DIR_VAR: &str = "FANOUT_PEERS_DIR";
 pub const INSTALL: &str = "scripts/peers.sh";
 
 /// The repository's root, where `peers/` and `target/peers/` are.
-fn root() -> PathBuf {
+pub fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
 /// Where `scripts/peers.sh` installs: `FANOUT_PEERS_DIR`, or `target/peers/` of the repository.
-fn installed_dir() -> PathBuf {
-    std::env::var_os(DIR_VAR).map_or_else(|| root().join("target/peers"), PathBuf::from)
+pub fn installed_dir() -> PathBuf {
+    let dir = std::env::var_os(DIR_VAR).map_or_else(|| root().join("target/peers"), PathBuf::from);
+    std::path::absolute(&dir).unwrap_or(dir)
 }
 
 /// The program and the arguments that start `program`, or why it cannot be started (not
@@ -114,12 +115,14 @@ pub fn command(program: Program, job: &Job) -> Result<Command, PeerError> {
         Program::Described(described) => {
             let (c, n) = (job.concurrency.to_string(), job.requests.to_string());
             let timeout_ms = job.settings.timeout_ms.to_string();
+            let peers = installed_dir().display().to_string();
             let values = [
                 ("url", job.url()),
                 ("c", c.as_str()),
                 ("n", n.as_str()),
                 ("timeout_ms", timeout_ms.as_str()),
                 ("dir", described.dir.as_str()),
+                ("peers", peers.as_str()),
             ];
             for arg in &mut args {
                 *arg = super::described::fill(arg, &values);

@@ -1,5 +1,6 @@
-//! Peers: client programs in other languages and tools — the articles' own Python, Go, and the
-//! oha load generator — run as a point's worker and metered from outside exactly like
+//! Peers: client programs in other languages and tools — the articles' own Python, Go, the
+//! oha load generator, Node.js and Java (those two shipped as files: `described.rs`) — run as
+//! a point's worker and metered from outside exactly like
 //! fanout's own (see `metering::outside`). They live in `peers/` and are installed by
 //! `scripts/peers.sh` under `target/peers/`; none is needed to build or test fanout.
 //!
@@ -115,6 +116,12 @@ pub const BUILT_IN: &[Peer] = &[
     .reset_reads_as_truncated(),
 ];
 
+/// Every peer shipped with fanout: the built-in ones, then the ones shipped as files
+/// (`peers/*.json`: Node.js and Java).
+pub fn all() -> impl Iterator<Item = &'static Peer> {
+    BUILT_IN.iter().chain(described::shipped())
+}
+
 /// The peer named `name` (`peer:NAME`): built in, described by a file in the folder
 /// `FANOUT_PEER_FILES` names (`described.rs`), or a program named by `FANOUT_PEER_<NAME>`.
 pub fn find(name: &str) -> Option<&'static Peer> {
@@ -172,10 +179,9 @@ pub fn versions() -> std::collections::BTreeMap<String, String> {
     programs.into_iter().flat_map(versions::of).collect()
 }
 
-/// The built-in peers whose programs are installed.
+/// The shipped peers whose programs are installed.
 pub fn installed() -> Vec<&'static Peer> {
-    BUILT_IN
-        .iter()
+    all()
         .filter(|p| install::locate(p.program).is_ok())
         .collect()
 }

@@ -1,6 +1,7 @@
 //! What a peer is: its facts (the [`Subject`] face it shares with the strategies), the program
 //! that runs it, and what that program takes and prints.
 
+use crate::model::settings::Protocol;
 use crate::model::subject::{ClientLib, HeldBy, Holds, Kind, RunsOn, Subject};
 
 /// Prefix of every peer's name: `peer:py_aiohttp`.
@@ -55,6 +56,12 @@ impl Peer {
         }
     }
 
+    /// The same peer, speaking `protocol` only, whatever `--protocol` says.
+    pub const fn speaking(mut self, protocol: Protocol) -> Self {
+        self.subject.protocol = Some(protocol);
+        self
+    }
+
     /// The same peer, whose client reports a reset during the body as a truncation.
     pub const fn reset_reads_as_truncated(mut self) -> Self {
         self.reset_reads_as_truncated = true;
@@ -80,8 +87,8 @@ pub enum Program {
 /// A described peer's command line, and what installs its program.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Command {
-    /// The program (its `{dir}` filled) and its arguments, with `{url}`, `{c}`, `{n}`,
-    /// `{timeout_ms}` and `{dir}` to fill.
+    /// The program (its `{dir}` and `{peers}` filled) and its arguments, with `{url}`, `{c}`,
+    /// `{n}`, `{timeout_ms}`, `{dir}` and `{peers}` to fill.
     pub argv: Vec<String>,
     /// The folder of the file that describes it.
     pub dir: String,

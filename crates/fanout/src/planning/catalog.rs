@@ -77,7 +77,7 @@ fn why_unknown(name: &str, groups: &str) -> String {
 
 /// An unknown name's error, listing the valid ones (after `groups` in a list: `all, peers, `).
 fn unknown(name: &str, groups: &str) -> String {
-    let peers: Vec<_> = peers::BUILT_IN.iter().map(|p| p.subject.name).collect();
+    let peers: Vec<_> = peers::all().map(|p| p.subject.name).collect();
     format!(
         "unknown strategy {name:?}; valid: {groups}{}, {} (or peer:NAME: NAME.json in the folder {FILES_VAR} names, or {CUSTOM_VAR_PREFIX}NAME naming a program)",
         names(),
@@ -108,15 +108,15 @@ pub fn parse_list(raw: &str) -> Result<Vec<&'static Subject>, String> {
 }
 
 /// Where `subject` goes in tables and legends: the strategies in registry order, then the
-/// built-in peers, then any other peer.
+/// shipped peers, then any other peer.
 pub fn order(subject: &Subject) -> usize {
     subjects().position(|s| s == subject).unwrap_or(usize::MAX)
 }
 
-/// Every strategy (built in, then added), then every built-in peer: the table order.
+/// Every strategy (built in, then added), then every shipped peer: the table order.
 pub fn subjects() -> impl Iterator<Item = &'static Subject> {
     let strategies = strategies::every().map(|s| &s.subject);
-    strategies.chain(peers::BUILT_IN.iter().map(|p| &p.subject))
+    strategies.chain(peers::all().map(|p| &p.subject))
 }
 
 /// The subjects `points` hold, each once, in table order.
@@ -185,7 +185,7 @@ mod tests {
     fn every_subject_has_a_runner_of_its_kind() {
         use crate::model::subject::Kind;
         let all = strategies::ALL.iter().map(|s| &s.subject);
-        for subject in all.chain(peers::BUILT_IN.iter().map(|p| &p.subject)) {
+        for subject in all.chain(peers::all().map(|p| &p.subject)) {
             let runner = runner(subject).expect(subject.name);
             match (subject.kind, runner) {
                 (Kind::Peer, Runner::Peer(_)) => {}

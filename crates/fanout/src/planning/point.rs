@@ -205,7 +205,7 @@ impl Point {
     /// harness's wait for ports read this.
     pub fn sockets(&self) -> usize {
         let in_flight = self.in_flight();
-        let over_h2 = self.settings.protocol == Protocol::H2 && self.strategy.client.speaks_h2();
+        let over_h2 = self.settings.protocol == Protocol::H2 && self.strategy.speaks(Protocol::H2);
         if !over_h2 || self.strategy.connection_per_request {
             return in_flight;
         }
@@ -335,10 +335,10 @@ impl Point {
     /// and the peers speak HTTP/1.1 only; the raw clients and the peers plain HTTP only.
     pub fn unsupported(&self) -> Option<String> {
         let client = self.strategy.client;
-        if self.settings.protocol == Protocol::H2 && !client.speaks_h2() {
+        if self.settings.protocol == Protocol::H2 && !self.strategy.speaks(Protocol::H2) {
             return Some(format!("{} speaks HTTP/1.1 only", self.strategy.name));
         }
-        if self.settings.protocol == Protocol::H1 && !client.speaks_h1() {
+        if self.settings.protocol == Protocol::H1 && !self.strategy.speaks(Protocol::H1) {
             return Some(format!("{} speaks HTTP/2 only", self.strategy.name));
         }
         if self.settings.tls && !client.speaks_tls() {

@@ -286,7 +286,7 @@ pub fn glossary() -> String {
     let subjects = strategies::ALL
         .iter()
         .map(|s| &s.subject)
-        .chain(crate::peers::BUILT_IN.iter().map(|p| &p.subject));
+        .chain(crate::peers::all().map(|p| &p.subject));
     for subject in subjects {
         let kind = match subject.kind {
             Kind::Strategy => "strategy",
