@@ -22,13 +22,16 @@ const CODE_KINDS = {
 };
 
 /** fanout's error kind for `error`: a timeout, else the first code in its chain of causes.
- * `inBody`: it ended a body being read, where a socket closed before the body's end (undici's
- * UND_ERR_SOCKET, "other side closed", with no errno behind it) is a body cut short. */
+ * `inBody`: it ended a body being read. There undici reports a reset as often as not as the
+ * socket closed ("other side closed", UND_ERR_SOCKET, no errno), as it reports a body cut
+ * short by a close: it cannot tell the two apart, so both are a body cut short (`truncated`;
+ * its peer file says `reset_reads_as_truncated`). */
 export function kind(error, inBody = false) {
   for (let e = error; e; e = e.cause) {
     if (e.name === "TimeoutError" || e.name === "AbortError") return "timeout";
-    if (CODE_KINDS[e.code]) return CODE_KINDS[e.code];
-    if (e.code === "UND_ERR_SOCKET") return inBody ? "truncated" : "connection_reset";
+    const kind = CODE_KINDS[e.code] ?? (e.code === "UND_ERR_SOCKET" ? "connection_reset" : null);
+    if (kind === "connection_reset" && inBody) return "truncated";
+    if (kind) return kind;
   }
   return "other";
 }
@@ -80,7 +83,9 @@ export async function run(work, versions) {
   }
   const wall_s = (performance.now() - started) / 1000;
   const cpu = process.cpuUsage(cpuBefore);
-  if (outcomes.firstError) console.error("first error:", outcomes.firstError);
+  // One line, as the other peers print it (an undici error's own print runs to dozens).
+  const first = outcomes.firstError;
+  if (first) console.error(`first error: ${first}${first.cause ? ` (cause: ${first.cause})` : ""}`);
   Object.assign(report, {
     ok: outcomes.ok,
     errors: outcomes.errors,

@@ -23,7 +23,7 @@ use crate::results::report::{Outcome, PointReport};
 use crate::results::{charts, compare, docs, export, render, run_folder, setup};
 use crate::run::harness;
 use crate::run::server::Target;
-use crate::run::{preflight, sweep};
+use crate::run::{preflight, raise, sweep};
 use crate::strategies;
 
 /// OS threads vs async tasks for N HTTP requests in flight, measured in isolated processes.
@@ -124,6 +124,11 @@ struct RunArgs {
     /// Run even if an OS limit cannot fit the point (and record what happens).
     #[arg(long, help_heading = "Run")]
     force: bool,
+    /// As root, raise kernel.pid_max, kernel.threads-max and vm.max_map_count to what the
+    /// points need (twice it) for this run, and put them back after; each point records them.
+    /// Without root it is refused, naming the setting.
+    #[arg(long, help_heading = "Run")]
+    raise_limits: bool,
 }
 
 impl RunArgs {
@@ -197,6 +202,11 @@ struct SweepArgs {
     /// Run even if an OS limit cannot fit a point (and record what happens).
     #[arg(long, help_heading = "Run")]
     force: bool,
+    /// As root, raise kernel.pid_max, kernel.threads-max and vm.max_map_count to what the
+    /// points need (twice it) for this run, and put them back after; each point records them.
+    /// Without root it is refused, naming the setting.
+    #[arg(long, help_heading = "Run")]
+    raise_limits: bool,
 }
 
 impl SweepArgs {
@@ -388,6 +398,7 @@ fn print_all(text: &str) -> anyhow::Result<ExitCode> {
 fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     let point = args.point()?;
     raise_open_file_limit();
+    let _raised = raise_limits(std::slice::from_ref(&point), args.raise_limits)?;
     if let Some(refused) = preflight(std::slice::from_ref(&point), args.force) {
         return Ok(refused);
     }
@@ -424,6 +435,7 @@ fn run_sweep(args: &SweepArgs) -> anyhow::Result<ExitCode> {
             "fanout: this plan runs past the OS limits on purpose: each point ends measured or named by the limit that stopped it"
         );
     }
+    let _raised = raise_limits(&plan.distinct_points(), args.raise_limits)?;
     if let Some(refused) = preflight(&plan.distinct_points(), args.force || past_limits) {
         return Ok(refused);
     }
@@ -458,6 +470,23 @@ fn print_sweep(points: &[PointReport], out: &Path) {
     println!("Run folder: {}", out.display());
 }
 
+/// With `--raise-limits` (`asked`), raises the kernel settings `points` need for this run
+/// (`run::raise`), saying so; the guard puts them back when dropped.
+fn raise_limits(points: &[Point], asked: bool) -> anyhow::Result<Option<raise::Guard>> {
+    if !asked {
+        return Ok(None);
+    }
+    let guard = raise::raise(&preflight::check(points, &machine::Limits::read()))
+        .map_err(anyhow::Error::msg)?;
+    for r in guard.raised() {
+        eprintln!(
+            "fanout: --raise-limits: {} {} → {} for this run",
+            r.setting, r.was, r.set
+        );
+    }
+    Ok(Some(guard))
+}
+
 /// Prints warnings, once per limit and message; with a point that cannot fit and no
 /// `--force`, prints why in one line and returns exit status 2.
 fn preflight(points: &[Point], force: bool) -> Option<ExitCode> {
@@ -482,7 +511,12 @@ fn preflight(points: &[Point], force: bool) -> Option<ExitCode> {
         1 => String::new(),
         n => format!(" ({} more; `fanout doctor` lists them)", n - 1),
     };
-    eprintln!("fanout: {first}{more}; or run it anyway with --force");
+    let raise = if first.raise_to.is_some() {
+        "; --raise-limits raises it for the run (as root)"
+    } else {
+        ""
+    };
+    eprintln!("fanout: {first}{more}{raise}; or run it anyway with --force");
     Some(ExitCode::from(2))
 }
 

@@ -117,6 +117,11 @@ fn full_report() -> PointReport {
         limit: Some(Limit::MaxMapCount),
         limit_value: Some(65_530),
         server_missing: Some("why".into()),
+        raised_limits: vec![fanout::run::raise::Raised {
+            setting: "kernel.pid_max".into(),
+            was: 32_768,
+            set: 200_032,
+        }],
         timeline: vec![TimelineSample::default()],
         // Not the first: a line carries it only then.
         measurement_version: 2,

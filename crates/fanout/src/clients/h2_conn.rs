@@ -3,6 +3,8 @@
 //! arrives; the same checks as every client's, and h2's errors in fanout's kinds. What
 //! reqwest and hyper add over this is theirs.
 
+use std::sync::Arc;
+
 use h2::client::SendRequest;
 use hyper::body::Bytes;
 
@@ -62,6 +64,41 @@ pub async fn connect(target: &Target) -> Result<Opened, ErrorKind> {
         sender,
         max_streams,
     })
+}
+
+/// The pool for `slots` slots: a first connection, and as many more as the slots need under
+/// the stream limit its server set (ceil(slots / limit)); and the streams one connection
+/// carries. A first connection that cannot be opened is its error; a later one is a setup
+/// error in `tally`, its slots sharing the connections open so far.
+pub async fn pool(
+    target: &Target,
+    slots: usize,
+    tally: &crate::model::tally::Tally,
+) -> Result<Pool, ErrorKind> {
+    let first = connect(target).await?;
+    let per_line = first.max_streams.max(1);
+    let mut lines = vec![Arc::new(Line::new(first.sender))];
+    for _ in 1..slots.div_ceil(per_line) {
+        match connect(target).await {
+            Ok(more) => lines.push(Arc::new(Line::new(more.sender))),
+            Err(kind) => tally.setup_error(kind),
+        }
+    }
+    Ok(Pool { lines, per_line })
+}
+
+/// A pool's lines, and how many slots share one.
+pub struct Pool {
+    lines: Vec<Arc<Line>>,
+    per_line: usize,
+}
+
+impl Pool {
+    /// The line slot number `slot` sends on: each carries `per_line` slots, the streams its
+    /// server allows.
+    pub fn line(&self, slot: usize) -> Arc<Line> {
+        Arc::clone(&self.lines[(slot / self.per_line) % self.lines.len()])
+    }
 }
 
 /// One of a pool's connections, redialled when it ends (reset, or GOAWAY from its server):

@@ -10,6 +10,7 @@ pub mod cyper_client;
 pub mod deadline_keeper;
 pub mod destinations;
 pub mod h2_conn;
+pub mod h2_threads;
 pub mod hyper_conn;
 pub mod plain_url;
 pub mod raw;

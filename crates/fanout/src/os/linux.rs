@@ -295,6 +295,11 @@ pub fn sysctl(name: &str) -> Option<String> {
     read_trimmed(Path::new("/proc/sys").join(name.replace('.', "/")))
 }
 
+/// Sets a sysctl by its dotted name, as `sysctl -w` does (root only).
+pub fn set_sysctl(name: &str, value: &str) -> std::io::Result<()> {
+    std::fs::write(Path::new("/proc/sys").join(name.replace('.', "/")), value)
+}
+
 /// The smallest `pids.max` from this process's cgroup up to the root (v2, or v1's pids
 /// controller); `None` when unlimited or absent.
 pub fn cgroup_pids_max() -> Option<u64> {

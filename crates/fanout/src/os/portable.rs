@@ -68,6 +68,14 @@ pub fn sysctl(_name: &str) -> Option<String> {
     None
 }
 
+/// Setting a sysctl is Linux's alone.
+pub fn set_sysctl(name: &str, _value: &str) -> std::io::Result<()> {
+    Err(std::io::Error::new(
+        std::io::ErrorKind::Unsupported,
+        format!("{name}: sysctls are Linux's"),
+    ))
+}
+
 /// cgroups: Linux only.
 pub fn cgroup_pids_max() -> Option<u64> {
     None

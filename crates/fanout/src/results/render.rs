@@ -728,6 +728,13 @@ pub fn point_summary(r: &PointReport) -> String {
             let _ = writeln!(s, "  server saw: unknown ({why})");
         }
     }
+    for raised in &r.raised_limits {
+        let _ = writeln!(
+            s,
+            "  raised for this run (--raise-limits): {} {} → {}, put back after",
+            raised.setting, raised.was, raised.set
+        );
+    }
     if r.listen.overflowed() {
         let _ = writeln!(
             s,

@@ -69,6 +69,10 @@ pub struct PointReport {
     /// parse (and with it the server's own walls unread).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub server_missing: Option<String>,
+    /// Kernel settings `--raise-limits` raised for the run this point was measured in (each
+    /// put back after it); empty when none was.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub raised_limits: Vec<crate::run::raise::Raised>,
     /// How far the kernel's listen-queue counters moved during the point; any overflow or
     /// drop marks the point.
     #[serde(flatten)]
@@ -160,6 +164,7 @@ impl PointReport {
             metered: Metered::default(),
             server: None,
             server_missing: None,
+            raised_limits: Vec::new(),
             listen: ListenCounters::default(),
             ports: PortsBefore::default(),
             limit: None,

@@ -11,6 +11,7 @@ pub mod floors;
 pub mod harness;
 pub mod ports;
 pub mod preflight;
+pub mod raise;
 pub mod role;
 pub mod server;
 pub mod stats_client;

@@ -39,7 +39,14 @@ pub struct Finding {
     pub problem: String,
     /// The command that raises the limit.
     pub fix: String,
+    /// What `--raise-limits` sets the setting to, for a kernel setting it raises
+    /// ([`RAISABLE`]); `None` for any other.
+    pub raise_to: Option<u64>,
 }
+
+/// The kernel settings `--raise-limits` raises for a run, and puts back after it: the ones
+/// that cap threads machine-wide before memory does.
+pub const RAISABLE: [&str; 3] = ["kernel.pid_max", "kernel.threads-max", "vm.max_map_count"];
 
 impl fmt::Display for Finding {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -94,7 +101,8 @@ pub fn check(points: &[Point], limits: &Limits) -> Vec<Finding> {
     let mut findings = Vec::new();
     for point in points {
         let need = needs(point);
-        let mut add = |severity, (limit, setting), problem: String, fix: String| {
+        // `raise_to`: twice what the point needs, for a setting `--raise-limits` raises.
+        let mut add = |severity, (limit, setting), problem: String, fix: String, raise_to| {
             findings.push(Finding {
                 severity,
                 point: point.name(),
@@ -102,6 +110,7 @@ pub fn check(points: &[Point], limits: &Limits) -> Vec<Finding> {
                 setting,
                 problem,
                 fix,
+                raise_to,
             });
         };
         // Beyond C (pitfall_unbounded's N), sockets may not all be open at once: that is the
@@ -125,6 +134,7 @@ pub fn check(points: &[Point], limits: &Limits) -> Vec<Finding> {
                     "ulimit -n {} (above the hard limit: LimitNOFILE or /etc/security/limits.conf)",
                     need.open_files
                 ),
+                None,
             );
         }
         let thread_limits = [
@@ -158,6 +168,9 @@ pub fn check(points: &[Point], limits: &Limits) -> Vec<Finding> {
                     named,
                     format!("needs {} threads, the limit is {limit}", need.threads),
                     format!("{fix}{}", need.threads * 2),
+                    RAISABLE
+                        .contains(&named.1)
+                        .then_some(need.threads as u64 * 2),
                 );
             }
         }
@@ -176,6 +189,7 @@ pub fn check(points: &[Point], limits: &Limits) -> Vec<Finding> {
                         need.threads
                     ),
                     format!("sysctl -w vm.max_map_count={}", needed * 2),
+                    Some(needed as u64 * 2),
                 );
             }
         }
@@ -193,6 +207,7 @@ pub fn check(points: &[Point], limits: &Limits) -> Vec<Finding> {
                     format!(
                         "sysctl -w net.core.somaxconn={wanted} net.ipv4.tcp_max_syn_backlog={wanted}"
                     ),
+                    None,
                 );
             }
         }
@@ -204,6 +219,7 @@ pub fn check(points: &[Point], limits: &Limits) -> Vec<Finding> {
                     (Limit::LocalPorts, "net.ipv4.ip_local_port_range"),
                     format!("{} connections at once, {ports} local ports", need.sockets),
                     "sysctl -w net.ipv4.ip_local_port_range='1024 65535'".into(),
+                    None,
                 );
             } else if need.connections > ports / 2 {
                 add(
@@ -214,6 +230,7 @@ pub fn check(points: &[Point], limits: &Limits) -> Vec<Finding> {
                         need.connections
                     ),
                     "sysctl -w net.ipv4.ip_local_port_range='1024 65535'".into(),
+                    None,
                 );
             }
         }

@@ -11,7 +11,7 @@ use tokio::task::JoinSet;
 
 use super::strategy::{Pool, Strategy, StrategyError};
 use super::tasks::join_all;
-use crate::clients::h2_conn::{self, Line, OnLine, Target};
+use crate::clients::h2_conn::{self, OnLine, Target};
 use crate::clients::request::tasks::{self, Slot};
 use crate::clients::raw::Countdown;
 use crate::clients::runtime::{Tokio, current_thread_runtime};
@@ -43,8 +43,9 @@ pub const STRATEGY: Strategy = Strategy {
 
 /// One connection, and as many more as C slots need under the stream limit its server set;
 /// then the slots take requests as streams until N are taken, each on its own connection's
-/// share, redialled when it ends (reset, or GOAWAY; a request it refused sent again). A first connection that cannot be opened fails every request with its kind; a later
-/// one, the requests its slots would have taken.
+/// share, redialled when it ends (reset, or GOAWAY; a request it refused sent again). A
+/// first connection that cannot be opened fails every request with its kind; a later one is
+/// a setup error, its slots sharing the connections open so far.
 pub fn run(job: &Arc<Job>, tally: &Arc<Tally>) -> Result<(), StrategyError> {
     let target = Arc::new(Target::for_job(job, "the h2 floor")?);
     let work = Arc::new(Countdown::new(job.requests));
@@ -58,26 +59,17 @@ pub fn run(job: &Arc<Job>, tally: &Arc<Tally>) -> Result<(), StrategyError> {
                 tally.fail(kind);
             }
         };
-        let first = match h2_conn::connect(&target).await {
-            Ok(first) => first,
+        let slots = job.concurrency.min(job.requests);
+        let pool = match h2_conn::pool(&target, slots, tally).await {
+            Ok(pool) => pool,
             Err(kind) => {
                 fail_all(kind);
                 return Ok(());
             }
         };
-        let slots = job.concurrency.min(job.requests);
-        let per_connection = first.max_streams.max(1);
-        let mut lines = vec![Arc::new(Line::new(first.sender))];
-        for _ in 1..slots.div_ceil(per_connection) {
-            match h2_conn::connect(&target).await {
-                Ok(more) => lines.push(Arc::new(Line::new(more.sender))),
-                // The slots it would have carried share the connections open so far.
-                Err(kind) => tally.setup_error(kind),
-            }
-        }
         let mut tasks = JoinSet::new();
         for slot in 0..slots {
-            let line = Arc::clone(&lines[(slot / per_connection) % lines.len()]);
+            let line = pool.line(slot);
             let (target, work) = (Arc::clone(&target), Arc::clone(&work));
             let (job, tally) = (Arc::clone(job), Arc::clone(tally));
             tasks.spawn(async move {

@@ -38,6 +38,7 @@ registry! {
     uring_cyper,
     async_hyper,
     async_h2_floor,
+    thread_h2,
     pitfall_unbounded,
     pitfall_blocking_in_async,
     pitfall_client_per_request,
