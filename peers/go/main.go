@@ -1,14 +1,18 @@
 // Command fanout-go-peer is fanout's Go peer: net/http, a goroutine per request bounded by a
-// channel semaphore, one Transport keeping C idle connections. It speaks fanout's peer
-// protocol: `fanout-go-peer URL C N TIMEOUT_MS`, one JSON line out, then it waits for stdin
-// to close (fanout reads its peak memory meanwhile).
+// channel semaphore, one Transport keeping C idle connections; with -h2, x/net/http2's
+// Transport over cleartext with prior knowledge (h2c), opening connections as the server's
+// stream limit fills. It speaks fanout's peer protocol: `fanout-go-peer [-h2] URL C N
+// TIMEOUT_MS`, one JSON line out, then it waits for stdin to close (fanout reads its peak
+// memory meanwhile).
 package main
 
 import (
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"runtime"
@@ -17,6 +21,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"golang.org/x/net/http2"
 )
 
 type outcomes struct {
@@ -62,11 +68,17 @@ func (o *outcomes) failBody(err error) {
 	o.failAs(k, err)
 }
 
-// kind is fanout's error kind for err: a timeout, or the errno it wraps.
+// kind is fanout's error kind for err: a timeout, the errno it wraps, or an HTTP/2 stream
+// or connection the server reset or sent away.
 func kind(err error) string {
 	var timeout interface{ Timeout() bool }
 	if errors.As(err, &timeout) && timeout.Timeout() {
 		return "timeout"
+	}
+	var streamReset http2.StreamError
+	var goAway http2.GoAwayError
+	if errors.As(err, &streamReset) || errors.As(err, &goAway) {
+		return "connection_reset"
 	}
 	var errno syscall.Errno
 	if errors.As(err, &errno) {
@@ -110,16 +122,21 @@ func main() {
 		fmt.Println(runtime.Version())
 		return
 	}
-	if len(os.Args) != 5 {
-		fmt.Fprintln(os.Stderr, "usage: fanout-go-peer URL C N TIMEOUT_MS")
+	args := os.Args[1:]
+	h2c := len(args) > 0 && args[0] == "-h2"
+	if h2c {
+		args = args[1:]
+	}
+	if len(args) != 4 {
+		fmt.Fprintln(os.Stderr, "usage: fanout-go-peer [-h2] URL C N TIMEOUT_MS")
 		os.Exit(2)
 	}
-	url := os.Args[1]
-	c, err1 := strconv.Atoi(os.Args[2])
-	n, err2 := strconv.Atoi(os.Args[3])
-	timeoutMs, err3 := strconv.Atoi(os.Args[4])
+	url := args[0]
+	c, err1 := strconv.Atoi(args[1])
+	n, err2 := strconv.Atoi(args[2])
+	timeoutMs, err3 := strconv.Atoi(args[3])
 	if err1 != nil || err2 != nil || err3 != nil || c < 1 {
-		fmt.Fprintln(os.Stderr, "fanout-go-peer: C, N and TIMEOUT_MS must be numbers, C at least 1:", os.Args[2:])
+		fmt.Fprintln(os.Stderr, "fanout-go-peer: C, N and TIMEOUT_MS must be numbers, C at least 1:", args[1:])
 		os.Exit(2)
 	}
 
@@ -127,8 +144,23 @@ func main() {
 	userBefore, sysBefore := cpuSeconds()
 	started := time.Now()
 	// ---- timed region ----
-	transport := &http.Transport{MaxIdleConns: c, MaxIdleConnsPerHost: c}
-	client := &http.Client{Transport: transport, Timeout: time.Duration(timeoutMs) * time.Millisecond}
+	var transport interface{ CloseIdleConnections() }
+	var roundTripper http.RoundTripper
+	if h2c {
+		// Cleartext HTTP/2: "TLS" dials plain TCP. Past the server's stream limit a new
+		// connection opens (StrictMaxConcurrentStreams false, the default).
+		t := &http2.Transport{
+			AllowHTTP: true,
+			DialTLS: func(network, addr string, _ *tls.Config) (net.Conn, error) {
+				return net.Dial(network, addr)
+			},
+		}
+		transport, roundTripper = t, t
+	} else {
+		t := &http.Transport{MaxIdleConns: c, MaxIdleConnsPerHost: c}
+		transport, roundTripper = t, t
+	}
+	client := &http.Client{Transport: roundTripper, Timeout: time.Duration(timeoutMs) * time.Millisecond}
 	o := &outcomes{errors: map[string]uint64{}}
 	semaphore := make(chan struct{}, c)
 	var wg sync.WaitGroup

@@ -59,21 +59,24 @@ final class FanoutPeer {
         }
     }
 
-    /** fanout's error kind for `error`: by its class, else by the OS's message in its chain
-     * (Java gives no errno). */
+    /** fanout's error kind for `error`: the OS's message anywhere in its chain first (Java
+     * gives no errno, and a ConnectException may wrap "Too many open files"), then classes. */
     static String kind(Throwable error) {
+        for (Throwable e = error; e != null; e = e.getCause()) {
+            String message = String.valueOf(e.getMessage()).toLowerCase();
+            if (message.contains("too many open files")) return "too_many_open_files";
+            if (message.contains("cannot assign requested address")) return "addr_not_available";
+            if (e instanceof OutOfMemoryError && message.contains("native thread")) return "thread_spawn";
+        }
         for (Throwable e = error; e != null; e = e.getCause()) {
             if (e instanceof HttpTimeoutException || e instanceof SocketTimeoutException
                     || e instanceof java.util.concurrent.TimeoutException) return "timeout";
             if (e instanceof Truncated) return "truncated";
             String message = String.valueOf(e.getMessage()).toLowerCase();
-            if (message.contains("too many open files")) return "too_many_open_files";
-            if (message.contains("cannot assign requested address")) return "addr_not_available";
             if (e instanceof ConnectException || message.contains("connection refused")) return "connection_refused";
             if (message.contains("connection reset") || message.contains("broken pipe")) return "connection_reset";
             // HttpClient's body cut short: "fixed content-length: 32, bytes received: 16".
             if (message.contains("bytes received")) return "truncated";
-            if (e instanceof OutOfMemoryError && message.contains("native thread")) return "thread_spawn";
             if (e instanceof EOFException || message.contains("eof reached")) return "connection_reset";
         }
         return error instanceof IOException ? "io" : "other";
@@ -90,6 +93,25 @@ final class FanoutPeer {
         while (!threads.awaitTermination(1, java.util.concurrent.TimeUnit.DAYS)) {
             // a day at a time, until every task has ended
         }
+    }
+
+    /** Resident memory now: VmRSS of /proc/self/status, in kB. */
+    private static long rssBytes() throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+            if (line.startsWith("VmRSS:")) return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+        }
+        return 0;
+    }
+
+    /** `text` as a JSON string's contents: quotes, backslashes and control characters escaped. */
+    private static String json(String text) {
+        StringBuilder out = new StringBuilder(text.length());
+        for (char c : text.toCharArray()) {
+            if (c == '"' || c == '\\') out.append('\\').append(c);
+            else if (c < 0x20) out.append(String.format("\\u%04x", (int) c));
+            else out.append(c);
+        }
+        return out.toString();
     }
 
     /** Fields of /proc/self/stat after its command's closing parenthesis. */
@@ -109,8 +131,7 @@ final class FanoutPeer {
             System.exit(2);
             return;
         }
-        long pageSize = 4096;
-        long rssBefore = Long.parseLong(Files.readString(Path.of("/proc/self/statm")).split(" ")[1]) * pageSize;
+        long rssBefore = rssBytes();
         String[] before = stat();
         Outcomes outcomes = new Outcomes();
         String strategyError = null;
@@ -123,7 +144,8 @@ final class FanoutPeer {
         }
         double wallS = (System.nanoTime() - started) / 1e9;
         String[] after = stat();
-        // utime and stime, fields 14 and 15 of /proc/self/stat, in clock ticks of 1/100 s.
+        // utime and stime, fields 14 and 15 of /proc/self/stat, in clock ticks: USER_HZ, 100 a
+        // second on Linux whatever the kernel's own tick (10 ms resolution).
         double userS = (Long.parseLong(after[11]) - Long.parseLong(before[11])) / 100.0;
         double sysS = (Long.parseLong(after[12]) - Long.parseLong(before[12])) / 100.0;
         if (outcomes.firstError != null) System.err.println("first error: " + outcomes.firstError);
@@ -144,13 +166,13 @@ final class FanoutPeer {
         }
         line.append("],\"wall_s\":").append(wallS).append(",\"rss_before_bytes\":").append(rssBefore);
         line.append(",\"timed_cpu_user_s\":").append(userS).append(",\"timed_cpu_sys_s\":").append(sysS);
-        line.append(",\"versions\":{\"java\":\"").append(Runtime.version()).append('"');
+        line.append(",\"versions\":{\"java\":\"").append(json(Runtime.version().toString())).append('"');
         for (Map.Entry<String, String> e : versions.entrySet()) {
-            line.append(",\"").append(e.getKey()).append("\":\"").append(e.getValue()).append('"');
+            line.append(",\"").append(json(e.getKey())).append("\":\"").append(json(e.getValue())).append('"');
         }
         line.append('}');
         if (strategyError != null) {
-            line.append(",\"strategy_error\":\"").append(strategyError.replace("\\", "\\\\").replace("\"", "\\\"")).append('"');
+            line.append(",\"strategy_error\":\"").append(json(strategyError)).append('"');
         }
         System.out.println(line.append('}'));
         System.out.flush();

@@ -11,15 +11,31 @@ const { NGHTTP2_CANCEL, NGHTTP2_PROTOCOL_ERROR, NGHTTP2_REFUSED_STREAM } = http2
 /** How many times a refused stream is sent again on the next session. */
 const RESENDS = 3;
 
-/** A session to `origin`, once its SETTINGS have arrived (or why none could be had). */
-function connect(origin) {
+/** A session to `origin`, once its SETTINGS have arrived; or why none could be had by
+ * `deadline` (a `performance.now()` time): its error, a close, or the deadline. */
+function connect(origin, deadline) {
   return new Promise((resolve, reject) => {
     const session = http2.connect(origin);
-    session.once("remoteSettings", () => resolve(session));
-    session.once("error", reject);
+    const timer = setTimeout(() => {
+      session.destroy();
+      reject(failed("timeout", "connecting"));
+    }, Math.max(0, deadline - performance.now()));
+    session.once("remoteSettings", () => {
+      clearTimeout(timer);
+      resolve(session);
+    });
+    session.once("error", (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    session.once("close", () => {
+      clearTimeout(timer);
+      reject(failed("connection_reset", "closed before its SETTINGS"));
+    });
     // Later errors reach the streams on the session: keep them from crashing the process.
     session.on("error", () => {});
-    session.on("goaway", () => (session.goneAway = true));
+    // Streams past its last one were not processed (RFC 9113 §6.8): they may go again.
+    session.on("goaway", (_code, lastStreamID) => (session.lastStreamID = lastStreamID));
   });
 }
 
@@ -58,7 +74,8 @@ function exchange(session, path, deadline) {
     stream.on("close", () => {
       clearTimeout(timer);
       if (status && stream.rstCode === 0 && stream.readableEnded) return;
-      if (stream.rstCode === NGHTTP2_REFUSED_STREAM || (!status && session.goneAway)) {
+      const pastGoaway = session.lastStreamID !== undefined && stream.id > session.lastStreamID;
+      if (stream.rstCode === NGHTTP2_REFUSED_STREAM || (!status && pastGoaway)) {
         return reject(Object.assign(failed("connection_reset", "refused"), { refused: true }));
       }
       // A body shorter than its Content-Length: nghttp2 resets the stream itself with
@@ -75,16 +92,29 @@ function exchange(session, path, deadline) {
 async function work(job, outcomes) {
   const url = new URL(job.url);
   const path = url.pathname + url.search;
-  const first = await connect(url.origin);
+  const dial = (deadline) => connect(url.origin, deadline);
+  let first;
+  try {
+    first = await dial(performance.now() + job.timeoutMs);
+  } catch (e) {
+    // No connection: every request fails with its kind, as fanout's h2 floor fails them.
+    for (let i = 0; i < job.requests; i++) outcomes.fail(e.kind ?? kind(e), e);
+    return;
+  }
   const limit = first.remoteSettings.maxConcurrentStreams || Infinity;
   const workers = Math.min(job.concurrency, job.requests);
   // Session k carries workers k·limit … (k+1)·limit − 1; one found gone is dialled again.
   const sessions = [Promise.resolve(first)];
-  for (let k = 1; k < Math.ceil(workers / limit); k++) sessions.push(connect(url.origin));
-  async function usable(k) {
+  for (let k = 1; k < Math.ceil(workers / limit); k++) {
+    sessions.push(dial(performance.now() + job.timeoutMs));
+  }
+  /** Session k, dialled again by `deadline` when it is gone. */
+  async function usable(k, deadline) {
     const session = await sessions[k].catch(() => null);
-    if (session && !session.closed && !session.destroyed && !session.goneAway) return session;
-    if ((await sessions[k].catch(() => null)) === session) sessions[k] = connect(url.origin);
+    const gone = !session || session.closed || session.destroyed || session.lastStreamID !== undefined;
+    if (!gone) return session;
+    // The first worker to find it gone dials the next; the others wait for that one.
+    if ((await sessions[k].catch(() => null)) === session) sessions[k] = dial(deadline);
     return sessions[k];
   }
   let left = job.requests;
@@ -96,7 +126,7 @@ async function work(job, outcomes) {
       const deadline = started + job.timeoutMs;
       for (let resends = 0; ; resends++) {
         try {
-          outcomes.record(await exchange(await usable(k), path, deadline), started);
+          outcomes.record(await exchange(await usable(k, deadline), path, deadline), started);
         } catch (e) {
           if (e.refused && resends < RESENDS) continue;
           outcomes.fail(e.kind ?? kind(e), e);

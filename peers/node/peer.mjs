@@ -3,7 +3,6 @@
 // timed region: client built, every request, teardown), prints ok, errors by kind, every ok
 // request's latency, resident memory before and CPU of the timed region, then waits for stdin
 // to close so fanout reads the peak memory before the process exits.
-import { readFileSync } from "node:fs";
 import process from "node:process";
 
 // fanout's error kinds for the errno and library codes Node's clients report.
@@ -25,7 +24,8 @@ const CODE_KINDS = {
  * `inBody`: it ended a body being read. There undici reports a reset as often as not as the
  * socket closed ("other side closed", UND_ERR_SOCKET, no errno), as it reports a body cut
  * short by a close: it cannot tell the two apart, so both are a body cut short (`truncated`;
- * its peer file says `reset_reads_as_truncated`). */
+ * its peer file says `reset_reads_as_truncated`), an ECONNRESET it does report included, so
+ * that a reset counts in one class whichever way undici saw it. */
 export function kind(error, inBody = false) {
   for (let e = error; e; e = e.cause) {
     if (e.name === "TimeoutError" || e.name === "AbortError") return "timeout";
@@ -58,9 +58,6 @@ export class Outcomes {
   }
 }
 
-function rssBytes() {
-  return Number(readFileSync("/proc/self/statm", "utf8").split(" ")[1]) * 4096;
-}
 
 /** Runs the timed region `work(job, outcomes)` and prints the protocol's line. */
 export async function run(work, versions) {
@@ -72,7 +69,7 @@ export async function run(work, versions) {
   }
   const outcomes = new Outcomes();
   const report = { versions: { node: process.versions.node, ...versions } };
-  report.rss_before_bytes = rssBytes();
+  report.rss_before_bytes = process.memoryUsage.rss();
   const cpuBefore = process.cpuUsage();
   const started = performance.now();
   try {

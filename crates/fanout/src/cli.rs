@@ -99,6 +99,19 @@ struct ServerArgs {
     url: Option<String>,
 }
 
+/// What to do where an OS limit cannot fit a point.
+#[derive(Debug, clap::Args)]
+struct LimitArgs {
+    /// Run even if an OS limit cannot fit a point (and record what happens).
+    #[arg(long, help_heading = "Run")]
+    force: bool,
+    /// As root, raise kernel.pid_max, kernel.threads-max and vm.max_map_count to what the
+    /// points need (twice it) for this run, and put them back after; the run's facts and each
+    /// point record them. Without root it is refused, naming the setting.
+    #[arg(long, help_heading = "Run")]
+    raise_limits: bool,
+}
+
 #[derive(Debug, clap::Args)]
 struct RunArgs {
     /// Strategy name (see `fanout list`).
@@ -121,14 +134,8 @@ struct RunArgs {
     /// Print one JSON object instead of a summary.
     #[arg(long, help_heading = "Output")]
     json: bool,
-    /// Run even if an OS limit cannot fit the point (and record what happens).
-    #[arg(long, help_heading = "Run")]
-    force: bool,
-    /// As root, raise kernel.pid_max, kernel.threads-max and vm.max_map_count to what the
-    /// points need (twice it) for this run, and put them back after; each point records them.
-    /// Without root it is refused, naming the setting.
-    #[arg(long, help_heading = "Run")]
-    raise_limits: bool,
+    #[command(flatten)]
+    limits: LimitArgs,
 }
 
 impl RunArgs {
@@ -199,14 +206,8 @@ struct SweepArgs {
     /// skipped.
     #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=86_400), help_heading = "Run")]
     time_limit_s: u64,
-    /// Run even if an OS limit cannot fit a point (and record what happens).
-    #[arg(long, help_heading = "Run")]
-    force: bool,
-    /// As root, raise kernel.pid_max, kernel.threads-max and vm.max_map_count to what the
-    /// points need (twice it) for this run, and put them back after; each point records them.
-    /// Without root it is refused, naming the setting.
-    #[arg(long, help_heading = "Run")]
-    raise_limits: bool,
+    #[command(flatten)]
+    limits: LimitArgs,
 }
 
 impl SweepArgs {
@@ -295,9 +296,8 @@ struct ResumeArgs {
     dir: PathBuf,
     #[command(flatten)]
     server: ServerArgs,
-    /// Run even if an OS limit cannot fit a point (and record what happens).
-    #[arg(long, help_heading = "Run")]
-    force: bool,
+    #[command(flatten)]
+    limits: LimitArgs,
 }
 
 #[derive(Debug, clap::Args)]
@@ -398,11 +398,16 @@ fn print_all(text: &str) -> anyhow::Result<ExitCode> {
 fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     let point = args.point()?;
     raise_open_file_limit();
-    let _raised = raise_limits(std::slice::from_ref(&point), args.raise_limits)?;
-    if let Some(refused) = preflight(std::slice::from_ref(&point), args.force) {
+    // The handlers first: a signal must not leave a raised setting behind.
+    signals::stop_on_signals().context("installing the signal handlers")?;
+    let _raised = raise_limits(
+        std::slice::from_ref(&point),
+        &args.limits,
+        args.limits.force,
+    )?;
+    if let Some(refused) = preflight(std::slice::from_ref(&point), args.limits.force) {
         return Ok(refused);
     }
-    signals::stop_on_signals().context("installing the signal handlers")?;
     let exe = harness::current_exe().context("locating this executable")?;
     let target = Target::new(&exe, args.server.url.as_deref(), &point.settings)?;
     let limit = Duration::from_secs(args.time_limit_s);
@@ -435,11 +440,12 @@ fn run_sweep(args: &SweepArgs) -> anyhow::Result<ExitCode> {
             "fanout: this plan runs past the OS limits on purpose: each point ends measured or named by the limit that stopped it"
         );
     }
-    let _raised = raise_limits(&plan.distinct_points(), args.raise_limits)?;
-    if let Some(refused) = preflight(&plan.distinct_points(), args.force || past_limits) {
+    signals::stop_on_signals().context("installing the signal handlers")?;
+    let force = args.limits.force || past_limits;
+    let _raised = raise_limits(&plan.distinct_points(), &args.limits, force)?;
+    if let Some(refused) = preflight(&plan.distinct_points(), force) {
         return Ok(refused);
     }
-    signals::stop_on_signals().context("installing the signal handlers")?;
     let out = args
         .out
         .clone()
@@ -453,10 +459,11 @@ fn run_sweep(args: &SweepArgs) -> anyhow::Result<ExitCode> {
 fn resume(args: &ResumeArgs) -> anyhow::Result<ExitCode> {
     let plan = run_folder::saved_plan(&args.dir)?;
     raise_open_file_limit();
-    if let Some(refused) = preflight(&plan.distinct_points(), args.force) {
+    signals::stop_on_signals().context("installing the signal handlers")?;
+    let _raised = raise_limits(&plan.distinct_points(), &args.limits, args.limits.force)?;
+    if let Some(refused) = preflight(&plan.distinct_points(), args.limits.force) {
         return Ok(refused);
     }
-    signals::stop_on_signals().context("installing the signal handlers")?;
     let points = sweep::resume(&plan, &args.dir, args.server.url.as_deref())?;
     print_sweep(&points, &args.dir);
     Ok(ExitCode::SUCCESS)
@@ -470,18 +477,27 @@ fn print_sweep(points: &[PointReport], out: &Path) {
     println!("Run folder: {}", out.display());
 }
 
-/// With `--raise-limits` (`asked`), raises the kernel settings `points` need for this run
-/// (`run::raise`), saying so; the guard puts them back when dropped.
-fn raise_limits(points: &[Point], asked: bool) -> anyhow::Result<Option<raise::Guard>> {
-    if !asked {
+/// With `--raise-limits`, raises the kernel settings `points` need for this run
+/// (`run::raise`), saying so and how to put each back by hand should this process be killed;
+/// the guard puts them back when dropped. Nothing is raised for a run a limit it cannot raise
+/// would refuse anyway (unless `force`).
+fn raise_limits(
+    points: &[Point],
+    limits: &LimitArgs,
+    force: bool,
+) -> anyhow::Result<Option<raise::Guard>> {
+    if !limits.raise_limits {
         return Ok(None);
     }
-    let guard = raise::raise(&preflight::check(points, &machine::Limits::read()))
-        .map_err(anyhow::Error::msg)?;
+    let findings = preflight::check(points, &machine::Limits::read());
+    if !force && preflight::refusals(&findings).any(|f| f.raise_to.is_none()) {
+        return Ok(None);
+    }
+    let guard = raise::raise(&findings).map_err(anyhow::Error::msg)?;
     for r in guard.raised() {
         eprintln!(
-            "fanout: --raise-limits: {} {} → {} for this run",
-            r.setting, r.was, r.set
+            "fanout: --raise-limits: {} {} → {} for this run (put back after; by hand, if this process is killed: sysctl -w {}={})",
+            r.setting, r.was, r.to, r.setting, r.was
         );
     }
     Ok(Some(guard))
@@ -511,7 +527,8 @@ fn preflight(points: &[Point], force: bool) -> Option<ExitCode> {
         1 => String::new(),
         n => format!(" ({} more; `fanout doctor` lists them)", n - 1),
     };
-    let raise = if first.raise_to.is_some() {
+    // Only where raising would let the run go ahead.
+    let raise = if refused.iter().all(|f| f.raise_to.is_some()) {
         "; --raise-limits raises it for the run (as root)"
     } else {
         ""

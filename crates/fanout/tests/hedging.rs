@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use fanout::model::job::Job;
 use fanout::model::settings::{Protocol, Settings};
-use fanout::model::subject::{ClientLib, RunsOn};
+use fanout::model::subject::{ClientLib, HeldBy, RunsOn};
 use fanout::model::tally::Tally;
 use fanout::planning::catalog;
 use fanout::planning::point::Point;
@@ -91,9 +91,12 @@ fn protocol_of(strategy: &Strategy) -> Protocol {
 
 /// Whether the driver can stop a losing copy of `strategy`'s request: every async client
 /// (its future dropped) and the raw codec (its socket shut down), but not ureq, whose call
-/// gives no handle on the socket it blocks in.
+/// gives no handle on the socket it blocks in, nor `thread_h2`, whose thread blocks on a
+/// stream of a connection others share (shutting the socket would end their streams too).
 fn stops_its_loser(strategy: &Strategy) -> bool {
-    strategy.subject.client != ClientLib::Ureq
+    let blocks_on_a_shared_stream =
+        strategy.subject.client == ClientLib::H2 && strategy.subject.held_by == HeldBy::Thread;
+    strategy.subject.client != ClientLib::Ureq && !blocks_on_a_shared_stream
 }
 
 #[test]

@@ -309,19 +309,6 @@ fn a_described_peer_without_its_program_is_skipped_with_what_installs_it_and_a_b
     assert!(stderr.contains("broken.json: not a peer file"), "{stderr}");
 }
 
-/// Every fault the mock server injects, by its flag's value.
-const FAULTS: [&str; 9] = [
-    "stall",
-    "reset",
-    "truncate",
-    "status",
-    "trickle",
-    "close",
-    "rst_stream",
-    "goaway",
-    "accept_stall",
-];
-
 /// The shipped peers of other runtimes (Node.js and Java, `peers/*.json`) class every fault
 /// as fanout's strategies do: the fault table's check, each fault's outcomes against the
 /// server's count of it. An installed peer is run under each fault; one that is not is
@@ -330,25 +317,13 @@ const FAULTS: [&str; 9] = [
 fn the_shipped_peers_files_see_every_fault_as_the_server_injected_it() {
     use fanout::results::findings::faults;
     use fanout::results::report::PointReport;
-    let shipped = fanout::peers::described::shipped();
-    let names: Vec<_> = shipped.iter().map(|p| p.subject.name).collect();
-    assert_eq!(
-        names,
-        [
-            "peer:java_httpclient",
-            "peer:java_socket",
-            "peer:node_fetch",
-            "peer:node_http2"
-        ],
-        "every file in peers/ is a peer's description"
-    );
-    for peer in shipped {
+    for peer in fanout::peers::described::shipped() {
         let name = peer.subject.name;
         if let Some(why) = fanout::peers::missing(peer) {
             fanout::os::skip::skipped(name, &why);
             continue;
         }
-        for fault in FAULTS {
+        for fault in mock_server::FaultKind::ALL.map(mock_server::FaultKind::name) {
             let out = Command::new(env!("CARGO_BIN_EXE_fanout"))
                 .args(["run", "--json", "-s", name, "-c", "8", "-n", "48"])
                 .args(["--delay-ms", "20", "--timeout-ms", "400"])

@@ -117,10 +117,10 @@ fn full_report() -> PointReport {
         limit: Some(Limit::MaxMapCount),
         limit_value: Some(65_530),
         server_missing: Some("why".into()),
-        raised_limits: vec![fanout::run::raise::Raised {
+        raised_limits: vec![fanout::model::limit::RaisedLimit {
             setting: "kernel.pid_max".into(),
             was: 32_768,
-            set: 200_032,
+            to: 200_032,
         }],
         timeline: vec![TimelineSample::default()],
         // Not the first: a line carries it only then.

@@ -66,15 +66,15 @@ pub async fn connect(target: &Target) -> Result<Opened, ErrorKind> {
     })
 }
 
-/// The pool for `slots` slots: a first connection, and as many more as the slots need under
-/// the stream limit its server set (ceil(slots / limit)); and the streams one connection
-/// carries. A first connection that cannot be opened is its error; a later one is a setup
-/// error in `tally`, its slots sharing the connections open so far.
-pub async fn pool(
+/// The lines for `slots` slots: a first connection, and as many more as the slots need under
+/// the stream limit its server set (ceil(slots / limit)). A first connection that cannot be
+/// opened is its error; a later one is a setup error in `tally`, its slots sharing the
+/// connections open so far.
+pub async fn lines(
     target: &Target,
     slots: usize,
     tally: &crate::model::tally::Tally,
-) -> Result<Pool, ErrorKind> {
+) -> Result<Lines, ErrorKind> {
     let first = connect(target).await?;
     let per_line = first.max_streams.max(1);
     let mut lines = vec![Arc::new(Line::new(first.sender))];
@@ -84,16 +84,16 @@ pub async fn pool(
             Err(kind) => tally.setup_error(kind),
         }
     }
-    Ok(Pool { lines, per_line })
+    Ok(Lines { lines, per_line })
 }
 
 /// A pool's lines, and how many slots share one.
-pub struct Pool {
+pub struct Lines {
     lines: Vec<Arc<Line>>,
     per_line: usize,
 }
 
-impl Pool {
+impl Lines {
     /// The line slot number `slot` sends on: each carries `per_line` slots, the streams its
     /// server allows.
     pub fn line(&self, slot: usize) -> Arc<Line> {
@@ -146,7 +146,8 @@ const RESENDS: usize = 3;
 /// connection (the one in use when the slot holds none). A connection found gone is
 /// redialled; a request it refused unprocessed (GOAWAY before its stream, RFC 9113 §6.8) is
 /// sent again on the next one, as hyper's client does. A hedge is a second stream on the
-/// same connection: the loser's future dropped, h2 resets its stream (RST_STREAM CANCEL),
+/// same connection: the loser's future dropped (by the async driver; `thread_h2`'s threads cannot
+/// drop another's), h2 resets its stream (RST_STREAM CANCEL),
 /// which the server counts as a request its client abandoned; it counts against the
 /// server's stream limit like any other.
 #[derive(Clone, Copy)]

@@ -1,12 +1,13 @@
-//! The HTTP/2 floor's connections seen from OS threads: each thread blocks on one stream at a
-//! time while one tokio thread drives every connection — what a blocking codebase gets from
-//! an HTTP/2 client (reqwest's blocking client runs the same way, its runtime on a thread of
-//! its own). The stream exchange is the floor's ([`OnLine`]).
+//! The HTTP/2 floor's connections seen from OS threads: each thread polls its own stream's
+//! exchange (the floor's, [`OnLine`]) and blocks in `Handle::block_on` while one tokio thread
+//! drives every connection's I/O and timers.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use tokio::runtime::Handle;
+use tokio::sync::Notify;
 
 use super::h2_conn::{Held, Line, OnLine, Target};
 use super::request::blocking::Threads;
@@ -14,23 +15,27 @@ use super::request::exchange::{AsyncExchange, Exchange, Outcome};
 use crate::model::error_kind::ErrorKind;
 use crate::model::job::Job;
 
-/// A thread's exchange on one of the pool's lines: the floor's, blocked on with the driving
-/// runtime's handle and bounded by the request's deadline (the stream reset at it, as the
-/// floor's driver does when it drops a request).
+/// A thread's exchange on one of the pool's lines, bounded by the request's deadline (its
+/// stream reset there, as the floor's driver resets one it drops). A hedge's loser cannot
+/// be stopped from another thread (no [`Exchange::stopper`]): it runs on to its own end or
+/// its deadline, counted meanwhile in [`Exchanges`].
 #[derive(Clone)]
-pub struct Blocking {
+pub struct BlockingOnLine {
     /// The line the thread sends on.
     pub line: Arc<Line>,
     /// What it asks for.
     pub target: Arc<Target>,
-    /// The runtime whose thread drives the connections (its I/O and timers).
+    /// The runtime whose thread drives the connections.
     pub runtime: Handle,
+    /// The exchanges running, that thread must drive to their end.
+    pub exchanges: Arc<Exchanges>,
 }
 
-impl Exchange for Blocking {
+impl Exchange for BlockingOnLine {
     type Conn = Held;
     type World = Threads;
     fn exchange(&self, conn: &mut Option<Held>, job: &Job, deadline: Instant) -> Outcome {
+        let _running = self.exchanges.start();
         let on_line = OnLine {
             line: &self.line,
             target: &self.target,
@@ -40,5 +45,43 @@ impl Exchange for Blocking {
                 .await
                 .unwrap_or(Err(ErrorKind::Timeout))
         })
+    }
+}
+
+/// The exchanges running on any thread — a slot's, or a hedge's that outlives its slot.
+#[derive(Debug, Default)]
+pub struct Exchanges {
+    running: AtomicUsize,
+    none_left: Notify,
+}
+
+impl Exchanges {
+    /// Counts one running until the guard is dropped.
+    fn start(self: &Arc<Self>) -> Running {
+        self.running.fetch_add(1, Ordering::AcqRel);
+        Running(Arc::clone(self))
+    }
+
+    /// Once no exchange runs.
+    pub async fn ended(&self) {
+        loop {
+            // Made before the count is read, so a last exchange ending in between wakes it.
+            let none_left = self.none_left.notified();
+            if self.running.load(Ordering::Acquire) == 0 {
+                return;
+            }
+            none_left.await;
+        }
+    }
+}
+
+/// One exchange running.
+struct Running(Arc<Exchanges>);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if self.0.running.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.0.none_left.notify_waiters();
+        }
     }
 }

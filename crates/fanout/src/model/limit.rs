@@ -163,6 +163,17 @@ impl Limit {
     }
 }
 
+/// A kernel setting raised for a run.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RaisedLimit {
+    /// Its dotted name (`kernel.pid_max`).
+    pub setting: String,
+    /// Its value before the run, put back after it.
+    pub was: u64,
+    /// Its value during the run.
+    pub to: u64,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,7 +1,7 @@
 //! Peers described by a file: a JSON object per peer — its name, what it models, what holds
 //! a request in flight, its command line and what installs its program — in the repository's
-//! `peers/` (the Node.js and Java peers shipped with fanout) or the folder `FANOUT_PEER_FILES`
-//! names (docs/peers.md; `peers/examples/` holds one). fanout meters such a peer as it meters
+//! `peers/` (the Node.js, Java and HTTP/2 peers shipped with fanout, compiled in) or the folder
+//! `FANOUT_PEER_FILES` names (docs/peers.md; `peers/examples/` holds one). fanout meters such a peer as it meters
 //! the built-in ones: its own process, the protocol's JSON line.
 //!
 //! ```json
@@ -19,7 +19,7 @@ use std::sync::Mutex;
 use serde::Deserialize;
 
 use super::install;
-use super::peer::{Command, PREFIX, Peer, Prints, Program, Takes};
+use super::peer::{Command, PREFIX, Peer, Prints, Program, Takes, fill};
 use crate::model::settings::Protocol;
 use crate::model::subject::{HeldBy, Holds};
 
@@ -43,40 +43,57 @@ struct File {
     protocol: Option<Protocol>,
 }
 
-/// The folder of the peers shipped with fanout as files: the repository's `peers/`.
+/// The peers shipped with fanout as files, `peers/NAME.json`, compiled in so that a binary
+/// built anywhere knows them (and reads their points back); their programs are found at run
+/// time under the repository's `peers/` and `scripts/peers.sh`'s install folder. A test
+/// keeps this list and the folder's files the same.
+const SHIPPED: &[(&str, &str)] = &[
+    ("go_h2", include_str!("../../../../peers/go_h2.json")),
+    (
+        "java_httpclient",
+        include_str!("../../../../peers/java_httpclient.json"),
+    ),
+    (
+        "java_socket",
+        include_str!("../../../../peers/java_socket.json"),
+    ),
+    (
+        "node_fetch",
+        include_str!("../../../../peers/node_fetch.json"),
+    ),
+    (
+        "node_http2",
+        include_str!("../../../../peers/node_http2.json"),
+    ),
+];
+
+/// The folder of the shipped peers' programs, `{dir}` in their files: the repository's
+/// `peers/`.
 pub fn shipped_dir() -> PathBuf {
     install::root().join("peers")
 }
 
-/// The folders peer files are read from, in order: the shipped ones' (a shipped name is
-/// never a user's), then the one `FANOUT_PEER_FILES` names.
-fn folders() -> Vec<PathBuf> {
-    let user = std::env::var_os(FILES_VAR)
-        .filter(|d| !d.is_empty())
-        .map(PathBuf::from);
-    std::iter::once(shipped_dir()).chain(user).collect()
+/// The peers shipped as files, in [`SHIPPED`]'s order, each read once.
+pub fn shipped() -> &'static [&'static Peer] {
+    static READ: std::sync::OnceLock<Vec<&'static Peer>> = std::sync::OnceLock::new();
+    READ.get_or_init(|| {
+        let folder = shipped_dir();
+        SHIPPED
+            .iter()
+            // A file that does not read is left out here; the test of SHIPPED reads each.
+            .filter_map(|(short, text)| from_text(text, short, &folder).ok())
+            .map(|peer| -> &'static Peer { Box::leak(Box::new(peer)) })
+            .collect()
+    })
 }
 
-/// The peers shipped as files (`peers/*.json`), by name; a file that is not a peer's
-/// description is left out here (a test reads every one).
-pub fn shipped() -> Vec<&'static Peer> {
-    let Ok(entries) = std::fs::read_dir(shipped_dir()) else {
-        return Vec::new();
-    };
-    let mut names: Vec<String> = entries
-        .filter_map(|e| e.ok()?.file_name().into_string().ok())
-        .filter_map(|f| f.strip_suffix(".json").map(str::to_owned))
-        .collect();
-    names.sort();
-    names
-        .iter()
-        .filter_map(|short| find(&format!("{PREFIX}{short}")).ok().flatten())
-        .collect()
-}
-
-/// The peer `peer:NAME` described by `NAME.json` in the shipped folder or the user's: `None`
-/// when there is no such file, an error naming the file when it is not a peer's description.
+/// The peer `peer:NAME`: shipped, or described by `NAME.json` in the folder
+/// `FANOUT_PEER_FILES` names (a shipped name is never a user's); `None` when there is no
+/// such file, an error naming the file when it is not a peer's description.
 pub fn find(name: &str) -> Result<Option<&'static Peer>, String> {
+    if let Some(peer) = shipped().iter().find(|p| p.subject.name == name) {
+        return Ok(Some(peer));
+    }
     let Some(short) = name.strip_prefix(PREFIX) else {
         return Ok(None);
     };
@@ -84,14 +101,16 @@ pub fn find(name: &str) -> Result<Option<&'static Peer>, String> {
     if short.is_empty() || !short.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
         return Ok(None);
     }
-    let file = format!("{short}.json");
-    let Some(path) = folders()
-        .into_iter()
-        .map(|dir| dir.join(&file))
-        .find(|path| path.is_file())
+    let Some(dir) = std::env::var_os(FILES_VAR)
+        .filter(|d| !d.is_empty())
+        .map(PathBuf::from)
     else {
         return Ok(None);
     };
+    let path = dir.join(format!("{short}.json"));
+    if !path.is_file() {
+        return Ok(None);
+    }
     static MADE: Mutex<Vec<&'static Peer>> = Mutex::new(Vec::new());
     let mut made = MADE.lock().unwrap_or_else(|e| e.into_inner());
     if let Some(peer) = made.iter().find(|p| p.subject.name == name) {
@@ -107,7 +126,12 @@ pub fn find(name: &str) -> Result<Option<&'static Peer>, String> {
 /// The peer `path` describes, named `short` (its file's name).
 fn read(path: &Path, short: &str) -> Result<Peer, String> {
     let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
-    let file: File = serde_json::from_str(&text).map_err(|e| format!("not a peer file: {e}"))?;
+    from_text(&text, short, path.parent().unwrap_or(Path::new(".")))
+}
+
+/// The peer `text` describes, named `short`, its file in `folder`.
+fn from_text(text: &str, short: &str, folder: &Path) -> Result<Peer, String> {
+    let file: File = serde_json::from_str(text).map_err(|e| format!("not a peer file: {e}"))?;
     if file.name != short {
         return Err(format!(
             "names the peer {:?}; its file must be {}.json",
@@ -123,7 +147,6 @@ fn read(path: &Path, short: &str) -> Result<Peer, String> {
         }
     }
     // The file's folder, absolute, so the program's path holds wherever fanout runs.
-    let folder = path.parent().unwrap_or(Path::new("."));
     let folder = std::path::absolute(folder).unwrap_or_else(|_| folder.to_owned());
     let dir = folder.display().to_string();
     let peers = install::installed_dir().display().to_string();
@@ -155,37 +178,28 @@ fn read(path: &Path, short: &str) -> Result<Peer, String> {
     })
 }
 
-/// `template` with each `{name}` of `values` replaced by its value, in one pass (a value is
-/// never read again for placeholders); an unknown `{…}` is left as it is.
-pub fn fill(template: &str, values: &[(&str, &str)]) -> String {
-    let mut out = String::with_capacity(template.len());
-    let mut rest = template;
-    while let Some(open) = rest.find('{') {
-        out.push_str(&rest[..open]);
-        let after = &rest[open + 1..];
-        let known = after.find('}').and_then(|close| {
-            let name = &after[..close];
-            let (_, value) = values.iter().find(|(n, _)| *n == name)?;
-            Some((value, close))
-        });
-        match known {
-            Some((value, close)) => {
-                out.push_str(value);
-                rest = &after[close + 1..];
-            }
-            None => {
-                out.push('{');
-                rest = after;
-            }
-        }
-    }
-    out.push_str(rest);
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_shipped_peer_file_is_compiled_in_and_reads() {
+        let mut in_folder: Vec<String> = std::fs::read_dir(shipped_dir())
+            .expect("peers/")
+            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            .filter_map(|f| f.strip_suffix(".json").map(str::to_owned))
+            .collect();
+        in_folder.sort();
+        let compiled: Vec<_> = SHIPPED.iter().map(|(short, _)| *short).collect();
+        assert_eq!(
+            in_folder, compiled,
+            "SHIPPED lists every peers/*.json, by name"
+        );
+        for (short, text) in SHIPPED {
+            from_text(text, short, &shipped_dir()).unwrap_or_else(|e| panic!("{short}: {e}"));
+        }
+        assert_eq!(shipped().len(), SHIPPED.len());
+    }
 
     #[test]
     fn a_peer_file_is_read_and_a_bad_one_named_with_its_fault() {

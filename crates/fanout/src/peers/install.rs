@@ -125,7 +125,7 @@ pub fn command(program: Program, job: &Job) -> Result<Command, PeerError> {
                 ("peers", peers.as_str()),
             ];
             for arg in &mut args {
-                *arg = super::described::fill(arg, &values);
+                *arg = super::peer::fill(arg, &values);
             }
         }
         _ => args.extend([

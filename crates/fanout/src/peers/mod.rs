@@ -117,13 +117,14 @@ pub const BUILT_IN: &[Peer] = &[
 ];
 
 /// Every peer shipped with fanout: the built-in ones, then the ones shipped as files
-/// (`peers/*.json`: Node.js and Java).
+/// (`peers/*.json`: Node.js, Java, and Go over HTTP/2).
 pub fn all() -> impl Iterator<Item = &'static Peer> {
-    BUILT_IN.iter().chain(described::shipped())
+    BUILT_IN.iter().chain(described::shipped().iter().copied())
 }
 
-/// The peer named `name` (`peer:NAME`): built in, described by a file in the folder
-/// `FANOUT_PEER_FILES` names (`described.rs`), or a program named by `FANOUT_PEER_<NAME>`.
+/// The peer named `name` (`peer:NAME`): built in, shipped as a file in `peers/`, described by
+/// a file in the folder `FANOUT_PEER_FILES` names (`described.rs`), or a program named by
+/// `FANOUT_PEER_<NAME>`.
 pub fn find(name: &str) -> Option<&'static Peer> {
     if let Some(peer) = BUILT_IN.iter().find(|p| p.subject.name == name) {
         return Some(peer);

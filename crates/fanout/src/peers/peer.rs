@@ -113,3 +113,31 @@ pub enum Prints {
     /// oha's JSON document (`--output-format json`), read by `oha.rs`'s adapter.
     OhaJson,
 }
+
+/// `template` with each `{name}` of `values` replaced by its value, in one pass (a value is
+/// never read again for placeholders); an unknown `{…}` is left as it is.
+pub fn fill(template: &str, values: &[(&str, &str)]) -> String {
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let known = after.find('}').and_then(|close| {
+            let name = &after[..close];
+            let (_, value) = values.iter().find(|(n, _)| *n == name)?;
+            Some((value, close))
+        });
+        match known {
+            Some((value, close)) => {
+                out.push_str(value);
+                rest = &after[close + 1..];
+            }
+            None => {
+                out.push('{');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}

@@ -332,7 +332,8 @@ impl Point {
     }
 
     /// Why the strategy cannot run this point's protocol, if it cannot: ureq, the raw clients
-    /// and the peers speak HTTP/1.1 only; the raw clients and the peers plain HTTP only.
+    /// and the peers speak HTTP/1.1 only (but the h2 clients, and the peers whose file says
+    /// `h2`, HTTP/2 only); the raw clients and the peers plain HTTP only.
     pub fn unsupported(&self) -> Option<String> {
         let client = self.strategy.client;
         if self.settings.protocol == Protocol::H2 && !self.strategy.speaks(Protocol::H2) {

@@ -732,7 +732,7 @@ pub fn point_summary(r: &PointReport) -> String {
         let _ = writeln!(
             s,
             "  raised for this run (--raise-limits): {} {} → {}, put back after",
-            raised.setting, raised.was, raised.set
+            raised.setting, raised.was, raised.to
         );
     }
     if r.listen.overflowed() {

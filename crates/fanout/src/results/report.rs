@@ -72,7 +72,7 @@ pub struct PointReport {
     /// Kernel settings `--raise-limits` raised for the run this point was measured in (each
     /// put back after it); empty when none was.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub raised_limits: Vec<crate::run::raise::Raised>,
+    pub raised_limits: Vec<crate::model::limit::RaisedLimit>,
     /// How far the kernel's listen-queue counters moved during the point; any overflow or
     /// drop marks the point.
     #[serde(flatten)]

@@ -41,6 +41,10 @@ pub struct RunFacts {
     /// once, when it was added (the facts that file did not state are absent).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub backfilled_from: Option<String>,
+    /// Kernel settings `--raise-limits` raised for the run (the sweep sets them; `gather`
+    /// knows none): `machine` holds their raised values, and each was put back after the run.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub raised_limits: Vec<crate::model::limit::RaisedLimit>,
 }
 
 impl RunFacts {
@@ -57,6 +61,7 @@ impl RunFacts {
             floors,
             peer_versions: peers::versions(),
             backfilled_from: None,
+            raised_limits: Vec::new(),
         }
     }
 }
@@ -79,6 +84,13 @@ pub fn setup_markdown(plan: &Plan, facts: &RunFacts, command: &str) -> String {
     let _ = writeln!(s, "- Build: {}", facts.build);
     let _ = writeln!(s, "\n## Machine\n");
     s.push_str(&machine_markdown(&facts.machine));
+    for r in &facts.raised_limits {
+        let _ = writeln!(
+            s,
+            "- {} raised from {} to {} for this run by --raise-limits, and put back after",
+            r.setting, r.was, r.to
+        );
+    }
     if let Some(floors) = &facts.floors {
         let _ = writeln!(
             s,

@@ -111,7 +111,7 @@ pub fn run_point(
     };
     let mut report = PointReport::from_run(point, left, &limits);
     report.server_missing = server_missing;
-    report.raised_limits = super::raise::now();
+    report.raised_limits = super::raise::raised_for_run();
     report.ports = sent.before;
     Ok(report)
 }

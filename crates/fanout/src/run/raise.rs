@@ -1,32 +1,29 @@
 //! `--raise-limits`: the kernel settings that cap threads machine-wide (`kernel.pid_max`,
 //! `kernel.threads-max`, `vm.max_map_count`) raised for one run to what its points need — as
 //! root only — and put back as they were when the run ends. Every point measured meanwhile
-//! records them (`raised_limits`).
+//! records them (`raised_limits`), and so do the run's facts.
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
-use serde::{Deserialize, Serialize};
-
 use super::preflight::{self, Finding};
+use crate::model::limit::RaisedLimit as Raised;
 
-/// A kernel setting raised for a run.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Raised {
-    /// Its dotted name (`kernel.pid_max`).
-    pub setting: String,
-    /// Its value before the run, put back after it.
-    pub was: u64,
-    /// Its value during the run.
-    pub set: u64,
+/// The settings raised for the run under way, for its points and facts to record.
+static RAISED: Mutex<Vec<Raised>> = Mutex::new(Vec::new());
+
+/// The settings raised for the run under way: empty unless `--raise-limits` raised one.
+pub fn raised_for_run() -> Vec<Raised> {
+    RAISED.lock().unwrap_or_else(|e| e.into_inner()).clone()
 }
 
-/// The settings raised now, for the points to record.
-static NOW: Mutex<Vec<Raised>> = Mutex::new(Vec::new());
-
-/// The settings raised now: empty unless `--raise-limits` raised one.
-pub fn now() -> Vec<Raised> {
-    NOW.lock().unwrap_or_else(|e| e.into_inner()).clone()
+/// The largest value the kernel takes for `setting`, where it caps it: `kernel.pid_max`'s
+/// PID_MAX_LIMIT on 64-bit Linux.
+fn ceiling(setting: &str) -> u64 {
+    match setting {
+        "kernel.pid_max" => 4_194_304,
+        _ => i32::MAX as u64,
+    }
 }
 
 /// The settings raised for a run: each put back as it was when the guard is dropped.
@@ -41,8 +38,9 @@ impl Guard {
 }
 
 /// The settings a refusal among `findings` names that `--raise-limits` may raise
-/// ([`preflight::RAISABLE`]), each to the largest value one asks, where `now` (a setting's
-/// value, `None` where it cannot be read) is below it; or why one cannot be read.
+/// ([`preflight::RAISABLE`]), each to the largest value one asks (at most what the kernel
+/// takes), where `now` (a setting's value, `None` where it cannot be read) is below it; or
+/// why one cannot be read.
 pub fn wanted(
     findings: &[Finding],
     now: impl Fn(&str) -> Option<u64>,
@@ -51,18 +49,18 @@ pub fn wanted(
     for f in preflight::refusals(findings) {
         if let Some(to) = f.raise_to {
             let value = wanted.entry(f.setting).or_default();
-            *value = (*value).max(to);
+            *value = (*value).max(to.min(ceiling(f.setting)));
         }
     }
     let mut raised = Vec::new();
-    for (setting, set) in wanted {
+    for (setting, to) in wanted {
         let was =
             now(setting).ok_or_else(|| format!("--raise-limits: {setting} cannot be read here"))?;
-        if was < set {
+        if was < to {
             raised.push(Raised {
                 setting: setting.to_owned(),
                 was,
-                set,
+                to,
             });
         }
     }
@@ -79,24 +77,37 @@ pub fn raise(findings: &[Finding]) -> Result<Guard, String> {
     {
         return Err(format!(
             "--raise-limits: raising {} from {} to {} needs root; run as root, or raise it yourself: sysctl -w {}={}",
-            first.setting, first.was, first.set, first.setting, first.set
+            first.setting, first.was, first.to, first.setting, first.to
         ));
     }
     let mut guard = Guard(Vec::new());
     for r in wanted {
-        crate::os::set_sysctl(&r.setting, &r.set.to_string())
-            .map_err(|e| format!("--raise-limits: setting {} to {}: {e}", r.setting, r.set))?;
+        crate::os::set_sysctl(&r.setting, &r.to.to_string())
+            .map_err(|e| format!("--raise-limits: setting {} to {}: {e}", r.setting, r.to))?;
         guard.0.push(r);
     }
     guard
         .0
-        .clone_into(&mut NOW.lock().unwrap_or_else(|e| e.into_inner()));
+        .clone_into(&mut RAISED.lock().unwrap_or_else(|e| e.into_inner()));
     Ok(guard)
 }
 
+/// Puts each setting back as it was, unless something else changed it meanwhile (another
+/// run's `--raise-limits`, a person's `sysctl -w`): that value is left, and said.
 impl Drop for Guard {
     fn drop(&mut self) {
         for r in self.0.iter().rev() {
+            let now = crate::os::sysctl(&r.setting).and_then(|v| v.parse::<u64>().ok());
+            if now != Some(r.to) {
+                eprintln!(
+                    "fanout: {} is {} now, not the {} this run set: left as it is (it was {} before)",
+                    r.setting,
+                    now.map_or("unreadable".to_owned(), |v| v.to_string()),
+                    r.to,
+                    r.was
+                );
+                continue;
+            }
             match crate::os::set_sysctl(&r.setting, &r.was.to_string()) {
                 Ok(()) => eprintln!("fanout: {} put back to {}", r.setting, r.was),
                 Err(e) => eprintln!(
@@ -105,7 +116,7 @@ impl Drop for Guard {
                 ),
             }
         }
-        NOW.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        RAISED.lock().unwrap_or_else(|e| e.into_inner()).clear();
     }
 }
 
@@ -147,7 +158,12 @@ mod tests {
         } else {
             assert_eq!(names, ["kernel.pid_max"]);
         }
-        assert_eq!((raised[0].was, raised[0].set), (32_768, 200_032));
+        assert_eq!((raised[0].was, raised[0].to), (32_768, 200_032));
+        // Never past what the kernel takes.
+        let million = Point::new(catalog::find("thread_h2").expect("strategy"), 3_000_000);
+        let findings = preflight::check(&[million], &limits);
+        let raised = wanted(&findings, now).expect("read");
+        assert_eq!(raised[0].to, 4_194_304, "{raised:?}");
         // Already high enough: nothing to raise.
         let high = |_: &str| Some(u64::MAX);
         assert_eq!(wanted(&findings, high), Ok(Vec::new()));

@@ -34,7 +34,10 @@ pub fn run(
     let exe = harness::current_exe().context("locating this executable")?;
     let floors = floors::measure_with_own(&exe);
     // The run's facts, read once here: the clock, the commit, the machine, the peers.
-    let facts = RunFacts::gather(Some(floors));
+    let facts = RunFacts {
+        raised_limits: super::raise::raised_for_run(),
+        ..RunFacts::gather(Some(floors))
+    };
     if cfg!(debug_assertions) {
         eprintln!(
             "fanout: warning: this is a debug build ({}); SETUP.md says so",

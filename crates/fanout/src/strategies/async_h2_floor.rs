@@ -60,8 +60,8 @@ pub fn run(job: &Arc<Job>, tally: &Arc<Tally>) -> Result<(), StrategyError> {
             }
         };
         let slots = job.concurrency.min(job.requests);
-        let pool = match h2_conn::pool(&target, slots, tally).await {
-            Ok(pool) => pool,
+        let lines = match h2_conn::lines(&target, slots, tally).await {
+            Ok(lines) => lines,
             Err(kind) => {
                 fail_all(kind);
                 return Ok(());
@@ -69,7 +69,7 @@ pub fn run(job: &Arc<Job>, tally: &Arc<Tally>) -> Result<(), StrategyError> {
         };
         let mut tasks = JoinSet::new();
         for slot in 0..slots {
-            let line = pool.line(slot);
+            let line = lines.line(slot);
             let (target, work) = (Arc::clone(&target), Arc::clone(&work));
             let (job, tally) = (Arc::clone(job), Arc::clone(tally));
             tasks.spawn(async move {

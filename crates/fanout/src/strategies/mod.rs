@@ -7,6 +7,7 @@
 
 pub mod strategy;
 mod tasks;
+mod threads;
 
 use strategy::Strategy;
 

@@ -5,14 +5,14 @@
 //! them. Twin of `thread_raw` (the same slots) and of `async_h2_floor` (the same streams).
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 
 use tokio::sync::Notify;
 
 use super::strategy::{Pool, Strategy, StrategyError};
+use super::threads;
 use crate::clients::h2_conn::{self, Target};
-use crate::clients::h2_threads::Blocking;
+use crate::clients::h2_threads::{BlockingOnLine, Exchanges};
 use crate::clients::raw::Countdown;
 use crate::clients::request::blocking;
 use crate::clients::runtime::current_thread_runtime;
@@ -40,72 +40,71 @@ pub const STRATEGY: Strategy = Strategy {
     run,
 };
 
-/// The floor's pool, opened on a current-thread runtime that a thread of its own then drives;
-/// C slots, each a thread blocking on its line's streams, until N requests are taken. A
-/// thread the OS refuses leaves fewer slots (a setup error); the others still serve every
-/// request.
+/// The floor's lines, opened on a current-thread runtime that a thread of its own then
+/// drives; C slots, each a thread blocking on its line's streams, until N requests are taken.
+/// A thread the OS refuses leaves fewer slots (a setup error); the others still serve every
+/// request; with no slot, or no driver, every request fails as `thread_spawn`.
 pub fn run(job: &Arc<Job>, tally: &Arc<Tally>) -> Result<(), StrategyError> {
     let target = Arc::new(Target::for_job(job, "thread_h2")?);
     let work = Countdown::new(job.requests);
+    let fail_all = |kind| {
+        while work.take() {
+            tally.fail(kind);
+        }
+    };
     let runtime = current_thread_runtime().map_err(StrategyError::Runtime)?;
     let slots = job.concurrency.min(job.requests);
-    let pool = match runtime.block_on(h2_conn::pool(&target, slots, tally)) {
-        Ok(pool) => pool,
+    let lines = match runtime.block_on(h2_conn::lines(&target, slots, tally)) {
+        Ok(lines) => lines,
         Err(kind) => {
-            while work.take() {
-                tally.fail(kind);
-            }
+            fail_all(kind);
             return Ok(());
         }
     };
-    // The driver runs until the last slot is done with the connections.
-    let running = AtomicUsize::new(1);
-    let done = Notify::new();
-    let finished = || {
-        if running.fetch_sub(1, Ordering::AcqRel) == 1 {
-            done.notify_one(); // a permit kept if the driver is not waiting yet
-        }
-    };
+    let exchanges = Arc::new(Exchanges::default());
+    let stop = Notify::new();
     thread::scope(|scope| {
         let driver = thread::Builder::new()
             .name("h2-driver".into())
-            .spawn_scoped(scope, || runtime.block_on(done.notified()))
-            .map_err(StrategyError::Runtime)?;
-        let (work, finished) = (&work, &finished);
-        let mut spawned = 0;
-        for slot in 0..slots {
-            let client = Blocking {
-                line: pool.line(slot),
-                target: Arc::clone(&target),
-                runtime: runtime.handle().clone(),
-            };
-            running.fetch_add(1, Ordering::AcqRel);
-            let thread = thread::Builder::new()
-                .stack_size(job.stack_bytes())
-                .spawn_scoped(scope, move || {
+            .spawn_scoped(scope, || runtime.block_on(stop.notified()));
+        if driver.is_err() {
+            fail_all(ErrorKind::ThreadSpawn);
+            return;
+        }
+        // Stops the driver however this closure ends, a slot's panic included: else the
+        // driver runs on and the scope never ends.
+        let _stop = StopDriver(&stop);
+        thread::scope(|slots_scope| {
+            let work = &work;
+            let spawned = threads::spawn_slots(slots_scope, job, tally, |slot| {
+                let client = BlockingOnLine {
+                    line: lines.line(slot),
+                    target: Arc::clone(&target),
+                    runtime: runtime.handle().clone(),
+                    exchanges: Arc::clone(&exchanges),
+                };
+                move || {
                     let mut conn = None;
                     while work.take() {
                         blocking::request(&client, &mut conn, job, tally);
                     }
-                    finished();
-                });
-            match thread {
-                Ok(_) => spawned += 1,
-                Err(_) => {
-                    running.fetch_sub(1, Ordering::AcqRel);
-                    tally.setup_error(ErrorKind::ThreadSpawn);
                 }
+            });
+            if spawned == 0 {
+                fail_all(ErrorKind::ThreadSpawn);
             }
-        }
-        if spawned == 0 {
-            while work.take() {
-                tally.fail(ErrorKind::ThreadSpawn); // nobody to do it: failed, not vanished
-            }
-        }
-        finished(); // the spawner's own count: the driver may stop once every slot is done
-        if let Err(panic) = driver.join() {
-            std::panic::resume_unwind(panic);
-        }
-        Ok(())
-    }) // joins every slot
+        }); // joins every slot
+        // A hedge that lost may still be on a stream; each ends by its deadline.
+        runtime.handle().block_on(exchanges.ended());
+    }); // joins the driver
+    Ok(())
+}
+
+/// Stops the driver when dropped.
+struct StopDriver<'a>(&'a Notify);
+
+impl Drop for StopDriver<'_> {
+    fn drop(&mut self) {
+        self.0.notify_one(); // a permit kept if the driver is not waiting yet
+    }
 }

@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::thread;
 
 use super::strategy::{Pool, Strategy, StrategyError};
+use super::threads;
 use crate::clients::request::blocking;
 use crate::clients::ureq_agent::{self, Ureq, ureq_agent};
 use crate::model::error_kind::ErrorKind;
@@ -45,26 +46,18 @@ pub fn run(job: &Arc<Job>, tally: &Arc<Tally>) -> Result<(), StrategyError> {
     }
     drop(queue); // workers stop when the queue is empty
     thread::scope(|scope| {
-        let mut workers = 0;
-        // Never more workers than requests (the same bound as `Point::in_flight`).
-        for _ in 0..job.concurrency.min(job.requests) {
-            let work = &work;
-            let spawned = thread::Builder::new()
-                .stack_size(job.stack_bytes())
-                .spawn_scoped(scope, move || {
-                    let client = Ureq {
-                        agent: ureq_agent(job, 1),
-                        uri: uri.clone(),
-                    };
-                    while work.recv().is_ok() {
-                        blocking::request(&client, &mut None, job, tally);
-                    }
-                });
-            match spawned {
-                Ok(_) => workers += 1,
-                Err(_) => tally.setup_error(ErrorKind::ThreadSpawn),
+        let work = &work;
+        let workers = threads::spawn_slots(scope, job, tally, |_| {
+            move || {
+                let client = Ureq {
+                    agent: ureq_agent(job, 1),
+                    uri: uri.clone(),
+                };
+                while work.recv().is_ok() {
+                    blocking::request(&client, &mut None, job, tally);
+                }
             }
-        }
+        });
         if workers == 0 {
             // Nobody to do the work: the requests fail rather than vanish.
             while work.recv().is_ok() {

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::thread;
 
 use super::strategy::{Pool, Strategy, StrategyError};
+use super::threads;
 use crate::model::error_kind::ErrorKind;
 use crate::model::job::Job;
 use crate::model::tally::Tally;
@@ -41,21 +42,15 @@ pub fn run(job: &Arc<Job>, tally: &Arc<Tally>) -> Result<(), StrategyError> {
     let client = RawBlocking::<TcpStream>::new(&Arc::new(RawRequest::for_job(job)?));
     let work = Countdown::new(job.requests);
     thread::scope(|scope| {
-        let mut slots = 0;
-        for _ in 0..job.concurrency.min(job.requests) {
-            let slot = thread::Builder::new()
-                .stack_size(job.stack_bytes())
-                .spawn_scoped(scope, || {
-                    let mut conn = None;
-                    while work.take() {
-                        blocking::request(&client, &mut conn, job, tally);
-                    }
-                });
-            match slot {
-                Ok(_) => slots += 1,
-                Err(_) => tally.setup_error(ErrorKind::ThreadSpawn),
+        let (client, work) = (&client, &work);
+        let slots = threads::spawn_slots(scope, job, tally, |_| {
+            move || {
+                let mut conn = None;
+                while work.take() {
+                    blocking::request(client, &mut conn, job, tally);
+                }
             }
-        }
+        });
         if slots == 0 {
             while work.take() {
                 tally.fail(ErrorKind::ThreadSpawn); // nobody to do it: failed, not vanished

@@ -1,3 +1,0 @@
-module fanout/peers/go
-
-go 1.19
