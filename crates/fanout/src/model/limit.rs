@@ -170,7 +170,8 @@ pub struct RaisedLimit {
     pub setting: String,
     /// Its value before the run, put back after it.
     pub was: u64,
-    /// Its value during the run.
+    /// Its value during the run (`set` in the runs of commit 62e0b3f, the first to record it).
+    #[serde(alias = "set")]
     pub to: u64,
 }
 

@@ -339,7 +339,7 @@ fn generate(block: Block, folders: &Named, root: &Path, up: &str) -> anyhow::Res
         Block::Scale => format!(
             "{}\n{}",
             docs_text::scale_table(&reach::all(&points)),
-            stamp("one repeat")
+            stamp(&first_repeat(&points))
         ),
         Block::Largest => format!(
             "{}\n{}",
@@ -362,7 +362,7 @@ fn generate(block: Block, folders: &Named, root: &Path, up: &str) -> anyhow::Res
         Block::Knee => format!(
             "{}\n{}",
             render::knee_table(&points).context("not a rate run")?,
-            stamp("one repeat")
+            stamp(&first_repeat(&points))
         ),
         Block::Overload => format!(
             "{}\n{}",
@@ -505,6 +505,15 @@ fn commit_of(dir: &Path) -> Option<String> {
 /// [`commit_of`], or `unknown`, for a stamp.
 fn ran_on(dir: &Path) -> String {
     commit_of(dir).unwrap_or_else(|| "unknown".into())
+}
+
+/// What a block that reads each point's first repeat says of it: "one repeat" where the
+/// run made one, else which of how many.
+fn first_repeat(points: &[PointReport]) -> String {
+    match points.iter().map(|p| p.repeat).max().unwrap_or(1) {
+        1 => "one repeat".to_owned(),
+        n => format!("the first of {n} repeats"),
+    }
 }
 
 #[cfg(test)]
