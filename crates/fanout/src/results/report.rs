@@ -338,6 +338,17 @@ impl PointReport {
         Some((rss + kernel) / held as f64)
     }
 
+    /// The client's own bill per request in flight from its peaks, for a worker whose memory
+    /// is not split while it holds them (a peer): peak RSS above its RSS before, plus the
+    /// peak of its own cgroup's kernel memory, over the requests in flight by design, bytes.
+    /// `None` without the RSS before (a peer may not say it) or a cgroup of its own.
+    pub fn own_bill_from_peaks_bytes(&self) -> Option<f64> {
+        let before = Some(self.worker.rss_before_bytes).filter(|&b| b > 0)?;
+        let kernel = self.metered.cgroup_peaks.as_ref()?.kernel_bytes;
+        let grown = self.peak_rss_bytes().saturating_sub(before);
+        Some((grown + kernel) as f64 / self.point.in_flight().max(1) as f64)
+    }
+
     /// Peak RSS above the RSS before the job, per request in flight by design, bytes; `None`
     /// when the worker did not report its RSS before (a peer may not).
     pub fn rss_per_in_flight_bytes(&self) -> Option<f64> {
@@ -406,6 +417,22 @@ mod tests {
 
     use super::*;
     use crate::planning::catalog;
+
+    #[test]
+    fn a_peers_own_bill_is_its_peaks_over_what_it_held_and_none_without_its_rss_before() {
+        let mut r = fixtures::measured("peer:go", 1_000, 1.0, 60 << 20);
+        r.metered.cgroup_peaks = Some(crate::model::memory::CgroupPeaks {
+            kernel_bytes: 30 << 20,
+            memory_bytes: 90 << 20,
+        });
+        assert_eq!(r.own_bill_from_peaks_bytes(), None, "no RSS before said");
+        r.worker.rss_before_bytes = 10 << 20;
+        // (60 - 10 + 30) MiB over 1,000 in flight.
+        let bill = r.own_bill_from_peaks_bytes().expect("a bill");
+        assert!((bill - (80 << 20) as f64 / 1_000.0).abs() < 1e-6, "{bill}");
+        r.metered.cgroup_peaks = None;
+        assert_eq!(r.own_bill_from_peaks_bytes(), None, "no cgroup of its own");
+    }
 
     fn point() -> Point {
         let mut p = Point::new(catalog::find("thread_pool").expect("strategy"), 10);

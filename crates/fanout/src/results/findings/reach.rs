@@ -97,7 +97,8 @@ pub struct AtLargest {
     pub peak_rss: Option<u64>,
     /// The client's own bill per request in flight while it held them: resident memory above
     /// its value before the requests, plus the kernel memory charged to its own cgroup, over
-    /// the requests in flight then, bytes (`None` without a breakdown or a cgroup).
+    /// the requests in flight then, bytes; from the peaks where the memory was not split (a
+    /// peer); `None` without a cgroup, or a peer that does not say its RSS before.
     pub own_bill_per_request: Option<f64>,
     /// The kernel's system-wide growth per request in flight then (both ends of loopback), bytes.
     pub kernel_per_request: Option<f64>,
@@ -118,7 +119,8 @@ pub fn at_largest(points: &[PointReport]) -> Vec<AtLargest> {
             })?;
             let b = r.metered.breakdown.as_ref();
             let held = b.map(|b| b.in_flight).filter(|&n| n > 0);
-            let own_bill_per_request = r.own_bill_bytes();
+            // A point carried there held C at once (the server's count): its peaks are then.
+            let own_bill_per_request = r.own_bill_bytes().or_else(|| r.own_bill_from_peaks_bytes());
             let kernel_per_request = b
                 .zip(held)
                 .and_then(|(b, n)| Some(b.kernel.as_ref()?.total_bytes() as f64 / n as f64));
