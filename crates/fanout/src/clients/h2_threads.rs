@@ -57,9 +57,9 @@ pub struct Exchanges {
 
 impl Exchanges {
     /// Counts one running until the guard is dropped.
-    fn start(self: &Arc<Self>) -> Running {
+    fn start(&self) -> Running<'_> {
         self.running.fetch_add(1, Ordering::AcqRel);
-        Running(Arc::clone(self))
+        Running(self)
     }
 
     /// Once no exchange runs.
@@ -76,9 +76,9 @@ impl Exchanges {
 }
 
 /// One exchange running.
-struct Running(Arc<Exchanges>);
+struct Running<'a>(&'a Exchanges);
 
-impl Drop for Running {
+impl Drop for Running<'_> {
     fn drop(&mut self) {
         if self.0.running.fetch_sub(1, Ordering::AcqRel) == 1 {
             self.0.none_left.notify_waiters();

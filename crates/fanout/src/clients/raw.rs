@@ -421,6 +421,14 @@ impl Countdown {
             .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1))
             .is_ok()
     }
+
+    /// Takes every request left and fails it as `kind`: with nobody to do them (no slot, no
+    /// connection), they fail rather than vanish.
+    pub fn fail_rest(&self, tally: &crate::model::tally::Tally, kind: ErrorKind) {
+        while self.take() {
+            tally.fail(kind);
+        }
+    }
 }
 
 #[cfg(test)]

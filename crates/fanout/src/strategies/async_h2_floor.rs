@@ -54,16 +54,11 @@ pub fn run(job: &Arc<Job>, tally: &Arc<Tally>) -> Result<(), StrategyError> {
     // made fewer requests/s beside h2load; results/2026-12-01-throughput has this one's).
     let runtime = current_thread_runtime().map_err(StrategyError::Runtime)?;
     runtime.block_on(async {
-        let fail_all = |kind| {
-            while work.take() {
-                tally.fail(kind);
-            }
-        };
         let slots = job.concurrency.min(job.requests);
         let lines = match h2_conn::lines(&target, slots, tally).await {
             Ok(lines) => lines,
             Err(kind) => {
-                fail_all(kind);
+                work.fail_rest(tally, kind);
                 return Ok(());
             }
         };

@@ -60,9 +60,7 @@ pub fn run(job: &Arc<Job>, tally: &Arc<Tally>) -> Result<(), StrategyError> {
         }
     }
     if slots.is_empty() {
-        while work.take() {
-            tally.fail(ErrorKind::StackMap); // nobody to do it: failed, not vanished
-        }
+        work.fail_rest(tally, ErrorKind::StackMap);
     }
     for slot in slots {
         if slot.join().is_err() {

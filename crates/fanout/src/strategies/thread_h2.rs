@@ -47,17 +47,12 @@ pub const STRATEGY: Strategy = Strategy {
 pub fn run(job: &Arc<Job>, tally: &Arc<Tally>) -> Result<(), StrategyError> {
     let target = Arc::new(Target::for_job(job, "thread_h2")?);
     let work = Countdown::new(job.requests);
-    let fail_all = |kind| {
-        while work.take() {
-            tally.fail(kind);
-        }
-    };
     let runtime = current_thread_runtime().map_err(StrategyError::Runtime)?;
     let slots = job.concurrency.min(job.requests);
     let lines = match runtime.block_on(h2_conn::lines(&target, slots, tally)) {
         Ok(lines) => lines,
         Err(kind) => {
-            fail_all(kind);
+            work.fail_rest(tally, kind);
             return Ok(());
         }
     };
@@ -68,7 +63,7 @@ pub fn run(job: &Arc<Job>, tally: &Arc<Tally>) -> Result<(), StrategyError> {
             .name("h2-driver".into())
             .spawn_scoped(scope, || runtime.block_on(stop.notified()));
         if driver.is_err() {
-            fail_all(ErrorKind::ThreadSpawn);
+            work.fail_rest(tally, ErrorKind::ThreadSpawn);
             return;
         }
         // Stops the driver however this closure ends, a slot's panic included: else the
@@ -91,7 +86,7 @@ pub fn run(job: &Arc<Job>, tally: &Arc<Tally>) -> Result<(), StrategyError> {
                 }
             });
             if spawned == 0 {
-                fail_all(ErrorKind::ThreadSpawn);
+                work.fail_rest(tally, ErrorKind::ThreadSpawn);
             }
         }); // joins every slot
         // A hedge that lost may still be on a stream; each ends by its deadline.

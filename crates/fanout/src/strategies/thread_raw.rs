@@ -52,9 +52,7 @@ pub fn run(job: &Arc<Job>, tally: &Arc<Tally>) -> Result<(), StrategyError> {
             }
         });
         if slots == 0 {
-            while work.take() {
-                tally.fail(ErrorKind::ThreadSpawn); // nobody to do it: failed, not vanished
-            }
+            work.fail_rest(tally, ErrorKind::ThreadSpawn);
         }
     }); // joins every slot
     Ok(())
