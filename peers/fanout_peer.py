@@ -63,8 +63,10 @@ class Outcomes:
 
 
 # Exceptions that say a body ended before its Content-Length: aiohttp's ClientPayloadError
-# (ContentLengthError), http.client's IncompleteRead (under requests), httpx's "incomplete".
+# (ContentLengthError), http.client's IncompleteRead (under requests), and by their message
+# h11's under httpx ("peer closed connection without sending complete message body").
 TRUNCATED_NAMES = ("payloaderror", "contentlengtherror", "incompleteread")
+TRUNCATED_MESSAGES = ("incomplete", "without sending complete message body")
 
 
 def kind(exc):
@@ -85,7 +87,12 @@ def kind(exc):
             return "thread_spawn"
         if isinstance(e, OSError) and e.errno in ERRNO_KINDS:
             return ERRNO_KINDS[e.errno]
-        truncated = truncated or any(t in name for t in TRUNCATED_NAMES) or "incomplete" in str(e).lower()
+        message = str(e).lower()
+        truncated = (
+            truncated
+            or any(t in name for t in TRUNCATED_NAMES)
+            or any(t in message for t in TRUNCATED_MESSAGES)
+        )
         # Libraries wrap the OS error: aiohttp in .os_error, urllib3 in .reason, all in args.
         stack.extend([e.__cause__, e.__context__, getattr(e, "os_error", None), getattr(e, "reason", None)])
         stack.extend(a for a in getattr(e, "args", ()) if isinstance(a, BaseException))

@@ -1,5 +1,7 @@
 """asyncio + aiohttp, the articles' async shape: one ClientSession, TCPConnector(limit=C),
-Semaphore(C), gather over all N requests."""
+Semaphore(C), gather over all N requests. aiohttp's payload reader raises the same
+ClientPayloadError for a reset and for a close before the body's end, so its file says
+`reset_reads_as_truncated`."""
 
 import asyncio
 import time

@@ -119,7 +119,8 @@ func cpuSeconds() (user, sys float64) {
 
 func main() {
 	if len(os.Args) == 2 && os.Args[1] == "-version" {
-		fmt.Println(runtime.Version())
+		// "name version", as fanout reads a peer's version command.
+		fmt.Println("go", runtime.Version())
 		return
 	}
 	args := os.Args[1:]

@@ -309,7 +309,7 @@ fn a_described_peer_without_its_program_is_skipped_with_what_installs_it_and_a_b
     assert!(stderr.contains("broken.json: not a peer file"), "{stderr}");
 }
 
-/// The shipped peers of other runtimes (Node.js and Java, `peers/*.json`) class every fault
+/// The shipped peers (`peers/*.json`: Python, Go, oha, Node.js and Java) class every fault
 /// as fanout's strategies do: the fault table's check, each fault's outcomes against the
 /// server's count of it. An installed peer is run under each fault; one that is not is
 /// skipped with what installs it.

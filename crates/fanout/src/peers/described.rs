@@ -1,8 +1,8 @@
 //! Peers described by a file: a JSON object per peer — its name, what it models, what holds
 //! a request in flight, its command line and what installs its program — in the repository's
-//! `peers/` (the Node.js, Java and HTTP/2 peers shipped with fanout, compiled in) or the folder
-//! `FANOUT_PEER_FILES` names (docs/peers.md; `peers/examples/` holds one). fanout meters such a peer as it meters
-//! the built-in ones: its own process, the protocol's JSON line.
+//! `peers/` (every peer shipped with fanout, compiled in) or the folder `FANOUT_PEER_FILES`
+//! names (docs/peers.md; `peers/examples/` holds one). fanout meters each the same way: its
+//! own process, the protocol's JSON line (or oha's JSON, read by `oha.rs`).
 //!
 //! ```json
 //! {"name": "perl_threads", "models": "…", "held_by": "thread",
@@ -33,7 +33,17 @@ struct File {
     name: String,
     models: String,
     held_by: HeldBy,
+    /// How many it holds in flight by design, when not C: `{"cores_plus": {"add", "most"}}`.
+    #[serde(default)]
+    holds: FileHolds,
     command: Vec<String>,
+    /// The arguments that give it a constant rate, `{rate}` in them; absent when it stays
+    /// closed-loop.
+    #[serde(default)]
+    rate_arguments: Vec<String>,
+    /// What it prints: the protocol's line, or oha's JSON (read by `oha.rs`).
+    #[serde(default)]
+    prints: FilePrints,
     install: String,
     #[serde(default)]
     reset_reads_as_truncated: bool,
@@ -41,13 +51,53 @@ struct File {
     /// `--protocol` does not reach a program.
     #[serde(default)]
     protocol: Option<Protocol>,
+    /// A command printing a `name version` per line, for SETUP.md.
+    #[serde(default)]
+    version_command: Vec<String>,
+}
+
+/// What a file may say a peer holds in flight: C, or a pool sized by the machine.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum FileHolds {
+    #[default]
+    Concurrency,
+    CoresPlus {
+        add: usize,
+        most: usize,
+    },
+}
+
+/// What a file may say a peer prints.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum FilePrints {
+    #[default]
+    ProtocolLine,
+    OhaJson,
 }
 
 /// The peers shipped with fanout as files, `peers/NAME.json`, compiled in so that a binary
 /// built anywhere knows them (and reads their points back); their programs are found at run
-/// time under the repository's `peers/` and `scripts/peers.sh`'s install folder. A test
-/// keeps this list and the folder's files the same.
+/// time under the repository's `peers/` and `scripts/peers.sh`'s install folder. Their order
+/// is the catalog's (and so each one's colour in the charts). A test keeps this list and the
+/// folder's files the same.
 const SHIPPED: &[(&str, &str)] = &[
+    (
+        "py_aiohttp",
+        include_str!("../../../../peers/py_aiohttp.json"),
+    ),
+    (
+        "py_threads",
+        include_str!("../../../../peers/py_threads.json"),
+    ),
+    (
+        "py_to_thread",
+        include_str!("../../../../peers/py_to_thread.json"),
+    ),
+    ("py_httpx", include_str!("../../../../peers/py_httpx.json")),
+    ("go", include_str!("../../../../peers/go.json")),
+    ("oha", include_str!("../../../../peers/oha.json")),
     ("go_h2", include_str!("../../../../peers/go_h2.json")),
     (
         "java_httpclient",
@@ -150,22 +200,42 @@ fn from_text(text: &str, short: &str, folder: &Path) -> Result<Peer, String> {
     let folder = std::path::absolute(folder).unwrap_or_else(|_| folder.to_owned());
     let dir = folder.display().to_string();
     let peers = install::installed_dir().display().to_string();
+    let places = [("dir", dir.as_str()), ("peers", peers.as_str())];
     let command = Command {
-        argv: std::iter::once(fill(program, &[("dir", &dir), ("peers", &peers)]))
+        argv: std::iter::once(fill(program, &places))
             .chain(args.iter().cloned())
+            .collect(),
+        rate_args: file.rate_arguments,
+        version: file
+            .version_command
+            .iter()
+            .map(|a| fill(a, &places))
             .collect(),
         dir,
         install: file.install,
+    };
+    let holds = match file.holds {
+        FileHolds::Concurrency => Holds::Concurrency,
+        FileHolds::CoresPlus { add, most } => Holds::CoresPlus { add, most },
+    };
+    let takes = if command.rate_args.is_empty() {
+        Takes::ClosedLoop
+    } else {
+        Takes::ConstantRate
+    };
+    let prints = match file.prints {
+        FilePrints::ProtocolLine => Prints::ProtocolLine,
+        FilePrints::OhaJson => Prints::OhaJson,
     };
     let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
     let peer = Peer::new(
         leak(format!("{PREFIX}{short}")),
         leak(file.models),
-        Holds::Concurrency,
+        holds,
         file.held_by,
         Program::Described(Box::leak(Box::new(command))),
-        Takes::ClosedLoop,
-        Prints::ProtocolLine,
+        takes,
+        prints,
     );
     let peer = match file.protocol {
         Some(protocol) => peer.speaking(protocol),
@@ -190,7 +260,8 @@ mod tests {
             .filter_map(|f| f.strip_suffix(".json").map(str::to_owned))
             .collect();
         in_folder.sort();
-        let compiled: Vec<_> = SHIPPED.iter().map(|(short, _)| *short).collect();
+        let mut compiled: Vec<_> = SHIPPED.iter().map(|(short, _)| *short).collect();
+        compiled.sort_unstable();
         assert_eq!(
             in_folder, compiled,
             "SHIPPED lists every peers/*.json, by name"

@@ -11,7 +11,7 @@ use crate::model::rate::RateProfile;
 
 /// A variable naming where the peers are installed, if not in `target/peers/`.
 pub const DIR_VAR: &str = "FANOUT_PEERS_DIR";
-/// What installs the built-in peers.
+/// What installs the shipped peers.
 pub const INSTALL: &str = "scripts/peers.sh";
 
 /// The repository's root, where `peers/` and `target/peers/` are.
@@ -28,55 +28,26 @@ pub fn installed_dir() -> PathBuf {
 /// The program and the arguments that start `program`, or why it cannot be started (not
 /// installed, and what installs it).
 pub fn locate(program: Program) -> Result<(PathBuf, Vec<String>), String> {
-    let dir = installed_dir();
-    let exists = |path: PathBuf, what: &str| {
-        if path.is_file() {
-            Ok(path)
-        } else {
-            Err(format!(
-                "{what} is not installed ({} missing): run {INSTALL}",
-                path.display()
-            ))
-        }
-    };
     match program {
-        Program::Python(script) => {
-            let python = exists(dir.join("venv/bin/python"), "the peers' Python venv")?;
-            let script = exists(root().join("peers").join(script), "the peer script")?;
-            // -B: no bytecode files written into peers/.
-            Ok((python, vec!["-B".into(), script.display().to_string()]))
-        }
-        Program::Go => Ok((
-            exists(dir.join("bin/fanout-go-peer"), "the Go peer")?,
-            vec![],
-        )),
-        Program::Oha => {
-            let local = dir.join("bin/oha");
-            let oha = if local.is_file() {
-                Some(local)
-            } else {
-                on_path("oha")
-            };
-            oha.map(|p| (p, vec![])).ok_or_else(|| {
-                format!(
-                    "oha is not installed (not in {} nor on PATH): run {INSTALL}",
-                    dir.join("bin").display()
-                )
-            })
-        }
         Program::Custom(path) => Ok((PathBuf::from(path), vec![])),
         Program::Described(command) => {
             let program = command.argv.first().map_or("", String::as_str);
-            let found = if program.contains('/') {
-                Some(PathBuf::from(program)).filter(|p| p.is_file())
-            } else {
-                on_path(program)
-            };
-            let program =
-                found.ok_or_else(|| format!("{program} is not installed: {}", command.install))?;
-            Ok((program, command.argv[1..].to_vec()))
+            Ok((find(program, &command.install)?, command.argv[1..].to_vec()))
         }
     }
+}
+
+/// `program` (a path, or a name looked for in the install folder's `bin/`, then on `PATH`),
+/// or that it is not installed and what installs it.
+pub fn find(program: &str, install: &str) -> Result<PathBuf, String> {
+    let found = if program.contains('/') {
+        Some(PathBuf::from(program)).filter(|p| p.is_file())
+    } else {
+        Some(installed_dir().join("bin").join(program))
+            .filter(|p| p.is_file())
+            .or_else(|| on_path(program))
+    };
+    found.ok_or_else(|| format!("{program} is not installed: {install}"))
 }
 
 /// `program` in a folder of `PATH`, if it is in one.
@@ -92,27 +63,15 @@ fn on_path(program: &str) -> Option<PathBuf> {
 pub fn command(program: Program, job: &Job) -> Result<Command, PeerError> {
     let (path, mut args) = locate(program).map_err(PeerError::NotInstalled)?;
     match program {
-        Program::Oha => {
-            // Under the same schedule where it can: oha's -q is a constant rate, its latency
-            // corrected to count from each request's due time.
-            if let Some(RateProfile::Constant(rate)) = &job.settings.rate {
-                args.extend(["-q".into(), rate.to_string(), "--latency-correction".into()]);
-            }
-            args.extend([
-                "-n".into(),
-                job.requests.to_string(),
-                "-c".into(),
-                job.concurrency.to_string(),
-                "-t".into(),
-                format!("{}ms", job.settings.timeout_ms),
-                "--no-tui".into(),
-                "--output-format".into(),
-                "json".into(),
-                job.url().to_owned(),
-            ]);
-        }
-        // Its own arguments, each point's values in its placeholders.
+        // Its own arguments, each point's values in its placeholders; under the same
+        // schedule where it takes one (a constant rate: oha's -q).
         Program::Described(described) => {
+            let rate = match &job.settings.rate {
+                Some(RateProfile::Constant(rate)) if !described.rate_args.is_empty() => {
+                    Some(rate.to_string())
+                }
+                _ => None,
+            };
             let (c, n) = (job.concurrency.to_string(), job.requests.to_string());
             let timeout_ms = job.settings.timeout_ms.to_string();
             let peers = installed_dir().display().to_string();
@@ -123,12 +82,17 @@ pub fn command(program: Program, job: &Job) -> Result<Command, PeerError> {
                 ("timeout_ms", timeout_ms.as_str()),
                 ("dir", described.dir.as_str()),
                 ("peers", peers.as_str()),
+                ("rate", rate.as_deref().unwrap_or_default()),
             ];
+            let given = rate
+                .iter()
+                .flat_map(|_| described.rate_args.iter().cloned());
+            args = given.chain(args).collect();
             for arg in &mut args {
                 *arg = super::peer::fill(arg, &values);
             }
         }
-        _ => args.extend([
+        Program::Custom(_) => args.extend([
             job.url().to_owned(),
             job.concurrency.to_string(),
             job.requests.to_string(),

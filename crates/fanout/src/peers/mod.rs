@@ -1,11 +1,12 @@
 //! Peers: client programs in other languages and tools — the articles' own Python, Go, the
-//! oha load generator, Node.js and Java (those two shipped as files: `described.rs`) — run as
-//! a point's worker and metered from outside exactly like
-//! fanout's own (see `metering::outside`). They live in `peers/` and are installed by
-//! `scripts/peers.sh` under `target/peers/`; none is needed to build or test fanout.
+//! oha load generator, Node.js and Java — run as a point's worker and metered from outside
+//! exactly like fanout's own (see `metering::outside`). Each is a file in `peers/`
+//! (`described.rs`) beside its program, installed by `scripts/peers.sh` under
+//! `target/peers/`; none is needed to build or test fanout.
 //!
-//! The peer protocol: fanout runs `PROGRAM URL C N TIMEOUT_MS` (the request URL, requests in
-//! flight at most, requests in all, per-request timeout). The peer prints one JSON line on
+//! The peer protocol: fanout runs the peer's command with the request URL, requests in
+//! flight at most, requests in all and the per-request timeout in it (a `FANOUT_PEER_<NAME>`
+//! program gets them as `URL C N TIMEOUT_MS`). The peer prints one JSON line on
 //! stdout (the last line that parses counts):
 //!
 //! - required: `ok` (requests answered 200), `errors` (`{kind: count}`, fanout's kinds where
@@ -26,7 +27,7 @@
 //! `FANOUT_PEER_<NAME>` variable.
 //!
 //! The files: `peer.rs` (what a peer is), `install.rs` (where the programs are, the command),
-//! `protocol.rs` (the line), `oha.rs` (oha's adapter), `versions.rs`, `error.rs` (why a peer
+//! `protocol.rs` (the line), `oha.rs` (oha's JSON read as a line), `versions.rs`, `error.rs` (why a peer
 //! could not be run or read); this one is the registry.
 
 pub mod described;
@@ -52,83 +53,16 @@ pub use peer::PREFIX;
 /// program: a test's fake, your own client).
 pub const CUSTOM_VAR_PREFIX: &str = "FANOUT_PEER_";
 
-/// The built-in peers: one row each.
-pub const BUILT_IN: &[Peer] = &[
-    Peer::new(
-        "peer:py_aiohttp",
-        "Python asyncio + aiohttp: one ClientSession, TCPConnector(limit=C), Semaphore(C), gather",
-        Holds::Concurrency,
-        HeldBy::Task,
-        Program::Python("py_aiohttp.py"),
-        Takes::ClosedLoop,
-        Prints::ProtocolLine,
-    )
-    // aiohttp's payload reader raises the same ClientPayloadError for a reset and a close
-    // before the body's end.
-    .reset_reads_as_truncated(),
-    Peer::new(
-        "peer:py_threads",
-        "Python requests.Session with a pool of C connections + ThreadPoolExecutor(C)",
-        Holds::Concurrency,
-        HeldBy::Thread,
-        Program::Python("py_threads.py"),
-        Takes::ClosedLoop,
-        Prints::ProtocolLine,
-    ),
-    Peer::new(
-        "peer:py_to_thread",
-        "Python asyncio.to_thread(requests) under Semaphore(C): the default executor's min(32, CPUs + 4) threads",
-        Holds::CoresPlus { add: 4, most: 32 },
-        HeldBy::Thread,
-        Program::Python("py_to_thread.py"),
-        Takes::ClosedLoop,
-        Prints::ProtocolLine,
-    ),
-    Peer::new(
-        "peer:py_httpx",
-        "Python httpx.AsyncClient with Limits(max_connections=C), gather; its pool (httpcore) walks every connection, and every queued request, on each request and response, in Python",
-        Holds::Concurrency,
-        HeldBy::Task,
-        Program::Python("py_httpx.py"),
-        Takes::ClosedLoop,
-        Prints::ProtocolLine,
-    ),
-    Peer::new(
-        "peer:go",
-        "Go net/http: a goroutine per request under a channel semaphore, MaxIdleConnsPerHost = C",
-        Holds::Concurrency,
-        HeldBy::Coroutine,
-        Program::Go,
-        Takes::ClosedLoop,
-        Prints::ProtocolLine,
-    ),
-    Peer::new(
-        "peer:oha",
-        "oha -n N -c C: a dedicated Rust load generator (tokio + hyper), C connections",
-        Holds::Concurrency,
-        HeldBy::Task,
-        Program::Oha,
-        Takes::ConstantRate,
-        Prints::OhaJson,
-    )
-    // oha reports hyper's body error by its message alone, "error reading a body from
-    // connection", for a reset and a short body alike.
-    .reset_reads_as_truncated(),
-];
-
-/// Every peer shipped with fanout: the built-in ones, then the ones shipped as files
-/// (`peers/*.json`: Node.js, Java, and Go over HTTP/2).
+/// Every peer shipped with fanout: the files of the repository's `peers/` (Python, Go, oha,
+/// Node.js and Java), in the catalog's order.
 pub fn all() -> impl Iterator<Item = &'static Peer> {
-    BUILT_IN.iter().chain(described::shipped().iter().copied())
+    described::shipped().iter().copied()
 }
 
-/// The peer named `name` (`peer:NAME`): built in, shipped as a file in `peers/`, described by
-/// a file in the folder `FANOUT_PEER_FILES` names (`described.rs`), or a program named by
+/// The peer named `name` (`peer:NAME`): shipped as a file in `peers/`, described by a file in
+/// the folder `FANOUT_PEER_FILES` names (`described.rs`), or a program named by
 /// `FANOUT_PEER_<NAME>`.
 pub fn find(name: &str) -> Option<&'static Peer> {
-    if let Some(peer) = BUILT_IN.iter().find(|p| p.subject.name == name) {
-        return Some(peer);
-    }
     match described::find(name) {
         Ok(Some(peer)) => return Some(peer),
         // A file that is not a peer's description names nothing (the catalog says why).
@@ -167,17 +101,21 @@ fn custom(name: &str, program: String) -> &'static Peer {
     peer
 }
 
-/// The versions of what the installed built-in peers run with, for SETUP.md: each kind of
-/// program asked once (the Python scripts share one interpreter and its packages).
+/// The versions of what the installed shipped peers run with, for SETUP.md: each version
+/// command asked once (the Python peers share one interpreter and its packages).
 pub fn versions() -> std::collections::BTreeMap<String, String> {
-    let mut programs: Vec<Program> = Vec::new();
-    for peer in BUILT_IN {
-        let kind = std::mem::discriminant(&peer.program);
-        if !programs.iter().any(|p| std::mem::discriminant(p) == kind) {
-            programs.push(peer.program);
+    let mut asked: Vec<&Vec<String>> = Vec::new();
+    let mut versions = std::collections::BTreeMap::new();
+    for peer in all() {
+        let Program::Described(command) = peer.program else {
+            continue;
+        };
+        if !command.version.is_empty() && !asked.contains(&&command.version) {
+            asked.push(&command.version);
+            versions.extend(versions::of(command));
         }
     }
-    programs.into_iter().flat_map(versions::of).collect()
+    versions
 }
 
 /// The shipped peers whose programs are installed.
@@ -210,9 +148,9 @@ pub fn cannot_take(peer: &Peer, rate: &RateProfile) -> Option<String> {
     }
 }
 
-/// The built-in peers that take an offered rate.
+/// The shipped peers that take an offered rate.
 pub fn rate_takers() -> impl Iterator<Item = &'static Peer> {
-    BUILT_IN.iter().filter(|p| p.takes != Takes::ClosedLoop)
+    all().filter(|p| p.takes != Takes::ClosedLoop)
 }
 
 /// Why `peer` cannot run here (not installed, and what installs it), if it cannot.
@@ -228,7 +166,9 @@ pub fn read_report(peer: &Peer, stdout: &str, requests: u64) -> Result<WorkerRep
         Prints::OhaJson => {
             // One JSON document over many lines, with no versions in it.
             let mut line = oha::line(stdout)?;
-            line.versions = versions::of(peer.program);
+            if let Program::Described(command) = peer.program {
+                line.versions = versions::of(command);
+            }
             protocol::to_report(&peer.subject, line, requests)
         }
     }

@@ -1,5 +1,7 @@
-//! oha's adapter: oha speaks its own arguments and prints its own JSON, read here as a
-//! protocol line.
+//! oha's JSON, read as a protocol line: `peers/oha.json` gives oha its own arguments and says
+//! it prints `oha_json`. oha names hyper's body error by its message alone, "error reading a
+//! body from connection", for a reset and a short body alike, so its file says
+//! `reset_reads_as_truncated`.
 
 use std::collections::BTreeMap;
 

@@ -72,15 +72,9 @@ impl Peer {
 /// How a peer is started.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Program {
-    /// A script in `peers/`, run by the Python of `target/peers/venv`.
-    Python(&'static str),
-    /// The Go peer, built by `scripts/peers.sh` into `target/peers/bin/`.
-    Go,
-    /// oha (`target/peers/bin/oha` or on PATH), given its own arguments.
-    Oha,
     /// A program speaking the protocol, named by a `FANOUT_PEER_<NAME>` variable.
     Custom(&'static str),
-    /// A program speaking the protocol, described by a file (`described.rs`).
+    /// A program described by a file (`described.rs`): every shipped peer, and a user's own.
     Described(&'static Command),
 }
 
@@ -90,6 +84,12 @@ pub struct Command {
     /// The program (its `{dir}` and `{peers}` filled) and its arguments, with `{url}`, `{c}`,
     /// `{n}`, `{timeout_ms}`, `{dir}` and `{peers}` to fill.
     pub argv: Vec<String>,
+    /// The arguments that give it an offered rate, `{rate}` to fill (requests a second),
+    /// put before the others when a point has one; empty when it takes none.
+    pub rate_args: Vec<String>,
+    /// A command that prints what it runs with, a `name version` per line (`{dir}` and
+    /// `{peers}` filled), for SETUP.md; empty when its line says so itself.
+    pub version: Vec<String>,
     /// The folder of the file that describes it.
     pub dir: String,
     /// What installs the program, for the reason a point is skipped without it.

@@ -1,46 +1,29 @@
 //! The versions of what the peers run with, asked of the installed programs.
 
 use std::collections::BTreeMap;
-use std::process::Command;
 
 use super::install;
-use super::peer::Program;
+use super::peer::Command;
 
-/// What `program` runs with, asked of it (`python -c`, the Go peer's `-version`,
-/// `oha --version`); empty when it is not installed.
-pub fn of(program: Program) -> BTreeMap<String, String> {
+/// What `command` runs with, asked of it (a `name version` per line: `python -c`, the Go
+/// peer's `-version`, `oha --version`); empty when it is not installed or says nothing.
+pub fn of(command: &Command) -> BTreeMap<String, String> {
     let mut versions = BTreeMap::new();
-    let Ok((path, _)) = install::locate(program) else {
+    let Some((program, args)) = command.version.split_first() else {
         return versions;
     };
-    let ask = |args: &[&str]| -> Option<String> {
-        let out = Command::new(&path).args(args).output().ok()?;
-        out.status
-            .success()
-            .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+    let Ok(path) = install::find(program, &command.install) else {
+        return versions;
     };
-    match program {
-        Program::Python(_) => {
-            let script = "import sys, importlib.metadata as m\n\
-                print('python', sys.version.split()[0])\n\
-                for p in ('aiohttp', 'requests', 'httpx'):\n    print(p, m.version(p))";
-            for line in ask(&["-c", script]).unwrap_or_default().lines() {
-                if let Some((name, version)) = line.split_once(' ') {
-                    versions.insert(name.to_owned(), version.to_owned());
-                }
+    let Ok(out) = std::process::Command::new(path).args(args).output() else {
+        return versions;
+    };
+    if out.status.success() {
+        for line in String::from_utf8_lossy(&out.stdout).lines() {
+            if let Some((name, version)) = line.trim().split_once(' ') {
+                versions.insert(name.to_owned(), version.trim().to_owned());
             }
         }
-        Program::Go => {
-            versions.extend(ask(&["-version"]).map(|v| ("go".to_owned(), v)));
-        }
-        Program::Oha => {
-            let version = ask(&["--version"]);
-            versions.extend(
-                version.map(|v| ("oha".to_owned(), v.trim_start_matches("oha ").to_owned())),
-            );
-        }
-        // A program of the user's own says its versions in its line, if it wants to.
-        Program::Custom(_) | Program::Described(_) => {}
     }
     versions
 }
