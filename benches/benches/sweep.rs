@@ -47,6 +47,7 @@ use fanout::os::machine::Limits;
 use fanout::planning::catalog;
 use fanout::planning::plan::{Plan, PointsArgs};
 use fanout::planning::point::Point;
+use fanout::planning::variables;
 use fanout::results::report::Outcome;
 use fanout::run::harness::{current_exe, run_point};
 use fanout::run::preflight::{self, Severity};
@@ -99,7 +100,7 @@ fn env_error(e: &clap::Error) -> String {
     let rendered = e.to_string();
     let line = rendered.lines().next().unwrap_or_default();
     let line = line.strip_prefix("error: ").unwrap_or(line);
-    let command = FromEnv::command();
+    let command = variables::read_from_variables(FromEnv::command());
     let var = e.get(ContextKind::InvalidArg).and_then(|flag| {
         let flag = flag.to_string();
         let flag = flag
@@ -293,7 +294,8 @@ fn configure<M: Measurement>(criterion: Criterion<M>) -> Criterion<M> {
 
 /// The default budget's workload: the flags' defaults, no `FANOUT_*` variable read, N = C.
 fn budget_workload() -> Workload {
-    let command = FromEnv::command().mut_args(|arg| arg.env(None));
+    // The flags alone read no variable (`variables.rs` adds them).
+    let command = FromEnv::command();
     let matches = command
         .try_get_matches_from(["sweep"])
         .expect("the flags' defaults parse");
@@ -359,7 +361,7 @@ fn main() -> ExitCode {
         return code;
     }
     // Only the environment: criterion's own flags are in the real arguments.
-    let plan = FromEnv::try_parse_from(["sweep"])
+    let plan = variables::parse::<FromEnv>(["sweep"])
         .map_err(|e| env_error(&e))
         .and_then(|env| {
             env.points

@@ -17,7 +17,7 @@ use crate::peers;
 use crate::planning::flags::WorkloadFlags;
 use crate::planning::plan::{DEFAULT_CONCURRENCY, Plan, PointsArgs, StrategyList};
 use crate::planning::point::{Point, WorkloadError};
-use crate::planning::{catalog, preset};
+use crate::planning::{catalog, preset, variables};
 use crate::results::findings::verdict;
 use crate::results::report::{Outcome, PointReport};
 use crate::results::{charts, compare, docs, export, render, run_folder, setup};
@@ -178,17 +178,20 @@ struct SweepArgs {
     /// the machine's limits), `faults` (each injected fault at 1% and 10%, a 1 s deadline),
     /// `hedge` (hedge delays against a straggler mixture), `scale` (C = 10,000 … 1,000,000,
     /// past the OS limits); sets the strategies and concurrency (unless --strategies
-    /// or --concurrency name others) and the setting it varies. `--print-plan` shows it as
-    /// data, to copy and edit for `--plan`.
+    /// or --concurrency name others) and the setting it varies. Each is a file in `presets/`
+    /// (the keys of a `plan.json` it sets); `--print-plan` shows the whole plan, to copy and
+    /// edit for `--plan`.
     #[arg(
         long = "preset",
         visible_alias = "workload",
         value_name = "PRESET",
-        value_enum,
+        value_parser = clap::builder::PossibleValuesParser::new(
+            preset::all().iter().map(preset::Preset::possible_value)
+        ),
         conflicts_with = "quick",
         help_heading = "Run"
     )]
-    preset: Option<preset::Preset>,
+    preset: Option<String>,
     /// A plan of your own: a JSON file as a run folder's `plan.json` (or `--print-plan`)
     /// writes it — strategies, concurrency, repeats, time limit, workload and the setting it
     /// varies. --strategies and --concurrency narrow it as they narrow a preset; its other
@@ -214,7 +217,7 @@ impl SweepArgs {
     /// The plan these flags ask for, or the file `--plan` names, checked.
     fn plan(&self) -> anyhow::Result<Plan> {
         let Some(file) = &self.plan_file else {
-            return Ok(self.flags_plan()?);
+            return self.flags_plan();
         };
         // The flags' defaults make the default workload: any other was asked for beside the
         // file, which already says its own.
@@ -256,7 +259,7 @@ impl SweepArgs {
     }
 
     /// The plan the flags make: the defaults, --quick or a preset, narrowed by what they name.
-    fn flags_plan(&self) -> Result<Plan, WorkloadError> {
+    fn flags_plan(&self) -> anyhow::Result<Plan> {
         let mut points = self.points.clone();
         let mut repeat = self.repeat;
         if self.quick {
@@ -269,8 +272,10 @@ impl SweepArgs {
         }
         // A preset changes the plan before it is checked: its delay may replace the rule's.
         let mut plan = points.unchecked_plan(repeat, Duration::from_secs(self.time_limit_s));
-        if let Some(preset) = self.preset {
-            preset.apply(&mut plan);
+        if let Some(name) = &self.preset {
+            // The parser took only a shipped preset's name.
+            let preset = preset::find(name).with_context(|| format!("no preset {name}"))?;
+            preset.apply(&mut plan).map_err(anyhow::Error::msg)?;
             self.narrow(&mut plan);
         }
         plan.validate()?;
@@ -340,7 +345,8 @@ pub fn main_with(added: &'static [&'static strategies::strategy::Strategy]) -> E
 
 /// Parses the command line and runs it; errors are one line on stderr and a non-zero exit.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // Each point flag also read from its FANOUT_* variable.
+    let cli = variables::parse::<Cli>(std::env::args_os()).unwrap_or_else(|e| e.exit());
     let result = match cli.command {
         Command::Run(args) => run(&args),
         Command::Sweep(args) => run_sweep(&args),
@@ -433,8 +439,12 @@ fn run_sweep(args: &SweepArgs) -> anyhow::Result<ExitCode> {
     }
     raise_open_file_limit();
     // A plan that stops at walls is one made to meet them (the scale preset's).
-    let past_limits =
-        args.preset.is_some_and(preset::Preset::runs_past_limits) || plan.stop_at_walls;
+    let past_limits = args
+        .preset
+        .as_deref()
+        .and_then(preset::find)
+        .is_some_and(|p| p.runs_past_limits)
+        || plan.stop_at_walls;
     if past_limits {
         eprintln!(
             "fanout: this plan runs past the OS limits on purpose: each point ends measured or named by the limit that stopped it"
@@ -696,12 +706,10 @@ fn raise_open_file_limit() {
 
 #[cfg(test)]
 mod tests {
-    use clap::ValueEnum as _;
-
     use super::*;
 
     fn sweep_plan(args: &[&str]) -> Plan {
-        let cli = Cli::try_parse_from(["fanout", "sweep"].iter().chain(args)).expect("parses");
+        let cli = variables::parse::<Cli>(["fanout", "sweep"].iter().chain(args)).expect("parses");
         let Command::Sweep(sweep) = cli.command else {
             panic!("not a sweep")
         };
@@ -711,10 +719,10 @@ mod tests {
     #[test]
     fn a_preset_printed_as_data_runs_from_its_file_as_the_same_plan() {
         let scratch = tempfile::tempdir().expect("a temporary folder");
-        for preset in preset::Preset::value_variants() {
-            let name = preset.to_possible_value().expect("named");
-            let preset_plan = sweep_plan(&["--preset", name.get_name()]);
-            let file = scratch.path().join(format!("{}.json", name.get_name()));
+        for preset in preset::all() {
+            let name = &preset.name;
+            let preset_plan = sweep_plan(&["--preset", name]);
+            let file = scratch.path().join(format!("{name}.json"));
             let json = serde_json::to_string_pretty(&preset_plan).expect("json");
             std::fs::write(&file, json).expect("written");
             let path = file.to_str().expect("utf-8");
@@ -728,8 +736,9 @@ mod tests {
         bad.workload.settings.timeout_ms = 1;
         let file = scratch.path().join("bad.json");
         std::fs::write(&file, serde_json::to_string(&bad).expect("json")).expect("written");
-        let cli = Cli::try_parse_from(["fanout", "sweep", "--plan", file.to_str().expect("utf-8")])
-            .expect("parses");
+        let cli =
+            variables::parse::<Cli>(["fanout", "sweep", "--plan", file.to_str().expect("utf-8")])
+                .expect("parses");
         let Command::Sweep(sweep) = cli.command else {
             panic!("not a sweep")
         };
@@ -742,12 +751,8 @@ mod tests {
 
     #[test]
     fn named_strategies_and_concurrency_narrow_every_preset() {
-        for preset in preset::Preset::value_variants() {
-            let name = preset
-                .to_possible_value()
-                .expect("named")
-                .get_name()
-                .to_owned();
+        for preset in preset::all() {
+            let name = preset.name.clone();
             let own = sweep_plan(&["--workload", &name]);
             let narrowed = sweep_plan(&[
                 "--workload",

@@ -1,6 +1,7 @@
 //! The command line's flags that make a workload: each setting's flag under its help heading
-//! (workload, client, server, faults and deadlines, tails), its range and its `FANOUT_*`
-//! variable, converted into the plain data a point records ([`Workload`], [`Settings`]).
+//! (workload, client, server, faults and deadlines, tails) and its range (its `FANOUT_*`
+//! variable is derived from its name: `variables.rs`), converted into the plain data a point
+//! records ([`Workload`], [`Settings`]).
 //! Renaming a flag here renames nothing in a point's JSON.
 
 use clap::builder::RangedU64ValueParser;
@@ -39,11 +40,11 @@ impl WorkloadFlags {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::Args)]
 pub struct SizingFlags {
     /// Server delay per request, ms [default: the rule below, per C].
-    #[arg(long, env = "FANOUT_DELAY_MS", value_parser = clap::value_parser!(u64).range(0..=60_000),
+    #[arg(long, value_parser = clap::value_parser!(u64).range(0..=60_000),
           help_heading = "Workload")]
     pub delay_ms: Option<u64>,
     /// Requests per in-flight slot: N = K·C.
-    #[arg(long, env = "FANOUT_REQUESTS_PER_SLOT", default_value_t = REQUESTS_PER_SLOT,
+    #[arg(long, default_value_t = REQUESTS_PER_SLOT,
           value_parser = usize_in(1..=1_000), help_heading = "Workload")]
     pub requests_per_slot: usize,
 }
@@ -57,68 +58,66 @@ impl From<&SizingFlags> for Sizing {
     }
 }
 
-/// The flags of [`Settings`], each under its help heading (and, for most, a `FANOUT_*`
-/// variable: how `cargo bench` takes them).
+/// The flags of [`Settings`], each under its help heading.
 #[derive(Debug, Clone, PartialEq, clap::Args)]
 pub struct SettingsFlags {
     /// Per-request timeout, ms (both clients).
-    #[arg(long, env = "FANOUT_TIMEOUT_MS", default_value_t = DEFAULT_TIMEOUT_MS,
+    #[arg(long, default_value_t = DEFAULT_TIMEOUT_MS,
           value_parser = clap::value_parser!(u64).range(1..=3_600_000), help_heading = "Faults and deadlines")]
     pub timeout_ms: u64,
     /// Stack size of each thread the thread strategies spawn, KiB.
-    #[arg(long, env = "FANOUT_STACK_KIB", default_value_t = DEFAULT_STACK_KIB,
+    #[arg(long, default_value_t = DEFAULT_STACK_KIB,
           value_parser = usize_in(16..=1_048_576), help_heading = "Client")]
     pub stack_kib: usize,
     /// Stack size of each coroutine the coroutine strategies spawn (may), KiB.
-    #[arg(long, env = "FANOUT_COROUTINE_STACK_KIB", default_value_t = DEFAULT_COROUTINE_STACK_KIB,
+    #[arg(long, default_value_t = DEFAULT_COROUTINE_STACK_KIB,
           value_parser = usize_in(8..=65_536), help_heading = "Client")]
     pub coroutine_stack_kib: usize,
     /// Worker threads of multi-thread tokio runtimes [default: cores].
-    #[arg(long = "workers", env = "FANOUT_WORKERS", default_value_t = cores(),
+    #[arg(long = "workers", default_value_t = cores(),
           hide_default_value = true, value_parser = usize_in(1..=1024), help_heading = "Client")]
     pub tokio_workers: usize,
     /// Response body size, bytes (the server's default cap is 10 MiB).
-    #[arg(long, env = "FANOUT_BODY_BYTES", default_value_t = DEFAULT_BODY_BYTES,
+    #[arg(long, default_value_t = DEFAULT_BODY_BYTES,
           value_parser = usize_in(0..=10 * 1024 * 1024), help_heading = "Workload")]
     pub body_bytes: usize,
     /// CPU work per ok response, µs: hashing the body (FNV-1a, passes calibrated on this
     /// machine before the timed region), on the thread or task that got the response.
-    #[arg(long, env = "FANOUT_CPU_US", default_value_t = 0,
+    #[arg(long, default_value_t = 0,
           value_parser = clap::value_parser!(u64).range(0..=1_000_000), help_heading = "Workload")]
     pub cpu_us: u64,
     /// Connection set-up cost, ms: the server holds the first request on each new connection
     /// this much longer (a handshake's worth; later requests on it do not pay).
-    #[arg(long, env = "FANOUT_CONNECT_DELAY_MS", default_value_t = 0,
+    #[arg(long, default_value_t = 0,
           value_parser = clap::value_parser!(u64).range(0..=60_000), help_heading = "Workload")]
     pub connect_delay_ms: u64,
     /// How the server's delay varies around D: `uniform` (D ± --jitter-ms) or `lognormal`
     /// (median D, shape --delay-sigma: a heavy tail).
-    #[arg(long, env = "FANOUT_DELAY_DIST", value_enum, default_value_t = DelayDist::Uniform, help_heading = "Workload")]
+    #[arg(long, value_enum, default_value_t = DelayDist::Uniform, help_heading = "Workload")]
     pub delay_dist: DelayDist,
     /// Half-width of a uniform delay's spread, ms (at most D).
-    #[arg(long, env = "FANOUT_JITTER_MS", default_value_t = 0,
+    #[arg(long, default_value_t = 0,
           value_parser = clap::value_parser!(u64).range(0..=60_000), help_heading = "Workload")]
     pub jitter_ms: u64,
     /// HTTPS: the server serves TLS with a self-signed certificate made at start, and the
     /// clients trust that certificate only (ureq and reqwest, rustls).
-    #[arg(long, env = "FANOUT_TLS", help_heading = "Client")]
+    #[arg(long, help_heading = "Client")]
     pub tls: bool,
     /// HTTP version: `h1` (HTTP/1.1, a connection per request in flight) or `h2` (HTTP/2 with
     /// prior knowledge: requests as streams over few connections; reqwest strategies only).
-    #[arg(long, env = "FANOUT_PROTOCOL", value_enum, default_value_t = Protocol::H1, help_heading = "Client")]
+    #[arg(long, value_enum, default_value_t = Protocol::H1, help_heading = "Client")]
     pub protocol: Protocol,
     /// Open loop: requests fall due at this rate, per second, whether or not the client has a
     /// free slot; latency counts from the due time. `A..B[..C]` ramps through the rates, evenly
     /// spaced in time [default: closed loop — the next request starts when one ends].
-    #[arg(long, env = "FANOUT_RATE", value_parser = RateProfile::parse, help_heading = "Workload")]
+    #[arg(long, value_parser = RateProfile::parse, help_heading = "Workload")]
     pub rate: Option<RateProfile>,
     /// How due times are spaced at --rate: `constant` or `poisson`.
-    #[arg(long, env = "FANOUT_ARRIVAL", value_enum, default_value_t = Arrival::Constant, help_heading = "Workload")]
+    #[arg(long, value_enum, default_value_t = Arrival::Constant, help_heading = "Workload")]
     pub arrival: Arrival,
     /// At --rate, a request that cannot start within this long after its due time is dropped,
     /// ms [default: the timeout].
-    #[arg(long, env = "FANOUT_DROP_AFTER_MS",
-          value_parser = clap::value_parser!(u64).range(1..=3_600_000), help_heading = "Workload")]
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=3_600_000), help_heading = "Workload")]
     pub drop_after_ms: Option<u64>,
     /// Hedge: a request not answered this long after its send goes again, on a connection of
     /// its own, and whichever answers first wins, the other cancelled, ms [default: none].
@@ -147,15 +146,14 @@ pub struct SettingsFlags {
     #[arg(long, value_parser = retry_budget, help_heading = "Faults and deadlines")]
     pub retry_budget: Option<f64>,
     /// Shape σ of a lognormal delay (its p99 is D·e^(2.33σ)).
-    #[arg(long, env = "FANOUT_DELAY_SIGMA", default_value_t = DEFAULT_SIGMA, value_parser = sigma, help_heading = "Workload")]
+    #[arg(long, default_value_t = DEFAULT_SIGMA, value_parser = sigma, help_heading = "Workload")]
     pub delay_sigma: f64,
     /// Loopback addresses the server fanout starts listens at, one port (127.0.0.1 and the
     /// ones after it): each point is sent to the one with the fewest sockets left by earlier
     /// points, and clients that dial for themselves spread new connections over all, so none
     /// waits for ports or crowds one range; 1 puts every connection on one destination
     /// [default: 16 on Linux, 1 elsewhere].
-    #[arg(long, env = "FANOUT_LOOPBACK_ADDRESSES",
-          value_parser = clap::value_parser!(u32).range(1..=4096), help_heading = "Server")]
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=4096), help_heading = "Server")]
     pub loopback_addresses: Option<u32>,
     /// The server's profile and limits, for the server fanout starts (with `--url` the
     /// server's own apply: each point's `server.limits` says which).
@@ -249,9 +247,10 @@ mod tests {
         workload: WorkloadFlags,
     }
 
-    /// The workload `args` set, no `FANOUT_*` variable read.
+    /// The workload `args` set (the flags alone read no `FANOUT_*` variable: `variables.rs`
+    /// adds them).
     fn workload(args: &[&str]) -> Workload {
-        let command = Flags::command().mut_args(|arg| arg.env(None));
+        let command = Flags::command();
         let matches = command
             .try_get_matches_from(std::iter::once("fanout").chain(args.iter().copied()))
             .expect("parses");

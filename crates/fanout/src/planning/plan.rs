@@ -176,10 +176,10 @@ impl std::str::FromStr for StrategyList {
 pub struct PointsArgs {
     /// Strategies: a comma-separated list of names (see `fanout list`); `all` is every
     /// strategy, `peers` every installed peer.
-    #[arg(long, env = "FANOUT_STRATEGIES", default_value = "all")]
+    #[arg(long, default_value = "all")]
     pub strategies: StrategyList,
     /// Concurrency values, comma-separated.
-    #[arg(long, env = "FANOUT_CONCURRENCY", value_delimiter = ',',
+    #[arg(long, value_delimiter = ',',
           default_value = "10,100,1000,10000",
           value_parser = RangedU64ValueParser::<usize>::new().range(1..=1_000_000))]
     pub concurrency: Vec<usize>,
@@ -237,8 +237,10 @@ mod tests {
     }
 
     fn plan(args: &[&str]) -> Result<Plan, String> {
-        let cli = Cli::try_parse_from(std::iter::once("fanout").chain(args.iter().copied()))
-            .map_err(|e| e.to_string())?;
+        let cli = super::super::variables::parse::<Cli>(
+            std::iter::once("fanout").chain(args.iter().copied()),
+        )
+        .map_err(|e| e.to_string())?;
         cli.points
             .plan(2, Duration::from_secs(60))
             .map_err(|e| e.to_string())
