@@ -11,13 +11,15 @@ pub struct Own {
 }
 
 impl Own {
-    /// Starts counting again from now: the CPU time so far is set aside and the kernel's
-    /// high-water mark of resident memory is reset to the current RSS (Linux:
-    /// `/proc/self/clear_refs`; elsewhere the peak stays the process's whole life's).
+    /// Starts counting again from now: the CPU time so far is set aside, the heap's free
+    /// memory given back to the OS, and the kernel's high-water mark of resident memory reset
+    /// to the current RSS (Linux: `/proc/self/clear_refs`; elsewhere the peak stays the
+    /// process's whole life's).
     pub fn reset(&self) {
         if let (Some(now), Ok(mut at)) = (cpu_s(), self.cpu_at_reset_s.lock()) {
             *at = now;
         }
+        give_back_free_heap();
         if cfg!(target_os = "linux") {
             let _ = std::fs::write("/proc/self/clear_refs", "5");
         }
@@ -42,6 +44,19 @@ impl Own {
     pub fn open_fds(&self) -> Option<u64> {
         let entries = std::fs::read_dir("/proc/self/fd").ok()?;
         Some((entries.count() as u64).saturating_sub(1))
+    }
+}
+
+/// Returns the heap's free pages to the OS (glibc's `malloc_trim`). After a point of a million
+/// connections glibc kept 3.8 GB of freed memory resident, so every later point read that as
+/// its own peak; elsewhere nothing is done.
+fn give_back_free_heap() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim takes no pointer and only releases free heap pages; glibc makes it
+    // safe to call from any thread at any time.
+    #[allow(unsafe_code)]
+    unsafe {
+        nix::libc::malloc_trim(0);
     }
 }
 
@@ -72,5 +87,44 @@ mod tests {
             // At least stdin, stdout and stderr (other tests open files meanwhile).
             assert!(own.open_fds().is_some_and(|n| n >= 3));
         }
+    }
+
+    /// Freed heap memory held between live blocks is given back at a reset, so the peak read
+    /// after it starts from what is in use: 48 blocks of 512 KiB each freed beside a small
+    /// block kept, below glibc's mmap threshold once raised, are resident until trimmed.
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    #[test]
+    fn a_reset_gives_the_heaps_free_memory_back() {
+        let own = Own::default();
+        let resident = || {
+            let status = std::fs::read_to_string("/proc/self/status").expect("status");
+            let line = status
+                .lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .expect("VmRSS");
+            line.split_whitespace()
+                .nth(1)
+                .expect("kib")
+                .parse::<u64>()
+                .expect("a number")
+                * 1024
+        };
+        // Blocks from the heap, not mmap: the threshold rises past a block once one is freed.
+        drop(vec![0u8; 1 << 20]);
+        let mut kept = Vec::new();
+        let mut freed = Vec::new();
+        for _ in 0..48 {
+            freed.push(vec![1u8; 512 << 10]);
+            kept.push(vec![1u8; 64]);
+        }
+        drop(freed);
+        let before = resident();
+        own.reset();
+        let after = own.peak_rss_bytes().expect("VmHWM");
+        assert!(
+            after + (12 << 20) < before,
+            "resident {before} before the reset, peak {after} after it"
+        );
+        drop(kept);
     }
 }
