@@ -37,11 +37,15 @@ const TASKS: [RGBColor; 12] = [
     RGBColor(70, 70, 170),
     RGBColor(110, 150, 220),
 ];
-/// Greens: a request held by a stackful coroutine.
-const COROUTINES: [RGBColor; 3] = [
+/// Greens: a request held by a stackful coroutine (or a goroutine, a virtual thread), as
+/// many as the catalog has, so none repeats; each apart in lightness from the tasks' teals.
+const COROUTINES: [RGBColor; 6] = [
     RGBColor(20, 140, 40),
     RGBColor(110, 170, 30),
-    RGBColor(0, 90, 40),
+    RGBColor(60, 200, 90),
+    RGBColor(85, 107, 47),
+    RGBColor(160, 180, 0),
+    RGBColor(150, 210, 120),
 ];
 
 /// `subject`'s colour: its family's, at its place among the family's subjects in the catalog.
