@@ -339,12 +339,15 @@ fn generate(block: Block, folders: &Named, root: &Path, up: &str) -> anyhow::Res
         Block::Scale => format!(
             "{}\n{}",
             docs_text::scale_table(&reach::all(&points)),
-            stamp(&first_repeat(&points))
+            stamp(&match points.iter().map(|p| p.repeat).max().unwrap_or(1) {
+                1 => "one repeat".to_owned(),
+                n => format!("a C carried in each of {n} repeats"),
+            })
         ),
         Block::Largest => format!(
             "{}\n{}",
             docs_text::largest_table(&reach::at_largest(&points)),
-            stamp("the first repeat carried")
+            stamp("medians and ranges of the repeats at the largest C carried")
         ),
         Block::OwnBill => {
             let floors = run_folder::saved_facts(&dir)?.floors;

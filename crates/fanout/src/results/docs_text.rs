@@ -12,7 +12,7 @@ use super::findings::own_bill::OwnBillCheck;
 use super::findings::reach::{AtLargest, Reach};
 use super::render;
 use super::report::PointReport;
-use super::statistics::cells;
+use super::statistics::{Spread, cells};
 use crate::model::subject::{HeldBy, Kind, RunsOn};
 use crate::strategies;
 
@@ -137,7 +137,7 @@ pub fn decision(d: &Decision) -> String {
                     let why = stop.limit.map_or_else(
                         || no_wall(stop.errors, stop.server_peak),
                         |l| l.described(stop.limit_value),
-                    );
+                    ) + &stopped_in(stop.stopped_in);
                     format!(
                         "`{name}` carried {} and stopped at {} ({why})",
                         thousands(ok),
@@ -224,32 +224,50 @@ pub fn answer(a: &Answer) -> String {
 
 /// Why a point stopped short of C with no limit met: its own speed (every request served,
 /// but never C at once by the server's count), or failures no limit explains.
-fn no_wall(errors: u64, server_peak: Option<u64>) -> String {
+fn no_wall((fewest, most): (u64, u64), server_peak: Option<u64>) -> String {
     let peak = server_peak.map_or("–".to_owned(), |p| thousands(p as usize));
-    if errors == 0 {
+    if most == 0 {
         format!(
             "no wall: every request served, but the server saw at most {peak} at once, a speed limit"
         )
     } else {
-        let errors = thousands(errors as usize);
+        let errors = if fewest == most {
+            thousands(most as usize)
+        } else {
+            format!(
+                "{}–{}",
+                thousands(fewest as usize),
+                thousands(most as usize)
+            )
+        };
         format!("{errors} requests failed, no limit named; the server saw at most {peak} at once")
     }
 }
 
-/// Per strategy: the largest C it carried with every request ok, and the first C it did not,
-/// with what stopped it.
+/// How many of the repeats at a C stopped short, where there were more than one.
+fn stopped_in((stopped, of): (usize, usize)) -> String {
+    if of > 1 {
+        format!(" (in {stopped} of {of} repeats)")
+    } else {
+        String::new()
+    }
+}
+
+/// Per strategy: the largest C it carried with every request ok in every repeat, and the first
+/// C it did not, with what stopped it.
 pub fn scale_table(reaches: &[Reach]) -> String {
     let mut s = String::from(
-        "| strategy | largest C carried (every request ok, all C in flight at once by the server's count) | first C not carried | what stopped it | the server's peak in flight there |\n|---|---:|---:|---|---:|\n",
+        "| strategy | largest C carried (every request ok, all C in flight at once by the server's count, in every repeat) | first C not carried | what stopped it | the server's peak in flight there |\n|---|---:|---:|---|---:|\n",
     );
     for r in reaches {
         let stop = r.stopped.as_ref();
         let why = stop.map_or("–".to_owned(), |stop| {
-            match (stop.limit, &stop.unmeasured) {
+            let why = match (stop.limit, &stop.unmeasured) {
                 (Some(limit), _) => limit.described(stop.limit_value),
                 (None, Some(why)) => why.clone(),
                 (None, None) => no_wall(stop.errors, stop.server_peak),
-            }
+            };
+            why + &stopped_in(stop.stopped_in)
         });
         let peak = stop
             .and_then(|stop| stop.server_peak)
@@ -594,30 +612,39 @@ pub fn overload_conditions(first: &PointReport) -> String {
     )
 }
 
-/// Each strategy at the largest C it carried: the client's cost there and the server's.
+/// Each strategy at the largest C it carried: the client's cost there and the server's, each
+/// a median with the range of the repeats there.
 pub fn largest_table(rows: &[AtLargest]) -> String {
-    let mib = |b: Option<u64>| {
-        b.map_or("–".to_owned(), |b| {
-            format!("{:.0}", b as f64 / 1_048_576.0)
+    // A median, with the repeats' range where they differ.
+    let spread = |s: Option<Spread>, scale: f64, digits: usize| {
+        s.map_or("–".to_owned(), |s| {
+            let f = |v: f64| format!("{:.*}", digits, v / scale);
+            if f(s.min) == f(s.max) {
+                f(s.median)
+            } else {
+                format!("{} ({}–{})", f(s.median), f(s.min), f(s.max))
+            }
         })
     };
-    let kib = |b: Option<f64>| b.map_or("–".to_owned(), |b| format!("{:.1}", b / 1024.0));
+    let (mib, kib) = (1_048_576.0, 1024.0);
     let mut s = String::from(
-        "| strategy | largest C carried | wall s | peak RSS MiB | own bill KiB / request in flight (RSS grown + own cgroup's kernel) | kernel KiB / request in flight, system-wide (both ends) | server peak RSS MiB | server CPU s | server peak in flight |\n\
-         |---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+        "| strategy | largest C carried | repeats | wall s | peak RSS MiB | own bill KiB / request in flight (RSS grown + own cgroup's kernel) | CPU µs / request (whole process, user + system) | kernel KiB / request in flight, system-wide (both ends) | server peak RSS MiB | server CPU s | server peak in flight (fewest) |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
     );
     for r in rows {
         let _ = writeln!(
             s,
-            "| {} | {} | {:.1} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             r.strategy.name,
             thousands(r.concurrency),
-            r.wall_s,
-            mib(r.peak_rss),
-            kib(r.own_bill_per_request),
-            kib(r.kernel_per_request),
-            mib(r.server.0),
-            r.server.1.map_or("–".to_owned(), |c| format!("{c:.1}")),
+            r.repeats,
+            spread(Some(r.wall_s), 1.0, 1),
+            spread(r.peak_rss, mib, 0),
+            spread(r.own_bill_per_request, kib, 1),
+            spread(Some(r.cpu_per_request_us), 1.0, 0),
+            spread(r.kernel_per_request, kib, 1),
+            spread(r.server_rss, mib, 0),
+            spread(r.server_cpu_s, 1.0, 1),
             thousands(r.server_peak as usize)
         );
     }

@@ -143,7 +143,11 @@ pub fn setup_markdown(plan: &Plan, facts: &RunFacts, command: &str) -> String {
             straggler.to_query().trim_start_matches('&')
         );
     }
-    let _ = writeln!(s, "- Rule: {}", settings::RULE);
+    let _ = writeln!(
+        s,
+        "- Rule for a default workload (where the requests and the delay above are not set): {}",
+        settings::RULE
+    );
     let _ = writeln!(s, "- Ideal wall time: {}", settings::IDEAL_RULE);
     if let Some(vary) = &plan.vary {
         let values: Vec<_> = vary.values.iter().map(|v| v.show()).collect();

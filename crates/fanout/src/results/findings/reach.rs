@@ -5,7 +5,9 @@
 use crate::model::limit::Limit;
 use crate::model::subject::Subject;
 use crate::planning::catalog;
+use crate::results::figures;
 use crate::results::report::{Outcome, PointReport};
+use crate::results::statistics::Spread;
 
 /// How far one strategy carried.
 #[derive(Debug, Clone, PartialEq)]
@@ -29,10 +31,13 @@ pub struct Stop {
     pub limit_value: Option<u64>,
     /// Why it was not measured (failed or skipped), first line, if it was not.
     pub unmeasured: Option<String>,
-    /// Its requests that failed.
-    pub errors: u64,
-    /// The most requests the server saw in flight at once, if it answered `/stats`.
+    /// Its requests that failed: the fewest and the most over the repeats that stopped.
+    pub errors: (u64, u64),
+    /// The most requests the server saw in flight at once there, over every repeat, if it
+    /// answered `/stats`.
     pub server_peak: Option<u64>,
+    /// The repeats at this C that stopped short, of how many.
+    pub stopped_in: (usize, usize),
 }
 
 /// A point that served every request with all C in flight at once, by the server's count.
@@ -44,30 +49,39 @@ pub fn held_all(r: &PointReport) -> bool {
             .is_some_and(|s| s.peak_in_flight >= r.point.concurrency as u64)
 }
 
-/// How far `strategy` carried among `points`.
+/// How far `strategy` carried among `points`: a C is carried when every repeat of it was.
 pub fn of(points: &[PointReport], strategy: &'static Subject) -> Reach {
-    let mut mine: Vec<&PointReport> = points
+    let mut by_c: std::collections::BTreeMap<usize, Vec<&PointReport>> = Default::default();
+    for r in points.iter().filter(|r| r.point.strategy == strategy) {
+        by_c.entry(r.point.concurrency).or_default().push(r);
+    }
+    let carried = by_c
         .iter()
-        .filter(|r| r.point.strategy == strategy)
-        .collect();
-    mine.sort_by_key(|r| r.point.concurrency);
-    let carried = mine
-        .iter()
-        .filter(|r| held_all(r))
-        .map(|r| r.point.concurrency)
+        .filter(|(_, repeats)| repeats.iter().all(|r| held_all(r)))
+        .map(|(&c, _)| c)
         .max();
-    let stopped = mine.into_iter().find(|r| !held_all(r)).map(|r| Stop {
-        concurrency: r.point.concurrency,
-        limit: r.limit,
-        limit_value: r.limit_value,
-        unmeasured: match &r.outcome {
-            Outcome::Failed(why) | Outcome::Skipped(why) => {
-                Some(why.lines().next().unwrap_or_default().to_owned())
-            }
-            Outcome::Measured => None,
-        },
-        errors: r.error_count(),
-        server_peak: r.server.as_ref().map(|s| s.peak_in_flight),
+    let stopped = by_c.into_iter().find_map(|(concurrency, repeats)| {
+        let short: Vec<_> = repeats.iter().filter(|r| !held_all(r)).collect();
+        // What stopped it, as the first repeat that stopped says.
+        let first = short.first()?;
+        let errors = short.iter().map(|r| r.error_count());
+        Some(Stop {
+            concurrency,
+            limit: first.limit,
+            limit_value: first.limit_value,
+            unmeasured: match &first.outcome {
+                Outcome::Failed(why) | Outcome::Skipped(why) => {
+                    Some(why.lines().next().unwrap_or_default().to_owned())
+                }
+                Outcome::Measured => None,
+            },
+            errors: (errors.clone().min()?, errors.max()?),
+            server_peak: repeats
+                .iter()
+                .filter_map(|r| Some(r.server.as_ref()?.peak_in_flight))
+                .max(),
+            stopped_in: (short.len(), repeats.len()),
+        })
     });
     Reach {
         strategy,
@@ -84,56 +98,73 @@ pub fn all(points: &[PointReport]) -> Vec<Reach> {
         .collect()
 }
 
-/// A strategy's point at the largest C it carried: what it cost there.
+/// A strategy's repeats at the largest C it carried: what it cost there, each figure's median
+/// and range over those repeats.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AtLargest {
     /// The strategy.
     pub strategy: &'static Subject,
     /// Its C.
     pub concurrency: usize,
+    /// The repeats there (every one carried it).
+    pub repeats: usize,
     /// Wall time, s.
-    pub wall_s: f64,
+    pub wall_s: Spread,
     /// The worker's peak resident memory, bytes.
-    pub peak_rss: Option<u64>,
+    pub peak_rss: Option<Spread>,
     /// The client's own bill per request in flight while it held them: resident memory above
     /// its value before the requests, plus the kernel memory charged to its own cgroup, over
     /// the requests in flight then, bytes; from the peaks where the memory was not split (a
     /// peer); `None` without a cgroup, or a peer that does not say its RSS before.
-    pub own_bill_per_request: Option<f64>,
+    pub own_bill_per_request: Option<Spread>,
+    /// The worker process's CPU per request, µs ([`figures::CPU_PER_REQUEST`]).
+    pub cpu_per_request_us: Spread,
     /// The kernel's system-wide growth per request in flight then (both ends of loopback), bytes.
-    pub kernel_per_request: Option<f64>,
-    /// The server's peak resident memory, bytes, and its CPU seconds over the point.
-    pub server: (Option<u64>, Option<f64>),
-    /// The most the server saw in flight at once.
+    pub kernel_per_request: Option<Spread>,
+    /// The server's peak resident memory, bytes.
+    pub server_rss: Option<Spread>,
+    /// The server's CPU seconds over the point.
+    pub server_cpu_s: Option<Spread>,
+    /// The most the server saw in flight at once, the fewest over the repeats.
     pub server_peak: u64,
 }
 
-/// Each strategy's point at the largest C it carried, in table order (first repeat).
+/// Each strategy's repeats at the largest C it carried, in table order.
 pub fn at_largest(points: &[PointReport]) -> Vec<AtLargest> {
     all(points)
         .into_iter()
         .filter_map(|reach| {
             let c = reach.carried?;
-            let r = points.iter().find(|r| {
-                r.point.strategy == reach.strategy && r.point.concurrency == c && held_all(r)
-            })?;
-            let b = r.metered.breakdown.as_ref();
-            let held = b.map(|b| b.in_flight).filter(|&n| n > 0);
+            let repeats: Vec<&PointReport> = points
+                .iter()
+                .filter(|r| r.point.strategy == reach.strategy && r.point.concurrency == c)
+                .collect();
+            let over = |figure: &dyn Fn(&PointReport) -> Option<f64>| {
+                Spread::of(repeats.iter().filter_map(|r| figure(r)))
+            };
             // A point carried there held C at once (the server's count): its peaks are then.
-            let own_bill_per_request = r.own_bill_bytes().or_else(|| r.own_bill_from_peaks_bytes());
-            let kernel_per_request = b
-                .zip(held)
-                .and_then(|(b, n)| Some(b.kernel.as_ref()?.total_bytes() as f64 / n as f64));
-            let server = r.server.as_ref()?;
+            let own_bill =
+                |r: &PointReport| r.own_bill_bytes().or_else(|| r.own_bill_from_peaks_bytes());
+            let kernel = |r: &PointReport| {
+                let b = r.metered.breakdown.as_ref()?;
+                let held = Some(b.in_flight).filter(|&n| n > 0)?;
+                Some(b.kernel.as_ref()?.total_bytes() as f64 / held as f64)
+            };
             Some(AtLargest {
                 strategy: reach.strategy,
                 concurrency: c,
-                wall_s: r.worker.wall_s,
-                peak_rss: r.metered.peak_rss_bytes,
-                own_bill_per_request,
-                kernel_per_request,
-                server: (server.peak_rss_bytes, server.cpu_s),
-                server_peak: server.peak_in_flight,
+                repeats: repeats.len(),
+                wall_s: over(&|r| Some(r.worker.wall_s))?,
+                peak_rss: over(&|r| Some(r.metered.peak_rss_bytes? as f64)),
+                own_bill_per_request: over(&own_bill),
+                cpu_per_request_us: over(&|r| figures::CPU_PER_REQUEST.of(r))?,
+                kernel_per_request: over(&kernel),
+                server_rss: over(&|r| Some(r.server.as_ref()?.peak_rss_bytes? as f64)),
+                server_cpu_s: over(&|r| r.server.as_ref()?.cpu_s),
+                server_peak: repeats
+                    .iter()
+                    .filter_map(|r| Some(r.server.as_ref()?.peak_in_flight))
+                    .min()?,
             })
         })
         .collect()
@@ -161,7 +192,11 @@ mod tests {
         let stop = reach.stopped.expect("stopped");
         assert_eq!(stop.concurrency, 10_000);
         assert_eq!(stop.server_peak, Some(9_000));
-        assert_eq!((stop.limit, stop.unmeasured, stop.errors), (None, None, 0));
+        assert_eq!(
+            (stop.limit, stop.unmeasured, stop.errors),
+            (None, None, (0, 0))
+        );
+        assert_eq!(stop.stopped_in, (1, 1));
         let largest = at_largest(&points);
         assert_eq!(largest.len(), 1);
         assert_eq!(
@@ -169,6 +204,22 @@ mod tests {
             (1_000, 1_000)
         );
         assert_eq!(largest[0].own_bill_per_request, None, "no breakdown read");
+    }
+
+    #[test]
+    fn a_c_is_carried_only_where_every_repeat_carried_it() {
+        let mut second = seen(1_000, 900);
+        second.repeat = 2;
+        let points = [seen(100, 100), seen(1_000, 1_000), second];
+        let reach = of(&points, points[0].point.strategy);
+        assert_eq!(reach.carried, Some(100));
+        let stop = reach.stopped.expect("stopped");
+        assert_eq!(
+            (stop.concurrency, stop.stopped_in, stop.server_peak),
+            (1_000, (1, 2), Some(1_000))
+        );
+        let largest = at_largest(&points);
+        assert_eq!((largest[0].concurrency, largest[0].repeats), (100, 1));
     }
 
     #[test]
@@ -185,6 +236,9 @@ mod tests {
             ..Default::default()
         });
         let largest = at_largest(&[r]);
-        assert_eq!(largest[0].own_bill_per_request, Some(5_000.0));
+        assert_eq!(
+            largest[0].own_bill_per_request.map(|s| s.median),
+            Some(5_000.0)
+        );
     }
 }
