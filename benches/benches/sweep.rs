@@ -14,7 +14,7 @@
 //! from the default budget's (`1000 requests=2000 delay_ms=50`), so that a baseline saved under
 //! one workload is never compared with another's: criterion compares a benchmark only with the
 //! same ID. Points, workload and settings come from the `FANOUT_*` variables — the flags of
-//! `fanout sweep`, read from the environment; docs/cli.md lists them — and `FANOUT_PEERS` adds
+//! `fanout sweep`, each read from `FANOUT_` and its name (docs/cli.md) — and `FANOUT_PEERS` adds
 //! installed peers (`scripts/peers.sh`).
 //!
 //! By default (no variable choosing points) every strategy runs at C = 10, 100, 1,000 and
@@ -294,8 +294,8 @@ fn configure<M: Measurement>(criterion: Criterion<M>) -> Criterion<M> {
 
 /// The default budget's workload: the flags' defaults, no `FANOUT_*` variable read, N = C.
 fn budget_workload() -> Workload {
-    // The flags alone read no variable (`variables.rs` adds them).
-    let command = FromEnv::command();
+    // No variable at all: the server's profile flags name theirs in the mock server's crate.
+    let command = FromEnv::command().mut_args(|arg| arg.env(None));
     let matches = command
         .try_get_matches_from(["sweep"])
         .expect("the flags' defaults parse");

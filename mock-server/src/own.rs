@@ -11,15 +11,16 @@ pub struct Own {
 }
 
 impl Own {
-    /// Starts counting again from now: the CPU time so far is set aside, the heap's free
-    /// memory given back to the OS, and the kernel's high-water mark of resident memory reset
+    /// Starts counting again from now: the heap's free memory given back to the OS, the CPU
+    /// time so far set aside, and the kernel's high-water mark of resident memory reset
     /// to the current RSS (Linux: `/proc/self/clear_refs`; elsewhere the peak stays the
     /// process's whole life's).
     pub fn reset(&self) {
+        // First, so the CPU the trim takes is not the next point's.
+        give_back_free_heap();
         if let (Some(now), Ok(mut at)) = (cpu_s(), self.cpu_at_reset_s.lock()) {
             *at = now;
         }
-        give_back_free_heap();
         if cfg!(target_os = "linux") {
             let _ = std::fs::write("/proc/self/clear_refs", "5");
         }

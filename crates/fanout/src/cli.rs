@@ -171,16 +171,10 @@ struct SweepArgs {
     /// --repeat.
     #[arg(long, help_heading = "Run")]
     quick: bool,
-    /// A preset sweep where the answer changes: `cpu` (CPU work per response), `connect`
-    /// (connection set-up delay), `jitter` (lognormal delays), `rate` (open loop around
-    /// capacity, knees bisected), `overload` (an offered rate ramped past capacity and back),
-    /// `overload-past-walls` (the same at C = 10,000, D = 10 s, where an unbounded client meets
-    /// the machine's limits), `faults` (each injected fault at 1% and 10%, a 1 s deadline),
-    /// `hedge` (hedge delays against a straggler mixture), `scale` (C = 10,000 … 1,000,000,
-    /// past the OS limits); sets the strategies and concurrency (unless --strategies
-    /// or --concurrency name others) and the setting it varies. Each is a file in `presets/`
-    /// (the keys of a `plan.json` it sets); `--print-plan` shows the whole plan, to copy and
-    /// edit for `--plan`.
+    /// A preset sweep where the answer changes, each a file in `presets/` (what it measures
+    /// below, from its `about`; the keys of a `plan.json` it sets): sets the strategies and
+    /// concurrency (unless --strategies or --concurrency name others) and the setting it
+    /// varies. `--print-plan` shows the whole plan, to copy and edit for `--plan`.
     #[arg(
         long = "preset",
         visible_alias = "workload",

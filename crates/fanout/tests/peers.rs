@@ -300,7 +300,25 @@ fn a_described_peer_without_its_program_is_skipped_with_what_installs_it_and_a_b
     assert_eq!(r["status"], "skipped", "{r}");
     let reason = r["reason"].as_str().unwrap_or_default();
     assert!(
-        reason.contains("fanout-no-such-program is not installed: build it with make"),
+        reason.contains("fanout-no-such-program is not installed (not in ")
+            && reason.ends_with("nor on PATH): build it with make"),
+        "{r}"
+    );
+    // A program that is there, with its script in the file's folder missing.
+    std::fs::write(
+        dir.path().join("scriptless.json"),
+        r#"{"name": "scriptless", "models": "a script not there", "held_by": "task",
+            "command": ["sh", "{dir}/scriptless.sh", "{url}", "{c}", "{n}", "{timeout_ms}"],
+            "install": "write scriptless.sh"}"#,
+    )
+    .expect("write");
+    let out = run("peer:scriptless");
+    let r: Value =
+        serde_json::from_str(String::from_utf8_lossy(&out.stdout).trim()).expect("a report");
+    assert_eq!(r["status"], "skipped", "{r}");
+    let reason = r["reason"].as_str().unwrap_or_default();
+    assert!(
+        reason.contains("scriptless.sh is missing: write scriptless.sh"),
         "{r}"
     );
     let out = run("peer:broken");

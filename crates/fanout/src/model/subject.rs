@@ -172,7 +172,7 @@ impl Holds {
             Self::Concurrency => concurrency,
             Self::Workers => tokio_workers,
             Self::All => requests,
-            Self::CoresPlus { add, most } => (crate::os::cores() + add).min(most),
+            Self::CoresPlus { add, most } => crate::os::cores().saturating_add(add).min(most),
         };
         n.clamp(1, requests.max(1))
     }

@@ -11,7 +11,7 @@
 //! ```
 //!
 //! `{dir}` is the file's folder, `{peers}` where `scripts/peers.sh` installs; `{url}`, `{c}`,
-//! `{n}` and `{timeout_ms}` are each point's.
+//! `{n}`, `{timeout_ms}` and (in `rate_arguments`) `{rate}` are each point's.
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -206,7 +206,7 @@ fn from_text(text: &str, short: &str, folder: &Path) -> Result<Peer, String> {
             .chain(args.iter().cloned())
             .collect(),
         rate_args: file.rate_arguments,
-        version: file
+        version_argv: file
             .version_command
             .iter()
             .map(|a| fill(a, &places))

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use super::error::PeerError;
-use super::peer::Program;
+use super::peer::{Program, fill};
 use crate::model::job::Job;
 use crate::model::rate::RateProfile;
 
@@ -16,7 +16,9 @@ pub const INSTALL: &str = "scripts/peers.sh";
 
 /// The repository's root, where `peers/` and `target/peers/` are.
 pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+    // crates/fanout's grandparent, without a `..` in every path a message shows.
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest.ancestors().nth(2).unwrap_or(manifest).to_owned()
 }
 
 /// Where `scripts/peers.sh` installs: `FANOUT_PEERS_DIR`, or `target/peers/` of the repository.
@@ -32,22 +34,42 @@ pub fn locate(program: Program) -> Result<(PathBuf, Vec<String>), String> {
         Program::Custom(path) => Ok((PathBuf::from(path), vec![])),
         Program::Described(command) => {
             let program = command.argv.first().map_or("", String::as_str);
-            Ok((find(program, &command.install)?, command.argv[1..].to_vec()))
+            let path = program_path(program, &command.install)?;
+            // A script in the file's folder (`{dir}/…`) must be there too.
+            let prefix = format!("{}/", command.dir);
+            let script = command.argv[1..]
+                .iter()
+                .map(|arg| fill(arg, &[("dir", &command.dir)]))
+                .find(|arg| arg.starts_with(&prefix) && !Path::new(arg).is_file());
+            if let Some(script) = script {
+                return Err(format!("{script} is missing: {}", command.install));
+            }
+            Ok((path, command.argv[1..].to_vec()))
         }
     }
 }
 
-/// `program` (a path, or a name looked for in the install folder's `bin/`, then on `PATH`),
-/// or that it is not installed and what installs it.
-pub fn find(program: &str, install: &str) -> Result<PathBuf, String> {
-    let found = if program.contains('/') {
-        Some(PathBuf::from(program)).filter(|p| p.is_file())
-    } else {
-        Some(installed_dir().join("bin").join(program))
-            .filter(|p| p.is_file())
-            .or_else(|| on_path(program))
-    };
-    found.ok_or_else(|| format!("{program} is not installed: {install}"))
+/// Where `program` is (a path, or a name looked for in the install folder's `bin/`, then on
+/// `PATH`), or that it is not installed, where it was looked for and what installs it.
+pub fn program_path(program: &str, install: &str) -> Result<PathBuf, String> {
+    if program.contains('/') {
+        let path = PathBuf::from(program);
+        return if path.is_file() {
+            Ok(path)
+        } else {
+            Err(format!("{program} is not installed: {install}"))
+        };
+    }
+    let bin = installed_dir().join("bin");
+    Some(bin.join(program))
+        .filter(|p| p.is_file())
+        .or_else(|| on_path(program))
+        .ok_or_else(|| {
+            format!(
+                "{program} is not installed (not in {} nor on PATH): {install}",
+                bin.display()
+            )
+        })
 }
 
 /// `program` in a folder of `PATH`, if it is in one.

@@ -110,8 +110,8 @@ pub fn versions() -> std::collections::BTreeMap<String, String> {
         let Program::Described(command) = peer.program else {
             continue;
         };
-        if !command.version.is_empty() && !asked.contains(&&command.version) {
-            asked.push(&command.version);
+        if !command.version_argv.is_empty() && !asked.contains(&&command.version_argv) {
+            asked.push(&command.version_argv);
             versions.extend(versions::of(command));
         }
     }
@@ -136,7 +136,7 @@ pub fn cannot_take(peer: &Peer, rate: &RateProfile) -> Option<String> {
     match (peer.takes, rate) {
         (Takes::ConstantRate, RateProfile::Constant(_)) => None,
         (Takes::ConstantRate, RateProfile::Ramp(_)) => Some(format!(
-            "{name} takes a constant rate only (-q), not a ramp"
+            "{name} takes a constant rate only (its rate_arguments), not a ramp"
         )),
         (Takes::ClosedLoop, _) => {
             let takers: Vec<_> = rate_takers().map(|p| p.subject.name).collect();

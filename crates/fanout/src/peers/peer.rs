@@ -24,8 +24,8 @@ pub struct Peer {
 }
 
 impl Peer {
-    /// A peer's row in the table: its name, what it models, what it holds in flight and what
-    /// holds each request; the facts every peer shares (its own runtime and client, its
+    /// A peer from its file's facts: its name, what it models, what it holds in flight and
+    /// what holds each request; the facts every peer shares (its own runtime and client, its
     /// connections kept) filled in.
     pub const fn new(
         name: &'static str,
@@ -82,14 +82,14 @@ pub enum Program {
 #[derive(Debug, PartialEq, Eq)]
 pub struct Command {
     /// The program (its `{dir}` and `{peers}` filled) and its arguments, with `{url}`, `{c}`,
-    /// `{n}`, `{timeout_ms}`, `{dir}` and `{peers}` to fill.
+    /// `{n}`, `{timeout_ms}`, `{rate}`, `{dir}` and `{peers}` to fill.
     pub argv: Vec<String>,
     /// The arguments that give it an offered rate, `{rate}` to fill (requests a second),
     /// put before the others when a point has one; empty when it takes none.
     pub rate_args: Vec<String>,
     /// A command that prints what it runs with, a `name version` per line (`{dir}` and
     /// `{peers}` filled), for SETUP.md; empty when its line says so itself.
-    pub version: Vec<String>,
+    pub version_argv: Vec<String>,
     /// The folder of the file that describes it.
     pub dir: String,
     /// What installs the program, for the reason a point is skipped without it.

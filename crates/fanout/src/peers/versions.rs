@@ -9,10 +9,10 @@ use super::peer::Command;
 /// peer's `-version`, `oha --version`); empty when it is not installed or says nothing.
 pub fn of(command: &Command) -> BTreeMap<String, String> {
     let mut versions = BTreeMap::new();
-    let Some((program, args)) = command.version.split_first() else {
+    let Some((program, args)) = command.version_argv.split_first() else {
         return versions;
     };
-    let Ok(path) = install::find(program, &command.install) else {
+    let Ok(path) = install::program_path(program, &command.install) else {
         return versions;
     };
     let Ok(out) = std::process::Command::new(path).args(args).output() else {

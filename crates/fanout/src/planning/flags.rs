@@ -247,10 +247,10 @@ mod tests {
         workload: WorkloadFlags,
     }
 
-    /// The workload `args` set (the flags alone read no `FANOUT_*` variable: `variables.rs`
-    /// adds them).
+    /// The workload `args` set, no `FANOUT_*` variable read (the server's profile flags name
+    /// theirs in the mock server's crate; `variables.rs` adds the rest).
     fn workload(args: &[&str]) -> Workload {
-        let command = Flags::command();
+        let command = Flags::command().mut_args(|arg| arg.env(None));
         let matches = command
             .try_get_matches_from(std::iter::once("fanout").chain(args.iter().copied()))
             .expect("parses");

@@ -12,12 +12,16 @@ use super::flags::WorkloadFlags;
 use super::plan::PointsArgs;
 
 /// The prefix of every point flag's variable.
-pub const PREFIX: &str = "FANOUT_";
+pub const VAR_PREFIX: &str = "FANOUT_";
 
 /// The variable of the flag `arg`, from its long name.
 pub fn name(arg: &Arg) -> Option<String> {
-    arg.get_long()
-        .map(|long| format!("{PREFIX}{}", long.to_ascii_uppercase().replace('-', "_")))
+    arg.get_long().map(|long| {
+        format!(
+            "{VAR_PREFIX}{}",
+            long.to_ascii_uppercase().replace('-', "_")
+        )
+    })
 }
 
 /// The ids of the flags `A` takes.
@@ -58,8 +62,9 @@ fn with_variables(command: Command, points: &[Id], workload: &[Id]) -> Command {
 pub fn parse<P: Parser>(
     args: impl IntoIterator<Item = impl Into<OsString> + Clone>,
 ) -> Result<P, clap::Error> {
-    let mut matches = read_from_variables(P::command()).try_get_matches_from(args)?;
-    P::from_arg_matches_mut(&mut matches)
+    let mut command = read_from_variables(P::command());
+    let mut matches = command.try_get_matches_from_mut(args)?;
+    P::from_arg_matches_mut(&mut matches).map_err(|e| e.format(&mut command))
 }
 
 #[cfg(test)]

@@ -295,8 +295,7 @@ fn generate(block: Block, folders: &Named, root: &Path, up: &str) -> anyhow::Res
         ));
     }
     let points = run_folder::load_points(&dir)?;
-    let repeats = points.iter().map(|r| r.repeat).max().unwrap_or(0);
-    let medians = format!("medians of {repeats} repeats");
+    let medians = format!("medians of {} repeats", repeats(&points));
     Ok(match block {
         Block::Table => format!("{}\n{}", docs_text::main_table(&points), stamp(&medians)),
         Block::Verdict => format!(
@@ -339,7 +338,7 @@ fn generate(block: Block, folders: &Named, root: &Path, up: &str) -> anyhow::Res
         Block::Scale => format!(
             "{}\n{}",
             docs_text::scale_table(&reach::all(&points)),
-            stamp(&match points.iter().map(|p| p.repeat).max().unwrap_or(1) {
+            stamp(&match repeats(&points) {
                 1 => "one repeat".to_owned(),
                 n => format!("a C carried in each of {n} repeats"),
             })
@@ -347,7 +346,10 @@ fn generate(block: Block, folders: &Named, root: &Path, up: &str) -> anyhow::Res
         Block::Largest => format!(
             "{}\n{}",
             docs_text::largest_table(&reach::at_largest(&points)),
-            stamp("medians and ranges of the repeats at the largest C carried")
+            stamp(&match repeats(&points) {
+                1 => "one repeat".to_owned(),
+                _ => "medians and ranges of the repeats at the largest C carried".to_owned(),
+            })
         ),
         Block::OwnBill => {
             let floors = run_folder::saved_facts(&dir)?.floors;
@@ -510,10 +512,15 @@ fn ran_on(dir: &Path) -> String {
     commit_of(dir).unwrap_or_else(|| "unknown".into())
 }
 
+/// How many repeats `points` ran.
+fn repeats(points: &[PointReport]) -> u32 {
+    points.iter().map(|p| p.repeat).max().unwrap_or(1)
+}
+
 /// What a block that reads each point's first repeat says of it: "one repeat" where the
 /// run made one, else which of how many.
 fn first_repeat(points: &[PointReport]) -> String {
-    match points.iter().map(|p| p.repeat).max().unwrap_or(1) {
+    match repeats(points) {
         1 => "one repeat".to_owned(),
         n => format!("the first of {n} repeats"),
     }

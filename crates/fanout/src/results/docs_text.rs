@@ -247,7 +247,7 @@ fn no_wall((fewest, most): (u64, u64), server_peak: Option<u64>) -> String {
 /// How many of the repeats at a C stopped short, where there were more than one.
 fn stopped_in((stopped, of): (usize, usize)) -> String {
     if of > 1 {
-        format!(" (in {stopped} of {of} repeats)")
+        format!("; in {stopped} of {of} repeats")
     } else {
         String::new()
     }

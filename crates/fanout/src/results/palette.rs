@@ -37,8 +37,8 @@ const TASKS: [RGBColor; 12] = [
     RGBColor(70, 70, 170),
     RGBColor(110, 150, 220),
 ];
-/// Greens: a request held by a stackful coroutine (or a goroutine, a virtual thread), as
-/// many as the catalog has, so none repeats; each apart in lightness from the tasks' teals.
+/// Greens: a request held by a stackful coroutine (or a goroutine, a virtual thread), more
+/// than the catalog's five so none repeats; each apart in lightness from the tasks' teals.
 const COROUTINES: [RGBColor; 6] = [
     RGBColor(20, 140, 40),
     RGBColor(110, 170, 30),

@@ -33,8 +33,8 @@ pub struct Stop {
     pub unmeasured: Option<String>,
     /// Its requests that failed: the fewest and the most over the repeats that stopped.
     pub errors: (u64, u64),
-    /// The most requests the server saw in flight at once there, over every repeat, if it
-    /// answered `/stats`.
+    /// The most requests the server saw in flight at once there, over the repeats that
+    /// stopped, if it answered `/stats`.
     pub server_peak: Option<u64>,
     /// The repeats at this C that stopped short, of how many.
     pub stopped_in: (usize, usize),
@@ -76,7 +76,7 @@ pub fn of(points: &[PointReport], strategy: &'static Subject) -> Reach {
                 Outcome::Measured => None,
             },
             errors: (errors.clone().min()?, errors.max()?),
-            server_peak: repeats
+            server_peak: short
                 .iter()
                 .filter_map(|r| Some(r.server.as_ref()?.peak_in_flight))
                 .max(),
@@ -216,7 +216,7 @@ mod tests {
         let stop = reach.stopped.expect("stopped");
         assert_eq!(
             (stop.concurrency, stop.stopped_in, stop.server_peak),
-            (1_000, (1, 2), Some(1_000))
+            (1_000, (1, 2), Some(900))
         );
         let largest = at_largest(&points);
         assert_eq!((largest[0].concurrency, largest[0].repeats), (100, 1));
