@@ -69,6 +69,7 @@ fn full_report() -> PointReport {
     worker.tally.errors = [("timeout".to_owned(), 1)].into();
     worker.tally.setup_errors = [("thread_spawn".to_owned(), 1)].into();
     worker.tally.intervals = vec![fanout::model::intervals::Interval::default()];
+    worker.tally.latency_histogram = Some("HISTFAAAAA==".to_owned());
     PointReport {
         point,
         repeat: 1,

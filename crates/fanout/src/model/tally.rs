@@ -137,6 +137,13 @@ pub struct TallySummary {
     pub setup_errors: BTreeMap<String, u64>,
     /// Latency of ok requests, milliseconds.
     pub latency_ms: Latency,
+    /// The same latencies whole: the HdrHistogram of µs (3 significant digits) in its own V2
+    /// deflate encoding, base64, as a line of HdrHistogram's logs carries it — what its
+    /// tools (the percentile plotter) read and a percentile spectrum is drawn from; absent
+    /// where none was recorded (no ok request, a peer that gives percentiles only, a run
+    /// made before it was kept).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency_histogram: Option<String>,
     /// Timed-out requests: how long after its send each came back as a timeout, ms (all zero
     /// when none did). Minus the timeout, what the deadline overshot.
     #[serde(default)]
@@ -190,8 +197,9 @@ impl Latency {
     }
 
     /// The percentiles of latencies in milliseconds, computed exactly as a [`Tally`]'s are
-    /// (a peer's list, say); negative or non-finite values are not latencies and are left out.
-    pub fn of_millis(latencies_ms: &[f64]) -> Self {
+    /// (a peer's list, say), and their histogram encoded as [`TallySummary::latency_histogram`];
+    /// negative or non-finite values are not latencies and are left out.
+    pub fn of_millis(latencies_ms: &[f64]) -> (Self, Option<String>) {
         let mut histogram = latency_histogram();
         for &ms in latencies_ms
             .iter()
@@ -199,8 +207,34 @@ impl Latency {
         {
             histogram.saturating_record(((ms * 1000.0) as u64).max(1));
         }
-        Self::of(&histogram)
+        (Self::of(&histogram), encode(&histogram))
     }
+}
+
+/// `histogram` in HdrHistogram's V2 deflate encoding, base64; `None` when it is empty (or,
+/// never seen, cannot be encoded).
+fn encode(histogram: &Histogram<u64>) -> Option<String> {
+    use base64::Engine as _;
+    use hdrhistogram::serialization::Serializer as _;
+    if histogram.is_empty() {
+        return None;
+    }
+    let mut bytes = Vec::new();
+    hdrhistogram::serialization::V2DeflateSerializer::new()
+        .serialize(histogram, &mut bytes)
+        .ok()?;
+    Some(base64::engine::general_purpose::STANDARD.encode(bytes))
+}
+
+/// The histogram of µs a [`TallySummary::latency_histogram`] holds, or why it is not one.
+pub fn decode_latency_histogram(encoded: &str) -> Result<Histogram<u64>, String> {
+    use base64::Engine as _;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .map_err(|e| format!("not base64: {e}"))?;
+    hdrhistogram::serialization::Deserializer::new()
+        .deserialize(&mut bytes.as_slice())
+        .map_err(|e| format!("not an HdrHistogram: {e:?}"))
 }
 
 impl Default for Tally {
@@ -385,6 +419,7 @@ impl Tally {
             errors: t.errors.iter().map(|(k, n)| (k.key(), *n)).collect(),
             setup_errors: t.setup_errors.iter().map(|(k, n)| (k.key(), *n)).collect(),
             latency_ms: Latency::of(&t.latency_us),
+            latency_histogram: encode(&t.latency_us),
             timed_out_after_ms: Latency::of(&t.timed_out_us),
             hedges: Hedges {
                 running_at_end: self.hedge_threads.load(Ordering::Relaxed) as u64,
@@ -410,6 +445,35 @@ impl Tally {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_latencies_are_kept_whole_and_read_back_as_the_percentiles_were() {
+        let tally = Tally::default();
+        assert_eq!(tally.summary().latency_histogram, None, "none recorded");
+        for ms in 1..=1_000 {
+            tally.record(Duration::from_millis(ms), Ok(()));
+        }
+        let summary = tally.summary();
+        let encoded = summary.latency_histogram.expect("kept");
+        let histogram = decode_latency_histogram(&encoded).expect("decoded");
+        assert_eq!(histogram.len(), 1_000);
+        let p99_ms = histogram.value_at_quantile(0.99) as f64 / 1000.0;
+        assert_eq!(p99_ms, summary.latency_ms.p99);
+        // A peer's list, the same way.
+        let listed: Vec<f64> = (1..=1_000).map(f64::from).collect();
+        let (latency, encoded) = Latency::of_millis(&listed);
+        assert_eq!(latency, summary.latency_ms);
+        assert_eq!(encoded.as_deref(), Some(encoded_of(&histogram).as_str()));
+        assert!(decode_latency_histogram("not base64!").is_err());
+        assert!(
+            decode_latency_histogram("aGVsbG8=").is_err(),
+            "base64, not a histogram"
+        );
+    }
+
+    fn encoded_of(histogram: &Histogram<u64>) -> String {
+        encode(histogram).expect("encoded")
+    }
 
     #[test]
     fn the_latency_estimate_waits_for_enough_answers_and_follows_them() {

@@ -83,10 +83,10 @@ pub fn to_report(peer: &Subject, line: PeerLine, requests: u64) -> Result<Worker
     if accounted < requests {
         *errors.entry(ErrorKind::NotRun.key()).or_default() += requests - accounted;
     }
-    let latency_ms = match (line.latencies_ms, line.latency_ms) {
+    let (latency_ms, latency_histogram) = match (line.latencies_ms, line.latency_ms) {
         (Some(all), _) => Latency::of_millis(&all),
-        (None, Some(percentiles)) => percentiles,
-        (None, None) => Latency::default(),
+        (None, Some(percentiles)) => (percentiles, None),
+        (None, None) => (Latency::default(), None),
     };
     Ok(WorkerReport {
         tally: TallySummary {
@@ -95,6 +95,7 @@ pub fn to_report(peer: &Subject, line: PeerLine, requests: u64) -> Result<Worker
             errors,
             setup_errors: BTreeMap::new(),
             latency_ms,
+            latency_histogram,
             // A peer does not say when its timeouts came back.
             timed_out_after_ms: Latency::default(),
             intervals: Vec::new(),
