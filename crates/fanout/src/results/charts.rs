@@ -31,6 +31,7 @@ pub fn chart_files() -> impl Iterator<Item = &'static str> {
         super::ramp_chart::RAMP_FILE,
         super::hedge_chart::HEDGE_FILE,
         super::answer_chart::ANSWER_FILE,
+        super::spectrum_chart::SPECTRUM_FILE,
     ])
 }
 
@@ -62,6 +63,11 @@ pub fn write_charts(points: &[PointReport], dir: &Path) -> Vec<String> {
     // Only a run that varies the hedge delay has a frontier to draw.
     let path = dir.join(super::hedge_chart::HEDGE_FILE);
     if let Err(e) = super::hedge_chart::draw(points, &path) {
+        skipped.push(format!("{}: {e}", path.display()));
+    }
+    // Only points that kept their latency histograms have a spectrum to draw.
+    let path = dir.join(super::spectrum_chart::SPECTRUM_FILE);
+    if let Err(e) = super::spectrum_chart::draw(points, &path) {
         skipped.push(format!("{}: {e}", path.display()));
     }
     skipped

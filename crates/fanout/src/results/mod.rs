@@ -7,7 +7,7 @@
 //! - the findings (`findings`): points in, typed findings out — the verdict, the knees,
 //!   overload, what a fault did, how far each strategy carried, the decision and the answer;
 //! - the writers, which only format: the tables and text (`render`, `docs_text`,
-//!   `overload_table`, `fault_table`, `hedge_table`, `retry_table`), the CSV, the SVG charts (`charts`, `ramp_chart`, `hedge_chart`, `answer_chart`, `palette`), the HTML
+//!   `overload_table`, `fault_table`, `hedge_table`, `retry_table`), the CSV, the SVG charts (`charts`, `ramp_chart`, `hedge_chart`, `answer_chart`, `spectrum_chart`, `palette`), the HTML
 //!   page, the docs' blocks (`docs`), one run compared with another (`compare`), `export`, `fanout ab`'s
 //!   report (`ab_report`).
 
@@ -35,5 +35,6 @@ pub mod report;
 pub mod retry_table;
 pub mod run_folder;
 pub mod setup;
+pub mod spectrum_chart;
 pub mod staleness;
 pub mod statistics;

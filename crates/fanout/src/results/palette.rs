@@ -135,6 +135,26 @@ pub fn one_two_five(lo: f64, hi: f64) -> Vec<f64> {
         .collect()
 }
 
+/// Ticks for a log axis from `lo` to `hi`: 1, 2, 5 per decade where that gives three or more,
+/// else evenly spaced round values (a range within a decade or two would show one label).
+pub fn log_ticks(lo: f64, hi: f64) -> Vec<f64> {
+    let decades = one_two_five(lo, hi);
+    // A range that is empty or not a number has no even steps.
+    if decades.len() >= 3 || hi.partial_cmp(&lo) != Some(std::cmp::Ordering::Greater) {
+        return decades;
+    }
+    let raw = (hi - lo) / 6.0;
+    let magnitude = 10_f64.powi(raw.log10().floor() as i32);
+    let step = [1.0, 2.0, 5.0, 10.0]
+        .map(|m| m * magnitude)
+        .into_iter()
+        .find(|s| *s >= raw)
+        .unwrap_or(magnitude * 10.0);
+    let first = (lo / step).ceil() as i64;
+    let last = (hi / step).floor() as i64;
+    (first..=last).map(|k| k as f64 * step).collect()
+}
+
 /// A tick label: up to 3 significant digits, without a trailing ".0".
 pub fn tick(v: &f64) -> String {
     let v = *v;
@@ -154,6 +174,16 @@ pub fn tick(v: &f64) -> String {
 mod tests {
     use super::*;
     use crate::strategies;
+
+    #[test]
+    fn a_log_axis_within_a_decade_gets_even_round_ticks() {
+        assert_eq!(log_ticks(1.0, 1_000.0), one_two_five(1.0, 1_000.0));
+        assert_eq!(
+            log_ticks(1_900.0, 3_600.0),
+            [2_000.0, 2_500.0, 3_000.0, 3_500.0]
+        );
+        assert!(log_ticks(5.0, 5.0).len() <= 1);
+    }
 
     #[test]
     fn ticks_have_no_trailing_zeros_and_colours_keep_families() {

@@ -1,0 +1,178 @@
+//! `latency_spectrum.svg`, the latency of each strategy by percentile as HdrHistogram's plotter
+//! draws it: the x axis is 1 / (1 − q), log, so the median, p90, p99, p99.9 … sit evenly
+//! apart and the tail gets the room it needs; one line per strategy at the run's largest C,
+//! from its repeats' histograms pooled (`latency_histogram`). A run made before points kept
+//! their histograms has none to draw.
+
+use std::path::Path;
+
+use hdrhistogram::Histogram;
+use plotters::coord::combinators::BindKeyPoints as _;
+use plotters::prelude::*;
+
+use super::palette::{self, LEGEND_WIDTH, log_ticks, tick};
+use super::report::{Outcome, PointReport};
+use crate::model::subject::Subject;
+use crate::model::tally::decode_latency_histogram;
+use crate::planning::catalog;
+
+/// The spectrum chart's file.
+pub const SPECTRUM_FILE: &str = "latency_spectrum.svg";
+
+/// The percentiles the x axis names, as 1 / (1 − q).
+const NAMED: [(f64, &str); 7] = [
+    (1.0, "0%"),
+    (2.0, "50%"),
+    (10.0, "90%"),
+    (100.0, "99%"),
+    (1_000.0, "99.9%"),
+    (10_000.0, "99.99%"),
+    (100_000.0, "99.999%"),
+];
+
+/// Each strategy's repeats at the largest C whose points kept their histograms (and, in a
+/// run that varies a setting, at its first value), pooled into one histogram.
+fn pooled(points: &[PointReport]) -> Vec<(&'static Subject, Histogram<u64>)> {
+    let kept = || {
+        points.iter().filter(|r| {
+            r.outcome == Outcome::Measured && r.worker.tally.latency_histogram.is_some()
+        })
+    };
+    let Some(largest) = kept().map(|r| r.point.concurrency).max() else {
+        return Vec::new();
+    };
+    let first_varied = kept().find_map(|r| r.point.varied);
+    catalog::present(kept().map(|r| &r.point))
+        .into_iter()
+        .filter_map(|subject| {
+            let mut pooled: Option<Histogram<u64>> = None;
+            let repeats = kept().filter(|r| {
+                r.point.strategy == subject
+                    && r.point.concurrency == largest
+                    && r.point.varied == first_varied
+            });
+            for r in repeats {
+                let encoded = r.worker.tally.latency_histogram.as_deref()?;
+                let Ok(histogram) = decode_latency_histogram(encoded) else {
+                    continue;
+                };
+                match &mut pooled {
+                    Some(all) => all.add(&histogram).ok()?,
+                    None => pooled = Some(histogram),
+                }
+            }
+            Some((subject, pooled?))
+        })
+        .collect()
+}
+
+/// Draws the chart when some point kept its histogram; `Ok(false)` when none did.
+pub fn draw(points: &[PointReport], path: &Path) -> Result<bool, Box<dyn std::error::Error>> {
+    let lines: Vec<(&Subject, Vec<(f64, f64)>)> = pooled(points)
+        .into_iter()
+        .map(|(subject, histogram)| {
+            // Up to the last request: at q = 1 the axis would be infinite.
+            let last = 1.0 - 1.0 / histogram.len().max(2) as f64;
+            let xy = histogram
+                .iter_quantiles(5)
+                .map(|v| (v.quantile_iterated_to().min(last), v.value_iterated_to()))
+                .map(|(q, us)| (1.0 / (1.0 - q), us.max(1) as f64 / 1000.0))
+                .collect();
+            (subject, xy)
+        })
+        .collect();
+    let Some(first) = points.first() else {
+        return Ok(false);
+    };
+    if lines.is_empty() {
+        return Ok(false);
+    }
+    let all = || lines.iter().flat_map(|(_, xy)| xy.iter());
+    let x_max = all().map(|p| p.0).fold(10.0, f64::max) * 1.2;
+    let y_max = all().map(|p| p.1).fold(1.0, f64::max) * 1.3;
+    let y_min = all().map(|p| p.1).fold(y_max, f64::min) / 1.3;
+    let largest = points
+        .iter()
+        .filter(|r| r.worker.tally.latency_histogram.is_some())
+        .map(|r| r.point.concurrency)
+        .max()
+        .unwrap_or(first.point.concurrency);
+    // Closed loop counts from each request's send (its service time); at a rate, from its due
+    // time, the wait for a free slot included.
+    let from = if first.point.settings.rate.is_some() {
+        "from each request's due time (open loop)"
+    } else {
+        "from each request's send (closed loop: service time)"
+    };
+    let title = format!("Latency by percentile at C = {largest}, {from}, repeats pooled");
+
+    let root = SVGBackend::new(path, (960 + LEGEND_WIDTH, 640)).into_drawing_area();
+    root.fill(&WHITE)?;
+    let root = root.titled(&title, ("sans-serif", 18))?;
+    let (plot, beside) = root.split_horizontally(960);
+    let subjects: Vec<&Subject> = lines.iter().map(|(s, _)| *s).collect();
+    palette::legend(&beside, &subjects, false)?;
+    let named: Vec<f64> = NAMED
+        .iter()
+        .map(|(x, _)| *x)
+        .filter(|x| *x <= x_max)
+        .collect();
+    let mut chart = ChartBuilder::on(&plot)
+        .margin(16)
+        .x_label_area_size(44)
+        .y_label_area_size(72)
+        .build_cartesian_2d(
+            (1.0..x_max).log_scale().with_key_points(named),
+            (y_min..y_max)
+                .log_scale()
+                .with_key_points(log_ticks(y_min, y_max)),
+        )?;
+    let percentile = |x: &f64| {
+        NAMED
+            .iter()
+            .find(|(at, _)| (at - x).abs() < at * 1e-9)
+            .map_or_else(String::new, |(_, name)| (*name).to_owned())
+    };
+    chart
+        .configure_mesh()
+        .x_desc("percentile (1 / (1 − q), log)")
+        .y_desc("latency, ms (log)")
+        .x_label_formatter(&percentile)
+        .y_label_formatter(&tick)
+        .draw()?;
+    for (subject, xy) in &lines {
+        palette::line(&mut chart, subject, xy.clone())?;
+    }
+    root.present()?;
+    Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::tally::Latency;
+    use crate::results::report::fixtures::measured;
+
+    #[test]
+    fn repeats_are_pooled_at_the_largest_c_kept_and_a_run_without_histograms_draws_none() {
+        let with = |c: usize, ms: &[f64]| {
+            let mut r = measured("async_raw", c, 1.0, 1 << 20);
+            r.worker.tally.latency_histogram = Latency::of_millis(ms).1;
+            r
+        };
+        let points = [
+            with(10, &[1.0]),
+            with(100, &[5.0, 6.0]),
+            with(100, &[7.0]),
+            measured("async_raw", 1_000, 1.0, 1 << 20),
+        ];
+        let lines = pooled(&points);
+        assert_eq!(lines.len(), 1);
+        assert_eq!(lines[0].1.len(), 3, "the two repeats at C = 100 pooled");
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let path = dir.path().join(SPECTRUM_FILE);
+        assert!(draw(&points, &path).expect("drawn"));
+        assert!(path.is_file());
+        assert!(!draw(&points[3..], &path).expect("nothing to draw"));
+    }
+}
