@@ -91,12 +91,21 @@ pub fn draw(points: &[PointReport], path: &Path) -> Result<bool, Box<dyn std::er
     let x_max = all().map(|p| p.0).fold(10.0, f64::max) * 1.2;
     let y_max = all().map(|p| p.1).fold(1.0, f64::max) * 1.3;
     let y_min = all().map(|p| p.1).fold(y_max, f64::min) / 1.3;
-    let largest = points
-        .iter()
-        .filter(|r| r.worker.tally.latency_histogram.is_some())
+    let kept = || {
+        points.iter().filter(|r| {
+            r.outcome == Outcome::Measured && r.worker.tally.latency_histogram.is_some()
+        })
+    };
+    let largest = kept()
         .map(|r| r.point.concurrency)
         .max()
         .unwrap_or(first.point.concurrency);
+    // In a run that varies a setting, the value drawn: the first (as `pooled` takes it).
+    let varied = kept()
+        .find_map(|r| r.point.varied)
+        .map_or_else(String::new, |v| {
+            format!(", {} = {}", v.knob().key(), v.show())
+        });
     // Closed loop counts from each request's send (its service time); at a rate, from its due
     // time, the wait for a free slot included.
     let from = if first.point.settings.rate.is_some() {
@@ -104,7 +113,7 @@ pub fn draw(points: &[PointReport], path: &Path) -> Result<bool, Box<dyn std::er
     } else {
         "from each request's send (closed loop: service time)"
     };
-    let title = format!("Latency by percentile at C = {largest}, {from}, repeats pooled");
+    let title = format!("Latency by percentile at C = {largest}{varied}, {from}, repeats pooled");
 
     let root = SVGBackend::new(path, (960 + LEGEND_WIDTH, 640)).into_drawing_area();
     root.fill(&WHITE)?;
