@@ -343,10 +343,9 @@ impl PointReport {
     /// peak of its own cgroup's kernel memory, over the requests in flight by design, bytes.
     /// `None` without the RSS before (a peer may not say it) or a cgroup of its own.
     pub fn own_bill_from_peaks_bytes(&self) -> Option<f64> {
-        let before = Some(self.worker.rss_before_bytes).filter(|&b| b > 0)?;
         let kernel = self.metered.cgroup_peaks.as_ref()?.kernel_bytes;
-        let grown = self.peak_rss_bytes().saturating_sub(before);
-        Some((grown + kernel) as f64 / self.point.in_flight().max(1) as f64)
+        let rss = self.rss_per_in_flight_bytes()?;
+        Some(rss + kernel as f64 / self.point.in_flight().max(1) as f64)
     }
 
     /// Peak RSS above the RSS before the job, per request in flight by design, bytes; `None`

@@ -30,28 +30,31 @@ const NAMED: [(f64, &str); 7] = [
     (100_000.0, "99.999%"),
 ];
 
-/// Each strategy's repeats at the largest C whose points kept their histograms (and, in a
-/// run that varies a setting, at its first value), pooled into one histogram.
-fn pooled(points: &[PointReport]) -> Vec<(&'static Subject, Histogram<u64>)> {
+/// What the chart draws: the points at the largest C whose points kept their histograms (and,
+/// in a run that varies a setting, at its first value), each strategy's repeats pooled.
+struct Pooled<'a> {
+    /// One of those points: its C, varied value and rate are the chart's.
+    at: &'a PointReport,
+    /// Each strategy's histogram, in table order.
+    lines: Vec<(&'static Subject, Histogram<u64>)>,
+}
+
+/// The points `draw` draws, pooled; `None` when no point kept its histogram.
+fn pooled(points: &[PointReport]) -> Option<Pooled<'_>> {
     let kept = || {
         points.iter().filter(|r| {
             r.outcome == Outcome::Measured && r.worker.tally.latency_histogram.is_some()
         })
     };
-    let Some(largest) = kept().map(|r| r.point.concurrency).max() else {
-        return Vec::new();
-    };
+    let largest = kept().map(|r| r.point.concurrency).max()?;
     let first_varied = kept().find_map(|r| r.point.varied);
-    catalog::present(kept().map(|r| &r.point))
+    let drawn =
+        || kept().filter(move |r| r.point.concurrency == largest && r.point.varied == first_varied);
+    let lines = catalog::present(drawn().map(|r| &r.point))
         .into_iter()
         .filter_map(|subject| {
             let mut pooled: Option<Histogram<u64>> = None;
-            let repeats = kept().filter(|r| {
-                r.point.strategy == subject
-                    && r.point.concurrency == largest
-                    && r.point.varied == first_varied
-            });
-            for r in repeats {
+            for r in drawn().filter(|r| r.point.strategy == subject) {
                 let encoded = r.worker.tally.latency_histogram.as_deref()?;
                 let Ok(histogram) = decode_latency_histogram(encoded) else {
                     continue;
@@ -63,12 +66,19 @@ fn pooled(points: &[PointReport]) -> Vec<(&'static Subject, Histogram<u64>)> {
             }
             Some((subject, pooled?))
         })
-        .collect()
+        .collect();
+    Some(Pooled {
+        at: drawn().next()?,
+        lines,
+    })
 }
 
 /// Draws the chart when some point kept its histogram; `Ok(false)` when none did.
 pub fn draw(points: &[PointReport], path: &Path) -> Result<bool, Box<dyn std::error::Error>> {
-    let lines: Vec<(&Subject, Vec<(f64, f64)>)> = pooled(points)
+    let Some(Pooled { at, lines }) = pooled(points) else {
+        return Ok(false);
+    };
+    let lines: Vec<(&Subject, Vec<(f64, f64)>)> = lines
         .into_iter()
         .map(|(subject, histogram)| {
             // Up to the last request: at q = 1 the axis would be infinite.
@@ -81,9 +91,6 @@ pub fn draw(points: &[PointReport], path: &Path) -> Result<bool, Box<dyn std::er
             (subject, xy)
         })
         .collect();
-    let Some(first) = points.first() else {
-        return Ok(false);
-    };
     if lines.is_empty() {
         return Ok(false);
     }
@@ -91,29 +98,18 @@ pub fn draw(points: &[PointReport], path: &Path) -> Result<bool, Box<dyn std::er
     let x_max = all().map(|p| p.0).fold(10.0, f64::max) * 1.2;
     let y_max = all().map(|p| p.1).fold(1.0, f64::max) * 1.3;
     let y_min = all().map(|p| p.1).fold(y_max, f64::min) / 1.3;
-    let kept = || {
-        points.iter().filter(|r| {
-            r.outcome == Outcome::Measured && r.worker.tally.latency_histogram.is_some()
-        })
-    };
-    let largest = kept()
-        .map(|r| r.point.concurrency)
-        .max()
-        .unwrap_or(first.point.concurrency);
-    // In a run that varies a setting, the value drawn: the first (as `pooled` takes it).
-    let varied = kept()
-        .find_map(|r| r.point.varied)
-        .map_or_else(String::new, |v| {
-            format!(", {} = {}", v.knob().key(), v.show())
-        });
+    let c = at.point.concurrency;
+    let varied = at.point.varied.map_or_else(String::new, |v| {
+        format!(", {} = {}", v.knob().key(), v.show())
+    });
     // Closed loop counts from each request's send (its service time); at a rate, from its due
     // time, the wait for a free slot included.
-    let from = if first.point.settings.rate.is_some() {
+    let from = if at.point.settings.rate.is_some() {
         "from each request's due time (open loop)"
     } else {
         "from each request's send (closed loop: service time)"
     };
-    let title = format!("Latency by percentile at C = {largest}{varied}, {from}, repeats pooled");
+    let title = format!("Latency by percentile at C = {c}{varied}, {from}, repeats pooled");
 
     let root = SVGBackend::new(path, (960 + LEGEND_WIDTH, 640)).into_drawing_area();
     root.fill(&WHITE)?;
@@ -175,9 +171,14 @@ mod tests {
             with(100, &[7.0]),
             measured("async_raw", 1_000, 1.0, 1 << 20),
         ];
-        let lines = pooled(&points);
-        assert_eq!(lines.len(), 1);
-        assert_eq!(lines[0].1.len(), 3, "the two repeats at C = 100 pooled");
+        let drawn = pooled(&points).expect("kept");
+        assert_eq!(drawn.at.point.concurrency, 100);
+        assert_eq!(drawn.lines.len(), 1);
+        assert_eq!(
+            drawn.lines[0].1.len(),
+            3,
+            "the two repeats at C = 100 pooled"
+        );
         let dir = tempfile::tempdir().expect("a temporary folder");
         let path = dir.path().join(SPECTRUM_FILE);
         assert!(draw(&points, &path).expect("drawn"));
