@@ -336,6 +336,42 @@ pub fn cpu_model() -> Option<String> {
         .map(|(_, model)| model.trim().to_owned())
 }
 
+/// Whether the CPU says it runs under a hypervisor (the `hypervisor` flag of
+/// `/proc/cpuinfo`): a virtual machine, whose cores the host may give to others (steal).
+pub fn under_hypervisor() -> Option<bool> {
+    let cpuinfo = read_trimmed("/proc/cpuinfo")?;
+    let flags = cpuinfo
+        .lines()
+        .find_map(|l| l.strip_prefix("flags")?.split_once(':'))?
+        .1;
+    Some(flags.split_whitespace().any(|f| f == "hypervisor"))
+}
+
+/// Whether simultaneous multithreading is on (`/sys/devices/system/cpu/smt/active`): with
+/// it, two of the cores counted share one physical core.
+pub fn smt_active() -> Option<bool> {
+    match read_trimmed("/sys/devices/system/cpu/smt/active")?.as_str() {
+        "1" => Some(true),
+        "0" => Some(false),
+        _ => None,
+    }
+}
+
+/// CPU time the hypervisor ran something else on this machine's cores (`steal` of
+/// `/proc/stat`'s `cpu` line), seconds since boot, every core summed.
+pub fn steal_s() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    let ticks = parse_steal_ticks(&stat)?;
+    let per_second = nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK).ok()??;
+    Some(ticks as f64 / per_second as f64)
+}
+
+/// The `steal` field (the eighth) of `/proc/stat`'s summed `cpu` line, in clock ticks.
+fn parse_steal_ticks(stat: &str) -> Option<u64> {
+    let line = stat.lines().find(|l| l.starts_with("cpu "))?;
+    line.split_whitespace().nth(8)?.parse().ok()
+}
+
 /// Total memory, bytes (`/proc/meminfo`).
 pub fn memory_bytes() -> Option<u64> {
     status_field(&read_trimmed("/proc/meminfo")?, "MemTotal")
@@ -384,6 +420,14 @@ mod tests {
             count_sockets_at(table, &[first, second, third]),
             vec![1, 1, 0]
         );
+    }
+
+    #[test]
+    fn steal_is_the_eighth_field_of_the_summed_cpu_line() {
+        let stat = "cpu  4068081 21 1398782 7297433 22870 0 102092 2429 0 0\n\
+                    cpu0 1 2 3 4 5 6 7 99 0 0\n";
+        assert_eq!(parse_steal_ticks(stat), Some(2429));
+        assert_eq!(parse_steal_ticks("cpu0 1 2 3\n"), None);
     }
 
     #[test]

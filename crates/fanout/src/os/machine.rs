@@ -12,6 +12,13 @@ pub struct Machine {
     pub cpu: String,
     /// Cores available to this process.
     pub cores: usize,
+    /// Whether the CPU says it runs under a hypervisor (`None`: not read, or a run before it
+    /// was recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hypervisor: Option<bool>,
+    /// Whether SMT is on, so that two of the cores share one physical core.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub smt: Option<bool>,
     /// Total memory, bytes.
     pub memory_bytes: u64,
     /// Kernel and release, e.g. `Linux 6.1.0`.
@@ -93,6 +100,8 @@ impl Machine {
             host: crate::os::host_name().unwrap_or_else(unknown),
             cpu: crate::os::cpu_model().unwrap_or_else(unknown),
             cores: super::cores(),
+            hypervisor: crate::os::under_hypervisor(),
+            smt: crate::os::smt_active(),
             memory_bytes: crate::os::memory_bytes().unwrap_or(0),
             kernel: crate::os::kernel().unwrap_or_else(unknown),
             limits: Limits::read(),

@@ -86,6 +86,21 @@ pub fn cpu_model() -> Option<String> {
     None
 }
 
+/// Whether the CPU runs under a hypervisor: not read off Linux.
+pub fn under_hypervisor() -> Option<bool> {
+    None
+}
+
+/// Whether SMT is on: not read off Linux.
+pub fn smt_active() -> Option<bool> {
+    None
+}
+
+/// Steal time: not read off Linux.
+pub fn steal_s() -> Option<f64> {
+    None
+}
+
 /// Total memory: not read off Linux.
 pub fn memory_bytes() -> Option<u64> {
     None

@@ -499,7 +499,11 @@ fn machine_line(dir: &Path, points: &[PointReport]) -> String {
             s.server.profile.name()
         )
     });
-    format!("*Measured on* {}{conditions}.\n\n", machine.join("; "))
+    let steal = super::steal::line(points).map_or(String::new(), |l| format!(" {l}"));
+    format!(
+        "*Measured on* {}{conditions}.{steal}\n\n",
+        machine.join("; ")
+    )
 }
 
 /// The commit a run folder ran on, as its `facts.json` records it.

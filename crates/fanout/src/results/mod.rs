@@ -38,3 +38,4 @@ pub mod setup;
 pub mod spectrum_chart;
 pub mod staleness;
 pub mod statistics;
+pub mod steal;

@@ -490,6 +490,9 @@ pub fn summary_markdown(points: &[PointReport]) -> String {
     if let Some(meter) = meter_cost(points) {
         let _ = write!(s, "\n## The meter's own cost\n\n{meter}\n");
     }
+    if let Some(steal) = super::steal::line(points) {
+        let _ = write!(s, "\n## The machine's steal\n\n{steal}\n");
+    }
     let parts = where_bytes_go_table(points);
     if !parts.is_empty() {
         let _ = write!(

@@ -89,6 +89,10 @@ pub struct PointReport {
     /// run before it was recorded).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit_value: Option<u64>,
+    /// CPU seconds the hypervisor ran others on this machine's cores while the point ran
+    /// (`/proc/stat`'s steal, every core summed, system-wide; `None` where not read).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub steal_s: Option<f64>,
     /// Resident memory and requests in flight over the timed region (at most 100 samples).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub timeline: Vec<TimelineSample>,
@@ -169,6 +173,7 @@ impl PointReport {
             ports: PortsBefore::default(),
             limit: None,
             limit_value: None,
+            steal_s: None,
             timeline: Vec::new(),
             measurement_version: MEASUREMENT_VERSION,
         }

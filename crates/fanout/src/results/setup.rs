@@ -232,7 +232,18 @@ pub fn machine_markdown(m: &Machine) -> String {
     let show = |v: Option<u64>| v.map_or("unknown".to_owned(), |v| v.to_string());
     let mut s = String::new();
     let _ = writeln!(s, "- Host: {}", m.host);
-    let _ = writeln!(s, "- CPU: {} ({} cores available)", m.cpu, m.cores);
+    let smt = match m.smt {
+        Some(true) => ", SMT on: two share a physical core",
+        Some(false) => ", SMT off",
+        None => "",
+    };
+    let _ = writeln!(s, "- CPU: {} ({} cores available{smt})", m.cpu, m.cores);
+    if m.hypervisor == Some(true) {
+        let _ = writeln!(
+            s,
+            "- A virtual machine: the CPU reports a hypervisor, which may run others on its cores (each point records the steal)"
+        );
+    }
     let _ = writeln!(
         s,
         "- Memory: {:.1} GiB",

@@ -78,6 +78,7 @@ pub fn run_point(
     let stats = StatsClient::new(endpoint);
     stats.reset()?;
     let listen_before = os::listen_counters();
+    let steal_before = os::steal_s();
     // fanout's own workers say when they hold their in-flight count; a peer does not.
     let split = match runner {
         Runner::InProcess(_) => Some(Split {
@@ -87,6 +88,9 @@ pub fn run_point(
         Runner::Peer(_) => None,
     };
     let finished = outside::run(command, time_limit, split.as_ref())?;
+    let steal_s = steal_before
+        .zip(os::steal_s())
+        .map(|(before, after)| (after - before).max(0.0));
     let listen = match (listen_before, os::listen_counters()) {
         (Some(before), Some(after)) => after.since(&before),
         _ => os::ListenCounters::default(),
@@ -113,6 +117,7 @@ pub fn run_point(
     report.server_missing = server_missing;
     report.raised_limits = super::raise::raised_for_run();
     report.ports = sent.before;
+    report.steal_s = steal_s;
     Ok(report)
 }
 
