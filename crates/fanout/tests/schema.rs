@@ -117,6 +117,7 @@ fn full_report() -> PointReport {
         },
         limit: Some(Limit::MaxMapCount),
         limit_value: Some(65_530),
+        steal_s: Some(0.1),
         server_missing: Some("why".into()),
         raised_limits: vec![fanout::model::limit::RaisedLimit {
             setting: "kernel.pid_max".into(),

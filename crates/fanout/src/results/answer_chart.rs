@@ -1,6 +1,7 @@
 //! `answer.svg`, the answer in one picture: per model, its floor and its library twin side by
-//! side — the whole bill per request in flight, the p99 it adds above the delay's and the CPU
-//! per request at the run's largest C (`findings::answer`).
+//! side — the client's own memory per request in flight (the whole bill where no cgroup was
+//! read), the closed-loop p99 it adds above the delay's and the CPU per request at the run's
+//! largest C (`findings::answer`).
 
 use std::path::Path;
 
@@ -25,35 +26,35 @@ struct Panel {
 
 const PANELS: [Panel; 3] = [
     Panel {
-        title: "whole bill, KiB per request in flight",
-        of: |t| t.bill_kib,
+        title: "memory, KiB per request in flight",
+        of: Twin::bill_kib,
     },
     Panel {
-        title: "p99 above the delay's, ms",
-        of: |t| t.p99_overhead_ms,
+        title: "closed-loop p99 above the delay's, ms",
+        of: |t| t.p99_overhead_ms.map(|s| s.median),
     },
     Panel {
         title: "CPU per request, µs",
-        of: |t| t.cpu_us,
+        of: |t| t.cpu_us.map(|s| s.median),
     },
 ];
 
 /// Draws the chart when `points` cover enough models; `Ok(false)` when they do not.
 pub fn draw(points: &[PointReport], path: &Path) -> Result<bool, Box<dyn std::error::Error>> {
-    let a = answer::answer(points);
+    let a = answer::answer(points, answer::Beside::default());
     // The models whose floor was measured; each floor, then its library twin.
     let measured: Vec<_> = a
         .rows
         .iter()
-        .filter(|(_, floor, _)| floor.bill_kib.is_some() || floor.wall_s.is_some())
+        .filter(|row| row.floor.bill_kib().is_some() || row.floor.wall_s.is_some())
         .collect();
     if measured.len() < MIN_MODELS {
         return Ok(false);
     }
     let rows: Vec<(&'static str, Twin)> = measured
         .iter()
-        .flat_map(|(model, floor, library)| {
-            std::iter::once((*model, *floor)).chain(library.map(|l| (*model, l)))
+        .flat_map(|row| {
+            std::iter::once((row.model, row.floor)).chain(row.library.map(|l| (row.model, l)))
         })
         .collect();
     let n = rows.len() as f64;
@@ -63,9 +64,16 @@ pub fn draw(points: &[PointReport], path: &Path) -> Result<bool, Box<dyn std::er
     let canvas = SVGBackend::new(path, (NAMES + 3 * PLOT + 60, height)).into_drawing_area();
     canvas.fill(&WHITE)?;
     let root = canvas.clone();
+    // The bill is the client's own where every floor had its cgroup read.
+    let own = measured.iter().all(|row| row.floor.own_bill_kib.is_some());
     let title = format!(
-        "Per model at C = {}: its floor and its library twin (medians; the bill fitted over C)",
-        a.largest
+        "Per model at C = {}: its floor and its library twin (medians; the {} fitted over C)",
+        a.largest,
+        if own {
+            "client's own memory"
+        } else {
+            "whole bill, the server's ends of sockets included,"
+        }
     );
     let root = root.titled(&title, ("sans-serif", 20))?;
     let (first, rest) = root.split_horizontally(NAMES + PLOT);

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use super::figures;
 use super::findings::{answer, faults, hedge, overload, own_bill, reach, verdict};
 use super::report::PointReport;
-use super::{docs_text, fault_table, overload_table, render, run_folder, setup};
+use super::{docs_text, fault_table, overload_table, render, run_folder};
 use crate::os::machine::Machine;
 
 /// The files whose blocks `fanout docs` writes, relative to the repository's root.
@@ -69,7 +69,7 @@ impl Block {
     /// The roles of the folders the block reads beside its own.
     fn roles(self) -> &'static [&'static str] {
         match self {
-            Self::Answer => &["scale", "rate"],
+            Self::Answer => &["open", "poisson", "scale", "raised"],
             Self::FaultsAnswer => &["burst"],
             Self::HedgeAnswer => &["also"],
             _ => &[],
@@ -304,30 +304,45 @@ fn generate(block: Block, folders: &Named, root: &Path, up: &str) -> anyhow::Res
             stamp(&medians)
         ),
         Block::Answer => {
-            let load = |role: &str| -> anyhow::Result<Vec<PointReport>> {
-                let folder = folders
+            let mut beside: Vec<(&str, Vec<PointReport>)> = Vec::new();
+            for role in Block::Answer.roles() {
+                if let Some(f) = folders.role(role) {
+                    beside.push((f, run_folder::load_points(&root.join(f))?));
+                }
+            }
+            let run = |role: &str| -> &[PointReport] {
+                folders
                     .role(role)
-                    .with_context(|| format!("the answer needs its {role}= folder"))?;
-                Ok(run_folder::load_points(&root.join(folder))?)
+                    .and_then(|f| beside.iter().find(|(g, _)| *g == f))
+                    .map_or(&[], |(_, points)| points.as_slice())
             };
-            let (scale, rate) = (load("scale")?, load("rate")?);
-            let also: Vec<String> = ["scale", "rate"]
+            let answer = answer::answer(
+                &points,
+                answer::Beside {
+                    open: [run("open"), run("poisson")],
+                    scale: run("scale"),
+                    raised: run("raised"),
+                },
+            );
+            let decision = answer::decision(&points);
+            let also: Vec<String> = beside
                 .iter()
-                .filter_map(|role| folders.role(role))
-                .map(|f| {
+                .map(|(f, these)| {
                     format!(
-                        "[`{f}`]({up}{f}/) (ran on commit {})",
+                        "[`{f}`]({up}{f}/) ({}; ran on commit {})",
+                        repeats_said(these),
                         ran_on(&root.join(f))
                     )
                 })
                 .collect();
-            let measured_on = machine_line(&dir, &points);
             format!(
-                "{measured_on}{}\n{}\n{}<sub>And from {}.</sub>\n",
-                docs_text::decision(&answer::decision(&points, &scale, &rate)),
-                docs_text::answer(&answer::answer(&points)),
+                "{}\n{}{}\n{}{}<sub>And from {}.</sub>\n",
+                docs_text::verdict(&answer, &decision),
+                docs_text::answer(&answer),
+                docs_text::pitfalls(&decision),
+                conditions_line(&dir, &points),
                 stamp(&medians),
-                also.join(" and ")
+                also.join(", ")
             )
         }
         Block::Bytes => format!(
@@ -474,35 +489,43 @@ fn tables_of(markdown: &str) -> String {
     out.join("\n").trim_end().to_owned()
 }
 
-/// Where and how a run measured, for a reader beside its figures: the machine its
-/// `facts.json` records (cores, memory, kernel, the limits that set the walls) and the
-/// conditions of its points (loopback, the body size, the server's profile); empty where it
-/// records no machine.
-fn machine_line(dir: &Path, points: &[PointReport]) -> String {
+/// Where and how a run measured, in a line beside its figures: the machine its `facts.json`
+/// records (the CPU, whether SMT is on and whether it is a virtual machine, memory, the
+/// kernel), the steal its points saw, and their conditions (loopback, the body size, the
+/// server's profile); the walls' settings are named where a wall is.
+fn conditions_line(dir: &Path, points: &[PointReport]) -> String {
     let Ok(facts) = run_folder::saved_facts(dir) else {
         return String::new();
     };
-    if facts.machine == Machine::default() {
+    let m = &facts.machine;
+    if *m == Machine::default() {
         return String::new();
     }
-    let described = setup::machine_markdown(&facts.machine);
-    let machine: Vec<&str> = described
-        .lines()
-        .filter_map(|l| l.strip_prefix("- "))
-        .filter(|l| !l.starts_with("Host:"))
-        .collect();
+    let smt = match m.smt {
+        Some(true) => ", SMT on",
+        Some(false) => ", SMT off",
+        None => "",
+    };
+    let vm = if m.hypervisor == Some(true) {
+        " in a virtual machine"
+    } else {
+        ""
+    };
     let conditions = points.first().map_or(String::new(), |r| {
         let s = &r.point.settings;
         format!(
-            "; client and server on loopback, {}-byte bodies, the server's `{}` profile",
+            "; client and server on loopback, sharing the cores, {}-byte bodies, the server's `{}` profile",
             s.body_bytes,
             s.server.profile.name()
         )
     });
     let steal = super::steal::line(points).map_or(String::new(), |l| format!(" {l}"));
     format!(
-        "*Measured on* {}{conditions}.{steal}\n\n",
-        machine.join("; ")
+        "*Measured on* {} cores of an {}{smt}{vm}, {:.1} GiB, {}{conditions}.{steal}\n\n",
+        m.cores,
+        m.cpu,
+        m.memory_bytes as f64 / (1u64 << 30) as f64,
+        m.kernel
     )
 }
 
@@ -514,6 +537,14 @@ fn commit_of(dir: &Path) -> Option<String> {
 /// [`commit_of`], or `unknown`, for a stamp.
 fn ran_on(dir: &Path) -> String {
     commit_of(dir).unwrap_or_else(|| "unknown".into())
+}
+
+/// How a stamp names what a folder's figures are: medians of its repeats, or one run.
+fn repeats_said(points: &[PointReport]) -> String {
+    match repeats(points) {
+        1 => "one run".to_owned(),
+        n => format!("medians of {n} repeats"),
+    }
 }
 
 /// How many repeats `points` ran.
@@ -566,11 +597,11 @@ mod tests {
 
     #[test]
     fn a_block_names_its_other_folders_by_role_and_a_role_it_does_not_take_is_refused() {
-        let named = Named::parse("results/a scale=results/s rate=results/r".split_whitespace())
+        let named = Named::parse("results/a scale=results/s open=results/r".split_whitespace())
             .expect("parsed");
         assert_eq!(named.own.as_deref(), Some("results/a"));
         assert_eq!(
-            (named.role("scale"), named.role("rate")),
+            (named.role("scale"), named.role("open")),
             (Some("results/s"), Some("results/r"))
         );
         assert_eq!(
@@ -578,6 +609,11 @@ mod tests {
             ["results/a", "results/s", "results/r"]
         );
         assert!(named.check_roles(Block::Answer).is_ok());
+        let rate = Named::parse("results/a rate=results/r".split_whitespace()).expect("parsed");
+        let err = rate
+            .check_roles(Block::Answer)
+            .expect_err("the answer reads no knee run");
+        assert!(err.to_string().contains("no rate= folder"), "{err}");
         let err = named
             .check_roles(Block::Table)
             .expect_err("a table takes no role");

@@ -5,8 +5,7 @@
 use std::fmt::Write as _;
 
 use super::figures::README_TABLE;
-use super::findings;
-use super::findings::answer::{Answer, Decision, figure_of};
+use super::findings::answer::{Answer, Decision, ModelRow, figure_of};
 use super::findings::overload::{PastWalls, Taken};
 use super::findings::own_bill::OwnBillCheck;
 use super::findings::reach::{AtLargest, Reach};
@@ -55,167 +54,266 @@ pub fn main_table(points: &[PointReport]) -> String {
     s
 }
 
-/// The decision as bullets: how far apart the models are at each C, what a request in
-/// flight costs each, what each pitfall costs, where each breaks, where its queue starts at a
-/// rate.
-pub fn decision(d: &Decision) -> String {
+/// A median with the repeats' range where they differ: `6.2 (6.0–6.5)`.
+fn ranged(s: Option<Spread>, digits: usize) -> String {
+    s.map_or("–".to_owned(), |s| {
+        let f = |v: f64| format!("{v:.digits$}");
+        if f(s.min) == f(s.max) {
+            f(s.median)
+        } else {
+            format!("{} ({}–{})", f(s.median), f(s.min), f(s.max))
+        }
+    })
+}
+
+/// The verdict: three lines a reader decides from — how close the models are at a thousand
+/// in flight, what separates them at ten thousand and where threads stop, and what the tail
+/// under open load says.
+pub fn verdict(a: &Answer, d: &Decision) -> String {
     let mut s = String::new();
-    for w in &d.spreads {
+    let by = |held_by: HeldBy, runs_on: RunsOn| {
+        a.rows.iter().find(|row| {
+            row.floor.strategy.held_by == held_by && row.floor.strategy.runs_on == runs_on
+        })
+    };
+    let (threads, tasks) = (
+        by(HeldBy::Thread, RunsOn::Threads),
+        by(HeldBy::Task, RunsOn::Tokio),
+    );
+    let bills = threads
+        .zip(tasks)
+        .and_then(|(t, k)| Some((t, t.floor.bill_kib()?, k, k.floor.bill_kib()?)));
+    let own = |row: &ModelRow| {
+        if row.floor.own_bill_kib.is_some() {
+            "of the client's own memory"
+        } else {
+            "of memory, the server's ends of its sockets included"
+        }
+    };
+    if let (Some(w), Some((_, thread, _, task))) = (d.spreads.first(), bills) {
+        let mib = |kib: f64| kib * w.concurrency as f64 / 1024.0;
         let _ = writeln!(
             s,
-            "- **At C = {}** every strategy that holds C in flight served every request in \
-             {:.2}–{:.2} s against an ideal {:.2} s (`{}` fastest, `{}` slowest, {:.0}% apart).",
+            "- **Up to a few thousand in flight, either model.** At C = {} every strategy that \
+             held C served every request in {:.2}–{:.2} s against an ideal {:.2} s, and at the \
+             floors' {thread:.0} and {task:.0} KiB a request, that many in flight cost {:.0} MiB \
+             on threads and {:.0} MiB on tasks: choose the model your code wants.",
             thousands(w.concurrency),
             w.fastest.median,
             w.slowest.median,
             w.ideal_s,
-            w.fastest.strategy,
-            w.slowest.strategy,
-            (w.slowest.median / w.fastest.median - 1.0) * 100.0
+            mib(thread),
+            mib(task),
         );
     }
-    if let Some(m) = &d.memory {
-        let (t, c, a) = (m.thread.1, m.coroutine.1, m.task.1);
-        let library = |(s, kib): (&crate::model::subject::Subject, f64)| {
-            format!("`{}` ({}) {kib:.1} KiB", s.name, s.client.name())
-        };
-        let _ = writeln!(
-            s,
-            "- **Memory is where the models differ**: a request in flight costs, resident and \
-             kernel together, {t:.1} KiB on an OS thread (`{}`), {c:.1} KiB on a may coroutine \
-             and {a:.1} KiB as a tokio task (`{}`) — {:.1}× between thread and task. The client \
-             library adds more than the model: {}, {}. At 10,000 in flight that is {:.0} MiB \
-             against {:.0} MiB.",
-            m.thread.0.name,
-            m.task.0.name,
-            t / a,
-            library(m.thread_library),
-            library(m.task_library),
-            t * 10_000.0 / 1024.0,
-            a * 10_000.0 / 1024.0
-        );
-    }
-    let pitfalls: Vec<String> = d
-        .pitfalls
-        .iter()
-        .map(|p| {
-            // Each C both ran, so no pitfall is shown at a C chosen for it alone.
-            let at: Vec<String> = p
-                .ratios
-                .iter()
-                .map(|(c, r)| format!("{r:.1}× at C = {}", thousands(*c)))
-                .collect();
-            let seen = p.seen.map_or(String::new(), |(peak, n)| {
+    if let Some((t, thread, k, task)) = bills {
+        let wall = t.reach.as_ref().and_then(|r| {
+            let stop = r.stopped.as_ref()?;
+            let limit = stop.limit?;
+            let raised = t.raised.map_or(String::new(), |(who, c)| {
                 format!(
-                    "; at C = {} the server saw at most {} of its {} requests at once",
-                    thousands(p.concurrency),
-                    thousands(peak.round() as usize),
-                    thousands(n)
+                    "; with the limits raised, {} threads held a request each in `{}`",
+                    thousands(c),
+                    who.name
                 )
             });
-            format!(
-                "{} took `{}`'s {} {} ({}{seen})",
-                p.facts.mistake,
-                p.facts.spoils,
-                figure_of(p.facts.costs).label,
-                at.join(", "),
-                p.facts.because
-            )
-        })
-        .collect();
-    if !pitfalls.is_empty() {
-        let _ = writeln!(s, "- **The pitfalls**: {}.", pitfalls.join(", "));
-    }
-    let walls: Vec<String> = d
-        .reaches
-        .iter()
-        .filter_map(|r| {
-            let name = r.strategy.name;
-            let ok = r.carried?;
-            Some(match &r.stopped {
-                Some(stop) => {
-                    let why = stop.limit.map_or_else(
-                        || no_wall(stop.errors, stop.server_peak),
-                        |l| l.described(stop.limit_value),
-                    ) + &stopped_in(stop.stopped_in);
-                    format!(
-                        "`{name}` carried {} and stopped at {} ({why})",
-                        thousands(ok),
-                        thousands(stop.concurrency)
-                    )
-                }
-                None => format!("`{name}` carried all {}", thousands(ok)),
-            })
-        })
-        .collect();
-    if !walls.is_empty() {
+            Some(format!(
+                "; here threads stopped at C = {} (`{}`{raised})",
+                thousands(stop.concurrency),
+                limit.raised_by(),
+            ))
+        });
         let _ = writeln!(
             s,
-            "- **Past 10,000, where each model stopped and whose limit it was**: {}.",
-            walls.join("; ")
+            "- **Ten thousand and more: tasks.** A request in flight costs {thread:.1} KiB {} \
+             on an OS thread (`{}`) and {task:.1} KiB as a tokio task (`{}`), {:.1}× apart{}.",
+            own(t),
+            t.floor.strategy.name,
+            k.floor.strategy.name,
+            thread / task,
+            wall.unwrap_or_default()
         );
     }
-    if let Some(knees) = &d.knees {
-        let named: Vec<String> = knees
+    if let Some(open) = &a.open {
+        let floors: Vec<(&str, Spread)> = a
+            .rows
             .iter()
-            .map(|k| {
-                format!(
-                    "`{}` {} (predicted {})",
-                    k.strategy.name,
-                    k.cell(),
-                    findings::capacity_cell(k.capacity)
-                )
-            })
+            .filter_map(|row| Some((row.floor.strategy.name, row.floor.open_tail_ms[0]?)))
             .collect();
-        let _ = writeln!(
-            s,
-            "- **At a rate**: each strategy's knee, between the highest offered rate whose p99 \
-             (from the due time) kept within twice the delay and the lowest that left it, \
-             against the capacity T / W Little's law predicts (per second: {})",
-            named.join(", ")
-        );
+        let least = floors
+            .iter()
+            .min_by(|x, y| x.1.median.total_cmp(&y.1.median));
+        let most = floors
+            .iter()
+            .max_by(|x, y| x.1.median.total_cmp(&y.1.median));
+        if let (Some(least), Some(most)) = (least, most) {
+            let _ = writeln!(
+                s,
+                "- **The tail, under load arriving at a rate.** At {:.0} requests/s with {} in \
+                 flight, the floors' p99 from each request's due time, over the delay's, ran \
+                 from {:.0} ms (`{}`) to {:.0} ms (`{}`): the tables give each with Poisson \
+                 arrivals too.",
+                open.rate,
+                thousands((open.rate * open.delay_ms as f64 / 1000.0).round() as usize),
+                least.1.median,
+                least.0,
+                most.1.median,
+                most.0,
+            );
+        }
     }
     s
 }
 
-/// The answer in numbers: the floors of each model side by side (their whole bill per request
-/// in flight and their wall at the largest C), and the library strategies beside them.
+/// Each pitfall against the strategy it spoils, in one line.
+pub fn pitfalls(d: &Decision) -> String {
+    let each: Vec<String> = d
+        .pitfalls
+        .iter()
+        .map(|p| {
+            let (c, ratio) = p
+                .ratios
+                .iter()
+                .copied()
+                .max_by(|x, y| x.1.total_cmp(&y.1))
+                .unwrap_or((p.concurrency, p.ratio));
+            format!(
+                "{} took `{}`'s {} {ratio:.1}× at C = {}",
+                p.facts.mistake,
+                p.facts.spoils,
+                figure_of(p.facts.costs).label,
+                thousands(c)
+            )
+        })
+        .collect();
+    if each.is_empty() {
+        return String::new();
+    }
+    format!(
+        "**The pitfalls cost more than the choice of model**: {}.\n",
+        each.join("; ")
+    )
+}
+
+/// Where a model's floor stopped on this machine and what raises it, and how far it went
+/// with the limits raised.
+fn wall_line(row: &ModelRow) -> String {
+    let Some(reach) = &row.reach else {
+        return String::new();
+    };
+    if reach.carried.is_none() && reach.stopped.is_none() {
+        return "Not in the scale run.".to_owned();
+    }
+    let name = row.floor.strategy.name;
+    let here = match (&reach.stopped, reach.carried) {
+        (Some(stop), _) => {
+            let why = match stop.limit {
+                Some(limit) => format!(
+                    "{} {}{} (raised by `{}`)",
+                    limit.owner(),
+                    limit.what(),
+                    stop.limit_value
+                        .map_or(String::new(), |v| format!(", {}", thousands(v as usize))),
+                    limit.raised_by()
+                ),
+                None => no_wall(stop.errors, stop.server_peak),
+            };
+            format!(
+                "`{name}` stopped here at C = {}: {why}",
+                thousands(stop.concurrency)
+            )
+        }
+        (None, Some(all)) => format!("`{name}` carried every C up to {} here", thousands(all)),
+        (None, None) => unreachable!("returned above"),
+    };
+    let raised = row.raised.map_or(String::new(), |(s, c)| {
+        format!(
+            "; with the limits raised, `{}` carried {}",
+            s.name,
+            thousands(c)
+        )
+    });
+    format!("{here}{raised}.")
+}
+
+/// The answer in numbers: a small table per model — its floor and its library twin, their
+/// memory per request in flight, their tail under open load and their CPU per request — under
+/// a line saying where the model stopped here and what raises it.
 pub fn answer(a: &Answer) -> String {
     let c = thousands(a.largest);
-    let mut s = format!(
-        "| model | strategy | whole bill KiB / request in flight | p99 over the delay's, ms, at C = {c} | CPU µs / request at C = {c} | wall s at C = {c} |\n|---|---|---:|---:|---:|---:|\n"
-    );
-    let show = |v: Option<f64>, d: usize| v.map_or("–".to_owned(), |v| format!("{v:.d$}"));
-    for (model, floor, library) in &a.rows {
+    let own = a.rows.iter().any(|r| r.floor.own_bill_kib.is_some());
+    let bill = if own {
+        "client's own memory, KiB / request in flight | + the server's end, KiB"
+    } else {
+        "memory, KiB / request in flight (the server's ends included: no memory cgroup here) | –"
+    };
+    let tail = match a.open {
+        Some(_) => "p99 over the delay under open load, ms: even · Poisson arrivals",
+        None => "p99 over the delay, closed loop (service time), ms",
+    };
+    let mut s = String::new();
+    for row in &a.rows {
+        let _ = writeln!(s, "**{}**. {}\n", row.model, wall_line(row));
+        let _ = writeln!(
+            s,
+            "| strategy | {bill} | {tail} | CPU µs / request at C = {c} |\n|---|---:|---:|---:|---:|"
+        );
         for (part, twin) in [
-            ("its floor", Some(floor)),
-            ("with a client library", library.as_ref()),
+            ("floor", Some(&row.floor)),
+            ("library", row.library.as_ref()),
         ] {
             let Some(t) = twin else { continue };
-            let model = if part == "its floor" { *model } else { "" };
+            let who = match part {
+                "floor" => "its floor".to_owned(),
+                _ => t.strategy.client.name().to_owned(),
+            };
+            let server =
+                t.own_bill_kib
+                    .zip(t.whole_bill_kib)
+                    .map_or("–".to_owned(), |(own, whole)| {
+                        // The difference of two fits: near nothing, it is within their noise.
+                        let share = whole - own.median;
+                        if share < 0.5 {
+                            "≈ 0".to_owned()
+                        } else {
+                            format!("{share:.1}")
+                        }
+                    });
+            let bill = match t.own_bill_kib {
+                Some(own) => ranged(Some(own), 1),
+                None => t
+                    .whole_bill_kib
+                    .map_or("–".to_owned(), |v| format!("{v:.1}")),
+            };
+            let tail = match a.open {
+                Some(_) => format!(
+                    "{} · {}",
+                    ranged(t.open_tail_ms[0], 0),
+                    ranged(t.open_tail_ms[1], 0)
+                ),
+                None => ranged(t.p99_overhead_ms, 0),
+            };
             let _ = writeln!(
                 s,
-                "| {model} | `{}` ({part}) | {} | {} | {} | {} |",
+                "| `{}` ({who}) | {bill} | {server} | {tail} | {} |",
                 t.strategy.name,
-                show(t.bill_kib, 1),
-                show(t.p99_overhead_ms, 0),
-                show(t.cpu_us, 1),
-                show(t.wall_s, 2),
+                ranged(t.cpu_us, 0)
             );
         }
+        s.push('\n');
     }
-    let fewer = a
+    let twins = a
         .rows
         .iter()
-        .flat_map(|(_, floor, library)| [Some(floor), library.as_ref()]);
-    for t in fewer.flatten() {
+        .flat_map(|row| [Some(&row.floor), row.library.as_ref()]);
+    for t in twins.flatten() {
         let Some((held, c)) = t.held_fewer else {
             continue;
         };
         let (held, c) = (thousands(held), thousands(c));
-        let _ = write!(
+        let _ = writeln!(
             s,
-            "\n`{}` holds at most {held} in flight at C = {c} (one HTTP/2 connection under the server's stream limit; the rest wait inside the client): its bill is fitted over the {held} it held while its memory there is that of all {c}, so read it per request held, not as the model's cost.\n",
+            "`{}` holds at most {held} in flight at C = {c}: one HTTP/2 connection under the server's stream limit, the rest waiting inside the client. Read its memory per request held.\n",
             t.strategy.name
         );
     }
@@ -682,26 +780,35 @@ mod tests {
     fn the_answer_names_a_twin_a_stream_limit_held_below_c() {
         let twin = |name, held_fewer| Twin {
             strategy: catalog::find(name).expect("strategy"),
-            bill_kib: Some(4.0),
+            own_bill_kib: Spread::of([4.0, 4.2, 3.9]),
+            whole_bill_kib: Some(6.0),
             wall_s: None,
             p99_overhead_ms: None,
             cpu_us: None,
+            open_tail_ms: [None, None],
             held_fewer,
         };
         let a = Answer {
             largest: 10_000,
-            rows: vec![(
-                "tokio tasks over HTTP/2",
-                twin("async_h2_floor", None),
-                Some(twin("async_h2", Some((128, 1_000)))),
-            )],
+            rows: vec![ModelRow {
+                model: "tokio tasks over HTTP/2",
+                floor: twin("async_h2_floor", None),
+                library: Some(twin("async_h2", Some((128, 1_000)))),
+                reach: None,
+                raised: None,
+            }],
+            open: None,
         };
         let text = answer(&a);
         assert!(
             text.contains("`async_h2` holds at most 128 in flight at C = 1,000"),
             "{text}"
         );
-        assert!(text.contains("over the 128 it held"), "{text}");
         assert!(!text.contains("`async_h2_floor` holds"), "{text}");
+        // The client's own bill with its range, the server's share beside it.
+        assert!(
+            text.contains("| `async_h2_floor` (its floor) | 4.0 (3.9–4.2) | 2.0 |"),
+            "{text}"
+        );
     }
 }

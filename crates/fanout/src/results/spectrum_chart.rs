@@ -78,7 +78,12 @@ pub fn draw(points: &[PointReport], path: &Path) -> Result<bool, Box<dyn std::er
     let Some(Pooled { at, lines }) = pooled(points) else {
         return Ok(false);
     };
-    let lines: Vec<(&Subject, Vec<(f64, f64)>)> = lines
+    // Under a constant delay every request takes at least it: what the client adds is the
+    // latency above it, and that is what tells strategies apart, so it is what is drawn.
+    let delay = at.point.delay();
+    let above =
+        (delay.quantile_ms(0.001) == delay.quantile_ms(0.999)).then(|| delay.quantile_ms(0.5));
+    let lines: Vec<Line> = lines
         .into_iter()
         .map(|(subject, histogram)| {
             // Up to the last request: at q = 1 the axis would be infinite.
@@ -86,7 +91,10 @@ pub fn draw(points: &[PointReport], path: &Path) -> Result<bool, Box<dyn std::er
             let xy = histogram
                 .iter_quantiles(5)
                 .map(|v| (v.quantile_iterated_to().min(last), v.value_iterated_to()))
-                .map(|(q, us)| (1.0 / (1.0 - q), us.max(1) as f64 / 1000.0))
+                .map(|(q, us)| {
+                    let ms = us as f64 / 1000.0 - above.unwrap_or(0.0);
+                    (1.0 / (1.0 - q), ms.max(0.01))
+                })
                 .collect();
             (subject, xy)
         })
@@ -109,29 +117,106 @@ pub fn draw(points: &[PointReport], path: &Path) -> Result<bool, Box<dyn std::er
     } else {
         "from each request's send (closed loop: service time)"
     };
-    let title = format!("Latency by percentile at C = {c}{varied}, {from}, repeats pooled");
-
-    let root = SVGBackend::new(path, (960 + LEGEND_WIDTH, 640)).into_drawing_area();
+    // A run of several models draws a panel per model (its floor and its library strategy,
+    // on the same axes); otherwise every strategy on one plot.
+    let panels = by_model(&lines);
+    let what = if panels.is_some() {
+        "each model's floor and library strategy, "
+    } else {
+        ""
+    };
+    let title = format!("Latency by percentile at C = {c}{varied}, {from}, {what}repeats pooled");
+    let panels = panels.unwrap_or_else(|| vec![(String::new(), lines.iter().collect())]);
+    let rows = panels.len().div_ceil(2).max(1);
+    let (width, height) = if panels.len() > 1 {
+        (1200, 40 + 300 * rows as u32)
+    } else {
+        (960, 640)
+    };
+    let root = SVGBackend::new(path, (width + LEGEND_WIDTH, height)).into_drawing_area();
     root.fill(&WHITE)?;
     let root = root.titled(&title, ("sans-serif", 18))?;
-    let (plot, beside) = root.split_horizontally(960);
-    let subjects: Vec<&Subject> = lines.iter().map(|(s, _)| *s).collect();
+    let (plot, beside) = root.split_horizontally(width);
+    let y_desc = match above {
+        Some(d) => format!("latency above the {d:.0} ms delay, ms (log)"),
+        None => "latency, ms (log)".to_owned(),
+    };
+    let subjects: Vec<&Subject> = panels
+        .iter()
+        .flat_map(|(_, lines)| lines.iter().map(|(s, _)| *s))
+        .collect();
     palette::legend(&beside, &subjects, false)?;
+    let areas = if panels.len() > 1 {
+        plot.split_evenly((rows, 2))
+    } else {
+        vec![plot]
+    };
+    for ((caption, lines), area) in panels.iter().zip(&areas) {
+        let bounds = Bounds {
+            x_max,
+            y_min,
+            y_max,
+        };
+        panel(area, caption, lines, bounds, &y_desc)?;
+    }
+    root.present()?;
+    Ok(true)
+}
+
+/// The axes every panel shares, so that models compare by eye.
+#[derive(Clone, Copy)]
+struct Bounds {
+    x_max: f64,
+    y_min: f64,
+    y_max: f64,
+}
+
+/// A strategy's line: its percentile (as 1 / (1 − q)) and latency (ms) pairs.
+type Line = (&'static Subject, Vec<(f64, f64)>);
+
+/// The lines of each model's floor and library strategy, a panel per model in the models'
+/// order; `None` when fewer than two models' floors are among them.
+fn by_model(lines: &[Line]) -> Option<Vec<(String, Vec<&Line>)>> {
+    let panels: Vec<(String, Vec<&Line>)> = super::findings::answer::models()
+        .into_iter()
+        .filter_map(|m| {
+            let of: Vec<&Line> = lines
+                .iter()
+                .filter(|(s, _)| *s == m.floor || *s == m.library)
+                .collect();
+            (!of.is_empty()).then(|| (m.name.to_owned(), of))
+        })
+        .collect();
+    (panels.len() >= 2).then_some(panels)
+}
+
+/// One plot of `lines` on the shared axes, captioned with its model where it has one.
+fn panel(
+    area: &DrawingArea<SVGBackend<'_>, plotters::coord::Shift>,
+    caption: &str,
+    lines: &[&Line],
+    b: Bounds,
+    y_desc: &str,
+) -> Result<(), Box<dyn std::error::Error>> {
     let named: Vec<f64> = NAMED
         .iter()
         .map(|(x, _)| *x)
-        .filter(|x| *x <= x_max)
+        .filter(|x| *x <= b.x_max)
         .collect();
-    let mut chart = ChartBuilder::on(&plot)
+    let mut builder = ChartBuilder::on(area);
+    builder
         .margin(16)
         .x_label_area_size(44)
-        .y_label_area_size(72)
-        .build_cartesian_2d(
-            (1.0..x_max).log_scale().with_key_points(named),
-            (y_min..y_max)
-                .log_scale()
-                .with_key_points(log_ticks(y_min, y_max)),
-        )?;
+        .y_label_area_size(72);
+    if !caption.is_empty() {
+        builder.caption(caption, ("sans-serif", 15));
+    }
+    let mut chart = builder.build_cartesian_2d(
+        (1.0..b.x_max).log_scale().with_key_points(named),
+        (b.y_min..b.y_max)
+            .log_scale()
+            .with_key_points(log_ticks(b.y_min, b.y_max)),
+    )?;
     let percentile = |x: &f64| {
         NAMED
             .iter()
@@ -141,15 +226,14 @@ pub fn draw(points: &[PointReport], path: &Path) -> Result<bool, Box<dyn std::er
     chart
         .configure_mesh()
         .x_desc("percentile (1 / (1 − q), log)")
-        .y_desc("latency, ms (log)")
+        .y_desc(y_desc)
         .x_label_formatter(&percentile)
         .y_label_formatter(&tick)
         .draw()?;
-    for (subject, xy) in &lines {
+    for (subject, xy) in lines {
         palette::line(&mut chart, subject, xy.clone())?;
     }
-    root.present()?;
-    Ok(true)
+    Ok(())
 }
 
 #[cfg(test)]

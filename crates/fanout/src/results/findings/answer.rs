@@ -1,17 +1,16 @@
 //! The answer and the decision the README states: each model's floor beside its library
-//! strategy, how far apart the strategies are at C = 1,000 and 10,000, what a request in
-//! flight costs each model, what each pitfall costs against the strategy it spoils, how far
-//! each model's floor carried, and where each queue starts at a rate.
+//! strategy — the client's own memory per request in flight, its tail under open load, its CPU
+//! per request, where it stopped on this machine and how far it went with the limits raised —
+//! how far apart the strategies are at C = 1,000 and 10,000, and what each pitfall costs
+//! against the strategy it spoils.
 
 use super::Ranked;
-use super::knee::{self, Knee};
 use super::reach::{self, Reach};
-use crate::model::knob::Knob;
-use crate::model::subject::{Cost, HeldBy, Holds, Kind, Part, Pitfall, RunsOn, Subject};
+use crate::model::subject::{Cost, Holds, Kind, Part, Pitfall, Subject};
 use crate::planning::catalog;
 use crate::results::figures::{self, Figure};
 use crate::results::report::{Outcome, PointReport};
-use crate::results::statistics::{cells, varied_knob};
+use crate::results::statistics::{Spread, cells};
 
 /// A model as the answer sets it out: its floor and its strategy with a client library.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -41,13 +40,27 @@ pub fn models() -> Vec<Model> {
 
 /// The median of `figure` for `name` at C = `c` (no varied setting).
 fn median(points: &[PointReport], name: &str, c: usize, figure: &Figure) -> Option<f64> {
+    spread_at(points, name, c, figure).map(|sp| sp.median)
+}
+
+/// The spread over the repeats of `name` at C = `c` (no varied setting: an open-loop run holds
+/// one rate).
+fn spread_at(points: &[PointReport], name: &str, c: usize, figure: &Figure) -> Option<Spread> {
     cells(points)
         .into_iter()
         .find(|cell| {
             cell.key.strategy == name && cell.key.concurrency == c && cell.key.varied.is_none()
         })
         .and_then(|cell| figure.spread(&cell, points))
-        .map(|sp| sp.median)
+}
+
+/// A fitted figure fitted in each repeat apart: its median and range over the repeats.
+fn fitted_per_repeat(points: &[PointReport], name: &str, figure: &Figure) -> Option<Spread> {
+    let repeats: std::collections::BTreeSet<u32> = points.iter().map(|r| r.repeat).collect();
+    Spread::of(repeats.into_iter().filter_map(|k| {
+        let these: Vec<PointReport> = points.iter().filter(|r| r.repeat == k).cloned().collect();
+        figure.fitted(&these, name)
+    }))
 }
 
 /// One strategy's figures in the answer.
@@ -55,20 +68,35 @@ fn median(points: &[PointReport], name: &str, c: usize, figure: &Figure) -> Opti
 pub struct Twin {
     /// The strategy.
     pub strategy: &'static Subject,
-    /// Its whole bill per request in flight, KiB (fitted over C).
-    pub bill_kib: Option<f64>,
-    /// Its median wall time at the run's largest C, s.
-    pub wall_s: Option<f64>,
-    /// Its median p99 above the delay's own p99 at the run's largest C, ms: the tail the
-    /// model adds.
-    pub p99_overhead_ms: Option<f64>,
-    /// Its median CPU per request at the run's largest C, µs.
-    pub cpu_us: Option<f64>,
+    /// The client's own memory per request in flight, KiB: its resident memory and the kernel
+    /// memory charged to its cgroup, a line fitted over C in each repeat (median and range).
+    pub own_bill_kib: Option<Spread>,
+    /// The whole bill per request in flight, KiB (fitted over C, every repeat): the client's
+    /// own and the kernel's everywhere else, the server's end of each socket included.
+    pub whole_bill_kib: Option<f64>,
+    /// Its wall time at the run's largest C, s.
+    pub wall_s: Option<Spread>,
+    /// Its p99 above the delay's own p99 at the run's largest C in the closed loop, ms:
+    /// service time, counted from each request's send.
+    pub p99_overhead_ms: Option<Spread>,
+    /// Its CPU per request at the run's largest C, µs.
+    pub cpu_us: Option<Spread>,
+    /// Its p99 above the delay's under open load, from each request's due time, ms: evenly
+    /// spaced arrivals, then Poisson ones (`None`: not in that run).
+    pub open_tail_ms: [Option<Spread>; 2],
     /// At the largest C it was measured at, the requests it holds in flight by design when
     /// fewer than that C, and the C: one HTTP/2 connection under the server's stream limit
     /// holds the limit and queues the rest. Its bill is fitted over what it held, and its
     /// memory there is that of every request it was given, queued ones included.
     pub held_fewer: Option<(usize, usize)>,
+}
+
+impl Twin {
+    /// The bill the answer leads with: the client's own where its cgroup was read, else the
+    /// whole bill (no memory cgroup on the machine).
+    pub fn bill_kib(&self) -> Option<f64> {
+        self.own_bill_kib.map(|s| s.median).or(self.whole_bill_kib)
+    }
 }
 
 /// `name`'s requests in flight and C at the largest C it was measured at, when a stream limit
@@ -85,38 +113,127 @@ fn held_fewer(points: &[PointReport], name: &str) -> Option<(usize, usize)> {
     (held < asked).then_some((held, point.concurrency))
 }
 
+/// The runs the answer reads beside its main one, each empty where the block names none.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Beside<'a> {
+    /// The open-loop run with evenly spaced arrivals, and the one with Poisson arrivals.
+    pub open: [&'a [PointReport]; 2],
+    /// The scale run: where each model's floor stopped on this machine as it is.
+    pub scale: &'a [PointReport],
+    /// A run with the machine's limits raised: how far a model's requests went past them.
+    pub raised: &'a [PointReport],
+}
+
+/// The open-loop conditions the tails were taken under: the mean rate per second, the delay
+/// and the requests in flight it implies (λ·W), and how arrivals were spaced.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct OpenLoad {
+    /// Requests falling due per second.
+    pub rate: f64,
+    /// The server's delay, ms.
+    pub delay_ms: u64,
+    /// The client's bound C.
+    pub concurrency: usize,
+    /// Requests per point.
+    pub requests: usize,
+}
+
+/// One model in the answer: its floor, its library twin, and where it stopped.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelRow {
+    /// The model's name.
+    pub model: &'static str,
+    /// Its floor.
+    pub floor: Twin,
+    /// Its strategy with a client library, if it has one.
+    pub library: Option<Twin>,
+    /// How far its floor carried in the scale run.
+    pub reach: Option<Reach>,
+    /// The largest C a strategy whose requests the same kind of thing holds carried with the
+    /// machine's limits raised, and which strategy, where it went past the floor's wall.
+    pub raised: Option<(&'static Subject, usize)>,
+}
+
 /// The answer: each model's floor and library strategy side by side.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Answer {
     /// The largest C of the run: the walls are at it.
     pub largest: usize,
-    /// One row per model: its name, its floor, its library strategy (`None`: it has none).
-    pub rows: Vec<(&'static str, Twin, Option<Twin>)>,
+    /// One row per model.
+    pub rows: Vec<ModelRow>,
+    /// The open-loop run's conditions, if the answer read one.
+    pub open: Option<OpenLoad>,
 }
 
-/// The answer of `points`.
-pub fn answer(points: &[PointReport]) -> Answer {
+/// The answer of `points` (the main run), with the runs `beside` it.
+pub fn answer(points: &[PointReport], beside: Beside<'_>) -> Answer {
     let largest = points
         .iter()
         .map(|r| r.point.concurrency)
         .max()
         .unwrap_or(0);
+    let open_c = |run: &[PointReport]| run.iter().map(|r| r.point.concurrency).max();
     let twin = |strategy: &'static Subject| Twin {
         strategy,
-        bill_kib: figures::WHOLE_BILL.fitted(points, strategy.name),
-        wall_s: median(points, strategy.name, largest, &figures::WALL),
-        p99_overhead_ms: median(points, strategy.name, largest, &figures::P99_OVERHEAD),
-        cpu_us: median(points, strategy.name, largest, &figures::CPU_PER_REQUEST),
+        own_bill_kib: fitted_per_repeat(points, strategy.name, &figures::CLIENT_BILL),
+        whole_bill_kib: figures::WHOLE_BILL.fitted(points, strategy.name),
+        wall_s: spread_at(points, strategy.name, largest, &figures::WALL),
+        p99_overhead_ms: spread_at(points, strategy.name, largest, &figures::P99_OVERHEAD),
+        cpu_us: spread_at(points, strategy.name, largest, &figures::CPU_PER_REQUEST),
+        open_tail_ms: beside
+            .open
+            .map(|run| spread_at(run, strategy.name, open_c(run)?, &figures::P99_OVERHEAD)),
         held_fewer: held_fewer(points, strategy.name),
     };
     let rows = models()
         .into_iter()
         .map(|m| {
-            let library = (m.library != m.floor).then(|| twin(m.library));
-            (m.name, twin(m.floor), library)
+            let reach = (!beside.scale.is_empty()).then(|| reach::of(beside.scale, m.floor));
+            ModelRow {
+                model: m.name,
+                floor: twin(m.floor),
+                library: (m.library != m.floor).then(|| twin(m.library)),
+                raised: raised(beside.raised, m.floor, reach.as_ref()),
+                reach,
+            }
         })
         .collect();
-    Answer { largest, rows }
+    let open = beside.open[0]
+        .iter()
+        .chain(beside.open[1])
+        .find(|r| r.point.settings.rate.is_some())
+        .map(|r| OpenLoad {
+            rate: r
+                .point
+                .settings
+                .rate
+                .as_ref()
+                .map_or(0.0, |rate| rate.mean()),
+            delay_ms: r.point.delay_ms,
+            concurrency: r.point.concurrency,
+            requests: r.point.requests,
+        });
+    Answer {
+        largest,
+        rows,
+        open,
+    }
+}
+
+/// In the run with the limits raised, the strategy whose requests are held like `floor`'s
+/// that carried the most, where that is past what the floor carried on the machine as it is.
+fn raised(
+    run: &[PointReport],
+    floor: &'static Subject,
+    here: Option<&Reach>,
+) -> Option<(&'static Subject, usize)> {
+    let past = here.and_then(|r| r.stopped.as_ref())?.concurrency;
+    catalog::present(run.iter().map(|r| &r.point))
+        .into_iter()
+        .filter(|s| s.held_by == floor.held_by && s.kind == Kind::Strategy)
+        .filter_map(|s| Some((s, reach::of(run, s).carried?)))
+        .filter(|(_, carried)| *carried >= past)
+        .max_by_key(|(_, carried)| *carried)
 }
 
 /// How far apart the strategies that hold C in flight are at one C.
@@ -130,22 +247,6 @@ pub struct WallSpread {
     pub slowest: Ranked,
     /// The ideal wall time there, s.
     pub ideal_s: f64,
-}
-
-/// A request in flight's whole bill (KiB, fitted over C) on each model's floor and with the
-/// client libraries.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct MemoryBill {
-    /// The OS-thread floor.
-    pub thread: (&'static Subject, f64),
-    /// The coroutine floor.
-    pub coroutine: (&'static Subject, f64),
-    /// The tokio-task floor.
-    pub task: (&'static Subject, f64),
-    /// The threads' library strategy.
-    pub thread_library: (&'static Subject, f64),
-    /// The tokio tasks' library strategy.
-    pub task_library: (&'static Subject, f64),
 }
 
 /// What a pitfall cost against the strategy it spoils, at each C both ran.
@@ -167,19 +268,14 @@ pub struct PitfallCost {
     pub seen: Option<(f64, usize)>,
 }
 
-/// The decision's findings.
+/// The decision's findings beside the answer's: how far apart the strategies are, and what
+/// each pitfall costs.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Decision {
     /// At C = 1,000 and 10,000 (where measured).
     pub spreads: Vec<WallSpread>,
-    /// What a request in flight costs each model; `None` where a floor was not fitted.
-    pub memory: Option<MemoryBill>,
     /// Each pitfall's cost.
     pub pitfalls: Vec<PitfallCost>,
-    /// How far each model's floor carried in the scale run.
-    pub reaches: Vec<Reach>,
-    /// Each strategy's knee in the rate run; `None` when it does not vary the rate.
-    pub knees: Option<Vec<Knee>>,
 }
 
 /// The figure a pitfall's cost shows in.
@@ -190,20 +286,14 @@ pub fn figure_of(cost: Cost) -> &'static Figure {
     }
 }
 
-/// The decision from the main run's `points`, the `scale` run's and the `rate` run's.
-pub fn decision(points: &[PointReport], scale: &[PointReport], rate: &[PointReport]) -> Decision {
+/// The decision from the main run's `points`.
+pub fn decision(points: &[PointReport]) -> Decision {
     Decision {
         spreads: [1_000, 10_000]
             .into_iter()
             .filter_map(|c| spread(points, c))
             .collect(),
-        memory: memory(points),
         pitfalls: pitfalls(points),
-        reaches: models()
-            .into_iter()
-            .map(|m| reach::of(scale, m.floor))
-            .collect(),
-        knees: (varied_knob(rate) == Some(Knob::Rate)).then(|| knee::knees(rate)),
     }
 }
 
@@ -239,27 +329,6 @@ fn spread(points: &[PointReport], c: usize) -> Option<WallSpread> {
         fastest: *walls.first()?,
         slowest: *walls.last()?,
         ideal_s,
-    })
-}
-
-/// The memory bill of the thread, coroutine and tokio-task floors and of the threads' and
-/// tokio tasks' library strategies, found by what holds their requests.
-fn memory(points: &[PointReport]) -> Option<MemoryBill> {
-    let models = models();
-    let find = |held_by: HeldBy, runs_on: RunsOn| {
-        models
-            .iter()
-            .find(|m| m.floor.held_by == held_by && m.floor.runs_on == runs_on)
-    };
-    let bill = |s: &'static Subject| Some((s, figures::WHOLE_BILL.fitted(points, s.name)?));
-    let threads = find(HeldBy::Thread, RunsOn::Threads)?;
-    let tasks = find(HeldBy::Task, RunsOn::Tokio)?;
-    Some(MemoryBill {
-        thread: bill(threads.floor)?,
-        coroutine: bill(find(HeldBy::Coroutine, RunsOn::May)?.floor)?,
-        task: bill(tasks.floor)?,
-        thread_library: bill(threads.library)?,
-        task_library: bill(tasks.library)?,
     })
 }
 
@@ -375,11 +444,11 @@ mod tests {
             held_fewer(&[measured("sequential", 100, 10.0, 1 << 20)], "sequential"),
             None
         );
-        let answer = answer(&points);
+        let answer = answer(&points, Beside::default());
         let library = answer
             .rows
             .iter()
-            .find_map(|(_, _, library)| library.filter(|t| t.strategy.name == "async_h2"));
+            .find_map(|row| row.library.filter(|t| t.strategy.name == "async_h2"));
         assert_eq!(library.and_then(|t| t.held_fewer), Some((limit, 1_000)));
     }
 
