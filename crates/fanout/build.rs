@@ -1,5 +1,5 @@
-//! Records the toolchain and the versions of the crates whose behaviour is measured, for the
-//! `SETUP.md` of every run folder.
+//! Records the toolchain, the versions of the crates whose behaviour is measured and the commit
+//! the build is made from, for the `facts.json` and `SETUP.md` of every run folder.
 
 use std::path::Path;
 use std::process::Command;
@@ -68,4 +68,48 @@ fn main() {
         found.join(", ")
     };
     println!("cargo:rustc-env=FANOUT_CRATE_VERSIONS={crates}");
+    println!(
+        "cargo:rustc-env=FANOUT_BUILD_COMMIT={}",
+        build_commit(&manifest_dir)
+    );
+}
+
+/// The commit this build is made from, `-dirty` where what it compiles (the workspace's
+/// sources and manifests, and the data files compiled in) differs from it; empty outside a git
+/// checkout. A run records this, not the working tree's state as it runs, which may have moved
+/// on since the build.
+fn build_commit(manifest_dir: &str) -> String {
+    let root = Path::new(manifest_dir).join("../..");
+    const COMPILED: &[&str] = &["crates", "mock-server", "presets", "peers", "Cargo.toml"];
+    // A commit moves HEAD's log; an edit moves a file under these folders.
+    for watched in [".git/HEAD", ".git/logs/HEAD"].iter().chain(COMPILED) {
+        println!("cargo:rerun-if-changed={}", root.join(watched).display());
+    }
+    let git = |args: &[&str]| -> Option<String> {
+        let out = Command::new("git")
+            .arg("-C")
+            .arg(&root)
+            .args(args)
+            .output()
+            .ok()?;
+        out.status
+            .success()
+            .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+    };
+    let Some(commit) = git(&["rev-parse", "--short", "HEAD"]).filter(|c| !c.is_empty()) else {
+        return String::new();
+    };
+    let mut status = vec![
+        "--no-optional-locks",
+        "status",
+        "--porcelain",
+        "--untracked-files=no",
+        "--",
+    ];
+    status.extend(COMPILED);
+    status.push("Cargo.lock");
+    match git(&status) {
+        Some(changes) if !changes.is_empty() => format!("{commit}-dirty"),
+        _ => commit,
+    }
 }

@@ -165,7 +165,7 @@ fn a_folder_measured_under_an_older_measurement_version_is_stale() {
     use fanout::results::report::MEASUREMENT_VERSION;
     use fanout::results::staleness::stale;
     let root = std::path::Path::new(ROOT);
-    let fresh = "results/2026-12-03-reference";
+    let fresh = "results/2026-12-06-reference";
     // The same points, one of them marked as measured under a version before this one.
     let old = tempfile::tempdir().expect("a temporary folder");
     let lines = std::fs::read_to_string(root.join(fresh).join("points.jsonl")).expect("points");
@@ -204,5 +204,73 @@ fn every_run_folder_has_its_entry_in_the_results_index() {
     assert!(
         missing.is_empty(),
         "results/README.md has no `## NAME` entry for {missing:?}"
+    );
+}
+
+/// The README's prose, as sentences: code blocks, tables, images, headings and HTML lines
+/// (markers, stamps) left out; a sentence ends at `.`, `?` or `!` before a space and a capital,
+/// a bold or a code span.
+fn sentences(markdown: &str) -> Vec<String> {
+    let mut prose = String::new();
+    let mut in_code = false;
+    for line in markdown.lines() {
+        let line = line.trim();
+        if line.starts_with("```") {
+            in_code = !in_code;
+            continue;
+        }
+        let skipped = ['|', '<', '#', '!'];
+        if in_code || line.is_empty() || skipped.iter().any(|c| line.starts_with(*c)) {
+            prose.push('\n');
+            continue;
+        }
+        // A list item starts a sentence of its own.
+        if line.starts_with("- ") {
+            prose.push('\n');
+        }
+        prose.push_str(line);
+        prose.push(' ');
+    }
+    let mut out = Vec::new();
+    for paragraph in prose.split('\n') {
+        let chars: Vec<char> = paragraph.chars().collect();
+        let mut start = 0;
+        for i in 0..chars.len() {
+            let ends = matches!(chars[i], '.' | '?' | '!')
+                && chars.get(i + 1) == Some(&' ')
+                && chars
+                    .get(i + 2)
+                    .is_some_and(|c| c.is_uppercase() || *c == '*' || *c == '`');
+            if ends || i + 1 == chars.len() {
+                let sentence: String = chars[start..=i].iter().collect();
+                if !sentence.trim().is_empty() {
+                    out.push(sentence.trim().to_owned());
+                }
+                start = i + 1;
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn the_readme_fits_150_lines_and_no_sentence_of_it_runs_past_60_words() {
+    let readme =
+        std::fs::read_to_string(std::path::Path::new(ROOT).join("README.md")).expect("README.md");
+    let lines = readme.lines().count();
+    assert!(lines <= 150, "README.md has {lines} lines, more than 150");
+    let long: Vec<String> = sentences(&readme)
+        .into_iter()
+        .filter(|s| s.split_whitespace().count() > 60)
+        .collect();
+    assert!(
+        long.is_empty(),
+        "sentences of more than 60 words:\n{}",
+        long.join("\n\n")
+    );
+    // The splitter itself: two sentences, a decimal and an abbreviation kept whole.
+    assert_eq!(
+        sentences("It took 0.45 s, e.g. here. **Then** more.\n"),
+        ["It took 0.45 s, e.g. here.", "**Then** more."]
     );
 }

@@ -123,32 +123,32 @@ pub const BUILD: &str = if cfg!(debug_assertions) {
 /// The versions of the crates that matter in this build, recorded at build time.
 pub const CRATES: &str = env!("FANOUT_CRATE_VERSIONS");
 
-/// The current git commit of the working directory, if it is a git checkout, with `-dirty`
-/// after it where tracked files outside `results/` differ from it: a run then says it was
-/// not made from that commit alone.
+/// The commit this build was made from (`-dirty` where its compiled sources differed from it;
+/// `None` for a build outside a git checkout), with `-dirty` added where the peers' programs,
+/// which run from the working tree, differ from it now: what a run's points really ran.
 pub fn git_commit() -> Option<String> {
-    let git = |args: &[&str]| {
-        let out = std::process::Command::new("git").args(args).output().ok()?;
-        out.status
-            .success()
-            .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
-    };
-    let commit = git(&["rev-parse", "--short", "HEAD"]).filter(|c| !c.is_empty())?;
-    // Untracked files and `results/` aside: a run's own folder is one or the other, and
-    // neither is built.
+    let built = option_env!("FANOUT_BUILD_COMMIT").filter(|c| !c.is_empty())?;
+    if built.ends_with("-dirty") {
+        return Some(built.to_owned());
+    }
     // `--no-optional-locks`: reading the tree must not take the index lock a user's git holds.
-    let changed = git(&[
-        "--no-optional-locks",
-        "status",
-        "--porcelain",
-        "--untracked-files=no",
-        "--",
-        ":(top)",
-        ":(top,exclude)results",
-    ]);
-    Some(match changed {
-        Some(changes) if !changes.is_empty() => format!("{commit}-dirty"),
-        _ => commit,
+    let peers_changed = std::process::Command::new("git")
+        .args([
+            "--no-optional-locks",
+            "status",
+            "--porcelain",
+            "--untracked-files=no",
+            "--",
+        ])
+        .arg(":(top)peers")
+        .output()
+        .ok()
+        .filter(|out| out.status.success())
+        .is_some_and(|out| !out.stdout.is_empty());
+    Some(if peers_changed {
+        format!("{built}-dirty")
+    } else {
+        built.to_owned()
     })
 }
 

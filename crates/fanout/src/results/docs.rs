@@ -1,8 +1,8 @@
 //! The figures the README and `docs/` quote, generated from committed run folders: each block
 //! sits between `<!-- fanout:KIND FOLDER [ROLE=FOLDER …] -->` and `<!-- /fanout:KIND -->` and
 //! is written by `fanout docs` from that folder's `points.jsonl` (and those the block names by
-//! role: the answer's `scale=` and `rate=` runs; or, for `glossary`, from the strategies'
-//! facts), stamped with the folder and the commit it ran on. `fanout docs --check` (CI) fails
+//! role: the answer's `open=`, `poisson=`, `scale=` and `raised=` runs; or, for `glossary`,
+//! from the strategies' facts), stamped with the folder and the commit it ran on. `fanout docs --check` (CI) fails
 //! when regenerating would change a file: a figure in the docs is always its folder's.
 
 use anyhow::{Context as _, bail};
@@ -19,6 +19,7 @@ pub const FILES: &[&str] = &[
     "README.md",
     "docs/methodology.md",
     "docs/models.md",
+    "docs/reference.md",
     "docs/schema.md",
 ];
 
@@ -295,7 +296,7 @@ fn generate(block: Block, folders: &Named, root: &Path, up: &str) -> anyhow::Res
         ));
     }
     let points = run_folder::load_points(&dir)?;
-    let medians = format!("medians of {} repeats", repeats(&points));
+    let medians = repeats_said(&points);
     Ok(match block {
         Block::Table => format!("{}\n{}", docs_text::main_table(&points), stamp(&medians)),
         Block::Verdict => format!(
@@ -354,7 +355,7 @@ fn generate(block: Block, folders: &Named, root: &Path, up: &str) -> anyhow::Res
             "{}\n{}",
             docs_text::scale_table(&reach::all(&points)),
             stamp(&match repeats(&points) {
-                1 => "one repeat".to_owned(),
+                1 => "one run".to_owned(),
                 n => format!("a C carried in each of {n} repeats"),
             })
         ),
@@ -362,7 +363,7 @@ fn generate(block: Block, folders: &Named, root: &Path, up: &str) -> anyhow::Res
             "{}\n{}",
             docs_text::largest_table(&reach::at_largest(&points)),
             stamp(&match repeats(&points) {
-                1 => "one repeat".to_owned(),
+                1 => "one run".to_owned(),
                 _ => "medians and ranges of the repeats at the largest C carried".to_owned(),
             })
         ),
@@ -387,7 +388,7 @@ fn generate(block: Block, folders: &Named, root: &Path, up: &str) -> anyhow::Res
         Block::Overload => format!(
             "{}\n{}",
             overload_table::table(&points).context("not a ramp run")?,
-            stamp("the first repeat of each")
+            stamp(&first_repeat(&points))
         ),
         Block::OverloadAnswer => {
             let first = points.first().context("no points")?;
@@ -397,7 +398,7 @@ fn generate(block: Block, folders: &Named, root: &Path, up: &str) -> anyhow::Res
                     &docs_text::overload_conditions(first),
                     &overload::past_walls(&points).context("not a ramp run")?
                 ),
-                stamp("the first repeat of each")
+                stamp(&first_repeat(&points))
             )
         }
         Block::Hedge => format!(
@@ -440,7 +441,7 @@ fn generate(block: Block, folders: &Named, root: &Path, up: &str) -> anyhow::Res
         Block::Faults => format!(
             "{}\n{}",
             fault_table::table(&points).context("no point with a fault")?,
-            stamp("the first repeat of each")
+            stamp(&first_repeat(&points))
         ),
         Block::FaultsAnswer => {
             let mut text =
@@ -462,7 +463,7 @@ fn generate(block: Block, folders: &Named, root: &Path, up: &str) -> anyhow::Res
                     ran_on(&burst_dir)
                 );
             }
-            format!("{text}\n{}{also}", stamp("the first repeat of each"))
+            format!("{text}\n{}{also}", stamp(&first_repeat(&points)))
         }
         Block::Meter => format!(
             "{}\n{}",
@@ -507,7 +508,7 @@ fn conditions_line(dir: &Path, points: &[PointReport]) -> String {
         None => "",
     };
     let vm = if m.hypervisor == Some(true) {
-        " in a virtual machine"
+        ", in a virtual machine"
     } else {
         ""
     };
@@ -552,11 +553,11 @@ fn repeats(points: &[PointReport]) -> u32 {
     points.iter().map(|p| p.repeat).max().unwrap_or(1)
 }
 
-/// What a block that reads each point's first repeat says of it: "one repeat" where the
+/// What a block that reads each point's first repeat says of it: "one run" where the
 /// run made one, else which of how many.
 fn first_repeat(points: &[PointReport]) -> String {
     match repeats(points) {
-        1 => "one repeat".to_owned(),
+        1 => "one run".to_owned(),
         n => format!("the first of {n} repeats"),
     }
 }

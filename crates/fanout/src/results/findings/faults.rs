@@ -290,8 +290,9 @@ pub struct FaultsFinding {
     /// timed-out request came back, ms, and whose.
     pub overshoot: Option<(Whose, Whose)>,
     /// Requests failed per reset injected: the most over HTTP/1.1, the median over HTTP/2 (of
-    /// the points with a reset), and the HTTP/2 strategy with the most.
-    pub reset_radius: Option<(f64, f64, &'static str)>,
+    /// the points with a reset), the HTTP/2 strategy with the most, and how many HTTP/2
+    /// points the median is of.
+    pub reset_radius: Option<(f64, f64, &'static str, usize)>,
     /// What stalled requests held while they waited out their deadline, at the run's largest
     /// stall share: the strategy with the most threads at peak, then the one with the fewest.
     pub held: Option<(HeldAtPeak, HeldAtPeak)>,
@@ -416,13 +417,16 @@ pub fn finding(points: &[PointReport]) -> Option<FaultsFinding> {
     };
     let (h1, mut h2) = (radii(false), radii(true));
     h2.sort_by(|a, b| a.1.total_cmp(&b.1));
+    // A true median: the mean of the middle two where the points are even in number.
+    let median_h2 =
+        crate::results::statistics::Spread::of(h2.iter().map(|m| m.1)).map(|s| s.median);
     let reset_radius = h1
         .iter()
         .map(|r| r.1)
         .max_by(f64::total_cmp)
-        .zip(h2.get(h2.len() / 2).map(|m| m.1))
+        .zip(median_h2)
         .zip(h2.last().map(|m| m.0))
-        .map(|((most_h1, median_h2), worst)| (most_h1, median_h2, worst));
+        .map(|((most_h1, median_h2), worst)| (most_h1, median_h2, worst, h2.len()));
     use crate::results::figures::{LEFT_FDS, LEFT_THREADS, PEAK_CLIENT_KERNEL, PEAK_THREADS};
     let most_stalled = faulted
         .iter()
