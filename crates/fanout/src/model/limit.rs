@@ -92,18 +92,10 @@ impl Limit {
         }
     }
 
-    /// What raises it, in a sentence's words.
-    pub fn raise(self) -> String {
+    /// What raises it.
+    pub fn raise(self) -> &'static str {
         match self {
-            Self::MaxMapCount => format!("{} raises it", self.raised_by()),
-            _ => self.raised_by().to_owned(),
-        }
-    }
-
-    /// The setting or command that raises it, alone.
-    pub fn raised_by(self) -> &'static str {
-        match self {
-            Self::MaxMapCount => "sysctl -w vm.max_map_count=N",
+            Self::MaxMapCount => "sysctl -w vm.max_map_count=N raises it",
             Self::Threads => {
                 "kernel.threads-max, kernel.pid_max, the cgroup's pids.max or ulimit -u"
             }

@@ -522,7 +522,9 @@ fn conditions_line(dir: &Path, points: &[PointReport]) -> String {
     });
     let steal = super::steal::line(points).map_or(String::new(), |l| format!(" {l}"));
     format!(
-        "*Measured on* {} cores of an {}{smt}{vm}, {:.1} GiB, {}{conditions}.{steal}\n\n",
+        "*Measured on* {} cores of an {}{smt}{vm}, {:.1} GiB, {}{conditions}. A figure is the \
+         median of its repeats, their range beside it where they differ at the precision \
+         shown.{steal}\n\n",
         m.cores,
         m.cpu,
         m.memory_bytes as f64 / (1u64 << 30) as f64,

@@ -5,13 +5,14 @@
 use std::fmt::Write as _;
 
 use super::figures::README_TABLE;
-use super::findings::answer::{Answer, Decision, ModelRow, figure_of};
+use super::findings::answer::{Answer, Decision, ModelRow, Twin, figure_of};
 use super::findings::overload::{PastWalls, Taken};
 use super::findings::own_bill::OwnBillCheck;
 use super::findings::reach::{AtLargest, Reach};
 use super::render;
 use super::report::PointReport;
 use super::statistics::{Spread, cells};
+use crate::model::settings::Protocol;
 use crate::model::subject::{HeldBy, Kind, RunsOn};
 use crate::strategies;
 
@@ -94,10 +95,10 @@ pub fn verdict(a: &Answer, d: &Decision) -> String {
         let mib = |kib: f64| kib * w.concurrency as f64 / 1024.0;
         let _ = writeln!(
             s,
-            "- **Up to a few thousand in flight, either model.** At C = {} every strategy that \
-             held C served every request in {:.2}–{:.2} s against an ideal {:.2} s, and at the \
-             floors' {thread:.0} and {task:.0} KiB a request, that many in flight cost {:.0} MiB \
-             on threads and {:.0} MiB on tasks: choose the model your code wants.",
+            "- **Below ten thousand in flight, either model.** At C = {} every strategy that \
+             held C served every request in {:.2}–{:.2} s, against {:.2} s if each took just \
+             the server's delay, and that many in flight cost the bare models (the floors) \
+             {:.0} MiB on threads and {:.0} MiB on tasks: choose the model your code wants.",
             thousands(w.concurrency),
             w.fastest.median,
             w.slowest.median,
@@ -107,59 +108,85 @@ pub fn verdict(a: &Answer, d: &Decision) -> String {
         );
     }
     if let Some((t, thread, k, task)) = bills {
-        let wall = t.reach.as_ref().and_then(|r| {
-            let stop = r.stopped.as_ref()?;
-            let limit = stop.limit?;
-            let raised = t.raised.map_or(String::new(), |(who, c)| {
-                format!(
-                    "; with the limits raised, {} threads held a request each in `{}`",
-                    thousands(c),
-                    who.name
-                )
-            });
-            Some(format!(
-                "; here threads stopped at C = {} (`{}`{raised})",
-                thousands(stop.concurrency),
-                limit.raised_by(),
-            ))
-        });
+        let cpu = |row: &ModelRow| {
+            row.floor
+                .cpu_us
+                .map_or(String::new(), |c| format!(" and {:.0} µs of CPU", c.median))
+        };
+        // Where threads stopped, where HTTP/1.1 stopped the tasks, and how far HTTP/2 went.
+        let stop = |row: &ModelRow| {
+            let stop = row.reach.as_ref()?.stopped.as_ref()?;
+            Some((stop.concurrency, stop.limit?))
+        };
+        let h2 = a
+            .rows
+            .iter()
+            .find(|row| row.floor.strategy.protocol == Some(Protocol::H2))
+            .and_then(|row| row.reach.as_ref()?.carried);
+        let walls = match (stop(t), stop(k)) {
+            (Some((tc, tl)), Some((kc, kl))) => format!(
+                " Here threads stopped at C = {} ({}) and tasks over HTTP/1.1 at {} ({}){}.",
+                thousands(tc),
+                tl.what(),
+                thousands(kc),
+                kl.what(),
+                h2.map_or(String::new(), |c| format!(
+                    "; HTTP/2 carried {}",
+                    thousands(c)
+                ))
+            ),
+            _ => String::new(),
+        };
         let _ = writeln!(
             s,
-            "- **Ten thousand and more: tasks.** A request in flight costs {thread:.1} KiB {} \
-             on an OS thread (`{}`) and {task:.1} KiB as a tokio task (`{}`), {:.1}× apart{}.",
+            "- **Ten thousand and more: tasks.** A request in flight costs {thread:.1} KiB {}{} \
+             on an OS thread (`{}`), {task:.1} KiB{} as a tokio task (`{}`): {:.1}× the memory.\
+             {walls}",
             own(t),
+            cpu(t),
             t.floor.strategy.name,
+            cpu(k),
             k.floor.strategy.name,
             thread / task,
-            wall.unwrap_or_default()
         );
     }
     if let Some(open) = &a.open {
-        let floors: Vec<(&str, Spread)> = a
-            .rows
-            .iter()
-            .filter_map(|row| Some((row.floor.strategy.name, row.floor.open_tail_ms[0]?)))
-            .collect();
-        let median_of = |name: &str| floors.iter().find(|(n, _)| *n == name).map(|f| f.1.median);
-        let worst = floors.iter().map(|f| f.1.median).fold(f64::NAN, f64::max);
-        let pair = threads.zip(tasks).and_then(|(t, k)| {
-            Some((
-                median_of(t.floor.strategy.name)?,
-                median_of(k.floor.strategy.name)?,
-            ))
-        });
-        if let (Some((thread, task)), false) = (pair, worst.is_nan()) {
+        let tails = |part: fn(&ModelRow) -> Option<&Twin>| -> Vec<(&str, f64)> {
+            a.rows
+                .iter()
+                .filter_map(|row| {
+                    let twin = part(row)?;
+                    Some((twin.strategy.name, twin.open_tail_ms[0]?.median))
+                })
+                .collect()
+        };
+        let floors = tails(|row| Some(&row.floor));
+        let libraries = tails(|row| row.library.as_ref());
+        let most = |of: &[(&str, f64)]| of.iter().map(|f| f.1).fold(f64::NAN, f64::max);
+        let median_of = |row: Option<&ModelRow>| {
+            let name = row?.floor.strategy.name;
+            floors.iter().find(|(n, _)| *n == name).map(|f| f.1)
+        };
+        let worst = most(&floors);
+        if let (Some(thread), Some(task), false) =
+            (median_of(threads), median_of(tasks), worst.is_nan())
+        {
             // Within a twentieth of the delay, the tail is not what tells the models apart.
             let lead = if worst < 0.05 * open.delay_ms as f64 {
                 "The tail under open load does not choose."
             } else {
                 "The tail under open load differs."
             };
+            let libraries = match most(&libraries) {
+                m if m.is_nan() => String::new(),
+                m => format!("; the library twins within {m:.0}"),
+            };
             let _ = writeln!(
                 s,
-                "- **{lead}** At {} requests/s with {} in flight, every floor's p99 from each \
-                 request's due time stayed within {worst:.0} ms of the {} ms delay's (threads \
-                 {thread:.0} ms, tokio tasks {task:.0} ms; Poisson arrivals in the tables).",
+                "- **{lead}** At {} requests/s with {} in flight, every floor's p99, counted \
+                 from each request's due time, came within {worst:.0} ms of the delay's own {} \
+                 ms (threads {thread:.0}, tokio tasks {task:.0}{libraries}); Poisson arrivals \
+                 in the tables.",
                 thousands(open.rate.round() as usize),
                 thousands((open.rate * open.delay_ms as f64 / 1000.0).round() as usize),
                 thousands(open.delay_ms as usize),
@@ -182,7 +209,7 @@ pub fn pitfalls(d: &Decision) -> String {
                 .max_by(|x, y| x.1.total_cmp(&y.1))
                 .unwrap_or((p.concurrency, p.ratio));
             format!(
-                "{} took `{}`'s {} {ratio:.1}× at C = {}",
+                "{} multiplied `{}`'s {} by {ratio:.1} at C = {}",
                 p.facts.mistake,
                 p.facts.spoils,
                 figure_of(p.facts.costs).label,
@@ -194,7 +221,7 @@ pub fn pitfalls(d: &Decision) -> String {
         return String::new();
     }
     format!(
-        "**The pitfalls cost more than the choice of model**: {}.\n",
+        "**The pitfalls**, against the strategy each spoils: {}.\n",
         each.join("; ")
     )
 }
@@ -213,17 +240,20 @@ fn wall_line(row: &ModelRow) -> String {
         (Some(stop), _) => {
             let why = match stop.limit {
                 Some(limit) => format!(
-                    "{} {}{} (raised by `{}`)",
+                    "{} {}{} ({})",
                     limit.owner(),
                     limit.what(),
                     stop.limit_value
                         .map_or(String::new(), |v| format!(", {}", thousands(v as usize))),
-                    limit.raised_by()
+                    limit.raise()
                 ),
                 None => no_wall(stop.errors, stop.server_peak),
             };
+            let carried = reach
+                .carried
+                .map_or(String::new(), |c| format!(" carried {} and", thousands(c)));
             format!(
-                "`{name}` stopped here at C = {}: {why}",
+                "`{name}`{carried} stopped here at C = {}: {why}",
                 thousands(stop.concurrency)
             )
         }
@@ -317,7 +347,7 @@ pub fn answer(a: &Answer) -> String {
         let (held, c) = (thousands(held), thousands(c));
         let _ = writeln!(
             s,
-            "`{}` holds at most {held} in flight at C = {c}: one HTTP/2 connection under the server's stream limit, the rest waiting inside the client. Read its memory per request held.\n",
+            "`{}` holds at most {held} in flight at C = {c}: reqwest keeps one HTTP/2 connection, the server allows {held} streams on it, and the rest wait inside the client. Its memory is per request held; it could not hold 10,000, so it has no tail or CPU here.\n",
             t.strategy.name
         );
     }
