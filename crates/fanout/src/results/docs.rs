@@ -305,17 +305,18 @@ fn generate(block: Block, folders: &Named, root: &Path, up: &str) -> anyhow::Res
             stamp(&medians)
         ),
         Block::Answer => {
-            let mut beside: Vec<(&str, Vec<PointReport>)> = Vec::new();
+            // Each role the block names, its folder and that folder's points.
+            let mut beside: Vec<(&str, &str, Vec<PointReport>)> = Vec::new();
             for role in Block::Answer.roles() {
                 if let Some(f) = folders.role(role) {
-                    beside.push((f, run_folder::load_points(&root.join(f))?));
+                    beside.push((role, f, run_folder::load_points(&root.join(f))?));
                 }
             }
             let run = |role: &str| -> &[PointReport] {
-                folders
-                    .role(role)
-                    .and_then(|f| beside.iter().find(|(g, _)| *g == f))
-                    .map_or(&[], |(_, points)| points.as_slice())
+                beside
+                    .iter()
+                    .find(|(r, _, _)| *r == role)
+                    .map_or(&[], |(_, _, points)| points.as_slice())
             };
             let answer = answer::answer(
                 &points,
@@ -328,7 +329,7 @@ fn generate(block: Block, folders: &Named, root: &Path, up: &str) -> anyhow::Res
             let decision = answer::decision(&points);
             let also: Vec<String> = beside
                 .iter()
-                .map(|(f, these)| {
+                .map(|(_, f, these)| {
                     format!(
                         "[`{f}`]({up}{f}/) ({}; ran on commit {})",
                         repeats_said(these),

@@ -748,16 +748,14 @@ pub fn overload_conditions(first: &PointReport) -> String {
 /// Each strategy at the largest C it carried: the client's cost there and the server's, each
 /// a median with the range of the repeats there.
 pub fn largest_table(rows: &[AtLargest]) -> String {
-    // A median, with the repeats' range where they differ.
+    // In the unit shown: a median with the repeats' range where they differ.
     let spread = |s: Option<Spread>, scale: f64, digits: usize| {
-        s.map_or("–".to_owned(), |s| {
-            let f = |v: f64| format!("{:.*}", digits, v / scale);
-            if f(s.min) == f(s.max) {
-                f(s.median)
-            } else {
-                format!("{} ({}–{})", f(s.median), f(s.min), f(s.max))
-            }
-        })
+        let scaled = s.map(|s| Spread {
+            median: s.median / scale,
+            min: s.min / scale,
+            max: s.max / scale,
+        });
+        ranged(scaled, digits)
     };
     let (mib, kib) = (1_048_576.0, 1024.0);
     let mut s = String::from(

@@ -151,12 +151,12 @@ pub fn draw(points: &[PointReport], path: &Path) -> Result<bool, Box<dyn std::er
     } else {
         vec![plot]
     };
+    let bounds = Bounds {
+        x_max,
+        y_min,
+        y_max,
+    };
     for ((caption, lines), area) in panels.iter().zip(&areas) {
-        let bounds = Bounds {
-            x_max,
-            y_min,
-            y_max,
-        };
         panel(area, caption, lines, bounds, &y_desc)?;
     }
     root.present()?;

@@ -56,9 +56,18 @@ fn spread_at(points: &[PointReport], name: &str, c: usize, figure: &Figure) -> O
 
 /// A fitted figure fitted in each repeat apart: its median and range over the repeats.
 fn fitted_per_repeat(points: &[PointReport], name: &str, figure: &Figure) -> Option<Spread> {
-    let repeats: std::collections::BTreeSet<u32> = points.iter().map(|r| r.repeat).collect();
+    // The fit reads `name`'s points alone: only they are copied, once per repeat.
+    let mine: Vec<&PointReport> = points
+        .iter()
+        .filter(|r| r.point.strategy.name == name)
+        .collect();
+    let repeats: std::collections::BTreeSet<u32> = mine.iter().map(|r| r.repeat).collect();
     Spread::of(repeats.into_iter().filter_map(|k| {
-        let these: Vec<PointReport> = points.iter().filter(|r| r.repeat == k).cloned().collect();
+        let these: Vec<PointReport> = mine
+            .iter()
+            .filter(|r| r.repeat == k)
+            .map(|r| (*r).clone())
+            .collect();
         figure.fitted(&these, name)
     }))
 }
@@ -124,18 +133,14 @@ pub struct Beside<'a> {
     pub raised: &'a [PointReport],
 }
 
-/// The open-loop conditions the tails were taken under: the mean rate per second, the delay
-/// and the requests in flight it implies (λ·W), and how arrivals were spaced.
+/// The open-loop conditions the tails were taken under: the mean rate per second and the
+/// delay (their product, λ·W, the requests in flight on average).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct OpenLoad {
     /// Requests falling due per second.
     pub rate: f64,
     /// The server's delay, ms.
     pub delay_ms: u64,
-    /// The client's bound C.
-    pub concurrency: usize,
-    /// Requests per point.
-    pub requests: usize,
 }
 
 /// One model in the answer: its floor, its library twin, and where it stopped.
@@ -210,8 +215,6 @@ pub fn answer(points: &[PointReport], beside: Beside<'_>) -> Answer {
                 .as_ref()
                 .map_or(0.0, |rate| rate.mean()),
             delay_ms: r.point.delay_ms,
-            concurrency: r.point.concurrency,
-            requests: r.point.requests,
         });
     Answer {
         largest,
