@@ -48,7 +48,7 @@ use fanout::planning::catalog;
 use fanout::planning::plan::{Plan, PointsArgs};
 use fanout::planning::point::Point;
 use fanout::planning::variables;
-use fanout::results::report::Outcome;
+use fanout::record::report::Outcome;
 use fanout::run::harness::{current_exe, run_point};
 use fanout::run::preflight::{self, Severity};
 use fanout::run::role::play_role;

@@ -18,8 +18,8 @@ use crate::planning::flags::WorkloadFlags;
 use crate::planning::plan::{DEFAULT_CONCURRENCY, Plan, PointsArgs, StrategyList};
 use crate::planning::point::{Point, WorkloadError};
 use crate::planning::{catalog, preset, variables};
+use crate::record::report::{Outcome, PointReport};
 use crate::results::findings::verdict;
-use crate::results::report::{Outcome, PointReport};
 use crate::results::{charts, compare, docs, export, render, run_folder, setup};
 use crate::run::harness;
 use crate::run::server::Target;
@@ -643,7 +643,7 @@ fn stale_docs(root: &Path) -> anyhow::Result<ExitCode> {
         "fanout docs: {} of {} quoted folders were measured under an older measurement version than {}",
         stale.len(),
         quoted.len(),
-        crate::results::report::MEASUREMENT_VERSION
+        crate::record::report::MEASUREMENT_VERSION
     );
     Ok(if stale.is_empty() {
         ExitCode::SUCCESS

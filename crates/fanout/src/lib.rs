@@ -17,11 +17,13 @@
 //! 6. [`peers`]: programs of other languages and tools run as a point's worker; their
 //!    registry, install lookup, protocol, oha's adapter.
 //! 7. [`planning`]: the catalog of strategies and peers by name, a point, a plan, the presets.
-//! 8. [`results`]: a point's report, the run folder and its CSV, statistics, tables, charts,
-//!    comparisons.
-//! 9. [`run`]: the harness (server and worker processes), the worker role, the sweep loop,
-//!    the preflight.
-//! 10. [`cli`]: the `fanout` command line.
+//! 8. [`record`]: a point's record, as `points.jsonl` stores it, and the OS limit that stopped
+//!    it.
+//! 9. [`results`]: the run folder and its CSV, statistics, findings, tables, charts, the docs'
+//!    blocks, comparisons.
+//! 10. [`run`]: the harness (server and worker processes), the worker role, the sweep loop,
+//!     the preflight.
+//! 11. [`cli`]: the `fanout` command line.
 
 pub mod cli;
 pub mod clients;
@@ -30,6 +32,7 @@ pub mod model;
 pub mod os;
 pub mod peers;
 pub mod planning;
+pub mod record;
 pub mod results;
 pub mod run;
 pub mod strategies;

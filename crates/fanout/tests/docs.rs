@@ -162,7 +162,7 @@ fn every_link_in_the_docs_reaches_a_file_and_a_heading_that_exist() {
 
 #[test]
 fn a_folder_measured_under_an_older_measurement_version_is_stale() {
-    use fanout::results::report::MEASUREMENT_VERSION;
+    use fanout::record::report::MEASUREMENT_VERSION;
     use fanout::results::staleness::stale;
     let root = std::path::Path::new(ROOT);
     let fresh = "results/2026-12-06-reference";

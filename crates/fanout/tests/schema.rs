@@ -12,8 +12,8 @@ use fanout::model::worker_report::{PeerConfig, WorkerReport};
 use fanout::os::ListenCounters;
 use fanout::planning::catalog;
 use fanout::planning::point::Point;
+use fanout::record::report::{Outcome, PointReport};
 use fanout::results::csv::flatten;
-use fanout::results::report::{Outcome, PointReport};
 
 /// A report with every optional part present (a failed point, so `reason` is there too).
 fn full_report() -> PointReport {

@@ -1,7 +1,7 @@
 //! The OS limits that cap concurrency, in one vocabulary: each limit's name and what raises
 //! it, the machine's value of it, and how it is recognised — in a request's error kind, in a
 //! worker's last words — for the preflight (`run::preflight`), the classifier of what stopped
-//! a point (`results::limit`) and the docs.
+//! a point (`record::limit`) and the docs.
 
 use std::fmt;
 
@@ -130,7 +130,7 @@ impl Limit {
 
     /// The limit a process's last words name unambiguously (the OS's own message), if any.
     /// An mmap refused ("Cannot allocate memory") is the map count or memory: telling which
-    /// takes the threads it reached (`results::limit::from_end`).
+    /// takes the threads it reached (`record::limit::from_end`).
     pub fn said_in(words: &str) -> Option<Self> {
         if words.contains("Too many open files") {
             Some(Self::OpenFiles)

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::figures::{Better, CPU_PER_REQUEST, Figure, P99, PEAK_RSS, WALL};
 use super::paired::{Test, Verdict};
-use super::report::PointReport;
+use crate::record::report::PointReport;
 
 /// The figures compared: wall time, CPU per request, peak RSS, p99.
 pub const FIGURES: &[&Figure] = &[&WALL, &CPU_PER_REQUEST, &PEAK_RSS, &P99];
@@ -143,7 +143,7 @@ pub fn markdown(rows: &[Row], test: &Test, old: &str, new: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::results::report::fixtures::measured;
+    use crate::record::report::fixtures::measured;
 
     #[test]
     fn rounds_pair_by_point_and_round_and_a_slower_new_is_worse() {

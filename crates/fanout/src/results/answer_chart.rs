@@ -10,7 +10,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::findings::answer::{self, Twin};
 use super::palette;
-use super::report::PointReport;
+use crate::record::report::PointReport;
 
 /// The answer chart's file.
 pub const ANSWER_FILE: &str = "answer.svg";

@@ -14,12 +14,12 @@ use plotters::prelude::*;
 
 use super::figures::{self, Band, Chart, Figure};
 use super::palette::{self, LEGEND_WIDTH, one_two_five, tick};
-use super::report::{Outcome, PointReport};
 use super::statistics::{Cell, cells, varied_knob};
 use crate::model::knob::{Knob, Varied};
 use crate::model::memory::TimelineSample;
 use crate::model::subject::{HeldBy, Subject};
 use crate::planning::catalog;
+use crate::record::report::{Outcome, PointReport};
 
 /// The timeline chart's file.
 pub const TIMELINE_FILE: &str = "timeline.svg";

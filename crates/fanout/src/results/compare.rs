@@ -2,9 +2,9 @@
 //! [`figures::COMPARED`] lists, flagged where the change is beyond the noise the repeats show.
 
 use super::figures::{self, Better, Figure};
-use super::report::PointReport;
 use super::statistics::{Cell, Spread, cells_varying, varied_knob};
 use crate::model::knob::{Knob, Varied};
+use crate::record::report::PointReport;
 
 /// A change smaller than this is never flagged, whatever the repeats say: with one repeat
 /// (or identical ones) the spread is zero, but no run on a shared machine is that quiet.
@@ -178,8 +178,8 @@ fn change(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::record::report::fixtures::measured;
     use crate::results::render::changes_table;
-    use crate::results::report::fixtures::measured;
 
     fn run(strategy: &str, walls: &[f64]) -> Vec<PointReport> {
         walls

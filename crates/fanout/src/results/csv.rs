@@ -10,7 +10,7 @@ use std::path::Path;
 use serde_json::Value;
 
 use super::figures::{self, Reading};
-use super::report::{Outcome, PointReport};
+use crate::record::report::{Outcome, PointReport};
 
 /// The flat `(column, cell)` pairs of one JSON value: objects flattened with dots, lists as
 /// compact JSON, `null` as an empty cell.
@@ -118,7 +118,7 @@ pub fn write(points: &[PointReport], path: &Path) -> Result<(), CsvError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::results::report::fixtures::measured;
+    use crate::record::report::fixtures::measured;
 
     #[test]
     fn every_key_of_a_points_json_is_a_column_with_its_value() {

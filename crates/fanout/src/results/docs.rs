@@ -10,9 +10,9 @@ use std::path::{Path, PathBuf};
 
 use super::figures;
 use super::findings::{answer, faults, hedge, overload, own_bill, reach, verdict};
-use super::report::PointReport;
 use super::{docs_text, fault_table, overload_table, render, run_folder};
 use crate::os::machine::Machine;
+use crate::record::report::PointReport;
 
 /// The files whose blocks `fanout docs` writes, relative to the repository's root.
 pub const FILES: &[&str] = &[
@@ -389,7 +389,7 @@ fn generate(block: Block, folders: &Named, root: &Path, up: &str) -> anyhow::Res
         Block::Overload => format!(
             "{}\n{}",
             overload_table::table(&points).context("not a ramp run")?,
-            stamp(&first_repeat(&points))
+            stamp(&every_repeat(&points))
         ),
         Block::OverloadAnswer => {
             let first = points.first().context("no points")?;
@@ -399,7 +399,7 @@ fn generate(block: Block, folders: &Named, root: &Path, up: &str) -> anyhow::Res
                     &docs_text::overload_conditions(first),
                     &overload::past_walls(&points).context("not a ramp run")?
                 ),
-                stamp(&first_repeat(&points))
+                stamp(&every_repeat(&points))
             )
         }
         Block::Hedge => format!(
@@ -442,7 +442,7 @@ fn generate(block: Block, folders: &Named, root: &Path, up: &str) -> anyhow::Res
         Block::Faults => format!(
             "{}\n{}",
             fault_table::table(&points).context("no point with a fault")?,
-            stamp(&first_repeat(&points))
+            stamp(&every_repeat(&points))
         ),
         Block::FaultsAnswer => {
             let mut text =
@@ -460,11 +460,12 @@ fn generate(block: Block, folders: &Named, root: &Path, up: &str) -> anyhow::Res
                     &faults::burst(&burst),
                 ));
                 also = format!(
-                    "<sub>And from [`{burst_folder}`]({up}{burst_folder}/) (ran on commit {}).</sub>\n",
+                    "<sub>And from [`{burst_folder}`]({up}{burst_folder}/) ({}; ran on commit {}).</sub>\n",
+                    every_repeat(&burst),
                     ran_on(&burst_dir)
                 );
             }
-            format!("{text}\n{}{also}", stamp(&first_repeat(&points)))
+            format!("{text}\n{}{also}", stamp(&every_repeat(&points)))
         }
         Block::Meter => format!(
             "{}\n{}",
@@ -562,6 +563,15 @@ fn first_repeat(points: &[PointReport]) -> String {
     match repeats(points) {
         1 => "one run".to_owned(),
         n => format!("the first of {n} repeats"),
+    }
+}
+
+/// What a block that reads every repeat of each point says of it: "one run" where the run
+/// made one, else how many it reads.
+fn every_repeat(points: &[PointReport]) -> String {
+    match repeats(points) {
+        1 => "one run".to_owned(),
+        n => format!("every one of {n} repeats"),
     }
 }
 

@@ -9,23 +9,22 @@ use super::findings::answer::{Answer, Decision, ModelRow, Twin, figure_of};
 use super::findings::overload::{PastWalls, Taken};
 use super::findings::own_bill::OwnBillCheck;
 use super::findings::reach::{AtLargest, Reach};
+use super::markdown::{Align, Table};
 use super::render;
-use super::report::PointReport;
-use super::statistics::{Spread, cells};
+use super::statistics::{self, Spread, cells};
 use crate::model::settings::Protocol;
 use crate::model::subject::{HeldBy, Kind, RunsOn};
+use crate::record::report::PointReport;
 use crate::strategies;
 
 /// One row per subject at C = 1,000 and 10,000: the medians (or fitted slopes) of the figures
 /// [`README_TABLE`] lists, and the errors.
 pub fn main_table(points: &[PointReport]) -> String {
-    let headings: String = README_TABLE
-        .iter()
-        .map(|f| format!(" {} |", f.heading()))
-        .collect();
-    let mut s = format!(
-        "| strategy | C |{headings} errors |\n|---|---:|{}---:|\n",
-        "---:|".repeat(README_TABLE.len())
+    let mut t = Table::figures(
+        ["strategy".to_owned(), "C".into()]
+            .into_iter()
+            .chain(README_TABLE.iter().map(|f| f.heading()))
+            .chain(["errors".to_owned()]),
     );
     let all = cells(points);
     for c in [1_000, 10_000] {
@@ -33,38 +32,29 @@ pub fn main_table(points: &[PointReport]) -> String {
             .iter()
             .filter(|cell| cell.key.concurrency == c && cell.key.varied.is_none())
         {
+            let mut row = vec![cell.key.strategy.to_owned(), c.to_string()];
             if cell.measured.is_empty() {
                 let why = render::unmeasured(cell);
-                let why = why.lines().next().unwrap_or_default();
                 // The reason fills the first figure's cell; the others and errors stay blank.
-                let blank = " |".repeat(README_TABLE.len());
-                let _ = writeln!(s, "| {} | {c} | {why} |{blank}", cell.key.strategy);
-                continue;
+                row.push(why.lines().next().unwrap_or_default().to_owned());
+                row.extend(std::iter::repeat_n(String::new(), README_TABLE.len()));
+            } else {
+                row.extend(README_TABLE.iter().map(|f| {
+                    f.spread(cell, points)
+                        .map_or("–".to_owned(), |sp| f.format(sp.median))
+                }));
+                let errors: u64 = cell.measured.iter().map(|r| r.error_count()).sum();
+                row.push(errors.to_string());
             }
-            let figures: String = README_TABLE
-                .iter()
-                .map(|f| {
-                    let median = f.spread(cell, points).map(|sp| f.format(sp.median));
-                    format!(" {} |", median.as_deref().unwrap_or("–"))
-                })
-                .collect();
-            let errors: u64 = cell.measured.iter().map(|r| r.error_count()).sum();
-            let _ = writeln!(s, "| {} | {c} |{figures} {errors} |", cell.key.strategy);
+            t.row(row);
         }
     }
-    s
+    t.to_string()
 }
 
-/// A median with the repeats' range where they differ: `6.2 (6.0–6.5)`.
+/// A median with the repeats' range where they differ, in `digits` decimals: `6.2 (6.0–6.5)`.
 fn ranged(s: Option<Spread>, digits: usize) -> String {
-    s.map_or("–".to_owned(), |s| {
-        let f = |v: f64| format!("{v:.digits$}");
-        if f(s.min) == f(s.max) {
-            f(s.median)
-        } else {
-            format!("{} ({}–{})", f(s.median), f(s.min), f(s.max))
-        }
-    })
+    statistics::ranged(s, |v| format!("{v:.digits$}"))
 }
 
 /// The verdict: three lines a reader decides from — how close the models are at a thousand
@@ -388,9 +378,16 @@ fn stopped_in((stopped, of): (usize, usize)) -> String {
 /// Per strategy: the largest C it carried with every request ok in every repeat, and the first
 /// C it did not, with what stopped it.
 pub fn scale_table(reaches: &[Reach]) -> String {
-    let mut s = String::from(
-        "| strategy | largest C carried (every request ok, all C in flight at once by the server's count, in every repeat) | first C not carried | what stopped it | the server's peak in flight there |\n|---|---:|---:|---|---:|\n",
-    );
+    let mut t = Table::new([
+        ("strategy", Align::Left),
+        (
+            "largest C carried (every request ok, all C in flight at once by the server's count, in every repeat)",
+            Align::Right,
+        ),
+        ("first C not carried", Align::Right),
+        ("what stopped it", Align::Left),
+        ("the server's peak in flight there", Align::Right),
+    ]);
     for r in reaches {
         let stop = r.stopped.as_ref();
         let why = stop.map_or("–".to_owned(), |stop| {
@@ -404,15 +401,15 @@ pub fn scale_table(reaches: &[Reach]) -> String {
         let peak = stop
             .and_then(|stop| stop.server_peak)
             .map_or("–".to_owned(), |p| thousands(p as usize));
-        let _ = writeln!(
-            s,
-            "| {} | {} | {} | {why} | {peak} |",
-            r.strategy.name,
+        t.row([
+            r.strategy.name.to_owned(),
             r.carried.map_or("–".to_owned(), thousands),
             stop.map_or("–".to_owned(), |stop| thousands(stop.concurrency)),
-        );
+            why,
+            peak,
+        ]);
     }
-    s
+    t.to_string()
 }
 
 /// `n` with thousands separated: 10,000.
@@ -430,8 +427,15 @@ pub fn thousands(n: usize) -> String {
 
 /// The strategies and peers, from their facts.
 pub fn glossary() -> String {
-    let mut s = String::from(
-        "| name | kind | a request in flight is held by | scheduled by | what it models |\n|---|---|---|---|---|\n",
+    let mut t = Table::new(
+        [
+            "name",
+            "kind",
+            "a request in flight is held by",
+            "scheduled by",
+            "what it models",
+        ]
+        .map(|h| (h, Align::Left)),
     );
     let subjects = strategies::ALL
         .iter()
@@ -456,13 +460,15 @@ pub fn glossary() -> String {
             RunsOn::Compio => "compio (io_uring)",
             RunsOn::Own => "its own runtime",
         };
-        let _ = writeln!(
-            s,
-            "| `{}` | {kind} | {held} | {runs_on} | {} |",
-            subject.name, subject.models
-        );
+        t.row([
+            format!("`{}`", subject.name),
+            kind.to_owned(),
+            held.to_owned(),
+            runs_on.to_owned(),
+            subject.models.to_owned(),
+        ]);
     }
-    s
+    t.to_string()
 }
 
 /// The hedging bullet of the decision, from each run's findings (`runs`: the conditions of
@@ -536,8 +542,8 @@ pub fn faults(f: &crate::results::findings::faults::FaultsFinding) -> String {
     use crate::results::findings::faults::HeldAtPeak;
     let mut s = format!(
         "- **When the backend misbehaves** (each fault at 1% and 10% of requests, a 1 s \
-         deadline): in {} of {} points every fault the server injected came back as what it \
-         is, one failure per fault and none lost",
+         deadline): in {} of {} points (each repeat a point) every fault the server injected \
+         came back as what it is, one failure per fault and none lost",
         f.agreeing, f.points
     );
     if !f.disagreeing.is_empty() {
@@ -608,36 +614,80 @@ pub fn burst_conditions(r: &PointReport) -> String {
     )
 }
 
-/// The stall burst's line of the answer: who failed one request per stall, who more.
+/// The stall burst's line of the answer: who failed one request per stall in every repeat,
+/// who more (the median and range over the repeats that did), who did not finish.
 pub fn burst(
     conditions: &str,
-    outcomes: &[(&'static str, crate::results::findings::faults::BurstOutcome)],
+    outcomes: &[(
+        &'static str,
+        Vec<crate::results::findings::faults::BurstOutcome>,
+    )],
 ) -> String {
     use crate::results::findings::faults::BurstOutcome;
     let kept: Vec<String> = outcomes
         .iter()
-        .filter(|(_, o)| *o == BurstOutcome::OnePerStall)
+        .filter(|(_, o)| o.iter().all(|o| *o == BurstOutcome::OnePerStall))
         .map(|(name, _)| format!("`{name}`"))
         .collect();
-    let broke: Vec<String> = outcomes
-        .iter()
-        .filter_map(|(name, o)| match o {
-            BurstOutcome::OnePerStall => None,
-            BurstOutcome::Amplified {
-                failed,
-                injected,
-                wall_s,
-            } => Some(format!(
-                "`{name}` failed {} requests for {} stalls (in {wall_s:.1} s)",
-                thousands(*failed as usize),
-                thousands(*injected as usize)
-            )),
-            BurstOutcome::Unmeasured(why) => Some(format!("`{name}` did not finish: {why}")),
-        })
-        .collect();
+    let mut broke = Vec::new();
+    for (name, repeats) in outcomes {
+        let of = |k: usize| match repeats.len() {
+            1 => String::new(),
+            n => format!(" in {k} of {n} repeats"),
+        };
+        let amplified: Vec<(f64, f64, f64)> = repeats
+            .iter()
+            .filter_map(|o| match o {
+                BurstOutcome::Amplified {
+                    failed,
+                    injected,
+                    wall_s,
+                } => Some((*failed as f64, *injected as f64, *wall_s)),
+                _ => None,
+            })
+            .collect();
+        if !amplified.is_empty() {
+            let count = |pick: fn(&(f64, f64, f64)) -> f64| {
+                statistics::ranged(Spread::of(amplified.iter().map(pick)), |v| {
+                    thousands(v.round() as usize)
+                })
+            };
+            broke.push(format!(
+                "`{name}` failed {} requests for {} stalls (in {} s){}",
+                count(|a| a.0),
+                count(|a| a.1),
+                statistics::ranged(Spread::of(amplified.iter().map(|a| a.2)), |v| {
+                    format!("{v:.1}")
+                }),
+                of(amplified.len())
+            ));
+        }
+        let unmeasured: Vec<&String> = repeats
+            .iter()
+            .filter_map(|o| match o {
+                BurstOutcome::Unmeasured(why) => Some(why),
+                _ => None,
+            })
+            .collect();
+        if let Some(why) = unmeasured.first() {
+            broke.push(format!(
+                "`{name}` did not finish{}: {why}",
+                of(unmeasured.len())
+            ));
+        }
+    }
     let mut s = format!("- **A stall burst** ({conditions}):");
     if !kept.is_empty() {
-        let _ = write!(s, " {} failed one request per stall", kept.join(", "));
+        let every = if outcomes.iter().any(|(_, o)| o.len() > 1) {
+            " in every repeat"
+        } else {
+            ""
+        };
+        let _ = write!(
+            s,
+            " {} failed one request per stall{every}",
+            kept.join(", ")
+        );
     }
     if !broke.is_empty() {
         let _ = write!(
@@ -655,69 +705,118 @@ pub fn burst(
 /// what the bounded ones served and dropped instead, from `findings::overload::past_walls`.
 pub fn past_walls(conditions: &str, f: &PastWalls) -> String {
     let n = thousands(f.requests);
-    let mut bounded = Vec::new();
+    // A count over repeats in thousands: the median, with the range where they differ.
+    let counts = |values: &mut dyn Iterator<Item = f64>| {
+        statistics::ranged(Spread::of(values), |v| thousands(v.round() as usize))
+    };
+    let mut bounded: Vec<(&str, &Taken)> = Vec::new();
     let mut lines = Vec::new();
-    for (name, capacity, how) in &f.taken {
-        match (capacity, how) {
-            (
-                Some(_),
+    for (name, capacity, repeats) in &f.taken {
+        let measured: Vec<&Taken> = repeats
+            .iter()
+            .filter(|t| matches!(t, Taken::Measured { .. }))
+            .collect();
+        let unmeasured = repeats.iter().find_map(|t| match t {
+            Taken::Unmeasured(why) => Some(why),
+            Taken::Measured { .. } => None,
+        });
+        if capacity.is_some() {
+            bounded.extend(measured.iter().map(|t| (*name, *t)));
+        } else if !measured.is_empty() {
+            let read = |pick: fn(&Taken) -> Option<f64>| {
+                counts(&mut measured.iter().filter_map(|t| pick(t)))
+            };
+            let class = measured.iter().find_map(|t| match t {
+                Taken::Measured {
+                    failed: (_, Some(c)),
+                    ..
+                } => Some(format!(" (most: {c})")),
+                _ => None,
+            });
+            // The server's peak and the resident memory, where the repeats read them.
+            let peak = Spread::of(measured.iter().filter_map(|t| match t {
+                Taken::Measured { server_peak, .. } => server_peak.map(|p| p as f64),
+                Taken::Unmeasured(_) => None,
+            }))
+            .map_or(String::new(), |s| {
+                format!(
+                    ", the server saw at most {} at once",
+                    statistics::ranged(Some(s), |v| thousands(v.round() as usize))
+                )
+            });
+            let rss = Spread::of(measured.iter().filter_map(|t| match t {
+                Taken::Measured { peak_rss, .. } => peak_rss.map(|b| b as f64 / 1_048_576.0),
+                Taken::Unmeasured(_) => None,
+            }))
+            .map_or(String::new(), |s| {
+                format!(
+                    ", {} MiB resident at peak",
+                    statistics::ranged(Some(s), |v| format!("{v:.0}"))
+                )
+            });
+            lines.push(format!(
+                "`{name}` (no bound) served {} of {n}, dropped {}, failed {}{}{peak}{rss}",
+                read(|t| match t {
+                    Taken::Measured { ok, .. } => Some(*ok as f64),
+                    Taken::Unmeasured(_) => None,
+                }),
+                read(|t| match t {
+                    Taken::Measured { dropped, .. } => Some(*dropped as f64),
+                    Taken::Unmeasured(_) => None,
+                }),
+                read(|t| match t {
+                    Taken::Measured { failed, .. } => Some(failed.0 as f64),
+                    Taken::Unmeasured(_) => None,
+                }),
+                class.unwrap_or_default(),
+            ));
+        }
+        if let Some(why) = unmeasured {
+            let of = match repeats.len() - measured.len() {
+                k if repeats.len() > 1 => format!(" in {k} of {} repeats", repeats.len()),
+                _ => String::new(),
+            };
+            lines.push(format!("`{name}` did not finish{of}: {why}"));
+        }
+    }
+    if !bounded.is_empty() {
+        // Served, dropped, failed.
+        fn outcome(t: &Taken) -> [u64; 3] {
+            match t {
                 Taken::Measured {
                     ok,
                     dropped,
                     failed,
                     ..
-                },
-            ) => {
-                bounded.push((*name, *ok, *dropped, failed.0));
+                } => [*ok, *dropped, failed.0],
+                Taken::Unmeasured(_) => [0; 3],
             }
-            (
-                None,
-                Taken::Measured {
-                    ok,
-                    dropped,
-                    failed: (failed, class),
-                    server_peak,
-                    peak_rss,
-                },
-            ) => {
-                let class = class
-                    .as_ref()
-                    .map_or(String::new(), |c| format!(" (most: {c})"));
-                let peak = server_peak.map_or(String::new(), |p| {
-                    format!(", the server saw at most {} at once", thousands(p as usize))
-                });
-                let rss = peak_rss.map_or(String::new(), |b| {
-                    format!(", {:.0} MiB resident at peak", b as f64 / 1_048_576.0)
-                });
-                lines.push(format!(
-                    "`{name}` (no bound) served {} of {n}, dropped {}, failed {}{class}{peak}{rss}",
-                    thousands(*ok as usize),
-                    thousands(*dropped as usize),
-                    thousands(*failed as usize)
-                ));
-            }
-            (_, Taken::Unmeasured(why)) => lines.push(format!("`{name}` did not finish: {why}")),
         }
-    }
-    if !bounded.is_empty() {
-        let range = |pick: fn(&(&str, u64, u64, u64)) -> u64| {
-            let lo = bounded.iter().map(pick).min().unwrap_or(0) as usize;
-            let hi = bounded.iter().map(pick).max().unwrap_or(0) as usize;
+        let range = |which: usize| {
+            let values = bounded.iter().map(|(_, t)| outcome(t)[which]);
+            let lo = values.clone().min().unwrap_or(0) as usize;
+            let hi = values.max().unwrap_or(0) as usize;
             if lo == hi {
                 thousands(lo)
             } else {
                 format!("{}–{}", thousands(lo), thousands(hi))
             }
         };
-        let names: Vec<String> = bounded.iter().map(|b| format!("`{}`", b.0)).collect();
+        let mut names: Vec<String> = bounded.iter().map(|(n, _)| format!("`{n}`")).collect();
+        names.dedup();
+        let every = match f.taken.iter().map(|(_, _, r)| r.len()).max() {
+            Some(k) if k > 1 => format!(" (every repeat of each, {k} repeats)"),
+            _ => String::new(),
+        };
         lines.insert(
             0,
             format!(
-                "the bounded ({}) served {} of {n} and dropped {} at the drop deadline, failing {}",
+                "the bounded ({}){every} served {} of {n} and dropped {} at the drop deadline, \
+                 failing {}",
                 names.join(", "),
-                range(|b| b.1),
-                range(|b| b.2),
-                range(|b| b.3)
+                range(0),
+                range(1),
+                range(2)
             ),
         );
     }
@@ -758,17 +857,24 @@ pub fn largest_table(rows: &[AtLargest]) -> String {
         ranged(scaled, digits)
     };
     let (mib, kib) = (1_048_576.0, 1024.0);
-    let mut s = String::from(
-        "| strategy | largest C carried | repeats | wall s | peak RSS MiB | own bill KiB / request in flight (RSS grown + own cgroup's kernel) | CPU µs / request (whole process, user + system) | kernel KiB / request in flight, system-wide (both ends) | server peak RSS MiB | server CPU s | server peak in flight (fewest) |\n\
-         |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
-    );
+    let mut t = Table::figures([
+        "strategy",
+        "largest C carried",
+        "repeats",
+        "wall s",
+        "peak RSS MiB",
+        "own bill KiB / request in flight (RSS grown + own cgroup's kernel)",
+        "CPU µs / request (whole process, user + system)",
+        "kernel KiB / request in flight, system-wide (both ends)",
+        "server peak RSS MiB",
+        "server CPU s",
+        "server peak in flight (fewest)",
+    ]);
     for r in rows {
-        let _ = writeln!(
-            s,
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
-            r.strategy.name,
+        t.row([
+            r.strategy.name.to_owned(),
             thousands(r.concurrency),
-            r.repeats,
+            r.repeats.to_string(),
             spread(Some(r.wall_s), 1.0, 1),
             spread(r.peak_rss, mib, 0),
             spread(r.own_bill_per_request, kib, 1),
@@ -776,31 +882,35 @@ pub fn largest_table(rows: &[AtLargest]) -> String {
             spread(r.kernel_per_request, kib, 1),
             spread(r.server_rss, mib, 0),
             spread(r.server_cpu_s, 1.0, 1),
-            thousands(r.server_peak as usize)
-        );
+            thousands(r.server_peak as usize),
+        ]);
     }
-    s
+    t.to_string()
 }
 
 /// The client's own kernel bill per request, fitted from its cgroup, beside the floors made the
 /// same way, and whether they agree.
 pub fn own_bill_check(rows: &[OwnBillCheck]) -> String {
-    let mut s = String::from(
-        "| strategy | own kernel KiB / request in flight (fitted over C, its cgroup) | floor KiB (the same way, before the points) | the floor is | agree within 20% |\n\
-         |---|---:|---:|---|---|\n",
-    );
+    let mut t = Table::new([
+        ("strategy", Align::Left),
+        (
+            "own kernel KiB / request in flight (fitted over C, its cgroup)",
+            Align::Right,
+        ),
+        ("floor KiB (the same way, before the points)", Align::Right),
+        ("the floor is", Align::Left),
+        ("agree within 20%", Align::Left),
+    ]);
     for r in rows {
-        let _ = writeln!(
-            s,
-            "| {} | {:.1} | {:.1} | {} | {} |",
-            r.strategy,
-            r.fitted / 1024.0,
-            r.floor / 1024.0,
-            r.floor_is,
-            if r.agrees() { "✓" } else { "✗" }
-        );
+        t.row([
+            r.strategy.to_string(),
+            format!("{:.1}", r.fitted / 1024.0),
+            format!("{:.1}", r.floor / 1024.0),
+            r.floor_is.to_string(),
+            if r.agrees() { "✓" } else { "✗" }.to_owned(),
+        ]);
     }
-    s
+    t.to_string()
 }
 
 #[cfg(test)]

@@ -6,8 +6,8 @@
 use serde_json::{Map, Value, json};
 
 use super::figures::EXPORTED;
-use super::report::PointReport;
 use super::statistics::{Cell, cells};
+use crate::record::report::PointReport;
 
 /// An export format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -4,9 +4,10 @@
 //! the summary table, the README's table, compare, export — are lists of these definitions,
 //! kept here beside them: a new figure is a constant below and its place in the lists.
 
-use super::report::PointReport;
+use super::markdown::{Align, Table};
 use super::statistics::{Cell, Spread, WhereBytesGo};
 use crate::model::leftovers::Leftovers;
+use crate::record::report::PointReport;
 
 /// Which way a figure improves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -117,6 +118,20 @@ impl Figure {
     /// `value` with the figure's decimals.
     pub fn format(&self, value: f64) -> String {
         format!("{value:.decimals$}", decimals = self.decimals)
+    }
+}
+
+/// A cell's median of `figure`, with the repeats' min–max where they differ; `–` where none.
+pub fn median_and_range(cell: &Cell<'_>, points: &[PointReport], figure: &Figure) -> String {
+    match figure.spread(cell, points) {
+        None => "–".into(),
+        Some(s) if cell.measured.len() == 1 || s.min == s.max => figure.format(s.median),
+        Some(s) => format!(
+            "{} ({}–{})",
+            figure.format(s.median),
+            figure.format(s.min),
+            figure.format(s.max)
+        ),
     }
 }
 
@@ -700,8 +715,16 @@ pub fn views_of(figure: &Figure) -> Vec<&'static str> {
 
 /// The schema's table of figures: a row per figure of [`ALL`].
 pub fn schema_table() -> String {
-    let mut s = String::from(
-        "| figure | heading | over repeats | better | shown in | what it is |\n|---|---|---|---|---|---|\n",
+    let mut t = Table::new(
+        [
+            "figure",
+            "heading",
+            "over repeats",
+            "better",
+            "shown in",
+            "what it is",
+        ]
+        .map(|h| (h, Align::Left)),
     );
     for f in ALL {
         let over = match f.reading {
@@ -712,15 +735,16 @@ pub fn schema_table() -> String {
             Better::Lower => "lower",
             Better::Higher => "higher",
         };
-        s.push_str(&format!(
-            "| `{}` | {} | {over} | {better} | {} | {} |\n",
-            f.key,
+        t.row([
+            format!("`{}`", f.key),
             f.heading(),
+            over.to_owned(),
+            better.to_owned(),
             views_of(f).join(", "),
-            f.about
-        ));
+            f.about.to_owned(),
+        ]);
     }
-    s
+    t.to_string()
 }
 
 #[cfg(test)]
@@ -774,7 +798,7 @@ mod tests {
             WHOLE_BILL.heading(),
             "whole bill KiB / request in flight (fit)"
         );
-        let point = crate::results::report::fixtures::measured("thread_raw", 10, 1.0, 1 << 20);
+        let point = crate::record::report::fixtures::measured("thread_raw", 10, 1.0, 1 << 20);
         assert_eq!(WHOLE_BILL.of(&point), None);
         assert_eq!(WALL.of(&point), Some(1.0));
     }

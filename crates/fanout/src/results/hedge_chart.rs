@@ -10,8 +10,8 @@ use plotters::prelude::*;
 
 use super::findings::hedge::{self, HedgeFinding, HedgePoint};
 use super::palette::{self, LEGEND_WIDTH, one_two_five, tick};
-use super::report::PointReport;
 use crate::model::subject::Subject;
+use crate::record::report::PointReport;
 
 /// The hedge chart's file.
 pub const HEDGE_FILE: &str = "hedge.svg";

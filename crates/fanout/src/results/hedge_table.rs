@@ -8,7 +8,7 @@ use super::figures::{
     Figure, HEDGE_EXTRA, HEDGES_RUNNING, HEDGES_WON, P99, P999, PEAK_OPEN_FDS, PEAK_RSS,
     PEAK_THREADS, SERVER_CALM_GOAWAYS, SERVER_CANCELLED, WALL,
 };
-use super::report::PointReport;
+use crate::record::report::PointReport;
 
 /// The columns.
 pub const COLUMNS: &[&Figure] = &[

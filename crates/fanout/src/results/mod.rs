@@ -1,15 +1,16 @@
-//! Results, in three parts:
+//! Results, from the points' records (`crate::record`) up, in three parts:
 //!
-//! - the data: a point's report (`report`, what a run left behind, as JSON stores it), the
-//!   run folder on disk (`run_folder`, `setup` with the run's facts), the statistics over
-//!   repeats (`statistics`: medians, fits), the figures defined once (`figures`), what
-//!   stopped a point (`limit`), two builds' paired rounds compared (`paired`);
+//! - the data: the run folder on disk (`run_folder`, `setup` with the run's facts), the
+//!   statistics over repeats (`statistics`: medians, fits), the figures defined once
+//!   (`figures`), two builds' paired rounds compared (`paired`), the steal a run saw (`steal`),
+//!   whether a folder's figures still mean what the code measures (`staleness`);
 //! - the findings (`findings`): points in, typed findings out — the verdict, the knees,
 //!   overload, what a fault did, how far each strategy carried, the decision and the answer;
-//! - the writers, which only format: the tables and text (`render`, `docs_text`,
-//!   `overload_table`, `fault_table`, `hedge_table`, `retry_table`), the CSV, the SVG charts (`charts`, `ramp_chart`, `hedge_chart`, `answer_chart`, `spectrum_chart`, `palette`), the HTML
-//!   page, the docs' blocks (`docs`), one run compared with another (`compare`), `export`, `fanout ab`'s
-//!   report (`ab_report`).
+//! - the writers, which only format: the tables and text (`markdown`, `render`, `docs_text`,
+//!   `overload_table`, `fault_table`, `hedge_table`, `retry_table`), the CSV, the SVG charts
+//!   (`charts`, `ramp_chart`, `hedge_chart`, `answer_chart`, `spectrum_chart`, `palette`), the
+//!   HTML page, the docs' blocks (`docs`), one run compared with another (`compare`),
+//!   `export`, `fanout ab`'s report (`ab_report`).
 
 pub mod ab_report;
 pub mod answer_chart;
@@ -25,13 +26,12 @@ pub mod findings;
 pub mod hedge_chart;
 pub mod hedge_table;
 pub mod index_html;
-pub mod limit;
+pub mod markdown;
 pub mod overload_table;
 pub mod paired;
 pub mod palette;
 pub mod ramp_chart;
 pub mod render;
-pub mod report;
 pub mod retry_table;
 pub mod run_folder;
 pub mod setup;

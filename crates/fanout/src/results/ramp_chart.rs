@@ -8,8 +8,8 @@ use plotters::prelude::*;
 
 use super::findings::overload;
 use super::palette::{self, LEGEND_WIDTH, tick};
-use super::report::{Outcome, PointReport};
 use crate::planning::catalog;
+use crate::record::report::{Outcome, PointReport};
 
 /// The ramp chart's file.
 pub const RAMP_FILE: &str = "ramp.svg";

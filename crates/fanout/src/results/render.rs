@@ -4,29 +4,16 @@
 use std::fmt::Write as _;
 
 use super::compare::Change;
-use super::figures::{Figure, SUMMARY, WHERE_BYTES_GO};
+use super::figures::{Figure, SUMMARY, WHERE_BYTES_GO, median_and_range};
 use super::findings::verdict::{self, Extremes, Verdict};
 use super::findings::{self, knee};
-use super::report::{Outcome, PointReport};
+use super::markdown::{Align, Table};
 use super::statistics::{Cell, LineFit, WhereBytesGo, cells, memory_fit, varied_knob};
 use crate::model::knob::Knob;
 use crate::model::settings;
 use crate::model::subject::Holds;
 use crate::planning::catalog;
-
-/// A cell's median of `figure`, with the repeats' min–max where they differ; `–` where none.
-fn median_and_range(cell: &Cell<'_>, points: &[PointReport], figure: &Figure) -> String {
-    match figure.spread(cell, points) {
-        None => "–".into(),
-        Some(s) if cell.measured.len() == 1 || s.min == s.max => figure.format(s.median),
-        Some(s) => format!(
-            "{} ({}–{})",
-            figure.format(s.median),
-            figure.format(s.min),
-            figure.format(s.max)
-        ),
-    }
-}
+use crate::record::report::{Outcome, PointReport};
 
 /// Why a cell with no measured repeat has none: its first repeat skipped or failed, and why.
 /// A failed one says how busy its process was until it ended, so a client that was itself the
@@ -78,110 +65,92 @@ pub fn retry_table(points: &[PointReport]) -> Option<String> {
 
 /// [`table`] with the columns `figures`.
 pub fn table_of(points: &[PointReport], figures: &[&Figure]) -> String {
-    let mut s = String::new();
     // A run varying a setting beside C shows it after C.
     let knob = varied_knob(points);
-    let (knob_head, knob_rule) = knob.map_or((String::new(), ""), |k| {
-        (format!(" {} |", k.key()), "---:|")
-    });
-    let headings: String = figures
-        .iter()
-        .map(|f| format!(" {} |", f.heading()))
-        .collect();
-    let _ = writeln!(
-        s,
-        "| strategy | C |{knob_head} repeats |{headings} errors |"
-    );
-    let _ = writeln!(
-        s,
-        "|---|---:|{knob_rule}---:|{}---|",
-        "---:|".repeat(figures.len())
-    );
+    let mut columns = vec![
+        ("strategy".to_owned(), Align::Left),
+        ("C".into(), Align::Right),
+    ];
+    columns.extend(knob.map(|k| (k.key().to_owned(), Align::Right)));
+    columns.push(("repeats".into(), Align::Right));
+    columns.extend(figures.iter().map(|f| (f.heading(), Align::Right)));
+    columns.push(("errors".into(), Align::Left));
+    let mut t = Table::new(columns);
     for cell in cells(points) {
-        let c = match (knob, cell.key.varied) {
-            (Some(_), Some(v)) => format!("{} | {}", cell.key.concurrency, v.show()),
-            _ => cell.key.concurrency.to_string(),
-        };
+        let mut row = vec![
+            cell.key.strategy.to_owned(),
+            cell.key.concurrency.to_string(),
+        ];
+        if knob.is_some() {
+            row.extend(cell.key.varied.map(|v| v.show()));
+        }
         if cell.measured.is_empty() {
-            let why = unmeasured(&cell);
             // The reason fills the first figure's cell; the others and errors stay blank.
-            let blank = " |".repeat(figures.len());
-            let _ = writeln!(s, "| {} | {c} | 0 | {why} |{blank}", cell.key.strategy);
+            row.extend(["0".to_owned(), unmeasured(&cell)]);
+            row.extend(std::iter::repeat_n(String::new(), figures.len()));
+            t.row(row);
             continue;
         }
         let errors: u64 = cell.measured.iter().map(|r| r.error_count()).sum();
-        let mut notes = if errors == 0 {
-            "0".to_owned()
-        } else {
-            errors.to_string()
-        };
+        let mut notes = errors.to_string();
         if cell.measured.iter().any(|r| r.listen.overflowed()) {
             notes.push_str(" ⚠ listen queue overflowed");
         }
         if !cell.unmeasured.is_empty() {
             let _ = write!(notes, " ({} repeats failed)", cell.unmeasured.len());
         }
-        let figures: String = figures
-            .iter()
-            .map(|f| format!(" {} |", median_and_range(&cell, points, f)))
-            .collect();
-        let _ = writeln!(
-            s,
-            "| {} | {c} | {} |{figures} {notes} |",
-            cell.key.strategy,
-            cell.measured.len(),
-        );
+        row.push(cell.measured.len().to_string());
+        row.extend(figures.iter().map(|f| median_and_range(&cell, points, f)));
+        row.push(notes);
+        t.row(row);
     }
-    s
+    t.to_string()
 }
 
-/// The memory-per-request table: the fitted slope of peak RSS over C, per strategy.
+/// The memory-per-request table: the fitted slope of peak RSS over C, per strategy; nothing
+/// where no line was fitted (one C).
 pub fn memory_table(points: &[PointReport]) -> String {
-    let mut s = String::new();
-    let _ = writeln!(
-        s,
-        "| strategy | KiB per request in flight | MiB at C = 0 | points fitted |"
-    );
-    let _ = writeln!(s, "|---|---:|---:|---:|");
-    let header_len = s.len();
+    let mut t = Table::figures([
+        "strategy",
+        "KiB per request in flight",
+        "MiB at C = 0",
+        "points fitted",
+    ]);
     for strategy in catalog::present(points.iter().map(|r| &r.point)) {
         if let Some(fit) = memory_fit(points, strategy.name) {
-            let _ = writeln!(
-                s,
-                "| {} | {:.1} | {:.1} | {} |",
-                strategy.name,
-                fit.slope / 1024.0,
-                fit.base / (1024.0 * 1024.0),
-                fit.points
-            );
+            t.row([
+                strategy.name.to_owned(),
+                format!("{:.1}", fit.slope / 1024.0),
+                format!("{:.1}", fit.base / (1024.0 * 1024.0)),
+                fit.points.to_string(),
+            ]);
         }
     }
-    // No line fitted (one C): no table.
-    if s.len() == header_len {
-        String::new()
-    } else {
-        s
-    }
+    t.or_nothing()
 }
 
 /// The "where the bytes go" table: per strategy, what one more request in flight adds to
 /// each part of resident memory and to the kernel's socket memory, and what one more request
 /// costs in allocations and CPU (all fitted slopes; `–` where a part was not measured).
 pub fn where_bytes_go_table(points: &[PointReport]) -> String {
-    let mut s = String::new();
-    let _ = writeln!(
-        s,
-        "| strategy | RSS KiB / in flight | heap allocated | of it not resident | stacks | other | parts / RSS | kernel stacks | slab | page tables | TCP buffers | the client's own kernel (cgroup) |{} allocations / request | CPU µs / request |",
-        WHERE_BYTES_GO
-            .iter()
-            .map(|f| format!(" {} |", f.label))
-            .collect::<String>()
-    );
-    let _ = writeln!(
-        s,
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|{}---:|---:|",
-        "---:|".repeat(WHERE_BYTES_GO.len())
-    );
+    let headings = [
+        "strategy",
+        "RSS KiB / in flight",
+        "heap allocated",
+        "of it not resident",
+        "stacks",
+        "other",
+        "parts / RSS",
+        "kernel stacks",
+        "slab",
+        "page tables",
+        "TCP buffers",
+        "the client's own kernel (cgroup)",
+    ]
+    .map(str::to_owned);
+    let bills = WHERE_BYTES_GO.iter().map(|f| f.label.to_owned());
+    let tail = ["allocations / request", "CPU µs / request"].map(str::to_owned);
+    let mut t = Table::figures(headings.into_iter().chain(bills).chain(tail));
     let show = |fit: Option<LineFit>, scale: f64, decimals: usize| {
         fit.map_or("–".to_owned(), |f| {
             let shown = format!("{:.decimals$}", f.slope * scale);
@@ -194,7 +163,6 @@ pub fn where_bytes_go_table(points: &[PointReport]) -> String {
             }
         })
     };
-    let header_len = s.len();
     for strategy in catalog::present(points.iter().map(|r| &r.point)) {
         let w = WhereBytesGo::of(points, strategy.name);
         if w.rss.is_none() {
@@ -208,17 +176,8 @@ pub fn where_bytes_go_table(points: &[PointReport]) -> String {
                 points: 0,
             })
         };
-        let bills: String = WHERE_BYTES_GO
-            .iter()
-            .map(|f| {
-                let fitted = f.fitted(points, strategy.name);
-                format!(" {} |", fitted.map_or("–".to_owned(), |v| f.format(v)))
-            })
-            .collect();
-        let _ = writeln!(
-            s,
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |{bills} {} | {} |",
-            strategy.name,
+        let mut row = vec![
+            strategy.name.to_owned(),
             show(w.rss, kib, 1),
             show(w.heap, kib, 1),
             show(slope(w.heap_not_resident()), kib, 1),
@@ -231,16 +190,16 @@ pub fn where_bytes_go_table(points: &[PointReport]) -> String {
             show(w.page_tables, kib, 1),
             show(w.kernel, kib, 1),
             show(w.client_kernel, kib, 1),
-            show(w.allocations, 1.0, 1),
-            show(w.cpu, 1e6, 1),
-        );
+        ];
+        row.extend(WHERE_BYTES_GO.iter().map(|f| {
+            f.fitted(points, strategy.name)
+                .map_or("–".to_owned(), |v| f.format(v))
+        }));
+        row.extend([show(w.allocations, 1.0, 1), show(w.cpu, 1e6, 1)]);
+        t.row(row);
     }
     // No line fitted (one C): no table.
-    if s.len() == header_len {
-        String::new()
-    } else {
-        s
-    }
+    t.or_nothing()
 }
 
 /// The verdict as text: at each C (and each value of a varied setting), the fastest and the
@@ -333,38 +292,36 @@ pub fn knee_table(points: &[PointReport]) -> Option<String> {
         return None;
     }
     let rates = knee::grid(points);
-    let mut s = String::new();
-    let header: Vec<String> = rates.iter().map(|r| format!("p99 ms at {r}/s")).collect();
-    let _ = writeln!(
-        s,
-        "| strategy | predicted capacity T / W, /s | measured knee, /s | {} |",
-        header.join(" | ")
+    let mut t = Table::figures(
+        [
+            "strategy",
+            "predicted capacity T / W, /s",
+            "measured knee, /s",
+        ]
+        .map(str::to_owned)
+        .into_iter()
+        .chain(rates.iter().map(|r| format!("p99 ms at {r}/s"))),
     );
-    let _ = writeln!(s, "|---|---:|---:|{}", "---:|".repeat(rates.len()));
     for knee in knee::knees(points) {
         let at = |rate: u64| knee::at_rate(points, knee.strategy, rate);
-        let p99: Vec<String> = rates
-            .iter()
-            .map(|&rate| {
-                at(rate).map_or("–".to_owned(), |r| {
-                    let dropped = match r.worker.tally.dropped {
-                        0 => String::new(),
-                        n => format!(" ({n} dropped)"),
-                    };
-                    format!("{:.0}{dropped}", r.worker.tally.latency_ms.p99)
-                })
+        let p99 = rates.iter().map(|&rate| {
+            at(rate).map_or("–".to_owned(), |r| {
+                let dropped = match r.worker.tally.dropped {
+                    0 => String::new(),
+                    n => format!(" ({n} dropped)"),
+                };
+                format!("{:.0}{dropped}", r.worker.tally.latency_ms.p99)
             })
-            .collect();
-        let _ = writeln!(
-            s,
-            "| {} | {} | {} | {} |",
-            knee.strategy.name,
+        });
+        let mut row = vec![
+            knee.strategy.name.to_owned(),
             findings::capacity_cell(knee.capacity),
             knee.cell(),
-            p99.join(" | ")
-        );
+        ];
+        row.extend(p99);
+        t.row(row);
     }
-    Some(s)
+    Some(t.to_string())
 }
 
 /// What the meter inside the workers cost them: the largest share of a worker's CPU its
@@ -751,40 +708,44 @@ pub fn point_summary(r: &PointReport) -> String {
 
 /// The changes as a markdown table, flagged ones marked.
 pub fn changes_table(changes: &[Change]) -> String {
-    let mut s = String::new();
-    let _ = writeln!(
-        s,
-        "| strategy | C | figure | old | new | new/old | noise | |"
-    );
-    let _ = writeln!(s, "|---|---:|---|---:|---:|---:|---:|---|");
+    let mut t = Table::new([
+        ("strategy", Align::Left),
+        ("C", Align::Right),
+        ("figure", Align::Left),
+        ("old", Align::Right),
+        ("new", Align::Right),
+        ("new/old", Align::Right),
+        ("noise", Align::Right),
+        ("", Align::Left),
+    ]);
     for c in changes {
         let flag = match (c.flagged(), c.worse()) {
             (false, _) => "",
             (true, true) => "▲ worse",
             (true, false) => "▼ better",
         };
-        let _ = writeln!(
-            s,
-            "| {}{} | {} | {} | {:.3} | {:.3} | {:.3} | ±{:.0}% | {flag} |",
-            c.strategy,
-            c.varied
-                .as_ref()
-                .map_or_else(String::new, |v| format!(" ({v})")),
-            c.concurrency,
-            c.figure,
-            c.old,
-            c.new,
-            c.ratio,
-            c.noise * 100.0
-        );
+        let varied = c
+            .varied
+            .as_ref()
+            .map_or_else(String::new, |v| format!(" ({v})"));
+        t.row([
+            format!("{}{varied}", c.strategy),
+            c.concurrency.to_string(),
+            c.figure.to_string(),
+            format!("{:.3}", c.old),
+            format!("{:.3}", c.new),
+            format!("{:.3}", c.ratio),
+            format!("±{:.0}%", c.noise * 100.0),
+            flag.to_owned(),
+        ]);
     }
-    s
+    t.to_string()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::results::report::fixtures::measured;
+    use crate::record::report::fixtures::measured;
 
     #[test]
     fn the_verdict_names_the_fastest_and_leanest_from_the_rows_and_leaves_pitfalls_aside() {

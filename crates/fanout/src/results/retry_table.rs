@@ -6,7 +6,7 @@
 use mock_server::FaultKind;
 
 use super::figures::{FAULTS_INJECTED, Figure, P99, RETRIES_RECOVERED, RETRY_EXTRA, WALL};
-use super::report::PointReport;
+use crate::record::report::PointReport;
 
 /// The columns.
 pub const COLUMNS: &[&Figure] = &[

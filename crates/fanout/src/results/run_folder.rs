@@ -7,11 +7,11 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 
-use super::report::PointReport;
 use super::setup::{self, RunFacts};
 use super::{charts, index_html, render};
 use crate::os::machine::Machine;
 use crate::planning::plan::Plan;
+use crate::record::report::PointReport;
 
 /// Errors reading or writing a run folder.
 #[derive(Debug, thiserror::Error)]
@@ -274,7 +274,7 @@ pub fn default_dir(machine: &Machine) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::results::report::fixtures::measured;
+    use crate::record::report::fixtures::measured;
 
     #[test]
     fn points_round_trip_through_a_run_folder_and_bad_lines_are_named() {

@@ -2,6 +2,7 @@
 //! the workload, the peers and what each client configures — from the run's facts, gathered
 //! once where the run starts.
 
+use super::markdown::{Align, Table};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
@@ -215,13 +216,16 @@ pub fn setup_markdown(plan: &Plan, facts: &RunFacts, command: &str) -> String {
                 .as_deref()
                 .map_or(String::new(), |tls| format!("; TLS: {tls}"))
         );
-        let _ = writeln!(
-            s,
-            "| strategy | client | pool | buffers |\n|---|---|---|---|"
-        );
+        let mut t = Table::new(["strategy", "client", "pool", "buffers"].map(|h| (h, Align::Left)));
         for (name, c) in &configs {
-            let _ = writeln!(s, "| {name} | {} | {} | {} |", c.client, c.pool, c.buffers);
+            t.row([
+                name.to_string(),
+                c.client.to_string(),
+                c.pool.to_string(),
+                c.buffers.to_string(),
+            ]);
         }
+        s.push_str(&t.to_string());
     }
     s
 }

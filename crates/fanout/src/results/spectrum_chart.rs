@@ -11,10 +11,10 @@ use plotters::coord::combinators::BindKeyPoints as _;
 use plotters::prelude::*;
 
 use super::palette::{self, LEGEND_WIDTH, log_ticks, tick};
-use super::report::{Outcome, PointReport};
 use crate::model::subject::Subject;
 use crate::model::tally::decode_latency_histogram;
 use crate::planning::catalog;
+use crate::record::report::{Outcome, PointReport};
 
 /// The spectrum chart's file.
 pub const SPECTRUM_FILE: &str = "latency_spectrum.svg";
@@ -240,7 +240,7 @@ fn panel(
 mod tests {
     use super::*;
     use crate::model::tally::Latency;
-    use crate::results::report::fixtures::measured;
+    use crate::record::report::fixtures::measured;
 
     #[test]
     fn repeats_are_pooled_at_the_largest_c_kept_and_a_run_without_histograms_draws_none() {

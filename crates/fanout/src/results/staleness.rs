@@ -7,8 +7,8 @@ use std::path::Path;
 
 use anyhow::Context as _;
 
-use super::report::MEASUREMENT_VERSION;
 use super::run_folder;
+use crate::record::report::MEASUREMENT_VERSION;
 
 /// A quoted folder measured under an older meaning of its figures.
 #[derive(Debug, Clone, PartialEq, Eq)]

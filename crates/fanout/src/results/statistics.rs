@@ -4,9 +4,9 @@
 
 use std::collections::BTreeMap;
 
-use super::report::{Outcome, PointReport};
 use crate::model::knob::Knob;
 use crate::planning::key::PointKey;
+use crate::record::report::{Outcome, PointReport};
 
 /// Median, min and max of a figure over repeats.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -48,6 +48,19 @@ impl Spread {
             (self.max - self.min) / self.median.abs()
         }
     }
+}
+
+/// A median with the repeats' range where it shows in the digits given: `6.2 (6.0–6.5)`;
+/// `–` where there is none.
+pub fn ranged(s: Option<Spread>, show: impl Fn(f64) -> String) -> String {
+    s.map_or("–".to_owned(), |s| {
+        let (low, high) = (show(s.min), show(s.max));
+        if low == high {
+            show(s.median)
+        } else {
+            format!("{} ({low}–{high})", show(s.median))
+        }
+    })
 }
 
 /// The repeats of one (strategy, concurrency, varied setting) point.
@@ -268,7 +281,7 @@ impl WhereBytesGo {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::results::report::fixtures::measured;
+    use crate::record::report::fixtures::measured;
 
     #[test]
     fn spreads_take_the_median_and_the_range() {

@@ -1,7 +1,7 @@
 //! How much CPU the hypervisor gave to others while a run's points ran (steal), as one line:
 //! on a virtual machine it slows every strategy alike, and a large share makes a run suspect.
 
-use super::report::PointReport;
+use crate::record::report::PointReport;
 
 /// "The hypervisor took …": the median and the largest steal per point, each as a share of
 /// one core's time over the point's wall (the cores' steal summed); `None` when no point

@@ -14,9 +14,9 @@ use clap::builder::RangedU64ValueParser;
 use crate::model::settings::Settings;
 use crate::os::machine::Machine;
 use crate::planning::catalog;
+use crate::record::report::{Outcome, PointReport};
 use crate::results::ab_report;
 use crate::results::paired::Test;
-use crate::results::report::{Outcome, PointReport};
 use crate::results::run_folder::{self, PointsWriter};
 
 /// `fanout ab`'s flags.

@@ -20,7 +20,7 @@ use crate::os::machine::Limits;
 use crate::peers;
 use crate::planning::catalog::{self, Runner};
 use crate::planning::point::Point;
-use crate::results::report::{PointReport, RunLeft};
+use crate::record::report::{PointReport, RunLeft};
 
 /// Runs `point` in a fresh worker process against the server at `base_url` — `exe` in the
 /// worker role, or a peer's program — resetting the server's stats before and reading them

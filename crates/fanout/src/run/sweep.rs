@@ -17,8 +17,8 @@ use crate::model::limit::Limit;
 use crate::planning::key::PointKey;
 use crate::planning::plan::Plan;
 use crate::planning::point::Point;
+use crate::record::report::PointReport;
 use crate::results::findings::knee;
-use crate::results::report::PointReport;
 use crate::results::run_folder::{self, PointsWriter};
 use crate::results::setup::RunFacts;
 
@@ -205,7 +205,7 @@ fn measure(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::results::report::fixtures::measured;
+    use crate::record::report::fixtures::measured;
 
     #[test]
     fn a_wall_met_at_some_c_stands_for_the_larger_c_of_that_strategy_and_repeat() {

@@ -8,8 +8,8 @@ use super::Ranked;
 use super::reach::{self, Reach};
 use crate::model::subject::{Cost, Holds, Kind, Part, Pitfall, Subject};
 use crate::planning::catalog;
+use crate::record::report::{Outcome, PointReport};
 use crate::results::figures::{self, Figure};
-use crate::results::report::{Outcome, PointReport};
 use crate::results::statistics::{Spread, cells};
 
 /// A model as the answer sets it out: its floor and its strategy with a client library.
@@ -382,7 +382,7 @@ fn pitfalls(points: &[PointReport]) -> Vec<PitfallCost> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::results::report::fixtures::measured;
+    use crate::record::report::fixtures::measured;
 
     #[test]
     fn each_model_is_its_floor_and_its_library_strategy_from_their_facts() {

@@ -7,7 +7,7 @@ use mock_server::{FaultKind, StatsSnapshot};
 use crate::model::error_kind::ErrorKind;
 use crate::model::settings::Protocol;
 use crate::model::subject::{ClientLib, Subject};
-use crate::results::report::PointReport;
+use crate::record::report::PointReport;
 
 /// What a client should record for the requests a fault hits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -128,7 +128,7 @@ mod tests {
     use mock_server::FaultCounts;
 
     use super::*;
-    use crate::results::report::fixtures::measured;
+    use crate::record::report::fixtures::measured;
 
     /// A point of `strategy` asking for `kind` on 10% of requests, the server having injected
     /// `injected`, the client having recorded `errors`.
@@ -210,25 +210,31 @@ mod tests {
         let mut amplified = faulted("thread_raw", FaultKind::Stall, 15, &[("timeout", 150)]);
         amplified.worker.wall_s = 46.0;
         let mut killed = faulted("thread_pool", FaultKind::Stall, 0, &[]);
-        killed.outcome = crate::results::report::Outcome::Failed("killed".into());
+        killed.outcome = crate::record::report::Outcome::Failed("killed".into());
         let mut second = kept.clone();
         second.repeat = 2;
         let told = burst(&[kept, amplified, killed, second]);
         assert_eq!(
             told,
             vec![
-                ("thread_pool", BurstOutcome::Unmeasured("killed".into())),
+                (
+                    "thread_pool",
+                    vec![BurstOutcome::Unmeasured("killed".into())]
+                ),
                 (
                     "thread_raw",
-                    BurstOutcome::Amplified {
+                    vec![BurstOutcome::Amplified {
                         failed: 150,
                         injected: 15,
                         wall_s: 46.0
-                    }
+                    }]
                 ),
-                ("async_raw", BurstOutcome::OnePerStall),
+                (
+                    "async_raw",
+                    vec![BurstOutcome::OnePerStall, BurstOutcome::OnePerStall]
+                ),
             ],
-            "the first repeat of each, in the strategies' order"
+            "every repeat of each, in the strategies' order"
         );
     }
 
@@ -280,7 +286,7 @@ pub type Whose = (&'static str, f64);
 /// What a faults run says across its points.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FaultsFinding {
-    /// Points that asked for a fault (each point's first repeat).
+    /// Points that asked for a fault, each repeat a point.
     pub points: usize,
     /// Those whose counts agree with the server's.
     pub agreeing: usize,
@@ -334,64 +340,67 @@ pub enum BurstOutcome {
 }
 
 /// A stall burst run (stalls from `fault_after_ms` to `fault_until_ms`): each strategy's
-/// first repeat, in the strategies' order; empty when no point asked for a stall.
-pub fn burst(points: &[PointReport]) -> Vec<(&'static str, BurstOutcome)> {
-    use crate::results::report::Outcome;
-    let firsts = points.iter().filter(|r| {
-        r.repeat == 1
-            && r.point
-                .settings
-                .fault
-                .fault()
-                .ok()
-                .flatten()
-                .map(|f| f.kind)
-                == Some(FaultKind::Stall)
+/// outcome in each of its repeats, in the strategies' order; empty when no point asked for a
+/// stall.
+pub fn burst(points: &[PointReport]) -> Vec<(&'static str, Vec<BurstOutcome>)> {
+    use crate::record::report::Outcome;
+    let stalled = points.iter().filter(|r| {
+        r.point
+            .settings
+            .fault
+            .fault()
+            .ok()
+            .flatten()
+            .map(|f| f.kind)
+            == Some(FaultKind::Stall)
     });
-    let mut out: Vec<(&'static crate::model::subject::Subject, BurstOutcome)> = firsts
-        .map(|r| {
-            let outcome = match (&r.outcome, of(r)) {
-                (Outcome::Measured, Some(o)) if o.agrees => BurstOutcome::OnePerStall,
-                (Outcome::Measured, Some(o)) => BurstOutcome::Amplified {
-                    failed: o.failed,
-                    injected: o.injected,
-                    wall_s: r.worker.wall_s,
-                },
-                (Outcome::Failed(why) | Outcome::Skipped(why), _) => {
-                    BurstOutcome::Unmeasured(why.clone())
-                }
-                (Outcome::Measured, None) => BurstOutcome::Unmeasured("no server counts".into()),
-            };
-            (r.point.strategy, outcome)
-        })
-        .collect();
+    let mut out: Vec<(&'static crate::model::subject::Subject, Vec<BurstOutcome>)> = Vec::new();
+    for r in stalled {
+        let outcome = match (&r.outcome, of(r)) {
+            (Outcome::Measured, Some(o)) if o.agrees => BurstOutcome::OnePerStall,
+            (Outcome::Measured, Some(o)) => BurstOutcome::Amplified {
+                failed: o.failed,
+                injected: o.injected,
+                wall_s: r.worker.wall_s,
+            },
+            (Outcome::Failed(why) | Outcome::Skipped(why), _) => {
+                BurstOutcome::Unmeasured(why.clone())
+            }
+            (Outcome::Measured, None) => BurstOutcome::Unmeasured("no server counts".into()),
+        };
+        match out.iter_mut().find(|(s, _)| *s == r.point.strategy) {
+            Some((_, repeats)) => repeats.push(outcome),
+            None => out.push((r.point.strategy, vec![outcome])),
+        }
+    }
     out.sort_by_key(|(subject, _)| crate::planning::catalog::order(subject));
     out.into_iter().map(|(s, o)| (s.name, o)).collect()
 }
 
 /// The finding of a faults run; `None` when no point asked for a fault.
 pub fn finding(points: &[PointReport]) -> Option<FaultsFinding> {
+    use crate::record::report::Outcome;
     use crate::results::figures::DEADLINE_OVERSHOOT_P99;
-    use crate::results::report::Outcome;
     let faulted: Vec<(&PointReport, FaultOutcome)> = points
         .iter()
-        .filter(|r| r.outcome == Outcome::Measured && r.repeat == 1)
+        .filter(|r| r.outcome == Outcome::Measured)
         .filter_map(|r| Some((r, of(r)?)))
         .collect();
     if faulted.is_empty() {
         return None;
     }
     let share = |p: f64| format!("{}%", p * 100.0);
-    let disagreeing: Vec<_> = faulted
-        .iter()
-        .filter(|(_, o)| !o.agrees)
-        .map(|(r, o)| {
-            (
-                r.point.strategy.name,
-                format!("{} {}", o.kind.name(), share(o.p)),
-            )
-        })
-        .collect();
+    // Each strategy and fault once, however many of its repeats disagree.
+    let mut disagreeing: Vec<(&'static str, String)> = Vec::new();
+    for (r, o) in faulted.iter().filter(|(_, o)| !o.agrees) {
+        let which = (
+            r.point.strategy.name,
+            format!("{} {}", o.kind.name(), share(o.p)),
+        );
+        if !disagreeing.contains(&which) {
+            disagreeing.push(which);
+        }
+    }
     let overshoots: Vec<Whose> = faulted
         .iter()
         .filter(|(_, o)| o.kind == FaultKind::Stall)
@@ -462,7 +471,7 @@ pub fn finding(points: &[PointReport]) -> Option<FaultsFinding> {
     };
     Some(FaultsFinding {
         points: faulted.len(),
-        agreeing: faulted.len() - disagreeing.len(),
+        agreeing: faulted.iter().filter(|(_, o)| o.agrees).count(),
         disagreeing,
         overshoot,
         reset_radius,

@@ -3,11 +3,11 @@
 //! no request failed, and the storm — the most extra load any delay sent.
 
 use super::super::figures::{Figure, HEDGE_EXTRA, P999};
-use super::super::report::PointReport;
 use super::super::statistics::{Cell, cells, varied_knob};
 use crate::model::knob::{HedgeAt, Knob, Varied};
 use crate::model::subject::Subject;
 use crate::planning::catalog;
+use crate::record::report::PointReport;
 
 /// The extra load, in percent of N, within which a cut counts (Dean and Barroso's bound for
 /// hedging after the p95).
@@ -110,7 +110,7 @@ pub fn of(points: &[PointReport]) -> Vec<HedgeFinding> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::results::report::fixtures::measured;
+    use crate::record::report::fixtures::measured;
 
     /// A point of `strategy` at C = 1,000, N = 5,000, hedged after `after_ms` (0: none): its
     /// p99.9, hedges sent and requests failed.

@@ -6,7 +6,7 @@ use crate::model::knob::Knob;
 use crate::model::subject::Subject;
 use crate::planning::catalog;
 use crate::planning::point::Point;
-use crate::results::report::{Outcome, PointReport};
+use crate::record::report::{Outcome, PointReport};
 use crate::results::statistics::Spread;
 
 /// The bisection stops once the knee's bracket is this narrow, as a share of its upper end.
@@ -146,7 +146,7 @@ pub fn knees(points: &[PointReport]) -> Vec<Knee> {
 mod tests {
     use super::*;
     use crate::model::rate::RateProfile;
-    use crate::results::report::fixtures::measured;
+    use crate::record::report::fixtures::measured;
 
     fn at(rate: u64, p99_ms: f64, dropped: u64) -> PointReport {
         let mut r = measured("thread_pool", 100, 1.0, 8 << 20);

@@ -12,8 +12,8 @@ pub mod own_bill;
 pub mod reach;
 pub mod verdict;
 
-use super::report::PointReport;
 use crate::model::subject::Holds;
+use crate::record::report::PointReport;
 
 /// The one rule of "its queue has started": a p99 (from the due time) above twice the mean
 /// delay, or requests dropped. The knees and the overload seconds both use it.

@@ -6,7 +6,7 @@ use super::{capacity, over_the_delay};
 use crate::model::intervals::Interval;
 use crate::model::rate::RateProfile;
 use crate::planning::catalog;
-use crate::results::report::{Outcome, PointReport};
+use crate::record::report::{Outcome, PointReport};
 
 /// How one ramp point took its overload.
 #[derive(Debug, Clone, PartialEq)]
@@ -87,7 +87,7 @@ pub fn most_due_within_the_delay(r: &PointReport) -> Option<f64> {
     Some(most.min(requests as f64))
 }
 
-/// How one strategy took an overload past the walls (its first repeat).
+/// How one strategy took an overload past the walls in one repeat.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Taken {
     /// It ran to the end.
@@ -115,41 +115,47 @@ pub struct PastWalls {
     pub most_due: f64,
     /// Requests offered per point.
     pub requests: usize,
-    /// Each strategy, its capacity (`None`: unbounded) and how it took the ramp.
-    pub taken: Vec<(&'static str, Option<f64>, Taken)>,
+    /// Each strategy, its capacity (`None`: unbounded) and how it took the ramp in each of its
+    /// repeats.
+    pub taken: Vec<(&'static str, Option<f64>, Vec<Taken>)>,
 }
 
 /// The finding of a ramp run read as an overload past the walls.
 pub fn past_walls(points: &[PointReport]) -> Option<PastWalls> {
-    let firsts: Vec<&PointReport> = points
+    let ramps: Vec<&PointReport> = points
         .iter()
-        .filter(|r| r.repeat == 1 && matches!(r.point.settings.rate, Some(RateProfile::Ramp(_))))
+        .filter(|r| matches!(r.point.settings.rate, Some(RateProfile::Ramp(_))))
         .collect();
-    let first = firsts.first()?;
-    let mut taken: Vec<(&'static crate::model::subject::Subject, Option<f64>, Taken)> = firsts
-        .iter()
-        .map(|r| {
-            let how = match &r.outcome {
-                Outcome::Measured => {
-                    let t = &r.worker.tally;
-                    let most = t
-                        .errors
-                        .iter()
-                        .max_by_key(|(_, n)| **n)
-                        .map(|(k, _)| k.clone());
-                    Taken::Measured {
-                        ok: t.ok,
-                        dropped: t.dropped,
-                        failed: (r.error_count(), most),
-                        server_peak: r.server.as_ref().map(|s| s.peak_in_flight),
-                        peak_rss: r.metered.peak_rss_bytes,
-                    }
+    let first = ramps.first()?;
+    let mut taken: Vec<(
+        &'static crate::model::subject::Subject,
+        Option<f64>,
+        Vec<Taken>,
+    )> = Vec::new();
+    for r in &ramps {
+        let how = match &r.outcome {
+            Outcome::Measured => {
+                let t = &r.worker.tally;
+                let most = t
+                    .errors
+                    .iter()
+                    .max_by_key(|(_, n)| **n)
+                    .map(|(k, _)| k.clone());
+                Taken::Measured {
+                    ok: t.ok,
+                    dropped: t.dropped,
+                    failed: (r.error_count(), most),
+                    server_peak: r.server.as_ref().map(|s| s.peak_in_flight),
+                    peak_rss: r.metered.peak_rss_bytes,
                 }
-                Outcome::Failed(why) | Outcome::Skipped(why) => Taken::Unmeasured(why.clone()),
-            };
-            (r.point.strategy, capacity(r), how)
-        })
-        .collect();
+            }
+            Outcome::Failed(why) | Outcome::Skipped(why) => Taken::Unmeasured(why.clone()),
+        };
+        match taken.iter_mut().find(|(s, _, _)| *s == r.point.strategy) {
+            Some((_, _, repeats)) => repeats.push(how),
+            None => taken.push((r.point.strategy, capacity(r), vec![how])),
+        }
+    }
     taken.sort_by_key(|(s, _, _)| catalog::order(s));
     Some(PastWalls {
         most_due: most_due_within_the_delay(first)?,
@@ -161,7 +167,7 @@ pub fn past_walls(points: &[PointReport]) -> Option<PastWalls> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::results::report::fixtures::measured;
+    use crate::record::report::fixtures::measured;
 
     fn ramp(strategy: &str, knots: &[f64], requests: usize, delay_ms: u64) -> PointReport {
         let mut r = measured(strategy, 100, 1.0, 8 << 20);
@@ -207,17 +213,23 @@ mod tests {
         bounded.worker.tally.dropped = 2_000;
         let mut killed = ramp("async_raw", &[500.0, 4_000.0], 3_000, 1_000);
         killed.outcome = Outcome::Failed("killed after the 150 s time limit".into());
-        let f = past_walls(&[unbounded, killed, bounded]).expect("ramps");
+        let mut again = bounded.clone();
+        again.repeat = 2;
+        again.worker.tally.ok = 1_100;
+        let f = past_walls(&[unbounded, killed, bounded, again]).expect("ramps");
         assert_eq!(f.requests, 3_000);
         let names: Vec<&str> = f.taken.iter().map(|(n, _, _)| *n).collect();
         assert_eq!(names, ["thread_pool", "async_raw", "pitfall_unbounded"]);
         let (_, capacity, how) = &f.taken[2];
         assert_eq!(*capacity, None, "no bound by design");
-        let Taken::Measured { failed, .. } = how else {
-            panic!("measured")
+        let [Taken::Measured { failed, .. }] = how.as_slice() else {
+            panic!("one measured repeat")
         };
         assert_eq!(*failed, (1_000, Some("too_many_open_files".to_owned())));
-        assert!(matches!(&f.taken[1].2, Taken::Unmeasured(why) if why.contains("time limit")));
+        assert!(
+            matches!(&f.taken[1].2[..], [Taken::Unmeasured(why)] if why.contains("time limit"))
+        );
         assert!(f.taken[0].1.is_some());
+        assert_eq!(f.taken[0].2.len(), 2, "every repeat of a strategy is kept");
     }
 }

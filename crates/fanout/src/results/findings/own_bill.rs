@@ -4,7 +4,7 @@
 
 use super::answer::models;
 use crate::model::subject::{HeldBy, RunsOn};
-use crate::results::report::PointReport;
+use crate::record::report::PointReport;
 use crate::results::statistics::WhereBytesGo;
 
 /// How far two figures may differ and still agree, as a share of the floor.

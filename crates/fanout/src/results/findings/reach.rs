@@ -5,8 +5,8 @@
 use crate::model::limit::Limit;
 use crate::model::subject::Subject;
 use crate::planning::catalog;
+use crate::record::report::{Outcome, PointReport};
 use crate::results::figures;
-use crate::results::report::{Outcome, PointReport};
 use crate::results::statistics::Spread;
 
 /// How far one strategy carried.
@@ -173,7 +173,7 @@ pub fn at_largest(points: &[PointReport]) -> Vec<AtLargest> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::results::report::fixtures::measured;
+    use crate::record::report::fixtures::measured;
 
     fn seen(c: usize, peak: u64) -> PointReport {
         let mut r = measured("thread_raw", c, 1.0, 8 << 20);

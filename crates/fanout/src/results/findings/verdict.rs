@@ -6,8 +6,8 @@
 use super::Ranked;
 use crate::model::knob::{Knob, Varied};
 use crate::model::subject::Holds;
+use crate::record::report::{Outcome, PointReport};
 use crate::results::figures::{self, Figure};
-use crate::results::report::{Outcome, PointReport};
 use crate::results::statistics::{Cell, cells, varied_knob};
 
 /// The verdict: one entry per C (and varied value) with two or more strategies to compare.
@@ -153,7 +153,7 @@ pub fn of(points: &[PointReport]) -> Verdict {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::results::report::fixtures::measured;
+    use crate::record::report::fixtures::measured;
 
     #[test]
     fn the_verdict_ranks_what_holds_c_and_served_every_request_pitfalls_aside() {
