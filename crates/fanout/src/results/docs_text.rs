@@ -629,53 +629,10 @@ pub fn burst(
         .filter(|(_, o)| o.iter().all(|o| *o == BurstOutcome::OnePerStall))
         .map(|(name, _)| format!("`{name}`"))
         .collect();
-    let mut broke = Vec::new();
-    for (name, repeats) in outcomes {
-        let of = |k: usize| match repeats.len() {
-            1 => String::new(),
-            n => format!(" in {k} of {n} repeats"),
-        };
-        let amplified: Vec<(f64, f64, f64)> = repeats
-            .iter()
-            .filter_map(|o| match o {
-                BurstOutcome::Amplified {
-                    failed,
-                    injected,
-                    wall_s,
-                } => Some((*failed as f64, *injected as f64, *wall_s)),
-                _ => None,
-            })
-            .collect();
-        if !amplified.is_empty() {
-            let count = |pick: fn(&(f64, f64, f64)) -> f64| {
-                statistics::ranged(Spread::of(amplified.iter().map(pick)), |v| {
-                    thousands(v.round() as usize)
-                })
-            };
-            broke.push(format!(
-                "`{name}` failed {} requests for {} stalls (in {} s){}",
-                count(|a| a.0),
-                count(|a| a.1),
-                statistics::ranged(Spread::of(amplified.iter().map(|a| a.2)), |v| {
-                    format!("{v:.1}")
-                }),
-                of(amplified.len())
-            ));
-        }
-        let unmeasured: Vec<&String> = repeats
-            .iter()
-            .filter_map(|o| match o {
-                BurstOutcome::Unmeasured(why) => Some(why),
-                _ => None,
-            })
-            .collect();
-        if let Some(why) = unmeasured.first() {
-            broke.push(format!(
-                "`{name}` did not finish{}: {why}",
-                of(unmeasured.len())
-            ));
-        }
-    }
+    let broke: Vec<String> = outcomes
+        .iter()
+        .flat_map(|(name, repeats)| broke_lines(name, repeats))
+        .collect();
     let mut s = format!("- **A stall burst** ({conditions}):");
     if !kept.is_empty() {
         let every = if outcomes.iter().any(|(_, o)| o.len() > 1) {
@@ -701,14 +658,65 @@ pub fn burst(
     s
 }
 
+/// A stall burst's lines for one strategy over its repeats: the repeats whose failures
+/// outnumbered the stalls (the median and range of those), and the repeats that did not finish.
+fn broke_lines(
+    name: &str,
+    repeats: &[crate::results::findings::faults::BurstOutcome],
+) -> Vec<String> {
+    use crate::results::findings::faults::BurstOutcome;
+    let mut broke = Vec::new();
+    let of = |k: usize| match repeats.len() {
+        1 => String::new(),
+        n => format!(" in {k} of {n} repeats"),
+    };
+    let amplified: Vec<(f64, f64, f64)> = repeats
+        .iter()
+        .filter_map(|o| match o {
+            BurstOutcome::Amplified {
+                failed,
+                injected,
+                wall_s,
+            } => Some((*failed as f64, *injected as f64, *wall_s)),
+            _ => None,
+        })
+        .collect();
+    if !amplified.is_empty() {
+        let count = |pick: fn(&(f64, f64, f64)) -> f64| {
+            statistics::ranged(Spread::of(amplified.iter().map(pick)), |v| {
+                thousands(v.round() as usize)
+            })
+        };
+        broke.push(format!(
+            "`{name}` failed {} requests for {} stalls (in {} s){}",
+            count(|a| a.0),
+            count(|a| a.1),
+            statistics::ranged(Spread::of(amplified.iter().map(|a| a.2)), |v| {
+                format!("{v:.1}")
+            }),
+            of(amplified.len())
+        ));
+    }
+    let unmeasured: Vec<&String> = repeats
+        .iter()
+        .filter_map(|o| match o {
+            BurstOutcome::Unmeasured(why) => Some(why),
+            _ => None,
+        })
+        .collect();
+    if let Some(why) = unmeasured.first() {
+        broke.push(format!(
+            "`{name}` did not finish{}: {why}",
+            of(unmeasured.len())
+        ));
+    }
+    broke
+}
+
 /// The decision's line on an overload past the walls: what the unbounded strategies met and
 /// what the bounded ones served and dropped instead, from `findings::overload::past_walls`.
 pub fn past_walls(conditions: &str, f: &PastWalls) -> String {
     let n = thousands(f.requests);
-    // A count over repeats in thousands: the median, with the range where they differ.
-    let counts = |values: &mut dyn Iterator<Item = f64>| {
-        statistics::ranged(Spread::of(values), |v| thousands(v.round() as usize))
-    };
     let mut bounded: Vec<(&str, &Taken)> = Vec::new();
     let mut lines = Vec::new();
     for (name, capacity, repeats) in &f.taken {
@@ -723,53 +731,7 @@ pub fn past_walls(conditions: &str, f: &PastWalls) -> String {
         if capacity.is_some() {
             bounded.extend(measured.iter().map(|t| (*name, *t)));
         } else if !measured.is_empty() {
-            let read = |pick: fn(&Taken) -> Option<f64>| {
-                counts(&mut measured.iter().filter_map(|t| pick(t)))
-            };
-            let class = measured.iter().find_map(|t| match t {
-                Taken::Measured {
-                    failed: (_, Some(c)),
-                    ..
-                } => Some(format!(" (most: {c})")),
-                _ => None,
-            });
-            // The server's peak and the resident memory, where the repeats read them.
-            let peak = Spread::of(measured.iter().filter_map(|t| match t {
-                Taken::Measured { server_peak, .. } => server_peak.map(|p| p as f64),
-                Taken::Unmeasured(_) => None,
-            }))
-            .map_or(String::new(), |s| {
-                format!(
-                    ", the server saw at most {} at once",
-                    statistics::ranged(Some(s), |v| thousands(v.round() as usize))
-                )
-            });
-            let rss = Spread::of(measured.iter().filter_map(|t| match t {
-                Taken::Measured { peak_rss, .. } => peak_rss.map(|b| b as f64 / 1_048_576.0),
-                Taken::Unmeasured(_) => None,
-            }))
-            .map_or(String::new(), |s| {
-                format!(
-                    ", {} MiB resident at peak",
-                    statistics::ranged(Some(s), |v| format!("{v:.0}"))
-                )
-            });
-            lines.push(format!(
-                "`{name}` (no bound) served {} of {n}, dropped {}, failed {}{}{peak}{rss}",
-                read(|t| match t {
-                    Taken::Measured { ok, .. } => Some(*ok as f64),
-                    Taken::Unmeasured(_) => None,
-                }),
-                read(|t| match t {
-                    Taken::Measured { dropped, .. } => Some(*dropped as f64),
-                    Taken::Unmeasured(_) => None,
-                }),
-                read(|t| match t {
-                    Taken::Measured { failed, .. } => Some(failed.0 as f64),
-                    Taken::Unmeasured(_) => None,
-                }),
-                class.unwrap_or_default(),
-            ));
+            lines.push(unbounded_line(name, &n, &measured));
         }
         if let Some(why) = unmeasured {
             let of = match repeats.len() - measured.len() {
@@ -825,6 +787,57 @@ pub fn past_walls(conditions: &str, f: &PastWalls) -> String {
          client holding every arrival holds at once): {}.\n",
         thousands(f.most_due.round() as usize),
         lines.join("; ")
+    )
+}
+
+/// The past-the-walls line of a strategy with no bound, over its measured repeats: what it
+/// served, dropped and failed, the class most failed with, the server's peak in flight and its
+/// peak resident memory.
+fn unbounded_line(name: &str, n: &str, measured: &[&Taken]) -> String {
+    // Each measured repeat's served, dropped, failed, the server's peak and the peak RSS, MiB.
+    let figures: Vec<[Option<f64>; 5]> = measured
+        .iter()
+        .filter_map(|t| match t {
+            Taken::Measured {
+                ok,
+                dropped,
+                failed,
+                server_peak,
+                peak_rss,
+            } => Some([
+                Some(*ok as f64),
+                Some(*dropped as f64),
+                Some(failed.0 as f64),
+                server_peak.map(|p| p as f64),
+                peak_rss.map(|b| b as f64 / 1_048_576.0),
+            ]),
+            Taken::Unmeasured(_) => None,
+        })
+        .collect();
+    // Figure `k` over the repeats that read it: the median, with the range where they differ.
+    let over = |k: usize, show: fn(f64) -> String| {
+        Spread::of(figures.iter().filter_map(|f| f[k])).map(|s| statistics::ranged(Some(s), show))
+    };
+    let count = |v: f64| thousands(v.round() as usize);
+    let class = measured.iter().find_map(|t| match t {
+        Taken::Measured {
+            failed: (_, Some(c)),
+            ..
+        } => Some(format!(" (most: {c})")),
+        _ => None,
+    });
+    let peak = over(3, count).map_or(String::new(), |p| {
+        format!(", the server saw at most {p} at once")
+    });
+    let rss = over(4, |v| format!("{v:.0}"))
+        .map_or(String::new(), |r| format!(", {r} MiB resident at peak"));
+    let dash = || "–".to_owned();
+    format!(
+        "`{name}` (no bound) served {} of {n}, dropped {}, failed {}{}{peak}{rss}",
+        over(0, count).unwrap_or_else(dash),
+        over(1, count).unwrap_or_else(dash),
+        over(2, count).unwrap_or_else(dash),
+        class.unwrap_or_default(),
     )
 }
 

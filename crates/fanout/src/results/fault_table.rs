@@ -27,6 +27,15 @@ pub fn table(points: &[PointReport]) -> Option<String> {
         .collect();
     let first = faulted.first()?.0.measured[0];
     let repeats = faulted.iter().map(|(c, _)| c.measured.len()).max()?;
+    let mut table = header();
+    for (cell, outcomes) in &faulted {
+        table.row(row(cell, outcomes, points));
+    }
+    Some(format!("{}{table}", about(first, repeats)))
+}
+
+/// What the table's columns mean, for a run of `first`'s workload over `repeats` repeats.
+fn about(first: &PointReport, repeats: usize) -> String {
     let over = if repeats == 1 {
         "One run.".to_owned()
     } else {
@@ -35,7 +44,7 @@ pub fn table(points: &[PointReport]) -> Option<String> {
              and left after: medians; stalls held: the median p50 and the longest)."
         )
     };
-    let mut s = format!(
+    format!(
         "C = {}, D = {} ms, a {} ms deadline (`--timeout-ms`). Injected: the server's count; \
          seen: the requests the client recorded in the class that fault causes (a stall: \
          timeout; a reset: connection_reset; a truncation: truncated; a status: http_CODE; a \
@@ -52,8 +61,12 @@ pub fn table(points: &[PointReport]) -> Option<String> {
          the machine's sockets in TIME_WAIT as the point started, each a local port an \
          earlier point's closed connection still held. {over}\n\n",
         first.point.concurrency, first.point.delay_ms, first.point.settings.timeout_ms,
-    );
-    let mut table = Table::new(
+    )
+}
+
+/// The table's heading: text columns left, counts and figures right.
+fn header() -> Table {
+    Table::new(
         [
             ("strategy", Align::Left),
             ("fault", Align::Left),
@@ -76,77 +89,77 @@ pub fn table(points: &[PointReport]) -> Option<String> {
             ]
             .map(|h| (h, Align::Right)),
         ),
-    );
-    for (cell, outcomes) in &faulted {
-        let o = &outcomes[0];
-        let count = |read: fn(&FaultOutcome) -> f64, digits: usize| {
-            ranged(Spread::of(outcomes.iter().map(read)), |v| {
-                format!("{v:.digits$}")
-            })
-        };
-        let figure = |f: &Figure| median_and_range(cell, points, f);
-        let median = |f: &Figure| {
-            f.spread(cell, points)
-                .map_or("–".to_owned(), |s| f.format(s.median))
-        };
-        let stalls: Vec<_> = cell
-            .measured
-            .iter()
-            .filter_map(|r| r.server.as_ref().map(|s| s.stall_held_us))
-            .filter(|h| h.count > 0)
-            .collect();
-        let held = Spread::of(stalls.iter().map(|h| h.p50 as f64 / 1e3))
-            .zip(stalls.iter().map(|h| h.max).max())
-            .map_or("–".to_owned(), |(p50, max)| {
-                format!("{:.0} / {:.0}", p50.median, max as f64 / 1e3)
-            });
-        let disagreeing = outcomes.iter().filter(|o| !o.agrees).count();
-        let agree = match disagreeing {
-            0 => "✓".to_owned(),
-            _ if outcomes.len() == 1 => "✗".to_owned(),
-            n => format!("✗ in {n} of {}", outcomes.len()),
-        };
-        let retried = outcomes.iter().any(|o| o.retried > 0);
-        let ok = ranged(cell.spread(|r| r.worker.tally.ok as f64), |v| {
-            format!("{v:.0}")
+    )
+}
+
+/// A cell's row over its measured repeats' `outcomes`.
+fn row(cell: &Cell<'_>, outcomes: &[FaultOutcome], points: &[PointReport]) -> Vec<String> {
+    let o = &outcomes[0];
+    let count = |read: fn(&FaultOutcome) -> f64, digits: usize| {
+        ranged(Spread::of(outcomes.iter().map(read)), |v| {
+            format!("{v:.digits$}")
+        })
+    };
+    let figure = |f: &Figure| median_and_range(cell, points, f);
+    let median = |f: &Figure| {
+        f.spread(cell, points)
+            .map_or("–".to_owned(), |s| f.format(s.median))
+    };
+    let stalls: Vec<_> = cell
+        .measured
+        .iter()
+        .filter_map(|r| r.server.as_ref().map(|s| s.stall_held_us))
+        .filter(|h| h.count > 0)
+        .collect();
+    let held = Spread::of(stalls.iter().map(|h| h.p50 as f64 / 1e3))
+        .zip(stalls.iter().map(|h| h.max).max())
+        .map_or("–".to_owned(), |(p50, max)| {
+            format!("{:.0} / {:.0}", p50.median, max as f64 / 1e3)
         });
-        table.row([
-            cell.key.strategy.to_owned(),
-            format!("{} {}%", o.kind.name(), o.p * 100.0),
-            count(|o| o.injected as f64, 0),
-            match (o.expect.class(), retried) {
-                (None, _) => "–".to_owned(),
-                (Some(_), false) => count(|o| o.seen as f64, 0),
-                (Some(_), true) => format!(
-                    "{} + {} retried",
-                    count(|o| o.seen as f64, 0),
-                    count(|o| o.retried as f64, 0)
-                ),
-            },
-            agree,
-            count(|o| o.failed as f64, 0),
-            ranged(
-                Spread::of(outcomes.iter().filter_map(|o| o.blast_radius)),
-                |v| format!("{v:.2}"),
+    let disagreeing = outcomes.iter().filter(|o| !o.agrees).count();
+    let agree = match disagreeing {
+        0 => "✓".to_owned(),
+        _ if outcomes.len() == 1 => "✗".to_owned(),
+        n => format!("✗ in {n} of {}", outcomes.len()),
+    };
+    let retried = outcomes.iter().any(|o| o.retried > 0);
+    let ok = ranged(cell.spread(|r| r.worker.tally.ok as f64), |v| {
+        format!("{v:.0}")
+    });
+    vec![
+        cell.key.strategy.to_owned(),
+        format!("{} {}%", o.kind.name(), o.p * 100.0),
+        count(|o| o.injected as f64, 0),
+        match (o.expect.class(), retried) {
+            (None, _) => "–".to_owned(),
+            (Some(_), false) => count(|o| o.seen as f64, 0),
+            (Some(_), true) => format!(
+                "{} + {} retried",
+                count(|o| o.seen as f64, 0),
+                count(|o| o.retried as f64, 0)
             ),
-            ok,
-            figure(&DEADLINE_OVERSHOOT_P99),
-            figure(&CONNECTIONS_PER_REQUEST),
-            held,
-            [
-                &PEAK_THREADS,
-                &PEAK_OPEN_FDS,
-                &PEAK_RSS,
-                &PEAK_CLIENT_KERNEL,
-            ]
+        },
+        agree,
+        count(|o| o.failed as f64, 0),
+        ranged(
+            Spread::of(outcomes.iter().filter_map(|o| o.blast_radius)),
+            |v| format!("{v:.2}"),
+        ),
+        ok,
+        figure(&DEADLINE_OVERSHOOT_P99),
+        figure(&CONNECTIONS_PER_REQUEST),
+        held,
+        [
+            &PEAK_THREADS,
+            &PEAK_OPEN_FDS,
+            &PEAK_RSS,
+            &PEAK_CLIENT_KERNEL,
+        ]
+        .map(median)
+        .join(" / "),
+        [&LEFT_FDS, &LEFT_THREADS, &LEFT_HEAP]
             .map(median)
             .join(" / "),
-            [&LEFT_FDS, &LEFT_THREADS, &LEFT_HEAP]
-                .map(median)
-                .join(" / "),
-            figure(&TIME_WAIT_BEFORE),
-        ]);
-    }
-    s.push_str(&table.to_string());
-    Some(s)
+        figure(&TIME_WAIT_BEFORE),
+    ]
 }

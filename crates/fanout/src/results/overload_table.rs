@@ -40,19 +40,7 @@ pub fn table(points: &[PointReport]) -> Option<String> {
             .drop_after_ms
             .unwrap_or(first.point.settings.timeout_ms),
     );
-    let mut table = Table::figures([
-        "strategy",
-        "capacity T / W, /s",
-        "ok",
-        "dropped",
-        "failed",
-        "seconds over 2·D",
-        "recovery after the rate fell below capacity, s",
-        "peak in flight (server)",
-        "peak threads",
-        "peak RSS, MiB",
-        "peak connections open (server)",
-    ]);
+    let mut table = header();
     for (cell, taken) in &ramps {
         // Over the repeats that read it: `digits` decimals, `–` where none did.
         let spread = |read: &dyn Fn(&PointReport, &Overload) -> Option<f64>, digits: usize| {
@@ -96,4 +84,21 @@ pub fn table(points: &[PointReport]) -> Option<String> {
     }
     s.push_str(&table.to_string());
     Some(s)
+}
+
+/// The table's heading: the strategy, then its figures.
+fn header() -> Table {
+    Table::figures([
+        "strategy",
+        "capacity T / W, /s",
+        "ok",
+        "dropped",
+        "failed",
+        "seconds over 2·D",
+        "recovery after the rate fell below capacity, s",
+        "peak in flight (server)",
+        "peak threads",
+        "peak RSS, MiB",
+        "peak connections open (server)",
+    ])
 }
