@@ -296,7 +296,7 @@ fn generate(block: Block, folders: &Named, root: &Path, up: &str) -> anyhow::Res
         ));
     }
     let points = run_folder::load_points(&dir)?;
-    let medians = repeats_said(&points);
+    let medians = repeats_read(&points, "medians of");
     Ok(match block {
         Block::Table => format!("{}\n{}", docs_text::main_table(&points), stamp(&medians)),
         Block::Verdict => format!(
@@ -332,7 +332,7 @@ fn generate(block: Block, folders: &Named, root: &Path, up: &str) -> anyhow::Res
                 .map(|(_, f, these)| {
                     format!(
                         "[`{f}`]({up}{f}/) ({}; ran on commit {})",
-                        repeats_said(these),
+                        repeats_read(these, "medians of"),
                         ran_on(&root.join(f))
                     )
                 })
@@ -355,10 +355,7 @@ fn generate(block: Block, folders: &Named, root: &Path, up: &str) -> anyhow::Res
         Block::Scale => format!(
             "{}\n{}",
             docs_text::scale_table(&reach::all(&points)),
-            stamp(&match repeats(&points) {
-                1 => "one run".to_owned(),
-                n => format!("a C carried in each of {n} repeats"),
-            })
+            stamp(&repeats_read(&points, "a C carried in each of"))
         ),
         Block::Largest => format!(
             "{}\n{}",
@@ -384,12 +381,12 @@ fn generate(block: Block, folders: &Named, root: &Path, up: &str) -> anyhow::Res
         Block::Knee => format!(
             "{}\n{}",
             render::knee_table(&points).context("not a rate run")?,
-            stamp(&first_repeat(&points))
+            stamp(&repeats_read(&points, "the first of"))
         ),
         Block::Overload => format!(
             "{}\n{}",
             overload_table::table(&points).context("not a ramp run")?,
-            stamp(&every_repeat(&points))
+            stamp(&repeats_read(&points, "every one of"))
         ),
         Block::OverloadAnswer => {
             let first = points.first().context("no points")?;
@@ -399,7 +396,7 @@ fn generate(block: Block, folders: &Named, root: &Path, up: &str) -> anyhow::Res
                     &docs_text::overload_conditions(first),
                     &overload::past_walls(&points).context("not a ramp run")?
                 ),
-                stamp(&every_repeat(&points))
+                stamp(&repeats_read(&points, "every one of"))
             )
         }
         Block::Hedge => format!(
@@ -442,7 +439,7 @@ fn generate(block: Block, folders: &Named, root: &Path, up: &str) -> anyhow::Res
         Block::Faults => format!(
             "{}\n{}",
             fault_table::table(&points).context("no point with a fault")?,
-            stamp(&every_repeat(&points))
+            stamp(&repeats_read(&points, "every one of"))
         ),
         Block::FaultsAnswer => {
             let mut text =
@@ -461,11 +458,14 @@ fn generate(block: Block, folders: &Named, root: &Path, up: &str) -> anyhow::Res
                 ));
                 also = format!(
                     "<sub>And from [`{burst_folder}`]({up}{burst_folder}/) ({}; ran on commit {}).</sub>\n",
-                    every_repeat(&burst),
+                    repeats_read(&burst, "every one of"),
                     ran_on(&burst_dir)
                 );
             }
-            format!("{text}\n{}{also}", stamp(&every_repeat(&points)))
+            format!(
+                "{text}\n{}{also}",
+                stamp(&repeats_read(&points, "every one of"))
+            )
         }
         Block::Meter => format!(
             "{}\n{}",
@@ -544,35 +544,18 @@ fn ran_on(dir: &Path) -> String {
     commit_of(dir).unwrap_or_else(|| "unknown".into())
 }
 
-/// How a stamp names what a folder's figures are: medians of its repeats, or one run.
-fn repeats_said(points: &[PointReport]) -> String {
+/// How a stamp names the repeats a block read: "one run" where the run made one, else `how`
+/// of how many ("medians of 3 repeats", "the first of 3 repeats", "every one of 3 repeats").
+fn repeats_read(points: &[PointReport], how: &str) -> String {
     match repeats(points) {
         1 => "one run".to_owned(),
-        n => format!("medians of {n} repeats"),
+        n => format!("{how} {n} repeats"),
     }
 }
 
 /// How many repeats `points` ran.
 fn repeats(points: &[PointReport]) -> u32 {
     points.iter().map(|p| p.repeat).max().unwrap_or(1)
-}
-
-/// What a block that reads each point's first repeat says of it: "one run" where the
-/// run made one, else which of how many.
-fn first_repeat(points: &[PointReport]) -> String {
-    match repeats(points) {
-        1 => "one run".to_owned(),
-        n => format!("the first of {n} repeats"),
-    }
-}
-
-/// What a block that reads every repeat of each point says of it: "one run" where the run
-/// made one, else how many it reads.
-fn every_repeat(points: &[PointReport]) -> String {
-    match repeats(points) {
-        1 => "one run".to_owned(),
-        n => format!("every one of {n} repeats"),
-    }
 }
 
 #[cfg(test)]

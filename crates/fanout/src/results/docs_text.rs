@@ -412,6 +412,11 @@ pub fn scale_table(reaches: &[Reach]) -> String {
     t.to_string()
 }
 
+/// A count read as a float (a median of counts), rounded and with thousands separated.
+fn counted(v: f64) -> String {
+    thousands(v.round() as usize)
+}
+
 /// `n` with thousands separated: 10,000.
 pub fn thousands(n: usize) -> String {
     let digits = n.to_string();
@@ -683,9 +688,7 @@ fn broke_lines(
         .collect();
     if !amplified.is_empty() {
         let count = |pick: fn(&(f64, f64, f64)) -> f64| {
-            statistics::ranged(Spread::of(amplified.iter().map(pick)), |v| {
-                thousands(v.round() as usize)
-            })
+            statistics::ranged(Spread::of(amplified.iter().map(pick)), counted)
         };
         broke.push(format!(
             "`{name}` failed {} requests for {} stalls (in {} s){}",
@@ -818,7 +821,6 @@ fn unbounded_line(name: &str, n: &str, measured: &[&Taken]) -> String {
     let over = |k: usize, show: fn(f64) -> String| {
         Spread::of(figures.iter().filter_map(|f| f[k])).map(|s| statistics::ranged(Some(s), show))
     };
-    let count = |v: f64| thousands(v.round() as usize);
     let class = measured.iter().find_map(|t| match t {
         Taken::Measured {
             failed: (_, Some(c)),
@@ -826,7 +828,7 @@ fn unbounded_line(name: &str, n: &str, measured: &[&Taken]) -> String {
         } => Some(format!(" (most: {c})")),
         _ => None,
     });
-    let peak = over(3, count).map_or(String::new(), |p| {
+    let peak = over(3, counted).map_or(String::new(), |p| {
         format!(", the server saw at most {p} at once")
     });
     let rss = over(4, |v| format!("{v:.0}"))
@@ -834,9 +836,9 @@ fn unbounded_line(name: &str, n: &str, measured: &[&Taken]) -> String {
     let dash = || "–".to_owned();
     format!(
         "`{name}` (no bound) served {} of {n}, dropped {}, failed {}{}{peak}{rss}",
-        over(0, count).unwrap_or_else(dash),
-        over(1, count).unwrap_or_else(dash),
-        over(2, count).unwrap_or_else(dash),
+        over(0, counted).unwrap_or_else(dash),
+        over(1, counted).unwrap_or_else(dash),
+        over(2, counted).unwrap_or_else(dash),
         class.unwrap_or_default(),
     )
 }

@@ -64,10 +64,7 @@ pub fn table(points: &[PointReport]) -> Option<String> {
             super::findings::capacity_cell(taken[0].1.capacity),
             spread(&|r, _| Some(r.worker.tally.ok as f64), 0),
             spread(&|r, _| Some(r.worker.tally.dropped as f64), 0),
-            spread(
-                &|r, _| Some(r.worker.tally.errors.values().sum::<u64>() as f64),
-                0,
-            ),
+            spread(&|r, _| Some(r.error_count() as f64), 0),
             spread(&|_, o| Some(o.seconds_over as f64), 0),
             recovery,
             spread(&|r, _| Some(r.server.as_ref()?.peak_in_flight as f64), 0),

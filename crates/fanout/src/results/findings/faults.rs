@@ -8,6 +8,7 @@ use crate::model::error_kind::ErrorKind;
 use crate::model::settings::Protocol;
 use crate::model::subject::{ClientLib, Subject};
 use crate::record::report::PointReport;
+use crate::results::statistics::cells;
 
 /// What a client should record for the requests a fault hits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -340,11 +341,11 @@ pub enum BurstOutcome {
 }
 
 /// A stall burst run (stalls from `fault_after_ms` to `fault_until_ms`): each strategy's
-/// outcome in each of its repeats, in the strategies' order; empty when no point asked for a
-/// stall.
+/// outcome in each of its repeats (its cell's, `statistics::cells`: the measured first), in the
+/// strategies' order; empty when no point asked for a stall.
 pub fn burst(points: &[PointReport]) -> Vec<(&'static str, Vec<BurstOutcome>)> {
     use crate::record::report::Outcome;
-    let stalled = points.iter().filter(|r| {
+    fn stalled(r: &PointReport) -> bool {
         r.point
             .settings
             .fault
@@ -353,28 +354,38 @@ pub fn burst(points: &[PointReport]) -> Vec<(&'static str, Vec<BurstOutcome>)> {
             .flatten()
             .map(|f| f.kind)
             == Some(FaultKind::Stall)
-    });
-    let mut out: Vec<(&'static crate::model::subject::Subject, Vec<BurstOutcome>)> = Vec::new();
-    for r in stalled {
-        let outcome = match (&r.outcome, of(r)) {
-            (Outcome::Measured, Some(o)) if o.agrees => BurstOutcome::OnePerStall,
-            (Outcome::Measured, Some(o)) => BurstOutcome::Amplified {
-                failed: o.failed,
-                injected: o.injected,
-                wall_s: r.worker.wall_s,
-            },
-            (Outcome::Failed(why) | Outcome::Skipped(why), _) => {
-                BurstOutcome::Unmeasured(why.clone())
-            }
-            (Outcome::Measured, None) => BurstOutcome::Unmeasured("no server counts".into()),
-        };
-        match out.iter_mut().find(|(s, _)| *s == r.point.strategy) {
-            Some((_, repeats)) => repeats.push(outcome),
-            None => out.push((r.point.strategy, vec![outcome])),
-        }
     }
-    out.sort_by_key(|(subject, _)| crate::planning::catalog::order(subject));
-    out.into_iter().map(|(s, o)| (s.name, o)).collect()
+    cells(points)
+        .into_iter()
+        .filter(|cell| {
+            cell.measured
+                .iter()
+                .chain(&cell.unmeasured)
+                .any(|r| stalled(r))
+        })
+        .map(|cell| {
+            let outcomes = cell
+                .measured
+                .iter()
+                .chain(&cell.unmeasured)
+                .map(|r| match (&r.outcome, of(r)) {
+                    (Outcome::Measured, Some(o)) if o.agrees => BurstOutcome::OnePerStall,
+                    (Outcome::Measured, Some(o)) => BurstOutcome::Amplified {
+                        failed: o.failed,
+                        injected: o.injected,
+                        wall_s: r.worker.wall_s,
+                    },
+                    (Outcome::Failed(why) | Outcome::Skipped(why), _) => {
+                        BurstOutcome::Unmeasured(why.clone())
+                    }
+                    (Outcome::Measured, None) => {
+                        BurstOutcome::Unmeasured("no server counts".into())
+                    }
+                })
+                .collect();
+            (cell.key.strategy, outcomes)
+        })
+        .collect()
 }
 
 /// The finding of a faults run; `None` when no point asked for a fault.

@@ -5,8 +5,8 @@
 use super::{capacity, over_the_delay};
 use crate::model::intervals::Interval;
 use crate::model::rate::RateProfile;
-use crate::planning::catalog;
 use crate::record::report::{Outcome, PointReport};
+use crate::results::statistics::cells;
 
 /// How one ramp point took its overload.
 #[derive(Debug, Clone, PartialEq)]
@@ -122,46 +122,55 @@ pub struct PastWalls {
 
 /// The finding of a ramp run read as an overload past the walls.
 pub fn past_walls(points: &[PointReport]) -> Option<PastWalls> {
-    let ramps: Vec<&PointReport> = points
-        .iter()
-        .filter(|r| matches!(r.point.settings.rate, Some(RateProfile::Ramp(_))))
-        .collect();
-    let first = ramps.first()?;
-    let mut taken: Vec<(
-        &'static crate::model::subject::Subject,
-        Option<f64>,
-        Vec<Taken>,
-    )> = Vec::new();
-    for r in &ramps {
-        let how = match &r.outcome {
-            Outcome::Measured => {
-                let t = &r.worker.tally;
-                let most = t
-                    .errors
-                    .iter()
-                    .max_by_key(|(_, n)| **n)
-                    .map(|(k, _)| k.clone());
-                Taken::Measured {
-                    ok: t.ok,
-                    dropped: t.dropped,
-                    failed: (r.error_count(), most),
-                    server_peak: r.server.as_ref().map(|s| s.peak_in_flight),
-                    peak_rss: r.metered.peak_rss_bytes,
-                }
-            }
-            Outcome::Failed(why) | Outcome::Skipped(why) => Taken::Unmeasured(why.clone()),
-        };
-        match taken.iter_mut().find(|(s, _, _)| *s == r.point.strategy) {
-            Some((_, _, repeats)) => repeats.push(how),
-            None => taken.push((r.point.strategy, capacity(r), vec![how])),
-        }
+    fn ramps(r: &PointReport) -> bool {
+        matches!(r.point.settings.rate, Some(RateProfile::Ramp(_)))
     }
-    taken.sort_by_key(|(s, _, _)| catalog::order(s));
+    let first = points.iter().find(|r| ramps(r))?;
+    let taken = cells(points)
+        .into_iter()
+        .filter_map(|cell| {
+            let repeats: Vec<&PointReport> = cell
+                .measured
+                .iter()
+                .chain(&cell.unmeasured)
+                .copied()
+                .filter(|r| ramps(r))
+                .collect();
+            let capacity = capacity(repeats.first()?);
+            Some((
+                cell.key.strategy,
+                capacity,
+                repeats.into_iter().map(taken).collect(),
+            ))
+        })
+        .collect();
     Some(PastWalls {
         most_due: most_due_within_the_delay(first)?,
         requests: first.point.requests,
-        taken: taken.into_iter().map(|(s, c, t)| (s.name, c, t)).collect(),
+        taken,
     })
+}
+
+/// How `r`, one repeat of a ramp, took it.
+fn taken(r: &PointReport) -> Taken {
+    match &r.outcome {
+        Outcome::Measured => {
+            let t = &r.worker.tally;
+            let most = t
+                .errors
+                .iter()
+                .max_by_key(|(_, n)| **n)
+                .map(|(k, _)| k.clone());
+            Taken::Measured {
+                ok: t.ok,
+                dropped: t.dropped,
+                failed: (r.error_count(), most),
+                server_peak: r.server.as_ref().map(|s| s.peak_in_flight),
+                peak_rss: r.metered.peak_rss_bytes,
+            }
+        }
+        Outcome::Failed(why) | Outcome::Skipped(why) => Taken::Unmeasured(why.clone()),
+    }
 }
 
 #[cfg(test)]
