@@ -19,7 +19,6 @@ use crate::planning::plan::{DEFAULT_CONCURRENCY, Plan, PointsArgs, StrategyList}
 use crate::planning::point::{Point, WorkloadError};
 use crate::planning::{catalog, preset, variables};
 use crate::record::report::{Outcome, PointReport};
-use crate::results::findings::verdict;
 use crate::results::{charts, compare, docs, export, render, run_folder, setup};
 use crate::run::harness;
 use crate::run::server::Target;
@@ -53,7 +52,7 @@ enum Command {
     /// interleaved rounds of the same points against one server, NEW / OLD per point and
     /// figure with a bootstrap interval, and a verdict only beyond a threshold.
     Ab(crate::run::ab::AbArgs),
-    /// Redraw summary.md, points.csv and the charts of a run folder from its points.jsonl.
+    /// Redraw findings.json, summary.md, points.csv and the charts of a run folder from its points.jsonl.
     Report {
         /// The run folder.
         dir: PathBuf,
@@ -477,7 +476,11 @@ fn print_sweep(points: &[PointReport], out: &Path) {
     println!("{}", render::table(points));
     println!("{}", render::memory_table(points));
     println!("{}", render::where_bytes_go_table(points));
-    println!("{}", render::verdict(&verdict::of(points)));
+    // The verdict as the folder's findings hold it (drawn when the sweep finished it).
+    match run_folder::saved_findings(out) {
+        Ok(findings) => println!("{}", render::verdict(&findings.verdict)),
+        Err(e) => eprintln!("fanout: no verdict: {e:#}"),
+    }
     println!("Run folder: {}", out.display());
 }
 
@@ -684,7 +687,7 @@ fn report(dir: &Path) -> anyhow::Result<ExitCode> {
         .filter(|f| dir.join(f).is_file())
         .collect();
     println!(
-        "Wrote summary.md, points.csv, {} in {}",
+        "Wrote findings.json, summary.md, points.csv, {} in {}",
         files.join(", "),
         dir.display()
     );

@@ -509,7 +509,8 @@ fn every_committed_run_folder_reads_and_redraws_to_what_is_committed() {
                 .expect("name")
                 .to_string_lossy()
                 .into_owned();
-            let drawn = ["summary.md", "points.csv", "index.html"].contains(&name.as_str())
+            let drawn = ["findings.json", "summary.md", "points.csv", "index.html"]
+                .contains(&name.as_str())
                 || name.ends_with(".svg");
             if drawn {
                 let committed = std::fs::read(&file).expect("committed file");

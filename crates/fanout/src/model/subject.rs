@@ -241,6 +241,13 @@ impl ClientLib {
     }
 }
 
+/// A subject shows as its name in text.
+impl std::fmt::Display for Subject {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name)
+    }
+}
+
 /// A subject is written as its name (criterion IDs, JSON); reading it back is the catalog's
 /// (`planning::catalog`), which knows every name.
 impl serde::Serialize for Subject {

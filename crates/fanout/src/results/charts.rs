@@ -5,6 +5,7 @@
 //! peers dotted, marked points crossed. And `timeline.svg`, what each strategy held over time
 //! at the largest C: resident memory, requests in flight, kernel memory, threads, open files.
 
+use super::findings::folder::Findings;
 use std::path::Path;
 
 use plotters::coord::Shift;
@@ -35,9 +36,10 @@ pub fn chart_files() -> impl Iterator<Item = &'static str> {
     ])
 }
 
-/// Writes every chart into `dir`; returns the charts that could not be drawn, and why (no
-/// positive value to put on a log scale, e.g. when every request failed).
-pub fn write_charts(points: &[PointReport], dir: &Path) -> Vec<String> {
+/// Writes every chart of `points` (and of what they say, `findings`) into `dir`; returns the
+/// charts that could not be drawn, and why (no positive value to put on a log scale, e.g. when
+/// every request failed).
+pub fn write_charts(points: &[PointReport], findings: &Findings, dir: &Path) -> Vec<String> {
     let cells = cells(points);
     let mut skipped = Vec::new();
     for (figure, chart) in figures::charted() {
@@ -62,7 +64,7 @@ pub fn write_charts(points: &[PointReport], dir: &Path) -> Vec<String> {
     }
     // Only a run that varies the hedge delay has a frontier to draw.
     let path = dir.join(super::hedge_chart::HEDGE_FILE);
-    if let Err(e) = super::hedge_chart::draw(points, &path) {
+    if let Err(e) = super::hedge_chart::draw(points, &findings.hedge, &path) {
         skipped.push(format!("{}: {e}", path.display()));
     }
     // Only points that kept their latency histograms have a spectrum to draw.

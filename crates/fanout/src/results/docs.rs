@@ -9,7 +9,7 @@ use anyhow::{Context as _, bail};
 use std::path::{Path, PathBuf};
 
 use super::figures;
-use super::findings::{answer, faults, hedge, overload, own_bill, reach, verdict};
+use super::findings::{answer, own_bill};
 use super::{docs_text, fault_table, overload_table, render, run_folder};
 use crate::os::machine::Machine;
 use crate::record::report::PointReport;
@@ -296,14 +296,12 @@ fn generate(block: Block, folders: &Named, root: &Path, up: &str) -> anyhow::Res
         ));
     }
     let points = run_folder::load_points(&dir)?;
+    // What the folder's points say, as its last drawing worked it out (`findings.json`).
+    let found = run_folder::saved_findings(&dir)?;
     let medians = repeats_read(&points, "medians of");
     Ok(match block {
         Block::Table => format!("{}\n{}", docs_text::main_table(&points), stamp(&medians)),
-        Block::Verdict => format!(
-            "{}\n{}",
-            render::verdict(&verdict::of(&points)),
-            stamp(&medians)
-        ),
+        Block::Verdict => format!("{}\n{}", render::verdict(&found.verdict), stamp(&medians)),
         Block::Answer => {
             // Each role the block names, its folder and that folder's points.
             let mut beside: Vec<(&str, &str, Vec<PointReport>)> = Vec::new();
@@ -326,7 +324,6 @@ fn generate(block: Block, folders: &Named, root: &Path, up: &str) -> anyhow::Res
                     raised: run("raised"),
                 },
             );
-            let decision = answer::decision(&points);
             let also: Vec<String> = beside
                 .iter()
                 .map(|(_, f, these)| {
@@ -339,9 +336,9 @@ fn generate(block: Block, folders: &Named, root: &Path, up: &str) -> anyhow::Res
                 .collect();
             format!(
                 "{}\n{}{}\n{}{}<sub>And from {}.</sub>\n",
-                docs_text::verdict(&answer, &decision),
+                docs_text::verdict(&answer, &found.decision),
                 docs_text::answer(&answer),
-                docs_text::pitfalls(&decision),
+                docs_text::pitfalls(&found.decision),
                 conditions_line(&dir, &points),
                 stamp(&medians),
                 also.join(", ")
@@ -354,12 +351,12 @@ fn generate(block: Block, folders: &Named, root: &Path, up: &str) -> anyhow::Res
         ),
         Block::Scale => format!(
             "{}\n{}",
-            docs_text::scale_table(&reach::all(&points)),
+            docs_text::scale_table(&found.reach),
             stamp(&repeats_read(&points, "a C carried in each of"))
         ),
         Block::Largest => format!(
             "{}\n{}",
-            docs_text::largest_table(&reach::at_largest(&points)),
+            docs_text::largest_table(&found.at_largest),
             stamp(&match repeats(&points) {
                 1 => "one run".to_owned(),
                 _ => "medians and ranges of the repeats at the largest C carried".to_owned(),
@@ -380,7 +377,7 @@ fn generate(block: Block, folders: &Named, root: &Path, up: &str) -> anyhow::Res
         }
         Block::Knee => format!(
             "{}\n{}",
-            render::knee_table(&points).context("not a rate run")?,
+            render::knee_table(&points, &found.knees).context("not a rate run")?,
             stamp(&repeats_read(&points, "the first of"))
         ),
         Block::Overload => format!(
@@ -394,7 +391,7 @@ fn generate(block: Block, folders: &Named, root: &Path, up: &str) -> anyhow::Res
                 "{}\n{}",
                 docs_text::past_walls(
                     &docs_text::overload_conditions(first),
-                    &overload::past_walls(&points).context("not a ramp run")?
+                    found.past_walls.as_ref().context("not a ramp run")?
                 ),
                 stamp(&repeats_read(&points, "every one of"))
             )
@@ -410,13 +407,16 @@ fn generate(block: Block, folders: &Named, root: &Path, up: &str) -> anyhow::Res
             let runs_of = std::iter::once(folder).chain(folders.all_of("also"));
             for (i, f) in runs_of.enumerate() {
                 let dir = root.join(f);
-                let these = if i == 0 {
-                    points.clone()
+                let (these, theirs) = if i == 0 {
+                    (points.clone(), found.hedge.clone())
                 } else {
-                    run_folder::load_points(&dir)?
+                    (
+                        run_folder::load_points(&dir)?,
+                        run_folder::saved_findings(&dir)?.hedge,
+                    )
                 };
                 let first = these.first().with_context(|| format!("{f}: no points"))?;
-                runs.push((docs_text::hedge_conditions(first), hedge::of(&these)));
+                runs.push((docs_text::hedge_conditions(first), theirs));
                 if i > 0 {
                     also.push(format!(
                         "[`{f}`]({up}{f}/) (ran on commit {})",
@@ -443,7 +443,7 @@ fn generate(block: Block, folders: &Named, root: &Path, up: &str) -> anyhow::Res
         ),
         Block::FaultsAnswer => {
             let mut text =
-                docs_text::faults(&faults::finding(&points).context("no point with a fault")?);
+                docs_text::faults(found.faults.as_ref().context("no point with a fault")?);
             let mut also = String::new();
             // A second folder: a stall burst run, one line of its own.
             if let Some(burst_folder) = folders.role("burst") {
@@ -454,7 +454,7 @@ fn generate(block: Block, folders: &Named, root: &Path, up: &str) -> anyhow::Res
                     .with_context(|| format!("{burst_folder}: no points"))?;
                 text.push_str(&docs_text::burst(
                     &docs_text::burst_conditions(first),
-                    &faults::burst(&burst),
+                    &run_folder::saved_findings(&burst_dir)?.burst,
                 ));
                 also = format!(
                     "<sub>And from [`{burst_folder}`]({up}{burst_folder}/) ({}; ran on commit {}).</sub>\n",

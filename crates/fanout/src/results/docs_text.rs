@@ -191,20 +191,21 @@ pub fn pitfalls(d: &Decision) -> String {
     let each: Vec<String> = d
         .pitfalls
         .iter()
-        .map(|p| {
+        .filter_map(|p| {
+            let facts = p.pitfall.kind.pitfall()?;
             let (c, ratio) = p
                 .ratios
                 .iter()
                 .copied()
                 .max_by(|x, y| x.1.total_cmp(&y.1))
                 .unwrap_or((p.concurrency, p.ratio));
-            format!(
+            Some(format!(
                 "{} multiplied `{}`'s {} by {ratio:.1} at C = {}",
-                p.facts.mistake,
-                p.facts.spoils,
-                figure_of(p.facts.costs).label,
+                facts.mistake,
+                facts.spoils,
+                figure_of(facts.costs).label,
                 thousands(c)
-            )
+            ))
         })
         .collect();
     if each.is_empty() {
@@ -624,7 +625,7 @@ pub fn burst_conditions(r: &PointReport) -> String {
 pub fn burst(
     conditions: &str,
     outcomes: &[(
-        &'static str,
+        &'static crate::model::subject::Subject,
         Vec<crate::results::findings::faults::BurstOutcome>,
     )],
 ) -> String {
@@ -636,7 +637,7 @@ pub fn burst(
         .collect();
     let broke: Vec<String> = outcomes
         .iter()
-        .flat_map(|(name, repeats)| broke_lines(name, repeats))
+        .flat_map(|(subject, repeats)| broke_lines(subject.name, repeats))
         .collect();
     let mut s = format!("- **A stall burst** ({conditions}):");
     if !kept.is_empty() {
@@ -732,9 +733,9 @@ pub fn past_walls(conditions: &str, f: &PastWalls) -> String {
             Taken::Measured { .. } => None,
         });
         if capacity.is_some() {
-            bounded.extend(measured.iter().map(|t| (*name, *t)));
+            bounded.extend(measured.iter().map(|t| (name.name, *t)));
         } else if !measured.is_empty() {
-            lines.push(unbounded_line(name, &n, &measured));
+            lines.push(unbounded_line(name.name, &n, &measured));
         }
         if let Some(why) = unmeasured {
             let of = match repeats.len() - measured.len() {

@@ -8,7 +8,7 @@ use std::path::Path;
 use plotters::coord::combinators::BindKeyPoints as _;
 use plotters::prelude::*;
 
-use super::findings::hedge::{self, HedgeFinding, HedgePoint};
+use super::findings::hedge::{HedgeFinding, HedgePoint};
 use super::palette::{self, LEGEND_WIDTH, one_two_five, tick};
 use crate::model::subject::Subject;
 use crate::record::report::PointReport;
@@ -22,11 +22,16 @@ const BUDGET_GUIDE: f64 = 5.0;
 /// The extra load at or below which a point counts as unhedged on a log axis, %.
 const NO_EXTRA: f64 = 0.01;
 
-/// Draws the chart when the run varies the hedge delay; `Ok(false)` when it does not.
-pub fn draw(points: &[PointReport], path: &Path) -> Result<bool, Box<dyn std::error::Error>> {
+/// Draws the chart of `found` (what hedging bought each strategy of `points`, the folder's
+/// findings) when the run varies the hedge delay; `Ok(false)` when it does not.
+pub fn draw(
+    points: &[PointReport],
+    found: &[HedgeFinding],
+    path: &Path,
+) -> Result<bool, Box<dyn std::error::Error>> {
     // Points with no hedge sent (a delay nothing reached) sit off the log axis.
-    let lines: Vec<(HedgeFinding, Vec<HedgePoint>)> = hedge::of(points)
-        .into_iter()
+    let lines: Vec<(&HedgeFinding, Vec<HedgePoint>)> = found
+        .iter()
         .map(|f| {
             let shown = f
                 .points

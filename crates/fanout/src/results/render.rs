@@ -5,13 +5,14 @@ use std::fmt::Write as _;
 
 use super::compare::Change;
 use super::figures::{Figure, SUMMARY, WHERE_BYTES_GO, median_and_range};
-use super::findings::verdict::{self, Extremes, Verdict};
+use super::findings::folder::Findings;
+use super::findings::verdict::{Extremes, Verdict};
 use super::findings::{self, knee};
 use super::markdown::{Align, Table};
 use super::statistics::{Cell, LineFit, WhereBytesGo, cells, memory_fit, varied_knob};
 use crate::model::knob::Knob;
 use crate::model::settings;
-use crate::model::subject::Holds;
+use crate::model::subject::{Holds, Subject};
 use crate::planning::catalog;
 use crate::record::report::{Outcome, PointReport};
 
@@ -276,18 +277,22 @@ fn no_difference(what: &str, e: &Extremes, show: impl Fn(f64) -> String) -> Stri
 
 /// ", tied … with a, b" for the others within an end's repeats (their count past three), or
 /// nothing.
-fn tied(others: &[&str]) -> String {
+fn tied(others: &[&Subject]) -> String {
     match others.len() {
         0 => String::new(),
-        1..=3 => format!(", tied within the repeats with {}", others.join(", ")),
+        1..=3 => {
+            let names: Vec<&str> = others.iter().map(|s| s.name).collect();
+            format!(", tied within the repeats with {}", names.join(", "))
+        }
         n => format!(", tied within the repeats with {n} others"),
     }
 }
 
-/// The open-loop table of a run that varies the offered rate: per strategy, the capacity
-/// Little's law predicts and the lowest rate whose p99 left the delay (or that dropped
-/// requests), with p99 at each rate; `None` for any other run.
-pub fn knee_table(points: &[PointReport]) -> Option<String> {
+/// The open-loop table of a run that varies the offered rate: per strategy (`knees`, the
+/// folder's findings), the capacity Little's law predicts and the lowest rate whose p99 left
+/// the delay (or that dropped requests), with p99 at each rate of `points`; `None` for any
+/// other run.
+pub fn knee_table(points: &[PointReport], knees: &[knee::Knee]) -> Option<String> {
     if varied_knob(points) != Some(Knob::Rate) {
         return None;
     }
@@ -302,7 +307,7 @@ pub fn knee_table(points: &[PointReport]) -> Option<String> {
         .into_iter()
         .chain(rates.iter().map(|r| format!("p99 ms at {r}/s"))),
     );
-    for knee in knee::knees(points) {
+    for knee in knees {
         let at = |rate: u64| knee::at_rate(points, knee.strategy, rate);
         let p99 = rates.iter().map(|&rate| {
             at(rate).map_or("–".to_owned(), |r| {
@@ -347,8 +352,9 @@ pub fn meter_cost(points: &[PointReport]) -> Option<String> {
     ))
 }
 
-/// `summary.md`: the tables, with how to read them.
-pub fn summary_markdown(points: &[PointReport]) -> String {
+/// `summary.md`: the tables of `points`, with how to read them, and what they say
+/// (`findings`, the folder's `findings.json`).
+pub fn summary_markdown(points: &[PointReport], findings: &Findings) -> String {
     let mut s = format!(
         "# Summary\n\n\
          Medians over repeats, with min–max in parentheses when repeats differ. \
@@ -358,7 +364,7 @@ pub fn summary_markdown(points: &[PointReport]) -> String {
         settings::IDEAL_RULE,
         table(points)
     );
-    if let Some(knees) = knee_table(points) {
+    if let Some(knees) = knee_table(points, &findings.knees) {
         let _ = write!(
             s,
             "\n## Where the queue starts (open loop)\n\n\
@@ -440,7 +446,7 @@ pub fn summary_markdown(points: &[PointReport]) -> String {
              {no_line}\n\n{fits}"
         );
     }
-    let verdict = verdict(&verdict::of(points));
+    let verdict = verdict(&findings.verdict);
     if !verdict.is_empty() {
         let _ = write!(s, "\n## Verdict\n\n{verdict}");
     }
@@ -746,6 +752,7 @@ pub fn changes_table(changes: &[Change]) -> String {
 mod tests {
     use super::*;
     use crate::record::report::fixtures::measured;
+    use crate::results::findings::verdict;
 
     #[test]
     fn the_verdict_names_the_fastest_and_leanest_from_the_rows_and_leaves_pitfalls_aside() {

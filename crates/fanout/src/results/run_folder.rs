@@ -1,12 +1,13 @@
 //! A run folder on disk: `SETUP.md`, `plan.json`, `points.jsonl` (appended point by point, so
-//! a crash keeps what was measured), and the files redrawn from it — `points.csv`,
-//! `summary.md` and the charts.
+//! a crash keeps what was measured), and the files redrawn from it — `findings.json`,
+//! `points.csv`, `summary.md` and the charts.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 
+use super::findings::{self, folder::Findings};
 use super::setup::{self, RunFacts};
 use super::{charts, index_html, render};
 use crate::os::machine::Machine;
@@ -146,6 +147,29 @@ pub fn saved_facts(dir: &Path) -> anyhow::Result<RunFacts> {
     serde_json::from_str(&text).with_context(|| format!("{}: not a run's facts", path.display()))
 }
 
+/// The file of a run folder that holds its [`Findings`], redrawn with its summary.
+pub const FINDINGS: &str = "findings.json";
+
+/// The findings a run folder's points gave when it was last drawn (`fanout report` draws them
+/// again).
+pub fn saved_findings(dir: &Path) -> anyhow::Result<Findings> {
+    let path = dir.join(FINDINGS);
+    let text = std::fs::read_to_string(&path).with_context(|| {
+        format!(
+            "{}: the run folder has no findings yet: `fanout report {}` draws them",
+            path.display(),
+            dir.display()
+        )
+    })?;
+    serde_json::from_str(&text).with_context(|| {
+        format!(
+            "{}: not a run's findings (drawn by another version? `fanout report {}` draws them again)",
+            path.display(),
+            dir.display()
+        )
+    })
+}
+
 /// The plan saved in a run folder by an earlier sweep.
 pub fn saved_plan(dir: &Path) -> anyhow::Result<Plan> {
     let path = dir.join("plan.json");
@@ -238,14 +262,21 @@ impl PointsWriter {
     }
 }
 
-/// Writes `points.csv`, `summary.md`, the charts and `index.html` of a run folder from its
-/// points.
+/// Writes `findings.json`, `points.csv`, `summary.md`, the charts and `index.html` of a run
+/// folder from its points: the findings are worked out once, here, and the summary reads them.
 pub fn finish(dir: &Path, points: &[PointReport]) -> anyhow::Result<()> {
+    let findings = findings::folder::of(points);
+    let findings_path = dir.join(FINDINGS);
+    std::fs::write(
+        &findings_path,
+        serde_json::to_string_pretty(&findings)? + "\n",
+    )
+    .with_context(|| findings_path.display().to_string())?;
     write_csv(points, &dir.join("points.csv"))?;
     let summary_path = dir.join("summary.md");
-    std::fs::write(&summary_path, render::summary_markdown(points))
+    std::fs::write(&summary_path, render::summary_markdown(points, &findings))
         .with_context(|| summary_path.display().to_string())?;
-    for skipped in charts::write_charts(points, dir) {
+    for skipped in charts::write_charts(points, &findings, dir) {
         eprintln!("fanout: chart not drawn: {skipped}");
     }
     let files: Vec<&str> = charts::chart_files().collect();

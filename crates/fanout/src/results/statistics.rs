@@ -5,11 +5,12 @@
 use std::collections::BTreeMap;
 
 use crate::model::knob::Knob;
+use crate::model::subject::Subject;
 use crate::planning::key::PointKey;
 use crate::record::report::{Outcome, PointReport};
 
 /// Median, min and max of a figure over repeats.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Spread {
     /// Median (mean of the middle two for an even count).
     pub median: f64,
@@ -76,6 +77,17 @@ pub struct Cell<'a> {
 }
 
 impl Cell<'_> {
+    /// Its strategy (or peer), which outlives the cell.
+    pub fn subject(&self) -> &'static Subject {
+        self.measured
+            .iter()
+            .chain(&self.unmeasured)
+            .next()
+            .expect("a cell holds at least one repeat")
+            .point
+            .strategy
+    }
+
     /// Spread of a figure over the measured repeats.
     pub fn spread(&self, figure: impl Fn(&PointReport) -> f64) -> Option<Spread> {
         Spread::of(self.measured.iter().map(|r| figure(r)))

@@ -4,9 +4,11 @@
 //! how far apart the strategies are at C = 1,000 and 10,000, and what each pitfall costs
 //! against the strategy it spoils.
 
+use serde::{Deserialize, Serialize};
+
 use super::Ranked;
 use super::reach::{self, Reach};
-use crate::model::subject::{Cost, Holds, Kind, Part, Pitfall, Subject};
+use crate::model::subject::{Cost, Holds, Kind, Part, Subject};
 use crate::planning::catalog;
 use crate::record::report::{Outcome, PointReport};
 use crate::results::figures::{self, Figure};
@@ -240,7 +242,7 @@ fn raised(
 }
 
 /// How far apart the strategies that hold C in flight are at one C.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct WallSpread {
     /// The concurrency.
     pub concurrency: usize,
@@ -253,12 +255,11 @@ pub struct WallSpread {
 }
 
 /// What a pitfall cost against the strategy it spoils, at each C both ran.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PitfallCost {
-    /// The pitfall.
+    /// The pitfall (its facts, `kind.pitfall()`, say the mistake, the strategy it spoils and
+    /// where the cost shows).
     pub pitfall: &'static Subject,
-    /// Its facts: the mistake, the strategy it spoils, where the cost shows.
-    pub facts: Pitfall,
     /// The largest C compared at.
     pub concurrency: usize,
     /// The pitfall's median over the spoiled strategy's, of the figure its cost shows in, at
@@ -273,7 +274,7 @@ pub struct PitfallCost {
 
 /// The decision's findings beside the answer's: how far apart the strategies are, and what
 /// each pitfall costs.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Decision {
     /// At C = 1,000 and 10,000 (where measured).
     pub spreads: Vec<WallSpread>,
@@ -317,7 +318,7 @@ fn spread(points: &[PointReport], c: usize) -> Option<WallSpread> {
                 return None;
             }
             Some(Ranked {
-                strategy: subject.name,
+                strategy: subject,
                 median: figures::WALL.spread(&cell, points)?.median,
             })
         })
@@ -369,7 +370,6 @@ fn pitfalls(points: &[PointReport]) -> Vec<PitfallCost> {
             );
             Some(PitfallCost {
                 pitfall,
-                facts,
                 concurrency,
                 ratio,
                 ratios: both,
@@ -476,8 +476,8 @@ mod tests {
             failing,
         ];
         let s = spread(&points, 1_000).expect("spread");
-        assert_eq!(s.fastest.strategy, "async_semaphore");
-        assert_eq!(s.slowest.strategy, "thread_pool");
+        assert_eq!(s.fastest.strategy.name, "async_semaphore");
+        assert_eq!(s.slowest.strategy.name, "thread_pool");
         assert!(spread(&points, 10_000).is_none());
     }
 }

@@ -2,6 +2,8 @@
 //! client recorded, whether they agree, and the blast radius — requests failed per fault
 //! injected (1 on HTTP/1.1; on HTTP/2 a reset takes every stream of its connection).
 
+use serde::{Deserialize, Serialize};
+
 use mock_server::{FaultKind, StatsSnapshot};
 
 use crate::model::error_kind::ErrorKind;
@@ -214,7 +216,10 @@ mod tests {
         killed.outcome = crate::record::report::Outcome::Failed("killed".into());
         let mut second = kept.clone();
         second.repeat = 2;
-        let told = burst(&[kept, amplified, killed, second]);
+        let told: Vec<(&str, Vec<BurstOutcome>)> = burst(&[kept, amplified, killed, second])
+            .into_iter()
+            .map(|(s, outcomes)| (s.name, outcomes))
+            .collect();
         assert_eq!(
             told,
             vec![
@@ -257,10 +262,11 @@ mod tests {
         tasks.metered.peak_threads = Some(3);
         let f = finding(&[threads, tasks]).expect("faulted points");
         let (most, least) = f.held.expect("stall points");
-        assert_eq!((most.strategy, most.threads), ("thread_raw", 1_002.0));
-        assert_eq!((least.strategy, least.threads), ("async_raw", 3.0));
+        assert_eq!((most.strategy.name, most.threads), ("thread_raw", 1_002.0));
+        assert_eq!((least.strategy.name, least.threads), ("async_raw", 3.0));
         assert_eq!(
-            f.left,
+            f.left
+                .map(|((a, fds), (b, threads))| ((a.name, fds), (b.name, threads))),
             Some((("thread_raw", 2.0), ("thread_raw", 0.0))),
             "only a point with leftovers read counts"
         );
@@ -282,24 +288,24 @@ mod tests {
 }
 
 /// A strategy and a figure of it.
-pub type Whose = (&'static str, f64);
+pub type Whose = (&'static Subject, f64);
 
 /// What a faults run says across its points.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FaultsFinding {
     /// Points that asked for a fault, each repeat a point.
     pub points: usize,
     /// Those whose counts agree with the server's.
     pub agreeing: usize,
     /// Those that do not: strategy and fault (`reset 1%`).
-    pub disagreeing: Vec<(&'static str, String)>,
+    pub disagreeing: Vec<(&'static Subject, String)>,
     /// Over the stall points: the least and the most p99 of how far past the deadline a
     /// timed-out request came back, ms, and whose.
     pub overshoot: Option<(Whose, Whose)>,
     /// Requests failed per reset injected: the most over HTTP/1.1, the median over HTTP/2 (of
     /// the points with a reset), the HTTP/2 strategy with the most, and how many HTTP/2
     /// points the median is of.
-    pub reset_radius: Option<(f64, f64, &'static str, usize)>,
+    pub reset_radius: Option<(f64, f64, &'static Subject, usize)>,
     /// What stalled requests held while they waited out their deadline, at the run's largest
     /// stall share: the strategy with the most threads at peak, then the one with the fewest.
     pub held: Option<(HeldAtPeak, HeldAtPeak)>,
@@ -309,10 +315,10 @@ pub struct FaultsFinding {
 }
 
 /// A strategy's most threads and its own kernel memory at once, in one point.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HeldAtPeak {
     /// Whose.
-    pub strategy: &'static str,
+    pub strategy: &'static Subject,
     /// Threads at peak.
     pub threads: f64,
     /// Its own cgroup's kernel memory at peak, MiB (where a cgroup was made).
@@ -323,7 +329,7 @@ pub struct HeldAtPeak {
 
 /// One strategy's point in a stall burst: one failure per stall (its counts agree with the
 /// server's), more (how many per stall, and the wall time), or no result (why).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum BurstOutcome {
     /// Every stall came back as one timeout and nothing else failed.
     OnePerStall,
@@ -343,7 +349,7 @@ pub enum BurstOutcome {
 /// A stall burst run (stalls from `fault_after_ms` to `fault_until_ms`): each strategy's
 /// outcome in each of its repeats (its cell's, `statistics::cells`: the measured first), in the
 /// strategies' order; empty when no point asked for a stall.
-pub fn burst(points: &[PointReport]) -> Vec<(&'static str, Vec<BurstOutcome>)> {
+pub fn burst(points: &[PointReport]) -> Vec<(&'static Subject, Vec<BurstOutcome>)> {
     use crate::record::report::Outcome;
     fn stalled(r: &PointReport) -> bool {
         r.point
@@ -383,7 +389,7 @@ pub fn burst(points: &[PointReport]) -> Vec<(&'static str, Vec<BurstOutcome>)> {
                     }
                 })
                 .collect();
-            (cell.key.strategy, outcomes)
+            (cell.subject(), outcomes)
         })
         .collect()
 }
@@ -402,10 +408,10 @@ pub fn finding(points: &[PointReport]) -> Option<FaultsFinding> {
     }
     let share = |p: f64| format!("{}%", p * 100.0);
     // Each strategy and fault once, however many of its repeats disagree.
-    let mut disagreeing: Vec<(&'static str, String)> = Vec::new();
+    let mut disagreeing: Vec<(&'static Subject, String)> = Vec::new();
     for (r, o) in faulted.iter().filter(|(_, o)| !o.agrees) {
         let which = (
-            r.point.strategy.name,
+            r.point.strategy,
             format!("{} {}", o.kind.name(), share(o.p)),
         );
         if !disagreeing.contains(&which) {
@@ -417,10 +423,10 @@ pub fn finding(points: &[PointReport]) -> Option<FaultsFinding> {
         .filter(|(_, o)| o.kind == FaultKind::Stall)
         .filter_map(|(r, _)| {
             let v = DEADLINE_OVERSHOOT_P99.of(r)?;
-            v.is_finite().then_some((r.point.strategy.name, v))
+            v.is_finite().then_some((r.point.strategy, v))
         })
         .collect();
-    let by = |a: &&(&str, f64), b: &&(&str, f64)| a.1.total_cmp(&b.1);
+    let by = |a: &&Whose, b: &&Whose| a.1.total_cmp(&b.1);
     let overshoot = overshoots
         .iter()
         .min_by(by)
@@ -432,7 +438,7 @@ pub fn finding(points: &[PointReport]) -> Option<FaultsFinding> {
             .filter(|(r, o)| {
                 o.kind == FaultKind::Reset && (r.point.protocol() == Protocol::H2) == h2
             })
-            .filter_map(|(r, o)| Some((r.point.strategy.name, o.blast_radius?)))
+            .filter_map(|(r, o)| Some((r.point.strategy, o.blast_radius?)))
             .collect()
     };
     let (h1, mut h2) = (radii(false), radii(true));
@@ -458,7 +464,7 @@ pub fn finding(points: &[PointReport]) -> Option<FaultsFinding> {
         .filter(|(_, o)| o.kind == FaultKind::Stall && Some(o.p) == most_stalled)
         .filter_map(|(r, o)| {
             Some(HeldAtPeak {
-                strategy: r.point.strategy.name,
+                strategy: r.point.strategy,
                 threads: PEAK_THREADS.of(r).filter(|v| v.is_finite())?,
                 kernel_mib: PEAK_CLIENT_KERNEL.of(r).filter(|v| v.is_finite()),
                 p: o.p,
@@ -476,7 +482,7 @@ pub fn finding(points: &[PointReport]) -> Option<FaultsFinding> {
             .iter()
             .filter_map(|(r, _)| {
                 let v = f.of(r).filter(|v| v.is_finite())?;
-                Some((r.point.strategy.name, v))
+                Some((r.point.strategy, v))
             })
             .max_by(|a, b| a.1.total_cmp(&b.1))
     };

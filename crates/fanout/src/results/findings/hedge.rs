@@ -2,6 +2,8 @@
 //! extra load and failures, its frontier, the deepest cut of p99.9 within a load budget with
 //! no request failed, and the storm — the most extra load any delay sent.
 
+use serde::{Deserialize, Serialize};
+
 use super::super::figures::{Figure, HEDGE_EXTRA, P999};
 use super::super::statistics::{Cell, cells, varied_knob};
 use crate::model::knob::{HedgeAt, Knob, Varied};
@@ -14,7 +16,7 @@ use crate::record::report::PointReport;
 pub const BUDGET_PCT: f64 = 5.0;
 
 /// One hedge delay of a strategy, medians of the repeats.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HedgePoint {
     /// The delay as shown (`150 ms`, `p95`).
     pub after: String,
@@ -28,7 +30,7 @@ pub struct HedgePoint {
 
 /// One strategy's hedging: its p99.9 unhedged, each hedge delay, its best hedge within
 /// [`BUDGET_PCT`], and its storm. Medians of the repeats.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HedgeFinding {
     /// The strategy.
     pub strategy: &'static Subject,

@@ -1,6 +1,8 @@
 //! Where each strategy's queue starts in a run that varies the offered rate: its knee, found
 //! on the rate grid and narrowed by bisection, against the capacity Little's law predicts.
 
+use serde::{Deserialize, Serialize};
+
 use super::{capacity, over_the_delay};
 use crate::model::knob::Knob;
 use crate::model::subject::Subject;
@@ -13,7 +15,7 @@ use crate::results::statistics::Spread;
 pub const KNEE_TOLERANCE: f64 = 0.02;
 
 /// One strategy's knee in a run that varies the offered rate.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Knee {
     /// The strategy.
     pub strategy: &'static Subject,

@@ -5,6 +5,7 @@
 
 pub mod answer;
 pub mod faults;
+pub mod folder;
 pub mod hedge;
 pub mod knee;
 pub mod overload;
@@ -12,7 +13,9 @@ pub mod own_bill;
 pub mod reach;
 pub mod verdict;
 
-use crate::model::subject::Holds;
+use serde::{Deserialize, Serialize};
+
+use crate::model::subject::{Holds, Subject};
 use crate::record::report::PointReport;
 
 /// The one rule of "its queue has started": a p99 (from the due time) above twice the mean
@@ -35,12 +38,33 @@ pub fn capacity_cell(capacity: Option<f64>) -> String {
 }
 
 /// A strategy and its median of a figure.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Ranked {
-    /// The strategy's name.
-    pub strategy: &'static str,
-    /// Its median.
+    /// The strategy.
+    pub strategy: &'static Subject,
+    /// Its median (`null` in JSON where the figure was not recorded).
+    #[serde(with = "nan_as_null")]
     pub median: f64,
+}
+
+/// An `f64` that may be NaN (a figure not recorded), written as JSON's `null` and read back
+/// as NaN: JSON has no NaN.
+pub mod nan_as_null {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    /// NaN as `null`, any other value as itself.
+    pub fn serialize<S: Serializer>(value: &f64, s: S) -> Result<S::Ok, S::Error> {
+        if value.is_nan() {
+            s.serialize_none()
+        } else {
+            s.serialize_f64(*value)
+        }
+    }
+
+    /// `null` as NaN.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+        Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
+    }
 }
 
 #[cfg(test)]

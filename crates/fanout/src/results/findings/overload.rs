@@ -2,9 +2,12 @@
 //! preset): the seconds its p99 spent above twice the delay, and how long after the offered
 //! rate fell back below its capacity (Little's T / W) its p99 came back under that and stayed.
 
+use serde::{Deserialize, Serialize};
+
 use super::{capacity, over_the_delay};
 use crate::model::intervals::Interval;
 use crate::model::rate::RateProfile;
+use crate::model::subject::Subject;
 use crate::record::report::{Outcome, PointReport};
 use crate::results::statistics::cells;
 
@@ -88,7 +91,7 @@ pub fn most_due_within_the_delay(r: &PointReport) -> Option<f64> {
 }
 
 /// How one strategy took an overload past the walls in one repeat.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Taken {
     /// It ran to the end.
     Measured {
@@ -109,7 +112,7 @@ pub enum Taken {
 
 /// An overload run past the walls: what was due at once at most, and how each strategy took
 /// it, in the strategies' order; `None` when no point ramps.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PastWalls {
     /// The most requests due within one delay (what an unbounded client would hold).
     pub most_due: f64,
@@ -117,7 +120,7 @@ pub struct PastWalls {
     pub requests: usize,
     /// Each strategy, its capacity (`None`: unbounded) and how it took the ramp in each of its
     /// repeats.
-    pub taken: Vec<(&'static str, Option<f64>, Vec<Taken>)>,
+    pub taken: Vec<(&'static Subject, Option<f64>, Vec<Taken>)>,
 }
 
 /// The finding of a ramp run read as an overload past the walls.
@@ -138,7 +141,7 @@ pub fn past_walls(points: &[PointReport]) -> Option<PastWalls> {
                 .collect();
             let capacity = capacity(repeats.first()?);
             Some((
-                cell.key.strategy,
+                cell.subject(),
                 capacity,
                 repeats.into_iter().map(taken).collect(),
             ))
@@ -227,7 +230,7 @@ mod tests {
         again.worker.tally.ok = 1_100;
         let f = past_walls(&[unbounded, killed, bounded, again]).expect("ramps");
         assert_eq!(f.requests, 3_000);
-        let names: Vec<&str> = f.taken.iter().map(|(n, _, _)| *n).collect();
+        let names: Vec<&str> = f.taken.iter().map(|(n, _, _)| n.name).collect();
         assert_eq!(names, ["thread_pool", "async_raw", "pitfall_unbounded"]);
         let (_, capacity, how) = &f.taken[2];
         assert_eq!(*capacity, None, "no bound by design");

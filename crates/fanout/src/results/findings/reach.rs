@@ -2,6 +2,8 @@
 //! request with all C in flight at once by the server's count, and the first C at which it
 //! did not, with what stopped it there.
 
+use serde::{Deserialize, Serialize};
+
 use crate::model::limit::Limit;
 use crate::model::subject::Subject;
 use crate::planning::catalog;
@@ -10,7 +12,7 @@ use crate::results::figures;
 use crate::results::statistics::Spread;
 
 /// How far one strategy carried.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Reach {
     /// The strategy.
     pub strategy: &'static Subject,
@@ -21,7 +23,7 @@ pub struct Reach {
 }
 
 /// The first point a strategy did not carry, and what is known of why.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Stop {
     /// Its C.
     pub concurrency: usize,
@@ -100,7 +102,7 @@ pub fn all(points: &[PointReport]) -> Vec<Reach> {
 
 /// A strategy's repeats at the largest C it carried: what it cost there, each figure's median
 /// and range over those repeats.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AtLargest {
     /// The strategy.
     pub strategy: &'static Subject,

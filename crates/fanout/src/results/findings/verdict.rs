@@ -3,15 +3,17 @@
 //! aside) and served every request, the extremes of wall time, peak RSS and CPU by median —
 //! and whether they are apart beyond the repeats' ranges, so a tie is not told as a ranking.
 
+use serde::{Deserialize, Serialize};
+
 use super::Ranked;
 use crate::model::knob::{Knob, Varied};
-use crate::model::subject::Holds;
+use crate::model::subject::{Holds, Subject};
 use crate::record::report::{Outcome, PointReport};
 use crate::results::figures::{self, Figure};
 use crate::results::statistics::{Cell, cells, varied_knob};
 
 /// The verdict: one entry per C (and varied value) with two or more strategies to compare.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Verdict {
     /// The setting the run varies beside C, if any.
     pub knob: Option<Knob>,
@@ -20,7 +22,7 @@ pub struct Verdict {
 }
 
 /// The extremes at one C.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct VerdictAt {
     /// The concurrency.
     pub concurrency: usize,
@@ -35,16 +37,16 @@ pub struct VerdictAt {
 }
 
 /// The least and the most of a figure.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Extremes {
     /// The lowest median.
     pub least: Ranked,
     /// The highest median.
     pub most: Ranked,
     /// The others whose repeats' range overlaps the least's: the least is not alone.
-    pub tied_with_least: Vec<&'static str>,
+    pub tied_with_least: Vec<&'static Subject>,
     /// The others whose repeats' range overlaps the most's.
-    pub tied_with_most: Vec<&'static str>,
+    pub tied_with_most: Vec<&'static Subject>,
     /// Whether the least's and the most's ranges do not overlap, each of two repeats or more:
     /// a difference beyond noise (one repeat has no range to tell noise by).
     pub apart: bool,
@@ -88,35 +90,28 @@ pub fn of(points: &[PointReport]) -> Verdict {
         if here.len() < 2 {
             continue;
         }
-        // The subject's own name, which outlives these cells.
-        let name = |strategy: &str| {
-            clean
-                .iter()
-                .find(|r| r.point.strategy.name == strategy)
-                .map_or("", |r| r.point.strategy.name)
-        };
         let extremes = |f: &Figure| {
             // (median, min, max, strategy) per cell, by median.
-            let mut ranked: Vec<(f64, f64, f64, &str)> = here
+            let mut ranked: Vec<(f64, f64, f64, &'static Subject)> = here
                 .iter()
                 .map(|cell| {
                     let sp = f.spread(cell, &clean);
                     let (median, min, max) = sp.map_or((f64::NAN, f64::NAN, f64::NAN), |sp| {
                         (sp.median, sp.min, sp.max)
                     });
-                    (median, min, max, cell.key.strategy)
+                    (median, min, max, cell.subject())
                 })
                 .collect();
             ranked.sort_by(|a, b| a.0.total_cmp(&b.0));
             let (least, most) = (ranked[0], ranked[ranked.len() - 1]);
-            let repeats_of = |strategy: &str| {
+            let repeats_of = |strategy: &Subject| {
                 here.iter()
-                    .find(|c| c.key.strategy == strategy)
+                    .find(|c| c.key.strategy == strategy.name)
                     .map_or(0, |c| c.measured.len())
             };
             let repeats = repeats_of(least.3).min(repeats_of(most.3));
-            let rank = |(median, _, _, strategy): (f64, f64, f64, &str)| Ranked {
-                strategy: name(strategy),
+            let rank = |(median, _, _, strategy): (f64, f64, f64, &'static Subject)| Ranked {
+                strategy,
                 median,
             };
             Extremes {
@@ -125,12 +120,12 @@ pub fn of(points: &[PointReport]) -> Verdict {
                 tied_with_least: ranked[1..]
                     .iter()
                     .filter(|(_, min, _, _)| *min <= least.2)
-                    .map(|r| name(r.3))
+                    .map(|r| r.3)
                     .collect(),
                 tied_with_most: ranked[..ranked.len() - 1]
                     .iter()
                     .filter(|(_, _, max, _)| *max >= most.1)
-                    .map(|r| name(r.3))
+                    .map(|r| r.3)
                     .collect(),
                 apart: least.2 < most.1 && repeats >= 2,
                 repeats,
@@ -170,8 +165,8 @@ mod tests {
         assert_eq!(v.at.len(), 1);
         let at = &v.at[0];
         assert_eq!(at.concurrency, 100);
-        assert_eq!(at.wall.least.strategy, "async_semaphore");
-        assert_eq!(at.wall.most.strategy, "thread_pool");
+        assert_eq!(at.wall.least.strategy.name, "async_semaphore");
+        assert_eq!(at.wall.most.strategy.name, "thread_pool");
         assert_eq!(at.peak_rss.least.median, (10 << 20) as f64 / 1048576.0);
         assert!(
             of(&points[..1]).at.is_empty(),
@@ -202,7 +197,7 @@ mod tests {
         let py = walls("peer:py_threads", [0.10, 0.11, 0.12]);
         let with = |more: &[PointReport]| [points.as_slice(), more].concat();
         let at = &of(&with(&py)).at[0];
-        assert_eq!(at.wall.least.strategy, "peer:py_threads", "it held C");
+        assert_eq!(at.wall.least.strategy.name, "peer:py_threads", "it held C");
         let mut short = py;
         for r in &mut short {
             r.server.as_mut().expect("server").peak_in_flight = 27;
@@ -210,14 +205,14 @@ mod tests {
         points.extend(short);
         let at = &of(&points).at[0];
         assert_ne!(
-            at.wall.least.strategy, "peer:py_threads",
+            at.wall.least.strategy.name, "peer:py_threads",
             "it did not hold C"
         );
         // One far slower: apart from the fastest, who is tied with the other.
         points.extend(walls("thread_per_request", [0.9, 1.0, 1.1]));
         let at = &of(&points).at[0];
         assert!(at.wall.apart, "{:?}", at.wall);
-        assert_eq!(at.wall.most.strategy, "thread_per_request");
+        assert_eq!(at.wall.most.strategy.name, "thread_per_request");
         assert_eq!(at.wall.tied_with_least.len(), 1, "{:?}", at.wall);
     }
 }
