@@ -19,7 +19,7 @@ use crate::planning::plan::{DEFAULT_CONCURRENCY, Plan, PointsArgs, StrategyList}
 use crate::planning::point::{Point, WorkloadError};
 use crate::planning::{catalog, preset, variables};
 use crate::record::report::{Outcome, PointReport};
-use crate::results::{charts, compare, docs, export, render, run_folder, setup};
+use crate::results::{charts, compare, docs, export, point_summary, render, run_folder, setup};
 use crate::run::harness;
 use crate::run::server::Target;
 use crate::run::{preflight, raise, sweep};
@@ -416,7 +416,7 @@ fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     if args.json {
         println!("{}", serde_json::to_string(&report)?);
     } else {
-        print!("{}", render::point_summary(&report));
+        print!("{}", point_summary::text(&report));
     }
     Ok(match report.outcome {
         Outcome::Measured => ExitCode::SUCCESS,

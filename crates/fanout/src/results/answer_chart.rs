@@ -5,6 +5,7 @@
 
 use std::path::Path;
 
+use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
@@ -66,28 +67,10 @@ pub fn draw(points: &[PointReport], path: &Path) -> Result<bool, Box<dyn std::er
     let root = canvas.clone();
     // The bill is the client's own where every floor had its cgroup read.
     let own = measured.iter().all(|row| row.floor.own_bill_kib.is_some());
-    let title = format!(
-        "Per model at C = {}: its floor and its library twin (medians; the {} fitted over C)",
-        a.largest,
-        if own {
-            "client's own memory"
-        } else {
-            "whole bill, the server's ends of sockets included,"
-        }
-    );
-    let root = root.titled(&title, ("sans-serif", 20))?;
+    let root = root.titled(&title(a.largest, own), ("sans-serif", 20))?;
     let (first, rest) = root.split_horizontally(NAMES + PLOT);
     let (second, third) = rest.split_horizontally(PLOT + 30);
-    // Rows run top to bottom: row i's bar sits between n − i − 1 and n − i.
-    let centre = |i: usize| n - i as f64 - 0.5;
-    let name_of = |i: usize| {
-        let (model, twin) = rows[i];
-        if i == 0 || rows[i - 1].0 != model {
-            format!("{model}: {}", twin.strategy.name)
-        } else {
-            twin.strategy.name.to_owned()
-        }
-    };
+    let centre = |i: usize| centre(rows.len(), i);
     for (k, (area, panel)) in [first, second, third].iter().zip(&PANELS).enumerate() {
         let values: Vec<Option<f64>> = rows.iter().map(|(_, t)| (panel.of)(t)).collect();
         let max = values.iter().flatten().fold(0.0_f64, |m, v| m.max(*v));
@@ -105,15 +88,7 @@ pub fn draw(points: &[PointReport], path: &Path) -> Result<bool, Box<dyn std::er
             .x_label_formatter(&palette::tick)
             .draw()?;
         if k == 0 {
-            // The strategies' names once, right-aligned beside the first panel's bars.
-            let style = ("sans-serif", 13)
-                .into_font()
-                .color(&BLACK)
-                .pos(Pos::new(HPos::Right, VPos::Center));
-            for i in 0..rows.len() {
-                let (x, y) = chart.backend_coord(&(0.0, centre(i)));
-                canvas.draw(&Text::new(name_of(i), (x - 8, y), style.clone()))?;
-            }
+            names(&canvas, |y| chart.backend_coord(&(0.0, y)), &rows)?;
         }
         for (i, ((_, twin), value)) in rows.iter().zip(&values).enumerate() {
             let Some(v) = *value else { continue };
@@ -132,4 +107,45 @@ pub fn draw(points: &[PointReport], path: &Path) -> Result<bool, Box<dyn std::er
     }
     root.present()?;
     Ok(true)
+}
+
+/// The chart's title: at which C, and which bill.
+fn title(largest: usize, own: bool) -> String {
+    format!(
+        "Per model at C = {largest}: its floor and its library twin (medians; the {} fitted over C)",
+        if own {
+            "client's own memory"
+        } else {
+            "whole bill, the server's ends of sockets included,"
+        }
+    )
+}
+
+/// Where row `i` of `n` sits: rows run top to bottom, row i's bar between n − i − 1 and n − i.
+fn centre(n: usize, i: usize) -> f64 {
+    n as f64 - i as f64 - 0.5
+}
+
+/// The strategies' names once, right-aligned on `canvas` beside the first panel's bars
+/// (`at`: where the panel's y axis puts a height on the canvas); a model's name before its
+/// floor's.
+fn names<DB: DrawingBackend>(
+    canvas: &DrawingArea<DB, Shift>,
+    at: impl Fn(f64) -> (i32, i32),
+    rows: &[(&'static str, Twin)],
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    let style = ("sans-serif", 13)
+        .into_font()
+        .color(&BLACK)
+        .pos(Pos::new(HPos::Right, VPos::Center));
+    for (i, (model, twin)) in rows.iter().enumerate() {
+        let name = if i == 0 || rows[i - 1].0 != *model {
+            format!("{model}: {}", twin.strategy.name)
+        } else {
+            twin.strategy.name.to_owned()
+        };
+        let (x, y) = at(centre(rows.len(), i));
+        canvas.draw(&Text::new(name, (x - 8, y), style.clone()))?;
+    }
+    Ok(())
 }

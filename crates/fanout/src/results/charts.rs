@@ -332,29 +332,12 @@ fn draw(
     if all().next().is_none() {
         return Err("no measured point with a value to chart".into());
     }
-    let y_values = || all().map(|p| p.1);
-    // A log axis only for positive figures spanning more than a decade (less leaves it
-    // without labels); linear, from 0 or the lowest negative, otherwise.
-    let positive = y_values().all(|y| y > 0.0);
-    let decade = bounds(y_values()).is_some_and(|(lo, hi)| hi / lo >= 10.0 * 1.6 * 1.6);
-    let log_y = spec.log_y && positive && decade;
+    let y_values: Vec<f64> = all().map(|p| p.1).collect();
+    let (log_y, y_range) = y_scale(spec, &y_values);
     let y_desc = if log_y {
         spec.y_desc.to_owned()
     } else {
         spec.y_desc.replace(" (log)", "")
-    };
-    let y_desc = y_desc.as_str();
-    let y_range = if log_y {
-        bounds(y_values()).unwrap_or((1.0, 10.0))
-    } else if spec.band == Band::NearOne {
-        // The band that matters: from a little under the lowest to just above 1.
-        let lo = y_values().fold(1.0_f64, f64::min);
-        let hi = y_values().fold(1.0_f64, f64::max);
-        (((lo - 0.05) * 20.0).floor() / 20.0, hi + 0.02)
-    } else {
-        let hi = y_values().fold(0.0_f64, f64::max);
-        let lo = y_values().fold(0.0_f64, f64::min);
-        (lo * 1.1, hi * 1.1 + f64::EPSILON)
     };
 
     // More lines than one plot can tell apart: a panel per model family, shared axes.
@@ -367,49 +350,18 @@ fn draw(
     } else {
         960
     };
-    let height = if families.is_some() {
-        80 + 400 * rows as u32
-    } else {
-        600
-    };
+    let height = families.as_ref().map_or(600, |_| 80 + 400 * rows as u32);
     let root = SVGBackend::new(path, (width + LEGEND_WIDTH, height)).into_drawing_area();
     root.fill(&WHITE)?;
     let root = root.titled(spec.title, ("sans-serif", 22))?;
     let (root, beside) = root.split_horizontally(width);
     let subjects: Vec<&Subject> = lines.iter().map(|(s, _)| *s).collect();
     palette::legend(&beside, &subjects, all().any(|p| p.2))?;
-    let panels: Vec<(DrawingArea<SVGBackend<'_>, Shift>, String, Vec<Line>)> =
-        if let Some(families) = families {
-            let areas = root.split_evenly((rows, FAMILY_COLUMNS));
-            areas
-                .into_iter()
-                .zip(families)
-                .map(|(area, (family, lines))| (area, family, lines))
-                .collect()
-        } else if spec.threads_apart {
-            let (left, right) = root.split_horizontally(700);
-            let part = |threads: bool| {
-                lines
-                    .iter()
-                    .filter(|(s, _)| (s.held_by == HeldBy::Thread) == threads)
-                    .cloned()
-                    .collect()
-            };
-            vec![
-                (
-                    left,
-                    "a thread per request in flight".to_owned(),
-                    part(true),
-                ),
-                (right, "tasks, or a few threads".to_owned(), part(false)),
-            ]
-        } else {
-            vec![(root.clone(), String::new(), lines.clone())]
-        };
+    let panels = panels(root.clone(), spec, &lines, families, rows);
     let y = YAxis {
         range: y_range,
         log: log_y,
-        desc: y_desc,
+        desc: &y_desc,
     };
     for (area, caption, lines) in &panels {
         match &axis {
@@ -434,6 +386,68 @@ fn draw(
     }
     root.present()?;
     Ok(())
+}
+
+/// Whether the y axis is log, and its range: log only for positive figures spanning more
+/// than a decade (less leaves it without labels); linear, from 0 or the lowest negative,
+/// otherwise — or, for a figure whose band is near one, from a little under the lowest.
+fn y_scale(spec: &Chart, y_values: &[f64]) -> (bool, (f64, f64)) {
+    let values = || y_values.iter().copied();
+    let positive = values().all(|y| y > 0.0);
+    let decade = bounds(values()).is_some_and(|(lo, hi)| hi / lo >= 10.0 * 1.6 * 1.6);
+    let log_y = spec.log_y && positive && decade;
+    let range = if log_y {
+        bounds(values()).unwrap_or((1.0, 10.0))
+    } else if spec.band == Band::NearOne {
+        // The band that matters: from a little under the lowest to just above 1.
+        let lo = values().fold(1.0_f64, f64::min);
+        let hi = values().fold(1.0_f64, f64::max);
+        (((lo - 0.05) * 20.0).floor() / 20.0, hi + 0.02)
+    } else {
+        let hi = values().fold(0.0_f64, f64::max);
+        let lo = values().fold(0.0_f64, f64::min);
+        (lo * 1.1, hi * 1.1 + f64::EPSILON)
+    };
+    (log_y, range)
+}
+
+/// The chart's panels, each an area, its caption and its lines: one per model family (in
+/// `rows` of them) where there are too many lines for one plot, threads apart from the rest
+/// where the chart sets them apart, else one.
+fn panels<'a>(
+    root: DrawingArea<SVGBackend<'a>, Shift>,
+    spec: &Chart,
+    lines: &[Line],
+    families: Option<Vec<(String, Vec<Line>)>>,
+    rows: usize,
+) -> Vec<(DrawingArea<SVGBackend<'a>, Shift>, String, Vec<Line>)> {
+    if let Some(families) = families {
+        let areas = root.split_evenly((rows, FAMILY_COLUMNS));
+        areas
+            .into_iter()
+            .zip(families)
+            .map(|(area, (family, lines))| (area, family, lines))
+            .collect()
+    } else if spec.threads_apart {
+        let (left, right) = root.split_horizontally(700);
+        let part = |threads: bool| {
+            lines
+                .iter()
+                .filter(|(s, _)| (s.held_by == HeldBy::Thread) == threads)
+                .cloned()
+                .collect()
+        };
+        vec![
+            (
+                left,
+                "a thread per request in flight".to_owned(),
+                part(true),
+            ),
+            (right, "tasks, or a few threads".to_owned(), part(false)),
+        ]
+    } else {
+        vec![(root, String::new(), lines.to_vec())]
+    }
 }
 
 /// A chart's y axis: its range, log or linear, and its description.

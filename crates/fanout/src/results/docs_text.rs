@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 
 use super::figures::README_TABLE;
-use super::findings::answer::{Answer, Decision, ModelRow, Twin, figure_of};
+use super::findings::answer::{Answer, Decision, ModelRow, OpenLoad, Twin, WallSpread, figure_of};
 use super::findings::overload::{PastWalls, Taken};
 use super::findings::own_bill::OwnBillCheck;
 use super::findings::reach::{AtLargest, Reach};
@@ -61,7 +61,6 @@ fn ranged(s: Option<Spread>, digits: usize) -> String {
 /// in flight, what separates them at ten thousand and where threads stop, and what the tail
 /// under open load says.
 pub fn verdict(a: &Answer, d: &Decision) -> String {
-    let mut s = String::new();
     let by = |held_by: HeldBy, runs_on: RunsOn| {
         a.rows.iter().find(|row| {
             row.floor.strategy.held_by == held_by && row.floor.strategy.runs_on == runs_on
@@ -74,6 +73,44 @@ pub fn verdict(a: &Answer, d: &Decision) -> String {
     let bills = threads
         .zip(tasks)
         .and_then(|(t, k)| Some((t, t.floor.bill_kib()?, k, k.floor.bill_kib()?)));
+    let lines = [
+        d.spreads
+            .first()
+            .zip(bills)
+            .map(|(w, (_, thread, _, task))| either_model(w, thread, task)),
+        bills.map(|(t, thread, k, task)| tasks_past_ten_thousand(a, (t, thread), (k, task))),
+        a.open
+            .as_ref()
+            .and_then(|open| open_tail(a, open, threads, tasks)),
+    ];
+    lines.into_iter().flatten().collect()
+}
+
+/// The verdict's first line: at C = 1,000 the walls are close, and what that many in flight
+/// cost each floor (`thread` and `task`, KiB per request in flight).
+fn either_model(w: &WallSpread, thread: f64, task: f64) -> String {
+    let mib = |kib: f64| kib * w.concurrency as f64 / 1024.0;
+    format!(
+        "- **Below ten thousand in flight, either model.** At C = {} every strategy that \
+         held C served every request in {:.2}–{:.2} s, against {:.2} s if each took just \
+         the server's delay, and that many in flight cost the bare models (the floors) \
+         {:.0} MiB on threads and {:.0} MiB on tasks: choose the model your code wants.\n",
+        thousands(w.concurrency),
+        w.fastest.median,
+        w.slowest.median,
+        w.ideal_s,
+        mib(thread),
+        mib(task),
+    )
+}
+
+/// The verdict's second line: what a request in flight costs on a thread and as a task, and
+/// where each stopped here (and how far HTTP/2 went).
+fn tasks_past_ten_thousand(
+    a: &Answer,
+    (t, thread): (&ModelRow, f64),
+    (k, task): (&ModelRow, f64),
+) -> String {
     let own = |row: &ModelRow| {
         if row.floor.own_bill_kib.is_some() {
             "of the client's own memory"
@@ -81,109 +118,96 @@ pub fn verdict(a: &Answer, d: &Decision) -> String {
             "of memory, the server's ends of its sockets included"
         }
     };
-    if let (Some(w), Some((_, thread, _, task))) = (d.spreads.first(), bills) {
-        let mib = |kib: f64| kib * w.concurrency as f64 / 1024.0;
-        let _ = writeln!(
-            s,
-            "- **Below ten thousand in flight, either model.** At C = {} every strategy that \
-             held C served every request in {:.2}–{:.2} s, against {:.2} s if each took just \
-             the server's delay, and that many in flight cost the bare models (the floors) \
-             {:.0} MiB on threads and {:.0} MiB on tasks: choose the model your code wants.",
-            thousands(w.concurrency),
-            w.fastest.median,
-            w.slowest.median,
-            w.ideal_s,
-            mib(thread),
-            mib(task),
-        );
-    }
-    if let Some((t, thread, k, task)) = bills {
-        let cpu = |row: &ModelRow| {
-            row.floor
-                .cpu_us
-                .map_or(String::new(), |c| format!(" and {:.0} µs of CPU", c.median))
-        };
-        // Where threads stopped, where HTTP/1.1 stopped the tasks, and how far HTTP/2 went.
-        let stop = |row: &ModelRow| {
-            let stop = row.reach.as_ref()?.stopped.as_ref()?;
-            Some((stop.concurrency, stop.limit?))
-        };
-        let h2 = a
-            .rows
+    let cpu = |row: &ModelRow| {
+        row.floor
+            .cpu_us
+            .map_or(String::new(), |c| format!(" and {:.0} µs of CPU", c.median))
+    };
+    // Where threads stopped, where HTTP/1.1 stopped the tasks, and how far HTTP/2 went.
+    let stop = |row: &ModelRow| {
+        let stop = row.reach.as_ref()?.stopped.as_ref()?;
+        Some((stop.concurrency, stop.limit?))
+    };
+    let h2 = a
+        .rows
+        .iter()
+        .find(|row| row.floor.strategy.protocol == Some(Protocol::H2))
+        .and_then(|row| row.reach.as_ref()?.carried);
+    let walls = match (stop(t), stop(k)) {
+        (Some((tc, tl)), Some((kc, kl))) => format!(
+            " Here threads stopped at C = {} ({}) and tasks over HTTP/1.1 at {} ({}){}.",
+            thousands(tc),
+            tl.what(),
+            thousands(kc),
+            kl.what(),
+            h2.map_or(String::new(), |c| format!(
+                "; HTTP/2 carried {}",
+                thousands(c)
+            ))
+        ),
+        _ => String::new(),
+    };
+    format!(
+        "- **Ten thousand and more: tasks.** A request in flight costs {thread:.1} KiB {}{} \
+         on an OS thread (`{}`), {task:.1} KiB{} as a tokio task (`{}`): {:.1}× the memory.\
+         {walls}\n",
+        own(t),
+        cpu(t),
+        t.floor.strategy.name,
+        cpu(k),
+        k.floor.strategy.name,
+        thread / task,
+    )
+}
+
+/// The verdict's third line: every floor's p99 under open load against the delay, threads'
+/// and tasks' named; `None` without both.
+fn open_tail(
+    a: &Answer,
+    open: &OpenLoad,
+    threads: Option<&ModelRow>,
+    tasks: Option<&ModelRow>,
+) -> Option<String> {
+    let tails = |part: fn(&ModelRow) -> Option<&Twin>| -> Vec<(&str, f64)> {
+        a.rows
             .iter()
-            .find(|row| row.floor.strategy.protocol == Some(Protocol::H2))
-            .and_then(|row| row.reach.as_ref()?.carried);
-        let walls = match (stop(t), stop(k)) {
-            (Some((tc, tl)), Some((kc, kl))) => format!(
-                " Here threads stopped at C = {} ({}) and tasks over HTTP/1.1 at {} ({}){}.",
-                thousands(tc),
-                tl.what(),
-                thousands(kc),
-                kl.what(),
-                h2.map_or(String::new(), |c| format!(
-                    "; HTTP/2 carried {}",
-                    thousands(c)
-                ))
-            ),
-            _ => String::new(),
-        };
-        let _ = writeln!(
-            s,
-            "- **Ten thousand and more: tasks.** A request in flight costs {thread:.1} KiB {}{} \
-             on an OS thread (`{}`), {task:.1} KiB{} as a tokio task (`{}`): {:.1}× the memory.\
-             {walls}",
-            own(t),
-            cpu(t),
-            t.floor.strategy.name,
-            cpu(k),
-            k.floor.strategy.name,
-            thread / task,
-        );
+            .filter_map(|row| {
+                let twin = part(row)?;
+                Some((twin.strategy.name, twin.open_tail_ms[0]?.median))
+            })
+            .collect()
+    };
+    let floors = tails(|row| Some(&row.floor));
+    let libraries = tails(|row| row.library.as_ref());
+    let most = |of: &[(&str, f64)]| of.iter().map(|f| f.1).fold(f64::NAN, f64::max);
+    let median_of = |row: Option<&ModelRow>| {
+        let name = row?.floor.strategy.name;
+        floors.iter().find(|(n, _)| *n == name).map(|f| f.1)
+    };
+    let worst = most(&floors);
+    let (thread, task) = (median_of(threads)?, median_of(tasks)?);
+    if worst.is_nan() {
+        return None;
     }
-    if let Some(open) = &a.open {
-        let tails = |part: fn(&ModelRow) -> Option<&Twin>| -> Vec<(&str, f64)> {
-            a.rows
-                .iter()
-                .filter_map(|row| {
-                    let twin = part(row)?;
-                    Some((twin.strategy.name, twin.open_tail_ms[0]?.median))
-                })
-                .collect()
-        };
-        let floors = tails(|row| Some(&row.floor));
-        let libraries = tails(|row| row.library.as_ref());
-        let most = |of: &[(&str, f64)]| of.iter().map(|f| f.1).fold(f64::NAN, f64::max);
-        let median_of = |row: Option<&ModelRow>| {
-            let name = row?.floor.strategy.name;
-            floors.iter().find(|(n, _)| *n == name).map(|f| f.1)
-        };
-        let worst = most(&floors);
-        if let (Some(thread), Some(task), false) =
-            (median_of(threads), median_of(tasks), worst.is_nan())
-        {
-            // Within a twentieth of the delay, the tail is not what tells the models apart.
-            let lead = if worst < 0.05 * open.delay_ms as f64 {
-                "The tail under open load does not choose."
-            } else {
-                "The tail under open load differs."
-            };
-            let libraries = match most(&libraries) {
-                m if m.is_nan() => String::new(),
-                m => format!("; the library twins within {m:.0}"),
-            };
-            let _ = writeln!(
-                s,
-                "- **{lead}** At {} requests/s with {} in flight, every floor's p99, counted \
-                 from each request's due time, came within {worst:.0} ms of the delay's own {} \
-                 ms (threads {thread:.0}, tokio tasks {task:.0}{libraries}); Poisson arrivals \
-                 in the tables.",
-                thousands(open.rate.round() as usize),
-                thousands((open.rate * open.delay_ms as f64 / 1000.0).round() as usize),
-                thousands(open.delay_ms as usize),
-            );
-        }
-    }
-    s
+    // Within a twentieth of the delay, the tail is not what tells the models apart.
+    let lead = if worst < 0.05 * open.delay_ms as f64 {
+        "The tail under open load does not choose."
+    } else {
+        "The tail under open load differs."
+    };
+    let libraries = match most(&libraries) {
+        m if m.is_nan() => String::new(),
+        m => format!("; the library twins within {m:.0}"),
+    };
+    Some(format!(
+        "- **{lead}** At {} requests/s with {} in flight, every floor's p99, counted \
+         from each request's due time, came within {worst:.0} ms of the delay's own {} \
+         ms (threads {thread:.0}, tokio tasks {task:.0}{libraries}); Poisson arrivals \
+         in the tables.\n",
+        thousands(open.rate.round() as usize),
+        thousands((open.rate * open.delay_ms as f64 / 1000.0).round() as usize),
+        thousands(open.delay_ms as usize),
+    ))
 }
 
 /// Each pitfall against the strategy it spoils, in one line.

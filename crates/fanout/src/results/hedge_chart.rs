@@ -94,6 +94,73 @@ pub fn draw(
         .x_label_formatter(&tick)
         .y_label_formatter(&tick)
         .draw()?;
+    budget_guide(&mut chart, (y_min, y_max))?;
+    for (place, (finding, shown)) in lines.iter().enumerate() {
+        strategy_line(&mut chart, place, finding, shown, (x_min, x_max))?;
+    }
+    root.present()?;
+    Ok(true)
+}
+
+/// One strategy's frontier on `chart` (its `place` among the lines spaces its label), its
+/// unhedged level across `x` (the axis' range), each point, and what failed crossed out.
+fn strategy_line<DB: DrawingBackend, CT: CoordTranslate<From = (f64, f64)>>(
+    chart: &mut ChartContext<'_, DB, CT>,
+    place: usize,
+    finding: &HedgeFinding,
+    shown: &[HedgePoint],
+    (x_min, x_max): (f64, f64),
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    let subject = finding.strategy;
+    let xy = shown.iter().map(|p| (p.extra_pct, p.p999_ms)).collect();
+    let colour = palette::line(chart, subject, xy)?;
+    let label = ("sans-serif", 12).into_font().color(&colour);
+    let level = finding.unhedged_ms;
+    let style = ShapeStyle::from(&colour.mix(0.7)).stroke_width(1);
+    chart.draw_series(DashedLineSeries::new(
+        [(x_min, level), (x_max, level)],
+        10,
+        6,
+        style,
+    ))?;
+    // The levels sit close together: their labels side by side, not on top.
+    let at = x_min * 1.05 * 2.6_f64.powi(place as i32);
+    chart.draw_series([Text::new(
+        format!("{} unhedged", subject.name),
+        (at, level * 1.04),
+        label.clone(),
+    )])?;
+    chart.draw_series(shown.iter().map(|p| {
+        Circle::new(
+            (p.extra_pct, p.p999_ms),
+            3,
+            ShapeStyle::from(&colour).filled(),
+        )
+    }))?;
+    // A point that failed requests is crossed out, saying how many failed; of the rest,
+    // only the frontier is labelled: the others crowd.
+    let failed = || shown.iter().filter(|p| p.failed > 0.0);
+    chart.draw_series(
+        failed().map(|p| Cross::new((p.extra_pct, p.p999_ms), 6, RED.stroke_width(2))),
+    )?;
+    chart.draw_series(failed().map(|p| {
+        let text = format!("{}: {:.0} failed", p.after, p.failed);
+        Text::new(text, (p.extra_pct, p.p999_ms * 1.08), label.clone())
+    }))?;
+    chart.draw_series(
+        shown
+            .iter()
+            .filter(|p| finding.on_frontier(p))
+            .map(|p| Text::new(p.after.clone(), (p.extra_pct, p.p999_ms), label.clone())),
+    )?;
+    Ok(())
+}
+
+/// The hedging budget's guide: a dashed vertical at [`BUDGET_GUIDE`] across `y`, labelled.
+fn budget_guide<DB: DrawingBackend, CT: CoordTranslate<From = (f64, f64)>>(
+    chart: &mut ChartContext<'_, DB, CT>,
+    (y_min, y_max): (f64, f64),
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
     let guide = ShapeStyle::from(&BLACK.mix(0.4)).stroke_width(1);
     chart.draw_series(DashedLineSeries::new(
         [(BUDGET_GUIDE, y_min), (BUDGET_GUIDE, y_max)],
@@ -106,50 +173,5 @@ pub fn draw(
         (BUDGET_GUIDE, y_max / 1.25),
         ("sans-serif", 13).into_font().color(&BLACK.mix(0.6)),
     )])?;
-    for (place, (finding, shown)) in lines.iter().enumerate() {
-        let subject = finding.strategy;
-        let xy = shown.iter().map(|p| (p.extra_pct, p.p999_ms)).collect();
-        let colour = palette::line(&mut chart, subject, xy)?;
-        let label = ("sans-serif", 12).into_font().color(&colour);
-        let level = finding.unhedged_ms;
-        let style = ShapeStyle::from(&colour.mix(0.7)).stroke_width(1);
-        chart.draw_series(DashedLineSeries::new(
-            [(x_min, level), (x_max, level)],
-            10,
-            6,
-            style,
-        ))?;
-        // The levels sit close together: their labels side by side, not on top.
-        let at = x_min * 1.05 * 2.6_f64.powi(place as i32);
-        chart.draw_series([Text::new(
-            format!("{} unhedged", subject.name),
-            (at, level * 1.04),
-            label.clone(),
-        )])?;
-        chart.draw_series(shown.iter().map(|p| {
-            Circle::new(
-                (p.extra_pct, p.p999_ms),
-                3,
-                ShapeStyle::from(&colour).filled(),
-            )
-        }))?;
-        // A point that failed requests is crossed out, saying how many failed; of the rest,
-        // only the frontier is labelled: the others crowd.
-        let failed = || shown.iter().filter(|p| p.failed > 0.0);
-        chart.draw_series(
-            failed().map(|p| Cross::new((p.extra_pct, p.p999_ms), 6, RED.stroke_width(2))),
-        )?;
-        chart.draw_series(failed().map(|p| {
-            let text = format!("{}: {:.0} failed", p.after, p.failed);
-            Text::new(text, (p.extra_pct, p.p999_ms * 1.08), label.clone())
-        }))?;
-        chart.draw_series(
-            shown
-                .iter()
-                .filter(|p| finding.on_frontier(p))
-                .map(|p| Text::new(p.after.clone(), (p.extra_pct, p.p999_ms), label.clone())),
-        )?;
-    }
-    root.present()?;
-    Ok(true)
+    Ok(())
 }

@@ -5,8 +5,11 @@
 //!   (`figures`), two builds' paired rounds compared (`paired`), the steal a run saw (`steal`),
 //!   whether a folder's figures still mean what the code measures (`staleness`);
 //! - the findings (`findings`): points in, typed findings out — the verdict, the knees,
-//!   overload, what a fault did, how far each strategy carried, the decision and the answer;
-//! - the writers, which only format: the tables and text (`markdown`, `render`, `docs_text`,
+//!   overload, what a fault did, how far each strategy carried, the decision and the answer —
+//!   worked out once per run folder and kept as its `findings.json` (`findings::folder`);
+//! - the writers, which only format: the tables and text (`markdown`, `template` for the
+//!   prose, `render`,
+//!   `point_summary`, `docs_text`,
 //!   `overload_table`, `fault_table`, `hedge_table`, `retry_table`), the CSV, the SVG charts
 //!   (`charts`, `ramp_chart`, `hedge_chart`, `answer_chart`, `spectrum_chart`, `palette`), the
 //!   HTML page, the docs' blocks (`docs`), one run compared with another (`compare`),
@@ -30,6 +33,7 @@ pub mod markdown;
 pub mod overload_table;
 pub mod paired;
 pub mod palette;
+pub mod point_summary;
 pub mod ramp_chart;
 pub mod render;
 pub mod retry_table;
@@ -39,3 +43,4 @@ pub mod spectrum_chart;
 pub mod staleness;
 pub mod statistics;
 pub mod steal;
+pub mod template;

@@ -1,5 +1,4 @@
-//! Text people read: the summary tables and `summary.md`, the one-point summary of
-//! `fanout run`, a run folder's `SETUP.md`, and compare's table.
+//! Text people read: the summary tables and `summary.md`, and compare's table.
 
 use std::fmt::Write as _;
 
@@ -10,6 +9,7 @@ use super::findings::verdict::{Extremes, Verdict};
 use super::findings::{self, knee};
 use super::markdown::{Align, Table};
 use super::statistics::{Cell, LineFit, WhereBytesGo, cells, memory_fit, varied_knob};
+use super::template::{self, without_last_newline};
 use crate::model::knob::Knob;
 use crate::model::settings;
 use crate::model::subject::{Holds, Subject};
@@ -352,364 +352,73 @@ pub fn meter_cost(points: &[PointReport]) -> Option<String> {
     ))
 }
 
-/// `summary.md`: the tables of `points`, with how to read them, and what they say
-/// (`findings`, the folder's `findings.json`).
+/// `summary.md`: the tables of `points`, with how to read them (`templates/summary.md`), and
+/// what they say (`findings`, the folder's `findings.json`), a section each where the run has
+/// it.
 pub fn summary_markdown(points: &[PointReport], findings: &Findings) -> String {
-    let mut s = format!(
-        "# Summary\n\n\
-         Medians over repeats, with min–max in parentheses when repeats differ. \
-         Efficiency = ideal / wall × ok / N ({}). ⚠ marks a point where the \
-         kernel's listen-queue counters moved (SYN retries add whole seconds) — see \
-         `points.jsonl` for every figure.\n\n{}",
-        settings::IDEAL_RULE,
-        table(points)
-    );
-    if let Some(knees) = knee_table(points, &findings.knees) {
-        let _ = write!(
-            s,
-            "\n## Where the queue starts (open loop)\n\n\
-             By Little's law a client holding at most T requests, each taking W, keeps up while \
-             the offered rate λ < T / W; past it the queue grows for as long as the run lasts. \
-             Predicted: T = what the strategy holds in flight by design (C; the unbounded \
-             pitfall has no bound, so no prediction), W = the mean delay. Measured knee: \
-             between the highest offered rate whose p99 (from the due time, median over the \
-             repeats) kept within twice the delay and the lowest that left it or dropped \
-             requests{}.\n\n{knees}",
-            if knee::rates(points).len() > knee::grid(points).len() {
-                format!(
-                    " — the rate grid's step narrowed by bisection to within {:.0}% (each \
-                     probe a point of its own in `points.jsonl`; the columns are the grid)",
-                    knee::KNEE_TOLERANCE * 100.0
-                )
-            } else {
-                ": the rate grid's step (this run did not bisect)".to_owned()
-            }
-        );
-    }
-    if let Some(overload) = super::overload_table::table(points) {
-        let _ = write!(
-            s,
-            "\n## Overload and recovery (a ramp)\n\n\
-             The offered rate rises past each strategy's capacity and falls back. What each \
-             model holds while its queue builds, what it drops at the deadline, and how long its \
-             p99 (from the due time) takes to come back under twice the delay once the rate is \
-             below capacity again. `intervals` in `points.jsonl` has every second; `ramp.svg` \
-             draws them.\n\n{overload}"
-        );
-    }
-    if let Some(hedges) = hedge_table(points) {
-        let _ = write!(s, "\n## Hedged requests\n\n{hedges}");
-    }
-    if let Some(retries) = retry_table(points) {
-        let _ = write!(s, "\n## Retried requests\n\n{retries}");
-    }
-    if let Some(faults) = super::fault_table::table(points) {
-        let _ = write!(
-            s,
-            "\n## Injected faults\n\n\
-             The server injects each fault in a seeded share of requests and counts it; the \
-             client classes each outcome. Where the counts agree, every fault reached the \
-             client as what it is, and nothing else failed.\n\n{faults}"
-        );
-    }
-    // A run at one C (a preset varying another setting) has no line to fit over C.
-    let fits = memory_table(points);
-    if !fits.is_empty() {
-        // Which subjects of these points hold other than C, from their facts.
-        let present = catalog::present(points.iter().map(|r| &r.point));
-        let named = |holds: fn(Holds) -> bool| {
-            let names: Vec<String> = present
-                .iter()
-                .filter(|s| holds(s.holds))
-                .map(|s| format!("`{}`", s.name))
-                .collect();
-            names.join(", ")
-        };
-        let all_n = named(|h| h == Holds::All);
-        let by_design = if all_n.is_empty() {
-            "C".to_owned()
-        } else {
-            format!("C, or N for {all_n}")
-        };
-        let fixed = named(|h| matches!(h, Holds::One | Holds::Workers | Holds::CoresPlus { .. }));
-        let no_line = if fixed.is_empty() {
-            String::new()
-        } else {
-            format!(" {fixed} have no line: what they hold in flight does not grow with C.")
-        };
-        let _ = write!(
-            s,
-            "\n## Memory per request in flight\n\n\
-             Peak RSS fitted as a straight line over the requests in flight by design — \
-             {by_design} — (least squares over every measured repeat): the slope is what one \
-             more request in flight costs, the intercept what the process costs with none.\
-             {no_line}\n\n{fits}"
-        );
-    }
-    let verdict = verdict(&findings.verdict);
-    if !verdict.is_empty() {
-        let _ = write!(s, "\n## Verdict\n\n{verdict}");
-    }
-    if let Some(meter) = meter_cost(points) {
-        let _ = write!(s, "\n## The meter's own cost\n\n{meter}\n");
-    }
-    if let Some(steal) = super::steal::line(points) {
-        let _ = write!(s, "\n## The machine's steal\n\n{steal}\n");
-    }
-    let parts = where_bytes_go_table(points);
-    if !parts.is_empty() {
-        let _ = write!(
-            s,
-            "\n## Where the bytes go\n\n\
-             When the client holds its designed in-flight count, the harness splits its resident \
-             memory from outside into live heap as allocated (the worker's counting allocator: \
-             bytes handed out, touched or not), resident thread stacks (the mappings above a \
-             guard page in `/proc/PID/smaps`) and the rest (binary, runtime, allocator slack), \
-             and reads what the kernel's own memory grew by since just \
-             before the worker started (`/proc/meminfo`: kernel stacks, slab, page tables; \
-             `/proc/net/sockstat`: TCP buffers) — none of which is in any RSS. Each part is fitted \
-             over the requests in flight like peak RSS above (KiB per request in flight); \
-             heap allocated beyond what RSS holds besides the stacks was never touched and holds \
-             no page: where heap and stacks grow faster than RSS, \"of it not resident\" is the \
-             difference and \"other\" is 0, so no part is negative; \"parts / RSS\" says how \
-             much of the peak-RSS slope heap, stacks and other account for. The \
-             kernel's figures are system-wide: on loopback the slab and TCP buffers hold the \
-             server's end of each connection too (the server's threads are fixed, so kernel \
-             stacks and page tables that grow with C are the client's); the fit over C keeps what \
-             grows with the requests in flight, not what else the machine did. \"Whole bill\" = \
-             RSS + kernel stacks + slab + page tables. \"The client's own kernel\" is read from \
-             the worker's own memory cgroup (kernel stacks, page tables and slab charged to it: \
-             its ends of connections alone, the server's excluded; `–` where no cgroup could be \
-             made, as in runs before them), and \"client bill\" = RSS + that. Allocations and CPU are fitted over N: per \
-             request, setup excluded.\n\n{parts}"
-        );
-    }
-    s
+    let cut = without_last_newline;
+    let (by_design, no_line) = held_by_design(points);
+    template::fill(
+        "summary.md",
+        minijinja::context! {
+            ideal_rule => settings::IDEAL_RULE,
+            table => cut(table(points)),
+            knees => knee_table(points, &findings.knees).map(cut),
+            bisected => bisected(points),
+            overload => super::overload_table::table(points).map(cut),
+            hedges => hedge_table(points).map(cut),
+            retries => retry_table(points).map(cut),
+            faults => super::fault_table::table(points).map(cut),
+            memory => cut(memory_table(points)),
+            by_design,
+            no_line,
+            verdict => cut(verdict(&findings.verdict)),
+            meter => meter_cost(points),
+            steal => super::steal::line(points),
+            bytes => cut(where_bytes_go_table(points)),
+        },
+    )
 }
 
-fn mib(bytes: u64) -> f64 {
-    bytes as f64 / (1024.0 * 1024.0)
-}
-
-/// A short human summary of one point, for `fanout run`.
-pub fn point_summary(r: &PointReport) -> String {
-    let mut s = String::new();
-    let p = &r.point;
-    let _ = writeln!(
-        s,
-        "{}  C={} N={} D={} ms",
-        p.strategy.name, p.concurrency, p.requests, p.delay_ms
-    );
-    match &r.outcome {
-        Outcome::Measured => {}
-        Outcome::Skipped(why) => {
-            let _ = writeln!(s, "  skipped: {why}");
-            return s;
-        }
-        Outcome::Failed(why) => {
-            let _ = writeln!(s, "  failed: {why}");
-            // What it had reached when it stopped, as measured from outside.
-            let server = r.server.map_or(String::new(), |v| {
-                format!("; the server saw {} in flight at most", v.peak_in_flight)
-            });
-            let _ = writeln!(
-                s,
-                "  reached: peak threads {}, peak RSS {:.1} MiB{server}",
-                r.peak_threads(),
-                mib(r.peak_rss_bytes())
-            );
-            return s;
-        }
-    }
-    let w = &r.worker;
-    let errors = if w.tally.errors.is_empty() {
-        "none".to_owned()
+/// How the knee table's knees were found: by bisection within the tolerance, or the grid's
+/// step.
+fn bisected(points: &[PointReport]) -> String {
+    if knee::rates(points).len() > knee::grid(points).len() {
+        format!(
+            " — the rate grid's step narrowed by bisection to within {:.0}% (each \
+             probe a point of its own in `points.jsonl`; the columns are the grid)",
+            knee::KNEE_TOLERANCE * 100.0
+        )
     } else {
-        let kinds: Vec<_> = w
-            .tally
-            .errors
+        ": the rate grid's step (this run did not bisect)".to_owned()
+    }
+}
+
+/// What the memory fit is over — C, or N for the subjects that hold every request — and
+/// which subjects have no line (what they hold does not grow with C), from their facts.
+fn held_by_design(points: &[PointReport]) -> (String, String) {
+    let present = catalog::present(points.iter().map(|r| &r.point));
+    let named = |holds: fn(Holds) -> bool| {
+        let names: Vec<String> = present
             .iter()
-            .map(|(k, n)| format!("{k} {n}"))
+            .filter(|s| holds(s.holds))
+            .map(|s| format!("`{}`", s.name))
             .collect();
-        kinds.join(", ")
+        names.join(", ")
     };
-    let dropped = match w.tally.dropped {
-        0 => String::new(),
-        n => format!("; dropped {n} (due too long before a slot could take them)"),
+    let all_n = named(|h| h == Holds::All);
+    let by_design = if all_n.is_empty() {
+        "C".to_owned()
+    } else {
+        format!("C, or N for {all_n}")
     };
-    let rate = p.settings.rate.as_ref().map_or(String::new(), |r| {
-        format!(" (open loop: {r} requests/s due)")
-    });
-    let _ = writeln!(
-        s,
-        "  ok {}/{}; errors: {errors}{dropped}{rate}",
-        w.tally.ok, p.requests
-    );
-    if let Some(e) = &w.strategy_error {
-        let _ = writeln!(s, "  strategy stopped: {e}");
-    }
-    let _ = writeln!(
-        s,
-        "  wall {:.3} s (ideal {:.3} s, efficiency {:.2}); {:.0} ok requests/s{}",
-        w.wall_s,
-        r.ideal_s,
-        r.efficiency,
-        r.throughput_rps,
-        r.metered
-            .process_wall_s
-            .map_or(String::new(), |p| format!("; whole process {p:.3} s"))
-    );
-    let grown = match r.rss_per_in_flight_bytes() {
-        Some(per) => format!(
-            "before {:.1} MiB; {:.1} KiB per request in flight",
-            mib(w.rss_before_bytes),
-            per / 1024.0
-        ),
-        None => "the worker did not report its memory before".to_owned(),
+    let fixed = named(|h| matches!(h, Holds::One | Holds::Workers | Holds::CoresPlus { .. }));
+    let no_line = if fixed.is_empty() {
+        String::new()
+    } else {
+        format!(" {fixed} have no line: what they hold in flight does not grow with C.")
     };
-    let _ = writeln!(
-        s,
-        "  peak RSS {:.1} MiB ({grown}); peak threads {}",
-        mib(r.peak_rss_bytes()),
-        r.peak_threads()
-    );
-    if let (Some(peak), Some(allocs), Some(bytes)) = (
-        w.heap_peak_bytes,
-        r.allocs_per_request,
-        r.alloc_bytes_per_request,
-    ) {
-        let _ = writeln!(
-            s,
-            "  heap: peak {:.1} MiB live (before {:.1} MiB); per request {allocs:.1} allocations, {:.2} KiB allocated",
-            mib(peak),
-            mib(w.heap_before_bytes.unwrap_or(0)),
-            bytes / 1024.0
-        );
-    }
-    if let Some(b) = &r.metered.breakdown {
-        let signed_mib = |bytes: i64| bytes as f64 / (1 << 20) as f64;
-        let tcp = b.kernel_tcp_bytes.map_or("unknown".to_owned(), |k| {
-            format!("{:.1} MiB", signed_mib(k))
-        });
-        let _ = writeln!(
-            s,
-            "  at {} in flight: RSS {:.1} MiB = heap {} + stacks {:.1} + other {:.1}; TCP buffers {tcp} (both ends); split from outside in {:.0} ms",
-            b.in_flight,
-            mib(b.rss_bytes),
-            b.heap_bytes
-                .map_or("unknown".to_owned(), |h| format!("{:.1}", mib(h))),
-            mib(b.stack_bytes),
-            signed_mib(b.other_bytes),
-            b.took_ms
-        );
-        if let Some(k) = &b.kernel {
-            let _ = writeln!(
-                s,
-                "  kernel memory grown meanwhile (system-wide, both ends): {:.1} MiB = kernel stacks {:.1} + slab {:.1} + page tables {:.1}",
-                signed_mib(k.total_bytes()),
-                signed_mib(k.kernel_stack_bytes),
-                signed_mib(k.slab_bytes()),
-                signed_mib(k.page_tables_bytes)
-            );
-        }
-    }
-    if let Some(limit) = &r.limit {
-        let _ = writeln!(s, "  stopped by an OS limit: {limit}");
-    }
-    if let (Some(meter), cpu) = (w.meter_cpu_s, r.cpu_s()) {
-        let share = if cpu > 0.0 { meter / cpu * 100.0 } else { 0.0 };
-        let _ = writeln!(
-            s,
-            "  the meter inside the worker (its sampler thread): {:.1} ms of CPU, {share:.2}% of the process's",
-            meter * 1000.0
-        );
-    }
-    let _ = writeln!(
-        s,
-        "  CPU user {:.3} s, sys {:.3} s; context switches {} voluntary, {} involuntary (whole process)",
-        r.metered.cpu_user_s,
-        r.metered.cpu_sys_s,
-        r.metered.ctx_voluntary,
-        r.metered.ctx_involuntary
-    );
-    if let (Some(user), Some(sys)) = (w.timed_cpu_user_s, w.timed_cpu_sys_s) {
-        let _ = writeln!(
-            s,
-            "  CPU of the timed region, as the worker measured it: user {user:.3} s, sys {sys:.3} s"
-        );
-    }
-    let l = &w.tally.latency_ms;
-    let _ = writeln!(
-        s,
-        "  latency ms: p50 {:.1}, p90 {:.1}, p99 {:.1}, p99.9 {:.1}, max {:.1}",
-        l.p50, l.p90, l.p99, l.p999, l.max
-    );
-    let hedges = r.worker.tally.hedges;
-    if hedges.sent + hedges.refused > 0 {
-        let _ = writeln!(
-            s,
-            "  hedges: {} sent ({:.1}% of N), {} won, {} refused by the budget; the server saw {} requests cancelled",
-            hedges.sent,
-            hedges.sent as f64 / r.point.requests.max(1) as f64 * 100.0,
-            hedges.won,
-            hedges.refused,
-            r.server.map_or(0, |v| v.requests_cancelled)
-        );
-    }
-    match &r.server {
-        Some(v) => {
-            let stragglers = if v.stragglers > 0 {
-                format!(", {} of them slowed as stragglers", v.stragglers)
-            } else {
-                String::new()
-            };
-            let _ = writeln!(
-                s,
-                "  server saw: peak in flight {}, {} connections (peak open {}), {} served{stragglers}",
-                v.peak_in_flight,
-                v.connections_accepted,
-                v.peak_connections_open,
-                v.requests_served
-            );
-            let cost = match (v.peak_rss_bytes, v.cpu_s) {
-                (Some(rss), Some(cpu)) => format!(
-                    "; it held {:.1} MiB at most and used {cpu:.3} s of CPU",
-                    mib(rss)
-                ),
-                _ => String::new(),
-            };
-            if let (Some(profile), Some(limits)) = (v.profile, v.limits) {
-                let _ = writeln!(
-                    s,
-                    "  server ran: profile {}: {limits}{cost}",
-                    profile.name()
-                );
-            }
-        }
-        None => {
-            let why = r
-                .server_missing
-                .as_deref()
-                .unwrap_or("no /stats at that URL");
-            let _ = writeln!(s, "  server saw: unknown ({why})");
-        }
-    }
-    for raised in &r.raised_limits {
-        let _ = writeln!(
-            s,
-            "  raised for this run (--raise-limits): {} {} → {}, put back after",
-            raised.setting, raised.was, raised.to
-        );
-    }
-    if r.listen.overflowed() {
-        let _ = writeln!(
-            s,
-            "  LISTEN QUEUE OVERFLOWED: overflows {}, drops {}, SYN retransmits {} — \
-             SYN retries add whole seconds; raise net.core.somaxconn",
-            r.listen.listen_overflows, r.listen.listen_drops, r.listen.syn_retrans
-        );
-    }
-    s
+    (by_design, no_line)
 }
 
 /// The changes as a markdown table, flagged ones marked.

@@ -2,7 +2,10 @@
 //! the workload, the peers and what each client configures — from the run's facts, gathered
 //! once where the run starts.
 
+use minijinja::context;
+
 use super::markdown::{Align, Table};
+use super::template::{self, without_last_newline};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
@@ -67,134 +70,86 @@ impl RunFacts {
     }
 }
 
-/// `SETUP.md`: when, what, where, with which settings.
+/// `SETUP.md`: when, what, where, with which settings (`templates/setup.md`).
 pub fn setup_markdown(plan: &Plan, facts: &RunFacts, command: &str) -> String {
-    let mut s = String::new();
-    let _ = writeln!(s, "# Run setup\n");
-    let _ = writeln!(s, "- Date: {}", facts.started);
-    let _ = writeln!(
-        s,
-        "- Commit: {}",
-        facts
-            .commit
-            .as_deref()
-            .unwrap_or("unknown (not a git checkout)")
-    );
-    let _ = writeln!(s, "- Command: `{command}`");
-    let _ = writeln!(s, "- {}\n- Crates: {}", facts.rustc, facts.crates);
-    let _ = writeln!(s, "- Build: {}", facts.build);
-    let _ = writeln!(s, "\n## Machine\n");
-    s.push_str(&machine_markdown(&facts.machine));
-    for r in &facts.raised_limits {
-        let _ = writeln!(
-            s,
-            "- {} raised from {} to {} for this run by --raise-limits, and put back after",
-            r.setting, r.was, r.to
-        );
-    }
-    if let Some(floors) = &facts.floors {
-        let _ = writeln!(
-            s,
-            "\n## Floors on this machine\n\nWhat the kernel and each model hold at least, measured \
-             before the points with nothing in between (`run/floors.rs`):\n"
-        );
-        s.push_str(&floors_markdown(floors));
-    }
-    let _ = writeln!(s, "\n## Workload\n");
-    let names: Vec<_> = plan.strategies.iter().map(|s| s.name).collect();
-    let _ = writeln!(s, "- Strategies: {}", names.join(", "));
-    let concurrency: Vec<_> = plan.concurrency.iter().map(usize::to_string).collect();
-    let _ = writeln!(s, "- Concurrency: {}", concurrency.join(", "));
+    let cut = without_last_newline;
     let sizing = &plan.workload.sizing;
-    let _ = writeln!(
-        s,
-        "- Requests: N = {}·C; delay: {}; repeats: {}; per-point time limit: {} s",
-        sizing.requests_per_slot,
-        sizing
-            .delay_ms
-            .map_or("the default rule".to_owned(), |d| format!("{d} ms")),
-        plan.repeat,
-        plan.time_limit.as_secs()
-    );
-    // Every setting, by its name in the points' JSON: a new one is listed without a change here.
-    if let Ok(serde_json::Value::Object(settings)) = serde_json::to_value(&plan.workload.settings) {
-        let settings: Vec<_> = settings.iter().map(|(k, v)| format!("{k} {v}")).collect();
-        let _ = writeln!(s, "- Settings: {}", settings.join(", "));
-    }
-    let server = &plan.workload.settings.server;
-    let _ = writeln!(
-        s,
-        "- Server (the one fanout starts; with --url the server's own, in each point's \
-         `server.limits`): profile {}: {}",
-        server.profile.name(),
-        server.limits()
-    );
-    if let Ok(Some(fault)) = plan.workload.settings.fault.fault() {
-        let _ = writeln!(
-            s,
-            "- Fault (asked with every request, so a peer meets it too): `{}`",
-            fault.to_query().trim_start_matches('&')
-        );
-    }
-    if let Some(straggler) = plan.workload.settings.straggler.straggler() {
-        let _ = writeln!(
-            s,
-            "- Stragglers (asked with every request; the ideal wall time takes the mixture's \
-             mean and quantiles): `{}`",
-            straggler.to_query().trim_start_matches('&')
-        );
-    }
-    let _ = writeln!(
-        s,
-        "- Rule for a default workload (where the requests and the delay above are not set): {}",
-        settings::RULE
-    );
-    let _ = writeln!(s, "- Ideal wall time: {}", settings::IDEAL_RULE);
-    if let Some(vary) = &plan.vary {
-        let values: Vec<_> = vary.values.iter().map(|v| v.show()).collect();
-        let _ = writeln!(s, "- Varied: {} = {}", vary.knob.key(), values.join(", "));
-    }
-    if plan.stop_at_walls {
-        let _ = writeln!(
-            s,
-            "- Walls: once a strategy's point met a named limit, its points at larger C were \
-             skipped naming that limit and where it was met"
-        );
-    }
-    if plan.bisect_knees {
-        let _ = writeln!(
-            s,
-            "- Knees: after the rate grid, each strategy's knee narrowed by bisection to within \
-             {:.0}% of its rate, each probe measured {} time(s)",
-            crate::results::findings::knee::KNEE_TOLERANCE * 100.0,
-            plan.repeat
-        );
-    }
-    let peers: Vec<_> = plan
+    let settings = &plan.workload.settings;
+    let run = context! {
+        started => &facts.started,
+        commit => facts.commit.as_deref().unwrap_or("unknown (not a git checkout)"),
+        command,
+        rustc => &facts.rustc,
+        crates => &facts.crates,
+        build => &facts.build,
+        machine => cut(machine_markdown(&facts.machine)),
+        raised => &facts.raised_limits,
+        floors => facts.floors.as_ref().map(|f| cut(floors_markdown(f))),
+    };
+    let names: Vec<_> = plan.strategies.iter().map(|s| s.name).collect();
+    let concurrency: Vec<_> = plan.concurrency.iter().map(usize::to_string).collect();
+    let workload = context! {
+        strategies => names.join(", "),
+        concurrency => concurrency.join(", "),
+        requests_per_slot => sizing.requests_per_slot.to_string(),
+        delay => sizing.delay_ms.map_or("the default rule".to_owned(), |d| format!("{d} ms")),
+        repeat => plan.repeat.to_string(),
+        time_limit_s => plan.time_limit.as_secs().to_string(),
+        settings => every_setting(plan),
+        server_profile => settings.server.profile.name(),
+        server_limits => settings.server.limits().to_string(),
+        fault => settings.fault.fault().ok().flatten()
+            .map(|f| f.to_query().trim_start_matches('&').to_owned()),
+        straggler => settings.straggler.straggler()
+            .map(|s| s.to_query().trim_start_matches('&').to_owned()),
+        rule => settings::RULE,
+        ideal_rule => settings::IDEAL_RULE,
+        varied => plan.vary.as_ref().map(|vary| {
+            let values: Vec<_> = vary.values.iter().map(|v| v.show()).collect();
+            format!("{} = {}", vary.knob.key(), values.join(", "))
+        }),
+        stop_at_walls => plan.stop_at_walls,
+        knee_tolerance => plan.bisect_knees
+            .then(|| format!("{:.0}", crate::results::findings::knee::KNEE_TOLERANCE * 100.0)),
+    };
+    template::fill(
+        "setup.md",
+        context! { ..run, ..workload, ..peers(plan, facts), ..clients(plan) },
+    )
+}
+
+/// Every setting, by its name in the points' JSON (a new one is listed without a change
+/// here): `name value, …`.
+fn every_setting(plan: &Plan) -> Option<String> {
+    let Ok(serde_json::Value::Object(settings)) = serde_json::to_value(&plan.workload.settings)
+    else {
+        return None;
+    };
+    let settings: Vec<_> = settings.iter().map(|(k, v)| format!("{k} {v}")).collect();
+    Some(settings.join(", "))
+}
+
+/// The peers of the run and their versions; none without peers.
+fn peers(plan: &Plan, facts: &RunFacts) -> minijinja::Value {
+    let peers: Vec<minijinja::Value> = plan
         .strategies
         .iter()
         .filter(|s| s.kind == Kind::Peer)
+        .map(|peer| context! { name => peer.name, models => peer.models })
         .collect();
-    if !peers.is_empty() {
-        let _ = writeln!(s, "\n## Peers\n");
-        for peer in peers {
-            let _ = writeln!(s, "- `{}`: {}", peer.name, peer.models);
-        }
-        let versions: Vec<_> = facts
-            .peer_versions
-            .iter()
-            .map(|(name, version)| format!("{name} {version}"))
-            .collect();
-        let _ = writeln!(s, "- Versions installed: {}", versions.join(", "));
-        let _ = writeln!(
-            s,
-            "- Metered from outside like fanout's own workers: peak RSS (`VmHWM`), threads, CPU and context switches of the whole process; wall time is each one's own timed region"
-        );
-    }
-    // What each strategy configures, at the plan's first point of it (pools sized to C).
-    let points = plan.distinct_points();
+    let versions: Vec<_> = facts
+        .peer_versions
+        .iter()
+        .map(|(name, version)| format!("{name} {version}"))
+        .collect();
+    context! { peers, peer_versions => versions.join(", ") }
+}
+
+/// What each strategy's client is set to, at the plan's first point of it (pools sized to
+/// C); no table where no strategy runs in fanout's own worker.
+fn clients(plan: &Plan) -> minijinja::Value {
     let mut configs = Vec::new();
-    for point in &points {
+    for point in &plan.distinct_points() {
         if let Some(Runner::InProcess(strategy)) = catalog::runner(point.strategy)
             && !configs.iter().any(|(name, _)| *name == point.strategy.name)
         {
@@ -202,32 +157,26 @@ pub fn setup_markdown(plan: &Plan, facts: &RunFacts, command: &str) -> String {
             configs.push((point.strategy.name, config));
         }
     }
-    if let Some((_, first)) = configs.first() {
-        let _ = writeln!(
-            s,
-            "\n## Client settings\n\nEvery client: timeout {} ms, TCP_NODELAY {}, thread stacks \
-             {} KiB, {} tokio workers{}. Pools are sized to each point's C (shown at the first).\n",
-            first.timeout_ms,
-            first.tcp_nodelay,
-            first.thread_stack_kib,
-            first.tokio_workers,
-            first
-                .tls
-                .as_deref()
-                .map_or(String::new(), |tls| format!("; TLS: {tls}"))
-        );
-        let mut t = Table::new(["strategy", "client", "pool", "buffers"].map(|h| (h, Align::Left)));
-        for (name, c) in &configs {
-            t.row([
-                name.to_string(),
-                c.client.to_string(),
-                c.pool.to_string(),
-                c.buffers.to_string(),
-            ]);
-        }
-        s.push_str(&t.to_string());
+    let Some((_, first)) = configs.first() else {
+        return context! { clients => "" };
+    };
+    let mut t = Table::new(["strategy", "client", "pool", "buffers"].map(|h| (h, Align::Left)));
+    for (name, c) in &configs {
+        t.row([
+            name.to_string(),
+            c.client.to_string(),
+            c.pool.to_string(),
+            c.buffers.to_string(),
+        ]);
     }
-    s
+    context! {
+        clients => without_last_newline(t.to_string()),
+        timeout_ms => first.timeout_ms.to_string(),
+        tcp_nodelay => first.tcp_nodelay.to_string(),
+        thread_stack_kib => first.thread_stack_kib.to_string(),
+        tokio_workers => first.tokio_workers.to_string(),
+        tls => first.tls.as_deref().map_or(String::new(), |tls| format!("; TLS: {tls}")),
+    }
 }
 
 /// The machine as markdown list items.

@@ -73,6 +73,42 @@ fn pooled(points: &[PointReport]) -> Option<Pooled<'_>> {
     })
 }
 
+/// A histogram's percentile spectrum: (1 / (1 − q), latency in ms above `above`, the
+/// constant delay where there is one), up to its last request (at q = 1 the axis would be
+/// infinite).
+fn spectrum(histogram: &Histogram<u64>, above: Option<f64>) -> Vec<(f64, f64)> {
+    let last = 1.0 - 1.0 / histogram.len().max(2) as f64;
+    histogram
+        .iter_quantiles(5)
+        .map(|v| (v.quantile_iterated_to().min(last), v.value_iterated_to()))
+        .map(|(q, us)| {
+            let ms = us as f64 / 1000.0 - above.unwrap_or(0.0);
+            (1.0 / (1.0 - q), ms.max(0.01))
+        })
+        .collect()
+}
+
+/// The chart's title: at which point, counted from when, and how it is split.
+fn title(at: &PointReport, by_model: bool) -> String {
+    let c = at.point.concurrency;
+    let varied = at.point.varied.map_or_else(String::new, |v| {
+        format!(", {} = {}", v.knob().key(), v.show())
+    });
+    // Closed loop counts from each request's send (its service time); at a rate, from its due
+    // time, the wait for a free slot included.
+    let from = if at.point.settings.rate.is_some() {
+        "from each request's due time (open loop)"
+    } else {
+        "from each request's send (closed loop: service time)"
+    };
+    let what = if by_model {
+        "each model's floor and library strategy, "
+    } else {
+        ""
+    };
+    format!("Latency by percentile at C = {c}{varied}, {from}, {what}repeats pooled")
+}
+
 /// Draws the chart when some point kept its histogram; `Ok(false)` when none did.
 pub fn draw(points: &[PointReport], path: &Path) -> Result<bool, Box<dyn std::error::Error>> {
     let Some(Pooled { at, lines }) = pooled(points) else {
@@ -85,19 +121,7 @@ pub fn draw(points: &[PointReport], path: &Path) -> Result<bool, Box<dyn std::er
         (delay.quantile_ms(0.001) == delay.quantile_ms(0.999)).then(|| delay.quantile_ms(0.5));
     let lines: Vec<Line> = lines
         .into_iter()
-        .map(|(subject, histogram)| {
-            // Up to the last request: at q = 1 the axis would be infinite.
-            let last = 1.0 - 1.0 / histogram.len().max(2) as f64;
-            let xy = histogram
-                .iter_quantiles(5)
-                .map(|v| (v.quantile_iterated_to().min(last), v.value_iterated_to()))
-                .map(|(q, us)| {
-                    let ms = us as f64 / 1000.0 - above.unwrap_or(0.0);
-                    (1.0 / (1.0 - q), ms.max(0.01))
-                })
-                .collect();
-            (subject, xy)
-        })
+        .map(|(subject, histogram)| (subject, spectrum(&histogram, above)))
         .collect();
     if lines.is_empty() {
         return Ok(false);
@@ -106,26 +130,10 @@ pub fn draw(points: &[PointReport], path: &Path) -> Result<bool, Box<dyn std::er
     let x_max = all().map(|p| p.0).fold(10.0, f64::max) * 1.2;
     let y_max = all().map(|p| p.1).fold(1.0, f64::max) * 1.3;
     let y_min = all().map(|p| p.1).fold(y_max, f64::min) / 1.3;
-    let c = at.point.concurrency;
-    let varied = at.point.varied.map_or_else(String::new, |v| {
-        format!(", {} = {}", v.knob().key(), v.show())
-    });
-    // Closed loop counts from each request's send (its service time); at a rate, from its due
-    // time, the wait for a free slot included.
-    let from = if at.point.settings.rate.is_some() {
-        "from each request's due time (open loop)"
-    } else {
-        "from each request's send (closed loop: service time)"
-    };
     // A run of several models draws a panel per model (its floor and its library strategy,
     // on the same axes); otherwise every strategy on one plot.
     let panels = by_model(&lines);
-    let what = if panels.is_some() {
-        "each model's floor and library strategy, "
-    } else {
-        ""
-    };
-    let title = format!("Latency by percentile at C = {c}{varied}, {from}, {what}repeats pooled");
+    let title = title(at, panels.is_some());
     let panels = panels.unwrap_or_else(|| vec![(String::new(), lines.iter().collect())]);
     let rows = panels.len().div_ceil(2).max(1);
     let (width, height) = if panels.len() > 1 {
