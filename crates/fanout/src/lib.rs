@@ -19,8 +19,9 @@
 //! 7. [`planning`]: the catalog of strategies and peers by name, a point, a plan, the presets.
 //! 8. [`record`]: a point's record, as `points.jsonl` stores it, and the OS limit that stopped
 //!    it.
-//! 9. [`results`]: the run folder and its CSV, statistics, findings, tables, charts, the docs'
-//!    blocks, comparisons.
+//! 9. [`results`]: the run folder and its CSV, statistics, findings (each folder's
+//!    `findings.json`), tables, the markdown templates' prose (`templates/`), charts, the
+//!    docs' blocks, comparisons.
 //! 10. [`run`]: the harness (server and worker processes), the worker role, the sweep loop,
 //!     the preflight.
 //! 11. [`cli`]: the `fanout` command line.
