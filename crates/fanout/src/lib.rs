@@ -19,13 +19,15 @@
 //! 7. [`planning`]: the catalog of strategies and peers by name, a point, a plan, the presets.
 //! 8. [`record`]: a point's record, as `points.jsonl` stores it, and the OS limit that stopped
 //!    it.
-//! 9. [`results`]: the run folder and its CSV, statistics, findings (each folder's
-//!    `findings.json`), tables, the markdown templates' prose (`templates/`), charts, the
-//!    docs' blocks, comparisons.
-//! 10. [`run`]: the harness (server and worker processes), the worker role, the sweep loop,
+//! 9. [`analysis`]: what the points say — statistics over repeats, the figures defined once,
+//!    paired rounds, the findings (each folder's `findings.json`).
+//! 10. [`results`]: the run folder and its CSV, tables, the markdown templates' prose
+//!     (`templates/`), charts, the docs' blocks, comparisons.
+//! 11. [`run`]: the harness (server and worker processes), the worker role, the sweep loop,
 //!     the preflight.
-//! 11. [`cli`]: the `fanout` command line.
+//! 12. [`cli`]: the `fanout` command line.
 
+pub mod analysis;
 pub mod cli;
 pub mod clients;
 pub mod metering;

@@ -4,7 +4,7 @@
 
 use std::process::Command;
 
-use fanout::results::figures::EXPORTED;
+use fanout::analysis::figures::EXPORTED;
 use serde_json::Value;
 
 const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");

@@ -7,10 +7,10 @@
 
 use std::sync::Arc;
 
+use fanout::analysis::findings::faults::{expected, reset_class};
 use fanout::model::job::Job;
 use fanout::model::settings::{Protocol, Settings};
 use fanout::model::tally::Tally;
-use fanout::results::findings::faults::{expected, reset_class};
 use fanout::strategies;
 use mock_server::{Fault, FaultKind};
 

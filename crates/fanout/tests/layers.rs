@@ -390,18 +390,20 @@ fn names_in<'a>(code: &str, names: &[&'a str]) -> Vec<&'a str> {
 }
 
 #[test]
-fn no_file_under_results_names_a_strategy_or_a_peer() {
+fn no_file_under_analysis_or_results_names_a_strategy_or_a_peer() {
     // What a strategy is to the findings (its model, its floor twin, the strategy a pitfall
     // spoils) is a fact of its `Subject`: a name written here would silently match nothing
     // after a rename.
     let names: Vec<&str> = fanout::planning::catalog::subjects()
         .map(|s| s.name)
         .collect();
-    let wrong = in_layer("results", |code| {
-        let named = names_in(code, &names);
-        named.into_iter().map(|n| format!("names {n}")).collect()
-    });
-    assert!(wrong.is_empty(), "names in results/:\n{}", wrong.join("\n"));
+    for layer in ["analysis", "results"] {
+        let wrong = in_layer(layer, |code| {
+            let named = names_in(code, &names);
+            named.into_iter().map(|n| format!("names {n}")).collect()
+        });
+        assert!(wrong.is_empty(), "names in {layer}/:\n{}", wrong.join("\n"));
+    }
     assert_eq!(
         names_in(
             "median(\"thread_raw\", 10); peer:go",

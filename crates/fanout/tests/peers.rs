@@ -333,8 +333,8 @@ fn a_described_peer_without_its_program_is_skipped_with_what_installs_it_and_a_b
 /// skipped with what installs it.
 #[test]
 fn the_shipped_peers_files_see_every_fault_as_the_server_injected_it() {
+    use fanout::analysis::findings::faults;
     use fanout::record::report::PointReport;
-    use fanout::results::findings::faults;
     for peer in fanout::peers::described::shipped() {
         let name = peer.subject.name;
         if let Some(why) = fanout::peers::missing(peer) {

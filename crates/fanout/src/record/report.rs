@@ -105,7 +105,7 @@ pub struct PointReport {
 /// The meaning of the figures a point records: bumped by a change to what a figure measures
 /// or how it is counted (not by a change of speed), so that a quoted run folder measured
 /// before it is stale (`fanout docs --stale`). A test ties it to the figures' definitions
-/// ([`figures::ALL`](crate::results::figures::ALL)): changing one fails until this is looked at.
+/// ([`figures::ALL`](crate::analysis::figures::ALL)): changing one fails until this is looked at.
 ///
 /// 1. Every point before the version was recorded, and the request drivers of 4ac0891
 ///    (one request path; what each figure means unchanged).
@@ -711,7 +711,7 @@ mod tests {
     /// unit and about): the same on every machine and toolchain.
     fn fingerprint_of_the_figures() -> u64 {
         let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-        for figure in crate::results::figures::ALL {
+        for figure in crate::analysis::figures::ALL {
             let text = format!(
                 "{}|{}|{}|{}\n",
                 figure.key, figure.label, figure.unit, figure.about
@@ -731,7 +731,7 @@ mod tests {
         let now = fingerprint_of_the_figures();
         assert_eq!(
             now, FIGURES_AT_THIS_VERSION,
-            "a figure's definition changed (results/figures.rs): if what it measures or how it \
+            "a figure's definition changed (analysis/figures.rs): if what it measures or how it \
              is counted changed, bump MEASUREMENT_VERSION (record/report.rs) and rerun the \
              quoted folders; either way record the new fingerprint, {now:#x}"
         );

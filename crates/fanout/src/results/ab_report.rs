@@ -6,8 +6,8 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use super::figures::{Better, CPU_PER_REQUEST, Figure, P99, PEAK_RSS, WALL};
-use super::paired::{Test, Verdict};
+use crate::analysis::figures::{Better, CPU_PER_REQUEST, Figure, P99, PEAK_RSS, WALL};
+use crate::analysis::paired::{Test, Verdict};
 use crate::record::report::PointReport;
 
 /// The figures compared: wall time, CPU per request, peak RSS, p99.

@@ -9,8 +9,8 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::findings::answer::{self, Twin};
 use super::palette;
+use crate::analysis::findings::answer::{self, Twin};
 use crate::record::report::PointReport;
 
 /// The answer chart's file.

@@ -5,7 +5,7 @@
 //! peers dotted, marked points crossed. And `timeline.svg`, what each strategy held over time
 //! at the largest C: resident memory, requests in flight, kernel memory, threads, open files.
 
-use super::findings::folder::Findings;
+use crate::analysis::findings::folder::Findings;
 use std::path::Path;
 
 use plotters::coord::Shift;
@@ -13,9 +13,9 @@ use plotters::coord::combinators::BindKeyPoints as _;
 use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
 use plotters::prelude::*;
 
-use super::figures::{self, Band, Chart, Figure};
 use super::palette::{self, LEGEND_WIDTH, one_two_five, tick};
-use super::statistics::{Cell, cells, varied_knob};
+use crate::analysis::figures::{self, Band, Chart, Figure};
+use crate::analysis::statistics::{Cell, cells, varied_knob};
 use crate::model::knob::{Knob, Varied};
 use crate::model::memory::TimelineSample;
 use crate::model::subject::{HeldBy, Subject};

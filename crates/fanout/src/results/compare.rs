@@ -1,8 +1,8 @@
 //! `fanout compare OLD NEW`: per matching point, NEW/OLD of the medians of the figures
 //! [`figures::COMPARED`] lists, flagged where the change is beyond the noise the repeats show.
 
-use super::figures::{self, Better, Figure};
-use super::statistics::{Cell, Spread, cells_varying, varied_knob};
+use crate::analysis::figures::{self, Better, Figure};
+use crate::analysis::statistics::{Cell, Spread, cells_varying, varied_knob};
 use crate::model::knob::{Knob, Varied};
 use crate::record::report::PointReport;
 

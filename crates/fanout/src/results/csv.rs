@@ -9,7 +9,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use super::figures::{self, Reading};
+use crate::analysis::figures::{self, Reading};
 use crate::record::report::{Outcome, PointReport};
 
 /// The flat `(column, cell)` pairs of one JSON value: objects flattened with dots, lists as

@@ -4,14 +4,16 @@
 
 use std::fmt::Write as _;
 
-use super::figures::README_TABLE;
-use super::findings::answer::{Answer, Decision, ModelRow, OpenLoad, Twin, WallSpread, figure_of};
-use super::findings::overload::{PastWalls, Taken};
-use super::findings::own_bill::OwnBillCheck;
-use super::findings::reach::{AtLargest, Reach};
 use super::markdown::{Align, Table};
 use super::render;
-use super::statistics::{self, Spread, cells};
+use crate::analysis::figures::README_TABLE;
+use crate::analysis::findings::answer::{
+    Answer, Decision, ModelRow, OpenLoad, Twin, WallSpread, figure_of,
+};
+use crate::analysis::findings::overload::{PastWalls, Taken};
+use crate::analysis::findings::own_bill::OwnBillCheck;
+use crate::analysis::findings::reach::{AtLargest, Reach};
+use crate::analysis::statistics::{self, Spread, cells};
 use crate::model::settings::Protocol;
 use crate::model::subject::{HeldBy, Kind, RunsOn};
 use crate::record::report::PointReport;
@@ -503,8 +505,8 @@ pub fn glossary() -> String {
 
 /// The hedging bullet of the decision, from each run's findings (`runs`: the conditions of
 /// each, its findings): per model the deepest cut of p99.9 within the budget, and the storm.
-pub fn hedging(runs: &[(String, Vec<crate::results::findings::hedge::HedgeFinding>)]) -> String {
-    use crate::results::findings::hedge::BUDGET_PCT;
+pub fn hedging(runs: &[(String, Vec<crate::analysis::findings::hedge::HedgeFinding>)]) -> String {
+    use crate::analysis::findings::hedge::BUDGET_PCT;
     let mut cuts = Vec::new();
     let mut storms = Vec::new();
     let mut none = Vec::new();
@@ -568,8 +570,8 @@ pub fn hedge_conditions(r: &PointReport) -> String {
 
 /// The faults bullet of the decision: how many points' counts agree with the server's, the
 /// deadline's overshoot, and how far one reset reaches over each protocol.
-pub fn faults(f: &crate::results::findings::faults::FaultsFinding) -> String {
-    use crate::results::findings::faults::HeldAtPeak;
+pub fn faults(f: &crate::analysis::findings::faults::FaultsFinding) -> String {
+    use crate::analysis::findings::faults::HeldAtPeak;
     let mut s = format!(
         "- **When the backend misbehaves** (each fault at 1% and 10% of requests, a 1 s \
          deadline): in {} of {} points (each repeat a point) every fault the server injected \
@@ -650,10 +652,10 @@ pub fn burst(
     conditions: &str,
     outcomes: &[(
         &'static crate::model::subject::Subject,
-        Vec<crate::results::findings::faults::BurstOutcome>,
+        Vec<crate::analysis::findings::faults::BurstOutcome>,
     )],
 ) -> String {
-    use crate::results::findings::faults::BurstOutcome;
+    use crate::analysis::findings::faults::BurstOutcome;
     let kept: Vec<String> = outcomes
         .iter()
         .filter(|(_, o)| o.iter().all(|o| *o == BurstOutcome::OnePerStall))
@@ -692,9 +694,9 @@ pub fn burst(
 /// outnumbered the stalls (the median and range of those), and the repeats that did not finish.
 fn broke_lines(
     name: &str,
-    repeats: &[crate::results::findings::faults::BurstOutcome],
+    repeats: &[crate::analysis::findings::faults::BurstOutcome],
 ) -> Vec<String> {
-    use crate::results::findings::faults::BurstOutcome;
+    use crate::analysis::findings::faults::BurstOutcome;
     let mut broke = Vec::new();
     let of = |k: usize| match repeats.len() {
         1 => String::new(),
@@ -956,8 +958,8 @@ pub fn own_bill_check(rows: &[OwnBillCheck]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::analysis::findings::answer::Twin;
     use crate::planning::catalog;
-    use crate::results::findings::answer::Twin;
 
     #[test]
     fn the_answer_names_a_twin_a_stream_limit_held_below_c() {

@@ -5,8 +5,8 @@
 
 use serde_json::{Map, Value, json};
 
-use super::figures::EXPORTED;
-use super::statistics::{Cell, cells};
+use crate::analysis::figures::EXPORTED;
+use crate::analysis::statistics::{Cell, cells};
 use crate::record::report::PointReport;
 
 /// An export format.

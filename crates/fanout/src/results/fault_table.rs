@@ -5,12 +5,12 @@
 
 use super::markdown::{Align, Table};
 
-use super::figures::{
+use crate::analysis::figures::{
     CONNECTIONS_PER_REQUEST, DEADLINE_OVERSHOOT_P99, Figure, LEFT_FDS, LEFT_HEAP, LEFT_THREADS,
     PEAK_CLIENT_KERNEL, PEAK_OPEN_FDS, PEAK_RSS, PEAK_THREADS, TIME_WAIT_BEFORE, median_and_range,
 };
-use super::findings::faults::{FaultOutcome, of};
-use super::statistics::{Cell, Spread, cells, ranged};
+use crate::analysis::findings::faults::{FaultOutcome, of};
+use crate::analysis::statistics::{Cell, Spread, cells, ranged};
 use crate::record::report::PointReport;
 
 /// The table, a row per strategy and fault over its measured repeats; `None` when no point

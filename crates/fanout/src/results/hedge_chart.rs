@@ -8,8 +8,8 @@ use std::path::Path;
 use plotters::coord::combinators::BindKeyPoints as _;
 use plotters::prelude::*;
 
-use super::findings::hedge::{HedgeFinding, HedgePoint};
 use super::palette::{self, LEGEND_WIDTH, one_two_five, tick};
+use crate::analysis::findings::hedge::{HedgeFinding, HedgePoint};
 use crate::model::subject::Subject;
 use crate::record::report::PointReport;
 

@@ -4,7 +4,7 @@
 //! the process held at peak, and the wall time — medians of the repeats (`render::hedge_table`
 //! lays it out like the summary table).
 
-use super::figures::{
+use crate::analysis::figures::{
     Figure, HEDGE_EXTRA, HEDGES_RUNNING, HEDGES_WON, P99, P999, PEAK_OPEN_FDS, PEAK_RSS,
     PEAK_THREADS, SERVER_CALM_GOAWAYS, SERVER_CANCELLED, WALL,
 };

@@ -2,9 +2,9 @@
 //! flight, threads, resident memory, the server's open connections — what it dropped, and
 //! how it took the overload (`findings::overload`), over its repeats.
 
-use super::findings::overload::{Overload, of};
 use super::markdown::Table;
-use super::statistics::{Spread, cells, ranged};
+use crate::analysis::findings::overload::{Overload, of};
+use crate::analysis::statistics::{Spread, cells, ranged};
 use crate::record::report::PointReport;
 
 /// The overload table of a ramp run, a row per strategy over its measured repeats (the
@@ -61,7 +61,7 @@ pub fn table(points: &[PointReport]) -> Option<String> {
         };
         table.row([
             cell.key.strategy.to_owned(),
-            super::findings::capacity_cell(taken[0].1.capacity),
+            crate::analysis::findings::capacity_cell(taken[0].1.capacity),
             spread(&|r, _| Some(r.worker.tally.ok as f64), 0),
             spread(&|r, _| Some(r.worker.tally.dropped as f64), 0),
             spread(&|r, _| Some(r.error_count() as f64), 0),

@@ -7,8 +7,8 @@ use std::path::Path;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::findings::overload;
 use super::palette::{self, LEGEND_WIDTH, tick};
+use crate::analysis::findings::overload;
 use crate::model::intervals::Interval;
 use crate::model::rate::RateProfile;
 use crate::planning::catalog;

@@ -3,13 +3,13 @@
 use std::fmt::Write as _;
 
 use super::compare::Change;
-use super::figures::{Figure, SUMMARY, WHERE_BYTES_GO, median_and_range};
-use super::findings::folder::Findings;
-use super::findings::verdict::{Extremes, Verdict};
-use super::findings::{self, knee};
 use super::markdown::{Align, Table};
-use super::statistics::{Cell, LineFit, WhereBytesGo, cells, memory_fit, varied_knob};
 use super::template::{self, without_last_newline};
+use crate::analysis::figures::{Figure, SUMMARY, WHERE_BYTES_GO, median_and_range};
+use crate::analysis::findings::folder::Findings;
+use crate::analysis::findings::verdict::{Extremes, Verdict};
+use crate::analysis::findings::{self, knee};
+use crate::analysis::statistics::{Cell, LineFit, WhereBytesGo, cells, memory_fit, varied_knob};
 use crate::model::knob::Knob;
 use crate::model::settings;
 use crate::model::subject::{Holds, Subject};
@@ -460,8 +460,8 @@ pub fn changes_table(changes: &[Change]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::analysis::findings::verdict;
     use crate::record::report::fixtures::measured;
-    use crate::results::findings::verdict;
 
     #[test]
     fn the_verdict_names_the_fastest_and_leanest_from_the_rows_and_leaves_pitfalls_aside() {

@@ -5,7 +5,9 @@
 
 use mock_server::FaultKind;
 
-use super::figures::{FAULTS_INJECTED, Figure, P99, RETRIES_RECOVERED, RETRY_EXTRA, WALL};
+use crate::analysis::figures::{
+    FAULTS_INJECTED, Figure, P99, RETRIES_RECOVERED, RETRY_EXTRA, WALL,
+};
 use crate::record::report::PointReport;
 
 /// The columns.

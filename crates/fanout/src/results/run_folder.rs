@@ -7,9 +7,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 
-use super::findings::{self, folder::Findings};
 use super::setup::{self, RunFacts};
 use super::{charts, index_html, render};
+use crate::analysis::findings::{self, folder::Findings};
 use crate::os::machine::Machine;
 use crate::planning::plan::Plan;
 use crate::record::report::PointReport;

@@ -110,7 +110,7 @@ pub fn setup_markdown(plan: &Plan, facts: &RunFacts, command: &str) -> String {
         }),
         stop_at_walls => plan.stop_at_walls,
         knee_tolerance => plan.bisect_knees
-            .then(|| format!("{:.0}", crate::results::findings::knee::KNEE_TOLERANCE * 100.0)),
+            .then(|| format!("{:.0}", crate::analysis::findings::knee::KNEE_TOLERANCE * 100.0)),
     };
     template::fill(
         "setup.md",

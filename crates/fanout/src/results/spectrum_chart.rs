@@ -185,7 +185,7 @@ type Line = (&'static Subject, Vec<(f64, f64)>);
 /// The lines of each model's floor and library strategy, a panel per model in the models'
 /// order; `None` when fewer than two models' floors are among them.
 fn by_model(lines: &[Line]) -> Option<Vec<(String, Vec<&Line>)>> {
-    let panels: Vec<(String, Vec<&Line>)> = super::findings::answer::models()
+    let panels: Vec<(String, Vec<&Line>)> = crate::analysis::findings::answer::models()
         .into_iter()
         .filter_map(|m| {
             let of: Vec<&Line> = lines

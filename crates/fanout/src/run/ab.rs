@@ -11,12 +11,12 @@ use std::process::{Command, ExitCode, Stdio};
 use anyhow::{Context as _, bail};
 use clap::builder::RangedU64ValueParser;
 
+use crate::analysis::paired::Test;
 use crate::model::settings::Settings;
 use crate::os::machine::Machine;
 use crate::planning::catalog;
 use crate::record::report::{Outcome, PointReport};
 use crate::results::ab_report;
-use crate::results::paired::Test;
 use crate::results::run_folder::{self, PointsWriter};
 
 /// `fanout ab`'s flags.

@@ -11,6 +11,7 @@ use super::error::HarnessError;
 use super::floors;
 use super::harness;
 use super::server::Target;
+use crate::analysis::findings::knee;
 use crate::metering::outside::OutsideError;
 use crate::model::knob::Varied;
 use crate::model::limit::Limit;
@@ -18,7 +19,6 @@ use crate::planning::key::PointKey;
 use crate::planning::plan::Plan;
 use crate::planning::point::Point;
 use crate::record::report::PointReport;
-use crate::results::findings::knee;
 use crate::results::run_folder::{self, PointsWriter};
 use crate::results::setup::RunFacts;
 

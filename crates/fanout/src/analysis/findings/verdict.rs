@@ -6,11 +6,11 @@
 use serde::{Deserialize, Serialize};
 
 use super::Ranked;
+use crate::analysis::figures::{self, Figure};
+use crate::analysis::statistics::{Cell, cells, varied_knob};
 use crate::model::knob::{Knob, Varied};
 use crate::model::subject::{Holds, Subject};
 use crate::record::report::{Outcome, PointReport};
-use crate::results::figures::{self, Figure};
-use crate::results::statistics::{Cell, cells, varied_knob};
 
 /// The verdict: one entry per C (and varied value) with two or more strategies to compare.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

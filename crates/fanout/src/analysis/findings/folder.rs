@@ -11,10 +11,10 @@ use super::knee::{self, Knee};
 use super::overload::{self, PastWalls};
 use super::reach::{self, AtLargest, Reach};
 use super::verdict::{self, Verdict};
+use crate::analysis::statistics::varied_knob;
 use crate::model::knob::Knob;
 use crate::model::subject::Subject;
 use crate::record::report::PointReport;
-use crate::results::statistics::varied_knob;
 
 /// A run folder's findings. A finding that does not apply to the run (knees on a run at one
 /// rate, faults where none was asked for) is empty.

@@ -3,9 +3,9 @@
 //! end, each in a cgroup of its own.
 
 use super::answer::models;
+use crate::analysis::statistics::WhereBytesGo;
 use crate::model::subject::{HeldBy, RunsOn};
 use crate::record::report::PointReport;
-use crate::results::statistics::WhereBytesGo;
 
 /// How far two figures may differ and still agree, as a share of the floor.
 pub const AGREEMENT: f64 = 0.2;

@@ -5,11 +5,11 @@
 use serde::{Deserialize, Serialize};
 
 use super::{capacity, over_the_delay};
+use crate::analysis::statistics::cells;
 use crate::model::intervals::Interval;
 use crate::model::rate::RateProfile;
 use crate::model::subject::Subject;
 use crate::record::report::{Outcome, PointReport};
-use crate::results::statistics::cells;
 
 /// How one ramp point took its overload.
 #[derive(Debug, Clone, PartialEq)]

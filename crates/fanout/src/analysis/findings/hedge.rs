@@ -4,8 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::super::figures::{Figure, HEDGE_EXTRA, P999};
-use super::super::statistics::{Cell, cells, varied_knob};
+use crate::analysis::figures::{Figure, HEDGE_EXTRA, P999};
+use crate::analysis::statistics::{Cell, cells, varied_knob};
 use crate::model::knob::{HedgeAt, Knob, Varied};
 use crate::model::subject::Subject;
 use crate::planning::catalog;

@@ -6,11 +6,11 @@ use serde::{Deserialize, Serialize};
 
 use mock_server::{FaultKind, StatsSnapshot};
 
+use crate::analysis::statistics::cells;
 use crate::model::error_kind::ErrorKind;
 use crate::model::settings::Protocol;
 use crate::model::subject::{ClientLib, Subject};
 use crate::record::report::PointReport;
-use crate::results::statistics::cells;
 
 /// What a client should record for the requests a fault hits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -396,8 +396,8 @@ pub fn burst(points: &[PointReport]) -> Vec<(&'static Subject, Vec<BurstOutcome>
 
 /// The finding of a faults run; `None` when no point asked for a fault.
 pub fn finding(points: &[PointReport]) -> Option<FaultsFinding> {
+    use crate::analysis::figures::DEADLINE_OVERSHOOT_P99;
     use crate::record::report::Outcome;
-    use crate::results::figures::DEADLINE_OVERSHOOT_P99;
     let faulted: Vec<(&PointReport, FaultOutcome)> = points
         .iter()
         .filter(|r| r.outcome == Outcome::Measured)
@@ -445,7 +445,7 @@ pub fn finding(points: &[PointReport]) -> Option<FaultsFinding> {
     h2.sort_by(|a, b| a.1.total_cmp(&b.1));
     // A true median: the mean of the middle two where the points are even in number.
     let median_h2 =
-        crate::results::statistics::Spread::of(h2.iter().map(|m| m.1)).map(|s| s.median);
+        crate::analysis::statistics::Spread::of(h2.iter().map(|m| m.1)).map(|s| s.median);
     let reset_radius = h1
         .iter()
         .map(|r| r.1)
@@ -453,7 +453,7 @@ pub fn finding(points: &[PointReport]) -> Option<FaultsFinding> {
         .zip(median_h2)
         .zip(h2.last().map(|m| m.0))
         .map(|((most_h1, median_h2), worst)| (most_h1, median_h2, worst, h2.len()));
-    use crate::results::figures::{LEFT_FDS, LEFT_THREADS, PEAK_CLIENT_KERNEL, PEAK_THREADS};
+    use crate::analysis::figures::{LEFT_FDS, LEFT_THREADS, PEAK_CLIENT_KERNEL, PEAK_THREADS};
     let most_stalled = faulted
         .iter()
         .filter(|(_, o)| o.kind == FaultKind::Stall)
@@ -477,7 +477,7 @@ pub fn finding(points: &[PointReport]) -> Option<FaultsFinding> {
         .max_by(by_threads)
         .zip(held_at.iter().min_by(by_threads))
         .map(|(a, b)| (a.clone(), b.clone()));
-    let most_left = |f: &crate::results::figures::Figure| -> Option<Whose> {
+    let most_left = |f: &crate::analysis::figures::Figure| -> Option<Whose> {
         faulted
             .iter()
             .filter_map(|(r, _)| {

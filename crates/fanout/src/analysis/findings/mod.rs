@@ -1,7 +1,7 @@
 //! Findings: what a run's points say, as typed values — the verdict, the knees, overload and
 //! recovery, what an injected fault did, what hedging bought, how far each strategy carried, the decision and the
-//! answer — computed here and only formatted by the writers (`render`, `answer_text`,
-//! `overload_table`, the charts).
+//! answer — computed here and only formatted by the writers of `crate::results` (`render`,
+//! `docs_text`, `overload_table`, the charts).
 
 pub mod answer;
 pub mod faults;

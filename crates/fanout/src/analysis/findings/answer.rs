@@ -8,11 +8,11 @@ use serde::{Deserialize, Serialize};
 
 use super::Ranked;
 use super::reach::{self, Reach};
+use crate::analysis::figures::{self, Figure};
+use crate::analysis::statistics::{Spread, cells};
 use crate::model::subject::{Cost, Holds, Kind, Part, Subject};
 use crate::planning::catalog;
 use crate::record::report::{Outcome, PointReport};
-use crate::results::figures::{self, Figure};
-use crate::results::statistics::{Spread, cells};
 
 /// A model as the answer sets it out: its floor and its strategy with a client library.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -4,12 +4,12 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::analysis::figures;
+use crate::analysis::statistics::Spread;
 use crate::model::limit::Limit;
 use crate::model::subject::Subject;
 use crate::planning::catalog;
 use crate::record::report::{Outcome, PointReport};
-use crate::results::figures;
-use crate::results::statistics::Spread;
 
 /// How far one strategy carried.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -4,12 +4,12 @@
 use serde::{Deserialize, Serialize};
 
 use super::{capacity, over_the_delay};
+use crate::analysis::statistics::Spread;
 use crate::model::knob::Knob;
 use crate::model::subject::Subject;
 use crate::planning::catalog;
 use crate::planning::point::Point;
 use crate::record::report::{Outcome, PointReport};
-use crate::results::statistics::Spread;
 
 /// The bisection stops once the knee's bracket is this narrow, as a share of its upper end.
 pub const KNEE_TOLERANCE: f64 = 0.02;

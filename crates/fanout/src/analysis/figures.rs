@@ -4,7 +4,6 @@
 //! the summary table, the README's table, compare, export — are lists of these definitions,
 //! kept here beside them: a new figure is a constant below and its place in the lists.
 
-use super::markdown::{Align, Table};
 use super::statistics::{Cell, Spread, WhereBytesGo};
 use crate::model::leftovers::Leftovers;
 use crate::record::report::PointReport;
@@ -711,40 +710,6 @@ pub fn views_of(figure: &Figure) -> Vec<&'static str> {
         shown.push(chart.file);
     }
     shown
-}
-
-/// The schema's table of figures: a row per figure of [`ALL`].
-pub fn schema_table() -> String {
-    let mut t = Table::new(
-        [
-            "figure",
-            "heading",
-            "over repeats",
-            "better",
-            "shown in",
-            "what it is",
-        ]
-        .map(|h| (h, Align::Left)),
-    );
-    for f in ALL {
-        let over = match f.reading {
-            Reading::PerPoint(_) => "median (min–max)",
-            Reading::Fitted(_) => "slope fitted over C",
-        };
-        let better = match f.better {
-            Better::Lower => "lower",
-            Better::Higher => "higher",
-        };
-        t.row([
-            format!("`{}`", f.key),
-            f.heading(),
-            over.to_owned(),
-            better.to_owned(),
-            views_of(f).join(", "),
-            f.about.to_owned(),
-        ]);
-    }
-    t.to_string()
 }
 
 #[cfg(test)]
