@@ -58,3 +58,30 @@ pub fn run(job: &Arc<Job>, tally: &Arc<Tally>) -> Result<(), StrategyError> {
         Ok(())
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clients::request::exchange::AsyncExchange;
+    use crate::planning::{catalog, point::Point};
+
+    #[test]
+    fn a_request_holds_its_exchange_once_and_little_else() {
+        // What a task in flight costs is mostly its request's future: the driver's state
+        // around the exchange (deadline, retries) must not hold the exchange twice.
+        let point = Point::new(catalog::find("async_raw").expect("a strategy"), 10);
+        let job = point.job("http://127.0.0.1:1/");
+        let client = RawAsync::new(&Arc::new(RawRequest::for_job(&job).expect("a request")));
+        let tally = Tally::default();
+        let mut conn = None;
+        let exchange = std::mem::size_of_val(&client.exchange(&mut conn, &job));
+        let mut slot = Slot::<Tokio, tokio::net::TcpStream>::default();
+        let request = std::mem::size_of_val(&tasks::request::<Tokio, _>(
+            &client, &mut slot, &job, &tally,
+        ));
+        assert!(
+            request < exchange + 512,
+            "a request's future is {request} bytes around an exchange of {exchange}"
+        );
+    }
+}
