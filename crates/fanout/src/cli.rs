@@ -52,7 +52,8 @@ enum Command {
     /// interleaved rounds of the same points against one server, NEW / OLD per point and
     /// figure with a bootstrap interval, and a verdict only beyond a threshold.
     Ab(crate::run::ab::AbArgs),
-    /// Redraw findings.json, summary.md, points.csv and the charts of a run folder from its points.jsonl.
+    /// Redraw findings.json, summary.md, points.csv and the charts of a run folder from its
+    /// points.jsonl.
     Report {
         /// The run folder.
         dir: PathBuf,

@@ -165,7 +165,7 @@ fn a_folder_measured_under_an_older_measurement_version_is_stale() {
     use fanout::record::report::MEASUREMENT_VERSION;
     use fanout::results::staleness::stale;
     let root = std::path::Path::new(ROOT);
-    let fresh = "results/2026-12-06-reference";
+    let fresh = "results/2026-12-07-reference";
     // The same points, one of them marked as measured under a version before this one.
     let old = tempfile::tempdir().expect("a temporary folder");
     let lines = std::fs::read_to_string(root.join(fresh).join("points.jsonl")).expect("points");

@@ -3,7 +3,7 @@
 //! is read from a point and which way is better), two builds' paired rounds compared
 //! (`paired`), and the findings (`findings`: the verdict, the knees, overload, what a fault
 //! did, how far each strategy carried, the decision and the answer — kept per run folder as
-//! its `findings.json`). Nothing here writes text for people; `crate::results` does.
+//! its `findings.json`). Nothing here lays out text for people; `crate::results` does.
 
 pub mod figures;
 pub mod findings;

@@ -5,7 +5,6 @@
 //! peers dotted, marked points crossed. And `timeline.svg`, what each strategy held over time
 //! at the largest C: resident memory, requests in flight, kernel memory, threads, open files.
 
-use crate::analysis::findings::folder::Findings;
 use std::path::Path;
 
 use plotters::coord::Shift;
@@ -15,6 +14,7 @@ use plotters::prelude::*;
 
 use super::palette::{self, LEGEND_WIDTH, one_two_five, tick};
 use crate::analysis::figures::{self, Band, Chart, Figure};
+use crate::analysis::findings::folder::Findings;
 use crate::analysis::statistics::{Cell, cells, varied_knob};
 use crate::model::knob::{Knob, Varied};
 use crate::model::memory::TimelineSample;

@@ -396,11 +396,13 @@ impl Source<'_> {
         stamp(self.folder, self.up, &self.dir, read)
     }
 
-    /// A link to another folder `f` the block reads, with `what` of it and its commit.
-    fn link(&self, f: &str, what: &str) -> String {
+    /// A link to another folder `f` the block reads, with how its repeats were read, if
+    /// said, and its commit.
+    fn link(&self, f: &str, read: Option<&str>) -> String {
         let up = self.up;
+        let read = read.map_or(String::new(), |r| format!("{r}; "));
         format!(
-            "[`{f}`]({up}{f}/) ({what}ran on commit {})",
+            "[`{f}`]({up}{f}/) ({read}ran on commit {})",
             ran_on(&self.root.join(f))
         )
     }
@@ -440,7 +442,7 @@ fn answer_block(src: &Source<'_>) -> anyhow::Result<String> {
     );
     let also: Vec<String> = beside
         .iter()
-        .map(|(_, f, these)| src.link(f, &format!("{}; ", repeats_read(these, "medians of"))))
+        .map(|(_, f, these)| src.link(f, Some(&repeats_read(these, "medians of"))))
         .collect();
     let decision = &src.found.decision;
     Ok(format!(
@@ -483,7 +485,7 @@ fn hedge_answer_block(src: &Source<'_>, medians: &str) -> anyhow::Result<String>
             docs_text::hedge_conditions(first),
             run_folder::saved_findings(&dir)?.hedge,
         ));
-        also.push(src.link(f, ""));
+        also.push(src.link(f, None));
     }
     let also = if also.is_empty() {
         String::new()
@@ -511,8 +513,8 @@ fn faults_answer_block(src: &Source<'_>, every: &str) -> anyhow::Result<String> 
             &docs_text::burst_conditions(first),
             &run_folder::saved_findings(&dir)?.burst,
         ));
-        let read = format!("{}; ", repeats_read(&burst, "every one of"));
-        also = format!("<sub>And from {}.</sub>\n", src.link(f, &read));
+        let read = repeats_read(&burst, "every one of");
+        also = format!("<sub>And from {}.</sub>\n", src.link(f, Some(&read)));
     }
     Ok(format!("{text}\n{}{also}", src.stamp(every)))
 }

@@ -659,7 +659,7 @@ pub fn burst(
     let kept: Vec<String> = outcomes
         .iter()
         .filter(|(_, o)| o.iter().all(|o| *o == BurstOutcome::OnePerStall))
-        .map(|(name, _)| format!("`{name}`"))
+        .map(|(subject, _)| format!("`{subject}`"))
         .collect();
     let broke: Vec<String> = outcomes
         .iter()
@@ -749,7 +749,8 @@ pub fn past_walls(conditions: &str, f: &PastWalls) -> String {
     let n = thousands(f.requests);
     let mut bounded: Vec<(&str, &Taken)> = Vec::new();
     let mut lines = Vec::new();
-    for (name, capacity, repeats) in &f.taken {
+    for (subject, capacity, repeats) in &f.taken {
+        let name = subject.name;
         let measured: Vec<&Taken> = repeats
             .iter()
             .filter(|t| matches!(t, Taken::Measured { .. }))
@@ -759,9 +760,9 @@ pub fn past_walls(conditions: &str, f: &PastWalls) -> String {
             Taken::Measured { .. } => None,
         });
         if capacity.is_some() {
-            bounded.extend(measured.iter().map(|t| (name.name, *t)));
+            bounded.extend(measured.iter().map(|t| (name, *t)));
         } else if !measured.is_empty() {
-            lines.push(unbounded_line(name.name, &n, &measured));
+            lines.push(unbounded_line(name, &n, &measured));
         }
         if let Some(why) = unmeasured {
             let of = match repeats.len() - measured.len() {

@@ -1,7 +1,7 @@
 //! A markdown table as every table of the run folders and docs is written: a heading row, a
 //! rule with each column's alignment (text left, figures right), one line per row, each cell
 //! unpadded between its bars (`| a | 1.5 |`) and an empty cell a bare bar, so a table's diff
-//! shows only the cells that changed.
+//! shows only the cells that changed; and the one cell two tables share, a capacity.
 
 use std::fmt;
 
@@ -90,9 +90,20 @@ fn line<S: AsRef<str>>(cells: impl IntoIterator<Item = S>) -> String {
     s
 }
 
+/// A capacity as a table cell: requests per second, or "unbounded".
+pub fn capacity_cell(capacity: Option<f64>) -> String {
+    capacity.map_or("unbounded".to_owned(), |c| format!("{c:.0}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_capacity_is_a_rate_or_unbounded() {
+        assert_eq!(capacity_cell(Some(999.6)), "1000");
+        assert_eq!(capacity_cell(None), "unbounded");
+    }
 
     #[test]
     fn a_table_is_its_heading_its_rule_and_a_line_per_row_with_empty_cells_bare() {

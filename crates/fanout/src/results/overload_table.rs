@@ -61,7 +61,7 @@ pub fn table(points: &[PointReport]) -> Option<String> {
         };
         table.row([
             cell.key.strategy.to_owned(),
-            crate::analysis::findings::capacity_cell(taken[0].1.capacity),
+            super::markdown::capacity_cell(taken[0].1.capacity),
             spread(&|r, _| Some(r.worker.tally.ok as f64), 0),
             spread(&|r, _| Some(r.worker.tally.dropped as f64), 0),
             spread(&|r, _| Some(r.error_count() as f64), 0),

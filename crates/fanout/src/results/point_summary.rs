@@ -298,7 +298,8 @@ mod tests {
                 "latency ms:",
                 "server saw:",
             ],
-            "no heap, split, meter, hedges or server figures in this point: no line for them"
+            "no heap, split, meter or hedge figures in this point: no line for them (and the \
+             server's line says it is unknown)"
         );
         r.worker.tally.hedges.sent = 3;
         r.worker.meter_cpu_s = Some(0.001);

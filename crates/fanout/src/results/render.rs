@@ -7,8 +7,8 @@ use super::markdown::{Align, Table};
 use super::template::{self, without_last_newline};
 use crate::analysis::figures::{Figure, SUMMARY, WHERE_BYTES_GO, median_and_range};
 use crate::analysis::findings::folder::Findings;
+use crate::analysis::findings::knee;
 use crate::analysis::findings::verdict::{Extremes, Verdict};
-use crate::analysis::findings::{self, knee};
 use crate::analysis::statistics::{Cell, LineFit, WhereBytesGo, cells, memory_fit, varied_knob};
 use crate::model::knob::Knob;
 use crate::model::settings;
@@ -320,7 +320,7 @@ pub fn knee_table(points: &[PointReport], knees: &[knee::Knee]) -> Option<String
         });
         let mut row = vec![
             knee.strategy.name.to_owned(),
-            findings::capacity_cell(knee.capacity),
+            super::markdown::capacity_cell(knee.capacity),
             knee.cell(),
         ];
         row.extend(p99);

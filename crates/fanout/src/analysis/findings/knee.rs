@@ -224,6 +224,5 @@ mod tests {
         let mut unbounded = at(1_000, d, 0);
         unbounded.point.strategy = catalog::find("pitfall_unbounded").expect("in the catalog");
         assert_eq!(knees(&[unbounded])[0].capacity, None);
-        assert_eq!(super::super::capacity_cell(None), "unbounded");
     }
 }

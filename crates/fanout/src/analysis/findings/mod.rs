@@ -1,7 +1,7 @@
 //! Findings: what a run's points say, as typed values — the verdict, the knees, overload and
-//! recovery, what an injected fault did, what hedging bought, how far each strategy carried, the decision and the
-//! answer — computed here and only formatted by the writers of `crate::results` (`render`,
-//! `docs_text`, `overload_table`, the charts).
+//! recovery, what an injected fault did, what hedging bought, how far each strategy carried,
+//! the decision and the answer — computed here and only formatted by the writers of
+//! `crate::results` (`render`, `docs_text`, `overload_table`, the charts).
 
 pub mod answer;
 pub mod faults;
@@ -30,11 +30,8 @@ pub fn over_the_delay(p99_ms: f64, dropped: u64, delay_ms: f64) -> bool {
 pub fn capacity(r: &PointReport) -> Option<f64> {
     (r.point.strategy.holds != Holds::All)
         .then(|| r.point.in_flight() as f64 / (r.point.delay().mean_ms() / 1000.0))
-}
-
-/// A capacity as a table cell: requests per second, or "unbounded".
-pub fn capacity_cell(capacity: Option<f64>) -> String {
-    capacity.map_or("unbounded".to_owned(), |c| format!("{c:.0}"))
+        // No delay bounds no rate: unbounded too (and JSON has no infinity).
+        .filter(|c| c.is_finite())
 }
 
 /// A strategy and its median of a figure.
