@@ -133,18 +133,35 @@ pub const FACTS: &str = "facts.json";
 
 /// Writes `facts` as the folder's `facts.json`.
 pub fn write_facts(dir: &Path, facts: &RunFacts) -> anyhow::Result<()> {
-    let path = dir.join(FACTS);
-    std::fs::write(&path, serde_json::to_string_pretty(facts)? + "\n")
+    write_json(&dir.join(FACTS), facts)
+}
+
+/// `value` as pretty JSON at `path`, a newline last.
+fn write_json(path: &Path, value: &impl serde::Serialize) -> anyhow::Result<()> {
+    std::fs::write(path, serde_json::to_string_pretty(value)? + "\n")
         .with_context(|| path.display().to_string())
+}
+
+/// The JSON file `path` read as a `T`; what is wrong says the file and `missing` (it could not
+/// be read) or `unread` (it is not a `T`).
+fn read_json<T: serde::de::DeserializeOwned>(
+    path: &Path,
+    missing: &str,
+    unread: &str,
+) -> anyhow::Result<T> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("{}: {missing}", path.display()))?;
+    serde_json::from_str(&text).with_context(|| format!("{}: {unread}", path.display()))
 }
 
 /// The facts a run folder recorded as it started (or, for an older folder, when they were
 /// added to it).
 pub fn saved_facts(dir: &Path) -> anyhow::Result<RunFacts> {
-    let path = dir.join(FACTS);
-    let text = std::fs::read_to_string(&path)
-        .with_context(|| format!("{}: the run folder records no facts", path.display()))?;
-    serde_json::from_str(&text).with_context(|| format!("{}: not a run's facts", path.display()))
+    read_json(
+        &dir.join(FACTS),
+        "the run folder records no facts",
+        "not a run's facts",
+    )
 }
 
 /// The file of a run folder that holds its [`Findings`], redrawn with its summary.
@@ -153,29 +170,21 @@ pub const FINDINGS: &str = "findings.json";
 /// The findings a run folder's points gave when it was last drawn (`fanout report` draws them
 /// again).
 pub fn saved_findings(dir: &Path) -> anyhow::Result<Findings> {
-    let path = dir.join(FINDINGS);
-    let text = std::fs::read_to_string(&path).with_context(|| {
-        format!(
-            "{}: the run folder has no findings yet: `fanout report {}` draws them",
-            path.display(),
-            dir.display()
-        )
-    })?;
-    serde_json::from_str(&text).with_context(|| {
-        format!(
-            "{}: not a run's findings (drawn by another version? `fanout report {}` draws them again)",
-            path.display(),
-            dir.display()
-        )
-    })
+    let report = format!("`fanout report {}`", dir.display());
+    read_json(
+        &dir.join(FINDINGS),
+        &format!("the run folder has no findings yet: {report} draws them"),
+        &format!("not a run's findings (drawn by another version? {report} draws them again)"),
+    )
 }
 
 /// The plan saved in a run folder by an earlier sweep.
 pub fn saved_plan(dir: &Path) -> anyhow::Result<Plan> {
-    let path = dir.join("plan.json");
-    let text = std::fs::read_to_string(&path)
-        .with_context(|| format!("{}: not a run folder to resume", path.display()))?;
-    serde_json::from_str(&text).with_context(|| format!("{}: not a fanout plan", path.display()))
+    read_json(
+        &dir.join("plan.json"),
+        "not a run folder to resume",
+        "not a fanout plan",
+    )
 }
 
 /// The points a run folder holds so far (none when it has no `points.jsonl` yet).
@@ -266,12 +275,7 @@ impl PointsWriter {
 /// folder from its points: the findings are worked out once, here, and the summary reads them.
 pub fn finish(dir: &Path, points: &[PointReport]) -> anyhow::Result<()> {
     let findings = findings::folder::of(points);
-    let findings_path = dir.join(FINDINGS);
-    std::fs::write(
-        &findings_path,
-        serde_json::to_string_pretty(&findings)? + "\n",
-    )
-    .with_context(|| findings_path.display().to_string())?;
+    write_json(&dir.join(FINDINGS), &findings)?;
     write_csv(points, &dir.join("points.csv"))?;
     let summary_path = dir.join("summary.md");
     std::fs::write(&summary_path, render::summary_markdown(points, &findings))

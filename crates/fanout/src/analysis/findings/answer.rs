@@ -308,7 +308,7 @@ fn spread(points: &[PointReport], c: usize) -> Option<WallSpread> {
         .into_iter()
         .filter(|cell| cell.key.concurrency == c && cell.key.varied.is_none())
         .filter_map(|cell| {
-            let subject = catalog::find(cell.key.strategy)?;
+            let subject = cell.subject();
             let holds_c = subject.kind == Kind::Strategy && subject.holds == Holds::Concurrency;
             // Holding C means the server saw C: reqwest over one HTTP/2 connection holds the
             // server's stream limit, whatever C is.

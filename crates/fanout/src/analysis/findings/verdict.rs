@@ -91,27 +91,22 @@ pub fn of(points: &[PointReport]) -> Verdict {
             continue;
         }
         let extremes = |f: &Figure| {
-            // (median, min, max, strategy) per cell, by median.
-            let mut ranked: Vec<(f64, f64, f64, &'static Subject)> = here
+            // (median, min, max, cell) per cell, by median.
+            let mut ranked: Vec<(f64, f64, f64, &Cell<'_>)> = here
                 .iter()
                 .map(|cell| {
                     let sp = f.spread(cell, &clean);
                     let (median, min, max) = sp.map_or((f64::NAN, f64::NAN, f64::NAN), |sp| {
                         (sp.median, sp.min, sp.max)
                     });
-                    (median, min, max, cell.subject())
+                    (median, min, max, *cell)
                 })
                 .collect();
             ranked.sort_by(|a, b| a.0.total_cmp(&b.0));
             let (least, most) = (ranked[0], ranked[ranked.len() - 1]);
-            let repeats_of = |strategy: &Subject| {
-                here.iter()
-                    .find(|c| c.key.strategy == strategy.name)
-                    .map_or(0, |c| c.measured.len())
-            };
-            let repeats = repeats_of(least.3).min(repeats_of(most.3));
-            let rank = |(median, _, _, strategy): (f64, f64, f64, &'static Subject)| Ranked {
-                strategy,
+            let repeats = least.3.measured.len().min(most.3.measured.len());
+            let rank = |(median, _, _, cell): (f64, f64, f64, &Cell<'_>)| Ranked {
+                strategy: cell.subject(),
                 median,
             };
             Extremes {
@@ -120,12 +115,12 @@ pub fn of(points: &[PointReport]) -> Verdict {
                 tied_with_least: ranked[1..]
                     .iter()
                     .filter(|(_, min, _, _)| *min <= least.2)
-                    .map(|r| r.3)
+                    .map(|r| r.3.subject())
                     .collect(),
                 tied_with_most: ranked[..ranked.len() - 1]
                     .iter()
                     .filter(|(_, _, max, _)| *max >= most.1)
-                    .map(|r| r.3)
+                    .map(|r| r.3.subject())
                     .collect(),
                 apart: least.2 < most.1 && repeats >= 2,
                 repeats,
